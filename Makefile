@@ -1,0 +1,36 @@
+# Two commands: `make run` (app on http://localhost:8501) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8501
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
+
+.PHONY: run test install clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-app: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed-app
+	$(PIP) -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed-app
+
+# A local cookie-signing key, made once (never committed: .gitignore).
+.streamlit/secrets.toml:
+	$(PYTHON) -c "import secrets; print('cookie_key = \"' + secrets.token_urlsafe(48) + '\"')" > $@
+
+run: $(VENV)/.installed-app .streamlit/secrets.toml
+	$(BIN)/python -m db migrate
+	$(BIN)/python -m db seed-demo --if-empty
+	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean-venv:
+	rm -rf $(VENV)

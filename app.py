@@ -1,0 +1,64 @@
+"""Begleiter-Cockpit – entry point: who is logged in, and which pages their role may open."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from db.vocabulary import Role
+from pages.common import get_db, route_through_app
+from pages.session import (
+    apply_cookie_action,
+    authenticator,
+    current_actor,
+    login_form,
+    logout_button,
+)
+
+route_through_app()
+st.set_page_config(page_title="Begleiter-Cockpit", page_icon="🧭", layout="wide")
+
+# URL paths are the file names: Streamlit also scans pages/ on its own and would call any other
+# address "not found" when a bookmark is opened directly.
+PAGES = {
+    "agenda": st.Page("pages/agenda.py", title="Termine", icon=":material/event:"),
+    "cases": st.Page("pages/cases.py", title="Fälle", icon=":material/folder_shared:"),
+    # Reached from the lists (with ?id=…), not from the menu.
+    "case": st.Page("pages/case.py", title="Fall", icon=":material/person_search:",
+                    visibility="hidden"),
+    "referrals": st.Page("pages/referrals.py", title="Zuweisungen", icon=":material/move_to_inbox:"),
+    "dashboard": st.Page("pages/dashboard.py", title="Lagebild", icon=":material/monitoring:"),
+    "council": st.Page("pages/council.py", title="Kreistag", icon=":material/account_balance:"),
+    "users": st.Page("pages/users.py", title="Benutzer", icon=":material/manage_accounts:"),
+    "account": st.Page("pages/account.py", title="Mein Konto", icon=":material/person:"),
+}
+
+# Navigation only shows what a role may open; the service functions enforce it regardless.
+ROLE_PAGES: dict[Role, list[str]] = {
+    Role.COMPANION: ["agenda", "cases", "case", "referrals", "account"],
+    Role.LEAD: ["dashboard", "cases", "case", "referrals", "agenda", "council", "account"],
+    Role.CASE_MANAGER: ["referrals", "case", "account"],
+    Role.COUNCIL: ["council", "account"],
+    Role.ADMIN: ["users", "account"],
+}
+
+db = get_db()
+gate = authenticator(db)
+actor = current_actor(db, gate) or login_form(db, gate)
+if actor is None:
+    # Every page is registered, hidden and not run: a bookmarked address survives the login.
+    # The address "/" means the login itself, so that after it each role starts on its own page.
+    login_page = st.Page(lambda: None, title="Anmeldung", url_path="anmeldung", default=True)
+    st.navigation([login_page, *PAGES.values()], position="hidden")
+    apply_cookie_action(gate)
+    st.stop()
+
+st.session_state["actor"] = actor
+st.session_state["gate"] = gate
+with st.sidebar:
+    st.markdown(f"**{actor.display_name}**  \n{actor.role.label if actor.role else ''}")
+logout_button(db, gate, actor)
+page = st.navigation([PAGES[name] for name in ROLE_PAGES[actor.role]])
+if page is not PAGES["case"]:
+    st.session_state.pop("viewing_case", None)  # opening a case again is a new, audited view
+apply_cookie_action(gate)  # in a run that completes, so the browser receives the cookie
+page.run()

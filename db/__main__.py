@@ -1,0 +1,87 @@
+"""Command line: `python -m db <command>`. Honours DATABASE_URL like the app."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from .actors import Actor
+from .backup import backup_sqlite
+from .database import Database
+from .demo import DEMO_PASSWORD, has_data, seed_demo
+from .errors import DomainError
+from .kpis import kpis
+from .migrate import upgrade
+from .users import create_user
+from .vocabulary import Role
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m db", description="Begleiter-Cockpit: Datenbank")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="Schema auf den neuesten Stand bringen")
+    seed = sub.add_parser("seed-demo", help="Demodaten in eine leere Datenbank laden")
+    seed.add_argument("--if-empty", action="store_true",
+                      help="nichts tun (statt Fehler), wenn schon Daten da sind")
+    k = sub.add_parser("kpis", help="Kennzahlen ausgeben")
+    k.add_argument("--json", action="store_true")
+    cu = sub.add_parser("create-user", help="Konto anlegen (z. B. die erste Administration)")
+    cu.add_argument("--username", required=True)
+    cu.add_argument("--name", required=True, help="Anzeigename")
+    cu.add_argument("--role", required=True, choices=[r.value for r in Role])
+    cu.add_argument("--password", help="sonst wird interaktiv gefragt")
+    cu.add_argument("--capacity", type=int)
+    cu.add_argument("--start-date", type=date.fromisoformat)
+    b = sub.add_parser("backup", help="Konsistente Kopie der SQLite-Datenbank im laufenden Betrieb")
+    b.add_argument("file", type=Path)
+    args = parser.parse_args(argv)
+
+    db = Database.from_url()
+    try:
+        return _run(args, db)
+    except DomainError as exc:
+        print(f"Fehler: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
+
+
+def _run(args: argparse.Namespace, db: Database) -> int:
+    system = Actor.system()
+    if args.command == "migrate":
+        upgrade(db.engine)
+        print("Schema ist aktuell.")
+    elif args.command == "seed-demo":
+        upgrade(db.engine)
+        if args.if_empty and has_data(db):
+            print("Datenbank enthält bereits Daten – keine Demodaten geladen.")
+            return 0
+        seed_demo(db)
+        print(f"Demodaten geladen. Demo-Konten (nur zur Vorführung!): admin, leitung, begleiter1, "
+              f"begleiter2, fallmanager1, fallmanager2, kreistag – Passwort „{DEMO_PASSWORD}“.")
+    elif args.command == "kpis":
+        figures = kpis(db, system)
+        if args.json:
+            print(json.dumps(figures.as_dict()))
+        else:
+            for key, value in figures.as_dict().items():
+                print(f"{key:28} {value}")
+    elif args.command == "create-user":
+        password = args.password or getpass.getpass("Passwort: ")
+        upgrade(db.engine)
+        user_id = create_user(db, system, username=args.username, display_name=args.name,
+                              role=Role(args.role), password=password, capacity=args.capacity,
+                              start_date=args.start_date)
+        print(f"Konto „{args.username}“ angelegt (id {user_id}).")
+    elif args.command == "backup":
+        target = backup_sqlite(db, args.file)
+        print(f"Sicherung geschrieben: {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Who is acting: every service function takes an Actor and checks it before touching data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .vocabulary import Role
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: int | None
+    username: str
+    display_name: str
+    role: Role | None  # None only for the system actor
+
+    @property
+    def is_system(self) -> bool:
+        return self.role is None
+
+    @classmethod
+    def system(cls) -> Actor:
+        """The command line and the demo loader: trusted code run by an operator on the server."""
+        return cls(id=None, username="system", display_name="System", role=None)
+
+    @classmethod
+    def of(cls, user) -> Actor:  # type: ignore[no-untyped-def]
+        return cls(id=user.id, username=user.username, display_name=user.display_name, role=user.role)

@@ -1,0 +1,405 @@
+"""The life of a case: referral, assignment, first interview, status changes, next steps.
+
+Every public function is one transaction that checks permission, validates, checks the
+optimistic-lock version, changes the data and writes its audit entry — or changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from .actors import Actor
+from .audit import audit, diff
+from .clock import today
+from .database import Database
+from .errors import ConflictError, NotFound, PermissionDenied, ValidationError
+from .models import Activity, Case, Client, Employer, OfficeHourLocation, Placement, StatusChange, User
+from .permissions import can_edit_case, require_case, require_role
+from .validation import (
+    not_before,
+    not_in_future,
+    optional_text,
+    plausible_birth_year,
+    required_text,
+)
+from .vocabulary import ActivityKind, CaseStatus, EndReason, JobKind, ReferralSource, Role
+from .workflow import OPEN_STATUSES, check_transition
+
+
+@dataclass(frozen=True)
+class NewClient:
+    client_number: str
+    first_name: str
+    last_name: str
+    town: str
+    birth_year: int | None = None
+    phone: str | None = None
+    consent_date: date | None = None
+
+
+@dataclass(frozen=True)
+class NewPlacement:
+    employer_id: int | None
+    start_date: date | None
+    job_kind: JobKind = JobKind.FULL_TIME
+    job_title: str | None = None
+
+
+def conflict_message(changed_by: str | None) -> str:
+    who = changed_by or "einer anderen Person"
+    return f"Dieser Fall wurde inzwischen von {who} geändert. Bitte laden Sie ihn neu."
+
+
+# --- referral -------------------------------------------------------------------------------
+
+
+def _validated_client(new: NewClient) -> Client:
+    if new.consent_date is not None:
+        not_in_future(new.consent_date, "consent_date", "Einwilligung am")
+    return Client(
+        client_number=required_text(new.client_number, "client_number", "Kundennummer", 32),
+        first_name=required_text(new.first_name, "first_name", "Vorname"),
+        last_name=required_text(new.last_name, "last_name", "Nachname"),
+        town=required_text(new.town, "town", "Wohnort"),
+        birth_year=plausible_birth_year(new.birth_year),
+        phone=optional_text(new.phone, "phone", "Telefon", 64),
+        consent_date=new.consent_date,
+    )
+
+
+def refer_client(
+    db: Database,
+    actor: Actor,
+    *,
+    client: NewClient | None = None,
+    client_id: int | None = None,
+    source: ReferralSource = ReferralSource.CASE_MANAGER,
+    referred_on: date | None = None,
+    case_manager_id: int | None = None,
+    note: str | None = None,
+) -> int:
+    """A Fallmanager refers a new or known client to the programme. Returns the new case id."""
+    require_role(actor, Role.CASE_MANAGER, Role.LEAD)
+    referred_on = not_in_future(referred_on or today(), "referred_on", "Zuweisungsdatum")
+    note = optional_text(note, "note", "Hinweis")
+    if actor.role == Role.CASE_MANAGER:
+        case_manager_id = actor.id  # a Fallmanager always refers in their own name
+    if (client is None) == (client_id is None):
+        raise ValidationError("Bitte eine neue Person erfassen oder eine vorhandene wählen.", "client")
+
+    with db.write() as session:
+        if case_manager_id is not None:
+            _require_user_with_role(session, case_manager_id, Role.CASE_MANAGER, "case_manager")
+        if client is not None:
+            person = _validated_client(client)
+            taken = session.scalar(
+                select(Client.id).where(Client.client_number == person.client_number)
+            )
+            if taken is not None:
+                raise ValidationError(
+                    f"Die Kundennummer {person.client_number} ist bereits vergeben.",
+                    "client_number",
+                )
+            session.add(person)
+            session.flush()
+            audit(session, actor, "create", "client", person.id)
+        else:
+            person = session.get(Client, client_id)
+            if person is None:
+                raise NotFound("Diese Person gibt es nicht.")
+            open_case = session.scalar(
+                select(Case.id).where(Case.client_id == person.id, Case.status.in_(OPEN_STATUSES))
+            )
+            if open_case is not None:
+                raise ValidationError(
+                    "Für diese Person läuft bereits ein Fall in der Integrationsbegleitung.", "client"
+                )
+        case = Case(
+            client_id=person.id,
+            case_manager_id=case_manager_id,
+            referral_source=source,
+            status=CaseStatus.REFERRED,
+            referred_on=referred_on,
+            updated_by_id=actor.id,
+        )
+        session.add(case)
+        session.flush()
+        session.add(
+            StatusChange(
+                case_id=case.id,
+                from_status=None,
+                to_status=CaseStatus.REFERRED,
+                changed_on=referred_on,
+                changed_by_id=actor.id,
+                reason=note,  # the Fallmanager's hint for the companion
+            )
+        )
+        audit(
+            session,
+            actor,
+            "create",
+            "case",
+            case.id,
+            {"status": CaseStatus.REFERRED, "referral_source": source, "client_id": person.id},
+        )
+        return case.id
+
+
+def _require_user_with_role(session: Session, user_id: int, role: Role, field: str) -> User:
+    user = session.get(User, user_id)
+    if user is None or user.role != role or not user.active:
+        raise ValidationError(f"Keine aktive Person mit der Rolle „{role.label}“.", field)
+    return user
+
+
+# --- editing a case -------------------------------------------------------------------------
+
+
+@contextmanager
+def _editing(db: Database, actor: Actor, case_id: int, version: int) -> Iterator[tuple[Session, Case]]:
+    """Load a case for change; refuse if somebody saved it since the caller loaded `version`."""
+    try:
+        with db.write() as session:
+            case = session.get(Case, case_id)
+            if case is None:
+                raise NotFound("Diesen Fall gibt es nicht.")
+            require_case(actor, case, edit=True)
+            if case.version != version:
+                by = case.updated_by.display_name if case.updated_by else None
+                raise ConflictError(conflict_message(by), changed_by=by)
+            yield session, case
+            case.updated_by_id = actor.id
+            session.flush()
+    except StaleDataError as exc:
+        # Another transaction committed between our read and our write (PostgreSQL).
+        raise ConflictError(conflict_message(None)) from exc
+
+
+def assign_companion(db: Database, actor: Actor, case_id: int, version: int, companion_id: int) -> int:
+    """Give a case to a companion. Leads assign anyone; a companion may pick up a referral."""
+    require_role(actor, Role.LEAD, Role.COMPANION)
+    with _editing(db, actor, case_id, version) as (session, case):
+        if actor.role == Role.COMPANION and companion_id != actor.id:
+            raise PermissionDenied("Sie können Zuweisungen nur selbst übernehmen.")
+        _require_user_with_role(session, companion_id, Role.COMPANION, "companion")
+        if case.status not in OPEN_STATUSES:
+            raise ValidationError("Ein abgeschlossener Fall kann nicht mehr zugewiesen werden.")
+        changes = diff(case, companion_id=companion_id)
+        audit(session, actor, "assign", "case", case.id, changes)
+    return case.version
+
+
+def schedule_first_interview(
+    db: Database,
+    actor: Actor,
+    case_id: int,
+    version: int,
+    at: datetime,
+    location_id: int | None = None,
+    *,
+    planned_on: date | None = None,
+) -> int:
+    """Plan (or move) the Erstgespräch: at an office-hour location, or at home if none is given.
+
+    `planned_on` is the day the appointment was made (default today), for entries made late.
+    """
+    planned_on = not_in_future(planned_on or today(), "planned_on", "Vereinbart am")
+    with _editing(db, actor, case_id, version) as (session, case):
+        if case.companion_id is None:
+            raise ValidationError(
+                "Bitte zuerst eine Integrationsbegleitung zuweisen.", "companion"
+            )
+        not_before(at.date(), case.referred_on, "first_interview_at", "Erstgespräch", "der Zuweisung")
+        if location_id is not None and session.get(OfficeHourLocation, location_id) is None:
+            raise ValidationError("Diesen Sprechstunden-Ort gibt es nicht.", "location")
+        if case.status != CaseStatus.INTERVIEW_PLANNED:
+            _transition(session, actor, case, CaseStatus.INTERVIEW_PLANNED, planned_on, None)
+        changes = diff(case, first_interview_at=at, first_interview_location_id=location_id)
+        audit(session, actor, "schedule", "case", case.id, changes)
+    return case.version
+
+
+def change_status(
+    db: Database,
+    actor: Actor,
+    case_id: int,
+    version: int,
+    target: CaseStatus,
+    *,
+    on: date | None = None,
+    end_reason: EndReason | None = None,
+    reason: str | None = None,
+    placement: NewPlacement | None = None,
+) -> int:
+    """Move a case along the workflow. Returns the case's new version."""
+    on = not_in_future(on or today(), "on", "Datum")
+    reason = optional_text(reason, "reason", "Begründung", 1000)
+    with _editing(db, actor, case_id, version) as (session, case):
+        check_transition(case.status, target)
+        if target == CaseStatus.INTERVIEW_PLANNED:
+            # Planning needs date and place: schedule_first_interview does it.
+            raise ValidationError(
+                "Für ein Erstgespräch bitte Termin und Ort angeben.", "first_interview_at"
+            )
+        old_status = case.status
+        _transition(session, actor, case, target, on, reason, end_reason, placement)
+        audit(session, actor, "status", "case", case.id, {"status": [old_status, target], "on": on})
+    return case.version
+
+
+def _transition(
+    session: Session,
+    actor: Actor,
+    case: Case,
+    target: CaseStatus,
+    on: date,
+    reason: str | None,
+    end_reason: EndReason | None = None,
+    placement: NewPlacement | None = None,
+) -> None:
+    """Apply one status change and its consequences to a loaded case (caller audits)."""
+    check_transition(case.status, target)
+    not_before(on, case.referred_on, "on", "Datum", "der Zuweisung")
+    previous = case.status
+
+    if target == CaseStatus.ACTIVE and previous == CaseStatus.INTERVIEW_PLANNED:
+        # The Erstgespräch was held: accompaniment starts, and the interview is a logged contact.
+        case.start_date = on
+        session.add(
+            Activity(
+                case_id=case.id,
+                kind=ActivityKind.FIRST_INTERVIEW,
+                occurred_on=on,
+                created_by_id=actor.id,
+            )
+        )
+    elif target == CaseStatus.ACTIVE and previous == CaseStatus.EMPLOYED:
+        for job in case.placements:
+            if job.end_date is None:
+                job.end_date = on  # the job ended; accompaniment continues
+    elif target == CaseStatus.EMPLOYED:
+        _start_job(session, case, placement, on)
+    elif target == CaseStatus.CLOSED:
+        if end_reason is None:
+            raise ValidationError("Bitte einen Beendigungsgrund wählen.", "end_reason")
+        case.end_date = on
+        case.end_reason = end_reason
+    elif target == CaseStatus.DECLINED:
+        case.end_date = on
+
+    case.status = target
+    session.add(
+        StatusChange(
+            case_id=case.id,
+            from_status=previous,
+            to_status=target,
+            changed_on=on,
+            changed_by_id=actor.id,
+            reason=reason or (end_reason.label if end_reason else None),
+        )
+    )
+
+
+def _start_job(session: Session, case: Case, job: NewPlacement | None, on: date) -> None:
+    if job is None or job.employer_id is None:
+        raise ValidationError("Für eine Arbeitsaufnahme bitte den Arbeitgeber angeben.", "employer")
+    if session.get(Employer, job.employer_id) is None:
+        raise ValidationError("Diesen Arbeitgeber gibt es nicht.", "employer")
+    start = job.start_date or on
+    not_before(start, case.start_date, "job_start", "Arbeitsbeginn", "dem Beginn der Begleitung")
+    session.add(
+        Placement(
+            case_id=case.id,
+            employer_id=job.employer_id,
+            job_kind=job.job_kind,
+            job_title=optional_text(job.job_title, "job_title", "Tätigkeit", 200),
+            start_date=start,
+        )
+    )
+
+
+def set_next_step(
+    db: Database, actor: Actor, case_id: int, version: int, text: str | None, due: date | None
+) -> int:
+    text = optional_text(text, "next_step", "Nächster Schritt", 500)
+    if due is not None and text is None:
+        raise ValidationError("Bitte den nächsten Schritt beschreiben.", "next_step")
+    with _editing(db, actor, case_id, version) as (session, case):
+        if case.status not in OPEN_STATUSES:
+            raise ValidationError("Der Fall ist abgeschlossen.")
+        changes = diff(case, next_step=text, next_step_due=due)
+        audit(session, actor, "update", "case", case.id, changes)
+    return case.version
+
+
+def update_client(db: Database, actor: Actor, client_id: int, version: int, data: NewClient) -> int:
+    """Correct a client's personal data (those who may edit one of the client's cases)."""
+    fresh = _validated_client(data)
+    try:
+        with db.write() as session:
+            person = session.get(Client, client_id)
+            if person is None:
+                raise NotFound("Diese Person gibt es nicht.")
+            if not any(can_edit_case(actor, case) for case in person.cases):
+                require_role(actor, Role.LEAD)
+            if person.version != version:
+                raise ConflictError(conflict_message(None).replace("Fall", "Datensatz"))
+            clash = session.scalar(
+                select(Client.id).where(
+                    Client.client_number == fresh.client_number, Client.id != client_id
+                )
+            )
+            if clash is not None:
+                raise ValidationError(
+                    f"Die Kundennummer {fresh.client_number} ist bereits vergeben.", "client_number"
+                )
+            changes = diff(
+                person,
+                client_number=fresh.client_number,
+                first_name=fresh.first_name,
+                last_name=fresh.last_name,
+                town=fresh.town,
+                birth_year=fresh.birth_year,
+                phone=fresh.phone,
+                consent_date=fresh.consent_date,
+            )
+            if changes:
+                audit(session, actor, "update", "client", person.id, changes)
+                session.flush()
+            return person.version
+    except StaleDataError as exc:
+        raise ConflictError(conflict_message(None)) from exc
+
+
+@dataclass(frozen=True)
+class ClientMatch:
+    client_id: int
+    client_number: str
+    name: str
+    town: str
+    has_open_case: bool
+
+
+def find_client(db: Database, actor: Actor, client_number: str) -> ClientMatch | None:
+    """Look a known person up by client number before referring them again (audited)."""
+    require_role(actor, Role.CASE_MANAGER, Role.LEAD)
+    number = (client_number or "").strip()
+    if not number:
+        return None
+    with db.write() as session:
+        person = session.scalar(select(Client).where(Client.client_number == number))
+        if person is None:
+            return None
+        audit(session, actor, "lookup", "client", person.id)
+        open_case = session.scalar(
+            select(Case.id).where(Case.client_id == person.id, Case.status.in_(OPEN_STATUSES))
+        )
+        return ClientMatch(person.id, person.client_number, person.full_name, person.town,
+                           open_case is not None)

@@ -1,0 +1,120 @@
+"""The programme's charts (Altair), built from the indicator tables.
+
+The same chart objects are drawn by the pages and rendered to PNG for the PDF briefing, so a
+chart is defined in exactly one place. Labels are German; dates read TT.MM.JJJJ.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+DATE = "%d.%m.%Y"
+WIDTH = 640  # for the pictures in the briefing; on a page a chart takes the column's width
+
+
+def _base(frame: pd.DataFrame, title: str | alt.TitleParams) -> alt.Chart:
+    # Calendar columns arrive as Python dates; Vega-Lite wants timestamps.
+    frame = frame.assign(**{c: pd.to_datetime(frame[c]) for c in ("week", "month") if c in frame})
+    return alt.Chart(frame, title=title)
+
+
+def _labelled(frame: pd.DataFrame, column: str, fmt: str) -> tuple[pd.DataFrame, list[str]]:
+    """Bars per week or month sit in even bands: the date becomes a text label, in order."""
+    ordered = sorted(frame[column].unique())
+    labels = [pd.Timestamp(d).strftime(fmt) for d in ordered]
+    return frame.assign(label=frame[column].map(lambda d: pd.Timestamp(d).strftime(fmt))), labels
+
+
+LABELS = alt.Axis(labelLimit=260)
+
+
+def _legend(columns: int = 2) -> alt.Legend:
+    # Below the plot, in columns: on a tablet's narrow column a single row of entries is cut off.
+    return alt.Legend(orient="bottom", columns=columns, labelLimit=220)
+
+
+def fitted(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """For a page: axis labels and legends count into the column's width (Vega-Lite would
+    otherwise give the plot area the full width and let labels and legends overflow); the
+    height stays the plot's own, so a legend adds to it instead of squashing the plot."""
+    return chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+
+
+def intake_chart(frame: pd.DataFrame) -> alt.Chart:
+    title = alt.TitleParams("Zugang gegen Plan (je Woche)",
+                            subtitle="durchgezogen: Ist · gestrichelt: Plan")
+    return _base(frame, title).mark_line(point=True).encode(
+        x=alt.X("week:T", title="Woche ab", axis=alt.Axis(format=DATE)),
+        y=alt.Y("value:Q", title="Anzahl"),
+        color=alt.Color("series:N", title=None, legend=_legend()),
+        # Which line is plan is said in the subtitle: a legend of dash patterns alone reads badly.
+        strokeDash=alt.StrokeDash("kind:N", title=None, sort=["Ist", "Plan"], legend=None),
+        tooltip=[alt.Tooltip("week:T", title="Woche ab", format=DATE),
+                 alt.Tooltip("series:N", title="Reihe"), alt.Tooltip("kind:N", title="Art"),
+                 alt.Tooltip("value:Q", title="Wert")],
+    )
+
+
+def funnel_chart(frame: pd.DataFrame) -> alt.Chart:
+    return _base(frame, "Verlauf der zugewiesenen Fälle").mark_bar().encode(
+        x=alt.X("count:Q", title="Fälle"),
+        y=alt.Y("stage:N", title=None, sort=list(frame["stage"]), axis=LABELS),
+        tooltip=[alt.Tooltip("stage:N", title="Stufe"), alt.Tooltip("count:Q", title="Fälle")],
+    )
+
+
+def capacity_chart(frame: pd.DataFrame) -> alt.LayerChart:
+    long = frame.melt(id_vars=["position", "state", "capacity"], value_vars=["accompanied", "planned"],
+                      var_name="part", value_name="count")
+    long["part"] = long["part"].map({"accompanied": "In Begleitung", "planned": "Erstgespräch geplant"})
+    bars = _base(long, "Fallzahl je Stelle gegen Kapazität").mark_bar().encode(
+        x=alt.X("count:Q", title="Fälle", stack="zero"),
+        y=alt.Y("position:N", title=None, sort=list(frame["position"]), axis=LABELS),
+        color=alt.Color("part:N", title=None, legend=_legend(columns=1)),
+        tooltip=[alt.Tooltip("position:N", title="Stelle"), alt.Tooltip("state:N", title="Stand"),
+                 alt.Tooltip("part:N", title="Art"), alt.Tooltip("count:Q", title="Fälle")],
+    )
+    capacity = alt.Chart(frame).mark_tick(color="#b42318", thickness=3, size=24).encode(
+        x="capacity:Q", y=alt.Y("position:N", sort=list(frame["position"])),
+        tooltip=[alt.Tooltip("capacity:Q", title="Kapazität"), alt.Tooltip("state:N", title="Stand")],
+    )
+    return bars + capacity
+
+
+def barriers_chart(frame: pd.DataFrame) -> alt.Chart:
+    long = frame.melt(id_vars=["barrier", "total"], value_vars=["open", "resolved"],
+                      var_name="state", value_name="count")
+    long["state"] = long["state"].map({"open": "offen", "resolved": "erledigt"})
+    return _base(long, "Vermittlungshemmnisse").mark_bar().encode(
+        x=alt.X("count:Q", title="Fälle", stack="zero"),
+        y=alt.Y("barrier:N", title=None, sort=list(frame["barrier"]), axis=LABELS),
+        color=alt.Color("state:N", title=None, sort=["offen", "erledigt"],
+                        legend=_legend()),
+        tooltip=[alt.Tooltip("barrier:N", title="Hemmnis"), alt.Tooltip("state:N", title="Stand"),
+                 alt.Tooltip("count:Q", title="Fälle")],
+    )
+
+
+def contacts_chart(frame: pd.DataFrame) -> alt.Chart:
+    frame, weeks = _labelled(frame, "week", DATE)
+    return _base(frame, "Kontakte je Art und Woche").mark_bar().encode(
+        x=alt.X("label:O", title="Woche ab", sort=weeks),
+        y=alt.Y("count:Q", title="Kontakte", stack="zero"),
+        color=alt.Color("kind:N", title=None, legend=_legend()),
+        tooltip=[alt.Tooltip("week:T", title="Woche ab", format=DATE),
+                 alt.Tooltip("kind:N", title="Art"), alt.Tooltip("count:Q", title="Kontakte")],
+    )
+
+
+def office_hours_chart(frame: pd.DataFrame) -> alt.Chart:
+    frame, months = _labelled(frame, "month", "%m/%Y")
+    return _base(frame, "Besuche der Sprechstunden je Monat").mark_bar().encode(
+        x=alt.X("label:O", title="Monat", sort=months),
+        xOffset="town:N",
+        y=alt.Y("visitors:Q", title="Besucher:innen"),
+        color=alt.Color("town:N", title=None, legend=_legend()),
+        tooltip=[alt.Tooltip("month:T", title="Monat", format="%m/%Y"),
+                 alt.Tooltip("town:N", title="Ort"), alt.Tooltip("visitors:Q", title="Besucher:innen"),
+                 alt.Tooltip("first_interviews:Q", title="daraus Erstgespräche")],
+    )

@@ -1,0 +1,17 @@
+"""Time in one place, so tests and demo data agree on 'today'."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Europe/Berlin")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def today() -> date:
+    """Today in Brandenburg (a late-evening visit belongs to the local day, not the UTC one)."""
+    return datetime.now(LOCAL_TZ).date()

@@ -1,0 +1,274 @@
+"""The programme's indicators, defined once and counted in SQL.
+
+The team lead's Lagebild, the council briefing and the exports all read these functions; each
+returns a small aggregated table (a pandas DataFrame with one row per bucket), never a row per
+case, and never a personal field.
+"""
+
+from __future__ import annotations
+
+from calendar import monthrange
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy import ColumnElement, and_, func, select
+
+from .actors import Actor
+from .clock import today
+from .database import Database
+from .models import (
+    Activity,
+    Case,
+    CaseBarrier,
+    Client,
+    OfficeHourLocation,
+    OfficeHourSession,
+    PlanTarget,
+    Position,
+    StatusChange,
+    User,
+)
+from .permissions import case_scope, require_role
+from .sqlfunc import month_start, week_start
+from .vocabulary import ActivityKind, Barrier, CaseStatus, PlanMetric, Role
+
+AGGREGATE_ROLES = (Role.LEAD, Role.COUNCIL)
+
+
+@dataclass(frozen=True)
+class Period:
+    """What the charts cover: a date range, optionally one town or one companion."""
+
+    start: date = field(default_factory=lambda: today() - timedelta(weeks=10))
+    end: date = field(default_factory=today)
+    town: str | None = None
+    companion_id: int | None = None
+
+    def weeks(self) -> list[date]:
+        first = self.start - timedelta(days=self.start.weekday())
+        return [first + timedelta(weeks=i) for i in range((self.end - first).days // 7 + 1)]
+
+
+def _scope(actor: Actor, period: Period) -> list[ColumnElement[bool]]:
+    require_role(actor, *AGGREGATE_ROLES)
+    conditions: list[ColumnElement[bool]] = [case_scope(actor, personal=False)]
+    if period.town:
+        conditions.append(Case.client_id.in_(select(Client.id).where(Client.town == period.town)))
+    if period.companion_id is not None:
+        conditions.append(Case.companion_id == period.companion_id)
+    return conditions
+
+
+def _weekly(session, date_col, conditions, period: Period, *joins) -> dict[date, int]:  # type: ignore[no-untyped-def]
+    week = week_start(date_col)
+    query = select(week, func.count()).select_from(Case)
+    for target, on in joins:
+        query = query.join(target, on)
+    query = query.where(*conditions, date_col >= period.weeks()[0], date_col <= period.end)
+    return {w: n for w, n in session.execute(query.group_by(week))}
+
+
+# --- intake against plan -------------------------------------------------------------------
+
+INTAKE_SERIES = {
+    "referrals": "Zuweisungen",
+    "interviews": "Erstgespräche geführt",
+    "accompanied": "In Begleitung (inkl. Nachbetreuung)",
+}
+
+
+def intake(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
+    """Per week: referrals, first interviews held, people accompanied at the week's end; and
+    the plan for each (monthly plan targets spread over the weeks)."""
+    conditions = _scope(actor, period)
+    weeks = period.weeks()
+    held = and_(StatusChange.from_status == CaseStatus.INTERVIEW_PLANNED,
+                StatusChange.to_status == CaseStatus.ACTIVE)
+    with db.read() as session:
+        referrals = _weekly(session, Case.referred_on, conditions, period)
+        interviews = _weekly(session, StatusChange.changed_on, [*conditions, held], period,
+                             (StatusChange, StatusChange.case_id == Case.id))
+        # Accompanied at a week's end = started by then − ended by then: two weekly counts and
+        # the totals before the first week, summed up here (no row per case leaves SQL).
+        started = _weekly(session, Case.start_date, conditions, period)
+        ended = _weekly(session, Case.end_date, [*conditions, Case.start_date.is_not(None)], period)
+        before_started = session.scalar(
+            select(func.count()).select_from(Case).where(*conditions, Case.start_date < weeks[0])) or 0
+        before_ended = session.scalar(
+            select(func.count()).select_from(Case).where(
+                *conditions, Case.start_date.is_not(None), Case.end_date < weeks[0])) or 0
+        targets = session.execute(
+            select(PlanTarget.metric, PlanTarget.period_start, PlanTarget.period_end, PlanTarget.target)
+            .where(PlanTarget.period_end >= weeks[0], PlanTarget.period_start <= period.end)
+        ).all()
+
+    rows = []
+    level = before_started - before_ended
+    for week in weeks:
+        level += started.get(week, 0) - ended.get(week, 0)
+        for key, value in (("referrals", referrals.get(week, 0)),
+                           ("interviews", interviews.get(week, 0)), ("accompanied", level)):
+            rows.append({"week": week, "series": INTAKE_SERIES[key], "kind": "Ist", "value": value})
+        for metric, key in ((PlanMetric.REFERRALS, "referrals"),
+                            (PlanMetric.FIRST_INTERVIEWS, "interviews"),
+                            (PlanMetric.ACTIVE_CASES, "accompanied")):
+            target = next((t for t in targets if t.metric == metric
+                           and t.period_start <= week <= t.period_end), None)
+            if target is None:
+                continue
+            value = target.target
+            if key != "accompanied":  # a monthly number of events, spread over its weeks
+                value = round(target.target * 7 / monthrange(week.year, week.month)[1], 1)
+            rows.append({"week": week, "series": INTAKE_SERIES[key], "kind": "Plan", "value": value})
+    return pd.DataFrame(rows, columns=["week", "series", "kind", "value"])
+
+
+def plan_now(db: Database, actor: Actor) -> dict[PlanMetric, int]:
+    """This month's plan targets (for the tiles: figure / plan)."""
+    require_role(actor, *AGGREGATE_ROLES)
+    day = today()
+    with db.read() as session:
+        return dict(session.execute(
+            select(PlanTarget.metric, PlanTarget.target)
+            .where(PlanTarget.period_start <= day, PlanTarget.period_end >= day)).all())
+
+
+# --- funnel --------------------------------------------------------------------------------
+
+FUNNEL_STAGES = [
+    "Zugewiesen", "Erstgespräch geplant", "Erstgespräch geführt", "In Arbeit aufgenommen",
+    "Beendet", "Nicht erschienen", "Teilnahme abgelehnt", "Aktuell in Begleitung",
+]
+
+
+def funnel(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
+    """How far the cases referred in the period got (each case counted once per stage)."""
+    conditions = [*_scope(actor, period), Case.referred_on.between(period.start, period.end)]
+    reached = func.count(StatusChange.case_id.distinct())
+    with db.read() as session:
+        by_step = {
+            (f, t): n for f, t, n in session.execute(
+                select(StatusChange.from_status, StatusChange.to_status, reached)
+                .join(Case, StatusChange.case_id == Case.id)
+                .where(*conditions)
+                .group_by(StatusChange.from_status, StatusChange.to_status))
+        }
+        now = dict(session.execute(
+            select(Case.status, func.count()).where(*conditions).group_by(Case.status)).all())
+
+    def ever(target: CaseStatus, source: CaseStatus | None = None) -> int:
+        return sum(n for (f, t), n in by_step.items() if t == target and (source is None or f == source))
+
+    counts = [
+        sum(now.values()),
+        ever(CaseStatus.INTERVIEW_PLANNED),
+        ever(CaseStatus.ACTIVE, CaseStatus.INTERVIEW_PLANNED),
+        ever(CaseStatus.EMPLOYED),
+        now.get(CaseStatus.CLOSED, 0),
+        ever(CaseStatus.NO_SHOW),
+        now.get(CaseStatus.DECLINED, 0),
+        now.get(CaseStatus.ACTIVE, 0) + now.get(CaseStatus.EMPLOYED, 0),
+    ]
+    return pd.DataFrame({"stage": FUNNEL_STAGES, "count": counts})
+
+
+# --- caseload against capacity -------------------------------------------------------------
+
+
+def caseload_by_companion(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
+    """Per funded position: its caseload (accompanied + planned first interviews) and capacity.
+
+    Positions not yet filled appear with no caseload, so growing capacity is visible. Labels are
+    position titles; the lead also sees who holds a position (the council sees no names).
+    """
+    conditions = _scope(actor, period)
+    show_names = actor.is_system or actor.role == Role.LEAD
+    day = today()
+    with db.read() as session:
+        load = {
+            (companion, status): n for companion, status, n in session.execute(
+                select(Case.companion_id, Case.status, func.count())
+                .where(*conditions, Case.status.in_(
+                    (CaseStatus.ACTIVE, CaseStatus.EMPLOYED, CaseStatus.INTERVIEW_PLANNED)))
+                .group_by(Case.companion_id, Case.status))
+        }
+        positions = session.execute(
+            select(Position.title, Position.capacity, Position.funded_from, Position.holder_id,
+                   User.display_name, User.start_date)
+            .outerjoin(User, Position.holder_id == User.id)
+            .order_by(Position.id)).all()
+    rows = []
+    for p in positions:
+        if p.holder_id is None:
+            state = f"offen, finanziert ab {p.funded_from:%d.%m.%Y}"
+        elif p.start_date and p.start_date > day:
+            state = f"beginnt am {p.start_date:%d.%m.%Y}"
+        else:
+            state = "im Dienst"
+        label = f"{p.title} – {p.display_name}" if show_names and p.display_name else p.title
+        rows.append({
+            "position": label,
+            "state": state,
+            "accompanied": load.get((p.holder_id, CaseStatus.ACTIVE), 0)
+            + load.get((p.holder_id, CaseStatus.EMPLOYED), 0),
+            "planned": load.get((p.holder_id, CaseStatus.INTERVIEW_PLANNED), 0),
+            "capacity": p.capacity,
+        })
+    return pd.DataFrame(rows, columns=["position", "state", "accompanied", "planned", "capacity"])
+
+
+# --- barriers, contacts, office hours ------------------------------------------------------
+
+
+def barriers(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
+    """Barriers recorded on the cases in scope, most frequent first, open and resolved."""
+    conditions = _scope(actor, period)
+    with db.read() as session:
+        rows = session.execute(
+            select(CaseBarrier.barrier,
+                   func.count().filter(CaseBarrier.resolved_on.is_(None)),
+                   func.count().filter(CaseBarrier.resolved_on.is_not(None)))
+            .join(Case, CaseBarrier.case_id == Case.id)
+            .where(*conditions, CaseBarrier.noted_on <= period.end)
+            .group_by(CaseBarrier.barrier)).all()
+    frame = pd.DataFrame(
+        [{"barrier": Barrier(b).label, "open": o, "resolved": r} for b, o, r in rows],
+        columns=["barrier", "open", "resolved"])
+    return frame.assign(total=frame["open"] + frame["resolved"]).sort_values(
+        ["total", "barrier"], ascending=[False, True], ignore_index=True)
+
+
+def contacts(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
+    """Logged contacts per type and week (home visits, workplace visits, accompaniments …)."""
+    conditions = _scope(actor, period)
+    week = week_start(Activity.occurred_on)
+    with db.read() as session:
+        rows = session.execute(
+            select(week, Activity.kind, func.count())
+            .join(Case, Activity.case_id == Case.id)
+            .where(*conditions, Activity.occurred_on.between(period.weeks()[0], period.end))
+            .group_by(week, Activity.kind)).all()
+    return pd.DataFrame([{"week": w, "kind": ActivityKind(k).label, "count": n} for w, k, n in rows],
+                        columns=["week", "kind", "count"])
+
+
+def office_hours(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
+    """Visitors and first interviews arranged per office-hour location and month."""
+    require_role(actor, *AGGREGATE_ROLES)
+    month = month_start(OfficeHourSession.held_on)
+    query = (
+        select(month, OfficeHourLocation.town, func.sum(OfficeHourSession.visitors),
+               func.sum(OfficeHourSession.first_interviews), func.count())
+        .join(OfficeHourLocation, OfficeHourSession.location_id == OfficeHourLocation.id)
+        .where(OfficeHourSession.held_on.between(period.start, period.end))
+        .group_by(month, OfficeHourLocation.town)
+    )
+    if period.town:
+        query = query.where(OfficeHourLocation.town == period.town)
+    with db.read() as session:
+        rows = session.execute(query).all()
+    return pd.DataFrame(
+        [{"month": m, "town": t, "visitors": int(v or 0), "first_interviews": int(f or 0), "sessions": n}
+         for m, t, v, f, n in rows],
+        columns=["month", "town", "visitors", "first_interviews", "sessions"])

@@ -1,0 +1,75 @@
+"""Headline figures, counted in SQL. Aggregates only: no personal field leaves this module."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import func, select
+
+from .actors import Actor
+from .clock import today
+from .database import Database
+from .models import Case, Position, User
+from .permissions import case_scope
+from .vocabulary import CaseStatus, Role
+from .workflow import OPEN_STATUSES
+
+
+@dataclass(frozen=True)
+class Kpis:
+    active_cases: int
+    planned_first_interviews: int
+    referred: int
+    no_show: int
+    employed: int
+    closed: int
+    declined: int
+    overdue_next_steps: int
+    companions_working: int
+    companions_starting: int
+    positions_total: int
+    positions_open: int
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def kpis(db: Database, actor: Actor, *, companion_id: int | None = None) -> Kpis:
+    """Counts of cases by status and of staff. Companions always get their own caseload."""
+    scope = case_scope(actor, personal=False)
+    now = today()
+    with db.read() as session:
+        by_status_q = select(Case.status, func.count()).where(scope).group_by(Case.status)
+        overdue_q = select(func.count()).where(
+            scope,
+            Case.status.in_(OPEN_STATUSES),
+            Case.next_step_due < now,
+        )
+        if companion_id is not None:
+            by_status_q = by_status_q.where(Case.companion_id == companion_id)
+            overdue_q = overdue_q.where(Case.companion_id == companion_id)
+        by_status = {CaseStatus(s): n for s, n in session.execute(by_status_q)}
+        overdue = session.scalar(overdue_q) or 0
+        working, starting = session.execute(
+            select(
+                func.count().filter(User.start_date <= now),
+                func.count().filter(User.start_date > now),
+            ).where(User.role == Role.COMPANION, User.active.is_(True))
+        ).one()
+        positions_total, positions_open = session.execute(
+            select(func.count(), func.count().filter(Position.holder_id.is_(None)))
+        ).one()
+    return Kpis(
+        active_cases=by_status.get(CaseStatus.ACTIVE, 0),
+        planned_first_interviews=by_status.get(CaseStatus.INTERVIEW_PLANNED, 0),
+        referred=by_status.get(CaseStatus.REFERRED, 0),
+        no_show=by_status.get(CaseStatus.NO_SHOW, 0),
+        employed=by_status.get(CaseStatus.EMPLOYED, 0),
+        closed=by_status.get(CaseStatus.CLOSED, 0),
+        declined=by_status.get(CaseStatus.DECLINED, 0),
+        overdue_next_steps=overdue,
+        companions_working=working or 0,
+        companions_starting=starting or 0,
+        positions_total=positions_total or 0,
+        positions_open=positions_open or 0,
+    )

@@ -1,0 +1,191 @@
+"""Staff accounts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+
+import bcrypt
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .actors import Actor
+from .audit import audit, diff
+from .clock import utcnow
+from .database import Database
+from .errors import NotFound, ValidationError
+from .models import User
+from .permissions import require_role
+from .validation import required_text
+from .vocabulary import Role
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+MIN_PASSWORD = 8
+# bcrypt work factor; tests lower it (hashing is deliberately slow).
+BCRYPT_ROUNDS = 12
+
+
+def hash_password(password: str) -> str:
+    problem = password_problem(password)
+    if problem:
+        raise ValidationError(problem, "password")
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_ROUNDS)).decode()
+
+
+def check_password(password: str, password_hash: str) -> bool:
+    try:
+        return bcrypt.checkpw(password.encode(), password_hash.encode())
+    except ValueError:
+        return False
+
+
+def create_user(
+    db: Database,
+    actor: Actor,
+    *,
+    username: str,
+    display_name: str,
+    role: Role,
+    password: str,
+    email: str | None = None,
+    capacity: int | None = None,
+    start_date: date | None = None,
+    is_demo: bool = False,
+    password_hash: str | None = None,
+) -> int:
+    """Create a staff account (admins, and the operator through `python -m db create-user`)."""
+    require_role(actor, Role.ADMIN)
+    username = (username or "").strip().lower()
+    if not USERNAME.match(username):
+        raise ValidationError(
+            "Benutzername: 2–64 Zeichen, Kleinbuchstaben, Ziffern, Punkt, Binde- oder Unterstrich.",
+            "username",
+        )
+    display_name = required_text(display_name, "display_name", "Name")
+    role = Role(role)
+    if capacity is not None and not 0 <= capacity <= 200:
+        raise ValidationError("Kapazität muss zwischen 0 und 200 liegen.", "capacity")
+    hashed = password_hash or hash_password(password)
+    with db.write() as session:
+        if session.scalar(select(User.id).where(User.username == username)) is not None:
+            raise ValidationError(f"Den Benutzernamen „{username}“ gibt es schon.", "username")
+        user = User(
+            username=username,
+            display_name=display_name,
+            email=email,
+            role=role,
+            password_hash=hashed,
+            capacity=capacity if role == Role.COMPANION else None,
+            start_date=start_date,
+            is_demo=is_demo,
+        )
+        session.add(user)
+        session.flush()
+        audit(session, actor, "create", "user", user.id, {"username": username, "role": role})
+        return user.id
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is not acceptable, in German; None if it is fine."""
+    if len(password) < MIN_PASSWORD:
+        return f"Das Passwort muss mindestens {MIN_PASSWORD} Zeichen haben."
+    if len(password.encode()) > 72:  # bcrypt's limit; longer input would be cut silently
+        return "Das Passwort ist zu lang (höchstens 72 Bytes)."
+    return None
+
+
+@dataclass(frozen=True)
+class UserRow:
+    id: int
+    username: str
+    display_name: str
+    email: str | None
+    role: Role
+    active: bool
+    is_demo: bool
+    capacity: int | None
+    start_date: date | None
+    locked: bool
+
+
+def list_users(db: Database, actor: Actor) -> list[UserRow]:
+    require_role(actor, Role.ADMIN)
+    now = utcnow()
+    with db.read() as session:
+        return [
+            UserRow(u.id, u.username, u.display_name, u.email, u.role, u.active, u.is_demo,
+                    u.capacity, u.start_date, u.locked_until is not None and u.locked_until > now)
+            for u in session.scalars(select(User).order_by(User.role, User.username))
+        ]
+
+
+@contextmanager
+def _editing_user(db: Database, actor: Actor, user_id: int) -> Iterator[tuple[Session, User]]:
+    """One admin change to one account, in one transaction."""
+    require_role(actor, Role.ADMIN)
+    with db.write() as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound("Dieses Konto gibt es nicht.")
+        yield session, user
+
+
+def set_active(db: Database, actor: Actor, user_id: int, active: bool) -> None:
+    if actor.id == user_id and not active:
+        raise ValidationError("Sie können Ihr eigenes Konto nicht deaktivieren.", "active")
+    with _editing_user(db, actor, user_id) as (session, user):
+        changes = diff(user, active=active)
+        if not active:
+            user.sessions_revoked_at = utcnow()  # logged-in browsers lose access at once
+        audit(session, actor, "activate" if active else "deactivate", "user", user.id, changes)
+
+
+def reset_password(db: Database, actor: Actor, user_id: int, new_password: str) -> None:
+    """An admin sets a new password; this also lifts a lockout."""
+    hashed = hash_password(new_password)
+    with _editing_user(db, actor, user_id) as (session, user):
+        user.password_hash = hashed
+        user.failed_logins = 0
+        user.locked_until = None
+        audit(session, actor, "password_reset", "user", user.id)
+
+
+def change_role(db: Database, actor: Actor, user_id: int, role: Role) -> None:
+    if actor.id == user_id:
+        raise ValidationError("Sie können Ihre eigene Rolle nicht ändern.", "role")
+    with _editing_user(db, actor, user_id) as (session, user):
+        changes = diff(user, role=Role(role))
+        if user.role != Role.COMPANION:
+            user.capacity = None
+        audit(session, actor, "role", "user", user.id, changes)
+
+
+def store_own_password_hash(db: Database, actor: Actor, password_hash: str) -> None:
+    """Write back a password the user changed in the authenticator's widget (already hashed)."""
+    if actor.id is None or not password_hash.startswith("$2"):
+        raise ValidationError("Ungültiges Passwort.", "password")
+    with db.write() as session:
+        user = session.get_one(User, actor.id)
+        user.password_hash = password_hash
+        audit(session, actor, "password_change", "user", user.id)
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    id: int
+    display_name: str
+
+
+def staff_with_role(db: Database, actor: Actor, role: Role) -> list[StaffMember]:
+    """Active companions or case managers by name, for assigning and filtering."""
+    require_role(actor, Role.LEAD, Role.COMPANION, Role.CASE_MANAGER)
+    with db.read() as session:
+        rows = session.execute(
+            select(User.id, User.display_name)
+            .where(User.role == role, User.active.is_(True))
+            .order_by(User.display_name)
+        )
+        return [StaffMember(r.id, r.display_name) for r in rows]

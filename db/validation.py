@@ -1,0 +1,57 @@
+"""Input checks shared by all service functions; each raises a ValidationError naming its field."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from .clock import today
+from .errors import ValidationError
+
+
+def required_text(value: str | None, field: str, label: str, max_len: int = 120) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError(f"Bitte „{label}“ ausfüllen.", field=field)
+    if len(text) > max_len:
+        raise ValidationError(f"„{label}“ ist zu lang (höchstens {max_len} Zeichen).", field=field)
+    return text
+
+
+def optional_text(value: str | None, field: str, label: str, max_len: int = 4000) -> str | None:
+    text = (value or "").strip()
+    if len(text) > max_len:
+        raise ValidationError(f"„{label}“ ist zu lang (höchstens {max_len} Zeichen).", field=field)
+    return text or None
+
+
+def not_in_future(value: date, field: str, label: str) -> date:
+    if value > today():
+        raise ValidationError(f"„{label}“ darf nicht in der Zukunft liegen.", field=field)
+    return value
+
+
+def not_before(value: date, earliest: date | None, field: str, label: str, earliest_label: str) -> date:
+    if earliest is not None and value < earliest:
+        raise ValidationError(
+            f"„{label}“ darf nicht vor {earliest_label} ({earliest:%d.%m.%Y}) liegen.", field=field
+        )
+    return value
+
+
+def plausible_birth_year(value: int | None) -> int | None:
+    if value is None:
+        return None
+    this_year = today().year
+    if not 1920 <= value <= this_year - 14:
+        raise ValidationError(
+            f"Geburtsjahr muss zwischen 1920 und {this_year - 14} liegen.", field="birth_year"
+        )
+    return value
+
+
+def positive_minutes(value: int | None) -> int | None:
+    if value is None:
+        return None
+    if not 0 < value <= 24 * 60:
+        raise ValidationError("Dauer muss zwischen 1 und 1440 Minuten liegen.", field="duration")
+    return value

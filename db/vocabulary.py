@@ -1,0 +1,190 @@
+"""The programme's fixed vocabularies: roles, statuses, contact types, barriers, end reasons.
+
+Stored values are English identifiers; every enum carries its German label for the UI, so pages,
+exports and the CLI all show the same words.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Labelled(StrEnum):
+    """A string enum whose members know their German label."""
+
+    @property
+    def label(self) -> str:
+        return _LABELS[type(self)][self]
+
+    @classmethod
+    def choices(cls) -> dict[str, str]:
+        """value → German label, in declaration order (for select boxes)."""
+        return {m.value: m.label for m in cls}
+
+
+class Role(Labelled):
+    ADMIN = "admin"
+    LEAD = "lead"
+    COMPANION = "companion"
+    CASE_MANAGER = "case_manager"
+    COUNCIL = "council"
+
+
+class ReferralSource(Labelled):
+    CASE_MANAGER = "case_manager"  # the Fallmanager decided
+    CLIENT_REQUEST = "client_request"  # the client asked their Fallmanager
+
+
+class CaseStatus(Labelled):
+    REFERRED = "referred"
+    INTERVIEW_PLANNED = "interview_planned"
+    ACTIVE = "active"
+    EMPLOYED = "employed"
+    CLOSED = "closed"
+    DECLINED = "declined"
+    NO_SHOW = "no_show"
+
+
+class ActivityKind(Labelled):
+    FIRST_INTERVIEW = "first_interview"
+    HOME_VISIT = "home_visit"
+    WORKPLACE_VISIT = "workplace_visit"
+    ADDICTION_COUNSELLING = "addiction_counselling"
+    DEBT_COUNSELLING = "debt_counselling"
+    AUTHORITY = "authority"
+    EMPLOYER_CONTACT = "employer_contact"
+    PHONE = "phone"
+    OFFICE_HOURS = "office_hours"
+    OTHER = "other"
+
+
+class Barrier(Labelled):
+    NO_DRIVING_LICENCE = "no_driving_licence"
+    MOBILITY = "mobility"
+    DEBT = "debt"
+    ADDICTION = "addiction"
+    HEALTH = "health"
+    CHILDCARE = "childcare"
+    LANGUAGE = "language"
+    QUALIFICATION = "qualification"
+    HOUSING = "housing"
+    CARE_OF_RELATIVES = "care_of_relatives"
+    OTHER = "other"
+
+
+class EndReason(Labelled):
+    FOLLOW_UP_COMPLETED = "follow_up_completed"
+    TRAINING = "training"
+    WITHDRAWN = "withdrawn"
+    NO_CONTACT = "no_contact"
+    MOVED = "moved"
+    HEALTH = "health"
+    OTHER = "other"
+
+
+class JobKind(Labelled):
+    FULL_TIME = "full_time"
+    PART_TIME = "part_time"
+    MINI_JOB = "mini_job"
+    APPRENTICESHIP = "apprenticeship"
+    SUBSIDISED = "subsidised"
+
+
+class PositionState(Labelled):
+    FILLED = "filled"
+    ADVERTISED = "advertised"
+    FUNDED = "funded"
+
+
+class LocationStatus(Labelled):
+    RUNNING = "running"
+    PLANNED = "planned"
+
+
+class PlanMetric(Labelled):
+    ACTIVE_CASES = "active_cases"
+    FIRST_INTERVIEWS = "first_interviews"
+    REFERRALS = "referrals"
+
+
+# Health-related barriers are special categories under DSGVO Art. 9: only people who may read the
+# case's notes may see them.
+SENSITIVE_BARRIERS = frozenset({Barrier.ADDICTION, Barrier.HEALTH})
+
+_LABELS: dict[type, dict[StrEnum, str]] = {
+    Role: {
+        Role.ADMIN: "Administration",
+        Role.LEAD: "Teamleitung",
+        Role.COMPANION: "Integrationsbegleitung",
+        Role.CASE_MANAGER: "Fallmanagement",
+        Role.COUNCIL: "Kreistag",
+    },
+    ReferralSource: {
+        ReferralSource.CASE_MANAGER: "Entscheidung Fallmanager",
+        ReferralSource.CLIENT_REQUEST: "Wunsch der Kundin / des Kunden",
+    },
+    CaseStatus: {
+        CaseStatus.REFERRED: "Zugewiesen",
+        CaseStatus.INTERVIEW_PLANNED: "Erstgespräch geplant",
+        CaseStatus.ACTIVE: "In Begleitung",
+        CaseStatus.EMPLOYED: "In Arbeit – Nachbetreuung",
+        CaseStatus.CLOSED: "Beendet",
+        CaseStatus.DECLINED: "Teilnahme abgelehnt",
+        CaseStatus.NO_SHOW: "Nicht erschienen",
+    },
+    ActivityKind: {
+        ActivityKind.FIRST_INTERVIEW: "Erstgespräch",
+        ActivityKind.HOME_VISIT: "Hausbesuch",
+        ActivityKind.WORKPLACE_VISIT: "Arbeitsplatzbesuch",
+        ActivityKind.ADDICTION_COUNSELLING: "Begleitung Suchtberatung",
+        ActivityKind.DEBT_COUNSELLING: "Begleitung Schuldnerberatung",
+        ActivityKind.AUTHORITY: "Begleitung Behörde",
+        ActivityKind.EMPLOYER_CONTACT: "Arbeitgeberkontakt",
+        ActivityKind.PHONE: "Telefonat",
+        ActivityKind.OFFICE_HOURS: "Sprechstunde",
+        ActivityKind.OTHER: "Sonstiges",
+    },
+    Barrier: {
+        Barrier.NO_DRIVING_LICENCE: "Führerschein fehlt",
+        Barrier.MOBILITY: "Mobilität",
+        Barrier.DEBT: "Schulden",
+        Barrier.ADDICTION: "Sucht",
+        Barrier.HEALTH: "Gesundheit",
+        Barrier.CHILDCARE: "Kinderbetreuung",
+        Barrier.LANGUAGE: "Sprache",
+        Barrier.QUALIFICATION: "Qualifikation",
+        Barrier.HOUSING: "Wohnung",
+        Barrier.CARE_OF_RELATIVES: "Pflege von Angehörigen",
+        Barrier.OTHER: "Sonstiges",
+    },
+    EndReason: {
+        EndReason.FOLLOW_UP_COMPLETED: "Nachbetreuung abgeschlossen",
+        EndReason.TRAINING: "Ausbildung / Maßnahme begonnen",
+        EndReason.WITHDRAWN: "Teilnahme beendet (freiwillig)",
+        EndReason.NO_CONTACT: "Kein Kontakt mehr",
+        EndReason.MOVED: "Umzug",
+        EndReason.HEALTH: "Gesundheitliche Gründe",
+        EndReason.OTHER: "Sonstiges",
+    },
+    JobKind: {
+        JobKind.FULL_TIME: "Vollzeit",
+        JobKind.PART_TIME: "Teilzeit",
+        JobKind.MINI_JOB: "Minijob",
+        JobKind.APPRENTICESHIP: "Ausbildung",
+        JobKind.SUBSIDISED: "Gefördert (§ 16i/e SGB II)",
+    },
+    PositionState: {
+        PositionState.FILLED: "Besetzt",
+        PositionState.ADVERTISED: "Ausgeschrieben",
+        PositionState.FUNDED: "Finanziert, noch nicht ausgeschrieben",
+    },
+    LocationStatus: {
+        LocationStatus.RUNNING: "Läuft",
+        LocationStatus.PLANNED: "Geplant",
+    },
+    PlanMetric: {
+        PlanMetric.ACTIVE_CASES: "Aktive Fälle",
+        PlanMetric.FIRST_INTERVIEWS: "Erstgespräche",
+        PlanMetric.REFERRALS: "Zuweisungen",
+    },
+}

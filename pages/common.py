@@ -1,0 +1,239 @@
+"""What every page shares: database, acting user, formats, status badge, messages, and the
+status-change control used by the case list, the case page and the agenda."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time
+
+import streamlit as st
+
+from db.actors import Actor
+from db.bootstrap import prepare
+from db.cases import NewPlacement, change_status, schedule_first_interview
+from db.database import Database
+from db.employers import list_employers
+from db.errors import ConflictError, DomainError, PermissionDenied
+from db.locations import list_locations
+from db.vocabulary import CaseStatus, EndReason, JobKind, LocationStatus
+from db.workflow import NEEDS_INPUT, action_label, allowed_next
+
+WEEKDAYS = ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"]
+
+# One colour per status, everywhere.
+STATUS_COLORS: dict[CaseStatus, str] = {
+    CaseStatus.REFERRED: "gray",
+    CaseStatus.INTERVIEW_PLANNED: "blue",
+    CaseStatus.ACTIVE: "green",
+    CaseStatus.EMPLOYED: "violet",
+    CaseStatus.CLOSED: "gray",
+    CaseStatus.DECLINED: "orange",
+    CaseStatus.NO_SHOW: "red",
+}
+
+CASE_PAGE = "pages/case.py"
+
+
+@st.cache_resource(show_spinner="Datenbank wird vorbereitet …")
+def get_db() -> Database:
+    """One engine per server process: migrated, and filled with demo data if empty."""
+    db = Database.from_url()
+    prepare(db)
+    return db
+
+
+def route_through_app() -> None:
+    """Make sure app.py alone routes every request.
+
+    Until the first st.navigation call of a server process, Streamlit also treats the files in
+    pages/ as stand-alone pages. The first request after a start would then either run a page
+    file directly (a bookmark: no login, no role navigation) or wrap app.py in that legacy
+    navigation, which changes the widget ids between the first and the second run (the first
+    login click would be lost). Switching the legacy mode off and re-running avoids both.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def current_actor() -> Actor:
+    """The logged-in user; app.py puts it here before any page runs."""
+    route_through_app()
+    actor = st.session_state.get("actor")
+    if not isinstance(actor, Actor):
+        st.warning("Bitte melden Sie sich an.")
+        st.stop()
+    return actor
+
+
+@contextmanager
+def shown_errors() -> Iterator[None]:
+    """Domain errors become a German message on the page instead of a traceback."""
+    try:
+        yield
+    except PermissionDenied as exc:
+        st.error(exc.message, icon=":material/lock:")
+        st.stop()
+    except DomainError as exc:
+        st.error(exc.message)
+        st.stop()
+
+
+def fmt_date(value: date | datetime | None) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, datetime):
+        return value.strftime("%d.%m.%Y %H:%M")
+    return value.strftime("%d.%m.%Y")
+
+
+def fmt_day(value: date) -> str:
+    return f"{WEEKDAYS[value.weekday()]}, {value:%d.%m.%Y}"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+
+
+def plain(text: str | None) -> str:
+    """User text shown as typed: no Markdown, no links or images, no HTML."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text or "")
+
+
+def status_badge(status: CaseStatus) -> None:
+    st.badge(status.label, color=STATUS_COLORS[status])  # type: ignore[arg-type]
+
+
+def show_flash() -> None:
+    """The success message of the last action, once."""
+    if message := st.session_state.pop("flash", None):
+        st.toast(message, icon=":material/check_circle:")
+        st.success(message)
+
+
+def on_submit(action: Callable[[], object], success: str, *, key: str,
+              reset: dict[str, object] | None = None) -> dict:
+    """Keyword arguments for st.button / st.form_submit_button that run `action` on the click.
+
+    The action runs in the click's callback, before the page reloads its data, and its closure
+    holds the version the user was looking at: a change saved by somebody else in between ends
+    in a conflict instead of being overwritten. On success the `reset` session keys (the inputs
+    of a form, say) get the given values – set, not deleted, so the browser shows them too; on
+    failure the input stays and feedback(key) says why.
+    """
+    return {"on_click": _run_action, "args": (action, success, key, reset or {})}
+
+
+def _run_action(action: Callable[[], object], success: str, key: str,
+                reset: dict[str, object]) -> None:
+    st.session_state.pop(f"error_{key}", None)
+    try:
+        action()
+    except ConflictError as exc:
+        st.session_state[f"conflict_{key}"] = exc.message
+        return
+    except DomainError as exc:
+        st.session_state[f"error_{key}"] = exc.message
+        return
+    st.session_state.pop(f"conflict_{key}", None)
+    for name, value in reset.items():
+        st.session_state[name] = value
+    st.session_state["flash"] = success
+
+
+def feedback(key: str) -> None:
+    """Why the last action of this control failed: a validation message, or the conflict
+    message with a way to load the other person's version."""
+    if message := st.session_state.pop(f"error_{key}", None):
+        st.error(message)
+    if message := st.session_state.get(f"conflict_{key}"):
+        st.error(message, icon=":material/sync_problem:")
+        if st.button("Neu laden", key=f"reload_{key}", icon=":material/refresh:"):
+            st.session_state.pop(f"conflict_{key}", None)
+            st.rerun()
+
+
+def status_control(db: Database, actor: Actor, case_id: int, version: int, status: CaseStatus,
+                   *, key: str) -> None:
+    """The allowed next statuses as buttons; those that need input open a small form."""
+    feedback(key)
+    targets = allowed_next(status)
+    if not targets:
+        st.caption("Abgeschlossen – keine weiteren Statuswechsel.")
+        return
+    pending_key = f"pending_{key}"
+    for column, target in zip(st.columns(len(targets)), targets, strict=True):
+        label = action_label(status, target)
+        if target in NEEDS_INPUT:
+            if column.button(label, key=f"{key}_{target.value}", width="stretch"):
+                st.session_state[pending_key] = target
+        else:
+            column.button(label, key=f"{key}_{target.value}", width="stretch", **on_submit(
+                lambda t=target: change_status(db, actor, case_id, version, t),
+                f"Status geändert: {target.label}", key=key))
+    pending = st.session_state.get(pending_key)
+    if pending in targets:
+        _status_form(db, actor, case_id, version, pending, key=key)
+
+
+def _status_form(db: Database, actor: Actor, case_id: int, version: int, target: CaseStatus,
+                 *, key: str) -> None:
+    state = st.session_state
+    form_key = f"{key}_form"
+    done = {"success": f"Status geändert: {target.label}", "key": key, "reset": {f"pending_{key}": None}}
+    with st.form(f"{form_key}_{target.value}", border=True):
+        st.markdown(f"**{target.label}**")
+        if target == CaseStatus.INTERVIEW_PLANNED:
+            interview_inputs(db, actor, key=form_key)
+            st.form_submit_button("Termin speichern", type="primary", **on_submit(
+                lambda: schedule_first_interview(db, actor, case_id, version,
+                                                 *interview_choice(form_key)), **done))
+        elif target == CaseStatus.EMPLOYED:
+            employers = {e.id: e.name for e in list_employers(db, actor)}
+            st.selectbox("Arbeitgeber", list(employers), format_func=employers.get, index=None,
+                         placeholder="Bitte wählen", key=f"{form_key}_employer")
+            st.date_input("Arbeitsbeginn", value=date.today(), format="DD.MM.YYYY",
+                          key=f"{form_key}_start")
+            st.selectbox("Art der Stelle", list(JobKind), format_func=lambda k: k.label,
+                         key=f"{form_key}_kind")
+            st.text_input("Tätigkeit (optional)", key=f"{form_key}_title")
+            st.form_submit_button("Arbeitsaufnahme speichern", type="primary", **on_submit(
+                lambda: change_status(db, actor, case_id, version, target, placement=NewPlacement(
+                    employer_id=state[f"{form_key}_employer"], start_date=state[f"{form_key}_start"],
+                    job_kind=state[f"{form_key}_kind"], job_title=state[f"{form_key}_title"])),
+                **done))
+        else:
+            st.selectbox("Beendigungsgrund", list(EndReason), index=None,
+                         format_func=lambda r: r.label, placeholder="Bitte wählen",
+                         key=f"{form_key}_reason")
+            st.date_input("Beendet am", value=date.today(), format="DD.MM.YYYY", key=f"{form_key}_on")
+            st.form_submit_button("Fall beenden", type="primary", **on_submit(
+                lambda: change_status(db, actor, case_id, version, target,
+                                      end_reason=state[f"{form_key}_reason"],
+                                      on=state[f"{form_key}_on"]), **done))
+
+
+def interview_inputs(db: Database, actor: Actor, *, key: str) -> None:
+    """Date, time and place of a first interview (inside a form); read with interview_choice."""
+    places: dict[int | None, str] = {
+        loc.id: f"Sprechstunde {loc.town}" + ("" if loc.status == LocationStatus.RUNNING else " (geplant)")
+        for loc in list_locations(db, actor)
+    }
+    places[None] = "Hausbesuch"
+    cols = st.columns(3)
+    cols[0].date_input("Datum", value=date.today(), format="DD.MM.YYYY", key=f"{key}_day")
+    cols[1].time_input("Uhrzeit", value=time(10), step=900, key=f"{key}_time")
+    cols[2].selectbox("Ort", list(places), format_func=places.get, key=f"{key}_place")
+
+
+def interview_choice(key: str) -> tuple[datetime, int | None]:
+    state = st.session_state
+    return datetime.combine(state[f"{key}_day"], state[f"{key}_time"]), state[f"{key}_place"]
+
+
+def open_case_button(case_id: int, *, key: str, label: str = "Fall öffnen") -> None:
+    if st.button(label, key=key, icon=":material/folder_open:"):
+        st.switch_page(CASE_PAGE, query_params={"id": str(case_id)})

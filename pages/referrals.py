@@ -1,0 +1,154 @@
+"""Zuweisungen: Fallmanager refer clients and follow their referrals; leads and companions take
+incoming referrals on, assign a companion and plan the first interview."""
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from db.caseload import CaseFilter, caseload
+from db.cases import NewClient, assign_companion, find_client, refer_client, schedule_first_interview
+from db.users import staff_with_role
+from db.errors import DomainError
+from db.vocabulary import CaseStatus, ReferralSource, Role
+from pages.common import (
+    current_actor,
+    feedback,
+    fmt_date,
+    get_db,
+    interview_choice,
+    interview_inputs,
+    on_submit,
+    open_case_button,
+    show_flash,
+    shown_errors,
+)
+
+actor = current_actor()
+db = get_db()
+
+st.title("Zuweisungen")
+show_flash()
+
+
+# What the referral form is reset to once a referral was saved.
+REFERRAL_RESET = {"ref_number": "", "ref_first": "", "ref_last": "", "ref_town": "",
+                  "ref_born": None, "ref_phone": "", "ref_note": "", "ref_lookup": ""}
+
+
+def submit_referral() -> None:
+    """Called on the form's click: the referral of a new or of an already known person."""
+    state = st.session_state
+    client, client_id = None, None
+    if state["ref_known"] != "Neue Person":
+        match = find_client(db, actor, state["ref_lookup"])
+        if match is None:
+            raise DomainError("Zu dieser Kundennummer ist niemand erfasst.", "client_number")
+        client_id = match.client_id
+    else:
+        born = state["ref_born"]
+        client = NewClient(client_number=state["ref_number"], first_name=state["ref_first"],
+                           last_name=state["ref_last"], town=state["ref_town"],
+                           birth_year=int(born) if born else None, phone=state["ref_phone"],
+                           consent_date=state["ref_consent"])
+    refer_client(db, actor, client=client, client_id=client_id, source=state["ref_source"],
+                 case_manager_id=state.get("ref_manager"), note=state["ref_note"])
+
+
+def referral_form() -> None:
+    st.subheader("Neue Zuweisung")
+    known = st.radio("Person", ["Neue Person", "Bereits bekannt (Kundennummer)"], horizontal=True,
+                     key="ref_known") != "Neue Person"
+    with st.form("referral"):
+        if known:
+            st.text_input("Kundennummer", key="ref_lookup")
+        else:
+            cols = st.columns(3)
+            cols[0].text_input("Kundennummer", key="ref_number")
+            cols[1].text_input("Vorname", key="ref_first")
+            cols[2].text_input("Nachname", key="ref_last")
+            cols[0].text_input("Wohnort", key="ref_town")
+            cols[1].number_input("Geburtsjahr", min_value=1900, max_value=2100, value=None,
+                                 placeholder="optional", key="ref_born")
+            cols[2].text_input("Telefon (optional)", key="ref_phone")
+            cols[0].date_input("Einwilligung zur Teilnahme am", value=date.today(),
+                               format="DD.MM.YYYY", key="ref_consent")
+        st.radio("Anlass", list(ReferralSource), format_func=lambda s: s.label, horizontal=True,
+                 key="ref_source")
+        if actor.role == Role.LEAD:
+            managers = {m.id: m.display_name for m in staff_with_role(db, actor, Role.CASE_MANAGER)}
+            st.selectbox("Fallmanager:in", list(managers), format_func=managers.get,
+                         key="ref_manager")
+        st.text_area("Hinweis für die Integrationsbegleitung (optional)", key="ref_note", height=80)
+        st.form_submit_button("Zuweisen", type="primary", **on_submit(
+            submit_referral, "Zuweisung gespeichert.", key="referral", reset=REFERRAL_RESET))
+    feedback("referral")
+
+
+if actor.role in (Role.CASE_MANAGER, Role.LEAD):
+    with st.container(border=True):
+        referral_form()
+
+if actor.role == Role.CASE_MANAGER:
+    st.subheader("Meine Zuweisungen")
+    with shown_errors():
+        mine = caseload(db, actor, limit=200)
+    if not mine.rows:
+        st.info("Sie haben noch niemanden zugewiesen.")
+    else:
+        st.dataframe(
+            pd.DataFrame({
+                "Kundennr.": [r.client_number for r in mine.rows],
+                "Name": [r.client_name for r in mine.rows],
+                "Zugewiesen": [fmt_date(r.referred_on) for r in mine.rows],
+                "Stand": [r.status.label for r in mine.rows],
+                "Begleitung": [r.companion or "noch offen" for r in mine.rows],
+                "Erstgespräch": [fmt_date(r.first_interview_at) for r in mine.rows],
+            }),
+            hide_index=True, width="stretch",
+        )
+    st.stop()
+
+st.subheader("Eingang: offene Zuweisungen")
+with shown_errors():
+    incoming = caseload(db, actor, CaseFilter(statuses=(CaseStatus.REFERRED, CaseStatus.NO_SHOW)),
+                        limit=100)
+if not incoming.rows:
+    st.info("Keine offenen Zuweisungen.")
+    st.stop()
+
+companions = {c.id: c.display_name for c in staff_with_role(db, actor, Role.COMPANION)}
+for row in incoming.rows:
+    key = f"incoming_{row.case_id}"
+    with st.container(border=True):
+        head = st.columns([3, 1])
+        head[0].markdown(
+            f"**{row.client_name}** · {row.client_number} · {row.town} · "
+            f"zugewiesen {fmt_date(row.referred_on)} · **{row.status.label}** · "
+            f"Begleitung: {row.companion or 'noch offen'}"
+        )
+        with head[1]:
+            open_case_button(row.case_id, key=f"{key}_open")
+        if row.companion is None:
+            if actor.role == Role.COMPANION:
+                st.button("Übernehmen", key=f"{key}_take", type="primary", **on_submit(
+                    lambda r=row: assign_companion(db, actor, r.case_id, r.version, actor.id),
+                    "Zuweisung übernommen.", key=key))
+            else:
+                cols = st.columns([3, 1])
+                chosen = cols[0].selectbox("Begleitung zuweisen", list(companions),
+                                           format_func=companions.get, index=None,
+                                           placeholder="Bitte wählen", key=f"{key}_companion")
+                cols[1].button("Zuweisen", key=f"{key}_assign", disabled=chosen is None, **on_submit(
+                    lambda r=row, k=key: assign_companion(db, actor, r.case_id, r.version,
+                                                          st.session_state[f"{k}_companion"]),
+                    "Begleitung zugewiesen.", key=key))
+        else:
+            with st.form(f"{key}_schedule"):
+                st.markdown("**Erstgespräch planen**")
+                interview_inputs(db, actor, key=key)
+                st.form_submit_button("Termin speichern", type="primary", **on_submit(
+                    lambda r=row, k=key: schedule_first_interview(db, actor, r.case_id, r.version,
+                                                                  *interview_choice(k)),
+                    "Erstgespräch geplant.", key=key))
+        feedback(key)

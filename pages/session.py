@@ -1,0 +1,146 @@
+"""The browser session: login form, cookie re-login, logout (UI glue for db.auth).
+
+streamlit-authenticator keeps the session in st.session_state and in a signed cookie; the
+password check, lockout and audit are db.auth's. This module only wires the two together.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+import streamlit as st
+import streamlit_authenticator as stauth
+from streamlit_authenticator.utilities import Validator
+
+from db import auth
+from db.actors import Actor
+from db.database import Database
+from db.errors import DomainError
+from db.settings import ConfigurationError, cookie_key
+from db.users import password_problem
+
+COOKIE_NAME = "begleiter_cockpit"
+COOKIE_EXPIRY_DAYS = 0.5  # one working day; then a fresh login
+
+
+class GermanPasswordRules(Validator):
+    """The authenticator's password-change widget applies the app's own password rule."""
+
+    def validate_password(self, password: str) -> bool:
+        return password_problem(password) is None
+
+    def diagnose_password(self, password: str) -> str:
+        return password_problem(password) or ""
+
+
+@st.cache_resource
+def _credentials(_db: Database) -> dict:
+    # Built once from the users table (no bcrypt work here); cleared by forget_credentials().
+    return auth.credentials(_db)
+
+
+def forget_credentials() -> None:
+    """Call after any change to accounts or passwords."""
+    _credentials.clear()
+
+
+def _secret_cookie_key() -> str | None:
+    try:
+        value = st.secrets.get("cookie_key")
+    except Exception:  # noqa: BLE001 - no secrets.toml is a normal local set-up
+        return None
+    return str(value) if value else None
+
+
+def authenticator(db: Database) -> stauth.Authenticate:
+    try:
+        key = cookie_key(os.environ, _secret_cookie_key())
+    except ConfigurationError as exc:
+        st.error(exc.message)
+        st.stop()
+    return stauth.Authenticate(
+        _credentials(db),
+        cookie_name=COOKIE_NAME,
+        cookie_key=key,
+        cookie_expiry_days=COOKIE_EXPIRY_DAYS,
+        auto_hash=False,
+        validator=GermanPasswordRules(),
+        login_sleep_time=0,  # cookies are read server-side; no need to wait for the browser
+        password_instructions="Mindestens 8 Zeichen.",
+    )
+
+
+def current_actor(db: Database, gate: stauth.Authenticate) -> Actor | None:
+    """The logged-in actor of this browser session, or None."""
+    if not st.session_state.get("authentication_status"):
+        _restore_from_cookie(gate)
+    if not st.session_state.get("authentication_status"):
+        return None
+    actor = auth.session_actor(db, st.session_state.get("username"), st.session_state.get("login_at"))
+    if actor is None:  # deactivated, or logged out elsewhere: end this session too
+        gate.authentication_controller.logout()
+        st.session_state["cookie_action"] = "delete"
+    return actor
+
+
+def _restore_from_cookie(gate: stauth.Authenticate) -> None:
+    """A reload keeps the user logged in: the signed cookie names the user and its expiry."""
+    token = gate.cookie_controller.get_cookie()
+    if not token or token["username"] not in _credentials_usernames(gate):
+        return
+    issued = datetime.fromtimestamp(token["exp_date"], UTC) - timedelta(days=COOKIE_EXPIRY_DAYS)
+    gate.authentication_controller.login(token=token)
+    st.session_state["login_at"] = issued
+
+
+def _credentials_usernames(gate: stauth.Authenticate) -> dict:
+    return gate.authentication_controller.authentication_model.credentials["usernames"]
+
+
+def login_form(db: Database, gate: stauth.Authenticate) -> Actor | None:
+    """Draw the login screen; returns the actor once a login succeeds in this run."""
+    slot = st.empty()
+    # A narrow, centred form: the app is laid out wide for the tables that come after login.
+    with slot.container(), st.columns([1, 2, 1])[1], st.form("login"):
+        st.title("Begleiter-Cockpit")
+        st.caption("Integrationsbegleitung · Jobcenter Spree-Neiße")
+        st.subheader("Anmeldung")
+        username = st.text_input("Benutzername", autocomplete="username", key="login_username")
+        password = st.text_input("Passwort", type="password", autocomplete="current-password",
+                                 key="login_password")
+        submitted = st.form_submit_button("Anmelden", type="primary")
+    if not submitted:
+        return None
+    try:
+        actor = auth.login(db, username, password)
+    except DomainError as exc:
+        st.error(exc.message)
+        return None
+    # Hand the verified user to the authenticator's session state; the signed cookie follows in
+    # the next, complete run (a cookie written in a run that is cut short may never arrive).
+    gate.authentication_controller.login(token={"username": actor.username})
+    st.session_state["login_at"] = datetime.now(UTC)
+    st.session_state["logout"] = False
+    st.session_state["cookie_action"] = "set"
+    slot.empty()
+    return actor
+
+
+def logout_button(db: Database, gate: stauth.Authenticate, actor: Actor) -> None:
+    if st.sidebar.button("Abmelden", icon=":material/logout:", key="logout_button", width="stretch"):
+        auth.logout(db, actor)
+        gate.authentication_controller.logout()
+        st.session_state.clear()
+        st.session_state["logout"] = True  # the authenticator must not re-login from the cookie
+        st.session_state["cookie_action"] = "delete"
+        st.rerun()
+
+
+def apply_cookie_action(gate: stauth.Authenticate) -> None:
+    """Write or delete the login cookie that the previous run asked for."""
+    action = st.session_state.pop("cookie_action", None)
+    if action == "set":
+        gate.cookie_controller.set_cookie()
+    elif action == "delete":
+        gate.cookie_controller.delete_cookie()

@@ -1,0 +1,88 @@
+"""Benutzer: the admin manages staff accounts (create, deactivate, reset password, role)."""
+
+import pandas as pd
+import streamlit as st
+
+from db.users import change_role, create_user, list_users, reset_password, set_active
+from db.vocabulary import Role
+from pages.common import current_actor, fmt_date, get_db, shown_errors
+from pages.session import forget_credentials
+
+actor = current_actor()
+db = get_db()
+
+st.title("Benutzer")
+with shown_errors():
+    users = list_users(db, actor)
+
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "Benutzername": u.username,
+                "Name": u.display_name,
+                "Rolle": u.role.label,
+                "Aktiv": u.active,
+                "Gesperrt": u.locked,
+                "Kapazität": u.capacity,
+                "Beginn": fmt_date(u.start_date),
+                "Demo": u.is_demo,
+            }
+            for u in users
+        ]
+    ),
+    hide_index=True,
+    width="stretch",
+)
+
+
+def _done(message: str) -> None:
+    forget_credentials()
+    st.session_state["users_flash"] = message
+    st.rerun()
+
+
+if flash := st.session_state.pop("users_flash", None):
+    st.success(flash)
+
+new_tab, edit_tab = st.tabs(["Neues Konto", "Konto bearbeiten"])
+
+with new_tab, st.form("new_user", clear_on_submit=False):
+    cols = st.columns(2)
+    username = cols[0].text_input("Benutzername")
+    display_name = cols[1].text_input("Name")
+    role = cols[0].selectbox("Rolle", list(Role), format_func=lambda r: r.label)
+    password = cols[1].text_input("Erstes Passwort", type="password")
+    capacity = cols[0].number_input("Kapazität (nur Begleitung)", min_value=0, max_value=200, value=20)
+    start = cols[1].date_input("Beginn (nur Begleitung)", value=None, format="DD.MM.YYYY")
+    if st.form_submit_button("Konto anlegen", type="primary"):
+        with shown_errors():
+            create_user(db, actor, username=username, display_name=display_name, role=role,
+                        password=password, capacity=int(capacity), start_date=start)
+        _done(f"Konto „{username}“ angelegt.")
+
+with edit_tab:
+    by_name = {u.username: u for u in users}
+    chosen = st.selectbox("Konto", list(by_name), format_func=lambda n: f"{by_name[n].display_name} ({n})")
+    user = by_name[chosen]
+    cols = st.columns(3)
+    with cols[0].form("role"):
+        new_role = st.selectbox("Rolle", list(Role), index=list(Role).index(user.role),
+                                format_func=lambda r: r.label)
+        if st.form_submit_button("Rolle ändern"):
+            with shown_errors():
+                change_role(db, actor, user.id, new_role)
+            _done(f"Rolle von „{user.username}“ ist jetzt {new_role.label}.")
+    with cols[1].form("password"):
+        new_password = st.text_input("Neues Passwort", type="password")
+        if st.form_submit_button("Passwort zurücksetzen"):
+            with shown_errors():
+                reset_password(db, actor, user.id, new_password)
+            _done(f"Passwort von „{user.username}“ zurückgesetzt; eine Sperre ist aufgehoben.")
+    with cols[2]:
+        label = "Deaktivieren" if user.active else "Wieder aktivieren"
+        st.write("Status: " + ("aktiv" if user.active else "deaktiviert"))
+        if st.button(label, key="toggle_active"):
+            with shown_errors():
+                set_active(db, actor, user.id, not user.active)
+            _done(f"Konto „{user.username}“ {'deaktiviert' if user.active else 'aktiviert'}.")

@@ -1,0 +1,312 @@
+"""Shared fixtures: a fresh, migrated database per test on SQLite and on PostgreSQL.
+
+PostgreSQL tests use TEST_DATABASE_URL (a server with a maintenance database). They create their
+own uniquely named database once per run and drop it at the end; between tests every table is
+emptied. Without a reachable server they skip, unless REQUIRE_POSTGRES=1 (CI) turns that into
+a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from db import users as users_module
+from db.actors import Actor
+from db.database import Database
+from db.demo import seed_demo
+from db.migrate import upgrade
+from db.models import Base, User
+
+TEST_PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
+
+
+@pytest.fixture(autouse=True)
+def _fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The lowest work factor bcrypt allows: the tests check behaviour, not hashing cost.
+    monkeypatch.setattr(users_module, "BCRYPT_ROUNDS", 4)
+
+
+def _postgres_reachable() -> str | None:
+    try:
+        engine = create_engine(TEST_PG_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
+        return f"PostgreSQL unter {TEST_PG_URL} nicht erreichbar: {exc.__class__.__name__}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    problem = _postgres_reachable()
+    if problem:
+        if REQUIRE_POSTGRES:
+            pytest.fail(problem + " (REQUIRE_POSTGRES=1)")
+        pytest.skip(problem)
+    server = PostgresServer(TEST_PG_URL)
+    yield server
+    server.drop_all()
+
+
+class PostgresServer:
+    """Creates throw-away databases on the test server and drops them again."""
+
+    def __init__(self, url: str) -> None:
+        self.admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        self.base_url = make_url(url)
+        self.created: list[str] = []
+
+    def create_database(self) -> str:
+        name = f"bc_test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        self.created.append(name)
+        return self.base_url.set(database=name).render_as_string(hide_password=False)
+
+    def drop_database(self, url: str) -> None:
+        name = make_url(url).database
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if name in self.created:
+            self.created.remove(name)
+
+    def drop_all(self) -> None:
+        for name in list(self.created):
+            with self.admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.created.clear()
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    db = Database.from_url(f"sqlite:///{path}")
+    upgrade(db.engine)
+    db.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _postgres_migrated(postgres_server: PostgresServer) -> str:
+    url = postgres_server.create_database()
+    engine = create_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def sqlite_db(_sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
+    path = tmp_path / "app.sqlite3"
+    shutil.copy(_sqlite_template, path)
+    db = Database.from_url(f"sqlite:///{path}")
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def postgres_db(_postgres_migrated: str) -> Iterator[Database]:
+    db = Database.from_url(_postgres_migrated)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request: pytest.FixtureRequest) -> Database:
+    """The same test runs against both engines."""
+    return request.getfixturevalue(f"{request.param}_db")
+
+
+@dataclass
+class World:
+    """The demo world of the article, with a handle on each demo account."""
+
+    db: Database
+    today: date
+
+    def actor(self, username: str) -> Actor:
+        with self.db.read() as session:
+            user = session.query(User).filter_by(username=username).one()
+            return Actor.of(user)
+
+    def user_id(self, username: str) -> int:
+        actor = self.actor(username)
+        assert actor.id is not None
+        return actor.id
+
+
+@pytest.fixture
+def world(db: Database) -> World:
+    today = date.today()
+    seed_demo(db, today=today)
+    return World(db=db, today=today)
+
+
+# --- the real app in a real browser ------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class RunningApp:
+    url: str
+    db_url: str
+
+
+@pytest.fixture
+def running_app(tmp_path: Path) -> Iterator[RunningApp]:
+    """`streamlit run app.py` on a free port with its own SQLite file (demo data on start)."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    root = Path(__file__).resolve().parent.parent
+    port = _free_port()
+    db_url = f"sqlite:///{tmp_path / 'browser.sqlite3'}"
+    env = {**os.environ, "DATABASE_URL": db_url, "COOKIE_KEY": "t" * 48}
+    env.pop("APP_ENV", None)
+    log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1"],
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((tmp_path / "streamlit.log").read_text())
+            time.sleep(0.3)
+        yield RunningApp(url=url, db_url=db_url)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} fehlt (in CI installiert .ci/run das Paket chromium)")
+        pytest.skip(f"{CHROMIUM} nicht installiert (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
+    # Lets the page fixture know whether its test failed (for the screenshot below).
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def page(browser, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    yield page
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:  # what the browser showed when the test gave up
+        FAILURE_SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(FAILURE_SHOTS / f"{request.node.name}.png"))
+    context.close()
+
+
+FAILURE_SHOTS = Path(__file__).resolve().parent.parent / "screenshots" / "failed"
+
+
+@pytest.fixture
+def apptest_routing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make AppTest route through app.py's st.navigation, as the running server does.
+
+    AppTest forgets before every run that st.navigation is in use and then treats the files in
+    pages/ as stand-alone pages again (the server forgets that only once, at start; see
+    pages.common.route_through_app). Widget ids would then change between runs.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original_init = PagesManager.__init__
+
+    def init_without_pages_directory(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original_init(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init_without_pages_directory)
+
+
+# --- pages through Streamlit's AppTest ---------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, apptest_routing: None) -> str:
+    url = f"sqlite:///{tmp_path / 'app.sqlite3'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.delenv("APP_ENV", raising=False)
+    monkeypatch.chdir(ROOT)
+    import streamlit as st
+
+    st.cache_resource.clear()  # a fresh engine (and credentials) for this test's database
+    return url
+
+
+@pytest.fixture
+def app(db_url: str) -> "AppTest":
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    return at
+
+
+def log_in(at: "AppTest", username: str, password: str = "demo-passwort") -> "AppTest":
+    at.text_input(key="login_username").input(username)
+    at.text_input(key="login_password").input(password)
+    at.button[0].click()
+    return at.run()
+
+

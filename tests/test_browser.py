@@ -1,0 +1,158 @@
+"""The app as a user meets it: headless Chromium (Debian's) driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from .conftest import RunningApp
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path(os.environ.get("SCREENSHOT_DIR", Path(__file__).resolve().parent.parent / "screenshots"))
+
+
+def settled(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the script run is over and the cookie component has loaded (it asks for one
+    more run when it mounts; a click that races that run can be dropped by Streamlit)."""
+    page.wait_for_load_state("networkidle")
+    page.locator("[data-test-script-state=notRunning]").wait_for(state="attached")
+
+
+def log_in(page, app: RunningApp, username: str, path: str = "") -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{app.url}/{path}")
+    page.get_by_label("Benutzername").wait_for()
+    settled(page)
+    page.get_by_label("Benutzername").fill(username)
+    page.get_by_label("Passwort").fill("demo-passwort")
+    page.get_by_role("button", name="Anmelden").click()
+    page.get_by_role("button", name="Abmelden").wait_for()
+
+
+def log_out(page) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("button", name="Abmelden").click()
+    page.get_by_role("button", name="Anmelden").wait_for()
+
+
+def nav_links(page) -> list[str]:  # type: ignore[no-untyped-def]
+    nav = page.get_by_test_id("stSidebarNav")
+    nav.wait_for()
+    # Each link reads "<icon ligature>\n\n<title>"; the title is the last line.
+    return [t.strip().splitlines()[-1] for t in nav.get_by_role("link").all_inner_texts()]
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """The whole page at 1280 and at 800 px width (Streamlit scrolls inside the page, so the
+    window is made as tall as the content instead of using a full-page screenshot)."""
+    SHOTS.mkdir(exist_ok=True)
+    original = page.viewport_size
+    for width in (1280, 800):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(400)
+        height = page.evaluate(
+            "() => document.querySelector('[data-testid=stMainBlockContainer]').scrollHeight")
+        page.set_viewport_size({"width": width, "height": min(max(900, height + 120), 6000)})
+        page.wait_for_timeout(400)
+        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"))
+    page.set_viewport_size(original)
+
+
+def test_companion_sees_the_companion_menu(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    page.goto(running_app.url)
+    page.get_by_role("button", name="Anmelden").wait_for()
+    shot(page, "login")
+    log_in(page, running_app, "begleiter1")
+    assert nav_links(page) == ["Termine", "Fälle", "Zuweisungen", "Mein Konto"]
+    page.get_by_role("heading", name="Termine").first.wait_for()
+
+    # A reload keeps the session (signed cookie) …
+    page.reload()
+    page.get_by_role("button", name="Abmelden").wait_for()
+    # … a logout ends it for good: a reload afterwards shows the login form.
+    page.get_by_role("button", name="Abmelden").click()
+    page.get_by_role("button", name="Anmelden").wait_for()
+    page.reload()
+    page.get_by_role("button", name="Anmelden").wait_for()
+    assert page.get_by_role("button", name="Abmelden").count() == 0
+
+
+def test_council_sees_only_the_briefing_and_downloads_the_pdf(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    log_in(page, running_app, "kreistag")
+    assert nav_links(page) == ["Kreistag", "Mein Konto"]
+    page.get_by_text("werden 11 Personen begleitet").wait_for()
+    page.get_by_test_id("stVegaLiteChart").first.wait_for()
+    shot(page, "kreistag")
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Lagebericht als PDF").click()
+    pdf = download.value
+    assert pdf.suggested_filename.startswith("lagebericht-integrationsbegleitung-")
+    SHOTS.mkdir(exist_ok=True)
+    target = SHOTS / "lagebericht.pdf"
+    pdf.save_as(str(target))
+    assert target.read_bytes().startswith(b"%PDF")
+
+
+def test_lead_dashboard(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    log_in(page, running_app, "leitung")
+    page.get_by_role("heading", name="Lagebild").first.wait_for()
+    page.get_by_test_id("stVegaLiteChart").nth(5).wait_for()
+    shot(page, "lagebild")
+
+
+def test_bookmarked_page_opens_after_login(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    log_in(page, running_app, "leitung", path="account")
+    page.get_by_role("heading", name="Mein Konto").first.wait_for()
+    assert page.url.endswith("/account")
+    assert page.get_by_text("Page not found").count() == 0
+
+
+def test_interview_held_contact_logged_and_seen_by_the_lead(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    log_in(page, running_app, "begleiter1")
+    page.get_by_role("heading", name="Termine").first.wait_for()
+    shot(page, "termine")
+    held = page.get_by_role("button", name="Fand statt").first
+    row = held.locator("xpath=ancestor::div[@data-testid='stHorizontalBlock'][1]")
+    name = row.inner_text().split("·")[1].strip()  # "10:00 Erstgespräch · <name> · <place> …"
+    held.click()
+    page.get_by_text(f"Erstgespräch mit {name} fand statt").first.wait_for()
+
+    page.get_by_role("button", name="Fall öffnen").click()
+    page.get_by_role("heading", name=name).first.wait_for()
+    page.get_by_text("In Begleitung").first.wait_for()
+    page.get_by_label("Art").click()
+    page.get_by_role("option", name="Hausbesuch").click()
+    page.get_by_label("Notiz").fill("Erster Hausbesuch nach dem Erstgespräch")
+    page.get_by_role("button", name="Kontakt speichern").click()
+    page.get_by_text("Kontakt gespeichert.").first.wait_for()
+    shot(page, "fall")
+    log_out(page)
+
+    log_in(page, running_app, "leitung")
+    page.get_by_role("heading", name="Lagebild").first.wait_for()  # the lead's start page
+    page.get_by_role("link", name="Fälle").click()
+    page.get_by_role("heading", name="Fälle").first.wait_for()
+    page.get_by_label("Suche (Name oder Kundennummer)").fill(name)
+    page.keyboard.press("Enter")
+    page.get_by_text("Seite 1 von 1 · 1 Fälle").wait_for()
+    shot(page, "faelle")
+    grid = page.get_by_test_id("stDataFrame").bounding_box()
+    page.mouse.click(grid["x"] + 12, grid["y"] + 35 + 17)  # the selection box of the first row
+    page.get_by_role("button", name="Fall öffnen").click()
+    page.get_by_role("heading", name=name).first.wait_for()
+    page.get_by_text("In Begleitung").first.wait_for()
+    page.get_by_text("Erster Hausbesuch nach dem Erstgespräch").wait_for()
+    assert page.get_by_text("Hausbesuch ·").count() >= 1
+    shot(page, "fall-leitung")
+
+
+def test_referrals_page_for_case_manager_and_lead(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    log_in(page, running_app, "fallmanager1")
+    page.get_by_role("heading", name="Meine Zuweisungen").first.wait_for()
+    shot(page, "zuweisungen-fallmanager")
+    log_out(page)
+    log_in(page, running_app, "leitung")
+    page.get_by_role("link", name="Zuweisungen").click()
+    page.get_by_role("heading", name="Eingang: offene Zuweisungen").first.wait_for()
+    shot(page, "zuweisungen-leitung")

@@ -1,0 +1,73 @@
+"""`python -m db …` as an operator uses it, against SQLite and PostgreSQL via DATABASE_URL."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import PostgresServer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_db(url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": url}
+    return subprocess.run(
+        [sys.executable, "-m", "db", *args], cwd=ROOT, env=env, text=True,
+        capture_output=True, input=stdin, timeout=120,
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def url(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    created = server.create_database()
+    yield created
+    server.drop_database(created)
+
+
+def test_migrate_seed_and_kpis_json(url: str) -> None:
+    assert run_db(url, "migrate").returncode == 0
+    seeded = run_db(url, "seed-demo")
+    assert seeded.returncode == 0, seeded.stderr
+    assert "demo-passwort" in seeded.stdout
+    figures = json.loads(run_db(url, "kpis", "--json").stdout)
+    assert figures["active_cases"] == 11
+    assert figures["planned_first_interviews"] == 19
+    assert {"referred", "employed", "closed", "companions_working", "positions_open"} <= figures.keys()
+    again = run_db(url, "seed-demo")
+    assert again.returncode == 1 and "bereits Daten" in again.stderr
+    assert run_db(url, "seed-demo", "--if-empty").returncode == 0
+
+
+def test_create_user(url: str) -> None:
+    made = run_db(url, "create-user", "--username", "chefin", "--name", "Erste Admin",
+                  "--role", "admin", "--password", "ein-langes-passwort")
+    assert made.returncode == 0, made.stderr
+    twice = run_db(url, "create-user", "--username", "chefin", "--name", "X",
+                   "--role", "admin", "--password", "ein-langes-passwort")
+    assert twice.returncode == 1 and "gibt es schon" in twice.stderr
+    short = run_db(url, "create-user", "--username", "kurz", "--name", "X",
+                   "--role", "lead", "--password", "kurz")
+    assert short.returncode == 1 and "mindestens 8 Zeichen" in short.stderr
+
+
+def test_backup_is_a_working_copy(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
+    assert run_db(url, "seed-demo").returncode == 0
+    target = tmp_path / "backup" / "copy.sqlite3"
+    done = run_db(url, "backup", str(target))
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(target) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    restored = json.loads(run_db(f"sqlite:///{target}", "kpis", "--json").stdout)
+    assert restored["active_cases"] == 11

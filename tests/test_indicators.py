@@ -1,0 +1,125 @@
+"""Indicators against hand-computed numbers on a small world (both databases)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from db.activities import record_activity
+from db.actors import Actor
+from db.barriers import add_barrier, resolve_barrier
+from db.cases import change_status, refer_client
+from db.database import Database
+from db.errors import PermissionDenied
+from db.indicators import INTAKE_SERIES, Period, barriers, caseload_by_companion, contacts, funnel, intake
+from db.models import PlanTarget, Position
+from db.users import create_user
+from db.vocabulary import ActivityKind, Barrier, CaseStatus, EndReason, PlanMetric, PositionState, Role
+
+from db.cases import assign_companion
+
+from .helpers import move, new_client
+
+
+def monday(d: date) -> date:
+    return d - timedelta(days=d.weekday())
+
+
+@pytest.fixture
+def small(db: Database) -> dict:
+    """Three cases of one companion, referred in three consecutive weeks four weeks ago."""
+    system = Actor.system()
+    ids = {u: create_user(db, system, username=u, display_name=u.title(), role=r, password="passwort-1",
+                          capacity=10 if r == Role.COMPANION else None,
+                          start_date=date(2020, 1, 1) if r == Role.COMPANION else None)
+           for u, r in [("lead", Role.LEAD), ("comp", Role.COMPANION), ("fm", Role.CASE_MANAGER),
+                        ("council", Role.COUNCIL)]}
+    base = monday(date.today()) - timedelta(weeks=4)  # a Monday four weeks back
+    cases = []
+    for week, town in enumerate(["Guben", "Forst (Lausitz)", "Guben"]):
+        cid = refer_client(db, system, client=new_client(town=town), case_manager_id=ids["fm"],
+                           referred_on=base + timedelta(weeks=week))
+        cases.append((cid, assign_companion(db, system, cid, 1, ids["comp"])))
+    # Case 0 and 1: interview held in week 2 (on its Monday); case 0 closed in week 3.
+    held = base + timedelta(weeks=2)
+    for i in (0, 1):
+        cid, v = cases[i]
+        v = move(db, system, cid, v, CaseStatus.INTERVIEW_PLANNED)
+        v = change_status(db, system, cid, v, CaseStatus.ACTIVE, on=held)
+        cases[i] = (cid, v)
+    change_status(db, system, cases[0][0], cases[0][1], CaseStatus.CLOSED,
+                  end_reason=EndReason.MOVED, on=base + timedelta(weeks=3))
+    b = add_barrier(db, system, cases[1][0], Barrier.NO_DRIVING_LICENCE, noted_on=held)
+    add_barrier(db, system, cases[0][0], Barrier.NO_DRIVING_LICENCE, noted_on=held)
+    add_barrier(db, system, cases[0][0], Barrier.DEBT, noted_on=held)
+    resolve_barrier(db, system, b, resolved_on=held)
+    record_activity(db, system, cases[1][0], ActivityKind.HOME_VISIT, occurred_on=held + timedelta(days=1))
+    record_activity(db, system, cases[1][0], ActivityKind.HOME_VISIT, occurred_on=held + timedelta(days=8))
+    with db.write() as session:
+        session.add(PlanTarget(metric=PlanMetric.ACTIVE_CASES, period_start=date(2000, 1, 1),
+                               period_end=date(2100, 1, 1), target=5))
+        session.add(Position(title="Stelle A", state=PositionState.FILLED, funded_from=date(2020, 1, 1),
+                             holder_id=ids["comp"], capacity=10))
+        session.add(Position(title="Stelle B", state=PositionState.ADVERTISED,
+                             funded_from=date(2099, 4, 1), capacity=12))
+    period = Period(start=base, end=date.today())
+    return {"db": db, "base": base, "period": period,
+            "lead": Actor(ids["lead"], "lead", "Lead", Role.LEAD),
+            "council": Actor(ids["council"], "council", "Council", Role.COUNCIL),
+            "comp": Actor(ids["comp"], "comp", "Comp", Role.COMPANION)}
+
+
+def series(frame, name: str, kind: str = "Ist") -> list[float]:  # type: ignore[no-untyped-def]
+    rows = frame[(frame.series == INTAKE_SERIES[name]) & (frame.kind == kind)]
+    return rows.sort_values("week")["value"].tolist()
+
+
+def test_intake_per_week(small: dict) -> None:
+    frame = intake(small["db"], small["lead"], small["period"])
+    assert frame.week.min() == small["base"]
+    assert series(frame, "referrals") == [1, 1, 1, 0, 0]
+    assert series(frame, "interviews") == [0, 0, 2, 0, 0]
+    assert series(frame, "accompanied") == [0, 0, 2, 1, 1]
+    assert series(frame, "accompanied", "Plan") == [5] * 5
+
+
+def test_town_filter(small: dict) -> None:
+    period = Period(start=small["period"].start, end=small["period"].end, town="Forst (Lausitz)")
+    frame = intake(small["db"], small["lead"], period)
+    assert series(frame, "referrals") == [0, 1, 0, 0, 0]
+    assert series(frame, "accompanied") == [0, 0, 1, 1, 1]
+
+
+def test_funnel(small: dict) -> None:
+    stages = dict(funnel(small["db"], small["lead"], small["period"]).values.tolist())
+    assert stages["Zugewiesen"] == 3
+    assert stages["Erstgespräch geplant"] == 2 and stages["Erstgespräch geführt"] == 2
+    assert stages["Beendet"] == 1 and stages["Aktuell in Begleitung"] == 1
+
+
+def test_barriers_open_and_resolved(small: dict) -> None:
+    frame = barriers(small["db"], small["lead"], small["period"])
+    assert frame.values.tolist() == [["Führerschein fehlt", 1, 1, 2], ["Schulden", 1, 0, 1]]
+
+
+def test_contacts_per_week(small: dict) -> None:
+    frame = contacts(small["db"], small["lead"], small["period"])
+    home = frame[frame.kind == "Hausbesuch"].sort_values("week")
+    week2 = small["base"] + timedelta(weeks=2)
+    assert home[["week", "count"]].values.tolist() == [[week2, 1], [week2 + timedelta(weeks=1), 1]]
+    assert frame[frame.kind == "Erstgespräch"]["count"].sum() == 2
+
+
+def test_caseload_against_capacity_including_open_positions(small: dict) -> None:
+    lead_view = caseload_by_companion(small["db"], small["lead"], small["period"])
+    assert lead_view[["position", "accompanied", "planned", "capacity"]].values.tolist() == [
+        ["Stelle A – Comp", 1, 0, 10], ["Stelle B", 0, 0, 12]]
+    assert lead_view.state.tolist()[1].startswith("offen, finanziert ab 01.04.2099")
+    council_view = caseload_by_companion(small["db"], small["council"], small["period"])
+    assert council_view.position.tolist() == ["Stelle A", "Stelle B"]  # no staff names
+
+
+def test_indicators_are_not_for_companions(small: dict) -> None:
+    with pytest.raises(PermissionDenied):
+        intake(small["db"], small["comp"], small["period"])

@@ -1,0 +1,65 @@
+"""Alembic migrations build the schema the models describe, and run back and forth."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, inspect, text
+
+from db.database import make_engine
+from db.migrate import current_revision, downgrade, is_empty, upgrade
+from db.models import Base
+
+from .conftest import PostgresServer
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+        yield engine
+        engine.dispose()
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = server.create_database()
+    engine = create_engine(url)
+    yield engine
+    engine.dispose()
+    server.drop_database(url)
+
+
+def test_upgrade_builds_an_empty_database_that_matches_the_models(empty_engine: Engine) -> None:
+    assert is_empty(empty_engine)
+    upgrade(empty_engine)
+    assert current_revision(empty_engine) is not None
+    with empty_engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert differences == []
+
+
+def test_downgrade_and_upgrade_round_trip(empty_engine: Engine) -> None:
+    upgrade(empty_engine)
+    tables = set(inspect(empty_engine).get_table_names())
+    downgrade(empty_engine, "base")
+    assert set(inspect(empty_engine).get_table_names()) <= {"alembic_version"}
+    upgrade(empty_engine)
+    assert set(inspect(empty_engine).get_table_names()) == tables
+
+
+def test_audit_log_refuses_update_and_delete(empty_engine: Engine) -> None:
+    upgrade(empty_engine)
+    with empty_engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO audit_log (at, username, action, entity) "
+            "VALUES (CURRENT_TIMESTAMP, 'x', 'view', 'case')"
+        ))
+    for statement in ("UPDATE audit_log SET action = 'forged'", "DELETE FROM audit_log"):
+        with pytest.raises(Exception, match="append-only"):
+            with empty_engine.begin() as conn:
+                conn.execute(text(statement))
+    with empty_engine.connect() as conn:
+        assert conn.execute(text("SELECT action FROM audit_log")).scalars().all() == ["view"]

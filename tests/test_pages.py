@@ -1,0 +1,262 @@
+"""The caseload pages through AppTest, as companion, lead and case manager."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from streamlit.testing.v1 import AppTest
+
+from db.actors import Actor
+from db.cases import set_next_step
+from db.database import Database
+from db.models import Activity, AuditEntry, Case, Client, User
+from db.vocabulary import ActivityKind, CaseStatus
+
+from .conftest import log_in
+
+
+@pytest.fixture
+def db(db_url: str) -> Database:  # noqa: F811 - the page's own database, not the parametrised one
+    return Database.from_url(db_url)
+
+
+def actor(db: Database, username: str) -> Actor:
+    with db.read() as session:
+        return Actor.of(session.scalars(select(User).where(User.username == username)).one())
+
+
+def case_row(db: Database, case_id: int) -> Case:
+    with db.read() as session:
+        return session.get_one(Case, case_id)
+
+
+def open_page(app: AppTest, username: str, page: str, **query: str) -> AppTest:
+    log_in(app, username)
+    for key, value in query.items():
+        app.query_params[key] = value
+    return app.switch_page(page).run()
+
+
+def select_row(app: AppTest, index: int) -> AppTest:
+    app.session_state["cases_table"] = {"selection": {"rows": [index], "columns": [], "cells": []}}
+    return app.run()
+
+
+def table_rows(app: AppTest) -> list[dict]:
+    return app.dataframe[0].value.to_dict("records")
+
+
+def buttons(app: AppTest) -> list[str]:
+    return [b.label for b in app.main.button]
+
+
+def click(app: AppTest, label: str) -> AppTest:
+    next(b for b in app.main.button if b.label == label).click()
+    return app.run()
+
+
+# --- Fälle -------------------------------------------------------------------------------------
+
+
+def test_filters_narrow_the_list(app: AppTest) -> None:
+    open_page(app, "begleiter1", "pages/cases.py")
+    assert len(table_rows(app)) == 25 and "von 2 · 33 Fälle" in app.caption[-2].value + app.caption[-1].value
+    app.multiselect(key="cases_status").set_value([CaseStatus.ACTIVE]).run()
+    assert {r["Status"] for r in table_rows(app)} == {"In Begleitung"} and len(table_rows(app)) == 11
+    app.text_input(key="cases_search").input("DEMO-1001").run()
+    assert [r["Kundennr."] for r in table_rows(app)] == ["DEMO-1001"]
+    app.text_input(key="cases_search").input("niemand").run()
+    assert app.info[0].value == "Keine Fälle zu diesen Filtern."
+
+
+def test_overdue_rows_are_marked(app: AppTest) -> None:
+    open_page(app, "begleiter1", "pages/cases.py")
+    app.toggle(key="cases_overdue").set_value(True).run()
+    rows = table_rows(app)
+    assert len(rows) == 2 and all(r["Fällig"].startswith("⚠") for r in rows)
+
+
+def test_quick_status_change_in_two_interactions(app: AppTest, db: Database) -> None:
+    open_page(app, "begleiter1", "pages/cases.py")
+    app.multiselect(key="cases_status").set_value([CaseStatus.INTERVIEW_PLANNED]).run()
+    number = table_rows(app)[0]["Kundennr."]
+    select_row(app, 0)
+    assert buttons(app)[-3:] == ["Erstgespräch fand statt", "Nicht erschienen", "Teilnahme abgelehnt"]
+    click(app, "Erstgespräch fand statt")
+    assert not app.exception
+    assert "Status geändert: In Begleitung" in app.success[0].value
+    with db.read() as session:
+        case = session.scalars(select(Case).join(Client).where(Client.client_number == number)).one()
+        audited = session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.entity_id == case.id, AuditEntry.action == "status"))
+    assert case.status == CaseStatus.ACTIVE and audited == 1
+
+
+def test_only_allowed_transitions_are_offered(app: AppTest) -> None:
+    open_page(app, "begleiter1", "pages/cases.py")
+    app.multiselect(key="cases_status").set_value([CaseStatus.ACTIVE]).run()
+    select_row(app, 0)
+    offered = buttons(app)
+    assert "Arbeitsaufnahme" in offered and "Fall beenden" in offered
+    assert not {"Nicht erschienen", "Erstgespräch fand statt", "Teilnahme abgelehnt"} & set(offered)
+
+
+def test_a_change_underneath_gives_the_conflict_message(app: AppTest, db: Database) -> None:
+    open_page(app, "begleiter1", "pages/cases.py")
+    app.multiselect(key="cases_status").set_value([CaseStatus.INTERVIEW_PLANNED]).run()
+    select_row(app, 0)
+    number = table_rows(app)[0]["Kundennr."]
+    with db.read() as session:
+        case = session.scalars(select(Case).join(Client).where(Client.client_number == number)).one()
+    # The team lead saves the same case while the companion looks at it.
+    set_next_step(db, actor(db, "leitung"), case.id, case.version, "Rückruf", None)
+
+    click(app, "Erstgespräch fand statt")
+    assert "wurde inzwischen von Lena Leitmann (Demo) geändert" in app.error[0].value
+    assert case_row(db, case.id).status == CaseStatus.INTERVIEW_PLANNED
+    assert "Neu laden" in buttons(app)
+
+
+def test_closing_without_a_reason_is_refused_beside_the_form(app: AppTest, db: Database) -> None:
+    open_page(app, "begleiter1", "pages/cases.py")
+    app.multiselect(key="cases_status").set_value([CaseStatus.ACTIVE]).run()
+    select_row(app, 0)
+    click(app, "Fall beenden")
+    [b for b in app.main.button if b.label == "Fall beenden"][-1].click().run()  # submit, no reason
+    assert app.error[0].value == "Bitte einen Beendigungsgrund wählen."
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Case).where(Case.status == CaseStatus.CLOSED)) == 0
+
+
+# --- Fall --------------------------------------------------------------------------------------
+
+
+def _first_active_case(db: Database, username: str = "begleiter1") -> int:
+    with db.read() as session:
+        return session.scalar(select(Case.id).join(User, Case.companion_id == User.id).where(
+            User.username == username, Case.status == CaseStatus.ACTIVE).order_by(Case.id))
+
+
+def test_logging_a_home_visit(app: AppTest, db: Database) -> None:
+    # The app seeds the database on its first run; the login inside open_page does that.
+    log_in(app, "begleiter1")
+    case_id = _first_active_case(db)
+    app.query_params["id"] = str(case_id)
+    app.switch_page("pages/case.py").run()
+    assert not app.exception
+    app.selectbox(key=f"contact_kind_{case_id}").set_value(ActivityKind.HOME_VISIT)
+    app.text_area(key=f"contact_note_{case_id}").input("Wohnung besucht, Unterlagen sortiert")
+    click(app, "Kontakt speichern")
+    assert "Kontakt gespeichert." in app.success[0].value
+    assert app.text_area(key=f"contact_note_{case_id}").value == ""  # ready for the next one
+    with db.read() as session:
+        notes = session.scalars(select(Activity.note).where(
+            Activity.case_id == case_id, Activity.kind == ActivityKind.HOME_VISIT)).all()
+        views = session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.entity_id == case_id, AuditEntry.action == "view"))
+    assert "Wohnung besucht, Unterlagen sortiert" in notes
+    assert views == 1  # opened once; the redraw after saving is not a second view
+    assert any("Wohnung besucht" in m.value for m in app.markdown)
+
+
+def test_case_page_of_another_companions_case_is_refused(app: AppTest, db: Database) -> None:
+    log_in(app, "begleiter2")
+    app.query_params["id"] = str(_first_active_case(db))
+    app.switch_page("pages/case.py").run()
+    assert app.error[0].value == "Sie haben keinen Zugriff auf diesen Fall."
+    assert not app.title
+
+
+def test_case_manager_sees_status_but_no_notes(app: AppTest, db: Database) -> None:
+    log_in(app, "fallmanager1")
+    with db.read() as session:
+        case_id = session.scalar(select(Case.id).join(User, Case.case_manager_id == User.id).where(
+            User.username == "fallmanager1", Case.status == CaseStatus.ACTIVE))
+    app.query_params["id"] = str(case_id)
+    app.switch_page("pages/case.py").run()
+    assert app.subheader[0].value == "Verlauf"
+    assert not app.text_area and not app.form_submit_button if hasattr(app, "form_submit_button") else True
+    assert "Demo-Eintrag" not in " ".join(m.value for m in app.markdown)
+
+
+# --- Zuweisungen -------------------------------------------------------------------------------
+
+
+def test_case_manager_refers_a_new_client(app: AppTest, db: Database) -> None:
+    open_page(app, "fallmanager2", "pages/referrals.py")
+    for key, value in {"ref_number": "NEU-1", "ref_first": "Paula", "ref_last": "Platzhalter",
+                       "ref_town": "Guben"}.items():
+        app.text_input(key=key).input(value)
+    click(app, "Zuweisen")
+    assert app.success[0].value == "Zuweisung gespeichert."
+    assert "NEU-1" in [r["Kundennr."] for r in table_rows(app)]
+    with db.read() as session:
+        case = session.scalars(select(Case).join(Client).where(Client.client_number == "NEU-1")).one()
+    assert case.status == CaseStatus.REFERRED
+
+
+def test_referral_with_missing_name_writes_nothing(app: AppTest, db: Database) -> None:
+    open_page(app, "fallmanager2", "pages/referrals.py")
+    app.text_input(key="ref_number").input("NEU-2")
+    click(app, "Zuweisen")
+    assert app.error[0].value == "Bitte „Vorname“ ausfüllen."
+    assert app.text_input(key="ref_number").value == "NEU-2"  # the input is kept
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Client).where(Client.client_number == "NEU-2")) == 0
+
+
+def test_lead_assigns_and_schedules_an_incoming_referral(app: AppTest, db: Database) -> None:
+    open_page(app, "leitung", "pages/referrals.py")
+    with db.read() as session:
+        case_id = session.scalar(select(Case.id).where(Case.status == CaseStatus.REFERRED,
+                                                       Case.companion_id.is_(None)).order_by(Case.id.desc()))
+        companion_id = session.scalar(select(User.id).where(User.username == "begleiter2"))
+    app.selectbox(key=f"incoming_{case_id}_companion").set_value(companion_id).run()
+    app.button(key=f"incoming_{case_id}_assign").click().run()
+    assert case_row(db, case_id).companion_id == companion_id
+    app.date_input(key=f"incoming_{case_id}_day").set_value(date.today()).run()
+    app.button(key=f"FormSubmitter:incoming_{case_id}_schedule-Termin speichern").click().run()
+    assert not app.exception
+    assert case_row(db, case_id).status == CaseStatus.INTERVIEW_PLANNED
+
+
+# --- Termine -----------------------------------------------------------------------------------
+
+
+def test_marking_an_interview_as_held_from_the_agenda(app: AppTest, db: Database) -> None:
+    log_in(app, "begleiter1")
+    assert app.title[0].value == "Termine"
+    click(app, "Fand statt")
+    assert "fand statt – jetzt in Begleitung" in app.success[0].value
+    with db.read() as session:
+        counts = dict(session.execute(select(Case.status, func.count()).group_by(Case.status)).all())
+    assert counts[CaseStatus.ACTIVE] == 12 and counts[CaseStatus.INTERVIEW_PLANNED] == 18
+    assert len([b for b in app.button if b.label == "Fand statt"]) == 18
+
+
+# --- Lagebild and Kreistag ---------------------------------------------------------------------
+
+
+def test_lead_dashboard_shows_figures_against_plan_and_the_charts(app: AppTest) -> None:
+    log_in(app, "leitung")
+    assert app.title[0].value == "Lagebild" and not app.exception
+    tiles = {m.label: m.value for m in app.metric}
+    assert tiles["In Begleitung / Plan"] == "11 / 15"
+    assert tiles["Erstgespräche geplant / Plan (Monat)"].startswith("19 / ")
+    assert len(app.get("vega_lite_chart")) == 6
+
+
+def test_council_page_shows_suppressed_tables_and_no_names(app: AppTest, db: Database) -> None:
+    log_in(app, "kreistag")
+    assert not app.exception
+    tables = [d.value for d in app.dataframe]
+    assert any((t == "< 3").any().any() for t in tables)
+    shown = " ".join(t.to_csv() for t in tables) + " ".join(m.value for m in app.markdown)
+    with db.read() as session:
+        names = session.execute(select(Client.last_name, Client.client_number)).all()
+    assert not any(number in shown for _, number in names)
+    assert "Begleitmann" not in shown
+    assert [b.label for b in app.get("download_button")][:3] == [
+        "Lagebericht als PDF", "Tabellen als Excel", "Tabellen als CSV"]

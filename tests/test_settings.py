@@ -1,0 +1,30 @@
+"""The cookie signing key rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from db.settings import EXAMPLE_COOKIE_KEY, ConfigurationError, cookie_key
+
+GOOD = "k" * 48
+
+
+def test_environment_wins_over_secrets() -> None:
+    assert cookie_key({"COOKIE_KEY": GOOD}, "other" * 10) == GOOD
+    assert cookie_key({}, GOOD) == GOOD
+
+
+@pytest.mark.parametrize("key", [None, "", EXAMPLE_COOKIE_KEY, "short"])
+def test_production_refuses_a_missing_short_or_example_key(key: str | None) -> None:
+    with pytest.raises(ConfigurationError) as err:
+        cookie_key({"APP_ENV": "production"}, key)
+    assert "Cookie-Schlüssel" in err.value.message
+
+
+def test_production_accepts_a_real_key() -> None:
+    assert cookie_key({"APP_ENV": "production", "COOKIE_KEY": GOOD}, None) == GOOD
+
+
+def test_development_without_a_key_gets_a_random_one_per_process() -> None:
+    first, second = cookie_key({}, None), cookie_key({}, None)
+    assert first == second and len(first) >= 32 and first != EXAMPLE_COOKIE_KEY

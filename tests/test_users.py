@@ -1,0 +1,82 @@
+"""Account administration (db.users)."""
+
+from __future__ import annotations
+
+import pytest
+
+from db import auth
+from db.errors import PermissionDenied, ValidationError
+from db.users import (
+    change_role,
+    create_user,
+    hash_password,
+    list_users,
+    reset_password,
+    set_active,
+    store_own_password_hash,
+)
+from db.vocabulary import Role
+
+from .conftest import World
+from .helpers import audit_count
+
+
+def test_admin_creates_a_companion_who_can_log_in(world: World) -> None:
+    admin = world.actor("admin")
+    create_user(world.db, admin, username="Neu.Begleiter", display_name="Neue Begleitung",
+                role=Role.COMPANION, password="sicheres-passwort", capacity=18)
+    row = next(u for u in list_users(world.db, admin) if u.username == "neu.begleiter")
+    assert (row.role, row.capacity, row.active) == (Role.COMPANION, 18, True)
+    assert auth.login(world.db, "neu.begleiter", "sicheres-passwort").role == Role.COMPANION
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "field"),
+    [("x", "sicheres-passwort", "username"), ("ok.name", "kurz", "password"),
+     ("bad name!", "sicheres-passwort", "username"), ("leitung", "sicheres-passwort", "username")],
+)
+def test_bad_account_data_is_refused(world: World, username: str, password: str, field: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        create_user(world.db, world.actor("admin"), username=username, display_name="X",
+                    role=Role.LEAD, password=password)
+    assert err.value.field == field
+
+
+def test_reset_password_lifts_a_lock(world: World) -> None:
+    for _ in range(5):
+        with pytest.raises((auth.LoginFailed, auth.AccountLocked)):
+            auth.login(world.db, "begleiter1", "falsch")
+    reset_password(world.db, world.actor("admin"), world.user_id("begleiter1"), "ganz-neues-passwort")
+    assert auth.login(world.db, "begleiter1", "ganz-neues-passwort").username == "begleiter1"
+    assert audit_count(world.db, action="password_reset") == 1
+
+
+def test_role_change_and_self_protection(world: World) -> None:
+    admin = world.actor("admin")
+    change_role(world.db, admin, world.user_id("fallmanager2"), Role.LEAD)
+    assert world.actor("fallmanager2").role == Role.LEAD
+    with pytest.raises(ValidationError):
+        change_role(world.db, admin, admin.id, Role.COUNCIL)
+    with pytest.raises(ValidationError):
+        set_active(world.db, admin, admin.id, False)
+
+
+@pytest.mark.parametrize("username", ["leitung", "begleiter1", "fallmanager1", "kreistag"])
+def test_only_admins_manage_accounts(world: World, username: str) -> None:
+    actor = world.actor(username)
+    with pytest.raises(PermissionDenied):
+        list_users(world.db, actor)
+    with pytest.raises(PermissionDenied):
+        create_user(world.db, actor, username="x.y", display_name="X", role=Role.ADMIN,
+                    password="sicheres-passwort")
+    with pytest.raises(PermissionDenied):
+        reset_password(world.db, actor, world.user_id("admin"), "sicheres-passwort")
+
+
+def test_own_password_change_is_written_back(world: World) -> None:
+    actor = world.actor("begleiter1")
+    store_own_password_hash(world.db, actor, hash_password("mein-neues-passwort"))
+    assert auth.login(world.db, "begleiter1", "mein-neues-passwort") == actor
+    with pytest.raises(auth.LoginFailed):
+        auth.login(world.db, "begleiter1", "demo-passwort")
+    assert audit_count(world.db, action="password_change") == 1
