@@ -241,9 +241,10 @@ def _office_hour_sessions(session, rng, locations, companion: User, day: date) -
         held = loc.start_date
         while held < day:
             if held.weekday() == loc.weekday:
+                visitors = rng.randint(2, 7)
                 session.add(OfficeHourSession(
                     location_id=loc.id, held_on=held, companion_id=companion.id,
-                    visitors=rng.randint(2, 7), first_interviews=rng.randint(0, 3)))
+                    visitors=visitors, first_interviews=rng.randint(0, min(3, visitors))))
             held += timedelta(days=1)
 
 

@@ -1,0 +1,190 @@
+"""Team & Stellen: companions and their caseload, funded positions, and when capacity grows.
+
+The article's team: one companion working, one starting soon, two more positions funded from
+April. Positions and capacities are the lead's to keep; nobody else sees them by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import case, func, select
+
+from .actors import Actor
+from .audit import audit, diff
+from .clock import today
+from .database import Database
+from .errors import NotFound, ValidationError
+from .models import Case, PlanTarget, Position, User
+from .permissions import require_role
+from .validation import optional_text, required_text
+from .vocabulary import CaseStatus, PlanMetric, PositionState, Role
+
+ACCOMPANIED = (CaseStatus.ACTIVE, CaseStatus.EMPLOYED)
+MAX_CAPACITY = 60
+
+
+@dataclass(frozen=True)
+class CompanionLoad:
+    id: int
+    name: str
+    start_date: date | None
+    capacity: int | None
+    accompanied: int
+    planned: int
+
+    @property
+    def caseload(self) -> int:
+        return self.accompanied + self.planned
+
+
+def companion_caseloads(db: Database, actor: Actor) -> list[CompanionLoad]:
+    """Each active companion with capacity and current caseload, in one grouped query."""
+    require_role(actor, Role.LEAD)
+    counts = (
+        select(Case.companion_id.label("cid"),
+               func.count(case((Case.status.in_(ACCOMPANIED), 1))).label("accompanied"),
+               func.count(case((Case.status == CaseStatus.INTERVIEW_PLANNED, 1))).label("planned"))
+        .where(Case.companion_id.is_not(None))
+        .group_by(Case.companion_id)
+        .subquery()
+    )
+    with db.read() as session:
+        rows = session.execute(
+            select(User.id, User.display_name, User.start_date, User.capacity,
+                   func.coalesce(counts.c.accompanied, 0), func.coalesce(counts.c.planned, 0))
+            .outerjoin(counts, counts.c.cid == User.id)
+            .where(User.role == Role.COMPANION, User.active.is_(True))
+            .order_by(User.start_date.nulls_first(), User.display_name)).all()
+    return [CompanionLoad(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class PositionRow:
+    id: int
+    title: str
+    state: PositionState
+    funded_from: date
+    holder_id: int | None
+    holder_name: str | None
+    holder_start: date | None
+    capacity: int
+    note: str | None
+
+    @property
+    def working_from(self) -> date | None:
+        """From when the position adds capacity: its holder's first day (never before funding)."""
+        if self.holder_id is None:
+            return None
+        return max(self.funded_from, self.holder_start or self.funded_from)
+
+
+def list_positions(db: Database, actor: Actor) -> list[PositionRow]:
+    require_role(actor, Role.LEAD)
+    with db.read() as session:
+        rows = session.execute(
+            select(Position.id, Position.title, Position.state, Position.funded_from,
+                   Position.holder_id, User.display_name, User.start_date, Position.capacity,
+                   Position.note)
+            .outerjoin(User, Position.holder_id == User.id)
+            .order_by(Position.id)).all()
+    return [PositionRow(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class PositionInput:
+    title: str
+    state: PositionState
+    funded_from: date | None
+    capacity: int
+    holder_id: int | None = None
+    note: str | None = None
+
+
+def save_position(db: Database, actor: Actor, data: PositionInput, position_id: int | None = None) -> int:
+    """Create (position_id None) or change a funded position. Leads only."""
+    require_role(actor, Role.LEAD)
+    try:
+        state = PositionState(data.state)
+    except ValueError:
+        raise ValidationError("Unbekannter Stand der Stelle.", "state") from None
+    if data.funded_from is None:
+        raise ValidationError("Bitte angeben, ab wann die Stelle finanziert ist.", "funded_from")
+    if not 1 <= data.capacity <= MAX_CAPACITY:
+        raise ValidationError(f"Kapazität muss zwischen 1 und {MAX_CAPACITY} Fällen liegen.", "capacity")
+    if state == PositionState.FILLED and data.holder_id is None:
+        raise ValidationError("Eine besetzte Stelle braucht eine Begleiterin oder einen Begleiter.", "holder")
+    if state != PositionState.FILLED and data.holder_id is not None:
+        raise ValidationError("Nur eine besetzte Stelle hat eine Inhaberin oder einen Inhaber.", "holder")
+    values = {
+        "title": required_text(data.title, "title", "Bezeichnung"),
+        "state": state,
+        "funded_from": data.funded_from,
+        "capacity": data.capacity,
+        "holder_id": data.holder_id,
+        "note": optional_text(data.note, "note", "Hinweis", 500),
+    }
+    with db.write() as session:
+        if data.holder_id is not None:
+            holder = session.get(User, data.holder_id)
+            if holder is None or holder.role != Role.COMPANION or not holder.active:
+                raise ValidationError("Keine aktive Person mit der Rolle „Integrationsbegleitung“.", "holder")
+            other = session.scalar(select(Position.title).where(
+                Position.holder_id == data.holder_id, Position.id != position_id))
+            if other is not None:
+                raise ValidationError(f"{holder.display_name} hat bereits die Stelle „{other}“.", "holder")
+        if position_id is None:
+            position = Position(**values)
+            session.add(position)
+            session.flush()
+            audit(session, actor, "create", "position", position.id, values)
+            return position.id
+        position = session.get(Position, position_id)
+        if position is None:
+            raise NotFound("Diese Stelle gibt es nicht.")
+        changes = diff(position, **values)
+        if changes:
+            audit(session, actor, "update", "position", position.id, changes)
+        return position.id
+
+
+# --- forecast ----------------------------------------------------------------------------------
+
+FORECAST_SERIES = {
+    "staffed": "Kapazität (besetzte Stellen)",
+    "funded": "Kapazität (alle finanzierten Stellen)",
+    "caseload": "Fallzahl heute (begleitet + Erstgespräch geplant)",
+    "plan": "Plan: in Begleitung",
+}
+
+
+def _months(start: date, count: int) -> list[date]:
+    first = start.replace(day=1)
+    return [date(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1)
+            for i in range(count)]
+
+
+def capacity_forecast(db: Database, actor: Actor, months: int = 12) -> pd.DataFrame:
+    """Per month ahead: capacity of the staffed and of all funded positions, against today's
+    caseload and the plan for accompanied cases. A position counts in a month from its first
+    day in that month on (a holder starting on the 15th adds capacity to that month)."""
+    positions = list_positions(db, actor)
+    with db.read() as session:
+        caseload = session.scalar(select(func.count()).select_from(Case).where(
+            Case.status.in_((*ACCOMPANIED, CaseStatus.INTERVIEW_PLANNED)))) or 0
+        targets = session.execute(select(PlanTarget.period_start, PlanTarget.period_end, PlanTarget.target)
+                                  .where(PlanTarget.metric == PlanMetric.ACTIVE_CASES)).all()
+    rows = []
+    for month in _months(today(), months):
+        month_end = _months(month, 2)[1]
+        staffed = sum(p.capacity for p in positions if p.working_from and p.working_from < month_end)
+        funded = sum(p.capacity for p in positions if p.funded_from < month_end)
+        rows += [{"month": month, "series": FORECAST_SERIES["staffed"], "value": staffed},
+                 {"month": month, "series": FORECAST_SERIES["funded"], "value": funded},
+                 {"month": month, "series": FORECAST_SERIES["caseload"], "value": caseload}]
+        plan = next((t.target for t in targets if t.period_start <= month <= t.period_end), None)
+        if plan is not None:
+            rows.append({"month": month, "series": FORECAST_SERIES["plan"], "value": plan})
+    return pd.DataFrame(rows, columns=["month", "series", "value"])

@@ -1,0 +1,85 @@
+"""Employers: records, overview counts, and what each role sees of placements and contacts."""
+
+from __future__ import annotations
+
+import pytest
+
+from db.activities import record_activity
+from db.employers import (
+    EmployerInput,
+    employer_detail,
+    employer_overview,
+    list_employers,
+    save_employer,
+)
+from db.errors import PermissionDenied, ValidationError
+from db.vocabulary import ActivityKind, CaseStatus
+
+from .conftest import World
+from .helpers import audit_count, case_in, load_case
+
+
+def placed_case(world: World, companion: str = "begleiter1") -> tuple[int, int]:
+    """A case in follow-up support; returns (case id, employer id)."""
+    case_id, _ = case_in(world.db, world.actor("leitung"), CaseStatus.EMPLOYED,
+                         companion_id=world.user_id(companion), case_manager_id=world.user_id("fallmanager1"))
+    with world.db.read() as session:
+        from db.models import Placement
+
+        employer_id = session.query(Placement.employer_id).filter_by(case_id=case_id).scalar()
+    return case_id, employer_id
+
+
+def test_companion_adds_an_employer_and_a_lead_corrects_it(world: World) -> None:
+    employer_id = save_employer(world.db, world.actor("begleiter1"), EmployerInput(
+        name="Neiße-Metall GmbH", sector="Metall", town="Guben", contact_person="Frau Lehmann"))
+    save_employer(world.db, world.actor("leitung"), EmployerInput(
+        name="Neiße-Metall GmbH", sector="Metallbau", town="Guben", contact_person="Frau Lehmann",
+        phone="03561 1234"), employer_id)
+    row = next(e for e in list_employers(world.db, world.actor("leitung")) if e.id == employer_id)
+    assert (row.sector, row.phone) == ("Metallbau", "03561 1234")
+    assert audit_count(world.db, entity="employer", action="create") == 1
+    assert audit_count(world.db, entity="employer", action="update") == 1
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 201, "bäckerei probemann (demo)"])
+def test_bad_or_duplicate_names_are_refused(world: World, name: str) -> None:
+    before = list_employers(world.db, world.actor("leitung"))
+    with pytest.raises(ValidationError) as err:
+        save_employer(world.db, world.actor("begleiter1"), EmployerInput(name=name))
+    assert err.value.field == "name"
+    assert list_employers(world.db, world.actor("leitung")) == before
+
+
+def test_overview_counts_placements_follow_ups_and_contacts(world: World) -> None:
+    case_id, employer_id = placed_case(world)
+    record_activity(world.db, world.actor("begleiter1"), case_id, ActivityKind.WORKPLACE_VISIT,
+                    employer_id=employer_id, note="Erster Arbeitsplatzbesuch")
+    row = next(e for e in employer_overview(world.db, world.actor("leitung")) if e.id == employer_id)
+    assert (row.placements, row.in_follow_up, row.contacts, row.last_contact) == (1, 1, 1, world.today)
+
+
+def test_detail_shows_clients_only_to_those_who_may_see_the_case(world: World) -> None:
+    case_id, employer_id = placed_case(world, companion="begleiter1")
+    record_activity(world.db, world.actor("begleiter1"), case_id, ActivityKind.WORKPLACE_VISIT,
+                    employer_id=employer_id, note="Gespräch mit dem Vorarbeiter")
+    own = employer_detail(world.db, world.actor("begleiter1"), employer_id)
+    assert [p.case_id for p in own.placements] == [case_id] and own.hidden_placements == 0
+    assert own.contacts[0].note == "Gespräch mit dem Vorarbeiter"
+    lead = employer_detail(world.db, world.actor("leitung"), employer_id)
+    assert [p.case_id for p in lead.placements] == [case_id]
+
+    other = employer_detail(world.db, world.actor("begleiter2"), employer_id)
+    assert other.placements == [] and other.contacts == [] and other.hidden_placements == 1
+    assert load_case(world.db, case_id).status == CaseStatus.EMPLOYED
+
+
+def test_employers_are_not_for_case_managers_council_or_admin(world: World) -> None:
+    employer_id = list_employers(world.db, world.actor("leitung"))[0].id
+    for username in ("fallmanager1", "kreistag", "admin"):
+        actor = world.actor(username)
+        for call in (lambda: employer_overview(world.db, actor),
+                     lambda: employer_detail(world.db, actor, employer_id),
+                     lambda: save_employer(world.db, actor, EmployerInput(name="X GmbH"))):
+            with pytest.raises(PermissionDenied):
+                call()
