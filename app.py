@@ -26,6 +26,11 @@ PAGES = {
     "case": st.Page("pages/case.py", title="Fall", icon=":material/person_search:",
                     visibility="hidden"),
     "referrals": st.Page("pages/referrals.py", title="Zuweisungen", icon=":material/move_to_inbox:"),
+    "office_hours": st.Page("pages/office_hours.py", title="Sprechstunden", icon=":material/storefront:"),
+    "employers": st.Page("pages/employers.py", title="Arbeitgeber", icon=":material/factory:"),
+    "team": st.Page("pages/team.py", title="Team & Stellen", icon=":material/groups:"),
+    "caseload_import": st.Page("pages/caseload_import.py", title="Import & Export",
+                               icon=":material/upload_file:"),
     "dashboard": st.Page("pages/dashboard.py", title="Lagebild", icon=":material/monitoring:"),
     "council": st.Page("pages/council.py", title="Kreistag", icon=":material/account_balance:"),
     "users": st.Page("pages/users.py", title="Benutzer", icon=":material/manage_accounts:"),
@@ -34,9 +39,10 @@ PAGES = {
 
 # Navigation only shows what a role may open; the service functions enforce it regardless.
 ROLE_PAGES: dict[Role, list[str]] = {
-    Role.COMPANION: ["agenda", "cases", "case", "referrals", "account"],
-    Role.LEAD: ["dashboard", "cases", "case", "referrals", "agenda", "council", "account"],
-    Role.CASE_MANAGER: ["referrals", "case", "account"],
+    Role.COMPANION: ["agenda", "cases", "case", "referrals", "office_hours", "employers", "account"],
+    Role.LEAD: ["dashboard", "cases", "case", "referrals", "agenda", "office_hours", "team",
+                "employers", "caseload_import", "council", "account"],
+    Role.CASE_MANAGER: ["referrals", "case", "office_hours", "account"],
     Role.COUNCIL: ["council", "account"],
     Role.ADMIN: ["users", "account"],
 }

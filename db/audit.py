@@ -49,3 +49,26 @@ def diff(obj: object, **new_values: Any) -> dict[str, list[Any]]:
             changed[field] = [_plain(old), _plain(new)]
             setattr(obj, field, new)
     return changed
+
+
+def save_audited(session: Session, actor: Actor, model: type, entity: str, record_id: int | None,
+                 values: dict[str, Any], *, missing: str) -> int:
+    """Create (record_id None) or change a master-data record, auditing what changed.
+
+    `missing` is the German message when record_id names no record.
+    """
+    from .errors import NotFound  # errors imports nothing of ours; kept local for clarity
+
+    if record_id is None:
+        record = model(**values)
+        session.add(record)
+        session.flush()
+        audit(session, actor, "create", entity, record.id, values)
+        return int(record.id)
+    record = session.get(model, record_id)
+    if record is None:
+        raise NotFound(missing)
+    changes = diff(record, **values)
+    if changes:
+        audit(session, actor, "update", entity, record.id, changes)
+    return int(record.id)

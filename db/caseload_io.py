@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 import pandas as pd
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .actors import Actor
@@ -67,6 +67,11 @@ EXAMPLE_ROW = {
     "start_date": "05.03.2026", "employer": "", "job_start": "",
     "next_step": "Termin Fahrschule vereinbaren", "next_step_due": "15.03.2026",
 }
+
+
+def require_import_rights(actor: Actor) -> None:
+    """Import and export of the whole caseload: the team lead's (one place for the rule)."""
+    require_role(actor, Role.LEAD)
 
 
 # --- files ---------------------------------------------------------------------------------------
@@ -278,6 +283,16 @@ def _check(session: Session, frame: pd.DataFrame) -> ImportCheck:
             seen[number] += 1
             if seen[number] > 1:
                 r.problem("client_number", f"{number} steht mehrfach in der Datei")
+        existing = known.get(number) if number else None
+        if existing is not None:
+            _, known_first, known_last, has_open_case = existing
+            same_person = (known_first.casefold(), known_last.casefold()) == (
+                (first_name or "").casefold(), (last_name or "").casefold())
+            if same_person and has_open_case and len(check.problems) == before:
+                # Imported before, or referred since: nothing to do, whatever the other cells say
+                # (an export of the caseload holds statuses an import does not take, like no-shows).
+                check.skipped.append(r.number)
+                continue
         birth_year = None
         if raw_year := r.text("birth_year"):
             try:
@@ -326,15 +341,9 @@ def _check(session: Session, frame: pd.DataFrame) -> ImportCheck:
         next_step = r.text("next_step")
         next_step_due = r.day("next_step_due", past_only=False)
 
-        existing = known.get(number) if number else None
-        if existing is not None and len(check.problems) == before:
-            client_id, known_first, known_last, has_open_case = existing
-            if (known_first.casefold(), known_last.casefold()) != (
-                    (first_name or "").casefold(), (last_name or "").casefold()):
-                r.problem("client_number", f"{number} gehört zu einer anderen Person")
-            elif has_open_case:
-                check.skipped.append(r.number)  # imported before (or referred since): nothing to do
-                continue
+        if existing is not None and (known_first.casefold(), known_last.casefold()) != (
+                (first_name or "").casefold(), (last_name or "").casefold()):
+            r.problem("client_number", f"{number} gehört zu einer anderen Person")
         if len(check.problems) > before:
             continue
         assert number and first_name and last_name and town and status and referred_on
@@ -379,7 +388,7 @@ def _known_clients(session: Session, numbers: list[str]) -> dict[str, tuple[int,
 
 def check_import(db: Database, actor: Actor, frame: pd.DataFrame) -> ImportCheck:
     """The preview: what would be created, what is skipped, and every problem found."""
-    require_role(actor, Role.LEAD)
+    require_import_rights(actor)
     with db.read() as session:
         return _check(session, frame)
 
@@ -399,7 +408,7 @@ def import_cases(db: Database, actor: Actor, frame: pd.DataFrame, filename: str)
     The rows are checked again inside the transaction, so a change made between preview and
     confirmation (somebody referred one of the clients meanwhile) cannot slip through.
     """
-    require_role(actor, Role.LEAD)
+    require_import_rights(actor)
     with db.write() as session:
         check = _check(session, frame)
         if not check.ok:
@@ -454,7 +463,7 @@ def _case(row: ImportRow, client_id: int, actor: Actor) -> Case:
 
 def export_caseload(db: Database, actor: Actor, fmt: str) -> bytes:
     """The open caseload this actor may see, in the template's columns (so it imports again)."""
-    require_role(actor, Role.LEAD)
+    require_import_rights(actor)
     companion = select(User.username).where(User.id == Case.companion_id).scalar_subquery()
     case_manager = select(User.username).where(User.id == Case.case_manager_id).scalar_subquery()
     employer = (select(Employer.name).join(Placement, Placement.employer_id == Employer.id)

@@ -118,3 +118,13 @@ def office_hours_chart(frame: pd.DataFrame) -> alt.Chart:
                  alt.Tooltip("town:N", title="Ort"), alt.Tooltip("visitors:Q", title="Besucher:innen"),
                  alt.Tooltip("first_interviews:Q", title="daraus Erstgespräche")],
     )
+
+
+def forecast_chart(frame: pd.DataFrame) -> alt.Chart:
+    return _base(frame, "Kapazität und Fallzahl je Monat").mark_line(point=True, interpolate="step-after").encode(
+        x=alt.X("month:T", title="Monat", axis=alt.Axis(format="%m/%Y")),
+        y=alt.Y("value:Q", title="Fälle"),
+        color=alt.Color("series:N", title=None, legend=_legend(columns=1)),
+        tooltip=[alt.Tooltip("month:T", title="Monat", format="%m/%Y"),
+                 alt.Tooltip("series:N", title="Reihe"), alt.Tooltip("value:Q", title="Fälle")],
+    )

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from .actors import Actor
-from .audit import audit, diff
+from .audit import save_audited
 from .database import Database
 from .errors import NotFound, ValidationError
 from .models import Activity, Case, Client, Employer, Placement
@@ -63,19 +63,8 @@ def save_employer(db: Database, actor: Actor, data: EmployerInput, employer_id: 
             func.lower(Employer.name) == str(values["name"]).lower()))
         if same_name is not None and same_name != employer_id:
             raise ValidationError(f"Den Arbeitgeber „{values['name']}“ gibt es bereits.", "name")
-        if employer_id is None:
-            employer = Employer(**values)
-            session.add(employer)
-            session.flush()
-            audit(session, actor, "create", "employer", employer.id, values)
-            return employer.id
-        employer = session.get(Employer, employer_id)
-        if employer is None:
-            raise NotFound("Diesen Arbeitgeber gibt es nicht.")
-        changes = diff(employer, **values)
-        if changes:
-            audit(session, actor, "update", "employer", employer.id, changes)
-        return employer.id
+        return save_audited(session, actor, Employer, "employer", employer_id, values,
+                            missing="Diesen Arbeitgeber gibt es nicht.")
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,12 @@ from datetime import date, time, timedelta
 from sqlalchemy import func, select
 
 from .actors import Actor
-from .audit import audit, diff
+from .audit import audit, save_audited
 from .database import Database
 from .errors import NotFound, ValidationError
 from .models import OfficeHourLocation, OfficeHourSession, User
 from .permissions import require_role
-from .validation import not_before, not_in_future, optional_text, required_text
+from .validation import not_in_future, optional_text, required_text
 from .vocabulary import LocationStatus, Role
 
 
@@ -58,17 +58,18 @@ class UpcomingSession:
     time_to: time | None
 
 
-def runs_on(location: LocationRow, day: date) -> bool:
-    """A location holds office hours on its weekday once it has started.
-
-    A planned location counts from its start date (Spremberg from 26 February); a planned
-    location without a start date (Cottbus) has no dates yet.
-    """
-    if location.weekday is None or day.weekday() != location.weekday:
-        return False
+def has_started(location: LocationRow | OfficeHourLocation, day: date) -> bool:
+    """Office hours are held at a place from its start date on (Spremberg from 26 February); a
+    running place without a date has always been held, a planned one without a date (Cottbus)
+    not yet."""
     if location.start_date is None:
         return location.status == LocationStatus.RUNNING
     return day >= location.start_date
+
+
+def runs_on(location: LocationRow, day: date) -> bool:
+    """A place holds office hours on its weekday once it has started."""
+    return location.weekday == day.weekday() and has_started(location, day)
 
 
 def upcoming_sessions(locations: list[LocationRow], start: date, days: int = 28) -> list[UpcomingSession]:
@@ -130,19 +131,8 @@ def save_location(db: Database, actor: Actor, data: LocationInput, location_id: 
             func.lower(OfficeHourLocation.town) == str(values["town"]).lower()))
         if same_town is not None and same_town != location_id:
             raise ValidationError(f"Einen Standort {values['town']} gibt es bereits.", "town")
-        if location_id is None:
-            location = OfficeHourLocation(**values)
-            session.add(location)
-            session.flush()
-            audit(session, actor, "create", "office_hour_location", location.id, values)
-            return location.id
-        location = session.get(OfficeHourLocation, location_id)
-        if location is None:
-            raise NotFound("Diesen Standort gibt es nicht.")
-        changes = diff(location, **values)
-        if changes:
-            audit(session, actor, "update", "office_hour_location", location.id, changes)
-        return location.id
+        return save_audited(session, actor, OfficeHourLocation, "office_hour_location", location_id, values,
+                            missing="Diesen Standort gibt es nicht.")
 
 
 MAX_VISITORS = 500
@@ -170,10 +160,9 @@ def record_office_hours(
         location = session.get(OfficeHourLocation, location_id)
         if location is None:
             raise NotFound("Diesen Standort gibt es nicht.")
-        if location.start_date is not None:
-            not_before(held_on, location.start_date, "held_on", "Datum", f"dem Start in {location.town}")
-        elif location.status != LocationStatus.RUNNING:
-            raise ValidationError(f"In {location.town} finden noch keine Sprechstunden statt.", "location")
+        if not has_started(location, held_on):
+            when = f" vor dem {location.start_date:%d.%m.%Y}" if location.start_date else " noch"
+            raise ValidationError(f"In {location.town} fanden{when} keine Sprechstunden statt.", "held_on")
         duplicate = session.scalar(select(OfficeHourSession.id).where(
             OfficeHourSession.location_id == location_id, OfficeHourSession.held_on == held_on))
         if duplicate is not None:

@@ -13,10 +13,10 @@ import pandas as pd
 from sqlalchemy import case, func, select
 
 from .actors import Actor
-from .audit import audit, diff
+from .audit import save_audited
 from .clock import today
 from .database import Database
-from .errors import NotFound, ValidationError
+from .errors import ValidationError
 from .models import Case, PlanTarget, Position, User
 from .permissions import require_role
 from .validation import optional_text, required_text
@@ -135,19 +135,8 @@ def save_position(db: Database, actor: Actor, data: PositionInput, position_id: 
                 Position.holder_id == data.holder_id, Position.id != position_id))
             if other is not None:
                 raise ValidationError(f"{holder.display_name} hat bereits die Stelle „{other}“.", "holder")
-        if position_id is None:
-            position = Position(**values)
-            session.add(position)
-            session.flush()
-            audit(session, actor, "create", "position", position.id, values)
-            return position.id
-        position = session.get(Position, position_id)
-        if position is None:
-            raise NotFound("Diese Stelle gibt es nicht.")
-        changes = diff(position, **values)
-        if changes:
-            audit(session, actor, "update", "position", position.id, changes)
-        return position.id
+        return save_audited(session, actor, Position, "position", position_id, values,
+                            missing="Diese Stelle gibt es nicht.")
 
 
 # --- forecast ----------------------------------------------------------------------------------
@@ -155,7 +144,7 @@ def save_position(db: Database, actor: Actor, data: PositionInput, position_id: 
 FORECAST_SERIES = {
     "staffed": "Kapazität (besetzte Stellen)",
     "funded": "Kapazität (alle finanzierten Stellen)",
-    "caseload": "Fallzahl heute (begleitet + Erstgespräch geplant)",
+    "caseload": "Fallzahl heute (begleitet + geplant)",
     "plan": "Plan: in Begleitung",
 }
 

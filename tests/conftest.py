@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -26,6 +27,9 @@ from db.database import Database
 from db.demo import seed_demo
 from db.migrate import upgrade
 from db.models import Base, User
+
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
 
 TEST_PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"

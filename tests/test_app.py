@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from db import auth
@@ -16,9 +14,11 @@ from .conftest import ROOT, log_in
 
 # The case page ("Fall") is registered but hidden from the menu: it opens from the lists.
 EXPECTED_NAV = {
-    "begleiter1": ["Termine", "Fälle", "Fall", "Zuweisungen", "Mein Konto"],
-    "leitung": ["Lagebild", "Fälle", "Fall", "Zuweisungen", "Termine", "Kreistag", "Mein Konto"],
-    "fallmanager1": ["Zuweisungen", "Fall", "Mein Konto"],
+    "begleiter1": ["Termine", "Fälle", "Fall", "Zuweisungen", "Sprechstunden", "Arbeitgeber",
+                   "Mein Konto"],
+    "leitung": ["Lagebild", "Fälle", "Fall", "Zuweisungen", "Termine", "Sprechstunden",
+                "Team & Stellen", "Arbeitgeber", "Import & Export", "Kreistag", "Mein Konto"],
+    "fallmanager1": ["Zuweisungen", "Fall", "Sprechstunden", "Mein Konto"],
     "kreistag": ["Kreistag", "Mein Konto"],
     "admin": ["Benutzer", "Mein Konto"],
 }
@@ -118,7 +118,7 @@ def test_admin_creates_an_account(app: AppTest, db_url: str) -> None:
 @pytest.mark.parametrize(
     "page_file",
     ["agenda.py", "cases.py", "case.py", "referrals.py", "dashboard.py", "council.py", "users.py",
-     "account.py"],
+     "account.py", "office_hours.py", "team.py", "employers.py", "caseload_import.py"],
 )
 def test_a_page_file_run_on_its_own_shows_nothing_without_login(db_url: str, page_file: str) -> None:
     at = AppTest.from_file(str(ROOT / "pages" / page_file), default_timeout=60).run()

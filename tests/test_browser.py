@@ -9,7 +9,11 @@ import pytest
 
 from .conftest import RunningApp
 
-pytestmark = pytest.mark.browser
+# One retry for a whole browser test: now and then headless Chromium loses the app's websocket
+# ("CONNECTING" in the corner, seen in about one full run in three, not reproducible under CPU
+# load). The first failure still leaves its screenshot in screenshots/failed/; a test that fails
+# twice fails the run.
+pytestmark = [pytest.mark.browser, pytest.mark.flaky(reruns=1)]
 
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", Path(__file__).resolve().parent.parent / "screenshots"))
 
@@ -64,7 +68,8 @@ def test_companion_sees_the_companion_menu(page, running_app: RunningApp) -> Non
     page.get_by_role("button", name="Anmelden").wait_for()
     shot(page, "login")
     log_in(page, running_app, "begleiter1")
-    assert nav_links(page) == ["Termine", "Fälle", "Zuweisungen", "Mein Konto"]
+    assert nav_links(page) == ["Termine", "Fälle", "Zuweisungen", "Sprechstunden", "Arbeitgeber",
+                               "Mein Konto"]
     page.get_by_role("heading", name="Termine").first.wait_for()
 
     # A reload keeps the session (signed cookie) …
@@ -156,3 +161,55 @@ def test_referrals_page_for_case_manager_and_lead(page, running_app: RunningApp)
     page.get_by_role("link", name="Zuweisungen").click()
     page.get_by_role("heading", name="Eingang: offene Zuweisungen").first.wait_for()
     shot(page, "zuweisungen-leitung")
+
+
+def test_lead_imports_three_cases_from_the_template_and_finds_them(page, running_app: RunningApp,  # type: ignore[no-untyped-def]
+                                                                   tmp_path: Path) -> None:
+    import csv
+    import io
+
+    from db.caseload_io import template
+
+    # The template as downloaded, its example row replaced by three real rows.
+    header = next(csv.reader(io.StringIO(template("csv").decode("utf-8-sig")), delimiter=";"))
+    rows = [
+        {"Kundennummer": f"BR-{n}", "Vorname": first, "Nachname": "Browserimport", "Wohnort": "Guben",
+         "Status": status, "Integrationsbegleitung": "begleiter1" if status != "Zugewiesen" else "",
+         "Zugewiesen am": "02.11.2026", "Erstgespräch am": interview}
+        for n, first, status, interview in [(1, "Anna", "In Begleitung", "05.11.2026"),
+                                            (2, "Bert", "Zugewiesen", ""),
+                                            (3, "Cora", "Erstgespräch geplant", "10.12.2026 10:00")]
+    ]
+    upload = tmp_path / "bestand.csv"
+    with upload.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header, delimiter=";")
+        writer.writeheader()
+        writer.writerows(rows)
+
+    log_in(page, running_app, "leitung")
+    page.get_by_role("link", name="Import & Export").click()
+    page.get_by_role("heading", name="Import & Export").first.wait_for()
+    page.locator("input[type=file]").set_input_files(str(upload))
+    page.get_by_role("button", name="3 Fälle übernehmen").wait_for()
+    shot(page, "import-vorschau")
+    page.get_by_role("button", name="3 Fälle übernehmen").click()
+    page.get_by_text("3 Fälle übernommen.").first.wait_for()
+
+    page.get_by_role("link", name="Fälle").click()
+    page.get_by_role("heading", name="Fälle").first.wait_for()
+    page.get_by_label("Suche (Name oder Kundennummer)").fill("Browserimport")
+    page.keyboard.press("Enter")
+    page.get_by_text("Seite 1 von 1 · 3 Fälle").wait_for()  # the grid itself is drawn on a canvas
+    shot(page, "import-faelle")
+
+
+def test_programme_pages_as_the_lead(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    log_in(page, running_app, "leitung")
+    for link, heading, name in [("Sprechstunden", "Sprechstunden", "sprechstunden"),
+                                ("Team & Stellen", "Team & Stellen", "team"),
+                                ("Arbeitgeber", "Arbeitgeber", "arbeitgeber")]:
+        page.get_by_role("link", name=link).click()
+        page.get_by_role("heading", name=heading).first.wait_for()
+        page.get_by_test_id("stDataFrame").first.wait_for()
+        settled(page)
+        shot(page, name)

@@ -198,3 +198,15 @@ def test_dates_relative_to_today_are_checked(world: World) -> None:
     frame = read_upload(*sheet(row(consent_date=tomorrow)))
     [problem] = check_import(world.db, world.actor("leitung"), frame).problems
     assert (problem.column, problem.message) == (H["consent_date"], "liegt in der Zukunft")
+
+
+def test_an_exported_no_show_is_skipped_on_re_import(world: World) -> None:
+    from .helpers import case_in
+
+    lead = world.actor("leitung")
+    case_in(world.db, lead, CaseStatus.NO_SHOW, companion_id=world.user_id("begleiter1"),
+            case_manager_id=world.user_id("fallmanager1"))
+    frame = read_upload("export.csv", export_caseload(world.db, lead, "csv"))
+    assert "Nicht erschienen" in set(frame[H["status"]])
+    again = check_import(world.db, lead, frame)
+    assert again.ok and again.rows == [] and len(again.skipped) == len(frame)

@@ -1,0 +1,94 @@
+"""Import & Export: bring an existing caseload in from a spreadsheet, take it out again.
+
+Upload → preview with every problem by row and column → confirm. Nothing is written before the
+confirmation, and then all rows or none.
+"""
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from db.caseload_io import (
+    check_import,
+    export_caseload,
+    import_cases,
+    read_upload,
+    require_import_rights,
+    template,
+)
+from db.clock import today
+from db.errors import DomainError
+from pages.common import current_actor, get_db, show_flash, shown_errors
+
+actor = current_actor()
+db = get_db()
+state = st.session_state
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+st.title("Import & Export")
+with shown_errors():
+    require_import_rights(actor)
+show_flash()
+
+st.subheader("Bestehende Fälle übernehmen")
+st.markdown(
+    "1. Vorlage herunterladen und je Fall eine Zeile ausfüllen (die Beispielzeile ersetzen).  \n"
+    "2. Datei hochladen und die Vorschau prüfen.  \n"
+    "3. Übernehmen: alle Zeilen oder keine. Bereits übernommene Kundennummern werden übersprungen.")
+cols = st.columns(2)
+cols[0].download_button("Vorlage als Excel", lambda: template("xlsx"), "vorlage-faelle.xlsx", XLSX,
+                        icon=":material/download:", width="stretch", on_click="ignore")
+cols[1].download_button("Vorlage als CSV", lambda: template("csv"), "vorlage-faelle.csv", "text/csv",
+                        icon=":material/download:", width="stretch", on_click="ignore")
+
+# A new key after each import empties the upload field (a file uploader cannot be reset otherwise).
+upload = st.file_uploader("Datei mit Fällen (CSV oder Excel)", type=["csv", "xlsx"],
+                          key=f"import_file_{state.get('import_round', 0)}")
+if upload is not None:
+    data = upload.getvalue()
+    fingerprint = hashlib.sha256(data).hexdigest()
+    try:
+        frame = read_upload(upload.name, data)
+        with shown_errors(), st.spinner("Datei wird geprüft …"):
+            check = check_import(db, actor, frame)
+    except DomainError as exc:
+        st.error(exc.message)
+        check = None
+    if check is not None:
+        tiles = st.columns(3)
+        tiles[0].metric("Neu anzulegen", len(check.rows))
+        tiles[1].metric("Schon vorhanden", len(check.skipped))
+        tiles[2].metric("Fehler", len(check.problems))
+        if check.problems:
+            st.error("Die Datei enthält Fehler. Bitte korrigieren und erneut hochladen – "
+                     "es wurde nichts gespeichert.")
+            st.dataframe(pd.DataFrame([{"Zeile": p.row, "Spalte": p.column, "Problem": p.message}
+                                       for p in check.problems]), hide_index=True, width="stretch")
+        elif not check.rows:
+            st.info("Alle Fälle dieser Datei sind bereits im Cockpit. Es gibt nichts zu übernehmen.")
+        else:
+            st.dataframe(pd.DataFrame([{
+                "Zeile": r.row, "Kundennummer": r.client_number, "Name": f"{r.first_name} {r.last_name}",
+                "Wohnort": r.town, "Status": r.status.label} for r in check.rows[:200]]),
+                hide_index=True, width="stretch")
+            if len(check.rows) > 200:
+                st.caption(f"Vorschau der ersten 200 von {len(check.rows)} Zeilen.")
+            if st.button(f"{len(check.rows)} Fälle übernehmen", type="primary", key=f"import_{fingerprint[:12]}"):
+                with shown_errors(), st.spinner("Fälle werden übernommen …"):
+                    result = import_cases(db, actor, frame, upload.name)
+                state["flash"] = (f"{result.created} Fälle übernommen"
+                                  + (f", {result.skipped} übersprungen." if result.skipped else "."))
+                state["import_round"] = state.get("import_round", 0) + 1
+                st.rerun()
+
+st.subheader("Fälle exportieren")
+st.caption("Alle laufenden Fälle in den Spalten der Vorlage. Der Export wird protokolliert.")
+cols = st.columns(2)
+stamp = f"{today():%Y-%m-%d}"
+cols[0].download_button("Fälle als Excel", lambda: export_caseload(db, actor, "xlsx"),
+                        f"faelle-{stamp}.xlsx", XLSX, icon=":material/table_view:", width="stretch",
+                        on_click="ignore")
+cols[1].download_button("Fälle als CSV", lambda: export_caseload(db, actor, "csv"),
+                        f"faelle-{stamp}.csv", "text/csv", icon=":material/download:", width="stretch",
+                        on_click="ignore")

@@ -1,0 +1,114 @@
+"""Arbeitgeber: employers with their contacts and placements; who is in follow-up support where."""
+
+import pandas as pd
+import streamlit as st
+
+from db.activities import record_activity
+from db.clock import today
+from db.employers import EmployerInput, employer_detail, employer_overview, save_employer
+from db.vocabulary import ActivityKind, CaseStatus
+from pages.common import (
+    current_actor,
+    feedback,
+    fmt_date,
+    get_db,
+    on_submit,
+    open_case_button,
+    plain,
+    show_flash,
+    shown_errors,
+)
+
+actor = current_actor()
+db = get_db()
+state = st.session_state
+EMPLOYER_FIELDS = {"name": "Name", "sector": "Branche", "town": "Ort",
+                   "contact_person": "Ansprechperson", "phone": "Telefon"}
+EMPLOYER_CONTACTS = (ActivityKind.WORKPLACE_VISIT, ActivityKind.EMPLOYER_CONTACT, ActivityKind.PHONE)
+
+st.title("Arbeitgeber")
+show_flash()
+with shown_errors():
+    employers = employer_overview(db, actor)
+
+picked = st.dataframe(pd.DataFrame([{
+    "Name": e.name, "Branche": e.sector or "–", "Ort": e.town or "–",
+    "Ansprechperson": e.contact_person or "–", "Vermittlungen": e.placements,
+    "In Nachbetreuung": e.in_follow_up, "Kontakte": e.contacts,
+    "Letzter Kontakt": fmt_date(e.last_contact),
+} for e in employers]), hide_index=True, width="stretch", on_select="rerun",
+    selection_mode="single-row", key="employers_table")
+selected = picked.selection.rows if picked else []
+
+
+def employer_form(form_key: str, employer_id: int | None, current: EmployerInput | None) -> None:
+    feedback(form_key)
+    with st.form(form_key, border=True):
+        cols = st.columns(2)
+        for number, (name, label) in enumerate(EMPLOYER_FIELDS.items()):
+            cols[number % 2].text_input(label, value=(getattr(current, name) or "") if current else "",
+                                        key=f"{form_key}_{name}")
+
+        def save() -> None:
+            save_employer(db, actor, EmployerInput(**{
+                name: state[f"{form_key}_{name}"] for name in EMPLOYER_FIELDS}), employer_id)
+
+        st.form_submit_button("Arbeitgeber speichern", type="primary",
+                              **on_submit(save, "Arbeitgeber gespeichert.", key=form_key))
+
+
+if not selected:
+    st.caption("Eine Zeile anklicken, um Vermittlungen und Kontakte zu sehen.")
+    with st.expander("Neuen Arbeitgeber anlegen", expanded=bool(state.get("conflict_employer_new")
+                                                                   or state.get("error_employer_new"))):
+        employer_form("employer_new", None, None)
+    st.stop()
+
+with shown_errors():
+    detail = employer_detail(db, actor, employers[selected[0]].id)
+e = detail.employer
+st.subheader(plain(e.name))
+st.caption(" · ".join(plain(x) for x in (e.sector, e.town, e.contact_person, e.phone) if x))
+
+st.markdown("**In Nachbetreuung und vermittelt**")
+if detail.placements:
+    for p in detail.placements:
+        cols = st.columns([3, 2, 2, 1])
+        cols[0].markdown(f"{plain(p.client)}  \n{plain(p.job_title) or p.job_kind.label}")
+        cols[1].write(f"seit {fmt_date(p.start_date)}" + (f" bis {fmt_date(p.end_date)}" if p.end_date else ""))
+        cols[2].write(p.status.label)
+        with cols[3]:
+            open_case_button(p.case_id, key=f"employer_case_{p.case_id}", label="Fall")
+else:
+    st.caption("Keine Vermittlungen in Ihren Fällen.")
+if detail.hidden_placements:
+    st.caption(f"Dazu {detail.hidden_placements} Vermittlung(en) in Fällen anderer Begleiter:innen.")
+
+follow_up = {p.case_id: p.client for p in detail.placements
+             if p.status == CaseStatus.EMPLOYED and p.end_date is None}
+if follow_up:
+    st.markdown("**Kontakt erfassen**")
+    key = f"employer_contact_{e.id}"
+    feedback(key)
+    with st.form(key, border=True):
+        cols = st.columns(3)
+        cols[0].selectbox("Fall", list(follow_up), format_func=follow_up.get, key=f"{key}_case")
+        cols[1].selectbox("Art", EMPLOYER_CONTACTS, format_func=lambda k: k.label, key=f"{key}_kind")
+        cols[2].date_input("Datum", value=today(), max_value=today(), format="DD.MM.YYYY", key=f"{key}_on")
+        st.text_area("Notiz", key=f"{key}_note", height=80)
+        st.form_submit_button("Kontakt speichern", type="primary", **on_submit(
+            lambda: record_activity(db, actor, state[f"{key}_case"], state[f"{key}_kind"],
+                                    occurred_on=state[f"{key}_on"], note=state[f"{key}_note"],
+                                    employer_id=e.id),
+            "Kontakt gespeichert.", key=key, reset={f"{key}_note": ""}))
+
+st.markdown("**Letzte Kontakte**")
+if detail.contacts:
+    st.dataframe(pd.DataFrame([{
+        "Datum": fmt_date(c.occurred_on), "Art": c.kind.label, "Fall": c.client, "Notiz": c.note or ""}
+        for c in detail.contacts]), hide_index=True, width="stretch")
+else:
+    st.caption("Noch keine Kontakte in Ihren Fällen.")
+
+with st.expander("Stammdaten bearbeiten"):
+    employer_form(f"employer_{e.id}", e.id, EmployerInput(e.name, e.sector, e.town, e.contact_person, e.phone))

@@ -1,0 +1,85 @@
+"""Team & Stellen: companions and their caseload, funded positions, and the capacity ahead."""
+
+import pandas as pd
+import streamlit as st
+
+from db import charts
+from db.team import PositionInput, capacity_forecast, companion_caseloads, list_positions, save_position
+from db.vocabulary import PositionState
+from pages.common import current_actor, feedback, fmt_date, get_db, on_submit, show_flash, shown_errors
+
+actor = current_actor()
+db = get_db()
+state = st.session_state
+
+st.title("Team & Stellen")
+show_flash()
+with shown_errors():
+    team = companion_caseloads(db, actor)
+    positions = list_positions(db, actor)
+    forecast = capacity_forecast(db, actor, months=12)
+
+st.subheader("Integrationsbegleitung")
+most = max([c.capacity or 0 for c in team] + [c.caseload for c in team] + [1])
+st.dataframe(pd.DataFrame([{
+    # What the lead looks for first comes first: on a tablet the right-hand columns scroll away.
+    "Name": c.name,
+    "Fallzahl": c.caseload,
+    "Kapazität": c.capacity,
+    "In Begleitung": c.accompanied,
+    "Erstgespräch geplant": c.planned,
+    "Beginn": fmt_date(c.start_date),
+} for c in team]), hide_index=True, width="stretch", column_config={
+    "Fallzahl": st.column_config.ProgressColumn(
+        "Fallzahl", help="Begleitet und Erstgespräch geplant, gegen die Kapazität",
+        format="%d", min_value=0, max_value=most),
+})
+over = [c.name for c in team if c.capacity and c.caseload > c.capacity]
+if over:
+    st.warning("Über der Kapazität: " + ", ".join(over))
+
+st.subheader("Stellen")
+st.dataframe(pd.DataFrame([{
+    "Stelle": p.title,
+    "Stand": p.state.label,
+    "Finanziert ab": fmt_date(p.funded_from),
+    "Besetzt mit": p.holder_name or "–",
+    "Im Dienst ab": fmt_date(p.working_from),
+    "Kapazität": p.capacity,
+    "Hinweis": p.note or "",
+} for p in positions]), hide_index=True, width="stretch")
+
+st.altair_chart(charts.fitted(charts.forecast_chart(forecast)), width="stretch")
+
+st.subheader("Stelle bearbeiten")
+by_id = {p.id: p for p in positions}
+choice = st.selectbox("Stelle", [None, *by_id], key="position_choice",
+                      format_func=lambda i: "Neue Stelle" if i is None else by_id[i].title)
+position = by_id.get(choice)
+holders = {c.id: c.name for c in team}
+form_key = f"position_{choice or 'new'}"
+feedback(form_key)
+with st.form(form_key, border=True):
+    cols = st.columns(2)
+    cols[0].text_input("Bezeichnung", value=position.title if position else "", key=f"{form_key}_title")
+    states = list(PositionState)
+    cols[1].selectbox("Stand", states, format_func=lambda s: s.label, key=f"{form_key}_state",
+                      index=states.index(position.state) if position else states.index(PositionState.FUNDED))
+    cols[0].date_input("Finanziert ab", value=position.funded_from if position else None,
+                       format="DD.MM.YYYY", key=f"{form_key}_funded")
+    cols[1].number_input("Kapazität (Fälle)", min_value=1, max_value=60, step=1,
+                         value=position.capacity if position else 20, key=f"{form_key}_capacity")
+    options = [None, *holders]
+    cols[0].selectbox("Besetzt mit", options, format_func=lambda i: "–" if i is None else holders[i],
+                      index=options.index(position.holder_id) if position and position.holder_id in holders else 0,
+                      key=f"{form_key}_holder")
+    cols[1].text_input("Hinweis", value=(position.note or "") if position else "", key=f"{form_key}_note")
+
+    def save() -> None:
+        save_position(db, actor, PositionInput(
+            title=state[f"{form_key}_title"], state=state[f"{form_key}_state"],
+            funded_from=state[f"{form_key}_funded"], capacity=int(state[f"{form_key}_capacity"]),
+            holder_id=state[f"{form_key}_holder"], note=state[f"{form_key}_note"]), choice)
+
+    st.form_submit_button("Stelle speichern", type="primary",
+                          **on_submit(save, "Stelle gespeichert.", key=form_key))

@@ -1,0 +1,192 @@
+"""Sprechstunden, Team & Stellen, Arbeitgeber and Import & Export through AppTest."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from streamlit.testing.v1 import AppTest
+
+from db.actors import Actor
+from db.bootstrap import prepare
+from db.database import Database
+from db.models import AuditEntry, Employer, OfficeHourSession, Position, User
+
+from .conftest import ROOT, log_in
+
+
+@pytest.fixture
+def db(db_url: str) -> Database:  # noqa: F811 - the page's own database
+    database = Database.from_url(db_url)
+    prepare(database)
+    return database
+
+
+def open_page(app: AppTest, username: str, page: str) -> AppTest:
+    log_in(app, username)
+    return app.switch_page(page).run()
+
+
+def run_alone(db: Database, username: str, page: str) -> AppTest:
+    """The page file run directly with a logged-in actor of this role, bypassing the menu."""
+    with db.read() as session:
+        actor = Actor.of(session.scalars(select(User).where(User.username == username)).one())
+    at = AppTest.from_file(str(ROOT / page), default_timeout=60)
+    at.session_state["actor"] = actor
+    return at.run()
+
+
+def count(db: Database, model: type) -> int:
+    with db.read() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def submit(app: AppTest, form: str, label: str) -> AppTest:
+    app.button(key=f"FormSubmitter:{form}-{label}").click()
+    return app.run()
+
+
+# --- Sprechstunden -------------------------------------------------------------------------------
+
+
+def test_companion_records_an_office_hour(app: AppTest, db: Database) -> None:
+    open_page(app, "begleiter1", "pages/office_hours.py")
+    assert app.title[0].value == "Sprechstunden" and not app.exception
+    places = app.dataframe[0].value
+    assert list(places["Ort"]) == ["Guben", "Forst (Lausitz)", "Spremberg", "Cottbus"]
+    assert places.set_index("Ort").loc["Spremberg", "Räumlichkeit"] == "Kulturschloss Spremberg"
+    before = count(db, OfficeHourSession)
+    assert app.selectbox(key="held_place").options == ["Guben", "Forst (Lausitz)"]  # started places only
+    app.number_input(key="held_visitors").set_value(4)
+    app.number_input(key="held_first").set_value(1)
+    submit(app, "held_form", "Sprechstunde speichern")
+    assert "Sprechstunde gespeichert." in [s.value for s in app.success]
+    assert count(db, OfficeHourSession) == before + 1
+    assert app.number_input(key="held_visitors").value == 0  # ready for the next one
+
+
+def test_more_first_interviews_than_visitors_is_refused_and_kept(app: AppTest, db: Database) -> None:
+    open_page(app, "begleiter1", "pages/office_hours.py")
+    before = count(db, OfficeHourSession)
+    app.number_input(key="held_visitors").set_value(1)
+    app.number_input(key="held_first").set_value(3)
+    submit(app, "held_form", "Sprechstunde speichern")
+    assert [e.value for e in app.error] == [
+        "Es können nicht mehr Erstgespräche entstehen, als Personen da waren."]
+    assert count(db, OfficeHourSession) == before
+    assert app.number_input(key="held_first").value == 3
+
+
+def test_case_manager_sees_the_schedule_but_records_nothing(app: AppTest) -> None:
+    open_page(app, "fallmanager1", "pages/office_hours.py")
+    assert not app.exception
+    assert [s.value for s in app.subheader] == ["Nächste Termine (4 Wochen)"]
+    assert not any(b.label == "Sprechstunde speichern" for b in app.button)
+
+
+def test_lead_sets_the_cottbus_venue(app: AppTest, db: Database) -> None:
+    open_page(app, "leitung", "pages/office_hours.py")
+    app.selectbox(key="place_choice").set_value(4)  # Cottbus
+    app.run()
+    form = "place_4"
+    app.text_input(key=f"{form}_venue").input("Stadthaus Cottbus")
+    submit(app, form, "Standort speichern")
+    assert "Standort gespeichert." in [s.value for s in app.success]
+    assert app.dataframe[0].value.set_index("Ort").loc["Cottbus", "Räumlichkeit"] == "Stadthaus Cottbus"
+
+
+# --- Team & Stellen ------------------------------------------------------------------------------
+
+
+def test_lead_sees_caseload_positions_and_forecast(app: AppTest) -> None:
+    open_page(app, "leitung", "pages/team.py")
+    assert app.title[0].value == "Team & Stellen" and not app.exception
+    team = app.dataframe[0].value.set_index("Name")
+    assert team.loc["Bianca Begleitmann (Demo)", "Fallzahl"] == 30
+    assert [w.value for w in app.warning] == ["Über der Kapazität: Bianca Begleitmann (Demo)"]
+    positions = app.dataframe[1].value
+    assert list(positions["Stand"]).count("ausgeschrieben") + list(positions["Stand"]).count(
+        "Ausgeschrieben") == 2
+    assert len(app.get("vega_lite_chart")) == 1
+
+
+def test_lead_raises_a_positions_capacity(app: AppTest, db: Database) -> None:
+    open_page(app, "leitung", "pages/team.py")
+    app.selectbox(key="position_choice").set_value(1)
+    app.run()
+    app.number_input(key="position_1_capacity").set_value(25)
+    submit(app, "position_1", "Stelle speichern")
+    assert "Stelle gespeichert." in [s.value for s in app.success]
+    with db.read() as session:
+        assert session.get_one(Position, 1).capacity == 25
+
+
+def test_bad_position_input_shows_a_message_and_keeps_the_data(app: AppTest, db: Database) -> None:
+    open_page(app, "leitung", "pages/team.py")
+    app.selectbox(key="position_choice").set_value(1)
+    app.run()
+    app.text_input(key="position_1_title").input("")
+    submit(app, "position_1", "Stelle speichern")
+    assert [e.value for e in app.error] == ["Bitte „Bezeichnung“ ausfüllen."]
+    with db.read() as session:
+        assert session.get_one(Position, 1).title == "Integrationsbegleitung 1"
+
+
+# --- Arbeitgeber ---------------------------------------------------------------------------------
+
+
+def test_companion_adds_an_employer(app: AppTest, db: Database) -> None:
+    open_page(app, "begleiter1", "pages/employers.py")
+    assert app.title[0].value == "Arbeitgeber" and not app.exception
+    before = count(db, Employer)
+    app.text_input(key="employer_new_name").input("Lausitzer Landschaftspflege e. V.")
+    app.text_input(key="employer_new_town").input("Spremberg")
+    submit(app, "employer_new", "Arbeitgeber speichern")
+    assert count(db, Employer) == before + 1
+    assert "Lausitzer Landschaftspflege e. V." in list(app.dataframe[0].value["Name"])
+
+
+def test_selecting_an_employer_shows_its_contacts(app: AppTest) -> None:
+    open_page(app, "begleiter1", "pages/employers.py")
+    names = list(app.dataframe[0].value["Name"])
+    bakery = names.index("Bäckerei Probemann (Demo)")
+    app.session_state["employers_table"] = {"selection": {"rows": [bakery], "columns": [], "cells": []}}
+    app.run()
+    assert not app.exception
+    assert [s.value for s in app.subheader] == ["Bäckerei Probemann \\(Demo\\)"]
+    assert len(app.dataframe) == 2  # the overview and the latest contacts
+
+
+# --- Import & Export -----------------------------------------------------------------------------
+
+
+def test_lead_gets_template_and_export_buttons(app: AppTest, db: Database) -> None:
+    open_page(app, "leitung", "pages/caseload_import.py")
+    assert app.title[0].value == "Import & Export" and not app.exception
+    assert [b.label for b in app.get("download_button")] == [
+        "Vorlage als Excel", "Vorlage als CSV", "Fälle als Excel", "Fälle als CSV"]
+    with db.read() as session:  # exports are built on the click, not on every page run
+        assert not session.scalar(select(func.count()).select_from(AuditEntry)
+                                  .where(AuditEntry.action == "export"))
+
+
+# --- who may open what ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("username", ["kreistag", "admin"])
+def test_places_are_public_but_held_sessions_and_recording_are_not(db: Database, username: str) -> None:
+    at = run_alone(db, username, "pages/office_hours.py")
+    assert not at.exception and len(at.dataframe) == 2  # places and coming dates, nothing personal
+    assert not any(b.label == "Sprechstunde speichern" for b in at.button)
+
+
+@pytest.mark.parametrize(("username", "page"), [
+    ("begleiter1", "pages/team.py"), ("fallmanager1", "pages/team.py"), ("kreistag", "pages/team.py"),
+    ("fallmanager1", "pages/employers.py"), ("kreistag", "pages/employers.py"),
+    ("begleiter1", "pages/caseload_import.py"), ("fallmanager1", "pages/caseload_import.py"),
+    ("admin", "pages/caseload_import.py"),
+])
+def test_a_role_without_rights_gets_the_permission_message(db: Database, username: str, page: str) -> None:
+    at = run_alone(db, username, page)
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Dafür fehlt Ihnen die Berechtigung."]
+    assert not at.dataframe and not at.get("download_button")
