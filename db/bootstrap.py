@@ -17,7 +17,20 @@ def demo_wanted() -> bool:
 def prepare(db: Database) -> bool:
     """Upgrade the schema; load the demo world into an empty database. True if demo was loaded."""
     upgrade(db.engine)
+    loaded = False
     if demo_wanted() and not has_data(db):
         seed_demo(db)
-        return True
-    return False
+        loaded = True
+    refresh_statistics(db)
+    return loaded
+
+
+def refresh_statistics(db: Database) -> None:
+    """SQLite plans its queries from statistics it only gathers when asked (PostgreSQL's
+    autovacuum does this by itself). Without them, the status-filtered case list at 100,000
+    cases took 357 ms instead of 29 ms. A full ANALYZE at that size takes half a second, once
+    per server start (a sampled one, analysis_limit=1000, left the plan at 283 ms)."""
+    if not db.is_sqlite:
+        return
+    with db.engine.begin() as conn:  # committed: ANALYZE writes its findings to sqlite_stat1
+        conn.exec_driver_sql("ANALYZE")

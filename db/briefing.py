@@ -15,6 +15,7 @@ from . import indicators
 from .actors import Actor
 from .clock import today
 from .database import Database
+from .memo import until_data_change
 from .indicators import Period
 from .kpis import kpis
 from .permissions import require_role
@@ -84,6 +85,7 @@ class Tile:
     value: str
 
 
+@until_data_change
 def briefing_tiles(db: Database, actor: Actor) -> list[Tile]:
     require_role(actor, Role.COUNCIL, Role.LEAD)
     k = kpis(db, actor)
@@ -96,6 +98,7 @@ def briefing_tiles(db: Database, actor: Actor) -> list[Tile]:
     ]
 
 
+@until_data_change
 def briefing_summary(db: Database, actor: Actor) -> str:
     require_role(actor, Role.COUNCIL, Role.LEAD)
     k = kpis(db, actor)
@@ -113,6 +116,7 @@ class BriefingTable:
     table: pd.DataFrame  # strings, suppressed; the index names the rows
 
 
+@until_data_change
 def briefing_tables(db: Database, actor: Actor, period: Period) -> list[BriefingTable]:
     """The council's tables, each with totals and suppression applied."""
     require_role(actor, Role.COUNCIL, Role.LEAD)

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from .actors import Actor
 from .clock import today
 from .database import Database
+from .memo import until_data_change
 from .models import (
     Activity,
     Case,
@@ -78,6 +79,7 @@ INTAKE_SERIES = {
 }
 
 
+@until_data_change
 def intake(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
     """Per week: referrals, first interviews held, people accompanied at the week's end; and
     the plan for each (monthly plan targets spread over the weeks)."""
@@ -124,6 +126,7 @@ def intake(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["week", "series", "kind", "value"])
 
 
+@until_data_change
 def plan_now(db: Database, actor: Actor) -> dict[PlanMetric, int]:
     """This month's plan targets (for the tiles: figure / plan)."""
     require_role(actor, *AGGREGATE_ROLES)
@@ -142,6 +145,7 @@ FUNNEL_STAGES = [
 ]
 
 
+@until_data_change
 def funnel(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
     """How far the cases referred in the period got (each case counted once per stage)."""
     conditions = [*_scope(actor, period), Case.referred_on.between(period.start, period.end)]
@@ -176,6 +180,7 @@ def funnel(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
 # --- caseload against capacity -------------------------------------------------------------
 
 
+@until_data_change
 def caseload_by_companion(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
     """Per funded position: its caseload (accompanied + planned first interviews) and capacity.
 
@@ -221,6 +226,7 @@ def caseload_by_companion(db: Database, actor: Actor, period: Period) -> pd.Data
 # --- barriers, contacts, office hours ------------------------------------------------------
 
 
+@until_data_change
 def barriers(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
     """Barriers recorded on the cases in scope, most frequent first, open and resolved."""
     conditions = _scope(actor, period)
@@ -239,6 +245,7 @@ def barriers(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
         ["total", "barrier"], ascending=[False, True], ignore_index=True)
 
 
+@until_data_change
 def contacts(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
     """Logged contacts per type and week (home visits, workplace visits, accompaniments …)."""
     conditions = _scope(actor, period)
@@ -253,6 +260,7 @@ def contacts(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
                         columns=["week", "kind", "count"])
 
 
+@until_data_change
 def office_hours(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
     """Visitors and first interviews arranged per office-hour location and month."""
     require_role(actor, *AGGREGATE_ROLES)

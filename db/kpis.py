@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from .actors import Actor
 from .clock import today
 from .database import Database
+from .memo import until_data_change
 from .models import Case, Position, User
 from .permissions import case_scope
 from .vocabulary import CaseStatus, Role
@@ -34,6 +35,7 @@ class Kpis:
         return asdict(self)
 
 
+@until_data_change
 def kpis(db: Database, actor: Actor, *, companion_id: int | None = None) -> Kpis:
     """Counts of cases by status and of staff. Companions always get their own caseload."""
     scope = case_scope(actor, personal=False)

@@ -200,6 +200,7 @@ class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_status_companion", "status", "companion_id"),
+        Index("ix_cases_status_referred", "status", "referred_on"),
         Index("ix_cases_next_step_due", "next_step_due"),
     )
 

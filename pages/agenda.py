@@ -13,16 +13,19 @@ from pages.common import (
     feedback,
     fmt_day,
     get_db,
+    more_button,
     on_submit,
     open_case_button,
     plain,
     show_flash,
     shown_errors,
+    shown_limit,
 )
 
 actor = current_actor()
 db = get_db()
 
+AGENDA_STEP = 40
 st.title("Termine")
 show_flash()
 
@@ -49,7 +52,8 @@ def mark(case_id: int, version: int, name: str, status: CaseStatus) -> None:
 
 
 with shown_errors():
-    items = agenda(db, actor, companion_id=companion_id, days=days)
+    items = agenda(db, actor, companion_id=companion_id, days=days,
+                   limit=shown_limit("agenda", AGENDA_STEP))
 if not items:
     st.info("Keine Termine und keine fälligen Schritte in diesem Zeitraum.")
     st.stop()
@@ -79,3 +83,5 @@ for day, group in itertools.groupby(items, key=lambda i: i.day):
                 with cols[3]:
                     open_case_button(item.case_id, key=f"{key}_open", label="Öffnen")
             feedback(key)
+
+more_button("agenda", AGENDA_STEP, len(items))

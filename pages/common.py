@@ -187,7 +187,7 @@ def _status_form(db: Database, actor: Actor, case_id: int, version: int, target:
     with st.form(f"{form_key}_{target.value}", border=True):
         st.markdown(f"**{target.label}**")
         if target == CaseStatus.INTERVIEW_PLANNED:
-            interview_inputs(db, actor, key=form_key)
+            interview_inputs(interview_places(db, actor), key=form_key)
             st.form_submit_button("Termin speichern", type="primary", **on_submit(
                 lambda: schedule_first_interview(db, actor, case_id, version,
                                                  *interview_choice(form_key)), **done))
@@ -216,13 +216,18 @@ def _status_form(db: Database, actor: Actor, case_id: int, version: int, target:
                                       on=state[f"{form_key}_on"]), **done))
 
 
-def interview_inputs(db: Database, actor: Actor, *, key: str) -> None:
-    """Date, time and place of a first interview (inside a form); read with interview_choice."""
+def interview_places(db: Database, actor: Actor) -> dict[int | None, str]:
+    """Where a first interview can take place; read once per page run, not once per form."""
     places: dict[int | None, str] = {
         loc.id: f"Sprechstunde {loc.town}" + ("" if loc.status == LocationStatus.RUNNING else " (geplant)")
         for loc in list_locations(db, actor)
     }
     places[None] = "Hausbesuch"
+    return places
+
+
+def interview_inputs(places: dict[int | None, str], *, key: str) -> None:
+    """Date, time and place of a first interview (inside a form); read with interview_choice."""
     cols = st.columns(3)
     cols[0].date_input("Datum", value=date.today(), format="DD.MM.YYYY", key=f"{key}_day")
     cols[1].time_input("Uhrzeit", value=time(10), step=900, key=f"{key}_time")
@@ -232,6 +237,23 @@ def interview_inputs(db: Database, actor: Actor, *, key: str) -> None:
 def interview_choice(key: str) -> tuple[datetime, int | None]:
     state = st.session_state
     return datetime.combine(state[f"{key}_day"], state[f"{key}_time"]), state[f"{key}_place"]
+
+
+def shown_limit(key: str, step: int) -> int:
+    """How many entries a long list shows now: `step` at first, `step` more per "Mehr anzeigen".
+    Each entry carries buttons and forms, so drawing hundreds at once would slow every click."""
+    return int(st.session_state.get(f"{key}_limit", step))
+
+
+def more_button(key: str, step: int, shown: int, total: int | None = None) -> None:
+    """Below a list cut at shown_limit: how much is shown, and a button for the next `step`."""
+    limit = shown_limit(key, step)
+    if shown < limit:
+        return
+    st.caption(f"{shown} von {total} angezeigt." if total is not None else f"Die ersten {shown} angezeigt.")
+    if st.button("Mehr anzeigen", key=f"{key}_more", icon=":material/expand_more:"):
+        st.session_state[f"{key}_limit"] = limit + step
+        st.rerun()
 
 
 def open_case_button(case_id: int, *, key: str, label: str = "Fall öffnen") -> None:

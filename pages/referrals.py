@@ -18,6 +18,9 @@ from pages.common import (
     get_db,
     interview_choice,
     interview_inputs,
+    interview_places,
+    more_button,
+    shown_limit,
     on_submit,
     open_case_button,
     show_flash,
@@ -109,15 +112,17 @@ if actor.role == Role.CASE_MANAGER:
         )
     st.stop()
 
+INCOMING_STEP = 20
 st.subheader("Eingang: offene Zuweisungen")
 with shown_errors():
     incoming = caseload(db, actor, CaseFilter(statuses=(CaseStatus.REFERRED, CaseStatus.NO_SHOW)),
-                        limit=100)
+                        limit=shown_limit("incoming", INCOMING_STEP))
 if not incoming.rows:
     st.info("Keine offenen Zuweisungen.")
     st.stop()
 
 companions = {c.id: c.display_name for c in staff_with_role(db, actor, Role.COMPANION)}
+places = interview_places(db, actor)
 for row in incoming.rows:
     key = f"incoming_{row.case_id}"
     with st.container(border=True):
@@ -146,9 +151,11 @@ for row in incoming.rows:
         else:
             with st.form(f"{key}_schedule"):
                 st.markdown("**Erstgespräch planen**")
-                interview_inputs(db, actor, key=key)
+                interview_inputs(places, key=key)
                 st.form_submit_button("Termin speichern", type="primary", **on_submit(
                     lambda r=row, k=key: schedule_first_interview(db, actor, r.case_id, r.version,
                                                                   *interview_choice(k)),
                     "Erstgespräch geplant.", key=key))
         feedback(key)
+
+more_button("incoming", INCOMING_STEP, len(incoming.rows), incoming.total)

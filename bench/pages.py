@@ -1,0 +1,192 @@
+"""Page timings against the limit set by Streamlit itself and by the SQL each page needs.
+
+    .venv/bin/python bench/pages.py --url DATABASE_URL [--runs 20]
+
+Logs in as `leitung` through AppTest (a database from bench/generate.py, or the demo data) and
+runs each page `runs` times after one warm-up. For each page it prints the median and p95, the
+floor (an empty Streamlit script under AppTest), the raw SQL of the page (every SELECT the page
+issued, captured with a SQLAlchemy event listener and run again directly on the driver), the
+ratio page / (floor + raw SQL), the number of statements per run and the peak Python memory of
+a run. Then the server-side latency of a status change. Writes nothing into the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.chdir(ROOT)
+
+from sqlalchemy import Engine, event, select  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from db.actors import Actor  # noqa: E402
+from db.caseload import CaseFilter, caseload  # noqa: E402
+from db.cases import NewPlacement, change_status  # noqa: E402
+from db.database import Database  # noqa: E402
+from db.models import Case, Client, Employer, User  # noqa: E402
+from db.vocabulary import CaseStatus  # noqa: E402
+
+# Statements issued since the last reset: (sql, parameters), in order.
+CAPTURED: list[tuple[str, object]] = []
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    CAPTURED.append((statement, parameters))
+
+
+def stats(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000
+
+
+def floor_ms(runs: int) -> float:
+    """An empty script: what AppTest and Streamlit cost before the page does anything."""
+    script = Path(tempfile.mkdtemp()) / "empty.py"
+    script.write_text("import streamlit as st\n")
+    at = AppTest.from_file(str(script), default_timeout=60).run()
+    timings = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        at.run()
+        timings.append(time.perf_counter() - start)
+    return stats(timings)[0]
+
+
+def raw_sql_ms(db: Database, statements: list[tuple[str, object]], runs: int = 5) -> float:
+    """The page's SELECTs run again on the driver, without ORM or Streamlit (best of `runs`)."""
+    selects = [(s, p) for s, p in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]
+    best = float("inf")
+    for _ in range(runs):
+        connection = db.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            start = time.perf_counter()
+            for sql, params in selects:
+                cursor.execute(sql, params)
+                cursor.fetchall()
+            best = min(best, time.perf_counter() - start)
+        finally:
+            connection.rollback()
+            connection.close()
+    return best * 1000
+
+
+def route_through_app() -> None:
+    """As tests/conftest.py's apptest_routing: AppTest forgets before every run that
+    st.navigation is in use; without this, widget ids change between runs and clicks are lost."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original_init = PagesManager.__init__
+
+    def init_without_pages_directory(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original_init(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init_without_pages_directory  # type: ignore[method-assign]
+
+
+def log_in(at: AppTest) -> AppTest:
+    at.run()
+    at.text_input(key="login_username").input("leitung")
+    at.text_input(key="login_password").input("demo-passwort")
+    at.button[0].click()
+    return at.run()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    if not args.url:
+        sys.exit("Bitte --url angeben (eine Datenbank aus bench/generate.py).")
+    os.environ["DATABASE_URL"] = args.url
+    os.environ.setdefault("COOKIE_KEY", "b" * 48)
+    db = Database.from_url(args.url)
+    with db.read() as session:
+        lead = Actor.of(session.scalars(select(User).where(User.username == "leitung")).one())
+        cases = session.scalar(select(Case.id).order_by(Case.id.desc()).limit(1)) or 0
+        some_name = session.scalar(select(Client.last_name).order_by(Client.id.desc()).limit(1))
+    case_id = caseload(db, lead, CaseFilter(statuses=(CaseStatus.ACTIVE,)), limit=1).rows[0].case_id
+
+    route_through_app()
+    at = log_in(AppTest.from_file(str(ROOT / "app.py"), default_timeout=120))
+    assert not at.exception, at.exception
+    assert at.title and at.title[0].value == "Lagebild", "Anmeldung als leitung fehlgeschlagen"
+
+    def page(path: str, **query: str) -> Callable[[], None]:
+        def open_page() -> None:
+            at.query_params.clear()
+            at.query_params.update(query)
+            at.switch_page(path)
+            at.session_state["cases_search"] = ""
+        return open_page
+
+    def search() -> None:
+        page("pages/cases.py")()
+        at.session_state["cases_search"] = some_name
+
+    pages: list[tuple[str, Callable[[], None]]] = [
+        ("Fälle", page("pages/cases.py")),
+        ("Fälle (Suche)", search),
+        ("Fall", page("pages/case.py", id=str(case_id))),
+        ("Zuweisungen", page("pages/referrals.py")),
+        ("Termine", page("pages/agenda.py")),
+        ("Lagebild", page("pages/dashboard.py")),
+        ("Kreistag", page("pages/council.py")),
+    ]
+    floor = floor_ms(args.runs)
+    print(f"{db.engine.dialect.name}, {cases:,} Fälle, {args.runs} Läufe je Seite; Boden (leeres Skript) "
+          f"{floor:.1f} ms")
+    print(f"{'Seite':16} {'Median ms':>10} {'p95 ms':>8} {'SQL ms':>8} {'Verhältnis':>10} "
+          f"{'Anweisungen':>11} {'Speicher MiB':>12}")
+    for name, prepare in pages:
+        prepare()
+        at.run()  # warm-up (and the caches' first fill)
+        assert not at.exception and not at.error, (name, at.exception, [e.value for e in at.error])
+        timings = []
+        for _ in range(args.runs):
+            prepare()
+            CAPTURED.clear()
+            start = time.perf_counter()
+            at.run()
+            timings.append(time.perf_counter() - start)
+        statements = list(CAPTURED)
+        prepare()
+        tracemalloc.start()
+        at.run()
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        median, p95 = stats(timings)
+        raw = raw_sql_ms(db, statements)
+        print(f"{name:16} {median:10.1f} {p95:8.1f} {raw:8.1f} {median / (floor + raw):10.2f} "
+              f"{len(statements):11d} {peak:12.1f}")
+
+    # A real status change, back and forth: In Begleitung -> In Arbeit (with its placement) -> back.
+    row = caseload(db, lead, CaseFilter(statuses=(CaseStatus.ACTIVE,)), limit=1).rows[0]
+    with db.read() as session:
+        employer_id = session.scalar(select(Employer.id).limit(1))
+    version, saves = row.version, []
+    for _ in range(25):
+        for target in (CaseStatus.EMPLOYED, CaseStatus.ACTIVE):
+            job = NewPlacement(employer_id=employer_id, start_date=None) if target == CaseStatus.EMPLOYED else None
+            start = time.perf_counter()
+            version = change_status(db, lead, row.case_id, version, target, placement=job)
+            saves.append(time.perf_counter() - start)
+    median, p95 = stats(saves)
+    print(f"Statuswechsel speichern (change_status): Median {median:.1f} ms, p95 {p95:.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
