@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from .actors import Actor
 from .audit import save_audited
 from .database import Database
-from .errors import NotFound, ValidationError
+from .errors import NotFound
 from .models import Activity, Case, Client, Employer, Placement
 from .permissions import case_scope, require_role
-from .validation import optional_text, required_text
+from .validation import optional_text, require_unique_name, required_text
 from .vocabulary import ActivityKind, CaseStatus, JobKind, Role
 
 EMPLOYER_ROLES = (Role.COMPANION, Role.LEAD)
@@ -59,10 +59,8 @@ def save_employer(db: Database, actor: Actor, data: EmployerInput, employer_id: 
         "phone": optional_text(data.phone, "phone", "Telefon", 64),
     }
     with db.write() as session:
-        same_name = session.scalar(select(Employer.id).where(
-            func.lower(Employer.name) == str(values["name"]).lower()))
-        if same_name is not None and same_name != employer_id:
-            raise ValidationError(f"Den Arbeitgeber „{values['name']}“ gibt es bereits.", "name")
+        require_unique_name(session, Employer.name, str(values["name"]), employer_id,
+                            f"Den Arbeitgeber „{values['name']}“ gibt es bereits.", "name")
         return save_audited(session, actor, Employer, "employer", employer_id, values,
                             missing="Diesen Arbeitgeber gibt es nicht.")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .actors import Actor
 from .audit import audit, save_audited
@@ -14,7 +14,7 @@ from .database import Database
 from .errors import NotFound, ValidationError
 from .models import OfficeHourLocation, OfficeHourSession, User
 from .permissions import require_role
-from .validation import not_in_future, optional_text, required_text
+from .validation import not_in_future, optional_text, require_unique_name, required_text
 from .vocabulary import LocationStatus, Role
 
 
@@ -127,10 +127,8 @@ def save_location(db: Database, actor: Actor, data: LocationInput, location_id: 
     require_role(actor, Role.LEAD)
     values = _validated(data)
     with db.write() as session:
-        same_town = session.scalar(select(OfficeHourLocation.id).where(
-            func.lower(OfficeHourLocation.town) == str(values["town"]).lower()))
-        if same_town is not None and same_town != location_id:
-            raise ValidationError(f"Einen Standort {values['town']} gibt es bereits.", "town")
+        require_unique_name(session, OfficeHourLocation.town, str(values["town"]), location_id,
+                            f"Einen Standort {values['town']} gibt es bereits.", "town")
         return save_audited(session, actor, OfficeHourLocation, "office_hour_location", location_id, values,
                             missing="Diesen Standort gibt es nicht.")
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
 from .clock import today
 from .errors import ValidationError
 
@@ -55,3 +58,12 @@ def positive_minutes(value: int | None) -> int | None:
     if not 0 < value <= 24 * 60:
         raise ValidationError("Dauer muss zwischen 1 und 1440 Minuten liegen.", field="duration")
     return value
+
+
+def require_unique_name(session: Session, column: InstrumentedAttribute[str], value: str,
+                        record_id: int | None, message: str, field: str) -> None:
+    """No second record with this name, whatever its capitals ("Guben" and "guben" are one)."""
+    table_id = column.class_.id
+    other = session.scalar(select(table_id).where(func.lower(column) == value.lower()))
+    if other is not None and other != record_id:
+        raise ValidationError(message, field=field)
