@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from sqlalchemy.exc import DBAPIError
+
 from db.vocabulary import Role
-from pages.common import get_db, route_through_app
+from pages.common import database_unreachable, get_db, route_through_app
 from pages.session import (
     apply_cookie_action,
     authenticator,
@@ -47,9 +49,12 @@ ROLE_PAGES: dict[Role, list[str]] = {
     Role.ADMIN: ["users", "account"],
 }
 
-db = get_db()
-gate = authenticator(db)
-actor = current_actor(db, gate) or login_form(db, gate)
+try:
+    db = get_db()
+    gate = authenticator(db)
+    actor = current_actor(db, gate) or login_form(db, gate)
+except DBAPIError:
+    database_unreachable()
 if actor is None:
     # Every page is registered, hidden and not run: a bookmarked address survives the login.
     # The address "/" means the login itself, so that after it each role starts on its own page.
@@ -67,4 +72,7 @@ page = st.navigation([PAGES[name] for name in ROLE_PAGES[actor.role]])
 if page is not PAGES["case"]:
     st.session_state.pop("viewing_case", None)  # opening a case again is a new, audited view
 apply_cookie_action(gate)  # in a run that completes, so the browser receives the cookie
-page.run()
+try:
+    page.run()
+except DBAPIError:
+    database_unreachable()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .actors import Actor
 from .backup import backup_sqlite
+from .retention import anonymise_closed_cases
 from .database import Database
 from .demo import DEMO_PASSWORD, has_data, seed_demo
 from .errors import DomainError
@@ -38,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     cu.add_argument("--start-date", type=date.fromisoformat)
     b = sub.add_parser("backup", help="Konsistente Kopie der SQLite-Datenbank im laufenden Betrieb")
     b.add_argument("file", type=Path)
+    an = sub.add_parser("anonymise", help="Personendaten lange beendeter Fälle entfernen (Aufbewahrungsfrist)")
+    an.add_argument("--years", type=int, help="Frist in Jahren nach dem Ende (Standard: RETENTION_YEARS oder 3)")
     args = parser.parse_args(argv)
 
     db = Database.from_url()
@@ -80,6 +83,11 @@ def _run(args: argparse.Namespace, db: Database) -> int:
     elif args.command == "backup":
         target = backup_sqlite(db, args.file)
         print(f"Sicherung geschrieben: {target}")
+    elif args.command == "anonymise":
+        upgrade(db.engine)
+        result = anonymise_closed_cases(db, system, args.years)
+        print(f"{result.clients} Personen ({result.cases} Fälle) anonymisiert; "
+              f"Fälle beendet vor dem {result.cutoff:%d.%m.%Y}.")
     return 0
 
 

@@ -12,6 +12,7 @@ from .actors import Actor
 from .audit import audit
 from .clock import today
 from .database import Database
+from .validation import clean_text
 from .memo import until_data_change
 from .errors import NotFound
 from .locations import interview_place
@@ -98,9 +99,9 @@ def caseload(
         conditions.append(Case.referred_on >= filters.referred_from)
     if filters.referred_to is not None:
         conditions.append(Case.referred_on <= filters.referred_to)
-    if filters.search and filters.search.strip():
+    if filters.search and clean_text(filters.search):
         # Bound parameter, LIKE wildcards escaped: user text is never SQL.
-        needle = filters.search.strip().lower()
+        needle = clean_text(filters.search).lower()
         needle = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{needle}%"
         # As a set of client ids: the database scans the clients once instead of testing the
@@ -228,8 +229,8 @@ def case_detail(db: Database, actor: Actor, case_id: int, *, new_view: bool = Tr
     Opening a personal record is audited; `new_view=False` is for the page redrawing itself
     after an action on the same, already logged view.
     """
-    require_personal_read(actor)
     with db.write() as session:
+        require_personal_read(actor, case_id)  # inside the transaction: a refusal is audited
         case = session.get(Case, case_id)
         if case is None:
             raise NotFound("Diesen Fall gibt es nicht.")

@@ -26,7 +26,7 @@ from .errors import ValidationError
 from .export import safe_frame
 from .models import Case, Client, Employer, Placement, StatusChange, User
 from .permissions import case_scope, require_role
-from .validation import plausible_birth_year
+from .validation import clean_text, plausible_birth_year
 from .vocabulary import CaseStatus, JobKind, ReferralSource, Role
 from .workflow import OPEN_STATUSES
 
@@ -145,7 +145,7 @@ def _cell_text(value: object) -> str:
         return value.strftime("%d.%m.%Y")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # Excel stores 1979 as 1979.0
-    text = str(value).strip()
+    text = clean_text(str(value))
     return text[1:] if text.startswith("'") else text  # our own exports escape formulas so
 
 

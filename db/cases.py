@@ -183,8 +183,8 @@ def _editing(db: Database, actor: Actor, case_id: int, version: int) -> Iterator
 
 
 def assign_companion(db: Database, actor: Actor, case_id: int, version: int, companion_id: int) -> int:
-    """Give a case to a companion. Leads assign anyone; a companion may pick up a referral."""
-    require_role(actor, Role.LEAD, Role.COMPANION)
+    """Give a case to a companion. Leads assign anyone; a companion may pick up a referral.
+    (Who may edit the case at all is checked, and a refusal audited, in _editing.)"""
     with _editing(db, actor, case_id, version) as (session, case):
         if actor.role == Role.COMPANION and companion_id != actor.id:
             raise PermissionDenied("Sie können Zuweisungen nur selbst übernehmen.")

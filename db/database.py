@@ -17,6 +17,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from .errors import PermissionDenied
+
 DEFAULT_SQLITE_PATH = Path(__file__).resolve().parent.parent / "data" / "begleiter.sqlite3"
 
 
@@ -87,8 +89,12 @@ class Database:
         if outer is not None:
             yield outer
             return
-        with self._sessions() as session, session.begin():
-            yield session
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except PermissionDenied as exc:
+            self._audit_denial(exc)
+            raise
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -100,13 +106,28 @@ class Database:
         if outer is not None:
             yield outer
             return
-        with self._open_for_write() as session:
-            token = self._current.set(session)
-            try:
-                with session.begin():
-                    yield session
-            finally:
-                self._current.reset(token)
+        try:
+            with self._open_for_write() as session:
+                token = self._current.set(session)
+                try:
+                    with session.begin():
+                        yield session
+                finally:
+                    self._current.reset(token)
+        except PermissionDenied as exc:
+            self._audit_denial(exc)
+            raise
+
+    def _audit_denial(self, exc: PermissionDenied) -> None:
+        """An attempt on somebody else's record is itself a fact to keep (Sozialgeheimnis): it is
+        written in a transaction of its own, after the refused one was rolled back."""
+        if exc.actor is None or exc.entity is None:
+            return
+        from .audit import audit  # audit imports the models, which import nothing from here
+
+        with self.write() as session:
+            audit(session, exc.actor, "denied", exc.entity, exc.entity_id,  # type: ignore[arg-type]
+                  {"reason": exc.message})
 
     @contextmanager
     def _open_for_write(self) -> Iterator[Session]:

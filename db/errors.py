@@ -29,7 +29,18 @@ class ConflictError(DomainError):
 
 
 class PermissionDenied(DomainError):
-    """The acting user's role or ownership does not allow this."""
+    """The acting user's role or ownership does not allow this.
+
+    With `actor` and `entity` set (an attempt on a personal record), db.database writes an audit
+    entry for the attempt after rolling back the transaction it happened in.
+    """
+
+    def __init__(self, message: str, field: str | None = None, *, actor: object = None,
+                 entity: str | None = None, entity_id: int | None = None) -> None:
+        super().__init__(message, field)
+        self.actor = actor
+        self.entity = entity
+        self.entity_id = entity_id
 
 
 class NotFound(DomainError):

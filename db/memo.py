@@ -25,7 +25,8 @@ from .database import Database
 from .models import AuditEntry
 
 # Audit actions that read or concern only the session: they change no figure.
-READING_ACTIONS = ("view", "lookup", "export", "login", "login_failed", "login_refused", "logout")
+READING_ACTIONS = ("view", "lookup", "export", "denied", "login", "login_failed", "login_refused",
+                   "logout")
 MAX_ENTRIES = 256
 
 P = ParamSpec("P")

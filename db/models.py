@@ -151,6 +151,8 @@ class Client(Base):
     town: Mapped[str] = mapped_column(String(120))
     phone: Mapped[str | None] = mapped_column(String(64))
     consent_date: Mapped[date | None] = mapped_column(Date)
+    # Set by the retention rule (db/retention.py): the fields above no longer name anybody.
+    anonymised_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 

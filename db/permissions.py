@@ -59,7 +59,8 @@ def can_read_notes(actor: Actor, case: Case) -> bool:
 def require_case(actor: Actor, case: Case, *, edit: bool = False) -> None:
     allowed = can_edit_case(actor, case) if edit else can_read_case(actor, case)
     if not allowed:
-        raise PermissionDenied("Sie haben keinen Zugriff auf diesen Fall.")
+        raise PermissionDenied("Sie haben keinen Zugriff auf diesen Fall.", actor=actor,
+                               entity="case", entity_id=case.id)
 
 
 def case_scope(actor: Actor, *, personal: bool = True) -> ColumnElement[bool]:
@@ -82,6 +83,11 @@ def case_scope(actor: Actor, *, personal: bool = True) -> ColumnElement[bool]:
     return false()
 
 
-def require_personal_read(actor: Actor) -> None:
-    """Lists with names and client numbers: never for council or admin."""
-    require_role(actor, Role.LEAD, Role.COMPANION, Role.CASE_MANAGER)
+def require_personal_read(actor: Actor, case_id: int | None = None) -> None:
+    """Lists with names and client numbers: never for council or admin. With a case id the
+    refusal is an attempt on that record and gets audited (see db.database)."""
+    if actor.is_system or actor.role in (Role.LEAD, Role.COMPANION, Role.CASE_MANAGER):
+        return
+    if case_id is None:
+        raise PermissionDenied(DENIED)
+    raise PermissionDenied(DENIED, actor=actor, entity="case", entity_id=case_id)

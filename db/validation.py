@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 from sqlalchemy import func, select
@@ -11,8 +12,19 @@ from .clock import today
 from .errors import ValidationError
 
 
+def clean_text(value: str | None, *, multiline: bool = False) -> str:
+    """Text without control characters: PostgreSQL refuses NUL outright, and the others (bell,
+    escape, backspace …) only hide or garble what was typed. Line breaks and tabs stay in notes;
+    in one-line fields (names, towns) they become spaces."""
+    kept = "\n\t" if multiline else ""
+    return "".join(
+        ch if ch in kept or unicodedata.category(ch) != "Cc" else (" " if ch in "\n\r\t" else "")
+        for ch in (value or "")
+    ).strip()
+
+
 def required_text(value: str | None, field: str, label: str, max_len: int = 120) -> str:
-    text = (value or "").strip()
+    text = clean_text(value)
     if not text:
         raise ValidationError(f"Bitte „{label}“ ausfüllen.", field=field)
     if len(text) > max_len:
@@ -21,7 +33,7 @@ def required_text(value: str | None, field: str, label: str, max_len: int = 120)
 
 
 def optional_text(value: str | None, field: str, label: str, max_len: int = 4000) -> str | None:
-    text = (value or "").strip()
+    text = clean_text(value, multiline=True)
     if len(text) > max_len:
         raise ValidationError(f"„{label}“ ist zu lang (höchstens {max_len} Zeichen).", field=field)
     return text or None

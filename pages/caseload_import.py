@@ -19,7 +19,7 @@ from db.caseload_io import (
 )
 from db.clock import today
 from db.errors import DomainError
-from pages.common import current_actor, get_db, show_flash, shown_errors
+from pages.common import current_actor, get_db, retention_panel, show_flash, shown_errors
 
 actor = current_actor()
 db = get_db()
@@ -92,3 +92,5 @@ cols[0].download_button("Fälle als Excel", lambda: export_caseload(db, actor, "
 cols[1].download_button("Fälle als CSV", lambda: export_caseload(db, actor, "csv"),
                         f"faelle-{stamp}.csv", "text/csv", icon=":material/download:", width="stretch",
                         on_click="ignore")
+
+retention_panel(db, actor)

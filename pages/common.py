@@ -44,6 +44,18 @@ def get_db() -> Database:
     return db
 
 
+def database_unreachable() -> None:
+    """The database went away (server down, network, disk): say so in German and what to do,
+    never a traceback. The engine is dropped, so the next click connects afresh."""
+    get_db.clear()
+    st.error(
+        "**Die Datenbank ist gerade nicht erreichbar.** Ihre letzte Eingabe wurde nicht "
+        "gespeichert. Bitte versuchen Sie es in einer Minute erneut (Seite neu laden). "
+        "Bleibt der Fehler, wenden Sie sich an die IT des Jobcenters.",
+        icon=":material/cloud_off:")
+    st.stop()
+
+
 def route_through_app() -> None:
     """Make sure app.py alone routes every request.
 
@@ -254,6 +266,28 @@ def more_button(key: str, step: int, shown: int, total: int | None = None) -> No
     if st.button("Mehr anzeigen", key=f"{key}_more", icon=":material/expand_more:"):
         st.session_state[f"{key}_limit"] = limit + step
         st.rerun()
+
+
+def retention_panel(db: Database, actor: Actor) -> None:
+    """Aufbewahrung: how many finished cases are past the retention period, and the button that
+    removes their personal data (counts stay). For the lead (Import & Export) and the admin."""
+    from db.retention import anonymise_closed_cases, count_due, retention_years
+
+    st.subheader("Aufbewahrung")
+    with shown_errors():
+        years = retention_years()
+        due = count_due(db, actor, years)
+    st.caption(f"Personendaten werden {years} Jahre nach dem Ende des letzten Falls einer Person "
+               "entfernt. Zahlen und Auswertungen bleiben unverändert.")
+    if not due:
+        st.info("Derzeit sind keine Personendaten zu entfernen.")
+        return
+    st.warning(f"{due} Person(en) mit Fällen, die vor mehr als {years} Jahren endeten.")
+    sure = st.checkbox("Ich habe geprüft, dass diese Daten nicht mehr gebraucht werden.", key="retention_sure")
+    st.button("Personendaten jetzt entfernen", type="primary", disabled=not sure, key="retention_go",
+              **on_submit(lambda: anonymise_closed_cases(db, actor, years),
+                          "Personendaten entfernt.", key="retention", reset={"retention_sure": False}))
+    feedback("retention")
 
 
 def open_case_button(case_id: int, *, key: str, label: str = "Fall öffnen") -> None:

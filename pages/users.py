@@ -5,13 +5,14 @@ import streamlit as st
 
 from db.users import change_role, create_user, list_users, reset_password, set_active
 from db.vocabulary import Role
-from pages.common import current_actor, fmt_date, get_db, shown_errors
+from pages.common import current_actor, fmt_date, get_db, retention_panel, show_flash, shown_errors
 from pages.session import forget_credentials
 
 actor = current_actor()
 db = get_db()
 
 st.title("Benutzer")
+show_flash()
 with shown_errors():
     users = list_users(db, actor)
 
@@ -86,3 +87,5 @@ with edit_tab:
             with shown_errors():
                 set_active(db, actor, user.id, not user.active)
             _done(f"Konto „{user.username}“ {'deaktiviert' if user.active else 'aktiviert'}.")
+
+retention_panel(db, actor)

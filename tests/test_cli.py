@@ -71,3 +71,13 @@ def test_backup_is_a_working_copy(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     restored = json.loads(run_db(f"sqlite:///{target}", "kpis", "--json").stdout)
     assert restored["active_cases"] == 11
+
+
+def test_anonymise_command_reports_what_it_did(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
+    assert run_db(url, "seed-demo").returncode == 0
+    done = run_db(url, "anonymise", "--years", "3")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("0 Personen (0 Fälle) anonymisiert")  # the demo is all recent
+    bad = run_db(url, "anonymise", "--years", "0")
+    assert bad.returncode == 1 and "zwischen 1 und 30" in bad.stderr

@@ -169,6 +169,13 @@ def test_lead_gets_template_and_export_buttons(app: AppTest, db: Database) -> No
                                   .where(AuditEntry.action == "export"))
 
 
+def test_retention_panel_for_admin_and_lead(app: AppTest) -> None:
+    open_page(app, "admin", "pages/users.py")
+    assert not app.exception
+    assert "Aufbewahrung" in [s.value for s in app.subheader]
+    assert "Derzeit sind keine Personendaten zu entfernen." in [i.value for i in app.info]
+
+
 # --- who may open what ---------------------------------------------------------------------------
 
 

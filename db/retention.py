@@ -1,0 +1,110 @@
+"""Retention: personal data of finished cases is removed after a period (default three years
+after the last case of a person ended), while every count stays as it was.
+
+What goes: names, client number, birth year, phone, consent date, and every free text written
+about the person (contact notes, next steps, barrier notes, reasons of status changes, job
+titles). What stays: the cases with their dates and statuses, contacts with their kinds and
+dates, barriers, placements and the town – the figures of the Lagebild and of the council for
+past periods are the same before and after.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import and_, exists, select, update
+
+from .actors import Actor
+from .audit import audit
+from .clock import today
+from .database import Database
+from .errors import ValidationError
+from .models import Activity, Case, CaseBarrier, Client, Placement, StatusChange
+from .permissions import require_role
+from .vocabulary import Role
+from .workflow import OPEN_STATUSES
+
+DEFAULT_YEARS = 3
+ANONYMOUS = "Anonymisiert"
+
+
+def retention_years(environ: dict[str, str] | None = None) -> int:
+    """RETENTION_YEARS from the environment, else three years."""
+    raw = (environ if environ is not None else os.environ).get("RETENTION_YEARS", "").strip()
+    if not raw:
+        return DEFAULT_YEARS
+    try:
+        years = int(raw)
+    except ValueError:
+        raise ValidationError(f"RETENTION_YEARS muss eine ganze Zahl sein, nicht „{raw}“.") from None
+    if not 1 <= years <= 30:
+        raise ValidationError("RETENTION_YEARS muss zwischen 1 und 30 liegen.")
+    return years
+
+
+def cutoff(years: int, on: date | None = None) -> date:
+    day = on or today()
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _due(limit: date):  # type: ignore[no-untyped-def]
+    """Clients not yet anonymised with at least one case, none open, and the last ended before
+    the limit."""
+    still_relevant = exists().where(
+        Case.client_id == Client.id,
+        (Case.status.in_(OPEN_STATUSES)) | Case.end_date.is_(None) | (Case.end_date >= limit),
+    )
+    has_case = exists().where(Case.client_id == Client.id)
+    return and_(Client.anonymised_on.is_(None), has_case, ~still_relevant)
+
+
+@dataclass(frozen=True)
+class RetentionResult:
+    clients: int
+    cases: int
+    cutoff: date
+
+
+def count_due(db: Database, actor: Actor, years: int | None = None) -> int:
+    require_role(actor, Role.LEAD, Role.ADMIN)
+    limit = cutoff(years if years is not None else retention_years())
+    with db.read() as session:
+        return len(session.scalars(select(Client.id).where(_due(limit))).all())
+
+
+def anonymise_closed_cases(db: Database, actor: Actor, years: int | None = None) -> RetentionResult:
+    """One transaction: remove the personal data of every client that is due; audited."""
+    require_role(actor, Role.LEAD, Role.ADMIN)
+    years = years if years is not None else retention_years()
+    if not 1 <= years <= 30:
+        raise ValidationError("Die Aufbewahrungsfrist muss zwischen 1 und 30 Jahren liegen.")
+    limit = cutoff(years)
+    with db.write() as session:
+        client_ids = list(session.scalars(select(Client.id).where(_due(limit))))
+        if not client_ids:
+            return RetentionResult(0, 0, limit)
+        case_ids = list(session.scalars(select(Case.id).where(Case.client_id.in_(client_ids))))
+        for start in range(0, len(client_ids), 500):  # bounded statement size
+            ids = client_ids[start:start + 500]
+            for client_id in ids:
+                session.execute(update(Client).where(Client.id == client_id).values(
+                    client_number=f"ANON-{client_id}", first_name=ANONYMOUS, last_name=f"#{client_id}",
+                    birth_year=None, phone=None, consent_date=None, anonymised_on=today(),
+                    version=Client.version + 1))
+                audit(session, actor, "anonymise", "client", client_id, {"cutoff": limit})
+        for start in range(0, len(case_ids), 500):
+            ids = case_ids[start:start + 500]
+            session.execute(update(Case).where(Case.id.in_(ids)).values(
+                next_step=None, version=Case.version + 1))
+            session.execute(update(Activity).where(Activity.case_id.in_(ids)).values(note=None))
+            session.execute(update(CaseBarrier).where(CaseBarrier.case_id.in_(ids)).values(note=None))
+            session.execute(update(StatusChange).where(StatusChange.case_id.in_(ids)).values(reason=None))
+            session.execute(update(Placement).where(Placement.case_id.in_(ids)).values(job_title=None))
+        audit(session, actor, "anonymise", "retention", None,
+              {"years": years, "cutoff": limit, "clients": len(client_ids), "cases": len(case_ids)})
+        return RetentionResult(len(client_ids), len(case_ids), limit)

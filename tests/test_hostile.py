@@ -1,0 +1,115 @@
+"""Hostile input: whatever people type or upload, a service either stores it as text or says
+in German why not – it never crashes, never half-writes and never runs it as SQL or markup."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import date
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from db.activities import record_activity
+from db.caseload import CaseFilter, caseload, case_detail
+from db.caseload_io import check_import, read_upload
+from db.cases import NewClient, refer_client
+from db.errors import ValidationError
+from db.validation import clean_text
+from db.models import Activity, Case
+from db.vocabulary import ActivityKind, CaseStatus
+from pages.common import plain
+
+from .conftest import World
+
+RUNS = settings(max_examples=40, deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+_numbers = itertools.count(1)
+
+# Text as people and attackers produce it: every plane of Unicode, control characters included.
+NASTY = st.one_of(
+    st.text(max_size=300),
+    st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x1F), max_size=20),
+    st.sampled_from(["<script>alert(1)</script>", "**fett** _kursiv_ [Link](http://x.invalid)",
+                     "Robert'); DROP TABLE clients;--", "' OR '1'='1", "😀👩‍👩‍👧", "=HYPERLINK(\"x\")",
+                     "x" * 5000, "\u202eevil", "\x00null"]),
+)
+
+
+def count(world: World, model: type) -> int:
+    with world.db.read() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+@RUNS
+@given(first=NASTY, last=NASTY, town=NASTY, phone=NASTY)
+def test_referral_stores_text_as_typed_or_refuses_it(world: World, first: str, last: str, town: str,
+                                                     phone: str) -> None:
+    lead = world.actor("leitung")
+    before = count(world, Case)
+    try:
+        case_id = refer_client(world.db, lead, client=NewClient(
+            client_number=f"H-{next(_numbers)}", first_name=first, last_name=last, town=town, phone=phone),
+            case_manager_id=world.user_id("fallmanager1"))
+    except ValidationError as exc:
+        assert exc.message and count(world, Case) == before  # German message, nothing written
+        return
+    detail = case_detail(world.db, lead, case_id, new_view=False)
+    assert (detail.first_name, detail.last_name) == (clean_text(first), clean_text(last))
+    assert not any(ord(ch) < 32 for ch in detail.first_name + detail.last_name + detail.town)
+
+
+@RUNS
+@given(note=NASTY, day=st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)))
+def test_contact_notes_and_dates_are_checked(world: World, note: str, day: date) -> None:
+    lead = world.actor("leitung")
+    case_id = caseload(world.db, lead, CaseFilter(statuses=(CaseStatus.ACTIVE,)), limit=1).rows[0].case_id
+    before = count(world, Activity)
+    try:
+        record_activity(world.db, lead, case_id, ActivityKind.HOME_VISIT, occurred_on=day, note=note)
+    except ValidationError:
+        assert count(world, Activity) == before
+        return
+    assert count(world, Activity) == before + 1
+    assert day <= date.today()
+
+
+@RUNS
+@given(needle=NASTY)
+def test_search_is_never_sql(world: World, needle: str) -> None:
+    lead = world.actor("leitung")
+    everything = caseload(world.db, lead, CaseFilter(), limit=1).total
+    found = caseload(world.db, lead, CaseFilter(search=needle), limit=5)
+    assert 0 <= found.total <= everything
+    if needle.strip() in ("' OR '1'='1", "Robert'); DROP TABLE clients;--"):
+        assert found.total == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.binary(max_size=2000), name=st.sampled_from(["a.csv", "a.xlsx", "a.txt"]))
+def test_any_uploaded_bytes_give_a_frame_or_a_german_message(data: bytes, name: str) -> None:
+    try:
+        read_upload(name, data)
+    except ValidationError as exc:
+        assert exc.message
+
+
+def test_an_upload_of_a_hundred_thousand_empty_rows_is_just_empty(world: World) -> None:
+    header = "Kundennummer;Vorname;Nachname;Wohnort;Status;Zugewiesen am\n"
+    frame = read_upload("leer.csv", (header + ";;;;;\n" * 100_000).encode())
+    assert len(frame) == 0
+    assert check_import(world.db, world.actor("leitung"), frame).rows == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=200))
+def test_plain_leaves_no_markdown_or_html_active(text: str) -> None:
+    shown = plain(text)
+    assert re.search(r"(?<!\\)[*_`#<>\[\]|~$]", shown.replace("\\\\", "")) is None
+
+
+@pytest.mark.parametrize("needle", ["%", "_", "\\", "%_%"])
+def test_like_wildcards_are_taken_literally(world: World, needle: str) -> None:
+    assert caseload(world.db, world.actor("leitung"), CaseFilter(search=needle), limit=1).total == 0
