@@ -113,3 +113,35 @@ def test_plain_leaves_no_markdown_or_html_active(text: str) -> None:
 @pytest.mark.parametrize("needle", ["%", "_", "\\", "%_%"])
 def test_like_wildcards_are_taken_literally(world: World, needle: str) -> None:
     assert caseload(world.db, world.actor("leitung"), CaseFilter(search=needle), limit=1).total == 0
+
+
+@RUNS
+@given(text=NASTY, due=st.one_of(st.none(), st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31))))
+def test_next_steps_take_any_text_and_date_or_refuse(world: World, text: str, due: date | None) -> None:
+    from db.cases import set_next_step
+
+    lead = world.actor("leitung")
+    row = caseload(world.db, lead, CaseFilter(statuses=(CaseStatus.ACTIVE,)), limit=1).rows[0]
+    try:
+        set_next_step(world.db, lead, row.case_id, row.version, text, due)
+    except ValidationError:
+        return
+    detail = case_detail(world.db, lead, row.case_id, new_view=False)
+    assert detail.next_step == (clean_text(text, multiline=True) or None)
+
+
+@RUNS
+@given(name=NASTY, town=NASTY, contact=NASTY)
+def test_employer_records_take_any_text_or_refuse(world: World, name: str, town: str, contact: str) -> None:
+    from db.employers import EmployerInput, list_employers, save_employer
+
+    lead = world.actor("leitung")
+    before = list_employers(world.db, lead)
+    try:
+        employer_id = save_employer(world.db, lead, EmployerInput(name=f"{name}{next(_numbers)}",
+                                                                  town=town, contact_person=contact))
+    except ValidationError:
+        assert list_employers(world.db, lead) == before
+        return
+    saved = next(e for e in list_employers(world.db, lead) if e.id == employer_id)
+    assert saved.town == (clean_text(town, multiline=True) or None)
