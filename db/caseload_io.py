@@ -21,14 +21,14 @@ from sqlalchemy.orm import Session
 from .actors import Actor
 from .audit import audit
 from .clock import today
-from .database import Database
+from .database import Database, batched
 from .errors import ValidationError
 from .export import safe_frame
 from .models import Case, Client, Employer, Placement, StatusChange, User
 from .permissions import case_scope, require_role
 from .validation import clean_text, plausible_birth_year
 from .vocabulary import CaseStatus, JobKind, ReferralSource, Role
-from .workflow import OPEN_STATUSES
+from .workflow import ACCOMPANIED, OPEN_STATUSES
 
 # Column key -> German header, in the template's order.
 COLUMNS: dict[str, str] = {
@@ -352,7 +352,7 @@ def _check(session: Session, frame: pd.DataFrame) -> ImportCheck:
             town=town, birth_year=birth_year, phone=r.text("phone"), consent_date=consent_date,
             status=status, companion_id=companion_id, case_manager_id=case_manager_id,
             referred_on=referred_on, first_interview_at=interview_at,
-            start_date=start_date if status in (CaseStatus.ACTIVE, CaseStatus.EMPLOYED) else None,
+            start_date=start_date if status in ACCOMPANIED else None,
             employer_id=employer_id, job_start=job_start, next_step=next_step,
             next_step_due=next_step_due, existing_client_id=existing[0] if existing else None,
         ))
@@ -373,12 +373,9 @@ def _person(r: _RowReader, key: str, people: dict[str, int]) -> int | None:
 def _known_clients(session: Session, numbers: list[str]) -> dict[str, tuple[int, str, str, bool]]:
     """Client numbers of the file that exist already: id, names, and whether a case is open."""
     known: dict[str, tuple[int, str, str, bool]] = {}
-    chunk = 900  # below SQLite's limit of bound parameters per statement
-    for start in range(0, len(numbers), chunk):
-        part = numbers[start:start + chunk]
-        open_case = (select(func.count()).where(Case.client_id == Client.id,
-                                                Case.status.in_(OPEN_STATUSES))
-                     .correlate(Client).scalar_subquery())
+    open_case = (select(func.count()).where(Case.client_id == Client.id, Case.status.in_(OPEN_STATUSES))
+                 .correlate(Client).scalar_subquery())
+    for part in batched(numbers):
         for cid, number, first, last, n_open in session.execute(
                 select(Client.id, Client.client_number, Client.first_name, Client.last_name, open_case)
                 .where(Client.client_number.in_(part))):
@@ -451,7 +448,7 @@ def _case(row: ImportRow, client_id: int, actor: Actor) -> Case:
         referred_on=row.referred_on,
         first_interview_at=row.first_interview_at,
         start_date=(row.start_date or (row.first_interview_at.date() if row.first_interview_at else row.referred_on))
-        if row.status in (CaseStatus.ACTIVE, CaseStatus.EMPLOYED) else None,
+        if row.status in ACCOMPANIED else None,
         next_step=row.next_step,
         next_step_due=row.next_step_due,
         updated_by_id=actor.id,

@@ -8,16 +8,20 @@ one transaction and callers cannot forget to commit or roll back.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from itertools import islice
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import PermissionDenied
+
+T = TypeVar("T")
 
 DEFAULT_SQLITE_PATH = Path(__file__).resolve().parent.parent / "data" / "begleiter.sqlite3"
 
@@ -143,3 +147,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def batched(items: Iterable[T], size: int = 500) -> Iterator[list[T]]:
+    """Lists of at most `size` items: for IN lists below SQLite's limit of bound parameters
+    per statement, and for bulk inserts that should not hold everything in memory at once."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch

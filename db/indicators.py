@@ -18,6 +18,7 @@ from .actors import Actor
 from .clock import today
 from .database import Database
 from .memo import until_data_change
+from .team import Load, load_by_companion
 from .models import (
     Activity,
     Case,
@@ -191,13 +192,7 @@ def caseload_by_companion(db: Database, actor: Actor, period: Period) -> pd.Data
     show_names = actor.is_system or actor.role == Role.LEAD
     day = today()
     with db.read() as session:
-        load = {
-            (companion, status): n for companion, status, n in session.execute(
-                select(Case.companion_id, Case.status, func.count())
-                .where(*conditions, Case.status.in_(
-                    (CaseStatus.ACTIVE, CaseStatus.EMPLOYED, CaseStatus.INTERVIEW_PLANNED)))
-                .group_by(Case.companion_id, Case.status))
-        }
+        load = load_by_companion(session, *conditions)
         positions = session.execute(
             select(Position.title, Position.capacity, Position.funded_from, Position.holder_id,
                    User.display_name, User.start_date)
@@ -215,9 +210,8 @@ def caseload_by_companion(db: Database, actor: Actor, period: Period) -> pd.Data
         rows.append({
             "position": label,
             "state": state,
-            "accompanied": load.get((p.holder_id, CaseStatus.ACTIVE), 0)
-            + load.get((p.holder_id, CaseStatus.EMPLOYED), 0),
-            "planned": load.get((p.holder_id, CaseStatus.INTERVIEW_PLANNED), 0),
+            "accompanied": load.get(p.holder_id, Load()).accompanied,
+            "planned": load.get(p.holder_id, Load()).planned,
             "capacity": p.capacity,
         })
     return pd.DataFrame(rows, columns=["position", "state", "accompanied", "planned", "capacity"])

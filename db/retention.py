@@ -14,12 +14,12 @@ import os
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import String, and_, cast, exists, func, select, update
 
 from .actors import Actor
 from .audit import audit
 from .clock import today
-from .database import Database
+from .database import Database, batched
 from .errors import ValidationError
 from .models import Activity, Case, CaseBarrier, Client, Placement, StatusChange
 from .permissions import require_role
@@ -74,7 +74,7 @@ def count_due(db: Database, actor: Actor, years: int | None = None) -> int:
     require_role(actor, Role.LEAD, Role.ADMIN)
     limit = cutoff(years if years is not None else retention_years())
     with db.read() as session:
-        return len(session.scalars(select(Client.id).where(_due(limit))).all())
+        return session.scalar(select(func.count()).select_from(Client).where(_due(limit))) or 0
 
 
 def anonymise_closed_cases(db: Database, actor: Actor, years: int | None = None) -> RetentionResult:
@@ -89,16 +89,14 @@ def anonymise_closed_cases(db: Database, actor: Actor, years: int | None = None)
         if not client_ids:
             return RetentionResult(0, 0, limit)
         case_ids = list(session.scalars(select(Case.id).where(Case.client_id.in_(client_ids))))
-        for start in range(0, len(client_ids), 500):  # bounded statement size
-            ids = client_ids[start:start + 500]
-            for client_id in ids:
-                session.execute(update(Client).where(Client.id == client_id).values(
-                    client_number=f"ANON-{client_id}", first_name=ANONYMOUS, last_name=f"#{client_id}",
-                    birth_year=None, phone=None, consent_date=None, anonymised_on=today(),
-                    version=Client.version + 1))
-                audit(session, actor, "anonymise", "client", client_id, {"cutoff": limit})
-        for start in range(0, len(case_ids), 500):
-            ids = case_ids[start:start + 500]
+        for ids in batched(client_ids):
+            session.execute(update(Client).where(Client.id.in_(ids)).values(
+                client_number="ANON-" + cast(Client.id, String), first_name=ANONYMOUS,
+                last_name="#" + cast(Client.id, String), birth_year=None, phone=None,
+                consent_date=None, anonymised_on=today(), version=Client.version + 1))
+        for client_id in client_ids:
+            audit(session, actor, "anonymise", "client", client_id, {"cutoff": limit})
+        for ids in batched(case_ids):
             session.execute(update(Case).where(Case.id.in_(ids)).values(
                 next_step=None, version=Case.version + 1))
             session.execute(update(Activity).where(Activity.case_id.in_(ids)).values(note=None))

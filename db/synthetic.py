@@ -16,7 +16,7 @@ from enum import Enum
 from sqlalchemy import func, insert, select
 
 from .clock import today
-from .database import Database
+from .database import Database, batched
 from .models import (
     Activity,
     Case,
@@ -58,22 +58,11 @@ BARRIER_WEIGHTS = {Barrier.NO_DRIVING_LICENCE: 30, Barrier.MOBILITY: 12, Barrier
                    Barrier.QUALIFICATION: 10, Barrier.HOUSING: 4}
 
 
-def _chunks(rows: Iterator[dict], size: int = CHUNK) -> Iterator[list[dict]]:
-    batch: list[dict] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _bulk(db: Database, model: type, rows: Iterator[dict]) -> int:
     if db.engine.dialect.name == "postgresql":
         return _copy(db, model, rows)
     written = 0
-    for batch in _chunks(rows):
+    for batch in batched(rows, CHUNK):
         with db.write() as session:
             session.execute(insert(model), batch)
         written += len(batch)

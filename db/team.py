@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.orm import Session
 
 from .actors import Actor
 from .audit import save_audited
@@ -21,9 +22,27 @@ from .models import Case, PlanTarget, Position, User
 from .permissions import require_role
 from .validation import optional_text, required_text
 from .vocabulary import CaseStatus, PlanMetric, PositionState, Role
+from .workflow import ACCOMPANIED
 
-ACCOMPANIED = (CaseStatus.ACTIVE, CaseStatus.EMPLOYED)
 MAX_CAPACITY = 60
+
+
+@dataclass(frozen=True)
+class Load:
+    accompanied: int = 0
+    planned: int = 0
+
+
+def load_by_companion(session: Session, *conditions: ColumnElement[bool]) -> dict[int | None, Load]:
+    """Accompanied cases and planned first interviews per companion, in one grouped query
+    (the Team page and the Lagebild's capacity chart both count this way)."""
+    rows = session.execute(
+        select(Case.companion_id,
+               func.count(case((Case.status.in_(ACCOMPANIED), 1))),
+               func.count(case((Case.status == CaseStatus.INTERVIEW_PLANNED, 1))))
+        .where(*conditions, Case.status.in_((*ACCOMPANIED, CaseStatus.INTERVIEW_PLANNED)))
+        .group_by(Case.companion_id))
+    return {companion: Load(accompanied, planned) for companion, accompanied, planned in rows}
 
 
 @dataclass(frozen=True)
@@ -41,24 +60,17 @@ class CompanionLoad:
 
 
 def companion_caseloads(db: Database, actor: Actor) -> list[CompanionLoad]:
-    """Each active companion with capacity and current caseload, in one grouped query."""
+    """Each active companion with capacity and current caseload (counted in SQL)."""
     require_role(actor, Role.LEAD)
-    counts = (
-        select(Case.companion_id.label("cid"),
-               func.count(case((Case.status.in_(ACCOMPANIED), 1))).label("accompanied"),
-               func.count(case((Case.status == CaseStatus.INTERVIEW_PLANNED, 1))).label("planned"))
-        .where(Case.companion_id.is_not(None))
-        .group_by(Case.companion_id)
-        .subquery()
-    )
     with db.read() as session:
-        rows = session.execute(
-            select(User.id, User.display_name, User.start_date, User.capacity,
-                   func.coalesce(counts.c.accompanied, 0), func.coalesce(counts.c.planned, 0))
-            .outerjoin(counts, counts.c.cid == User.id)
+        loads = load_by_companion(session)
+        companions = session.execute(
+            select(User.id, User.display_name, User.start_date, User.capacity)
             .where(User.role == Role.COMPANION, User.active.is_(True))
             .order_by(User.start_date.nulls_first(), User.display_name)).all()
-    return [CompanionLoad(*row) for row in rows]
+    return [CompanionLoad(uid, name, start, capacity, loads.get(uid, Load()).accompanied,
+                          loads.get(uid, Load()).planned)
+            for uid, name, start, capacity in companions]
 
 
 @dataclass(frozen=True)

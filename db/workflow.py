@@ -24,6 +24,8 @@ TRANSITIONS: dict[S, tuple[S, ...]] = {
 
 # Statuses in which a case counts as open work for a companion.
 OPEN_STATUSES: tuple[S, ...] = (S.REFERRED, S.INTERVIEW_PLANNED, S.NO_SHOW, S.ACTIVE, S.EMPLOYED)
+# Statuses in which a person is accompanied (In Begleitung, and in follow-up support at work).
+ACCOMPANIED: tuple[S, ...] = (S.ACTIVE, S.EMPLOYED)
 # Statuses that need an end reason.
 ENDING_STATUSES: tuple[S, ...] = (S.CLOSED,)
 

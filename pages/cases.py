@@ -1,6 +1,5 @@
 """Fälle: the case list with filters, paging and a quick status change."""
 
-
 import pandas as pd
 import streamlit as st
 

@@ -17,6 +17,7 @@ from db.database import Database
 from db.employers import list_employers
 from db.errors import ConflictError, DomainError, PermissionDenied
 from db.locations import list_locations
+from db.retention import anonymise_closed_cases, count_due, retention_years
 from db.vocabulary import CaseStatus, EndReason, JobKind, LocationStatus
 from db.workflow import NEEDS_INPUT, action_label, allowed_next
 
@@ -271,8 +272,6 @@ def more_button(key: str, step: int, shown: int, total: int | None = None) -> No
 def retention_panel(db: Database, actor: Actor) -> None:
     """Aufbewahrung: how many finished cases are past the retention period, and the button that
     removes their personal data (counts stay). For the lead (Import & Export) and the admin."""
-    from db.retention import anonymise_closed_cases, count_due, retention_years
-
     st.subheader("Aufbewahrung")
     with shown_errors():
         years = retention_years()
