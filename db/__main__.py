@@ -15,7 +15,10 @@ from .retention import anonymise_closed_cases
 from .database import Database
 from .demo import DEMO_PASSWORD, has_data, seed_demo
 from .errors import DomainError
-from .kpis import kpis
+from .figures.flows import exit_figures, monthly_exits
+from .figures.formats import fmt_percent
+from .figures.kpis import kpis
+from .figures.registry import label
 from .migrate import upgrade
 from .users import create_user
 from .vocabulary import Role
@@ -67,12 +70,13 @@ def _run(args: argparse.Namespace, db: Database) -> int:
         print(f"Demodaten geladen. Demo-Konten (nur zur Vorführung!): admin, leitung, begleiter1, "
               f"begleiter2, fallmanager1, fallmanager2, kreistag – Passwort „{DEMO_PASSWORD}“.")
     elif args.command == "kpis":
-        figures = kpis(db, system)
+        figures = {**kpis(db, system).as_dict(), **exit_figures(monthly_exits(db, system))}
         if args.json:
-            print(json.dumps(figures.as_dict()))
-        else:
-            for key, value in figures.as_dict().items():
-                print(f"{key:28} {value}")
+            print(json.dumps(figures))
+        else:  # the labels of the registry, as on every page and in every export
+            for key, value in figures.items():
+                shown = fmt_percent(value, none="noch keine Abgänge") if key == "integration_rate" else value
+                print(f"{label(key):55} {shown}")
     elif args.command == "create-user":
         password = args.password or getpass.getpass("Passwort: ")
         upgrade(db.engine)

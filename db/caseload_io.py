@@ -23,7 +23,7 @@ from .audit import audit
 from .clock import today
 from .database import Database, batched
 from .errors import ValidationError
-from .export import safe_frame
+from .figures.export import safe_frame
 from .models import Case, Client, Employer, Placement, StatusChange, User
 from .permissions import case_scope, require_role
 from .validation import clean_text, plausible_birth_year

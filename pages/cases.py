@@ -4,7 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from db.caseload import CaseFilter, caseload, client_towns
-from db.kpis import kpis
+from db.figures.kpis import kpis
+from db.figures.registry import definition, label
 from db.users import staff_with_role
 from db.vocabulary import Barrier, CaseStatus, Role
 from pages.common import (
@@ -29,10 +30,9 @@ show_flash()
 with shown_errors():
     figures = kpis(db, actor)
 tiles = st.columns(4)
-tiles[0].metric("In Begleitung", figures.active_cases)
-tiles[1].metric("Erstgespräche geplant", figures.planned_first_interviews)
-tiles[2].metric("In Arbeit – Nachbetreuung", figures.employed)
-tiles[3].metric("Überfällige nächste Schritte", figures.overdue_next_steps)
+for column, key in zip(tiles, ("active_cases", "planned_first_interviews", "employed",
+                               "overdue_next_steps"), strict=True):
+    column.metric(label(key), getattr(figures, key), help=definition(key))
 
 with st.expander("Filter", expanded=True, icon=":material/filter_list:"):
     row1 = st.columns([2, 2, 1, 1])

@@ -1,59 +1,73 @@
-"""Kreistag: the council briefing. Aggregates only; small counts are shown as "< 3"."""
+"""Kreistag: the council briefing for a fixed, ended period. Everything shown here comes from the
+protected tables of db.figures.council – small counts and what would reveal them are hidden."""
 
-from datetime import date, timedelta
+from datetime import date
 
 import streamlit as st
 
-from db import charts, export
-from db.briefing import briefing_summary, briefing_tables, briefing_tiles
-from db.indicators import Period
-from pages.common import current_actor, get_db, shown_errors
+from db.figures import charts, export
+from db.figures.council import council_briefing, offered
+from db.figures.disclosure import MARKS_EXPLAINED
+from db.figures.periods import Granularity
+from pages.common import current_actor, get_db, plain, shown_errors
 
 actor = current_actor()
 db = get_db()
 
 st.title("Kreistag – Lagebericht Integrationsbegleitung")
-default = (date.today() - timedelta(weeks=10), date.today())
-chosen = st.date_input("Zeitraum", value=default, format="DD.MM.YYYY", key="council_period")
-start, end = chosen if isinstance(chosen, tuple) and len(chosen) == 2 else default
-period = Period(start=start, end=end)
 
 with shown_errors():
-    tiles = briefing_tiles(db, actor)
-    summary = briefing_summary(db, actor)
-    tables = briefing_tables(db, actor, period)
-    figures = export.briefing_charts(db, actor, period)
+    periods = offered(db, actor)
+if not periods:
+    st.info("Noch ist kein Kalendermonat seit Programmstart abgeschlossen – der erste Lagebericht "
+            "ist nach dem Ende des ersten Monats verfügbar.")
+    st.stop()
 
-for column, tile in zip(st.columns(len(tiles)), tiles, strict=True):
-    column.metric(tile.label, tile.value)
-st.info(summary)
+kinds = [g for g in Granularity if any(p.granularity is g for p in periods)]
+choice = st.columns(2)
+kind = choice[0].selectbox("Art des Zeitraums", kinds, format_func=lambda g: g.label, key="council_kind")
+in_kind = [p for p in periods if p.granularity is kind]
+period = choice[1].selectbox("Zeitraum (abgeschlossen)", in_kind, format_func=lambda p: p.label,
+                             key=f"council_period_{kind.name}")
 
-stamp = f"{date.today():%Y-%m-%d}"
+with shown_errors():
+    briefing = council_briefing(db, actor, period.key)
+assert briefing is not None  # periods exist, so a briefing does
+
+st.subheader(f"Stand heute ({briefing.as_of:%d.%m.%Y})")
+for column, tile in zip(st.columns(len(briefing.stock_tiles)), briefing.stock_tiles, strict=True):
+    column.metric(tile.label, tile.value, help=tile.help)
+st.subheader(f"Zeitraum: {period.label}")
+st.caption(period.span)
+for column, tile in zip(st.columns(len(briefing.period_tiles)), briefing.period_tiles, strict=True):
+    column.metric(tile.label, tile.value, help=tile.help)
+st.info(plain(briefing.summary))
+
+stamp = f"{period.key}-stand-{date.today():%Y-%m-%d}"
 downloads = st.columns(3)
 downloads[0].download_button(
-    "Lagebericht als PDF", data=lambda: export.export_pdf(db, actor, period),
+    "Lagebericht als PDF", data=lambda: export.export_pdf(db, actor, period.key),
     file_name=f"lagebericht-integrationsbegleitung-{stamp}.pdf", mime="application/pdf",
     icon=":material/picture_as_pdf:", on_click="ignore", type="primary")
 downloads[1].download_button(
-    "Tabellen als Excel", data=lambda: export.export_xlsx(db, actor, period),
+    "Tabellen als Excel", data=lambda: export.export_xlsx(db, actor, period.key),
     file_name=f"lagebericht-tabellen-{stamp}.xlsx", icon=":material/table:", on_click="ignore",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 downloads[2].download_button(
-    "Tabellen als CSV", data=lambda: export.export_csv(db, actor, period),
+    "Tabellen als CSV", data=lambda: export.export_csv(db, actor, period.key),
     file_name=f"lagebericht-tabellen-{stamp}.csv", mime="text/csv", icon=":material/csv:",
     on_click="ignore")
 
-for figure in figures:
-    st.altair_chart(charts.fitted(figure.chart), width="stretch")
-    st.download_button("Grafik als PNG", data=lambda slug=figure.slug: export.export_png(db, actor, period, slug),
-                       file_name=f"{figure.slug}-{stamp}.png", mime="image/png",
-                       key=f"png_{figure.slug}", on_click="ignore", icon=":material/image:")
-
-for table in tables:
+figures = {f.slug: f for f in export.briefing_charts(briefing)}
+for table in briefing.tables:
     st.subheader(table.title)
-    if table.table.empty:
-        st.caption("Keine Daten im Zeitraum.")
-    else:
-        st.dataframe(table.table, width="stretch")
-st.caption("Nur Summen, keine Personendaten. Werte von 1 oder 2 werden als „< 3“ ausgewiesen; "
-           "weitere Werte sind verdeckt, wo eine Summe sie sonst verraten würde.")
+    st.caption(plain(table.explanation))
+    shown = table.table.shown()
+    shown.index.name = table.row_title
+    st.dataframe(shown, width="stretch")
+    if figure := figures.get(table.slug):
+        st.altair_chart(charts.fitted(figure.chart), width="stretch")
+        st.download_button("Grafik als PNG", key=f"png_{figure.slug}", icon=":material/image:",
+                           data=lambda slug=figure.slug: export.export_png(db, actor, period.key, slug),
+                           file_name=f"{figure.slug}-{stamp}.png", mime="image/png", on_click="ignore")
+st.caption(MARKS_EXPLAINED + " " + export.PUBLISHED_ONLY)

@@ -1,13 +1,20 @@
-"""Lagebild: the team lead's dashboard – figures against plan and the programme's charts."""
+"""Lagebild: the team lead's dashboard – figures against plan and the programme's charts.
+
+Exact figures (the lead may see them); labels and definitions from the indicator registry.
+Plans are compared with the same kind of figure: the stock plan "Aktive Fälle" with today's
+participants, the monthly plans with this month's events so far.
+"""
 
 from datetime import date, timedelta
 
 import streamlit as st
 
-from db import charts, indicators
 from db.caseload import client_towns
-from db.indicators import Period
-from db.kpis import kpis
+from db.figures import charts, flows, series
+from db.figures.formats import fmt_percent
+from db.figures.kpis import kpis
+from db.figures.registry import TARGET_RATE, definition, label
+from db.figures.series import Period
 from db.users import staff_with_role
 from db.vocabulary import PlanMetric, Role
 from pages.common import current_actor, get_db, shown_errors
@@ -31,7 +38,12 @@ period = Period(start=start, end=end, town=town, companion_id=companion_id)
 
 with shown_errors():
     figures = kpis(db, actor, companion_id=companion_id)
-    plan = indicators.plan_now(db, actor)
+    plan = series.plan_now(db, actor)
+    events = flows.monthly_events(db, actor, companion_id)
+    exits = flows.exit_figures(flows.monthly_exits(db, actor, companion_id))
+
+this_month = date.today().replace(day=1)
+so_far = events[events["month"] == this_month].groupby("key")["count"].sum()
 
 
 def against_plan(value: int, metric: PlanMetric) -> str:
@@ -39,23 +51,31 @@ def against_plan(value: int, metric: PlanMetric) -> str:
     return f"{value} / {target}" if target is not None else str(value)
 
 
-tiles = st.columns(4)
-tiles[0].metric("In Begleitung / Plan", against_plan(figures.active_cases + figures.employed,
-                                                    PlanMetric.ACTIVE_CASES),
-                help="In Begleitung und in Nachbetreuung, gegen den Plan des laufenden Monats")
-tiles[1].metric("Erstgespräche geplant / Plan (Monat)",
-                against_plan(figures.planned_first_interviews, PlanMetric.FIRST_INTERVIEWS))
-tiles[2].metric("Neue Zuweisungen (offen)", figures.referred)
-tiles[3].metric("Überfällige nächste Schritte", figures.overdue_next_steps)
+tiles = st.columns(5)
+tiles[0].metric(f"{label('participants')} / Plan",
+                against_plan(figures.participants, PlanMetric.ACTIVE_CASES),
+                help=f"{definition('participants')} Plan: Aktive Fälle im laufenden Monat.")
+tiles[1].metric(f"{label('interviews_held')} im laufenden Monat / Plan",
+                against_plan(int(so_far.get("interviews_held", 0)), PlanMetric.FIRST_INTERVIEWS),
+                help=f"{definition('interviews_held')} Plan: Erstgespräche im laufenden Monat.")
+tiles[2].metric(f"{label('referrals')} im laufenden Monat / Plan",
+                against_plan(int(so_far.get("referrals", 0)), PlanMetric.REFERRALS),
+                help=definition("referrals"))
+tiles[3].metric(label("overdue_next_steps"), figures.overdue_next_steps,
+                help=definition("overdue_next_steps"))
+tiles[4].metric(f"{label('integration_rate')} (seit Programmstart)",
+                "noch keine Abgänge" if exits["integration_rate"] is None
+                else fmt_percent(exits["integration_rate"]),
+                help=f"{definition('integration_rate')} Ziel: {fmt_percent(TARGET_RATE)}.")
 
 # One chart per row: the labels stay readable on a tablet (800 px) as on a desk.
 with shown_errors():
     for chart in (
-        charts.intake_chart(indicators.intake(db, actor, period)),
-        charts.capacity_chart(indicators.caseload_by_companion(db, actor, period)),
-        charts.funnel_chart(indicators.funnel(db, actor, period)),
-        charts.barriers_chart(indicators.barriers(db, actor, period)),
-        charts.contacts_chart(indicators.contacts(db, actor, period)),
-        charts.office_hours_chart(indicators.office_hours(db, actor, period)),
+        charts.intake_chart(series.intake(db, actor, period)),
+        charts.capacity_chart(series.caseload_by_companion(db, actor, period)),
+        charts.funnel_chart(series.funnel(db, actor, period)),
+        charts.barriers_chart(series.barriers(db, actor, period)),
+        charts.contacts_chart(series.contacts(db, actor, period)),
+        charts.office_hours_chart(series.office_hours(db, actor, period)),
     ):
         st.altair_chart(charts.fitted(chart), width="stretch")

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from db import charts
+from db.figures import charts
 from db.team import PositionInput, capacity_forecast, companion_caseloads, list_positions, save_position
 from db.vocabulary import PositionState
 from pages.common import current_actor, feedback, fmt_date, get_db, on_submit, show_flash, shown_errors

@@ -59,7 +59,7 @@ def test_companion_lands_on_the_agenda(app: AppTest) -> None:
 def test_council_sees_aggregates_and_the_summary(app: AppTest) -> None:
     log_in(app, "kreistag")
     assert app.title[0].value.startswith("Kreistag")
-    assert "werden 11 Personen begleitet" in app.info[0].value
+    assert "Begleitet werden 11 Personen" in app.info[0].value
 
 
 def test_five_failures_lock_the_account(app: AppTest) -> None:

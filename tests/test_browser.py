@@ -95,7 +95,7 @@ def test_companion_sees_the_companion_menu(page, running_app: RunningApp) -> Non
 def test_council_sees_only_the_briefing_and_downloads_the_pdf(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
     log_in(page, running_app, "kreistag")
     assert nav_links(page) == ["Kreistag", "Mein Konto"]
-    page.get_by_text("werden 11 Personen begleitet").wait_for()
+    page.get_by_text("Begleitet werden 11 Personen").wait_for()
     page.get_by_test_id("stVegaLiteChart").first.wait_for()
     shot(page, "kreistag")
     with page.expect_download(timeout=60_000) as download:

@@ -44,6 +44,10 @@ def test_migrate_seed_and_kpis_json(url: str) -> None:
     assert figures["active_cases"] == 11
     assert figures["planned_first_interviews"] == 19
     assert {"referred", "employed", "closed", "companions_working", "positions_open"} <= figures.keys()
+    # No leavers yet in the article's launch state: the rate is absent, not 0 %.
+    assert (figures["participants"], figures["exits"], figures["integration_rate"]) == (11, 0, None)
+    text = run_db(url, "kpis").stdout  # the registry's German labels
+    assert "Teilnehmende (Begleitung und Nachbetreuung)" in text and "noch keine Abgänge" in text
     again = run_db(url, "seed-demo")
     assert again.returncode == 1 and "bereits Daten" in again.stderr
     assert run_db(url, "seed-demo", "--if-empty").returncode == 0

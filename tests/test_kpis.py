@@ -5,7 +5,7 @@ from __future__ import annotations
 from db.actors import Actor
 from db.cases import set_next_step
 from db.caseload import CaseFilter, caseload
-from db.kpis import kpis
+from db.figures.kpis import kpis
 from db.vocabulary import CaseStatus
 
 from .conftest import World

@@ -243,8 +243,10 @@ def test_lead_dashboard_shows_figures_against_plan_and_the_charts(app: AppTest) 
     log_in(app, "leitung")
     assert app.title[0].value == "Lagebild" and not app.exception
     tiles = {m.label: m.value for m in app.metric}
-    assert tiles["In Begleitung / Plan"] == "11 / 15"
-    assert tiles["Erstgespräche geplant / Plan (Monat)"].startswith("19 / ")
+    assert tiles["Teilnehmende (Begleitung und Nachbetreuung) / Plan"] == "11 / 15"
+    # A monthly plan is compared with this month's events, not with a stock.
+    assert tiles["Erstgespräche geführt im laufenden Monat / Plan"].endswith(" / 10")
+    assert tiles["Anteil der Abgänge in Arbeit oder Ausbildung (seit Programmstart)"] == "noch keine Abgänge"
     assert len(app.get("vega_lite_chart")) == 6
 
 
@@ -252,7 +254,7 @@ def test_council_page_shows_suppressed_tables_and_no_names(app: AppTest, db: Dat
     log_in(app, "kreistag")
     assert not app.exception
     tables = [d.value for d in app.dataframe]
-    assert any((t == "< 3").any().any() for t in tables)
+    assert any((t == "< 3").any().any() for t in tables) and any((t == "•").any().any() for t in tables)
     shown = " ".join(t.to_csv() for t in tables) + " ".join(m.value for m in app.markdown)
     with db.read() as session:
         names = session.execute(select(Client.last_name, Client.client_number)).all()

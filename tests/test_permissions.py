@@ -10,11 +10,11 @@ import pytest
 
 from db.activities import record_activity
 from db.barriers import add_barrier
-from db.briefing import briefing_summary, briefing_tiles
+from db.figures.council import council_briefing
 from db.caseload import case_detail, caseload
 from db.cases import assign_companion, change_status, refer_client, schedule_first_interview, set_next_step
 from db.errors import PermissionDenied, ValidationError
-from db.kpis import Kpis, kpis
+from db.figures.kpis import Kpis, kpis
 from db.users import list_users
 from db.vocabulary import ActivityKind, Barrier, CaseStatus, EndReason
 
@@ -64,7 +64,7 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
         {"begleiter1", "leitung"},
     ),
     "kpis": (lambda w, a, c, v: kpis(w.db, a), set(ROLES)),
-    "briefing": (lambda w, a, c, v: briefing_tiles(w.db, a), {"kreistag", "leitung"}),
+    "briefing": (lambda w, a, c, v: council_briefing(w.db, a), {"kreistag", "leitung"}),
     "list_users": (lambda w, a, c, v: list_users(w.db, a), {"admin"}),
 }
 
@@ -94,8 +94,10 @@ def test_council_results_carry_no_personal_field(world: World) -> None:
     council = world.actor("kreistag")
     personal = {"name", "first_name", "last_name", "client_number", "birth_year", "phone", "note"}
     assert not personal & {f.name for f in fields(Kpis)}
-    text = " ".join(f"{t.label} {t.value}" for t in briefing_tiles(world.db, council))
-    text += briefing_summary(world.db, council)
+    briefing = council_briefing(world.db, council)
+    assert briefing is not None
+    text = " ".join(f"{t.label} {t.value}" for t in briefing.stock_tiles + briefing.period_tiles)
+    text += briefing.summary + " ".join(t.table.shown().to_csv() for t in briefing.tables)
     clients = caseload(world.db, world.actor("leitung"), limit=100).rows
     for row in clients:
         assert row.client_number not in text and row.client_name not in text

@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from db.activities import record_activity
 from db.barriers import add_barrier
-from db.briefing import briefing_tables
+from db.figures.council import publication
 from db.caseload import CaseFilter, caseload
 from db.cases import assign_companion, change_status, refer_client, schedule_first_interview
 from db.errors import PermissionDenied, ValidationError
-from db.indicators import Period, barriers, contacts, funnel, intake
+from db.figures.series import Period, barriers, contacts, funnel, intake
 from db.models import Activity, Client
 from db.retention import anonymise_closed_cases, count_due, retention_years
 from db.vocabulary import ActivityKind, Barrier, CaseStatus, EndReason
@@ -47,7 +47,7 @@ def figures(world: World, period: Period) -> list:
     actor = world.actor("kreistag")
     return [intake(world.db, actor, period).to_dict("records"), funnel(world.db, actor, period).to_dict("records"),
             barriers(world.db, actor, period).to_dict("records"), contacts(world.db, actor, period).to_dict("records"),
-            [t.table.to_dict() for t in briefing_tables(world.db, actor, period)]]
+            {key: t.shown().to_dict() for key, t in publication(world.db, actor).tables.items()}]
 
 
 def test_old_cases_lose_names_and_notes_but_every_figure_stays(world: World) -> None:

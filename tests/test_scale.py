@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import Engine, event, func, select
 from streamlit.testing.v1 import AppTest
 
-from db import indicators, memo
+from db import memo
+from db.figures import series as indicators
 from db.activities import record_activity
 from db.caseload import CaseFilter, caseload
 from db.database import Database
 from db.errors import PermissionDenied
-from db.indicators import Period
+from db.figures.series import Period
 from db.migrate import upgrade
 from db.models import Case
 from db.synthetic import generate

@@ -1,8 +1,9 @@
-"""The programme's indicators, defined once and counted in SQL.
+"""The team lead's chart series (Lagebild): exact weekly and per-stage counts, in SQL.
 
-The team lead's Lagebild, the council briefing and the exports all read these functions; each
-returns a small aggregated table (a pandas DataFrame with one row per bucket), never a row per
-case, and never a personal field.
+Labels come from the indicator registry, so a series called "Zuweisungen" counts what the
+registry defines as Zuweisungen. These are for the lead only in spirit: the council briefing
+(db.figures.council) never draws from them. Each function returns a small aggregated table,
+never a row per case, and never a personal field.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy import ColumnElement, and_, func, select
 
-from .actors import Actor
-from .clock import today
-from .database import Database
-from .memo import until_data_change
-from .team import Load, load_by_companion
-from .models import (
+from ..actors import Actor
+from ..clock import today
+from ..database import Database
+from ..memo import until_data_change
+from ..team import Load, load_by_companion
+from ..models import (
     Activity,
     Case,
     CaseBarrier,
@@ -31,12 +32,11 @@ from .models import (
     StatusChange,
     User,
 )
-from .permissions import case_scope, require_role
-from .sqlfunc import month_start, week_start
-from .vocabulary import ActivityKind, Barrier, CaseStatus, PlanMetric, Role
-
-AGGREGATE_ROLES = (Role.LEAD, Role.COUNCIL)
-
+from ..permissions import case_scope, require_role
+from ..sqlfunc import month_start, week_start
+from ..vocabulary import ActivityKind, Barrier, CaseStatus, PlanMetric, Role
+from .flows import AGGREGATE_ROLES
+from .registry import label
 
 @dataclass(frozen=True)
 class Period:
@@ -74,9 +74,9 @@ def _weekly(session, date_col, conditions, period: Period, *joins) -> dict[date,
 # --- intake against plan -------------------------------------------------------------------
 
 INTAKE_SERIES = {
-    "referrals": "Zuweisungen",
-    "interviews": "Erstgespräche geführt",
-    "accompanied": "In Begleitung (inkl. Nachbetreuung)",
+    "referrals": label("referrals"),
+    "interviews": label("interviews_held"),
+    "accompanied": label("participants"),
 }
 
 
@@ -140,9 +140,12 @@ def plan_now(db: Database, actor: Actor) -> dict[PlanMetric, int]:
 
 # --- funnel --------------------------------------------------------------------------------
 
+# Stages a referral reached (they overlap: one case passes several). Worded as "davon …" so that
+# no stage reads like the status counts of the same name.
 FUNNEL_STAGES = [
-    "Zugewiesen", "Erstgespräch geplant", "Erstgespräch geführt", "In Arbeit aufgenommen",
-    "Beendet", "Nicht erschienen", "Teilnahme abgelehnt", "Aktuell in Begleitung",
+    "Zugewiesen im Zeitraum", "davon Erstgespräch vereinbart", "davon Erstgespräch geführt",
+    "davon Arbeit aufgenommen", "davon beendet", "davon (auch) nicht erschienen",
+    "davon Teilnahme abgelehnt", "davon heute Teilnehmende",
 ]
 
 
@@ -222,21 +225,20 @@ def caseload_by_companion(db: Database, actor: Actor, period: Period) -> pd.Data
 
 @until_data_change
 def barriers(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
-    """Barriers recorded on the cases in scope, most frequent first, open and resolved."""
+    """Barriers recorded on the cases in scope by the period's end, open or resolved on that day,
+    every barrier of the catalogue in its fixed order."""
     conditions = _scope(actor, period)
+    resolved = and_(CaseBarrier.resolved_on.is_not(None), CaseBarrier.resolved_on <= period.end)
     with db.read() as session:
-        rows = session.execute(
-            select(CaseBarrier.barrier,
-                   func.count().filter(CaseBarrier.resolved_on.is_(None)),
-                   func.count().filter(CaseBarrier.resolved_on.is_not(None)))
+        counts = {b: (o, r) for b, o, r in session.execute(
+            select(CaseBarrier.barrier, func.count().filter(~resolved), func.count().filter(resolved))
             .join(Case, CaseBarrier.case_id == Case.id)
             .where(*conditions, CaseBarrier.noted_on <= period.end)
-            .group_by(CaseBarrier.barrier)).all()
+            .group_by(CaseBarrier.barrier))}
     frame = pd.DataFrame(
-        [{"barrier": Barrier(b).label, "open": o, "resolved": r} for b, o, r in rows],
-        columns=["barrier", "open", "resolved"])
-    return frame.assign(total=frame["open"] + frame["resolved"]).sort_values(
-        ["total", "barrier"], ascending=[False, True], ignore_index=True)
+        [{"barrier": b.label, "open": counts.get(b, (0, 0))[0], "resolved": counts.get(b, (0, 0))[1]}
+         for b in Barrier], columns=["barrier", "open", "resolved"])
+    return frame.assign(total=frame["open"] + frame["resolved"])
 
 
 @until_data_change

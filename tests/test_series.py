@@ -12,7 +12,7 @@ from db.barriers import add_barrier, resolve_barrier
 from db.cases import change_status, refer_client
 from db.database import Database
 from db.errors import PermissionDenied
-from db.indicators import INTAKE_SERIES, Period, barriers, caseload_by_companion, contacts, funnel, intake
+from db.figures.series import INTAKE_SERIES, Period, barriers, caseload_by_companion, contacts, funnel, intake
 from db.models import PlanTarget, Position
 from db.users import create_user
 from db.vocabulary import ActivityKind, Barrier, CaseStatus, EndReason, PlanMetric, PositionState, Role
@@ -93,14 +93,19 @@ def test_town_filter(small: dict) -> None:
 
 def test_funnel(small: dict) -> None:
     stages = dict(funnel(small["db"], small["lead"], small["period"]).values.tolist())
-    assert stages["Zugewiesen"] == 3
-    assert stages["Erstgespräch geplant"] == 2 and stages["Erstgespräch geführt"] == 2
-    assert stages["Beendet"] == 1 and stages["Aktuell in Begleitung"] == 1
+    assert stages["Zugewiesen im Zeitraum"] == 3
+    assert stages["davon Erstgespräch vereinbart"] == 2 and stages["davon Erstgespräch geführt"] == 2
+    assert stages["davon beendet"] == 1 and stages["davon heute Teilnehmende"] == 1
 
 
 def test_barriers_open_and_resolved(small: dict) -> None:
     frame = barriers(small["db"], small["lead"], small["period"])
-    assert frame.values.tolist() == [["Führerschein fehlt", 1, 1, 2], ["Schulden", 1, 0, 1]]
+    # Every barrier of the catalogue, in its fixed order; open or resolved on the period's end.
+    assert frame["barrier"].tolist() == [b.label for b in Barrier]
+    recorded = frame[frame["total"] > 0].values.tolist()
+    assert recorded == [["Führerschein fehlt", 1, 1, 2], ["Schulden", 1, 0, 1]]
+    before = Period(start=small["base"], end=small["base"] + timedelta(weeks=2) - timedelta(days=1))
+    assert barriers(small["db"], small["lead"], before)["total"].sum() == 0
 
 
 def test_contacts_per_week(small: dict) -> None:

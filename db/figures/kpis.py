@@ -1,4 +1,5 @@
-"""Headline figures, counted in SQL. Aggregates only: no personal field leaves this module."""
+"""Headline stocks and staff figures on a day, counted in SQL. What each one means is written
+in the indicator registry (db.figures.registry); aggregates only, no personal field."""
 
 from __future__ import annotations
 
@@ -6,23 +7,25 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy import func, select
 
-from .actors import Actor
-from .clock import today
-from .database import Database
-from .memo import until_data_change
-from .models import Case, Position, User
-from .permissions import case_scope
-from .vocabulary import CaseStatus, Role
-from .workflow import OPEN_STATUSES
+from ..actors import Actor
+from ..clock import today
+from ..database import Database
+from ..memo import until_data_change
+from ..models import Case, Position, User
+from ..permissions import case_scope
+from ..vocabulary import CaseStatus, Role
+from ..workflow import OPEN_STATUSES
+from .registry import INDICATORS, Kind
 
 
 @dataclass(frozen=True)
 class Kpis:
+    participants: int
     active_cases: int
+    employed: int
     planned_first_interviews: int
     referred: int
     no_show: int
-    employed: int
     closed: int
     declined: int
     overdue_next_steps: int
@@ -37,7 +40,8 @@ class Kpis:
 
 @until_data_change
 def kpis(db: Database, actor: Actor, *, companion_id: int | None = None) -> Kpis:
-    """Counts of cases by status and of staff. Companions always get their own caseload."""
+    """Stocks today by status (as the registry defines them) and staff. Companions always get
+    their own caseload."""
     scope = case_scope(actor, personal=False)
     now = today()
     with db.read() as session:
@@ -61,14 +65,10 @@ def kpis(db: Database, actor: Actor, *, companion_id: int | None = None) -> Kpis
         positions_total, positions_open = session.execute(
             select(func.count(), func.count().filter(Position.holder_id.is_(None)))
         ).one()
+    stocks = {i.key: sum(by_status.get(s, 0) for s in i.statuses)
+              for i in INDICATORS if i.kind is Kind.STOCK and i.statuses}
     return Kpis(
-        active_cases=by_status.get(CaseStatus.ACTIVE, 0),
-        planned_first_interviews=by_status.get(CaseStatus.INTERVIEW_PLANNED, 0),
-        referred=by_status.get(CaseStatus.REFERRED, 0),
-        no_show=by_status.get(CaseStatus.NO_SHOW, 0),
-        employed=by_status.get(CaseStatus.EMPLOYED, 0),
-        closed=by_status.get(CaseStatus.CLOSED, 0),
-        declined=by_status.get(CaseStatus.DECLINED, 0),
+        **stocks,
         overdue_next_steps=overdue,
         companions_working=working or 0,
         companions_starting=starting or 0,

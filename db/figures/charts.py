@@ -1,13 +1,18 @@
-"""The programme's charts (Altair), built from the indicator tables.
+"""The programme's charts (Altair): the lead's series and the council's protected tables.
 
 The same chart objects are drawn by the pages and rendered to PNG for the PDF briefing, so a
 chart is defined in exactly one place. Labels are German; dates read TT.MM.JJJJ.
+
+A council chart is made from a ProtectedTable and from nothing else: its data are the published
+cells (no totals, no extra fields), a hidden cell is a gap with its mark beside it.
 """
 
 from __future__ import annotations
 
 import altair as alt
 import pandas as pd
+
+from .disclosure import TOTAL, ProtectedTable
 
 DATE = "%d.%m.%Y"
 WIDTH = 640  # for the pictures in the briefing; on a page a chart takes the column's width
@@ -128,3 +133,44 @@ def forecast_chart(frame: pd.DataFrame) -> alt.Chart:
         tooltip=[alt.Tooltip("month:T", title="Monat", format="%m/%Y"),
                  alt.Tooltip("series:N", title="Reihe"), alt.Tooltip("value:Q", title="Fälle")],
     )
+
+
+def chart_data(table: ProtectedTable) -> pd.DataFrame:
+    """The published cells of a protected table in long form: Kategorie, Reihe, Wert (empty
+    where hidden) and Hinweis (the mark of a hidden cell). Totals are not part of it."""
+    rows, cols = table.interior()
+    published = table.published()
+    return pd.DataFrame(
+        [{"Kategorie": str(r), "Reihe": str(c), "Wert": published.loc[r, c],
+          "Hinweis": table.mark(r, c) or ""} for r in rows for c in cols if r != TOTAL],
+        columns=["Kategorie", "Reihe", "Wert", "Hinweis"])
+
+
+def _records(data: pd.DataFrame) -> list[dict]:
+    # A gap must reach the chart as null: pandas would make it NaN, which is not JSON.
+    return [{**row, "Wert": None if pd.isna(row["Wert"]) else int(row["Wert"])}
+            for row in data.to_dict("records")]
+
+
+def council_chart(title: str, table: ProtectedTable, unit: str) -> alt.LayerChart:
+    """Horizontal bars in the table's own (catalogue) order; several columns side by side."""
+    frame = chart_data(table)
+    data = alt.InlineData(values=_records(frame))
+    order = list(dict.fromkeys(frame["Kategorie"]))
+    several = frame["Reihe"].nunique() > 1
+    y = alt.Y("Kategorie:N", title=None, sort=order, axis=LABELS)
+    offset = {"yOffset": alt.YOffset("Reihe:N")} if several else {}
+    series = list(dict.fromkeys(frame["Reihe"]))
+    colour = ({"color": alt.Color("Reihe:N", title=None, sort=series, legend=_legend())} if several
+              else {"color": alt.value("#1f5f8b")})
+    bars = alt.Chart(data, title=title).mark_bar().encode(
+        x=alt.X("Wert:Q", title=unit, scale=alt.Scale(domainMin=0),
+                axis=alt.Axis(tickMinStep=1, format="d")),
+        y=y, **offset, **colour,
+        tooltip=[alt.Tooltip("Kategorie:N", title=""), alt.Tooltip("Reihe:N", title="Spalte"),
+                 alt.Tooltip("Wert:Q", title=unit)],
+    )
+    marks = alt.Chart(data).transform_filter("datum.Hinweis != ''").mark_text(
+        align="left", dx=3, color="#31333f").encode(
+        x=alt.datum(0), y=y, **offset, text="Hinweis:N")  # the mark where a hidden bar would be
+    return bars + marks

@@ -1,0 +1,185 @@
+"""Events per calendar month, counted in SQL: the raw material of every period figure.
+
+Each event is dated on the day it happened (the interview's date, the job's first day, the
+case's end), and grouped by its month; a period's figure is the sum of its months. That makes
+every period – and every difference between nested periods – add up exactly.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import ColumnElement, and_, func, select
+
+from ..actors import Actor
+from ..database import Database
+from ..memo import until_data_change
+from ..models import (
+    Activity,
+    Case,
+    CaseBarrier,
+    OfficeHourLocation,
+    OfficeHourSession,
+    Placement,
+    StatusChange,
+)
+from ..permissions import case_scope, require_role
+from ..sqlfunc import month_start
+from ..vocabulary import CaseStatus, EndReason, JobKind, Role
+
+AGGREGATE_ROLES = (Role.LEAD, Role.COUNCIL)
+
+# Where a participant went when accompaniment ended, in the order published. The first two
+# count towards the Land's target (work or training); Minijobs are reported separately.
+EXIT_WORK = "In Arbeit (ohne Minijob)"
+EXIT_TRAINING = "In Ausbildung oder Maßnahme"
+EXIT_MINIJOB = "In einem Minijob"
+EXIT_OTHER = "Sonstiger Verbleib"
+EXIT_RESULTS = (EXIT_WORK, EXIT_TRAINING, EXIT_MINIJOB, EXIT_OTHER)
+INTO_WORK_OR_TRAINING = (EXIT_WORK, EXIT_TRAINING)
+
+
+def exit_result(from_status: CaseStatus | None, end_reason: EndReason | None,
+                job_kind: JobKind | None) -> str:
+    """One rule for a leaver's result: in work at the end (by the kind of the latest job), else
+    a training or measure begun, else other."""
+    if from_status == CaseStatus.EMPLOYED:
+        if job_kind == JobKind.MINI_JOB:
+            return EXIT_MINIJOB
+        if job_kind == JobKind.APPRENTICESHIP:
+            return EXIT_TRAINING
+        return EXIT_WORK
+    if end_reason == EndReason.TRAINING:
+        return EXIT_TRAINING
+    return EXIT_OTHER
+
+
+def share_into_work_or_training(by_result: dict[str, int]) -> float | None:
+    """Percent of leavers in work or training (the Land's indicator); None without leavers."""
+    total = sum(by_result.get(r, 0) for r in EXIT_RESULTS)
+    if total == 0:
+        return None
+    return 100 * sum(by_result.get(r, 0) for r in INTO_WORK_OR_TRAINING) / total
+
+
+def exit_figures(exits: pd.DataFrame) -> dict[str, float | int | None]:
+    """The registry's exit indicators from a frame of monthly exits (any months)."""
+    by_result = exits.groupby("result")["count"].sum().to_dict() if not exits.empty else {}
+    share = share_into_work_or_training(by_result)
+    return {
+        "exits": int(sum(by_result.values())),
+        "exits_work_or_training": int(sum(by_result.get(r, 0) for r in INTO_WORK_OR_TRAINING)),
+        "exits_minijob": int(by_result.get(EXIT_MINIJOB, 0)),
+        "integration_rate": None if share is None else round(share, 1),
+    }
+
+
+def _scope(actor: Actor, companion_id: int | None) -> list[ColumnElement[bool]]:
+    require_role(actor, *AGGREGATE_ROLES)
+    conditions: list[ColumnElement[bool]] = [case_scope(actor, personal=False)]
+    if companion_id is not None:
+        conditions.append(Case.companion_id == companion_id)
+    return conditions
+
+
+def programme_start(db: Database) -> date | None:
+    """The day of the first referral: figures "seit Programmstart" count from its month."""
+    with db.read() as session:
+        return session.scalar(select(func.min(Case.referred_on)))
+
+
+@until_data_change
+def monthly_events(db: Database, actor: Actor, companion_id: int | None = None) -> pd.DataFrame:
+    """Referrals, first interviews held and job starts per month: columns month, key, count."""
+    conditions = _scope(actor, companion_id)
+    held = and_(StatusChange.from_status == CaseStatus.INTERVIEW_PLANNED,
+                StatusChange.to_status == CaseStatus.ACTIVE)
+    job = StatusChange.to_status == CaseStatus.EMPLOYED
+    rows: list[tuple[date, str, int]] = []
+    with db.read() as session:
+        month = month_start(Case.referred_on)
+        rows += [(m, "referrals", n) for m, n in session.execute(
+            select(month, func.count()).where(*conditions).group_by(month))]
+        month = month_start(StatusChange.changed_on)
+        for key, condition in (("interviews_held", held), ("job_starts", job)):
+            rows += [(m, key, n) for m, n in session.execute(
+                select(month, func.count()).join(Case, StatusChange.case_id == Case.id)
+                .where(*conditions, condition).group_by(month))]
+    return pd.DataFrame(rows, columns=["month", "key", "count"])
+
+
+@until_data_change
+def monthly_exits(db: Database, actor: Actor, companion_id: int | None = None) -> pd.DataFrame:
+    """Leavers per month by result (see exit_result): columns month, result, count."""
+    conditions = _scope(actor, companion_id)
+    latest_job = (
+        select(Placement.job_kind).where(Placement.case_id == Case.id)
+        .order_by(Placement.start_date.desc(), Placement.id.desc()).limit(1)
+        .correlate(Case).scalar_subquery()
+    )
+    closing = (select(StatusChange.from_status)
+               .where(StatusChange.case_id == Case.id, StatusChange.to_status == CaseStatus.CLOSED)
+               .order_by(StatusChange.id.desc()).limit(1).correlate(Case).scalar_subquery())
+    month = month_start(Case.end_date)
+    query = (
+        select(month, closing, Case.end_reason, latest_job, func.count())
+        .where(*conditions, Case.status == CaseStatus.CLOSED, Case.start_date.is_not(None),
+               Case.end_date.is_not(None))
+        .group_by(month, closing, Case.end_reason, latest_job)
+    )
+    counts: dict[tuple[date, str], int] = {}
+    with db.read() as session:
+        for m, from_status, reason, kind, n in session.execute(query):
+            result = exit_result(CaseStatus(from_status) if from_status else None,
+                                 EndReason(reason) if reason else None,
+                                 JobKind(kind) if kind else None)
+            counts[(m, result)] = counts.get((m, result), 0) + n
+    return pd.DataFrame([(m, r, n) for (m, r), n in counts.items()],
+                        columns=["month", "result", "count"])
+
+
+@until_data_change
+def monthly_barriers(db: Database, actor: Actor) -> pd.DataFrame:
+    """Barriers recorded and resolved per month: columns month, barrier, state, count."""
+    conditions = _scope(actor, None)
+    rows: list[tuple[date, str, str, int]] = []
+    with db.read() as session:
+        for state, column in (("noted", CaseBarrier.noted_on), ("resolved", CaseBarrier.resolved_on)):
+            month = month_start(column)
+            rows += [(m, b, state, n) for m, b, n in session.execute(
+                select(month, CaseBarrier.barrier, func.count())
+                .join(Case, CaseBarrier.case_id == Case.id)
+                .where(*conditions, column.is_not(None)).group_by(month, CaseBarrier.barrier))]
+    return pd.DataFrame(rows, columns=["month", "barrier", "state", "count"])
+
+
+@until_data_change
+def monthly_contacts(db: Database, actor: Actor) -> pd.DataFrame:
+    """Contacts per month and kind: columns month, kind, count."""
+    conditions = _scope(actor, None)
+    month = month_start(Activity.occurred_on)
+    with db.read() as session:
+        rows = session.execute(
+            select(month, Activity.kind, func.count()).join(Case, Activity.case_id == Case.id)
+            .where(*conditions).group_by(month, Activity.kind)).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=["month", "kind", "count"])
+
+
+@until_data_change
+def monthly_visitors(db: Database, actor: Actor) -> pd.DataFrame:
+    """Office-hour visitors per month and place: columns month, town, count."""
+    require_role(actor, *AGGREGATE_ROLES)
+    month = month_start(OfficeHourSession.held_on)
+    with db.read() as session:
+        rows = session.execute(
+            select(month, OfficeHourLocation.town, func.sum(OfficeHourSession.visitors))
+            .join(OfficeHourLocation, OfficeHourSession.location_id == OfficeHourLocation.id)
+            .group_by(month, OfficeHourLocation.town)).all()
+    return pd.DataFrame([(m, t, int(v or 0)) for m, t, v in rows], columns=["month", "town", "count"])
+
+
+def office_hour_towns(db: Database) -> list[str]:
+    """Places in their catalogue order (as entered), every one listed even without visitors."""
+    with db.read() as session:
+        return list(session.scalars(select(OfficeHourLocation.town).order_by(OfficeHourLocation.id)))

@@ -1,0 +1,31 @@
+"""German number and word forms for figures: one place for pages, charts, PDF and Excel."""
+
+from __future__ import annotations
+
+from .disclosure import SECONDARY_MARK, SMALL_MARK
+
+
+def fmt_int(n: int) -> str:
+    """1234567 → "1.234.567" (German thousands separator)."""
+    return f"{n:,}".replace(",", ".")
+
+
+def fmt_percent(value: float | None, *, none: str = "–") -> str:
+    """25.29 → "25,3 %" (one decimal, decimal comma, narrow space before the sign)."""
+    if value is None:
+        return none
+    return f"{value:.1f}".replace(".", ",") + "\u202f%"
+
+
+def plural(n: int, singular: str, plural_form: str) -> str:
+    """ "1 Fall", "0 Fälle", "2.345 Fälle". """
+    return f"{fmt_int(n)} {singular if n == 1 else plural_form}"
+
+
+def shown_phrase(shown: str, singular: str, plural_form: str) -> str:
+    """A published count in a sentence: the number, or what its mark means in words."""
+    if shown == SMALL_MARK:
+        return f"weniger als 3 {plural_form}"
+    if shown == SECONDARY_MARK:
+        return f"eine nicht ausgewiesene Anzahl {plural_form}"
+    return plural(int(shown), singular, plural_form)

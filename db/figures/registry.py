@@ -1,0 +1,114 @@
+"""The indicator registry: every published figure is defined here, once.
+
+Each indicator has a key (also its name in `python -m db kpis --json`), the German label every
+page, export and the CLI show, a definition in plain German (tooltips, "Definitionen" in the
+PDF, the "Hinweise" sheet in Excel), a unit, and whether it is a stock on a day, a flow over a
+period or a share. A label is never used for two different counts: a test reads them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from ..vocabulary import CaseStatus
+
+
+class Kind(Enum):
+    STOCK = "Bestand am Stichtag"
+    FLOW = "Ereignisse im Zeitraum"
+    SHARE = "Anteil im Zeitraum"
+    STAFF = "Personal am Stichtag"
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str
+    label: str
+    definition: str
+    unit: str
+    kind: Kind
+    statuses: tuple[CaseStatus, ...] = ()
+
+
+S = CaseStatus
+
+INDICATORS: tuple[Indicator, ...] = (
+    # --- stocks: cases by their status today ----------------------------------------------
+    Indicator("participants", "Teilnehmende (Begleitung und Nachbetreuung)",
+              "Personen, die am Stichtag begleitet werden: Status „In Begleitung“ oder „In Arbeit – "
+              "Nachbetreuung“. Diese Zahl zählt gegen die Kapazität (höchstens 20 je Vollzeitstelle) "
+              "und gegen den Plan „Aktive Fälle“.", "Personen", Kind.STOCK, (S.ACTIVE, S.EMPLOYED)),
+    Indicator("active_cases", "In Begleitung",
+              "Personen im Status „In Begleitung“ am Stichtag: Erstgespräch geführt, noch keine "
+              "Arbeitsaufnahme (ohne Nachbetreuung).", "Personen", Kind.STOCK, (S.ACTIVE,)),
+    Indicator("employed", "In Arbeit – Nachbetreuung",
+              "Personen, die eine Arbeit aufgenommen haben und weiter betreut werden, am Stichtag.",
+              "Personen", Kind.STOCK, (S.EMPLOYED,)),
+    Indicator("planned_first_interviews", "Erstgespräche geplant",
+              "Fälle mit vereinbartem, noch nicht geführtem Erstgespräch am Stichtag.", "Fälle",
+              Kind.STOCK, (S.INTERVIEW_PLANNED,)),
+    Indicator("referred", "Neue Zuweisungen (offen)",
+              "Zugewiesene Fälle, für die noch kein Erstgespräch vereinbart ist, am Stichtag.",
+              "Fälle", Kind.STOCK, (S.REFERRED,)),
+    Indicator("no_show", "Nicht erschienen",
+              "Fälle, deren Erstgespräch ohne die Person stattfinden sollte und noch nicht neu "
+              "vereinbart ist, am Stichtag.", "Fälle", Kind.STOCK, (S.NO_SHOW,)),
+    Indicator("closed", "Beendet", "Fälle im Status „Beendet“ am Stichtag (seit Programmstart).",
+              "Fälle", Kind.STOCK, (S.CLOSED,)),
+    Indicator("declined", "Teilnahme abgelehnt",
+              "Fälle, in denen die Person die Teilnahme abgelehnt hat (seit Programmstart).", "Fälle",
+              Kind.STOCK, (S.DECLINED,)),
+    Indicator("overdue_next_steps", "Überfällige nächste Schritte",
+              "Offene Fälle, deren nächster Schritt vor dem Stichtag fällig war.", "Fälle", Kind.STOCK),
+    # --- staff ------------------------------------------------------------------------------
+    Indicator("companions_working", "Integrationsbegleiter:innen im Dienst",
+              "Aktive Konten der Integrationsbegleitung mit Dienstbeginn bis zum Stichtag.",
+              "Personen", Kind.STAFF),
+    Indicator("companions_starting", "Integrationsbegleiter:innen mit baldigem Dienstbeginn",
+              "Aktive Konten der Integrationsbegleitung mit Dienstbeginn nach dem Stichtag.",
+              "Personen", Kind.STAFF),
+    Indicator("positions_total", "Stellen gesamt",
+              "Finanzierte Stellen der Integrationsbegleitung, besetzt oder nicht.", "Stellen",
+              Kind.STAFF),
+    Indicator("positions_open", "Offene Stellen", "Finanzierte Stellen ohne Stelleninhaber:in.",
+              "Stellen", Kind.STAFF),
+    # --- flows: events dated on the day they happened ---------------------------------------
+    Indicator("referrals", "Zuweisungen",
+              "Fälle, die im Zeitraum von Fallmanager:innen zugewiesen wurden (Datum der Zuweisung).",
+              "Fälle", Kind.FLOW),
+    Indicator("interviews_held", "Erstgespräche geführt",
+              "Erstgespräche, die im Zeitraum stattgefunden haben (Datum des Gesprächs); damit "
+              "beginnt die Begleitung.", "Personen", Kind.FLOW),
+    Indicator("job_starts", "Arbeitsaufnahmen",
+              "Aufnahmen einer Arbeit oder Ausbildung während der Begleitung im Zeitraum (Datum der "
+              "Arbeitsaufnahme), Minijobs eingeschlossen.", "Personen", Kind.FLOW),
+    Indicator("exits", "Abgänge",
+              "Teilnehmende (Erstgespräch geführt), deren Begleitung im Zeitraum endete "
+              "(Enddatum des Falls).", "Personen", Kind.FLOW),
+    Indicator("exits_work_or_training", "Abgänge in Arbeit oder Ausbildung",
+              "Abgänge, die beim Ende in Arbeit (ohne Minijob) waren oder eine Ausbildung oder "
+              "Maßnahme begonnen haben.", "Personen", Kind.FLOW),
+    Indicator("exits_minijob", "Abgänge in einen Minijob",
+              "Abgänge, die beim Ende in einem Minijob waren (getrennt ausgewiesen, wie vom Land "
+              "verlangt; nicht im Anteil enthalten).", "Personen", Kind.FLOW),
+    Indicator("integration_rate", "Anteil der Abgänge in Arbeit oder Ausbildung",
+              "Abgänge in Arbeit oder Ausbildung geteilt durch alle Abgänge des Zeitraums, in "
+              "Prozent. Zielwert des Landes: 25 %. Ohne Abgänge wird kein Anteil ausgewiesen.",
+              "Prozent", Kind.SHARE),
+)
+
+BY_KEY: dict[str, Indicator] = {i.key: i for i in INDICATORS}
+TARGET_RATE = 25.0  # the Land's target: 25 % of leavers in work or training
+
+
+def indicator(key: str) -> Indicator:
+    return BY_KEY[key]
+
+
+def label(key: str) -> str:
+    return BY_KEY[key].label
+
+
+def definition(key: str) -> str:
+    return BY_KEY[key].definition
