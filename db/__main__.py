@@ -18,7 +18,7 @@ from .errors import DomainError
 from .figures.flows import exit_figures, monthly_exits
 from .figures.formats import fmt_percent
 from .figures.kpis import kpis
-from .figures.registry import label
+from .figures.registry import TO_DATE, Kind, indicator, label
 from .migrate import upgrade
 from .users import create_user
 from .vocabulary import Role
@@ -76,7 +76,8 @@ def _run(args: argparse.Namespace, db: Database) -> int:
         else:  # the labels of the registry, as on every page and in every export
             for key, value in figures.items():
                 shown = fmt_percent(value, none="noch keine Abgänge") if key == "integration_rate" else value
-                print(f"{label(key):55} {shown}")
+                name = label(key) if indicator(key).kind in (Kind.STOCK, Kind.STAFF) else f"{label(key)} ({TO_DATE})"
+                print(f"{name:80} {shown}")
     elif args.command == "create-user":
         password = args.password or getpass.getpass("Passwort: ")
         upgrade(db.engine)

@@ -14,7 +14,8 @@ from pages.common import current_actor, get_db, plain, shown_errors
 actor = current_actor()
 db = get_db()
 
-st.title("Kreistag – Lagebericht Integrationsbegleitung")
+st.title("Kreistag – Lagebericht")
+st.caption("Integrationsbegleitung im Jobcenter Spree-Neiße: nur Summen, keine Personendaten")
 
 with shown_errors():
     periods = offered(db, actor)
@@ -34,13 +35,21 @@ with shown_errors():
     briefing = council_briefing(db, actor, period.key)
 assert briefing is not None  # periods exist, so a briefing does
 
+
+
+def tiles(items: list) -> None:  # type: ignore[type-arg]
+    # Two to a row: labels and values are whole words ("Teilnehmende (Begleitung und
+    # Nachbetreuung)", "noch keine Abgänge") and must not be cut.
+    for start in range(0, len(items), 2):
+        for column, tile in zip(st.columns(2), items[start:start + 2], strict=False):
+            column.metric(tile.label, tile.value, help=tile.help)
+
+
 st.subheader(f"Stand heute ({briefing.as_of:%d.%m.%Y})")
-for column, tile in zip(st.columns(len(briefing.stock_tiles)), briefing.stock_tiles, strict=True):
-    column.metric(tile.label, tile.value, help=tile.help)
+tiles(briefing.stock_tiles)
 st.subheader(f"Zeitraum: {period.label}")
 st.caption(period.span)
-for column, tile in zip(st.columns(len(briefing.period_tiles)), briefing.period_tiles, strict=True):
-    column.metric(tile.label, tile.value, help=tile.help)
+tiles(briefing.period_tiles)
 st.info(plain(briefing.summary))
 
 stamp = f"{period.key}-stand-{date.today():%Y-%m-%d}"
@@ -62,9 +71,10 @@ figures = {f.slug: f for f in export.briefing_charts(briefing)}
 for table in briefing.tables:
     st.subheader(table.title)
     st.caption(plain(table.explanation))
-    shown = table.table.shown()
-    shown.index.name = table.row_title
-    st.dataframe(shown, width="stretch")
+    shown = table.table.shown().rename_axis(table.row_title).reset_index()
+    # Every row visible without scrolling, the row names in full.
+    st.dataframe(shown, width="stretch", hide_index=True, height=35 * (len(shown) + 1) + 3,
+                 column_config={table.row_title: st.column_config.TextColumn(width="large")})
     if figure := figures.get(table.slug):
         st.altair_chart(charts.fitted(figure.chart), width="stretch")
         st.download_button("Grafik als PNG", key=f"png_{figure.slug}", icon=":material/image:",

@@ -13,7 +13,7 @@ from db.caseload import client_towns
 from db.figures import charts, flows, series
 from db.figures.formats import fmt_percent
 from db.figures.kpis import kpis
-from db.figures.registry import TARGET_RATE, definition, label
+from db.figures.registry import TARGET_RATE, TO_DATE, definition, label
 from db.figures.series import Period
 from db.users import staff_with_role
 from db.vocabulary import PlanMetric, Role
@@ -63,7 +63,7 @@ tiles[2].metric(f"{label('referrals')} im laufenden Monat / Plan",
                 help=definition("referrals"))
 tiles[3].metric(label("overdue_next_steps"), figures.overdue_next_steps,
                 help=definition("overdue_next_steps"))
-tiles[4].metric(f"{label('integration_rate')} (seit Programmstart)",
+tiles[4].metric(f"{label('integration_rate')} ({TO_DATE})",
                 "noch keine Abgänge" if exits["integration_rate"] is None
                 else fmt_percent(exits["integration_rate"]),
                 help=f"{definition('integration_rate')} Ziel: {fmt_percent(TARGET_RATE)}.")

@@ -57,11 +57,11 @@ def nav_links(page) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    """The whole page at 1280 and at 800 px width (Streamlit scrolls inside the page, so the
+    """The whole page at 1280 px and at 390 px (a phone) width (Streamlit scrolls inside the page, so the
     window is made as tall as the content instead of using a full-page screenshot)."""
     SHOTS.mkdir(exist_ok=True)
     original = page.viewport_size
-    for width in (1280, 800):
+    for width in (1280, 390):
         page.set_viewport_size({"width": width, "height": 900})
         page.wait_for_timeout(400)
         height = page.evaluate(

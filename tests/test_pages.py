@@ -246,7 +246,7 @@ def test_lead_dashboard_shows_figures_against_plan_and_the_charts(app: AppTest) 
     assert tiles["Teilnehmende (Begleitung und Nachbetreuung) / Plan"] == "11 / 15"
     # A monthly plan is compared with this month's events, not with a stock.
     assert tiles["Erstgespräche geführt im laufenden Monat / Plan"].endswith(" / 10")
-    assert tiles["Anteil der Abgänge in Arbeit oder Ausbildung (seit Programmstart)"] == "noch keine Abgänge"
+    assert tiles["Anteil der Abgänge in Arbeit oder Ausbildung (seit Programmstart bis heute)"] == "noch keine Abgänge"
     assert len(app.get("vega_lite_chart")) == 6
 
 
@@ -262,3 +262,60 @@ def test_council_page_shows_suppressed_tables_and_no_names(app: AppTest, db: Dat
     assert "Begleitmann" not in shown
     assert [b.label for b in app.get("download_button")][:3] == [
         "Lagebericht als PDF", "Tabellen als Excel", "Tabellen als CSV"]
+
+
+def _chart_rows(app: AppTest) -> list[list[dict]]:
+    """What the browser receives for each chart: the datasets, decoded from Arrow."""
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+    charts = app.get("arrow_vega_lite_chart") or app.get("vega_lite_chart")
+    out = []
+    for chart in charts:
+        assert '"values"' not in chart.proto.spec  # no data inlined in the spec itself
+        frames = [convert_arrow_bytes_to_pandas_df(d.data.data) for d in chart.proto.datasets]
+        out.append([row for f in frames for row in f.to_dict("records")])
+    return out
+
+
+def test_council_page_sends_only_protected_cells_to_the_browser(app: AppTest, db: Database) -> None:
+    import pandas as pd
+
+    from db.figures.council import council_briefing
+    from db.figures.disclosure import SECONDARY_MARK, SMALL_MARK
+
+    log_in(app, "kreistag")
+    assert not app.exception
+    with db.read() as session:
+        council = Actor.of(session.scalars(select(User).where(User.username == "kreistag")).one())
+    briefing = council_briefing(db, council)
+    expected = [t.table.shown() for t in briefing.tables]
+    shown = [d.value for d in app.dataframe]
+    assert len(shown) == len(expected)
+    for page_table, table in zip(shown, expected, strict=True):
+        assert page_table.values.tolist() == table.reset_index().values.tolist()
+        assert not page_table.isin(["1", "2"]).any().any()
+    charts = _chart_rows(app)
+    assert len(charts) == 4
+    for rows in charts:
+        assert rows and {k for row in rows for k in row} == {"Kategorie", "Reihe", "Wert", "Hinweis"}
+        for row in rows:
+            assert row["Kategorie"] != "Summe"
+            gap = row["Wert"] is None or pd.isna(row["Wert"])
+            assert gap == (row["Hinweis"] in (SMALL_MARK, SECONDARY_MARK))
+            assert gap or row["Wert"] not in (1, 2)
+    # The barrier chart is the barrier table, cell for cell.
+    barriers = next(t for t in briefing.tables if t.slug == "hemmnisse").table
+    drawn = {(r["Kategorie"], r["Reihe"]): r["Hinweis"] or str(int(r["Wert"])) for r in charts[1]}
+    assert drawn == {(r, c): barriers.shown().loc[r, c] for r, c in drawn}
+    assert len(drawn) == 2 * 11  # every barrier of the catalogue, both columns
+
+
+def test_council_chooses_only_fixed_ended_periods(app: AppTest) -> None:
+    log_in(app, "kreistag")
+    kinds = app.selectbox(key="council_kind")
+    # The demo's first month has ended; quarters etc. appear once one has ended.
+    assert kinds.options[0] == "Monat" and kinds.options[-1] == "Seit Programmstart"
+    assert set(kinds.options) <= {"Monat", "Quartal", "Halbjahr", "Jahr", "Seit Programmstart"}
+    assert not app.date_input  # no free date range
+    kinds.select_index(len(kinds.options) - 1).run()
+    assert "Seit Programmstart" in app.subheader[1].value

@@ -157,6 +157,9 @@ def council_chart(title: str, table: ProtectedTable, unit: str) -> alt.LayerChar
     frame = chart_data(table)
     data = alt.InlineData(values=_records(frame))
     order = list(dict.fromkeys(frame["Kategorie"]))
+    # From 0 always, also when every bar is hidden or zero (the marks then stand at 0).
+    visible = frame["Wert"].dropna()
+    top = max(1, int(visible.max())) if not visible.empty else 1
     several = frame["Reihe"].nunique() > 1
     y = alt.Y("Kategorie:N", title=None, sort=order, axis=LABELS)
     offset = {"yOffset": alt.YOffset("Reihe:N")} if several else {}
@@ -164,7 +167,7 @@ def council_chart(title: str, table: ProtectedTable, unit: str) -> alt.LayerChar
     colour = ({"color": alt.Color("Reihe:N", title=None, sort=series, legend=_legend())} if several
               else {"color": alt.value("#1f5f8b")})
     bars = alt.Chart(data, title=title).mark_bar().encode(
-        x=alt.X("Wert:Q", title=unit, scale=alt.Scale(domainMin=0),
+        x=alt.X("Wert:Q", title=unit, scale=alt.Scale(domain=[0, top]),
                 axis=alt.Axis(tickMinStep=1, format="d")),
         y=y, **offset, **colour,
         tooltip=[alt.Tooltip("Kategorie:N", title=""), alt.Tooltip("Reihe:N", title="Spalte"),

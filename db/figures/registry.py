@@ -99,6 +99,9 @@ INDICATORS: tuple[Indicator, ...] = (
 )
 
 BY_KEY: dict[str, Indicator] = {i.key: i for i in INDICATORS}
+# Flows without a chosen period (the CLI, the Lagebild's rate) count from the first referral to
+# today; the label says so, so that they are never mistaken for a closed period's figure.
+TO_DATE = "seit Programmstart bis heute"
 TARGET_RATE = 25.0  # the Land's target: 25 % of leavers in work or training
 
 
