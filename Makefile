@@ -1,8 +1,14 @@
-# Two commands: `make run` (app on http://localhost:8501) and `make test`.
+# Two commands: `make run` (app on http://127.0.0.1:8501) and `make test`.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
+# The quick start shows the demo world; `make run DEMO_DATA=0` starts with an empty database.
+# Demo accounts are refused whenever APP_ENV=production.
+DEMO_DATA ?= 1
+# Only this machine can reach the app; to serve others put it behind a reverse proxy (README).
+ADDRESS ?= 127.0.0.1
+export DEMO_DATA
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
 .PHONY: run test install clean-venv
@@ -27,7 +33,7 @@ install: $(VENV)/.installed-app
 run: $(VENV)/.installed-app .streamlit/secrets.toml
 	$(BIN)/python -m db migrate
 	$(BIN)/python -m db seed-demo --if-empty
-	$(BIN)/python -m streamlit run app.py --server.port $(PORT)
+	$(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy.exc import DBAPIError
 
+from db.settings import ConfigurationError
 from db.vocabulary import Role
 from pages.common import database_unreachable, get_db, route_through_app
 from pages.session import (
@@ -54,6 +55,9 @@ try:
     actor = current_actor(db, gate) or login_form(db, gate)
 except DBAPIError:
     database_unreachable()
+except ConfigurationError as exc:  # e.g. demo accounts in production: say what to do, run nothing
+    st.error(exc.message, icon=":material/gpp_bad:")
+    st.stop()
 if actor is None:
     # Every page is registered, hidden and not run: a bookmarked address survives the login.
     # The address "/" means the login itself, so that after it each role starts on its own page.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -20,6 +21,7 @@ from .figures.formats import fmt_percent
 from .figures.kpis import kpis
 from .figures.registry import TO_DATE, Kind, indicator, label
 from .migrate import upgrade
+from .settings import ConfigurationError, demo_wanted, is_production
 from .users import create_user
 from .vocabulary import Role
 
@@ -63,6 +65,11 @@ def _run(args: argparse.Namespace, db: Database) -> int:
         print("Schema ist aktuell.")
     elif args.command == "seed-demo":
         upgrade(db.engine)
+        if is_production(os.environ):
+            raise ConfigurationError("Im Produktionsbetrieb (APP_ENV=production) werden keine Demodaten geladen.")
+        if args.if_empty and not demo_wanted(os.environ):
+            print("Keine Demodaten geladen (dafür DEMO_DATA=1 setzen).")
+            return 0
         if args.if_empty and has_data(db):
             print("Datenbank enthält bereits Daten – keine Demodaten geladen.")
             return 0

@@ -1,28 +1,43 @@
-"""What happens when the app or `make run` starts: schema upgrade, demo data on an empty database."""
+"""What happens when the app or `make run` starts: schema upgrade, demo data only if asked for,
+and a refusal to run in production while a demo account exists."""
 
 from __future__ import annotations
 
 import os
 
+from sqlalchemy import func, select
+
 from .database import Database
 from .demo import has_data, seed_demo
 from .migrate import upgrade
-
-
-def demo_wanted() -> bool:
-    """Demo data is on by default for a first look; DEMO_DATA=0 turns it off for real use."""
-    return os.environ.get("DEMO_DATA", "1").strip().lower() not in ("0", "false", "no", "nein")
+from .models import User
+from .settings import ConfigurationError, demo_wanted, is_production
 
 
 def prepare(db: Database) -> bool:
-    """Upgrade the schema; load the demo world into an empty database. True if demo was loaded."""
+    """Upgrade the schema; load the demo world into an empty database when DEMO_DATA=1.
+    True if demo data was loaded."""
     upgrade(db.engine)
+    refuse_demo_accounts_in_production(db)
     loaded = False
-    if demo_wanted() and not has_data(db):
+    if demo_wanted(os.environ) and not has_data(db):
         seed_demo(db)
         loaded = True
     refresh_statistics(db)
     return loaded
+
+
+def refuse_demo_accounts_in_production(db: Database) -> None:
+    """Demo accounts share a published password: with real data they are an open door."""
+    if not is_production(os.environ):
+        return
+    with db.read() as session:
+        demo = session.scalar(select(func.count()).select_from(User).where(User.is_demo.is_(True)))
+    if demo:
+        raise ConfigurationError(
+            f"Produktionsbetrieb mit Demo-Konten ({demo}) ist nicht erlaubt: Die Demo-Konten haben ein "
+            "öffentlich bekanntes Passwort. Bitte eine neue, leere Datenbank verwenden oder die "
+            "Demo-Konten in der Benutzerverwaltung deaktivieren und löschen lassen.")
 
 
 def refresh_statistics(db: Database) -> None:

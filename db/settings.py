@@ -23,18 +23,29 @@ def is_production(environ: Mapping[str, str]) -> bool:
 def cookie_key(environ: Mapping[str, str], from_secrets: str | None) -> str:
     """The key that signs login cookies: COOKIE_KEY, else secrets.toml's cookie_key.
 
-    In production a missing, short or example key stops the app. Elsewhere a missing key is
-    replaced by a random one for this process (logins then do not survive a server restart).
+    The published example key and any key shorter than 32 characters are refused in every mode:
+    whoever knows the key can forge a login cookie. Without a key, production stops; elsewhere
+    the process makes a random one (logins then do not survive a server restart; `make run`
+    keeps one in .streamlit/secrets.toml).
     """
     key = (environ.get("COOKIE_KEY") or from_secrets or "").strip()
-    if is_production(environ):
-        if not key or key == EXAMPLE_COOKIE_KEY or len(key) < MIN_KEY_LENGTH:
-            raise ConfigurationError(
-                "Produktionsbetrieb ohne eigenen Cookie-Schlüssel: Bitte COOKIE_KEY oder "
-                f"cookie_key in .streamlit/secrets.toml setzen (mindestens {MIN_KEY_LENGTH} "
-                "zufällige Zeichen, nicht der Beispielschlüssel)."
-            )
-        return key
-    if key == EXAMPLE_COOKIE_KEY:
-        return key
+    if key == EXAMPLE_COOKIE_KEY or (key and len(key) < MIN_KEY_LENGTH):
+        raise ConfigurationError(
+            "Der Cookie-Schlüssel ist unsicher (Beispielschlüssel oder kürzer als "
+            f"{MIN_KEY_LENGTH} Zeichen). Bitte COOKIE_KEY oder cookie_key in "
+            ".streamlit/secrets.toml auf eine lange Zufallsfolge setzen, z. B. von "
+            "python -c \"import secrets; print(secrets.token_urlsafe(48))\"."
+        )
+    if not key and is_production(environ):
+        raise ConfigurationError(
+            "Produktionsbetrieb ohne eigenen Cookie-Schlüssel: Bitte COOKIE_KEY oder "
+            f"cookie_key in .streamlit/secrets.toml setzen (mindestens {MIN_KEY_LENGTH} "
+            "zufällige Zeichen)."
+        )
     return key or _EPHEMERAL_KEY
+
+
+def demo_wanted(environ: Mapping[str, str]) -> bool:
+    """Demo data only when asked for (DEMO_DATA=1), and never in production."""
+    return (environ.get("DEMO_DATA", "").strip().lower() in ("1", "true", "yes", "ja")
+            and not is_production(environ))

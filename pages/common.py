@@ -16,6 +16,7 @@ from db.cases import NewPlacement, change_status, schedule_first_interview
 from db.database import Database
 from db.employers import list_employers
 from db.errors import ConflictError, DomainError, PermissionDenied
+from db.figures.registry import Tile
 from db.locations import list_locations
 from db.retention import anonymise_closed_cases, count_due, retention_years
 from db.vocabulary import CaseStatus, EndReason, JobKind, LocationStatus
@@ -114,6 +115,14 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
 def plain(text: str | None) -> str:
     """User text shown as typed: no Markdown, no links or images, no HTML."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text or "")
+
+
+def metric_tiles(tiles: list[Tile], per_row: int = 2) -> None:
+    """Figures as tiles, a few to a row: labels and values are whole words ("Teilnehmende
+    (Begleitung und Nachbetreuung)", "noch keine Abgänge") and must not be cut off."""
+    for start in range(0, len(tiles), per_row):
+        for column, tile in zip(st.columns(per_row), tiles[start:start + per_row], strict=False):
+            column.metric(tile.label, tile.value, help=tile.help)
 
 
 def status_badge(status: CaseStatus) -> None:

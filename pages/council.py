@@ -9,7 +9,7 @@ from db.figures import charts, export
 from db.figures.council import council_briefing, offered
 from db.figures.disclosure import MARKS_EXPLAINED
 from db.figures.periods import Granularity
-from pages.common import current_actor, get_db, plain, shown_errors
+from pages.common import current_actor, get_db, metric_tiles, plain, shown_errors
 
 actor = current_actor()
 db = get_db()
@@ -36,20 +36,11 @@ with shown_errors():
 assert briefing is not None  # periods exist, so a briefing does
 
 
-
-def tiles(items: list) -> None:  # type: ignore[type-arg]
-    # Two to a row: labels and values are whole words ("Teilnehmende (Begleitung und
-    # Nachbetreuung)", "noch keine Abgänge") and must not be cut.
-    for start in range(0, len(items), 2):
-        for column, tile in zip(st.columns(2), items[start:start + 2], strict=False):
-            column.metric(tile.label, tile.value, help=tile.help)
-
-
 st.subheader(f"Stand heute ({briefing.as_of:%d.%m.%Y})")
-tiles(briefing.stock_tiles)
+metric_tiles(briefing.stock_tiles)
 st.subheader(f"Zeitraum: {period.label}")
 st.caption(period.span)
-tiles(briefing.period_tiles)
+metric_tiles(briefing.period_tiles)
 st.info(plain(briefing.summary))
 
 stamp = f"{period.key}-stand-{date.today():%Y-%m-%d}"

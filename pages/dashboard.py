@@ -13,11 +13,11 @@ from db.caseload import client_towns
 from db.figures import charts, flows, series
 from db.figures.formats import fmt_percent
 from db.figures.kpis import kpis
-from db.figures.registry import TARGET_RATE, TO_DATE, definition, label
+from db.figures.registry import TARGET_RATE, TO_DATE, Tile, definition, label
 from db.figures.series import Period
 from db.users import staff_with_role
 from db.vocabulary import PlanMetric, Role
-from pages.common import current_actor, get_db, shown_errors
+from pages.common import current_actor, get_db, metric_tiles, shown_errors
 
 actor = current_actor()
 db = get_db()
@@ -51,22 +51,19 @@ def against_plan(value: int, metric: PlanMetric) -> str:
     return f"{value} / {target}" if target is not None else str(value)
 
 
-tiles = st.columns(5)
-tiles[0].metric(f"{label('participants')} / Plan",
-                against_plan(figures.participants, PlanMetric.ACTIVE_CASES),
-                help=f"{definition('participants')} Plan: Aktive Fälle im laufenden Monat.")
-tiles[1].metric(f"{label('interviews_held')} im laufenden Monat / Plan",
-                against_plan(int(so_far.get("interviews_held", 0)), PlanMetric.FIRST_INTERVIEWS),
-                help=f"{definition('interviews_held')} Plan: Erstgespräche im laufenden Monat.")
-tiles[2].metric(f"{label('referrals')} im laufenden Monat / Plan",
-                against_plan(int(so_far.get("referrals", 0)), PlanMetric.REFERRALS),
-                help=definition("referrals"))
-tiles[3].metric(label("overdue_next_steps"), figures.overdue_next_steps,
-                help=definition("overdue_next_steps"))
-tiles[4].metric(f"{label('integration_rate')} ({TO_DATE})",
-                "noch keine Abgänge" if exits["integration_rate"] is None
-                else fmt_percent(exits["integration_rate"]),
-                help=f"{definition('integration_rate')} Ziel: {fmt_percent(TARGET_RATE)}.")
+metric_tiles([
+    Tile(f"{label('participants')} / Plan", against_plan(figures.participants, PlanMetric.ACTIVE_CASES),
+         f"{definition('participants')} Plan: Aktive Fälle im laufenden Monat."),
+    Tile(label("overdue_next_steps"), str(figures.overdue_next_steps), definition("overdue_next_steps")),
+    Tile(f"{label('interviews_held')} im laufenden Monat / Plan",
+         against_plan(int(so_far.get("interviews_held", 0)), PlanMetric.FIRST_INTERVIEWS),
+         f"{definition('interviews_held')} Plan: Erstgespräche im laufenden Monat."),
+    Tile(f"{label('referrals')} im laufenden Monat / Plan",
+         against_plan(int(so_far.get("referrals", 0)), PlanMetric.REFERRALS), definition("referrals")),
+    Tile(f"{label('integration_rate')} ({TO_DATE})",
+         fmt_percent(exits["integration_rate"], none="noch keine Abgänge"),
+         f"{definition('integration_rate')} Ziel: {fmt_percent(TARGET_RATE)}."),
+])
 
 # One chart per row: the labels stay readable on a tablet (800 px) as on a desk.
 with shown_errors():

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from db.figures import charts
+from db.figures.registry import label
 from db.team import PositionInput, capacity_forecast, companion_caseloads, list_positions, save_position
 from db.vocabulary import PositionState
 from pages.common import current_actor, feedback, fmt_date, get_db, on_submit, show_flash, shown_errors
@@ -26,8 +27,8 @@ st.dataframe(pd.DataFrame([{
     "Name": c.name,
     "Fallzahl": c.caseload,
     "Kapazität": c.capacity,
-    "In Begleitung": c.accompanied,
-    "Erstgespräch geplant": c.planned,
+    label("participants"): c.accompanied,
+    label("planned_first_interviews"): c.planned,
     "Beginn": fmt_date(c.start_date),
 } for c in team]), hide_index=True, width="stretch", column_config={
     "Fallzahl": st.column_config.ProgressColumn(

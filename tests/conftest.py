@@ -196,7 +196,7 @@ def running_app(tmp_path: Path) -> Iterator[RunningApp]:
     root = Path(__file__).resolve().parent.parent
     port = _free_port()
     db_url = f"sqlite:///{tmp_path / 'browser.sqlite3'}"
-    env = {**os.environ, "DATABASE_URL": db_url, "COOKIE_KEY": "t" * 48}
+    env = {**os.environ, "DATABASE_URL": db_url, "COOKIE_KEY": "t" * 48, "DEMO_DATA": "1"}
     env.pop("APP_ENV", None)
     log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
@@ -290,6 +290,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, apptest_routing: None) -> str:
     url = f"sqlite:///{tmp_path / 'app.sqlite3'}"
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("DEMO_DATA", "1")
     monkeypatch.delenv("APP_ENV", raising=False)
     monkeypatch.chdir(ROOT)
     import streamlit as st

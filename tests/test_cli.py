@@ -16,8 +16,9 @@ from .conftest import PostgresServer
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_db(url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": url}
+def run_db(url: str, *args: str, stdin: str | None = None, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    env = {**{k: v for k, v in os.environ.items() if k not in ("DEMO_DATA", "APP_ENV")},
+           "DATABASE_URL": url, **extra_env}
     return subprocess.run(
         [sys.executable, "-m", "db", *args], cwd=ROOT, env=env, text=True,
         capture_output=True, input=stdin, timeout=120,
@@ -85,3 +86,13 @@ def test_anonymise_command_reports_what_it_did(tmp_path: Path) -> None:
     assert done.stdout.startswith("0 Personen (0 Fälle) anonymisiert")  # the demo is all recent
     bad = run_db(url, "anonymise", "--years", "0")
     assert bad.returncode == 1 and "zwischen 1 und 30" in bad.stderr
+
+
+def test_demo_data_only_when_asked(url: str) -> None:
+    skipped = run_db(url, "seed-demo", "--if-empty")  # as `DEMO_DATA=0 make run` calls it
+    assert skipped.returncode == 0 and "DEMO_DATA=1" in skipped.stdout
+    assert json.loads(run_db(url, "kpis", "--json").stdout)["companions_working"] == 0
+    refused = run_db(url, "seed-demo", APP_ENV="production", DEMO_DATA="1")
+    assert refused.returncode == 1 and "Produktionsbetrieb" in refused.stderr
+    assert run_db(url, "seed-demo", "--if-empty", DEMO_DATA="1").returncode == 0
+    assert json.loads(run_db(url, "kpis", "--json").stdout)["active_cases"] == 11

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from db.settings import EXAMPLE_COOKIE_KEY, ConfigurationError, cookie_key
+from db.settings import EXAMPLE_COOKIE_KEY, ConfigurationError, cookie_key, demo_wanted
 
 GOOD = "k" * 48
 
@@ -28,3 +28,20 @@ def test_production_accepts_a_real_key() -> None:
 def test_development_without_a_key_gets_a_random_one_per_process() -> None:
     first, second = cookie_key({}, None), cookie_key({}, None)
     assert first == second and len(first) >= 32 and first != EXAMPLE_COOKIE_KEY
+
+
+@pytest.mark.parametrize("key", [EXAMPLE_COOKIE_KEY, "short", "x" * 31])
+@pytest.mark.parametrize("environ", [{}, {"APP_ENV": "development"}])
+def test_the_example_key_and_short_keys_are_refused_in_every_mode(key: str, environ: dict) -> None:
+    with pytest.raises(ConfigurationError):
+        cookie_key({**environ, "COOKIE_KEY": key}, None)
+    with pytest.raises(ConfigurationError):
+        cookie_key(environ, key)
+
+
+@pytest.mark.parametrize(("environ", "wanted"), [
+    ({}, False), ({"DEMO_DATA": "0"}, False), ({"DEMO_DATA": "1"}, True), ({"DEMO_DATA": "ja"}, True),
+    ({"DEMO_DATA": "1", "APP_ENV": "production"}, False),
+])
+def test_demo_data_only_when_asked_and_never_in_production(environ: dict, wanted: bool) -> None:
+    assert demo_wanted(environ) is wanted

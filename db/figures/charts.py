@@ -13,6 +13,7 @@ import altair as alt
 import pandas as pd
 
 from .disclosure import TOTAL, ProtectedTable
+from .registry import label
 
 DATE = "%d.%m.%Y"
 WIDTH = 640  # for the pictures in the briefing; on a page a chart takes the column's width
@@ -72,7 +73,8 @@ def funnel_chart(frame: pd.DataFrame) -> alt.Chart:
 def capacity_chart(frame: pd.DataFrame) -> alt.LayerChart:
     long = frame.melt(id_vars=["position", "state", "capacity"], value_vars=["accompanied", "planned"],
                       var_name="part", value_name="count")
-    long["part"] = long["part"].map({"accompanied": "In Begleitung", "planned": "Erstgespräch geplant"})
+    long["part"] = long["part"].map({"accompanied": label("participants"),
+                                     "planned": label("planned_first_interviews")})
     bars = _base(long, "Fallzahl je Stelle gegen Kapazität").mark_bar().encode(
         x=alt.X("count:Q", title="Fälle", stack="zero"),
         y=alt.Y("position:N", title=None, sort=list(frame["position"]), axis=LABELS),

@@ -32,7 +32,7 @@ from .disclosure import TOTAL, Cell, ProtectedTable, is_small, protect, with_tot
 from .formats import fmt_percent, plural, shown_phrase
 from .kpis import kpis
 from .periods import ReportingPeriod, children, offered_periods
-from .registry import definition, label
+from .registry import Tile, definition, label
 
 COUNCIL_ROLES = (Role.COUNCIL, Role.LEAD)
 
@@ -45,13 +45,6 @@ class CouncilTable:
     row_title: str
     table: ProtectedTable
     chart: bool = True  # drawn as a bar chart (from the protected table only)
-
-
-@dataclass(frozen=True)
-class Tile:
-    label: str
-    value: str
-    help: str
 
 
 @dataclass(frozen=True)

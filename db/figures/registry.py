@@ -105,6 +105,15 @@ TO_DATE = "seit Programmstart bis heute"
 TARGET_RATE = 25.0  # the Land's target: 25 % of leavers in work or training
 
 
+@dataclass(frozen=True)
+class Tile:
+    """A figure as a page or report shows it: label, value as text, definition for the tooltip."""
+
+    label: str
+    value: str
+    help: str
+
+
 def indicator(key: str) -> Indicator:
     return BY_KEY[key]
 
