@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from .actors import Actor
+from .audit import verify_chain
 from .backup import backup_sqlite
 from .retention import anonymise_closed_cases
 from .database import Database
@@ -44,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     cu.add_argument("--start-date", type=date.fromisoformat)
     b = sub.add_parser("backup", help="Konsistente Kopie der SQLite-Datenbank im laufenden Betrieb")
     b.add_argument("file", type=Path)
+    sub.add_parser("verify-audit", help="Protokoll auf Veränderungen prüfen (Hash-Kette)")
     an = sub.add_parser("anonymise", help="Personendaten lange beendeter Fälle entfernen (Aufbewahrungsfrist)")
     an.add_argument("--years", type=int, help="Frist in Jahren nach dem Ende (Standard: RETENTION_YEARS oder 3)")
     args = parser.parse_args(argv)
@@ -95,6 +97,14 @@ def _run(args: argparse.Namespace, db: Database) -> int:
     elif args.command == "backup":
         target = backup_sqlite(db, args.file)
         print(f"Sicherung geschrieben: {target}")
+    elif args.command == "verify-audit":
+        with db.read() as session:
+            check = verify_chain(session)
+        if check.broken_at is not None:
+            print(f"Protokoll VERÄNDERT: Eintrag {check.broken_at} – {check.problem}. "
+                  f"{check.entries - 1} Einträge davor sind in Ordnung.", file=sys.stderr)
+            return 2
+        print(f"Protokoll unverändert: {check.entries} Einträge, Hash-Kette vollständig.")
     elif args.command == "anonymise":
         upgrade(db.engine)
         result = anonymise_closed_cases(db, system, args.years)

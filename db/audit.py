@@ -1,15 +1,42 @@
-"""The audit log: every view and change of a personal record, written in the same transaction."""
+"""The audit log: every view and change of a personal record, written in the same transaction.
+
+Two rules hold for every entry:
+- **No personal values.** The log says who did what to which record and which fields changed;
+  names, phone numbers, notes and health-related barriers are not copied into it (they would
+  outlive an erasure in an append-only table). Such fields are recorded as "geändert".
+- **Tamper-evident.** Each entry stores the hash of the previous entry and a hash over its own
+  content and that previous hash. Editing, inserting or deleting an entry – even with direct
+  access to the database file – breaks the chain, and `verify_chain` names the first broken
+  link. Writers take a lock first so the chain stays one line under concurrent transactions.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from .actors import Actor
+from .clock import utcnow
 from .models import AuditEntry
+from .vocabulary import SENSITIVE_ACTIVITIES, SENSITIVE_BARRIERS
+
+# Fields whose values describe a person: only the fact that they changed is logged.
+PERSONAL_FIELDS = frozenset({
+    "first_name", "last_name", "name", "client_number", "birth_year", "birth_date", "phone",
+    "address", "postcode", "consent_date", "note", "notes", "next_step", "reason", "job_title",
+    "town", "email", "display_name", "typed_username",
+})
+REDACTED = "geändert"
+SPECIAL_CATEGORY = "besondere Kategorie (Art. 9 DSGVO)"
+_CHAIN_LOCK = 7_171_717  # PostgreSQL advisory lock id: one audit writer at a time
 
 
 def _plain(value: Any) -> Any:
@@ -20,6 +47,34 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _without_personal_values(changes: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key in PERSONAL_FIELDS and value not in (None, "", []):
+            out[key] = REDACTED
+        elif (key == "barrier" and value in SENSITIVE_BARRIERS) or (
+                key == "kind" and value in SENSITIVE_ACTIVITIES):
+            out[key] = SPECIAL_CATEGORY
+        else:
+            out[key] = _plain(value)
+    return out
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        value = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat()
+    return value
+
+
+def entry_hash(previous: str | None, entry: Mapping[str, Any]) -> str:
+    """SHA-256 over the previous hash and the entry's content (not its id: that comes later)."""
+    content = {k: _canonical(entry[k]) for k in
+               ("at", "user_id", "username", "action", "entity", "entity_id", "changes")}
+    payload = json.dumps([previous, content], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
 def audit(
     session: Session,
     actor: Actor,
@@ -28,16 +83,48 @@ def audit(
     entity_id: int | None = None,
     changes: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    entry = AuditEntry(
-        user_id=actor.id,
-        username=actor.username,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        changes={k: _plain(v) for k, v in changes.items()} if changes else None,
-    )
+    if session.get_bind().dialect.name == "postgresql":
+        # Held until commit: the next writer reads this entry's hash as its previous one.
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _CHAIN_LOCK})
+    session.flush()  # earlier entries of this transaction first, so the chain is in id order
+    previous = session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
+    values = {
+        "at": utcnow(),
+        "user_id": actor.id,
+        "username": actor.username,
+        "action": action,
+        "entity": entity,
+        "entity_id": entity_id,
+        "changes": _without_personal_values(changes) if changes else None,
+    }
+    entry = AuditEntry(**values, prev_hash=previous, hash=entry_hash(previous, values))
     session.add(entry)
+    session.flush()
     return entry
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    entries: int
+    broken_at: int | None  # id of the first entry that does not fit, None if all do
+    problem: str = ""
+
+
+def verify_chain(session: Session) -> ChainCheck:
+    """Walk the log in id order and recompute every link."""
+    previous: str | None = None
+    count = 0
+    for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id)).yield_per(2000):
+        count += 1
+        if entry.prev_hash != previous:
+            return ChainCheck(count, entry.id, "Verweis auf den Vorgänger passt nicht (Eintrag "
+                                               "davor gelöscht, eingefügt oder verändert)")
+        values = {k: getattr(entry, k) for k in
+                  ("at", "user_id", "username", "action", "entity", "entity_id", "changes")}
+        if entry.hash != entry_hash(previous, values):
+            return ChainCheck(count, entry.id, "Inhalt des Eintrags wurde verändert")
+        previous = entry.hash
+    return ChainCheck(count, None)
 
 
 def diff(obj: object, **new_values: Any) -> dict[str, list[Any]]:

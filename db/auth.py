@@ -10,16 +10,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .actors import Actor
 from .audit import audit
 from .clock import utcnow
 from .database import Database
 from .errors import DomainError
-from .models import User
+from .models import LoginThrottle, User
+from .settings import keyed
 from .users import check_password
 
-MAX_FAILED_LOGINS = 5
+MAX_FAILED_LOGINS = 5  # per typed username, known or not
+MAX_FAILED_PER_ADDRESS = 20  # per client address, over all names it tries
 LOCK_DURATION = timedelta(minutes=15)
 # Checked against when the username is unknown, so a wrong name costs as long as a wrong password
 # (the answer time does not tell which usernames exist).
@@ -32,53 +35,88 @@ class LoginFailed(DomainError):
 
 
 class AccountLocked(DomainError):
-    def __init__(self, minutes: int) -> None:
+    """The same words whether or not the name belongs to an account."""
+
+    def __init__(self, minutes: int, *, address: bool = False) -> None:
+        where = "von diesem Gerät aus" if address else "mit diesem Benutzernamen"
         super().__init__(
-            f"Zu viele Fehlversuche: Das Konto ist für {minutes} Minuten gesperrt. "
+            f"Zu viele Fehlversuche {where}: Die Anmeldung ist für {minutes} Minuten gesperrt. "
             "Bitte später erneut versuchen oder die Administration ansprechen."
         )
 
 
-def _minutes_left(user: User) -> int:
-    assert user.locked_until is not None
-    return max(1, -(-int((user.locked_until - utcnow()).total_seconds()) // 60))
+def _minutes_left(until: datetime) -> int:
+    return max(1, -(-int((until - utcnow()).total_seconds()) // 60))
 
 
-def login(db: Database, username: str, password: str) -> Actor:
-    """Check a login attempt; raises LoginFailed or AccountLocked. Every attempt is audited."""
+def _throttle(session: Session, key: str) -> LoginThrottle:
+    row = session.get(LoginThrottle, key)
+    if row is None:
+        row = LoginThrottle(key=key, failures=0)
+        session.add(row)
+    return row
+
+
+def _locked(row: LoginThrottle) -> bool:
+    return row.locked_until is not None and row.locked_until > utcnow()
+
+
+def _fail(row: LoginThrottle, limit: int) -> bool:
+    """Count a failure; True if it locks."""
+    row.failures += 1
+    row.updated_at = utcnow()
+    if row.failures >= limit:
+        row.failures = 0  # after the lock a fresh set of attempts
+        row.locked_until = utcnow() + LOCK_DURATION
+        return True
+    return False
+
+
+def login(db: Database, username: str, password: str, address: str | None = None) -> Actor:
+    """Check a login attempt; raises LoginFailed or AccountLocked. Every attempt is audited –
+    a name that is no account only as a keyed hash (it may be a mistyped password)."""
     name = (username or "").strip().lower()[:64]
     with db.write() as session:
-        user = session.scalar(select(User).where(User.username == name))
-        if user is None or not user.active:
-            check_password(password or "", _DUMMY_HASH)
-            audit(session, _anonymous(name), "login_failed", "session", None,
-                  {"reason": "unknown" if user is None else "inactive"})
-            failure: DomainError = LoginFailed()
-        elif user.locked_until is not None and user.locked_until > utcnow():
-            audit(session, Actor.of(user), "login_refused", "session", None, {"reason": "locked"})
-            failure = AccountLocked(_minutes_left(user))
-        elif check_password(password or "", user.password_hash):
+        by_name = _throttle(session, keyed("name", name))
+        by_address = _throttle(session, keyed("addr", address)) if address else None
+        user = session.scalar(select(User).where(User.username == name, User.active.is_(True)))
+        who = Actor.of(user) if user is not None else _anonymous(name)
+        failure: DomainError
+        if by_address is not None and _locked(by_address):
+            failure = AccountLocked(_minutes_left(by_address.locked_until), address=True)  # type: ignore[arg-type]
+            audit(session, who, "login_refused", "session", None, {"reason": "address_locked"})
+        elif _locked(by_name):
+            failure = AccountLocked(_minutes_left(by_name.locked_until))  # type: ignore[arg-type]
+            audit(session, who, "login_refused", "session", None, {"reason": "locked"})
+        elif user is not None and check_password(password or "", user.password_hash):
+            by_name.failures = 0
+            by_name.locked_until = None
             user.failed_logins = 0
             user.locked_until = None
-            audit(session, Actor.of(user), "login", "session")
-            return Actor.of(user)
+            audit(session, who, "login", "session")
+            return who
         else:
-            user.failed_logins += 1
-            audit(session, Actor.of(user), "login_failed", "session", None,
-                  {"reason": "password", "failed_logins": user.failed_logins})
+            if user is None:
+                check_password(password or "", _DUMMY_HASH)
             failure = LoginFailed()
-            if user.failed_logins >= MAX_FAILED_LOGINS:
-                user.failed_logins = 0  # after the lock the user gets a fresh set of attempts
-                user.locked_until = utcnow() + LOCK_DURATION
-                audit(session, Actor.of(user), "account_locked", "user", user.id,
-                      {"until": user.locked_until})
-                failure = AccountLocked(_minutes_left(user))
-    # Raised outside the transaction so the failure count and audit entries are committed.
+            audit(session, who, "login_failed", "session", None,
+                  {"reason": "password" if user is not None else "unknown"})
+            if _fail(by_name, MAX_FAILED_LOGINS):
+                failure = AccountLocked(_minutes_left(by_name.locked_until))  # type: ignore[arg-type]
+                if user is not None:  # shown to the admin as "gesperrt"
+                    user.locked_until = by_name.locked_until
+                audit(session, who, "account_locked", "user", user.id if user else None,
+                      {"until": by_name.locked_until})
+            if by_address is not None and _fail(by_address, MAX_FAILED_PER_ADDRESS):
+                failure = AccountLocked(_minutes_left(by_address.locked_until), address=True)  # type: ignore[arg-type]
+                audit(session, who, "address_locked", "session", None, {"until": by_address.locked_until})
+    # Raised outside the transaction so the failure counts and audit entries are committed.
     raise failure
 
 
 def _anonymous(name: str) -> Actor:
-    return Actor(id=None, username=name or "(leer)", display_name="", role=None)
+    # A typed name that is no account is never stored as typed: it may be a password.
+    return Actor(id=None, username=keyed("name", name)[:64] if name else "(leer)", display_name="", role=None)
 
 
 def logout(db: Database, actor: Actor) -> None:

@@ -59,6 +59,9 @@ def _sqlite_engine(url: str) -> Engine:
         cur.execute("PRAGMA busy_timeout=10000")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
+        # REPLACE deletes the old row before inserting: only with recursive triggers does that
+        # delete meet the audit log's delete guard (INSERT OR REPLACE could rewrite it otherwise).
+        cur.execute("PRAGMA recursive_triggers=ON")
         cur.close()
 
     @event.listens_for(engine, "begin")

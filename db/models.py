@@ -330,6 +330,18 @@ class PlanTarget(Base):
     target: Mapped[int] = mapped_column(Integer)
 
 
+class LoginThrottle(Base):
+    """Failed logins per typed username (known or not) and per client address, keyed by a keyed
+    hash of either: the same lock for every name, so a lock tells nobody which names exist."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AuditEntry(Base):
     """Append-only record of who viewed or changed what (database triggers refuse edits)."""
 
@@ -344,3 +356,7 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[int | None] = mapped_column(Integer)
     changes: Mapped[dict[str, Any] | None]
+    # A hash chain (db/audit.py): each entry's hash covers its content and the previous entry's
+    # hash, so an edited, inserted or removed entry breaks the chain (`python -m db verify-audit`).
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 import secrets
 from collections.abc import Mapping
 
@@ -43,6 +46,18 @@ def cookie_key(environ: Mapping[str, str], from_secrets: str | None) -> str:
             "zufällige Zeichen)."
         )
     return key or _EPHEMERAL_KEY
+
+
+def hash_key(environ: Mapping[str, str]) -> bytes:
+    """The key for keyed hashes of typed usernames and client addresses (throttling, audit):
+    COOKIE_KEY where set, else a random key for this process."""
+    return (environ.get("COOKIE_KEY") or _EPHEMERAL_KEY).encode("utf-8")
+
+
+def keyed(kind: str, value: str) -> str:
+    """A keyed hash: the same name gives the same key, but the key does not give the name."""
+    digest = hmac.new(hash_key(os.environ), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+    return f"{kind}:{digest[:40]}"
 
 
 def demo_wanted(environ: Mapping[str, str]) -> bool:

@@ -17,8 +17,9 @@ from .audit import audit, diff
 from .clock import utcnow
 from .database import Database
 from .errors import NotFound, ValidationError
-from .models import User
+from .models import LoginThrottle, User
 from .permissions import require_role
+from .settings import keyed
 from .validation import required_text
 from .vocabulary import Role
 
@@ -150,6 +151,10 @@ def reset_password(db: Database, actor: Actor, user_id: int, new_password: str) 
         user.password_hash = hashed
         user.failed_logins = 0
         user.locked_until = None
+        user.sessions_revoked_at = utcnow()  # whoever knew the old password is logged out
+        throttle = session.get(LoginThrottle, keyed("name", user.username))
+        if throttle is not None:
+            throttle.failures, throttle.locked_until = 0, None
         audit(session, actor, "password_reset", "user", user.id)
 
 
@@ -160,6 +165,8 @@ def change_role(db: Database, actor: Actor, user_id: int, role: Role) -> None:
         changes = diff(user, role=Role(role))
         if user.role != Role.COMPANION:
             user.capacity = None
+        if changes:  # open sessions were opened for the old role's pages
+            user.sessions_revoked_at = utcnow()
         audit(session, actor, "role", "user", user.id, changes)
 
 

@@ -110,6 +110,8 @@ class PlanMetric(Labelled):
 # Health-related barriers are special categories under DSGVO Art. 9: only people who may read the
 # case's notes may see them.
 SENSITIVE_BARRIERS = frozenset({Barrier.ADDICTION, Barrier.HEALTH})
+# Going along to addiction counselling says as much as the barrier itself.
+SENSITIVE_ACTIVITIES = frozenset({ActivityKind.ADDICTION_COUNSELLING})
 
 _LABELS: dict[type, dict[StrEnum, str]] = {
     Role: {

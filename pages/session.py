@@ -113,7 +113,9 @@ def login_form(db: Database, gate: stauth.Authenticate) -> Actor | None:
     if not submitted:
         return None
     try:
-        actor = auth.login(db, username, password)
+        # The connection's address (behind a proxy: the proxy's, unless it forwards it); a second
+        # throttle besides the per-name one, for one machine trying many names.
+        actor = auth.login(db, username, password, st.context.ip_address)
     except DomainError as exc:
         st.error(exc.message)
         return None

@@ -125,8 +125,10 @@ def sqlite_db(_sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
 def postgres_db(_postgres_migrated: str) -> Iterator[Database]:
     db = Database.from_url(_postgres_migrated)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with db.engine.begin() as conn:
+    with db.engine.begin() as conn:  # the audit log refuses TRUNCATE: lifted for the reset only
+        conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_truncate"))
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_truncate"))
     yield db
     db.dispose()
 

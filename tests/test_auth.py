@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from db import auth
 from db.clock import utcnow
-from db.models import AuditEntry, User
+from db.models import AuditEntry, LoginThrottle, User
 from db.users import set_active
 
 from .conftest import World
@@ -62,8 +62,7 @@ def test_the_lock_ends_after_its_time(world: World) -> None:
         with pytest.raises((auth.LoginFailed, auth.AccountLocked)):
             auth.login(world.db, "leitung", "falsch")
     with world.db.write() as session:
-        session.execute(update(User).where(User.username == "leitung")
-                        .values(locked_until=utcnow() - timedelta(seconds=1)))
+        session.execute(update(LoginThrottle).values(locked_until=utcnow() - timedelta(seconds=1)))
     assert auth.login(world.db, "leitung", "demo-passwort").username == "leitung"
 
 
@@ -100,3 +99,57 @@ def test_credentials_hold_active_users_with_their_hashes(world: World) -> None:
     assert "begleiter2" not in creds
     assert creds["leitung"]["roles"] == ["lead"]
     assert creds["leitung"]["password"].startswith("$2")
+
+
+def _attempts(world: World, username: str, n: int, address: str | None = None) -> list[str]:
+    messages = []
+    for _ in range(n):
+        with pytest.raises((auth.LoginFailed, auth.AccountLocked)) as err:
+            auth.login(world.db, username, "falsch", address)
+        messages.append(err.value.message)
+    return messages
+
+
+def test_unknown_and_known_names_lock_alike(world: World) -> None:
+    """Account enumeration: the answers for a real and an invented name are the same."""
+    known, unknown = _attempts(world, "admin", 6), _attempts(world, "gibtesnicht", 6)
+    assert known == unknown
+    assert known[0] == "Benutzername oder Passwort ist falsch." and "gesperrt" in known[-1]
+    assert "Konto" not in known[-1]  # the lock message does not say an account exists
+
+
+def test_a_typed_name_that_is_no_account_is_logged_only_as_a_keyed_hash(world: World) -> None:
+    typed = "Mein-Geheimes-Passwort-1"  # typed into the wrong field
+    _attempts(world, typed, 1)
+    with world.db.read() as session:
+        text = " ".join(f"{e.username} {e.changes}" for e in session.scalars(select(AuditEntry)))
+    assert typed.lower() not in text.lower() and "name:" in text
+
+
+def test_one_address_trying_many_names_is_locked(world: World) -> None:
+    for n in range(4):
+        _attempts(world, f"name{n}", 4, address="203.0.113.7")
+    messages = _attempts(world, "name-x", 4, address="203.0.113.7")
+    assert "von diesem Gerät aus" in messages[-1]
+    with pytest.raises(auth.AccountLocked):  # even with a right password, from that address
+        auth.login(world.db, "leitung", "demo-passwort", "203.0.113.7")
+    assert auth.login(world.db, "leitung", "demo-passwort", "198.51.100.1").username == "leitung"
+
+
+def test_password_reset_lifts_the_lock_and_ends_sessions(world: World) -> None:
+    from db.users import reset_password
+
+    issued = utcnow()
+    _attempts(world, "begleiter1", 5)
+    reset_password(world.db, world.actor("admin"), world.user_id("begleiter1"), "ein-neues-langes-passwort")
+    assert auth.session_actor(world.db, "begleiter1", issued) is None
+    assert auth.login(world.db, "begleiter1", "ein-neues-langes-passwort").username == "begleiter1"
+
+
+def test_role_change_ends_sessions(world: World) -> None:
+    from db.users import change_role
+    from db.vocabulary import Role
+
+    issued = utcnow()
+    change_role(world.db, world.actor("admin"), world.user_id("fallmanager2"), Role.COMPANION)
+    assert auth.session_actor(world.db, "fallmanager2", issued) is None

@@ -1,0 +1,66 @@
+"""audit_log: hash chain (prev_hash, hash), backfilled; PostgreSQL also refuses TRUNCATE
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-25
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    from db.audit import entry_hash  # the one definition of an entry's hash
+
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    # The append-only guard is lifted only inside this migration, to add and fill the columns.
+    if sqlite:
+        op.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
+        op.execute("DROP TRIGGER IF EXISTS audit_log_no_delete")
+    else:
+        op.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
+    with op.batch_alter_table("audit_log") as batch_op:
+        batch_op.add_column(sa.Column("prev_hash", sa.String(64), nullable=True))
+        batch_op.add_column(sa.Column("hash", sa.String(64), nullable=True))
+    log = sa.table("audit_log", sa.column("id", sa.Integer), sa.column("at", sa.DateTime(timezone=True)),
+                   sa.column("user_id", sa.Integer), sa.column("username", sa.String),
+                   sa.column("action", sa.String), sa.column("entity", sa.String),
+                   sa.column("entity_id", sa.Integer), sa.column("changes", sa.JSON),
+                   sa.column("prev_hash", sa.String), sa.column("hash", sa.String))
+    bind = op.get_bind()
+    previous = None
+    for row in bind.execute(sa.select(log).order_by(log.c.id)).mappings().all():
+        digest = entry_hash(previous, row)
+        bind.execute(log.update().where(log.c.id == row["id"]).values(prev_hash=previous, hash=digest))
+        previous = digest
+    if sqlite:
+        for verb in ("UPDATE", "DELETE"):
+            op.execute(f"CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log "
+                       "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END")
+    else:
+        op.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only")
+        op.execute("CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+                   "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()")
+
+
+def downgrade() -> None:
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        op.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
+        op.execute("DROP TRIGGER IF EXISTS audit_log_no_delete")
+    else:
+        op.execute("DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log")
+    with op.batch_alter_table("audit_log") as batch_op:
+        batch_op.drop_column("hash")
+        batch_op.drop_column("prev_hash")
+    if sqlite:
+        for verb in ("UPDATE", "DELETE"):
+            op.execute(f"CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log "
+                       "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END")
