@@ -7,7 +7,7 @@ from sqlalchemy.exc import DBAPIError
 
 from db.settings import ConfigurationError
 from db.vocabulary import Role
-from pages.common import database_unreachable, get_db, route_through_app
+from pages.common import database_unreachable, get_db, plain, route_through_app
 from pages.session import (
     apply_cookie_action,
     authenticator,
@@ -69,9 +69,11 @@ if actor is None:
 st.session_state["actor"] = actor
 st.session_state["gate"] = gate
 with st.sidebar:
-    st.markdown(f"**{actor.display_name}**  \n{actor.role.label if actor.role else ''}")
+    st.markdown(f"**{plain(actor.display_name)}**  \n{actor.role.label if actor.role else ''}")
 logout_button(db, gate, actor)
-page = st.navigation([PAGES[name] for name in ROLE_PAGES[actor.role]])
+# A password chosen by somebody else is replaced before anything else opens.
+allowed = ["account"] if actor.must_change_password else ROLE_PAGES[actor.role]
+page = st.navigation([PAGES[name] for name in allowed])
 if page is not PAGES["case"]:
     st.session_state.pop("viewing_case", None)  # opening a case again is a new, audited view
 apply_cookie_action(gate)  # in a run that completes, so the browser receives the cookie

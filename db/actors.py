@@ -13,6 +13,8 @@ class Actor:
     username: str
     display_name: str
     role: Role | None  # None only for the system actor
+    # A password chosen by somebody else: until it is replaced only "Mein Konto" opens.
+    must_change_password: bool = False
 
     @property
     def is_system(self) -> bool:
@@ -25,4 +27,5 @@ class Actor:
 
     @classmethod
     def of(cls, user) -> Actor:  # type: ignore[no-untyped-def]
-        return cls(id=user.id, username=user.username, display_name=user.display_name, role=user.role)
+        return cls(id=user.id, username=user.username, display_name=user.display_name, role=user.role,
+                   must_change_password=bool(user.must_change_password))

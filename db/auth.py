@@ -72,9 +72,13 @@ def _fail(row: LoginThrottle, limit: int) -> bool:
     return False
 
 
-def login(db: Database, username: str, password: str, address: str | None = None) -> Actor:
+def login(db: Database, username: str, password: str, address: str | None = None, *,
+          action: str = "login") -> Actor:
     """Check a login attempt; raises LoginFailed or AccountLocked. Every attempt is audited –
-    a name that is no account only as a keyed hash (it may be a mistyped password)."""
+    a name that is no account only as a keyed hash (it may be a mistyped password).
+
+    `action` names a success in the log: "login", or "password_check" where an open session
+    confirms its password (the same throttle applies)."""
     name = (username or "").strip().lower()[:64]
     with db.write() as session:
         by_name = _throttle(session, keyed("name", name))
@@ -93,7 +97,7 @@ def login(db: Database, username: str, password: str, address: str | None = None
             by_name.locked_until = None
             user.failed_logins = 0
             user.locked_until = None
-            audit(session, who, "login", "session")
+            audit(session, who, action, "session")
             return who
         else:
             if user is None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    false,
     Boolean,
     Date,
     DateTime,
@@ -115,6 +116,9 @@ class User(Base):
     capacity: Mapped[int | None] = mapped_column(Integer)
     start_date: Mapped[date | None] = mapped_column(Date)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when an admin (or the command line) chose the password: the user replaces it first.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=false())
     locked_until: Mapped[datetime | None]
     # Browser sessions started before this moment are void (set on logout and deactivation), so
     # a copied or left-behind login cookie stops working.

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from importlib.resources import files
 
 import bcrypt
 from sqlalchemy import select
@@ -16,7 +18,7 @@ from .actors import Actor
 from .audit import audit, diff
 from .clock import utcnow
 from .database import Database
-from .errors import NotFound, ValidationError
+from .errors import DomainError, NotFound, ValidationError
 from .models import LoginThrottle, User
 from .permissions import require_role
 from .settings import keyed
@@ -24,13 +26,13 @@ from .validation import required_text
 from .vocabulary import Role
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-MIN_PASSWORD = 8
+MIN_PASSWORD = 12
 # bcrypt work factor; tests lower it (hashing is deliberately slow).
 BCRYPT_ROUNDS = 12
 
 
-def hash_password(password: str) -> str:
-    problem = password_problem(password)
+def hash_password(password: str, username: str | None = None) -> str:
+    problem = password_problem(password, username)
     if problem:
         raise ValidationError(problem, "password")
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_ROUNDS)).decode()
@@ -69,7 +71,7 @@ def create_user(
     role = Role(role)
     if capacity is not None and not 0 <= capacity <= 200:
         raise ValidationError("Kapazität muss zwischen 0 und 200 liegen.", "capacity")
-    hashed = password_hash or hash_password(password)
+    hashed = password_hash or hash_password(password, username)
     with db.write() as session:
         if session.scalar(select(User.id).where(User.username == username)) is not None:
             raise ValidationError(f"Den Benutzernamen „{username}“ gibt es schon.", "username")
@@ -82,6 +84,8 @@ def create_user(
             capacity=capacity if role == Role.COMPANION else None,
             start_date=start_date,
             is_demo=is_demo,
+            # Somebody else chose this password: the user replaces it at the first login.
+            must_change_password=not is_demo,
         )
         session.add(user)
         session.flush()
@@ -89,12 +93,28 @@ def create_user(
         return user.id
 
 
-def password_problem(password: str) -> str | None:
+@functools.cache
+def _common_passwords() -> tuple[frozenset[str], frozenset[str]]:
+    """(whole passwords, base words) from db/data/common_passwords.txt."""
+    lines = (files("db") / "data" / "common_passwords.txt").read_text("utf-8").splitlines()
+    entries = [line.strip().lower() for line in lines if line.strip() and not line.startswith("#")]
+    return (frozenset(e for e in entries if not e.startswith("=")),
+            frozenset(e[1:] for e in entries if e.startswith("=")))
+
+
+def password_problem(password: str, username: str | None = None) -> str | None:
     """Why a new password is not acceptable, in German; None if it is fine."""
     if len(password) < MIN_PASSWORD:
         return f"Das Passwort muss mindestens {MIN_PASSWORD} Zeichen haben."
     if len(password.encode()) > 72:  # bcrypt's limit; longer input would be cut silently
         return "Das Passwort ist zu lang (höchstens 72 Bytes)."
+    lowered = password.lower()
+    whole, bases = _common_passwords()
+    core = re.sub(r"[^a-zäöüß]", "", lowered)  # the letters, without the digits and symbols around
+    if lowered in whole or core in bases or len(set(lowered)) <= 2:
+        return "Dieses Passwort ist zu verbreitet und leicht zu erraten. Bitte ein anderes wählen."
+    if username and username.lower() in lowered:
+        return "Das Passwort darf den Benutzernamen nicht enthalten."
     return None
 
 
@@ -146,9 +166,9 @@ def set_active(db: Database, actor: Actor, user_id: int, active: bool) -> None:
 
 def reset_password(db: Database, actor: Actor, user_id: int, new_password: str) -> None:
     """An admin sets a new password; this also lifts a lockout."""
-    hashed = hash_password(new_password)
     with _editing_user(db, actor, user_id) as (session, user):
-        user.password_hash = hashed
+        user.password_hash = hash_password(new_password, user.username)
+        user.must_change_password = True
         user.failed_logins = 0
         user.locked_until = None
         user.sessions_revoked_at = utcnow()  # whoever knew the old password is logged out
@@ -170,13 +190,27 @@ def change_role(db: Database, actor: Actor, user_id: int, role: Role) -> None:
         audit(session, actor, "role", "user", user.id, changes)
 
 
-def store_own_password_hash(db: Database, actor: Actor, password_hash: str) -> None:
-    """Write back a password the user changed in the authenticator's widget (already hashed)."""
-    if actor.id is None or not password_hash.startswith("$2"):
-        raise ValidationError("Ungültiges Passwort.", "password")
+def change_own_password(db: Database, actor: Actor, current: str, new: str, repeated: str,
+                        address: str | None = None) -> None:
+    """A user replaces their own password. The current one is checked like a login (the same
+    throttle: a stolen open session cannot guess it), and other open sessions end."""
+    from .auth import login  # auth imports this module
+
+    if new != repeated:
+        raise ValidationError("Die beiden neuen Passwörter stimmen nicht überein.", "repeat")
+    if new == current:
+        raise ValidationError("Das neue Passwort muss sich vom bisherigen unterscheiden.", "password")
+    hashed = hash_password(new, actor.username)
+    try:
+        login(db, actor.username, current, address, action="password_check")
+    except DomainError as exc:
+        raise ValidationError(exc.message.replace("Benutzername oder Passwort ist falsch.",
+                                                  "Das bisherige Passwort ist falsch."), "current") from exc
     with db.write() as session:
         user = session.get_one(User, actor.id)
-        user.password_hash = password_hash
+        user.password_hash = hashed
+        user.must_change_password = False
+        user.sessions_revoked_at = utcnow()  # every other browser must log in again
         audit(session, actor, "password_change", "user", user.id)
 
 

@@ -12,13 +12,18 @@ from .clock import today
 from .errors import ValidationError
 
 
+# Bidirectional overrides and isolates: "Anna\u202eredeirF" shows as something else than it is.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def clean_text(value: str | None, *, multiline: bool = False) -> str:
     """Text without control characters: PostgreSQL refuses NUL outright, and the others (bell,
-    escape, backspace …) only hide or garble what was typed. Line breaks and tabs stay in notes;
-    in one-line fields (names, towns) they become spaces."""
+    escape, backspace, bidi overrides …) only hide or garble what was typed. Line breaks and
+    tabs stay in notes; in one-line fields (names, towns) they become spaces."""
     kept = "\n\t" if multiline else ""
     return "".join(
-        ch if ch in kept or unicodedata.category(ch) != "Cc" else (" " if ch in "\n\r\t" else "")
+        ch if ch in kept or (unicodedata.category(ch) != "Cc" and ch not in BIDI_CONTROLS)
+        else (" " if ch in "\n\r\t" else "")
         for ch in (value or "")
     ).strip()
 

@@ -1,46 +1,39 @@
-"""Mein Konto: who am I, and change my password (streamlit-authenticator's widget)."""
+"""Mein Konto: who am I, and change my password (the current one is checked like a login)."""
+
+from datetime import UTC, datetime
 
 import streamlit as st
-from streamlit_authenticator.utilities import CredentialsError, ResetError
 
-from db.users import store_own_password_hash
-from pages.common import current_actor, get_db, shown_errors
+from db.users import MIN_PASSWORD, change_own_password
+from pages.common import current_actor, get_db, plain, shown_errors
 from pages.session import forget_credentials
 
 actor = current_actor()
-gate = st.session_state["gate"]
+db = get_db()
 
 st.title("Mein Konto")
-st.write(f"**{actor.display_name}** · Benutzername `{actor.username}` · {actor.role.label if actor.role else ''}")
+st.write(f"**{plain(actor.display_name)}** · Benutzername `{actor.username}` · "
+         f"{actor.role.label if actor.role else ''}")
+if actor.must_change_password:
+    st.warning("Ihr Passwort wurde von der Administration vergeben. Bitte wählen Sie jetzt ein "
+               "eigenes – erst danach öffnen sich die anderen Seiten.", icon=":material/key:")
 
-LIBRARY_MESSAGES = {
-    "No new password provided": "Bitte ein neues Passwort eingeben.",
-    "Passwords do not match": "Die beiden neuen Passwörter stimmen nicht überein.",
-    "New and current passwords are the same": "Das neue Passwort muss sich vom alten unterscheiden.",
-}
-
-try:
-    changed = gate.reset_password(
-        actor.username,
-        fields={
-            "Form name": "Passwort ändern",
-            "Current password": "Aktuelles Passwort",
-            "New password": "Neues Passwort",
-            "Repeat password": "Neues Passwort wiederholen",
-            "Reset": "Passwort ändern",
-        },
-        clear_on_submit=True,
-    )
-except CredentialsError:
-    st.error("Das aktuelle Passwort ist falsch.")
-except ResetError as exc:
-    st.error(LIBRARY_MESSAGES.get(str(exc), str(exc)))
-else:
-    if changed:
-        new_hash = gate.authentication_controller.authentication_model.credentials["usernames"][
-            actor.username
-        ]["password"]
-        with shown_errors():
-            store_own_password_hash(get_db(), actor, new_hash)
+with st.form("own_password", clear_on_submit=True):
+    st.subheader("Passwort ändern")
+    current = st.text_input("Bisheriges Passwort", type="password", autocomplete="current-password")
+    new = st.text_input("Neues Passwort", type="password", autocomplete="new-password",
+                        help=f"Mindestens {MIN_PASSWORD} Zeichen; keine verbreiteten Passwörter "
+                             "und nicht der Benutzername.")
+    repeated = st.text_input("Neues Passwort wiederholen", type="password", autocomplete="new-password")
+    submitted = st.form_submit_button("Passwort ändern", type="primary")
+if submitted:
+    with shown_errors():
+        change_own_password(db, actor, current, new, repeated, st.context.ip_address)
+        # Other browsers are logged out; this one carries on with a fresh login time and cookie.
+        st.session_state["login_at"] = datetime.now(UTC)
+        st.session_state["cookie_action"] = "set"
         forget_credentials()
-        st.success("Ihr Passwort wurde geändert.")
+        st.session_state["flash"] = "Ihr Passwort wurde geändert. Andere angemeldete Geräte sind abgemeldet."
+        st.rerun()
+if message := st.session_state.pop("flash", None):
+    st.success(message)

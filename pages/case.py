@@ -42,7 +42,7 @@ st.session_state["viewing_case"] = case_id
 key = f"case_{case_id}"  # the feedback slot of this case's forms
 state = st.session_state
 
-st.title(f"{case.first_name} {case.last_name}")
+st.title(plain(f"{case.first_name} {case.last_name}"))
 status_badge(case.status)
 st.caption(
     f"Kundennr. {case.client_number} · {case.town} · zugewiesen am {fmt_date(case.referred_on)} "

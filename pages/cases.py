@@ -110,7 +110,7 @@ if not selected_rows:
 row = result.rows[selected_rows[0]]
 with st.container(border=True):
     head = st.columns([3, 1])
-    head[0].markdown(f"**{row.client_name}** · {row.client_number}")
+    head[0].markdown(f"**{plain(row.client_name)}** · {plain(row.client_number)}")
     with head[0]:
         status_badge(row.status)
     with head[1]:

@@ -19,6 +19,7 @@ from db.errors import ConflictError, DomainError, PermissionDenied
 from db.figures.registry import Tile
 from db.locations import list_locations
 from db.retention import anonymise_closed_cases, count_due, retention_years
+from db.validation import clean_text
 from db.vocabulary import CaseStatus, EndReason, JobKind, LocationStatus
 from db.workflow import NEEDS_INPUT, action_label, allowed_next
 
@@ -90,10 +91,10 @@ def shown_errors() -> Iterator[None]:
     try:
         yield
     except PermissionDenied as exc:
-        st.error(exc.message, icon=":material/lock:")
+        st.error(plain(exc.message), icon=":material/lock:")
         st.stop()
-    except DomainError as exc:
-        st.error(exc.message)
+    except DomainError as exc:  # messages may quote what was typed: shown as text
+        st.error(plain(exc.message))
         st.stop()
 
 
@@ -109,12 +110,17 @@ def fmt_day(value: date) -> str:
     return f"{WEEKDAYS[value.weekday()]}, {value:%d.%m.%Y}"
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^])")
+# Markdown turns a bare "www.x.de" or "http://…" into a link by itself; a zero-width space
+# after "www" and in "://" keeps it text (it is invisible, and copying the name still works).
+_AUTOLINK = re.compile(r"(?i)(www)(\\\.)|(:)(//)")
 
 
 def plain(text: str | None) -> str:
-    """User text shown as typed: no Markdown, no links or images, no HTML."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text or "")
+    """User text shown as typed: no Markdown, no links or images, no HTML, no colour or KaTeX
+    directives, no bare-URL links."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", clean_text(text, multiline=True))
+    return _AUTOLINK.sub(lambda m: (m.group(1) or m.group(3)) + "\u200b" + (m.group(2) or m.group(4)), escaped)
 
 
 def metric_tiles(tiles: list[Tile], per_row: int = 2) -> None:
@@ -132,8 +138,8 @@ def status_badge(status: CaseStatus) -> None:
 def show_flash() -> None:
     """The success message of the last action, once."""
     if message := st.session_state.pop("flash", None):
-        st.toast(message, icon=":material/check_circle:")
-        st.success(message)
+        st.toast(plain(message), icon=":material/check_circle:")  # messages name people
+        st.success(plain(message))
 
 
 def on_submit(action: Callable[[], object], success: str, *, key: str,
@@ -170,9 +176,9 @@ def feedback(key: str) -> None:
     """Why the last action of this control failed: a validation message, or the conflict
     message with a way to load the other person's version."""
     if message := st.session_state.pop(f"error_{key}", None):
-        st.error(message)
+        st.error(plain(message))
     if message := st.session_state.get(f"conflict_{key}"):
-        st.error(message, icon=":material/sync_problem:")
+        st.error(plain(message), icon=":material/sync_problem:")
         if st.button("Neu laden", key=f"reload_{key}", icon=":material/refresh:"):
             st.session_state.pop(f"conflict_{key}", None)
             st.rerun()

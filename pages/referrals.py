@@ -128,9 +128,9 @@ for row in incoming.rows:
     with st.container(border=True):
         head = st.columns([3, 1])
         head[0].markdown(
-            f"**{row.client_name}** · {row.client_number} · {row.town} · "
+            f"**{plain(row.client_name)}** · {plain(row.client_number)} · {plain(row.town)} · "
             f"zugewiesen {fmt_date(row.referred_on)} · **{row.status.label}** · "
-            f"Begleitung: {row.companion or 'noch offen'}"
+            f"Begleitung: {plain(row.companion) or 'noch offen'}"
         )
         with head[1]:
             open_case_button(row.case_id, key=f"{key}_open")

@@ -11,27 +11,15 @@ from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 import streamlit_authenticator as stauth
-from streamlit_authenticator.utilities import Validator
 
 from db import auth
 from db.actors import Actor
 from db.database import Database
 from db.errors import DomainError
 from db.settings import ConfigurationError, cookie_key
-from db.users import password_problem
 
 COOKIE_NAME = "begleiter_cockpit"
 COOKIE_EXPIRY_DAYS = 0.5  # one working day; then a fresh login
-
-
-class GermanPasswordRules(Validator):
-    """The authenticator's password-change widget applies the app's own password rule."""
-
-    def validate_password(self, password: str) -> bool:
-        return password_problem(password) is None
-
-    def diagnose_password(self, password: str) -> str:
-        return password_problem(password) or ""
 
 
 @st.cache_resource
@@ -65,9 +53,7 @@ def authenticator(db: Database) -> stauth.Authenticate:
         cookie_key=key,
         cookie_expiry_days=COOKIE_EXPIRY_DAYS,
         auto_hash=False,
-        validator=GermanPasswordRules(),
         login_sleep_time=0,  # cookies are read server-side; no need to wait for the browser
-        password_instructions="Mindestens 8 Zeichen.",
     )
 
 

@@ -52,7 +52,9 @@ with new_tab, st.form("new_user", clear_on_submit=False):
     cols = st.columns(2)
     username = cols[0].text_input("Benutzername")
     display_name = cols[1].text_input("Name")
-    role = cols[0].selectbox("Rolle", list(Role), format_func=lambda r: r.label)
+    # Least privilege by default: the council role sees only aggregates.
+    role = cols[0].selectbox("Rolle", list(Role), format_func=lambda r: r.label,
+                             index=list(Role).index(Role.COUNCIL))
     password = cols[1].text_input("Erstes Passwort", type="password")
     capacity = cols[0].number_input("Kapazität (nur Begleitung)", min_value=0, max_value=200, value=20)
     start = cols[1].date_input("Beginn (nur Begleitung)", value=None, format="DD.MM.YYYY")

@@ -89,20 +89,56 @@ def test_password_change_in_the_account_page_is_stored(app: AppTest, db_url: str
     app.switch_page("pages/account.py").run()
     inputs = app.text_input
     inputs[0].input("demo-passwort")
-    inputs[1].input("neues-passwort-1")
-    inputs[2].input("neues-passwort-1")
-    app.button[0].click()
+    inputs[1].input("ein-neues-passwort-1")
+    inputs[2].input("ein-neues-passwort-1")
+    app.button(key="FormSubmitter:own_password-Passwort ändern").click()
     app.run()
     assert not app.exception
-    assert app.success[0].value == "Ihr Passwort wurde geändert."
+    assert app.success[0].value.startswith("Ihr Passwort wurde geändert.")
+    assert app.title[0].value == "Mein Konto"  # still logged in here; other browsers are not
     db = Database.from_url(db_url)
-    assert auth.login(db, "begleiter2", "neues-passwort-1").username == "begleiter2"
+    assert auth.login(db, "begleiter2", "ein-neues-passwort-1").username == "begleiter2"
+
+
+def test_a_wrong_current_password_changes_nothing(app: AppTest, db_url: str) -> None:
+    log_in(app, "begleiter2")
+    app.switch_page("pages/account.py").run()
+    for widget, value in zip(app.text_input, ["falsch", "ein-neues-passwort-1", "ein-neues-passwort-1"],
+                             strict=True):
+        widget.input(value)
+    app.button(key="FormSubmitter:own_password-Passwort ändern").click()
+    app.run()
+    assert app.error[0].value == "Das bisherige Passwort ist falsch."
+    assert auth.login(Database.from_url(db_url), "begleiter2", "demo-passwort").username == "begleiter2"
+
+
+def test_a_new_account_opens_only_its_password_page_until_changed(app: AppTest, db_url: str) -> None:
+    from db.actors import Actor
+    from db.users import create_user
+
+    db = Database.from_url(db_url)
+    create_user(db, Actor.system(), username="neu.lead", display_name="Neue Leitung", role=Role.LEAD,
+                password="vom-admin-vergeben-1")
+    from pages.session import forget_credentials
+
+    forget_credentials()  # as the admin page does after creating an account
+    log_in(app, "neu.lead", "vom-admin-vergeben-1")
+    assert app.title[0].value == "Mein Konto" and "eigenes" in app.warning[0].value
+    for widget, value in zip(app.text_input, ["vom-admin-vergeben-1", "mein-eigenes-passwort-7",
+                                              "mein-eigenes-passwort-7"], strict=True):
+        widget.input(value)
+    app.button(key="FormSubmitter:own_password-Passwort ändern").click()
+    app.run()
+    assert app.title[0].value == "Mein Konto" and not app.warning
+    app.switch_page("pages/dashboard.py").run()
+    assert app.title[0].value == "Lagebild"
 
 
 def test_admin_creates_an_account(app: AppTest, db_url: str) -> None:
     log_in(app, "admin")
     assert app.title[0].value == "Benutzer"
     values = {"Benutzername": "neu.fm", "Name": "Neue Fallmanagerin", "Erstes Passwort": "ein-gutes-passwort"}
+    assert app.selectbox[0].value == Role.COUNCIL  # the least privileged role unless chosen
     for widget in app.text_input:
         if widget.label in values:
             widget.input(values[widget.label])

@@ -257,3 +257,32 @@ def test_crafted_addresses_open_nothing_they_should_not(page, running_app: Runni
         headings = page.get_by_role("heading").all_inner_texts()
         assert not {"Team & Stellen", "Import & Export", "Benutzer", "Lagebild"} & set(headings), (path, headings)
         assert not any(h.startswith("Kreistag") for h in headings)
+
+
+def test_a_name_written_as_markdown_makes_no_request(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    """A client named like a Markdown image or link stays text: the browser fetches nothing."""
+    from sqlalchemy import select
+
+    from db.database import Database
+    from db.models import Case, Client
+    from db.vocabulary import CaseStatus
+
+    bait = "![x](http://127.0.0.1:9/spur.png) [klick](http://127.0.0.1:9/los) www.spur.example"
+    visit(page, running_app.url)  # the app prepares its database on the first visit
+    page.get_by_label("Benutzername").wait_for()
+    db = Database.from_url(running_app.db_url)
+    with db.write() as session:
+        case = session.scalars(select(Case).where(Case.status == CaseStatus.INTERVIEW_PLANNED)).first()
+        session.get(Client, case.client_id).last_name = bait
+        case_id = case.id
+    db.dispose()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    log_in(page, running_app, "begleiter1")
+    page.get_by_role("heading", name="Termine").first.wait_for()
+    page.get_by_text("spur.png").first.wait_for()  # shown as text …
+    visit(page, f"{running_app.url}/case?id={case_id}")
+    page.get_by_role("heading", name="spur.png").first.wait_for()
+    settled(page)
+    assert page.locator("img[src*='spur']").count() == 0 and page.locator("a[href*='127.0.0.1:9']").count() == 0
+    assert not [u for u in requests if "127.0.0.1:9/" in u or "spur" in u]  # … and nothing fetched

@@ -121,7 +121,7 @@ def test_stale_status_change_gets_a_conflict(world: World) -> None:
     assert load_case(world.db, case_id).end_reason == EndReason.MOVED
 
 
-def test_each_change_writes_one_audit_entry_with_old_and_new(world: World) -> None:
+def test_each_change_writes_one_audit_entry_naming_the_changed_fields(world: World) -> None:
     case_id, version = _active_case(world)
     before = audit_count(world.db, entity="case", entity_id=case_id)
     set_next_step(world.db, world.actor("begleiter1"), case_id, version, "Anruf", world.today)
@@ -132,7 +132,8 @@ def test_each_change_writes_one_audit_entry_with_old_and_new(world: World) -> No
         ).first()
     assert audit_count(world.db, entity="case", entity_id=case_id) == before + 1
     assert entry.username == "begleiter1" and entry.action == "update"
-    assert entry.changes["next_step"][1] == "Anruf"
+    # Which field changed, not its text (the log is append-only and outlives an erasure).
+    assert entry.changes["next_step"] == "geändert" and "Anruf" not in str(entry.changes)
 
 
 def test_a_failure_after_the_audit_write_rolls_back_change_and_audit(

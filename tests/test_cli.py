@@ -63,7 +63,7 @@ def test_create_user(url: str) -> None:
     assert twice.returncode == 1 and "gibt es schon" in twice.stderr
     short = run_db(url, "create-user", "--username", "kurz", "--name", "X",
                    "--role", "lead", "--password", "kurz")
-    assert short.returncode == 1 and "mindestens 8 Zeichen" in short.stderr
+    assert short.returncode == 1 and "mindestens 12 Zeichen" in short.stderr
 
 
 def test_backup_is_a_working_copy(tmp_path: Path) -> None:

@@ -145,3 +145,24 @@ def test_employer_records_take_any_text_or_refuse(world: World, name: str, town:
         return
     saved = next(e for e in list_employers(world.db, lead) if e.id == employer_id)
     assert saved.town == (clean_text(town, multiline=True) or None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=200))
+def test_plain_defuses_directives_and_bare_links(text: str) -> None:
+    shown = plain(text).replace("\\\\", "")
+    assert re.search(r"(?<!\\):", shown) is None  # no :red[…] or :material/…: directive
+    assert re.search(r"(?i)www\.|://", shown) is None  # no bare link Markdown would make active
+
+
+@pytest.mark.parametrize("text", ["![x](http://host/x.png)", "<img src=x onerror=alert(1)>",
+                                  "[klick](javascript:alert(1))", "www.beispiel.de", "http://host/x"])
+def test_plain_shows_the_text_and_nothing_else(text: str) -> None:
+    shown = plain(text)
+    assert shown.replace("\\", "").replace("\u200b", "") == text
+
+
+def test_bidi_overrides_are_removed_from_every_text() -> None:
+    from db.validation import clean_text
+
+    assert clean_text("Anna\u202eredeirF\u2066x\u2069") == "AnnaredeirFx"

@@ -13,7 +13,6 @@ from db.users import (
     list_users,
     reset_password,
     set_active,
-    store_own_password_hash,
 )
 from db.vocabulary import Role
 
@@ -73,10 +72,52 @@ def test_only_admins_manage_accounts(world: World, username: str) -> None:
         reset_password(world.db, actor, world.user_id("admin"), "sicheres-passwort")
 
 
-def test_own_password_change_is_written_back(world: World) -> None:
+def test_own_password_change_checks_the_current_one_and_ends_other_sessions(world: World) -> None:
+    from db.clock import utcnow
+    from db.users import change_own_password
+
     actor = world.actor("begleiter1")
-    store_own_password_hash(world.db, actor, hash_password("mein-neues-passwort"))
-    assert auth.login(world.db, "begleiter1", "mein-neues-passwort") == actor
+    issued = utcnow()
+    with pytest.raises(ValidationError, match="bisherige Passwort ist falsch"):
+        change_own_password(world.db, actor, "falsch", "mein-neues-passwort", "mein-neues-passwort")
+    with pytest.raises(ValidationError, match="stimmen nicht überein"):
+        change_own_password(world.db, actor, "demo-passwort", "mein-neues-passwort", "anders")
+    change_own_password(world.db, actor, "demo-passwort", "mein-neues-passwort", "mein-neues-passwort")
+    assert auth.login(world.db, "begleiter1", "mein-neues-passwort").username == "begleiter1"
     with pytest.raises(auth.LoginFailed):
         auth.login(world.db, "begleiter1", "demo-passwort")
+    assert auth.session_actor(world.db, "begleiter1", issued) is None
     assert audit_count(world.db, action="password_change") == 1
+
+
+def test_guessing_the_current_password_in_an_open_session_is_throttled(world: World) -> None:
+    from db.users import change_own_password
+
+    actor = world.actor("begleiter1")
+    messages = []
+    for _ in range(5):
+        with pytest.raises(ValidationError) as err:
+            change_own_password(world.db, actor, "rate-mal-123", "mein-neues-passwort", "mein-neues-passwort")
+        messages.append(err.value.message)
+    assert "gesperrt" in messages[-1]
+
+
+@pytest.mark.parametrize("password", ["kurz-1", "passwort2026!", "Sommer2024!!!", "qwertzuiop12",
+                                      "aaaaaaaaaaaaaaa", "x-begleiter1-x"])
+def test_weak_passwords_are_refused(world: World, password: str) -> None:
+    from db.users import password_problem
+
+    assert password_problem(password, "begleiter1") is not None
+    assert password_problem("korrekt-pferd-batterie", "begleiter1") is None
+
+
+def test_new_accounts_and_resets_must_change_the_password(world: World) -> None:
+    admin = world.actor("admin")
+    uid = create_user(world.db, admin, username="neu.b", display_name="Neu", role=Role.COMPANION,
+                      password="sicheres-passwort")
+    assert auth.login(world.db, "neu.b", "sicheres-passwort").must_change_password
+    assert not auth.login(world.db, "leitung", "demo-passwort").must_change_password  # demo
+    reset_password(world.db, admin, world.user_id("leitung"), "ganz-neues-passwort")
+    assert auth.login(world.db, "leitung", "ganz-neues-passwort").must_change_password
+    assert uid
+
