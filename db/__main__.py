@@ -13,6 +13,8 @@ from pathlib import Path
 from .actors import Actor
 from .audit import verify_chain
 from .backup import backup_sqlite
+from .erasure import erase_person
+from .subject_access import export_person
 from .retention import anonymise_closed_cases
 from .database import Database
 from .demo import DEMO_PASSWORD, has_data, seed_demo
@@ -46,6 +48,13 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("backup", help="Konsistente Kopie der SQLite-Datenbank im laufenden Betrieb")
     b.add_argument("file", type=Path)
     sub.add_parser("verify-audit", help="Protokoll auf Veränderungen prüfen (Hash-Kette)")
+    er = sub.add_parser("erase-person", help="Alle Personendaten einer Person löschen (Art. 17 DSGVO)")
+    er.add_argument("--client-number", required=True)
+    er.add_argument("--reason", default="Antrag nach Art. 17 DSGVO")
+    er.add_argument("--yes", action="store_true", help="ohne Rückfrage")
+    ex = sub.add_parser("export-person", help="Auskunft: alles über eine Person als Excel (Art. 15 DSGVO)")
+    ex.add_argument("--client-number", required=True)
+    ex.add_argument("--out", required=True, type=Path)
     an = sub.add_parser("anonymise", help="Personendaten lange beendeter Fälle entfernen (Aufbewahrungsfrist)")
     an.add_argument("--years", type=int, help="Frist in Jahren nach dem Ende (Standard: RETENTION_YEARS oder 3)")
     args = parser.parse_args(argv)
@@ -97,6 +106,15 @@ def _run(args: argparse.Namespace, db: Database) -> int:
     elif args.command == "backup":
         target = backup_sqlite(db, args.file)
         print(f"Sicherung geschrieben: {target}")
+    elif args.command == "erase-person":
+        if not args.yes and input(f"Alle Personendaten zu „{args.client_number}“ löschen? [ja/nein] ").strip().lower() != "ja":
+            print("Abgebrochen – nichts gelöscht.")
+            return 1
+        erased = erase_person(db, system, args.client_number, args.reason)
+        print(f"Personendaten gelöscht ({erased.cases} Fälle bleiben als anonyme Zahlen).")
+    elif args.command == "export-person":
+        args.out.write_bytes(export_person(db, system, args.client_number))
+        print(f"Auskunft geschrieben: {args.out}")
     elif args.command == "verify-audit":
         with db.read() as session:
             check = verify_chain(session)

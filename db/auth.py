@@ -6,6 +6,7 @@ username and password are good, and whether the account is locked, is decided he
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,8 +18,8 @@ from .audit import audit
 from .clock import utcnow
 from .database import Database
 from .errors import DomainError
-from .models import LoginThrottle, User
-from .settings import keyed
+from .models import BrowserSession, LoginThrottle, User
+from .settings import keyed, session_limits
 from .users import check_password
 
 MAX_FAILED_LOGINS = 5  # per typed username, known or not
@@ -132,22 +133,44 @@ def logout(db: Database, actor: Actor) -> None:
         audit(session, actor, "logout", "session")
 
 
+SEEN_EVERY = timedelta(minutes=1)  # last activity is written at most once a minute per session
+
+
 def session_actor(db: Database, username: str | None, issued_at: datetime | None = None) -> Actor | None:
     """The actor behind a browser session, re-read on each run so that a deactivation, a role
-    change or a logout elsewhere takes effect at once. None if the session is no longer valid.
+    change, a password change or reset or a logout elsewhere takes effect at once. None if the
+    session is no longer valid – also after SESSION_IDLE_MINUTES without use (60) or
+    SESSION_MAX_HOURS after the login (12), whatever the browser keeps.
 
     `issued_at` is when the session's login happened (from the signed cookie).
     """
     if not username:
         return None
+    idle, longest = session_limits(os.environ)
+    now = utcnow()
     with db.read() as session:
         user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
         if user is None:
             return None
-        if issued_at is not None and user.sessions_revoked_at is not None:
-            if issued_at <= user.sessions_revoked_at:
-                return None
-        return Actor.of(user)
+        if issued_at is None:
+            return Actor.of(user)
+        if user.sessions_revoked_at is not None and issued_at <= user.sessions_revoked_at:
+            return None
+        if now - issued_at > longest:
+            return None
+        seen = session.get(BrowserSession, (user.id, issued_at))
+        if seen is not None and now - seen.last_seen_at > idle:
+            return None
+        actor = Actor.of(user)
+        fresh = seen is not None and now - seen.last_seen_at < SEEN_EVERY
+    if not fresh:
+        with db.write() as session:
+            row = session.get(BrowserSession, (actor.id, issued_at))
+            if row is None:
+                session.add(BrowserSession(user_id=actor.id, issued_at=issued_at, last_seen_at=now))
+            else:
+                row.last_seen_at = now
+    return actor
 
 
 def credentials(db: Database) -> dict[str, Any]:

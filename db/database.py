@@ -62,6 +62,9 @@ def _sqlite_engine(url: str) -> Engine:
         # REPLACE deletes the old row before inserting: only with recursive triggers does that
         # delete meet the audit log's delete guard (INSERT OR REPLACE could rewrite it otherwise).
         cur.execute("PRAGMA recursive_triggers=ON")
+        # Deleted and overwritten content is zeroed in the file, not left in free pages (an
+        # erased person's name must not be recoverable from the database file).
+        cur.execute("PRAGMA secure_delete=ON")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -334,6 +334,17 @@ class PlanTarget(Base):
     target: Mapped[int] = mapped_column(Integer)
 
 
+class BrowserSession(Base):
+    """One login (a user and the moment of the login, which the signed cookie carries) and when
+    it was last used: an idle session ends even if the page is reloaded from the cookie."""
+
+    __tablename__ = "browser_sessions"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    issued_at: Mapped[datetime] = mapped_column(primary_key=True)
+    last_seen_at: Mapped[datetime]
+
+
 class LoginThrottle(Base):
     """Failed logins per typed username (known or not) and per client address, keyed by a keyed
     hash of either: the same lock for every name, so a lock tells nobody which names exist."""

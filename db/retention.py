@@ -14,20 +14,20 @@ import os
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import String, and_, cast, exists, func, select, update
+from sqlalchemy import and_, exists, func, select
 
 from .actors import Actor
 from .audit import audit
 from .clock import today
-from .database import Database, batched
+from .database import Database
+from .erasure import erase_clients, flush_old_values
 from .errors import ValidationError
-from .models import Activity, Case, CaseBarrier, Client, Placement, StatusChange
+from .models import Case, Client
 from .permissions import require_role
 from .vocabulary import Role
 from .workflow import OPEN_STATUSES
 
 DEFAULT_YEARS = 3
-ANONYMOUS = "Anonymisiert"
 
 
 def retention_years(environ: dict[str, str] | None = None) -> int:
@@ -88,21 +88,10 @@ def anonymise_closed_cases(db: Database, actor: Actor, years: int | None = None)
         client_ids = list(session.scalars(select(Client.id).where(_due(limit))))
         if not client_ids:
             return RetentionResult(0, 0, limit)
-        case_ids = list(session.scalars(select(Case.id).where(Case.client_id.in_(client_ids))))
-        for ids in batched(client_ids):
-            session.execute(update(Client).where(Client.id.in_(ids)).values(
-                client_number="ANON-" + cast(Client.id, String), first_name=ANONYMOUS,
-                last_name="#" + cast(Client.id, String), birth_year=None, phone=None,
-                consent_date=None, anonymised_on=today(), version=Client.version + 1))
+        case_ids = erase_clients(session, client_ids)
         for client_id in client_ids:
             audit(session, actor, "anonymise", "client", client_id, {"cutoff": limit})
-        for ids in batched(case_ids):
-            session.execute(update(Case).where(Case.id.in_(ids)).values(
-                next_step=None, version=Case.version + 1))
-            session.execute(update(Activity).where(Activity.case_id.in_(ids)).values(note=None))
-            session.execute(update(CaseBarrier).where(CaseBarrier.case_id.in_(ids)).values(note=None))
-            session.execute(update(StatusChange).where(StatusChange.case_id.in_(ids)).values(reason=None))
-            session.execute(update(Placement).where(Placement.case_id.in_(ids)).values(job_title=None))
         audit(session, actor, "anonymise", "retention", None,
               {"years": years, "cutoff": limit, "clients": len(client_ids), "cases": len(case_ids)})
-        return RetentionResult(len(client_ids), len(case_ids), limit)
+    flush_old_values(db)
+    return RetentionResult(len(client_ids), len(case_ids), limit)

@@ -7,6 +7,7 @@ import hmac
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 
 from .errors import DomainError
 
@@ -58,6 +59,27 @@ def keyed(kind: str, value: str) -> str:
     """A keyed hash: the same name gives the same key, but the key does not give the name."""
     digest = hmac.new(hash_key(os.environ), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
     return f"{kind}:{digest[:40]}"
+
+
+def session_limits(environ: Mapping[str, str]) -> tuple[timedelta, timedelta]:
+    """(idle, absolute) session timeouts: SESSION_IDLE_MINUTES (60) and SESSION_MAX_HOURS (12)."""
+    def number(name: str, default: int, low: int, high: int) -> int:
+        try:
+            value = int(environ.get(name, default))
+        except ValueError:
+            raise ConfigurationError(f"{name} muss eine ganze Zahl sein.") from None
+        if not low <= value <= high:
+            raise ConfigurationError(f"{name} muss zwischen {low} und {high} liegen.")
+        return value
+
+    return (timedelta(minutes=number("SESSION_IDLE_MINUTES", 60, 5, 24 * 60)),
+            timedelta(hours=number("SESSION_MAX_HOURS", 12, 1, 24)))
+
+
+def secure_cookie(environ: Mapping[str, str]) -> bool:
+    """COOKIE_SECURE=1 when the app is served over https (behind the reverse proxy): the
+    browser then never sends the login cookie over plain http."""
+    return environ.get("COOKIE_SECURE", "").strip().lower() in ("1", "true", "yes", "ja")
 
 
 def demo_wanted(environ: Mapping[str, str]) -> bool:

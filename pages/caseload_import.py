@@ -19,7 +19,7 @@ from db.caseload_io import (
 )
 from db.clock import today
 from db.errors import DomainError
-from pages.common import current_actor, get_db, retention_panel, show_flash, shown_errors
+from pages.common import current_actor, get_db, person_rights_panel, retention_panel, show_flash, shown_errors
 
 actor = current_actor()
 db = get_db()
@@ -94,3 +94,4 @@ cols[1].download_button("Fälle als CSV", lambda: export_caseload(db, actor, "cs
                         on_click="ignore")
 
 retention_panel(db, actor)
+person_rights_panel(db, actor)

@@ -4,6 +4,7 @@ status-change control used by the case list, the case page and the agenda."""
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time
@@ -15,10 +16,12 @@ from db.bootstrap import prepare
 from db.cases import NewPlacement, change_status, schedule_first_interview
 from db.database import Database
 from db.employers import list_employers
-from db.errors import ConflictError, DomainError, PermissionDenied
+from db.errors import ConflictError, DomainError, PermissionDenied, ValidationError
 from db.figures.registry import Tile
 from db.locations import list_locations
+from db.erasure import erase_person
 from db.retention import anonymise_closed_cases, count_due, retention_years
+from db.subject_access import export_person
 from db.validation import clean_text
 from db.vocabulary import CaseStatus, EndReason, JobKind, LocationStatus
 from db.workflow import NEEDS_INPUT, action_label, allowed_next
@@ -302,6 +305,36 @@ def retention_panel(db: Database, actor: Actor) -> None:
               **on_submit(lambda: anonymise_closed_cases(db, actor, years),
                           "Personendaten entfernt.", key="retention", reset={"retention_sure": False}))
     feedback("retention")
+
+
+def person_rights_panel(db: Database, actor: Actor) -> None:
+    """Auskunft und Löschung auf Antrag (Art. 15 and 17 DSGVO), by client number."""
+    st.subheader("Auskunft und Löschung auf Antrag")
+    st.caption("Auskunft: alles, was über eine Person gespeichert ist, mit allen Zugriffen, als "
+               "Excel-Datei. Löschung: Namen, Kontaktdaten und alle Freitexte werden entfernt; "
+               "die Fälle bleiben als anonyme Zahlen. Beides wird protokolliert.")
+    number = st.text_input("Kundennummer", key="rights_number", max_chars=32)
+    if not clean_text(number):
+        return
+    cols = st.columns(2)
+    cols[0].download_button("Auskunft als Excel", key="rights_export", icon=":material/download:",
+                            data=lambda: export_person(db, actor, number), on_click="ignore",
+                            file_name=f"auskunft-{secrets.token_hex(8)}.xlsx",
+                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    with cols[1].form("rights_erase", clear_on_submit=True):
+        st.text_input("Grund der Löschung", value="Antrag nach Art. 17 DSGVO", key="rights_reason")
+        st.checkbox("Unwiderruflich löschen – die Auskunft ist vorher zu erteilen.", key="rights_sure")
+        state = st.session_state  # read when the button is pressed, not when it was drawn
+        st.form_submit_button("Personendaten löschen", type="primary", **on_submit(
+            lambda: _erase_if_sure(db, actor, number, state["rights_reason"], state["rights_sure"]),
+            "Personendaten gelöscht.", key="rights"))
+    feedback("rights")
+
+
+def _erase_if_sure(db: Database, actor: Actor, number: str, reason: str, sure: bool) -> None:
+    if not sure:
+        raise ValidationError("Bitte bestätigen Sie die Löschung mit dem Häkchen.", "sure")
+    erase_person(db, actor, number, reason)
 
 
 def open_case_button(case_id: int, *, key: str, label: str = "Fall öffnen") -> None:

@@ -6,6 +6,7 @@ password check, lockout and audit are db.auth's. This module only wires the two 
 
 from __future__ import annotations
 
+import functools
 import os
 from datetime import UTC, datetime, timedelta
 
@@ -16,7 +17,7 @@ from db import auth
 from db.actors import Actor
 from db.database import Database
 from db.errors import DomainError
-from db.settings import ConfigurationError, cookie_key
+from db.settings import ConfigurationError, cookie_key, secure_cookie
 
 COOKIE_NAME = "begleiter_cockpit"
 COOKIE_EXPIRY_DAYS = 0.5  # one working day; then a fresh login
@@ -47,7 +48,7 @@ def authenticator(db: Database) -> stauth.Authenticate:
     except ConfigurationError as exc:
         st.error(exc.message)
         st.stop()
-    return stauth.Authenticate(
+    gate = stauth.Authenticate(
         _credentials(db),
         cookie_name=COOKIE_NAME,
         cookie_key=key,
@@ -55,6 +56,10 @@ def authenticator(db: Database) -> stauth.Authenticate:
         auto_hash=False,
         login_sleep_time=0,  # cookies are read server-side; no need to wait for the browser
     )
+    if secure_cookie(os.environ):  # served over https: the cookie never travels in plain http
+        manager = gate.cookie_controller.cookie_model.cookie_manager
+        manager.set = functools.partial(manager.set, secure=True, same_site="strict")
+    return gate
 
 
 def current_actor(db: Database, gate: stauth.Authenticate) -> Actor | None:
@@ -64,7 +69,7 @@ def current_actor(db: Database, gate: stauth.Authenticate) -> Actor | None:
     if not st.session_state.get("authentication_status"):
         return None
     actor = auth.session_actor(db, st.session_state.get("username"), st.session_state.get("login_at"))
-    if actor is None:  # deactivated, or logged out elsewhere: end this session too
+    if actor is None:  # deactivated, logged out elsewhere, idle or too old: end this session too
         gate.authentication_controller.logout()
         st.session_state["cookie_action"] = "delete"
     return actor
@@ -75,9 +80,12 @@ def _restore_from_cookie(gate: stauth.Authenticate) -> None:
     token = gate.cookie_controller.get_cookie()
     if not token or token["username"] not in _credentials_usernames(gate):
         return
-    issued = datetime.fromtimestamp(token["exp_date"], UTC) - timedelta(days=COOKIE_EXPIRY_DAYS)
     gate.authentication_controller.login(token=token)
-    st.session_state["login_at"] = issued
+    st.session_state["login_at"] = _issued(token["exp_date"])
+
+
+def _issued(exp_date: float) -> datetime:
+    return datetime.fromtimestamp(exp_date, UTC) - timedelta(days=COOKIE_EXPIRY_DAYS)
 
 
 def _credentials_usernames(gate: stauth.Authenticate) -> dict:
@@ -130,5 +138,8 @@ def apply_cookie_action(gate: stauth.Authenticate) -> None:
     action = st.session_state.pop("cookie_action", None)
     if action == "set":
         gate.cookie_controller.set_cookie()
+        # The login time this session goes by is the one the cookie carries, so that a reload
+        # finds the same session (and its last activity: the idle timeout) again.
+        st.session_state["login_at"] = _issued(gate.cookie_controller.cookie_model.exp_date)
     elif action == "delete":
         gate.cookie_controller.delete_cookie()

@@ -5,7 +5,7 @@ import streamlit as st
 
 from db.users import change_role, create_user, list_users, reset_password, set_active
 from db.vocabulary import Role
-from pages.common import current_actor, fmt_date, get_db, retention_panel, show_flash, shown_errors
+from pages.common import current_actor, fmt_date, get_db, person_rights_panel, retention_panel, show_flash, shown_errors
 from pages.session import forget_credentials
 
 actor = current_actor()
@@ -91,3 +91,4 @@ with edit_tab:
             _done(f"Konto „{user.username}“ {'deaktiviert' if user.active else 'aktiviert'}.")
 
 retention_panel(db, actor)
+person_rights_panel(db, actor)

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from db import auth
 from db.clock import utcnow
-from db.models import AuditEntry, LoginThrottle, User
+from db.models import AuditEntry, BrowserSession, LoginThrottle, User
 from db.users import set_active
 
 from .conftest import World
@@ -153,3 +153,31 @@ def test_role_change_ends_sessions(world: World) -> None:
     issued = utcnow()
     change_role(world.db, world.actor("admin"), world.user_id("fallmanager2"), Role.COMPANION)
     assert auth.session_actor(world.db, "fallmanager2", issued) is None
+
+
+def test_an_idle_session_ends_and_a_reload_does_not_revive_it(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    issued = utcnow() - timedelta(hours=2)
+    assert auth.session_actor(world.db, "begleiter1", issued) is not None  # first use: recorded
+    with world.db.write() as session:  # then 61 minutes without a click
+        session.execute(update(BrowserSession).values(last_seen_at=utcnow() - timedelta(minutes=61)))
+    assert auth.session_actor(world.db, "begleiter1", issued) is None
+    assert auth.session_actor(world.db, "begleiter1", issued) is None  # the same cookie again
+    monkeypatch.setenv("SESSION_IDLE_MINUTES", "120")  # configurable
+    assert auth.session_actor(world.db, "begleiter1", issued) is not None
+
+
+def test_a_session_ends_twelve_hours_after_the_login(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert auth.session_actor(world.db, "begleiter1", utcnow() - timedelta(hours=11, minutes=59)) is not None
+    assert auth.session_actor(world.db, "begleiter1", utcnow() - timedelta(hours=12, minutes=1)) is None
+    monkeypatch.setenv("SESSION_MAX_HOURS", "8")
+    assert auth.session_actor(world.db, "begleiter1", utcnow() - timedelta(hours=9)) is None
+
+
+def test_activity_is_written_at_most_once_a_minute(world: World) -> None:
+    issued = utcnow()
+    auth.session_actor(world.db, "begleiter1", issued)
+    with world.db.read() as session:
+        first = session.get(BrowserSession, (world.user_id("begleiter1"), issued)).last_seen_at
+    auth.session_actor(world.db, "begleiter1", issued)
+    with world.db.read() as session:
+        assert session.get(BrowserSession, (world.user_id("begleiter1"), issued)).last_seen_at == first

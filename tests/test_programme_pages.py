@@ -197,3 +197,20 @@ def test_a_role_without_rights_gets_the_permission_message(db: Database, usernam
     assert not at.exception
     assert [e.value for e in at.error] == ["Dafür fehlt Ihnen die Berechtigung."]
     assert not at.dataframe and not at.get("download_button")
+
+
+def test_admin_erases_a_person_on_request_from_the_page(app: AppTest, db: Database) -> None:
+    from db.models import Client
+
+    with db.read() as session:
+        number = session.scalars(select(Client.client_number).order_by(Client.id)).first()
+    log_in(app, "admin")
+    app.text_input(key="rights_number").input(number).run()
+    assert [b.label for b in app.get("download_button")][-1] == "Auskunft als Excel"
+    app.button(key="FormSubmitter:rights_erase-Personendaten löschen").click().run()
+    assert "Häkchen" in app.error[0].value  # not without the confirmation
+    app.checkbox(key="rights_sure").check()
+    app.button(key="FormSubmitter:rights_erase-Personendaten löschen").click().run()
+    assert not app.exception and app.success[0].value.replace("\\", "") == "Personendaten gelöscht."
+    with db.read() as session:
+        assert session.scalar(select(Client).where(Client.client_number == number)) is None

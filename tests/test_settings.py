@@ -45,3 +45,27 @@ def test_the_example_key_and_short_keys_are_refused_in_every_mode(key: str, envi
 ])
 def test_demo_data_only_when_asked_and_never_in_production(environ: dict, wanted: bool) -> None:
     assert demo_wanted(environ) is wanted
+
+
+def test_session_limits_and_secure_cookie_switch() -> None:
+    from datetime import timedelta
+
+    from db.settings import secure_cookie, session_limits
+
+    assert session_limits({}) == (timedelta(minutes=60), timedelta(hours=12))
+    assert session_limits({"SESSION_IDLE_MINUTES": "30", "SESSION_MAX_HOURS": "8"}) == (
+        timedelta(minutes=30), timedelta(hours=8))
+    for bad in ({"SESSION_IDLE_MINUTES": "0"}, {"SESSION_MAX_HOURS": "zwölf"}):
+        with pytest.raises(ConfigurationError):
+            session_limits(bad)
+    assert secure_cookie({"COOKIE_SECURE": "1"}) and not secure_cookie({})
+
+
+def test_streamlit_config_keeps_data_on_the_machine() -> None:
+    import tomllib
+    from pathlib import Path
+
+    config = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text())
+    assert config["browser"]["gatherUsageStats"] is False
+    assert config["client"]["toolbarMode"] == "viewer"
+    assert config["client"]["disableDataExport"] is True  # no unaudited CSV from a table

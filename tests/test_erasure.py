@@ -1,0 +1,106 @@
+"""Erasure (Art. 17) and access (Art. 15): a person can be erased completely – also from the
+database files – and everything stored about them, with who saw it, can be handed out."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select, text
+
+from db.activities import record_activity
+from db.audit import verify_chain
+from db.caseload import case_detail
+from db.cases import NewClient, update_client
+from db.database import Database
+from db.erasure import erase_person
+from db.errors import NotFound, PermissionDenied, ValidationError
+from db.figures.council import publication
+from db.figures.kpis import kpis
+from db.models import Base, Case, Client
+from db.subject_access import export_person
+from db.vocabulary import ActivityKind, CaseStatus
+
+from .conftest import World
+from .helpers import audit_count
+
+MARKERS = ("Zyxwvutaname", "Qponmlkfamilie", "0355 4711 0815", "NR-ERASE-77", "Klinik Sonnenhof-Zyx")
+
+
+def marked_person(world: World) -> tuple[int, str]:
+    """An accompanied demo person renamed to unmistakable values, with a note naming them."""
+    lead = world.actor("leitung")
+    with world.db.read() as session:
+        case = session.scalars(select(Case).where(Case.status == CaseStatus.ACTIVE).order_by(Case.id)).first()
+        client = session.get(Client, case.client_id)
+    update_client(world.db, lead, client.id, client.version, NewClient(
+        client_number=MARKERS[3], first_name=MARKERS[0], last_name=MARKERS[1], phone=MARKERS[2],
+        town=client.town))
+    record_activity(world.db, lead, case.id, ActivityKind.HOME_VISIT, occurred_on=date.today(),
+                    note=f"Besuch bei {MARKERS[0]}, Termin {MARKERS[4]}")
+    case_detail(world.db, lead, case.id)  # a view, to be found in the access export
+    return case.id, MARKERS[3]
+
+
+def test_access_export_holds_the_data_and_who_saw_it(world: World) -> None:
+    case_id, number = marked_person(world)
+    book = load_workbook(io.BytesIO(export_person(world.db, world.actor("leitung"), number)))
+    assert book.sheetnames == ["Person", "Fälle", "Statusverlauf", "Kontakte", "Hemmnisse",
+                               "Arbeitsaufnahmen", "Zugriffe"]
+    person = {r[0]: r[1] for r in book["Person"].iter_rows(min_row=2, values_only=True)}
+    assert (person["Vorname"], person["Telefon"]) == (MARKERS[0], MARKERS[2])
+    notes = [r[4] for r in book["Kontakte"].iter_rows(min_row=2, values_only=True)]
+    assert any(MARKERS[4] in (n or "") for n in notes)
+    access = [r for r in book["Zugriffe"].iter_rows(min_row=2, values_only=True)]
+    assert ("leitung", "angesehen") in {(r[1], r[2]) for r in access}  # the view of the case
+    assert ("leitung", "geändert") in {(r[1], r[2]) for r in access}  # the renaming
+    assert audit_count(world.db, action="export", entity="client") == 1
+
+
+@pytest.mark.parametrize("username", ["begleiter1", "fallmanager1", "kreistag"])
+def test_only_lead_and_admin_erase_or_export(world: World, username: str) -> None:
+    with pytest.raises(PermissionDenied):
+        erase_person(world.db, world.actor(username), "DEMO-1001", "Antrag")
+    with pytest.raises(PermissionDenied):
+        export_person(world.db, world.actor(username), "DEMO-1001")
+
+
+def test_erasure_needs_a_reason_and_a_known_number(world: World) -> None:
+    with pytest.raises(ValidationError):
+        erase_person(world.db, world.actor("admin"), "DEMO-1001", " ")
+    with pytest.raises(NotFound):
+        erase_person(world.db, world.actor("admin"), "GIBT-ES-NICHT", "Antrag")
+
+
+def _figures(world: World) -> tuple:
+    council = world.actor("kreistag")
+    return kpis(world.db, council), {k: t.shown().to_dict() for k, t in publication(world.db, council).tables.items()}
+
+
+def test_erasure_removes_the_person_everywhere_and_keeps_the_figures(world: World) -> None:
+    case_id, number = marked_person(world)
+    before = _figures(world)
+    erased = erase_person(world.db, world.actor("leitung"), number, "Antrag nach Art. 17 DSGVO")
+    assert erased.cases == 1
+    assert _figures(world) == before  # anonymous counts stay
+    with world.db.read() as session:
+        assert verify_chain(session).broken_at is None
+    assert audit_count(world.db, action="erase", entity="client") == 1
+    with pytest.raises(NotFound):  # erased means gone, also for a second request
+        export_person(world.db, world.actor("leitung"), number)
+    db = world.db
+    if db.is_sqlite:
+        path = Path(db.engine.url.database)
+        raw = path.read_bytes() + (Path(f"{path}-wal").read_bytes() if Path(f"{path}-wal").exists() else b"")
+        for marker in MARKERS:
+            assert marker.encode() not in raw, marker
+    else:
+        with db.engine.connect() as conn:
+            for table in Base.metadata.sorted_tables:
+                for marker in MARKERS:
+                    hits = conn.execute(text(f'SELECT count(*) FROM "{table.name}" t WHERE t::text LIKE :m'),
+                                        {"m": f"%{marker}%"}).scalar()
+                    assert hits == 0, (table.name, marker)
