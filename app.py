@@ -36,6 +36,7 @@ PAGES = {
     "dashboard": st.Page("pages/dashboard.py", title="Lagebild", icon=":material/monitoring:"),
     "council": st.Page("pages/council.py", title="Kreistag", icon=":material/account_balance:"),
     "users": st.Page("pages/users.py", title="Benutzer", icon=":material/manage_accounts:"),
+    "audit_log": st.Page("pages/audit_log.py", title="Protokoll", icon=":material/policy:"),
     "account": st.Page("pages/account.py", title="Mein Konto", icon=":material/person:"),
 }
 
@@ -46,7 +47,8 @@ ROLE_PAGES: dict[Role, list[str]] = {
                 "employers", "caseload_import", "council", "account"],
     Role.CASE_MANAGER: ["referrals", "case", "office_hours", "account"],
     Role.COUNCIL: ["council", "account"],
-    Role.ADMIN: ["users", "account"],
+    Role.ADMIN: ["users", "audit_log", "account"],
+    Role.DATA_PROTECTION: ["audit_log", "account"],
 }
 
 try:

@@ -86,7 +86,7 @@ def _run(args: argparse.Namespace, db: Database) -> int:
             return 0
         seed_demo(db)
         print(f"Demodaten geladen. Demo-Konten (nur zur Vorführung!): admin, leitung, begleiter1, "
-              f"begleiter2, fallmanager1, fallmanager2, kreistag – Passwort „{DEMO_PASSWORD}“.")
+              f"begleiter2, fallmanager1, fallmanager2, kreistag, datenschutz – Passwort „{DEMO_PASSWORD}“.")
     elif args.command == "kpis":
         figures = {**kpis(db, system).as_dict(), **exit_figures(monthly_exits(db, system))}
         if args.json:

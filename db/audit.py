@@ -47,7 +47,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _without_personal_values(changes: Mapping[str, Any]) -> dict[str, Any]:
+def without_personal_values(changes: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in changes.items():
         if key in PERSONAL_FIELDS and value not in (None, "", []):
@@ -95,7 +95,7 @@ def audit(
         "action": action,
         "entity": entity,
         "entity_id": entity_id,
-        "changes": _without_personal_values(changes) if changes else None,
+        "changes": without_personal_values(changes) if changes else None,
     }
     entry = AuditEntry(**values, prev_hash=previous, hash=entry_hash(previous, values))
     session.add(entry)

@@ -61,6 +61,7 @@ DEMO_USERS: list[tuple[str, str, Role, int | None, int | None]] = [
     ("fallmanager2", "Frieda Fallmuster (Demo)", Role.CASE_MANAGER, None, None),
     ("fallmanager3", "Felix Fallbeispiel (Demo)", Role.CASE_MANAGER, None, None),
     ("kreistag", "Kreistag-Briefing (Demo)", Role.COUNCIL, None, None),
+    ("datenschutz", "Dana Datenschutz (Demo)", Role.DATA_PROTECTION, None, None),
 ]
 
 FIRST_NAMES = [

@@ -28,6 +28,7 @@ class Role(Labelled):
     COMPANION = "companion"
     CASE_MANAGER = "case_manager"
     COUNCIL = "council"
+    DATA_PROTECTION = "data_protection"  # reviews the audit log, sees no case
 
 
 class ReferralSource(Labelled):
@@ -120,6 +121,7 @@ _LABELS: dict[type, dict[StrEnum, str]] = {
         Role.COMPANION: "Integrationsbegleitung",
         Role.CASE_MANAGER: "Fallmanagement",
         Role.COUNCIL: "Kreistag",
+        Role.DATA_PROTECTION: "Datenschutz",
     },
     ReferralSource: {
         ReferralSource.CASE_MANAGER: "Entscheidung Fallmanager",

@@ -100,3 +100,22 @@ def test_concurrent_writers_keep_one_chain(db: Database) -> None:
     with db.read() as session:
         check = verify_chain(session)
     assert check.broken_at is None and check.entries == 60
+
+
+def test_the_protocol_finds_a_person_s_history_and_logs_its_own_use(world: World) -> None:
+    from db.audit_review import AuditFilter, audit_entries
+    from db.caseload import case_detail
+
+    with world.db.read() as session:
+        case = session.scalars(select(Case).order_by(Case.id)).first()
+        number = session.get(Client, case.client_id).client_number
+    case_detail(world.db, world.actor("leitung"), case.id)
+    officer = world.actor("datenschutz")
+    rows = audit_entries(world.db, officer, AuditFilter(client_number=number))
+    assert ("leitung", "view", "case") in {(r.username, r.action, r.entity) for r in rows}
+    assert all(r.entity in ("case", "client") for r in rows)
+    only_views = audit_entries(world.db, officer, AuditFilter(action="view", username="leitung"))
+    assert only_views and {r.action for r in only_views} == {"view"}
+    searches = audit_entries(world.db, officer, AuditFilter(action="view", username="datenschutz"))
+    assert [r.entity for r in searches][:2] == ["audit_log", "audit_log"]  # its own use, logged
+    assert number not in str([r.changes for r in searches])  # … without the searched number

@@ -63,3 +63,27 @@ def test_audit_log_refuses_update_and_delete(empty_engine: Engine) -> None:
                 conn.execute(text(statement))
     with empty_engine.connect() as conn:
         assert conn.execute(text("SELECT action FROM audit_log")).scalars().all() == ["view"]
+
+
+def test_old_audit_entries_lose_their_personal_values_and_join_the_chain(empty_engine: Engine) -> None:
+    from db.audit import verify_chain
+    from db.database import Database
+
+    upgrade(empty_engine, "0004")
+    with empty_engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO audit_log (at, user_id, username, action, entity, entity_id, changes) VALUES "
+            "('2026-01-05 10:00:00', NULL, 'system', 'update', 'client', 1, "
+            "'{\"last_name\": [\"Altname\", \"Neuname\"], \"town\": [\"Guben\", \"Forst\"], \"status\": \"active\"}'),"
+            "('2026-01-05 10:01:00', NULL, 'meingeheimespasswort', 'login_failed', 'session', NULL, "
+            "'{\"reason\": \"unknown\"}')"))
+    upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        rows = conn.execute(text("SELECT username, changes FROM audit_log ORDER BY id")).all()
+    dump = " ".join(f"{u} {c}" for u, c in rows)
+    for secret in ("Altname", "Neuname", "Forst", "meingeheimespasswort"):
+        assert secret not in dump
+    assert "active" in dump  # what is not personal stays
+    with Database(empty_engine).read() as session:
+        check = verify_chain(session)
+    assert check.broken_at is None and check.entries == 2

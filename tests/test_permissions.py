@@ -10,6 +10,7 @@ import pytest
 
 from db.activities import record_activity
 from db.barriers import add_barrier
+from db.audit_review import AuditFilter, audit_entries
 from db.figures.council import council_briefing
 from db.caseload import case_detail, caseload
 from db.cases import assign_companion, change_status, refer_client, schedule_first_interview, set_next_step
@@ -21,7 +22,8 @@ from db.vocabulary import ActivityKind, Barrier, CaseStatus, EndReason
 from .conftest import World
 from .helpers import case_in, new_client
 
-ROLES = ["begleiter1", "begleiter2", "leitung", "fallmanager1", "fallmanager2", "kreistag", "admin"]
+ROLES = ["begleiter1", "begleiter2", "leitung", "fallmanager1", "fallmanager2", "kreistag", "admin",
+         "datenschutz"]
 
 # The case under test belongs to begleiter1 and was referred by fallmanager1.
 Call = Callable[[World, object, int, int], object]
@@ -66,6 +68,7 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
     "kpis": (lambda w, a, c, v: kpis(w.db, a), set(ROLES)),
     "briefing": (lambda w, a, c, v: council_briefing(w.db, a), {"kreistag", "leitung"}),
     "list_users": (lambda w, a, c, v: list_users(w.db, a), {"admin"}),
+    "audit_entries": (lambda w, a, c, v: audit_entries(w.db, a, AuditFilter()), {"admin", "datenschutz"}),
 }
 
 

@@ -1,4 +1,5 @@
-"""audit_log: hash chain (prev_hash, hash), backfilled; PostgreSQL also refuses TRUNCATE
+"""audit_log: personal values removed from old entries, then a hash chain (prev_hash, hash)
+over all of them; PostgreSQL also refuses TRUNCATE
 
 Revision ID: 0005
 Revises: 0004
@@ -17,7 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from db.audit import entry_hash  # the one definition of an entry's hash
+    from db.audit import entry_hash, without_personal_values  # the one definition of each
+    from db.settings import keyed
 
     sqlite = op.get_bind().dialect.name == "sqlite"
     # The append-only guard is lifted only inside this migration, to add and fill the columns.
@@ -37,8 +39,14 @@ def upgrade() -> None:
     bind = op.get_bind()
     previous = None
     for row in bind.execute(sa.select(log).order_by(log.c.id)).mappings().all():
-        digest = entry_hash(previous, row)
-        bind.execute(log.update().where(log.c.id == row["id"]).values(prev_hash=previous, hash=digest))
+        # Entries written before this rule may quote names, phones, notes and typed usernames.
+        values = dict(row)
+        values["changes"] = without_personal_values(row["changes"]) if row["changes"] else None
+        if row["user_id"] is None and row["action"] in ("login_failed", "login_refused"):
+            values["username"] = keyed("name", row["username"])[:64]
+        digest = entry_hash(previous, values)
+        bind.execute(log.update().where(log.c.id == row["id"]).values(
+            changes=values["changes"], username=values["username"], prev_hash=previous, hash=digest))
         previous = digest
     if sqlite:
         for verb in ("UPDATE", "DELETE"):

@@ -1,0 +1,45 @@
+"""Protokoll: who viewed or changed what, for the data protection officer and the admins."""
+
+import pandas as pd
+import streamlit as st
+
+from db.audit_review import AuditFilter, actions, audit_entries, chain_status
+from pages.common import current_actor, get_db, shown_errors
+
+actor = current_actor()
+db = get_db()
+
+st.title("Protokoll")
+st.caption("Jede Ansicht und Änderung von Personendaten, jede Anmeldung und jeder Export. Das "
+           "Protokoll enthält keine Personendaten selbst, nur welche Felder sich geändert haben. "
+           "Auch diese Suche wird protokolliert.")
+
+with shown_errors():
+    check = chain_status(db, actor)
+    known_actions = actions(db, actor)
+if check.broken_at is None:
+    st.success(f"Protokoll unverändert: {check.entries} Einträge, Hash-Kette vollständig.",
+               icon=":material/verified:")
+else:
+    st.error(f"Protokoll verändert ab Eintrag {check.broken_at}: {check.problem}. Bitte die IT und "
+             "die Datenschutzbeauftragte informieren.", icon=":material/gpp_bad:")
+
+with st.form("audit_filter"):
+    row1 = st.columns(3)
+    number = row1[0].text_input("Kundennummer", max_chars=32)
+    user = row1[1].text_input("Benutzername", max_chars=64)
+    action = row1[2].selectbox("Aktion", known_actions, index=None, placeholder="alle")
+    row2 = st.columns(3)
+    start = row2[0].date_input("von", value=None, format="DD.MM.YYYY")
+    end = row2[1].date_input("bis", value=None, format="DD.MM.YYYY")
+    searched = st.form_submit_button("Suchen", type="primary")
+
+if searched:
+    with shown_errors():
+        rows = audit_entries(db, actor, AuditFilter(number, user, action or "", start, end))
+    st.caption(f"{len(rows)} Einträge (die neuesten zuerst, höchstens 200).")
+    st.dataframe(pd.DataFrame([{
+        "Zeitpunkt (UTC)": r.at.strftime("%d.%m.%Y %H:%M:%S"), "Benutzer": r.username, "Aktion": r.action,
+        "Bereich": r.entity, "Datensatz": r.entity_id if r.entity_id is not None else "–",
+        "Felder": ", ".join(f"{k}: {v}" for k, v in (r.changes or {}).items()) or "–",
+    } for r in rows]), hide_index=True, width="stretch")
