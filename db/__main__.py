@@ -14,6 +14,7 @@ from .actors import Actor
 from .audit import verify_chain
 from .backup import backup_sqlite
 from .erasure import erase_person
+from .roles import setup_app_role
 from .subject_access import export_person
 from .retention import anonymise_closed_cases
 from .database import Database
@@ -48,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("backup", help="Konsistente Kopie der SQLite-Datenbank im laufenden Betrieb")
     b.add_argument("file", type=Path)
     sub.add_parser("verify-audit", help="Protokoll auf Veränderungen prüfen (Hash-Kette)")
+    sr = sub.add_parser("setup-roles", help="PostgreSQL: Anwendungsrolle anlegen (mit Eigentümer-Verbindung)")
+    sr.add_argument("--app-role", required=True)
+    sr.add_argument("--password", help="Passwort der Rolle (sonst ohne, z. B. für Peer-/Zertifikats-Anmeldung)")
     er = sub.add_parser("erase-person", help="Alle Personendaten einer Person löschen (Art. 17 DSGVO)")
     er.add_argument("--client-number", required=True)
     er.add_argument("--reason", default="Antrag nach Art. 17 DSGVO")
@@ -115,6 +119,10 @@ def _run(args: argparse.Namespace, db: Database) -> int:
     elif args.command == "export-person":
         args.out.write_bytes(export_person(db, system, args.client_number))
         print(f"Auskunft geschrieben: {args.out}")
+    elif args.command == "setup-roles":
+        upgrade(db.engine)
+        setup_app_role(db.engine, args.app_role, args.password)
+        print(f"Rolle „{args.app_role}“ eingerichtet: Daten lesen und schreiben, Protokoll nur anfügen.")
     elif args.command == "verify-audit":
         with db.read() as session:
             check = verify_chain(session)

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from .database import Database
 from .demo import has_data, seed_demo
-from .migrate import upgrade
+from .migrate import schema_is_current, upgrade
+from .roles import unsafe_app_connection
 from .models import User
 from .settings import ConfigurationError, demo_wanted, is_production
 
@@ -17,7 +18,20 @@ from .settings import ConfigurationError, demo_wanted, is_production
 def prepare(db: Database) -> bool:
     """Upgrade the schema; load the demo world into an empty database when DEMO_DATA=1.
     True if demo data was loaded."""
-    upgrade(db.engine)
+    if is_production(os.environ) and not db.is_sqlite:
+        # PostgreSQL in production: the owner migrates, the app connects as the application role.
+        if why := unsafe_app_connection(db.engine):
+            raise ConfigurationError(
+                f"Produktionsbetrieb mit einer Datenbankverbindung als {why} ist nicht erlaubt: Sie "
+                "könnte das Protokoll umschreiben. Bitte als Eigentümer `python -m db migrate` und "
+                "`python -m db setup-roles --app-role …` ausführen und die App mit der "
+                "Anwendungsrolle verbinden (DATABASE_URL).")
+        if not schema_is_current(db.engine):
+            raise ConfigurationError(
+                "Das Datenbankschema ist nicht aktuell. Bitte als Eigentümer der Datenbank "
+                "`python -m db migrate` und danach `python -m db setup-roles --app-role …` ausführen.")
+    else:
+        upgrade(db.engine)
     refuse_demo_accounts_in_production(db)
     loaded = False
     if demo_wanted(os.environ) and not has_data(db):

@@ -33,5 +33,11 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def schema_is_current(engine: Engine) -> bool:
+    from alembic.script import ScriptDirectory
+
+    return current_revision(engine) == ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
 def is_empty(engine: Engine) -> bool:
     return not inspect(engine).get_table_names()

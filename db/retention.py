@@ -1,11 +1,9 @@
 """Retention: personal data of finished cases is removed after a period (default three years
 after the last case of a person ended), while every count stays as it was.
 
-What goes: names, client number, birth year, phone, consent date, and every free text written
-about the person (contact notes, next steps, barrier notes, reasons of status changes, job
-titles). What stays: the cases with their dates and statuses, contacts with their kinds and
-dates, barriers, placements and the town – the figures of the Lagebild and of the council for
-past periods are the same before and after.
+What goes and what stays is db/erasure.py's rule (the same eraser serves a request under
+Art. 17): the figures of the Lagebild and of the council for past periods are the same before
+and after.
 """
 
 from __future__ import annotations

@@ -1,0 +1,61 @@
+"""PostgreSQL roles: the owner runs migrations; the application connects as a role that may read
+and write the data but only append to the audit log.
+
+With the owner's (or a superuser's) connection, `python -m db setup-roles --app-role NAME`
+creates the application role – LOGIN, no superuser, no CREATEROLE/CREATEDB, owns nothing – and
+grants it SELECT/INSERT/UPDATE/DELETE on the data tables, only SELECT/INSERT on audit_log, and
+the sequences. It can then neither UPDATE, DELETE nor TRUNCATE the audit log, nor switch its
+triggers off (that needs ownership) or set session_replication_role (that needs a superuser).
+Run it again after each `python -m db migrate` (new tables); it is idempotent.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import Engine, text
+
+from .errors import ValidationError
+from .models import Base
+
+AUDIT_TABLE = "audit_log"
+_ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def setup_app_role(engine: Engine, role: str, password: str | None = None) -> None:
+    if engine.dialect.name != "postgresql":
+        raise ValidationError("Rollen gibt es nur bei PostgreSQL; SQLite braucht keine.")
+    if not _ROLE_NAME.match(role):
+        raise ValidationError("Rollenname: Kleinbuchstaben, Ziffern und _, höchstens 63 Zeichen.")
+    tables = [t.name for t in Base.metadata.sorted_tables]
+    with engine.begin() as conn:
+        database = conn.execute(text("SELECT current_database()")).scalar_one()
+        exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar()
+        verb = "ALTER" if exists else "CREATE"
+        conn.execute(text(f'{verb} ROLE "{role}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION'
+                          + (" PASSWORD :pw" if password else "")), {"pw": password} if password else {})
+        conn.execute(text(f'GRANT CONNECT ON DATABASE "{database}" TO "{role}"'))
+        conn.execute(text(f'GRANT USAGE ON SCHEMA public TO "{role}"'))
+        conn.execute(text(f'REVOKE CREATE ON SCHEMA public FROM "{role}"'))
+        for table in tables + ["alembic_version"]:
+            conn.execute(text(f'REVOKE ALL ON TABLE "{table}" FROM "{role}"'))
+            rights = "SELECT, INSERT" if table == AUDIT_TABLE else (
+                "SELECT" if table == "alembic_version" else "SELECT, INSERT, UPDATE, DELETE")
+            conn.execute(text(f'GRANT {rights} ON TABLE "{table}" TO "{role}"'))
+        conn.execute(text(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"'))
+
+
+def unsafe_app_connection(engine: Engine) -> str | None:
+    """Why this connection must not serve the app in production (superuser, or owner of the
+    tables – either could rewrite the audit log), or None."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        superuser = conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar()
+        owner = conn.execute(text("SELECT tableowner = current_user FROM pg_tables "
+                                  "WHERE schemaname = 'public' AND tablename = :t"), {"t": AUDIT_TABLE}).scalar()
+    if superuser:
+        return "Superuser"
+    if owner:
+        return f"Eigentümer der Tabelle {AUDIT_TABLE}"
+    return None

@@ -1,0 +1,62 @@
+"""PostgreSQL: the application role can work with the data but cannot rewrite the audit log;
+production refuses a superuser or owner connection."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from db.actors import Actor
+from db.audit import audit
+from db.bootstrap import prepare
+from db.database import Database
+from db.roles import setup_app_role, unsafe_app_connection
+from db.settings import ConfigurationError
+
+from .conftest import PostgresServer
+
+
+@pytest.fixture
+def owner_url(postgres_server: PostgresServer):  # type: ignore[no-untyped-def]
+    url = postgres_server.create_database()
+    yield url
+    postgres_server.drop_database(url)
+
+
+def test_the_application_role_may_only_append_to_the_audit_log(owner_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    owner = Database.from_url(owner_url)
+    monkeypatch.delenv("APP_ENV", raising=False)
+    prepare(owner)  # migrations, as the owner
+    role = f"bc_app_{make_url(owner_url).database[-10:]}"
+    setup_app_role(owner.engine, role)
+    setup_app_role(owner.engine, role)  # again after a migration: idempotent
+    with owner.write() as session:
+        audit(session, Actor.system(), "view", "case", 1)
+    app_url = make_url(owner_url).set(username=role).render_as_string(hide_password=False)
+    app = Database.from_url(app_url)
+    try:
+        with app.write() as session:  # the app's normal work
+            audit(session, Actor.system(), "view", "case", 2)
+        assert unsafe_app_connection(app.engine) is None
+        assert unsafe_app_connection(owner.engine) is not None
+        for attack in ("UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log",
+                       "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
+                       "SET session_replication_role = replica", "DROP TABLE audit_log",
+                       "CREATE TABLE t (x int)"):
+            with app.engine.connect() as conn, pytest.raises(Exception, match="(?i)permission|denied|owner|must be"):
+                conn.execute(text(attack))
+        with app.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar() == 2
+        # Production refuses the owner (here a superuser), accepts the application role.
+        monkeypatch.setenv("APP_ENV", "production")
+        with pytest.raises(ConfigurationError, match="Superuser|Eigentümer"):
+            prepare(owner)
+        prepare(app)
+    finally:
+        app.dispose()
+        owner.dispose()
+        with create_engine(owner_url, isolation_level="AUTOCOMMIT").connect() as conn:
+            conn.execute(text(f'REASSIGN OWNED BY "{role}" TO CURRENT_USER'))
+            conn.execute(text(f'DROP OWNED BY "{role}"'))
+            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
