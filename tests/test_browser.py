@@ -286,3 +286,12 @@ def test_a_name_written_as_markdown_makes_no_request(page, running_app: RunningA
     settled(page)
     assert page.locator("img[src*='spur']").count() == 0 and page.locator("a[href*='127.0.0.1:9']").count() == 0
     assert not [u for u in requests if "127.0.0.1:9/" in u or "spur" in u]  # … and nothing fetched
+
+
+def test_data_protection_officer_reads_the_protocol(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    log_in(page, running_app, "datenschutz")
+    assert nav_links(page) == ["Protokoll", "Mein Konto"]
+    page.get_by_text("Hash-Kette vollständig").wait_for()
+    page.get_by_role("button", name="Suchen").click()
+    page.get_by_test_id("stDataFrame").wait_for()
+    shot(page, "protokoll")

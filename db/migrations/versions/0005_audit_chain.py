@@ -21,13 +21,8 @@ def upgrade() -> None:
     from db.audit import entry_hash, without_personal_values  # the one definition of each
     from db.settings import keyed
 
-    sqlite = op.get_bind().dialect.name == "sqlite"
     # The append-only guard is lifted only inside this migration, to add and fill the columns.
-    if sqlite:
-        op.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
-        op.execute("DROP TRIGGER IF EXISTS audit_log_no_delete")
-    else:
-        op.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
+    _lift_guard()
     with op.batch_alter_table("audit_log") as batch_op:
         batch_op.add_column(sa.Column("prev_hash", sa.String(64), nullable=True))
         batch_op.add_column(sa.Column("hash", sa.String(64), nullable=True))
@@ -48,27 +43,38 @@ def upgrade() -> None:
         bind.execute(log.update().where(log.c.id == row["id"]).values(
             changes=values["changes"], username=values["username"], prev_hash=previous, hash=digest))
         previous = digest
-    if sqlite:
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(f"CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log "
-                       "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END")
-    else:
-        op.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only")
+    _restore_guard()
+    if not _sqlite():
         op.execute("CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
                    "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()")
 
 
 def downgrade() -> None:
-    sqlite = op.get_bind().dialect.name == "sqlite"
-    if sqlite:
-        op.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
-        op.execute("DROP TRIGGER IF EXISTS audit_log_no_delete")
-    else:
+    if not _sqlite():
         op.execute("DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log")
+    _lift_guard()
     with op.batch_alter_table("audit_log") as batch_op:
         batch_op.drop_column("hash")
         batch_op.drop_column("prev_hash")
-    if sqlite:
+    _restore_guard()
+
+
+def _sqlite() -> bool:
+    return op.get_bind().dialect.name == "sqlite"
+
+
+def _lift_guard() -> None:
+    if _sqlite():  # SQLite's batch mode rebuilds the table: its triggers must go first
+        op.execute("DROP TRIGGER IF EXISTS audit_log_no_update")
+        op.execute("DROP TRIGGER IF EXISTS audit_log_no_delete")
+    else:
+        op.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
+
+
+def _restore_guard() -> None:
+    if _sqlite():
         for verb in ("UPDATE", "DELETE"):
             op.execute(f"CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log "
                        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END")
+    else:
+        op.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only")
