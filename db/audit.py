@@ -37,6 +37,7 @@ PERSONAL_FIELDS = frozenset({
 REDACTED = "geändert"
 SPECIAL_CATEGORY = "besondere Kategorie (Art. 9 DSGVO)"
 _CHAIN_LOCK = 7_171_717  # PostgreSQL advisory lock id: one audit writer at a time
+_CHAIN_KEY = "audit_chain"  # session.info: (transaction, hash of its last entry)
 
 
 def _plain(value: Any) -> Any:
@@ -83,11 +84,8 @@ def audit(
     entity_id: int | None = None,
     changes: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    if session.get_bind().dialect.name == "postgresql":
-        # Held until commit: the next writer reads this entry's hash as its previous one.
-        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _CHAIN_LOCK})
-    session.flush()  # earlier entries of this transaction first, so the chain is in id order
-    previous = session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
+    with session.no_autoflush:  # the change being audited is flushed with its entry, not now
+        previous = _previous_hash(session)
     values = {
         "at": utcnow(),
         "user_id": actor.id,
@@ -98,9 +96,22 @@ def audit(
         "changes": without_personal_values(changes) if changes else None,
     }
     entry = AuditEntry(**values, prev_hash=previous, hash=entry_hash(previous, values))
-    session.add(entry)
-    session.flush()
+    session.add(entry)  # inserts of one table are flushed in the order added: ids follow the chain
+    session.info[_CHAIN_KEY] = (session.get_transaction(), entry.hash)
     return entry
+
+
+def _previous_hash(session: Session) -> str | None:
+    """The hash the next entry links to: this transaction's last entry, else the newest one
+    committed. On PostgreSQL the first entry of a transaction takes a lock held until commit,
+    so that two transactions never link to the same predecessor."""
+    mine = session.info.get(_CHAIN_KEY)
+    transaction = session.get_transaction()
+    if mine is not None and mine[0] is transaction:
+        return mine[1]
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _CHAIN_LOCK})
+    return session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
 
 
 @dataclass(frozen=True)

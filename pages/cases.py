@@ -13,6 +13,7 @@ from pages.common import (
     fmt_date,
     get_db,
     open_case_button,
+    plain,
     show_flash,
     shown_errors,
     status_badge,

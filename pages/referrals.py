@@ -23,6 +23,7 @@ from pages.common import (
     shown_limit,
     on_submit,
     open_case_button,
+    plain,
     show_flash,
     shown_errors,
 )

@@ -9,6 +9,7 @@ a failure.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -317,3 +318,8 @@ def log_in(at: "AppTest", username: str, password: str = "demo-passwort") -> "Ap
     return at.run()
 
 
+
+
+def as_read(markdown: str) -> str:
+    """A message as the user reads it: the escapes that keep typed text inert removed."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u200b", "")

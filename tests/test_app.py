@@ -10,7 +10,7 @@ from db import auth
 from db.database import Database
 from db.vocabulary import Role
 
-from .conftest import ROOT, log_in
+from .conftest import as_read, ROOT, log_in
 
 # The case page ("Fall") is registered but hidden from the menu: it opens from the lists.
 EXPECTED_NAV = {
@@ -109,7 +109,7 @@ def test_a_wrong_current_password_changes_nothing(app: AppTest, db_url: str) -> 
         widget.input(value)
     app.button(key="FormSubmitter:own_password-Passwort ändern").click()
     app.run()
-    assert app.error[0].value.replace("\\", "") == "Das bisherige Passwort ist falsch."
+    assert as_read(app.error[0].value) == "Das bisherige Passwort ist falsch."
     assert auth.login(Database.from_url(db_url), "begleiter2", "demo-passwort").username == "begleiter2"
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from db import auth
 from db.clock import utcnow
-from db.models import AuditEntry, BrowserSession, LoginThrottle, User
+from db.models import AuditEntry, BrowserSession, LoginThrottle
 from db.users import set_active
 
 from .conftest import World

@@ -15,7 +15,6 @@ from db.activities import record_activity
 from db.audit import verify_chain
 from db.caseload import case_detail
 from db.cases import NewClient, update_client
-from db.database import Database
 from db.erasure import erase_person
 from db.errors import NotFound, PermissionDenied, ValidationError
 from db.figures.council import publication

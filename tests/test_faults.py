@@ -79,11 +79,12 @@ def test_database_lost_mid_session_gives_a_german_page(app: AppTest, monkeypatch
     def down(self: Database):  # type: ignore[no-untyped-def]
         raise OperationalError("SELECT 1", {}, ConnectionRefusedError("Verbindung abgelehnt"))
 
+    working = Database.read
     monkeypatch.setattr(Database, "read", down)
     app.switch_page("pages/cases.py").run()
     assert not app.exception
     assert any(UNREACHABLE in e.value for e in app.error)
-    monkeypatch.undo()  # the server is back: the next click works again
+    monkeypatch.setattr(Database, "read", working)  # the server is back: the next click works again
     app.switch_page("pages/cases.py").run()
     assert app.title[0].value == "Fälle" and not app.error
 

@@ -14,7 +14,7 @@ from db.database import Database
 from db.models import Activity, AuditEntry, Case, Client, User
 from db.vocabulary import ActivityKind, CaseStatus
 
-from .conftest import log_in
+from .conftest import as_read, log_in
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_quick_status_change_in_two_interactions(app: AppTest, db: Database) -> 
     assert buttons(app)[-3:] == ["Erstgespräch fand statt", "Nicht erschienen", "Teilnahme abgelehnt"]
     click(app, "Erstgespräch fand statt")
     assert not app.exception
-    assert "Status geändert: In Begleitung" in app.success[0].value
+    assert "Status geändert: In Begleitung" in as_read(app.success[0].value)
     with db.read() as session:
         case = session.scalars(select(Case).join(Client).where(Client.client_number == number)).one()
         audited = session.scalar(select(func.count()).select_from(AuditEntry).where(
@@ -114,7 +114,7 @@ def test_a_change_underneath_gives_the_conflict_message(app: AppTest, db: Databa
     set_next_step(db, actor(db, "leitung"), case.id, case.version, "Rückruf", None)
 
     click(app, "Erstgespräch fand statt")
-    assert "wurde inzwischen von Lena Leitmann (Demo) geändert" in app.error[0].value
+    assert "wurde inzwischen von Lena Leitmann (Demo) geändert" in as_read(app.error[0].value)
     assert case_row(db, case.id).status == CaseStatus.INTERVIEW_PLANNED
     assert "Neu laden" in buttons(app)
 

@@ -9,7 +9,6 @@ from db.errors import PermissionDenied, ValidationError
 from db.users import (
     change_role,
     create_user,
-    hash_password,
     list_users,
     reset_password,
     set_active,
