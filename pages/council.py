@@ -66,9 +66,11 @@ for table in briefing.tables:
     # Every row visible without scrolling, the row names in full.
     st.dataframe(shown, width="stretch", hide_index=True, height=35 * (len(shown) + 1) + 3,
                  column_config={table.row_title: st.column_config.TextColumn(width="large")})
+    if table.table.hidden:  # what the marks mean, under every table that has one
+        st.caption(MARKS_EXPLAINED)
     if figure := figures.get(table.slug):
         st.altair_chart(charts.fitted(figure.chart), width="stretch")
         st.download_button("Grafik als PNG", key=f"png_{figure.slug}", icon=":material/image:",
                            data=lambda slug=figure.slug: export.export_png(db, actor, period.key, slug),
                            file_name=f"{figure.slug}-{stamp}.png", mime="image/png", on_click="ignore")
-st.caption(MARKS_EXPLAINED + " " + export.PUBLISHED_ONLY)
+st.caption(export.PUBLISHED_ONLY)
