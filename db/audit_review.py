@@ -22,6 +22,18 @@ from .validation import clean_text
 from .vocabulary import Role
 
 REVIEW_ROLES = (Role.DATA_PROTECTION, Role.ADMIN)
+# The log stores short English action names; people read them in German.
+ACTION_LABELS = {
+    "view": "angesehen", "lookup": "nachgeschlagen", "create": "angelegt", "update": "geändert",
+    "status": "Status geändert", "assign": "zugewiesen", "schedule": "Termin geplant",
+    "import": "importiert", "denied": "Zugriff verweigert", "export": "exportiert",
+    "anonymise": "anonymisiert", "resolve": "erledigt", "erase": "gelöscht",
+    "login": "angemeldet", "logout": "abgemeldet", "login_failed": "Anmeldung fehlgeschlagen",
+    "login_refused": "Anmeldung gesperrt", "account_locked": "Konto gesperrt",
+    "address_locked": "Gerät gesperrt", "password_change": "Passwort geändert",
+    "password_reset": "Passwort zurückgesetzt", "password_check": "Passwort bestätigt",
+    "role": "Rolle geändert", "activate": "aktiviert", "deactivate": "deaktiviert",
+}
 
 
 @dataclass(frozen=True)

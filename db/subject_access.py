@@ -16,14 +16,9 @@ from .database import Database
 from .erasure import find_client
 from .figures.export import safe_cell
 from .models import Activity, AuditEntry, Case, CaseBarrier, Employer, Placement, StatusChange, User
+from .audit_review import ACTION_LABELS
 from .permissions import require_role
 from .vocabulary import Role
-
-ACTIONS = {"view": "angesehen", "lookup": "nachgeschlagen", "create": "angelegt", "update": "geändert",
-           "status": "Status geändert", "assign": "zugewiesen", "schedule": "Termin geplant",
-           "import": "importiert", "denied": "Zugriff verweigert", "export": "exportiert",
-           "anonymise": "anonymisiert", "resolve": "erledigt"}
-
 
 def _d(value: Any) -> Any:
     return value.strftime("%d.%m.%Y %H:%M") if hasattr(value, "hour") else (
@@ -67,7 +62,7 @@ def export_person(db: Database, actor: Actor, client_number: str) -> bytes:
                                             .join(Employer, Placement.employer_id == Employer.id)
                                             .where(Placement.case_id.in_(ids)))],
             "Zugriffe": [["Zeitpunkt (UTC)", "Benutzer", "Aktion", "Bereich", "Datensatz", "geänderte Felder"]] + [
-                [_d(e.at), e.username, ACTIONS.get(e.action, e.action),
+                [_d(e.at), e.username, ACTION_LABELS.get(e.action, e.action),
                  "Person" if e.entity == "client" else "Fall", e.entity_id, ", ".join(sorted(e.changes or {}))]
                 for e in session.scalars(select(AuditEntry).where(or_(
                     and_(AuditEntry.entity == "client", AuditEntry.entity_id == client.id),

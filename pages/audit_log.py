@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from db.audit_review import AuditFilter, actions, audit_entries, chain_status
+from db.audit_review import ACTION_LABELS, AuditFilter, actions, audit_entries, chain_status
 from pages.common import current_actor, get_db, shown_errors
 
 actor = current_actor()
@@ -28,7 +28,8 @@ with st.form("audit_filter"):
     row1 = st.columns(3)
     number = row1[0].text_input("Kundennummer", max_chars=32)
     user = row1[1].text_input("Benutzername", max_chars=64)
-    action = row1[2].selectbox("Aktion", known_actions, index=None, placeholder="alle")
+    action = row1[2].selectbox("Aktion", known_actions, index=None, placeholder="alle",
+                               format_func=lambda a: ACTION_LABELS.get(a, a))
     row2 = st.columns(3)
     start = row2[0].date_input("von", value=None, format="DD.MM.YYYY")
     end = row2[1].date_input("bis", value=None, format="DD.MM.YYYY")
@@ -39,7 +40,7 @@ if searched:
         rows = audit_entries(db, actor, AuditFilter(number, user, action or "", start, end))
     st.caption(f"{len(rows)} Einträge (die neuesten zuerst, höchstens 200).")
     st.dataframe(pd.DataFrame([{
-        "Zeitpunkt (UTC)": r.at.strftime("%d.%m.%Y %H:%M:%S"), "Benutzer": r.username, "Aktion": r.action,
+        "Zeitpunkt (UTC)": r.at.strftime("%d.%m.%Y %H:%M:%S"), "Benutzer": r.username, "Aktion": ACTION_LABELS.get(r.action, r.action),
         "Bereich": r.entity, "Datensatz": r.entity_id if r.entity_id is not None else "–",
         "Felder": ", ".join(f"{k}: {v}" for k, v in (r.changes or {}).items()) or "–",
     } for r in rows]), hide_index=True, width="stretch")
