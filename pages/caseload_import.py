@@ -5,6 +5,7 @@ confirmation, and then all rows or none.
 """
 
 import hashlib
+import secrets
 
 import pandas as pd
 import streamlit as st
@@ -85,7 +86,10 @@ if upload is not None:
 st.subheader("Fälle exportieren")
 st.caption("Alle laufenden Fälle in den Spalten der Vorlage. Der Export wird protokolliert.")
 cols = st.columns(2)
-stamp = f"{today():%Y-%m-%d}"
+# A random part in the name, fixed for the session: Streamlit serves a download under a hash of
+# content and name, so the address of a personal export cannot be derived from its content.
+secret = st.session_state.setdefault("export_name_secret", secrets.token_hex(6))
+stamp = f"{today():%Y-%m-%d}-{secret}"
 cols[0].download_button("Fälle als Excel", lambda: export_caseload(db, actor, "xlsx"),
                         f"faelle-{stamp}.xlsx", XLSX, icon=":material/table_view:", width="stretch",
                         on_click="ignore")

@@ -322,7 +322,8 @@ def person_rights_panel(db: Database, actor: Actor) -> None:
     cols = st.columns(2)
     cols[0].download_button("Auskunft als Excel", key="rights_export", icon=":material/download:",
                             data=lambda: export_person(db, actor, number), on_click="ignore",
-                            file_name=f"auskunft-{secrets.token_hex(8)}.xlsx",
+                            # random: the download's address is a hash of content and name
+                            file_name=f"auskunft-{st.session_state.setdefault('export_name_secret', secrets.token_hex(6))}.xlsx",
                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     with cols[1].form("rights_erase", clear_on_submit=True):
         st.text_input("Grund der Löschung", value="Antrag nach Art. 17 DSGVO", key="rights_reason")
