@@ -82,7 +82,8 @@ INDICATORS: tuple[Indicator, ...] = (
               "beginnt die Begleitung.", "Personen", Kind.FLOW),
     Indicator("job_starts", "Arbeitsaufnahmen",
               "Aufnahmen einer Arbeit oder Ausbildung während der Begleitung im Zeitraum (Datum der "
-              "Arbeitsaufnahme), Minijobs eingeschlossen.", "Personen", Kind.FLOW),
+              "Arbeitsaufnahme), Minijobs eingeschlossen; wer zweimal eine Arbeit aufnimmt, zählt "
+              "zweimal.", "Arbeitsaufnahmen", Kind.FLOW),
     Indicator("exits", "Abgänge",
               "Teilnehmende (Erstgespräch geführt), deren Begleitung im Zeitraum endete "
               "(Enddatum des Falls).", "Personen", Kind.FLOW),
