@@ -31,7 +31,7 @@ from . import flows
 from .disclosure import TOTAL, Cell, ProtectedTable, is_small, protect, with_totals
 from .formats import fmt_percent, plural, shown_phrase
 from .kpis import kpis
-from .periods import ReportingPeriod, children, offered_periods
+from .periods import Granularity, ReportingPeriod, children, offered_periods
 from .registry import Tile, definition, label
 
 COUNCIL_ROLES = (Role.COUNCIL, Role.LEAD)
@@ -164,7 +164,9 @@ def publish(data: dict[str, pd.DataFrame], towns: list[str], periods: list[Repor
     # What a reader can compute for each cell of a published period: its value, and sums of
     # values of the shorter periods inside it.
     known: dict[tuple[str, str], dict[Cell, set[int]]] = {}
-    for period in sorted(periods, key=lambda p: len(p.month_starts())):
+    # Shorter first; of equal length "seit Programmstart" last (in January it spans exactly the
+    # year just ended, which lies inside it).
+    for period in sorted(periods, key=lambda p: (len(p.month_starts()), p.granularity is Granularity.SINCE_START)):
         inner = children(period, periods)
         for spec in PERIOD_TABLES:
             raw = spec.build(data, towns, period.month_starts())

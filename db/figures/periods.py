@@ -81,7 +81,11 @@ class ReportingPeriod:
         return months
 
     def contains(self, other: ReportingPeriod) -> bool:
-        return self.start <= other.start and other.end <= self.end and self != other
+        """Strictly inside; of two periods with the same days (in January "seit Programmstart"
+        is exactly last year) the year lies inside "seit Programmstart", not the other way."""
+        if (self.start, self.end) == (other.start, other.end):
+            return self.granularity is Granularity.SINCE_START and other.granularity is not Granularity.SINCE_START
+        return self.start <= other.start and other.end <= self.end
 
 
 def _add_months(day: date, n: int) -> date:
