@@ -8,7 +8,6 @@ PORT   ?= 8501
 DEMO_DATA ?= 1
 # Only this machine can reach the app; to serve others put it behind a reverse proxy (README).
 ADDRESS ?= 127.0.0.1
-export DEMO_DATA
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
 .PHONY: run test install clean-venv
@@ -32,8 +31,8 @@ install: $(VENV)/.installed-app
 
 run: $(VENV)/.installed-app .streamlit/secrets.toml
 	$(BIN)/python -m db migrate
-	$(BIN)/python -m db seed-demo --if-empty
-	$(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
+	DEMO_DATA=$(DEMO_DATA) $(BIN)/python -m db seed-demo --if-empty
+	DEMO_DATA=$(DEMO_DATA) $(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -27,6 +27,7 @@ def owner_url(postgres_server: PostgresServer):  # type: ignore[no-untyped-def]
 def test_the_application_role_may_only_append_to_the_audit_log(owner_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     owner = Database.from_url(owner_url)
     monkeypatch.delenv("APP_ENV", raising=False)
+    monkeypatch.delenv("DEMO_DATA", raising=False)  # an empty database: only this test's entries
     prepare(owner)  # migrations, as the owner
     role = f"bc_app_{make_url(owner_url).database[-10:]}"
     setup_app_role(owner.engine, role)
