@@ -9,11 +9,12 @@ import pytest
 
 from .conftest import RunningApp
 
-# One retry for a whole browser test: now and then headless Chromium loses the app's websocket
-# ("CONNECTING" in the corner, seen in about one full run in three, not reproducible under CPU
-# load). The first failure still leaves its screenshot in screenshots/failed/; a test that fails
-# twice fails the run.
-pytestmark = [pytest.mark.browser, pytest.mark.flaky(reruns=1)]
+# Up to two retries for a whole browser test: now and then headless Chromium loses the app's
+# websocket ("CONNECTING" in the corner) on a page change (seen in about one test in ten; opening
+# pages by address right after the login races the login cookie and was worse). Issue 16 looks
+# for the cause. The first failure still leaves its screenshot in screenshots/failed/; a test
+# that fails three times fails the run.
+pytestmark = [pytest.mark.browser, pytest.mark.flaky(reruns=2)]
 
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", Path(__file__).resolve().parent.parent / "screenshots"))
 
