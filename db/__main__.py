@@ -20,7 +20,7 @@ from .retention import anonymise_closed_cases
 from .database import Database
 from .demo import DEMO_PASSWORD, has_data, seed_demo
 from .errors import DomainError
-from .figures.flows import exit_figures, monthly_exits
+from .results.indicators import headline, leaver_figures, monthly_leavers
 from .figures.formats import fmt_percent
 from .figures.kpis import kpis
 from .figures.registry import TO_DATE, Kind, indicator, label
@@ -92,7 +92,8 @@ def _run(args: argparse.Namespace, db: Database) -> int:
         print(f"Demodaten geladen. Demo-Konten (nur zur Vorführung!): admin, leitung, begleiter1, "
               f"begleiter2, fallmanager1, fallmanager2, kreistag, datenschutz – Passwort „{DEMO_PASSWORD}“.")
     elif args.command == "kpis":
-        figures = {**kpis(db, system).as_dict(), **exit_figures(monthly_exits(db, system))}
+        figures = {**kpis(db, system).as_dict(),
+                   **headline(leaver_figures(monthly_leavers(db, system)))}
         if args.json:
             print(json.dumps(figures))
         else:  # the labels of the registry, as on every page and in every export

@@ -6,12 +6,10 @@ optimistic-lock version, changes the data and writes its audit entry — or chan
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -19,9 +17,10 @@ from .actors import Actor
 from .audit import audit, diff
 from .clock import today
 from .database import Database
+from .editing import conflict_message, editing
 from .errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from .models import Activity, Case, Client, Employer, OfficeHourLocation, Placement, StatusChange, User
-from .permissions import can_edit_case, require_case, require_role
+from .permissions import can_edit_case, require_role
 from .validation import (
     not_before,
     not_in_future,
@@ -29,7 +28,19 @@ from .validation import (
     plausible_birth_year,
     required_text,
 )
-from .vocabulary import ActivityKind, CaseStatus, EndReason, JobKind, ReferralSource, Role
+from .results import outcomes
+from .results.entry import EntryData, refresh_entry, refresh_person, validated
+from .vocabulary import (
+    ActivityKind,
+    CaseStatus,
+    EndReason,
+    ExitResult,
+    Gender,
+    JobKind,
+    PauseReason,
+    ReferralSource,
+    Role,
+)
 from .workflow import OPEN_STATUSES, check_transition
 
 
@@ -42,6 +53,9 @@ class NewClient:
     birth_year: int | None = None
     phone: str | None = None
     consent_date: date | None = None
+    gender: Gender | None = None
+    birth_date: date | None = None
+    postcode: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,18 +66,18 @@ class NewPlacement:
     job_title: str | None = None
 
 
-def conflict_message(changed_by: str | None) -> str:
-    who = changed_by or "einer anderen Person"
-    return f"Dieser Fall wurde inzwischen von {who} geändert. Bitte laden Sie ihn neu."
-
-
 # --- referral -------------------------------------------------------------------------------
 
 
 def _validated_client(new: NewClient) -> Client:
     if new.consent_date is not None:
         not_in_future(new.consent_date, "consent_date", "Einwilligung am")
+    person = validated(EntryData(gender=new.gender, birth_date=new.birth_date,
+                                 postcode=new.postcode), on=today())
     return Client(
+        gender=person.gender,
+        birth_date=person.birth_date,
+        postcode=person.postcode,
         client_number=required_text(new.client_number, "client_number", "Kundennummer", 32),
         first_name=required_text(new.first_name, "first_name", "Vorname"),
         last_name=required_text(new.last_name, "last_name", "Nachname"),
@@ -107,6 +121,9 @@ def refer_client(
                     f"Die Kundennummer {person.client_number} ist bereits vergeben.",
                     "client_number",
                 )
+            twin = _same_person(session, person)
+            if twin is not None:
+                raise DuplicateClient(twin)
             session.add(person)
             session.flush()
             audit(session, actor, "create", "client", person.id)
@@ -152,6 +169,40 @@ def refer_client(
         return case.id
 
 
+class DuplicateClient(ValidationError):
+    """The person is known already: the referral should use the existing record."""
+
+    def __init__(self, match: ClientMatch) -> None:
+        super().__init__(
+            f"{match.name} ({match.town}) ist bereits unter der Kundennummer {match.client_number} "
+            "erfasst. Bitte die vorhandene Person zuweisen, statt sie ein zweites Mal anzulegen.",
+            "client")
+        self.match = match
+
+
+def _same_person(session: Session, new: Client) -> ClientMatch | None:
+    """A participant may be recorded once: same first and last name (any capitals) and the same
+    postcode or date of birth as a known person (the ESF+ duplicate check)."""
+    same_place_or_birth = [column == value for column, value in (
+        (Client.postcode, new.postcode), (Client.birth_date, new.birth_date)) if value is not None]
+    if not same_place_or_birth:
+        return None
+    twin = session.scalar(
+        select(Client).where(
+            func.lower(Client.first_name) == new.first_name.lower(),
+            func.lower(Client.last_name) == new.last_name.lower(),
+            Client.anonymised_on.is_(None), or_(*same_place_or_birth))
+        .order_by(Client.id).limit(1))
+    return None if twin is None else _match(session, twin)
+
+
+def _match(session: Session, person: Client) -> ClientMatch:
+    open_case = session.scalar(
+        select(Case.id).where(Case.client_id == person.id, Case.status.in_(OPEN_STATUSES)))
+    return ClientMatch(person.id, person.client_number, person.full_name, person.town,
+                       open_case is not None)
+
+
 def _require_user_with_role(session: Session, user_id: int, role: Role, field: str) -> User:
     user = session.get(User, user_id)
     if user is None or user.role != role or not user.active:
@@ -162,30 +213,10 @@ def _require_user_with_role(session: Session, user_id: int, role: Role, field: s
 # --- editing a case -------------------------------------------------------------------------
 
 
-@contextmanager
-def _editing(db: Database, actor: Actor, case_id: int, version: int) -> Iterator[tuple[Session, Case]]:
-    """Load a case for change; refuse if somebody saved it since the caller loaded `version`."""
-    try:
-        with db.write() as session:
-            case = session.get(Case, case_id)
-            if case is None:
-                raise NotFound("Diesen Fall gibt es nicht.")
-            require_case(actor, case, edit=True)
-            if case.version != version:
-                by = case.updated_by.display_name if case.updated_by else None
-                raise ConflictError(conflict_message(by), changed_by=by)
-            yield session, case
-            case.updated_by_id = actor.id
-            session.flush()
-    except StaleDataError as exc:
-        # Another transaction committed between our read and our write (PostgreSQL).
-        raise ConflictError(conflict_message(None)) from exc
-
-
 def assign_companion(db: Database, actor: Actor, case_id: int, version: int, companion_id: int) -> int:
     """Give a case to a companion. Leads assign anyone; a companion may pick up a referral.
     (Who may edit the case at all is checked, and a refusal audited, in _editing.)"""
-    with _editing(db, actor, case_id, version) as (session, case):
+    with editing(db, actor, case_id, version) as (session, case):
         if actor.role == Role.COMPANION and companion_id != actor.id:
             raise PermissionDenied("Sie können Zuweisungen nur selbst übernehmen.")
         _require_user_with_role(session, companion_id, Role.COMPANION, "companion")
@@ -211,7 +242,7 @@ def schedule_first_interview(
     `planned_on` is the day the appointment was made (default today), for entries made late.
     """
     planned_on = not_in_future(planned_on or today(), "planned_on", "Vereinbart am")
-    with _editing(db, actor, case_id, version) as (session, case):
+    with editing(db, actor, case_id, version) as (session, case):
         if case.companion_id is None:
             raise ValidationError(
                 "Bitte zuerst eine Integrationsbegleitung zuweisen.", "companion"
@@ -237,11 +268,18 @@ def change_status(
     end_reason: EndReason | None = None,
     reason: str | None = None,
     placement: NewPlacement | None = None,
+    pause_reason: PauseReason | None = None,
+    resume_on: date | None = None,
+    exit_result: ExitResult | None = None,
+    result_on: date | None = None,
 ) -> int:
-    """Move a case along the workflow. Returns the case's new version."""
+    """Move a case along the workflow. Returns the case's new version.
+
+    Ending a participation may record the result at exit (`exit_result`, dated `result_on`,
+    default the end date); pausing needs a reason and a resume date."""
     on = not_in_future(on or today(), "on", "Datum")
     reason = optional_text(reason, "reason", "Begründung", 1000)
-    with _editing(db, actor, case_id, version) as (session, case):
+    with editing(db, actor, case_id, version) as (session, case):
         check_transition(case.status, target)
         if target == CaseStatus.INTERVIEW_PLANNED:
             # Planning needs date and place: schedule_first_interview does it.
@@ -249,8 +287,14 @@ def change_status(
                 "Für ein Erstgespräch bitte Termin und Ort angeben.", "first_interview_at"
             )
         old_status = case.status
+        if target == CaseStatus.PAUSED:
+            outcomes.pause(case, pause_reason, resume_on, on)
         _transition(session, actor, case, target, on, reason, end_reason, placement)
-        audit(session, actor, "status", "case", case.id, {"status": [old_status, target], "on": on})
+        changes: dict[str, object] = {"status": [old_status, target], "on": on}
+        if target == CaseStatus.CLOSED and exit_result is not None:
+            outcomes.add_result(session, actor, case, exit_result, result_on or on)
+            changes["result"] = exit_result
+        audit(session, actor, "status", "case", case.id, changes)
     return case.version
 
 
@@ -272,6 +316,7 @@ def _transition(
     if target == CaseStatus.ACTIVE and previous == CaseStatus.INTERVIEW_PLANNED:
         # The Erstgespräch was held: accompaniment starts, and the interview is a logged contact.
         case.start_date = on
+        refresh_entry(case)  # the age band is the age on the day of entry
         session.add(
             Activity(
                 case_id=case.id,
@@ -291,6 +336,9 @@ def _transition(
             raise ValidationError("Bitte einen Beendigungsgrund wählen.", "end_reason")
         case.end_date = on
         case.end_reason = end_reason
+        outcomes.end_pause(case)
+    elif target == CaseStatus.ACTIVE and previous == CaseStatus.PAUSED:
+        outcomes.end_pause(case)
     elif target == CaseStatus.DECLINED:
         case.end_date = on
 
@@ -331,7 +379,7 @@ def set_next_step(
     text = optional_text(text, "next_step", "Nächster Schritt", 500)
     if due is not None and text is None:
         raise ValidationError("Bitte den nächsten Schritt beschreiben.", "next_step")
-    with _editing(db, actor, case_id, version) as (session, case):
+    with editing(db, actor, case_id, version) as (session, case):
         if case.status not in OPEN_STATUSES:
             raise ValidationError("Der Fall ist abgeschlossen.")
         changes = diff(case, next_step=text, next_step_due=due)
@@ -371,6 +419,7 @@ def update_client(db: Database, actor: Actor, client_id: int, version: int, data
                 consent_date=fresh.consent_date,
             )
             if changes:
+                refresh_person(session, person)
                 audit(session, actor, "update", "client", person.id, changes)
                 session.flush()
             return person.version
@@ -398,8 +447,4 @@ def find_client(db: Database, actor: Actor, client_number: str) -> ClientMatch |
         if person is None:
             return None
         audit(session, actor, "lookup", "client", person.id)
-        open_case = session.scalar(
-            select(Case.id).where(Case.client_id == person.id, Case.status.in_(OPEN_STATUSES))
-        )
-        return ClientMatch(person.id, person.client_number, person.full_name, person.town,
-                           open_case is not None)
+        return _match(session, person)

@@ -66,6 +66,10 @@ def _sqlite_engine(url: str) -> Engine:
         # erased person's name must not be recoverable from the database file).
         cur.execute("PRAGMA secure_delete=ON")
         cur.close()
+        # SQLite's lower() knows only ASCII; PostgreSQL's knows "Ö". Names are compared in
+        # lower case (duplicate check, search), so both engines must agree.
+        dbapi_conn.create_function("lower", 1, lambda v: v.lower() if isinstance(v, str) else v,
+                                   deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]

@@ -31,10 +31,18 @@ from sqlalchemy.types import TypeDecorator
 from .clock import utcnow
 from .vocabulary import (
     ActivityKind,
+    Answer,
     Barrier,
     CaseStatus,
+    Education,
     EndReason,
+    EntryEmployment,
+    ExitResult,
+    FollowUpResult,
+    Gender,
+    Household,
     JobKind,
+    PauseReason,
     LocationStatus,
     PlanMetric,
     PositionState,
@@ -94,6 +102,14 @@ class Base(DeclarativeBase):
         PositionState: _enum(PositionState),
         LocationStatus: _enum(LocationStatus),
         PlanMetric: _enum(PlanMetric),
+        PauseReason: _enum(PauseReason),
+        Gender: _enum(Gender),
+        EntryEmployment: _enum(EntryEmployment),
+        Education: _enum(Education),
+        Household: _enum(Household),
+        Answer: _enum(Answer),
+        ExitResult: _enum(ExitResult),
+        FollowUpResult: _enum(FollowUpResult),
         datetime: UTCDateTime(),
         dict[str, Any]: JSON,
     }
@@ -155,6 +171,10 @@ class Client(Base):
     town: Mapped[str] = mapped_column(String(120))
     phone: Mapped[str | None] = mapped_column(String(64))
     consent_date: Mapped[date | None] = mapped_column(Date)
+    # Entry data for the funder (db/results/entry.py); the birth year stays for older records.
+    gender: Mapped[Gender | None]
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    postcode: Mapped[str | None] = mapped_column(String(5))
     # Set by the retention rule (db/retention.py): the fields above no longer name anybody.
     anonymised_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -228,6 +248,27 @@ class Case(Base):
     end_reason: Mapped[EndReason | None]
     next_step: Mapped[str | None] = mapped_column(Text)
     next_step_due: Mapped[date | None] = mapped_column(Date)
+    # Ruhend: why, and when accompaniment is planned to resume.
+    pause_reason: Mapped[PauseReason | None]
+    resume_on: Mapped[date | None] = mapped_column(Date)
+    # Entry data of this participation (ESF+ Annex I); see db/results/entry.py for the rules.
+    entry_employment: Mapped[EntryEmployment | None]
+    entry_education: Mapped[Education | None]
+    entry_household: Mapped[Household | None]
+    entry_children: Mapped[int | None] = mapped_column(Integer)
+    entry_disability: Mapped[Answer | None]
+    entry_third_country: Mapped[Answer | None]
+    entry_foreign_background: Mapped[Answer | None]
+    entry_minority: Mapped[Answer | None]
+    entry_homeless: Mapped[Answer | None]
+    entry_rural: Mapped[Answer | None]
+    # Derived when entry data or the birth date are saved, and kept when the person's data are
+    # erased, so anonymised participants stay counted as they were.
+    entry_age_band: Mapped[str | None] = mapped_column(String(8))
+    entry_complete: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Six months after the exit: in work or not, and the day it was found out.
+    follow_up_result: Mapped[FollowUpResult | None]
+    follow_up_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -275,6 +316,20 @@ class Activity(Base):
     employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExitOutcome(Base):
+    """An event within 28 days after a participant left (a job started, training began …).
+    Several may be recorded; the last one by date is the result (ESF+ rule)."""
+
+    __tablename__ = "exit_outcomes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    result: Mapped[ExitResult]
+    occurred_on: Mapped[date] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class CaseBarrier(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Date
+from sqlalchemy import Date, Integer
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -44,3 +44,23 @@ def _month_sqlite(element: month_start, compiler: Any, **kw: Any) -> str:
 @compiles(month_start, "postgresql")
 def _month_postgres(element: month_start, compiler: Any, **kw: Any) -> str:
     return f"CAST(date_trunc('month', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+class days_between(FunctionElement[Any]):  # noqa: N801
+    """Whole days from the second date to the first (later − earlier)."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "days_between"
+
+
+@compiles(days_between, "sqlite")
+def _days_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+@compiles(days_between, "postgresql")
+def _days_postgres(element: days_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({later} - {earlier})"

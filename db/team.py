@@ -25,6 +25,9 @@ from .vocabulary import CaseStatus, PlanMetric, PositionState, Role
 from .workflow import ACCOMPANIED
 
 MAX_CAPACITY = 60
+# The Land's rule: a full-time companion accompanies at most 20 participants at a time. A
+# companion's own capacity (set by the lead, proportionally lower for part-time) replaces it.
+FULL_TIME_CAP = 20
 
 
 @dataclass(frozen=True)
@@ -58,16 +61,28 @@ class CompanionLoad:
     def caseload(self) -> int:
         return self.accompanied + self.planned
 
+    @property
+    def cap(self) -> int:
+        return self.capacity or FULL_TIME_CAP
+
+    @property
+    def over_cap(self) -> bool:
+        return self.caseload > self.cap
+
 
 def companion_caseloads(db: Database, actor: Actor) -> list[CompanionLoad]:
     """Each active companion with capacity and current caseload (counted in SQL)."""
     require_role(actor, Role.LEAD)
     with db.read() as session:
-        loads = load_by_companion(session)
-        companions = session.execute(
-            select(User.id, User.display_name, User.start_date, User.capacity)
-            .where(User.role == Role.COMPANION, User.active.is_(True))
-            .order_by(User.start_date.nulls_first(), User.display_name)).all()
+        return caseloads(session)
+
+
+def caseloads(session: Session) -> list[CompanionLoad]:
+    loads = load_by_companion(session)
+    companions = session.execute(
+        select(User.id, User.display_name, User.start_date, User.capacity)
+        .where(User.role == Role.COMPANION, User.active.is_(True))
+        .order_by(User.start_date.nulls_first(), User.display_name)).all()
     return [CompanionLoad(uid, name, start, capacity, loads.get(uid, Load()).accompanied,
                           loads.get(uid, Load()).planned)
             for uid, name, start, capacity in companions]

@@ -44,6 +44,7 @@ class CaseStatus(Labelled):
     CLOSED = "closed"
     DECLINED = "declined"
     NO_SHOW = "no_show"
+    PAUSED = "paused"  # Ruhend: illness, a measure, parental leave – not counted against capacity
 
 
 class ActivityKind(Labelled):
@@ -91,6 +92,73 @@ class JobKind(Labelled):
     SUBSIDISED = "subsidised"
 
 
+class PauseReason(Labelled):
+    ILLNESS = "illness"
+    MEASURE = "measure"
+    PARENTAL_LEAVE = "parental_leave"
+    CARE = "care"
+    OTHER = "other"
+
+
+# --- participant data for the funder (ESF+ Regulation 2021/1057, Annex I) -------------------
+
+
+class Gender(Labelled):
+    FEMALE = "female"
+    MALE = "male"
+    DIVERSE = "diverse"
+
+
+class EntryEmployment(Labelled):
+    """Employment status at entry; long-term unemployed people are a subgroup of the unemployed
+    in the ESF+ tables, here recorded as the more precise answer."""
+
+    UNEMPLOYED = "unemployed"
+    LONG_TERM_UNEMPLOYED = "long_term_unemployed"
+    INACTIVE = "inactive"
+    EMPLOYED = "employed"
+
+
+class Education(Labelled):
+    ISCED_0_2 = "isced_0_2"
+    ISCED_3_4 = "isced_3_4"
+    ISCED_5_8 = "isced_5_8"
+
+
+class Household(Labelled):
+    LONG_TERM_UNEMPLOYED = "long_term_unemployed"
+    FAMILY = "family"  # Familienbedarfsgemeinschaft: children are counted, not participants
+
+
+class Answer(Labelled):
+    """The further entry items: each may be answered with "keine Angabe"."""
+
+    YES = "yes"
+    NO = "no"
+    NOT_STATED = "not_stated"
+
+
+class ExitResult(Labelled):
+    """Where a leaver is within 28 days of leaving (only the last event counts)."""
+
+    JOB_SEEKING = "job_seeking"
+    EDUCATION = "education"
+    QUALIFICATION = "qualification"
+    EMPLOYED = "employed"
+    SELF_EMPLOYED = "self_employed"
+    MINIJOB = "minijob"
+    OTHER = "other"
+
+
+class FollowUpResult(Labelled):
+    """Six months after leaving: in work or not – or nobody could be reached."""
+
+    EMPLOYED = "employed"
+    MINIJOB = "minijob"
+    NOT_EMPLOYED = "not_employed"
+    UNREACHABLE = "unreachable"
+
+
 class PositionState(Labelled):
     FILLED = "filled"
     ADVERTISED = "advertised"
@@ -135,6 +203,46 @@ _LABELS: dict[type, dict[StrEnum, str]] = {
         CaseStatus.CLOSED: "Beendet",
         CaseStatus.DECLINED: "Teilnahme abgelehnt",
         CaseStatus.NO_SHOW: "Nicht erschienen",
+        CaseStatus.PAUSED: "Ruhend",
+    },
+    PauseReason: {
+        PauseReason.ILLNESS: "Krankheit",
+        PauseReason.MEASURE: "Teilnahme an einer Maßnahme",
+        PauseReason.PARENTAL_LEAVE: "Elternzeit / Mutterschutz",
+        PauseReason.CARE: "Pflege von Angehörigen",
+        PauseReason.OTHER: "Sonstiges",
+    },
+    Gender: {Gender.FEMALE: "weiblich", Gender.MALE: "männlich", Gender.DIVERSE: "divers"},
+    EntryEmployment: {
+        EntryEmployment.UNEMPLOYED: "arbeitslos",
+        EntryEmployment.LONG_TERM_UNEMPLOYED: "langzeitarbeitslos",
+        EntryEmployment.INACTIVE: "nichterwerbstätig",
+        EntryEmployment.EMPLOYED: "erwerbstätig (auch selbständig)",
+    },
+    Education: {
+        Education.ISCED_0_2: "ISCED 0–2: ohne Abschluss, Haupt- oder Realschulabschluss",
+        Education.ISCED_3_4: "ISCED 3–4: Abitur oder abgeschlossene Berufsausbildung",
+        Education.ISCED_5_8: "ISCED 5–8: Meister, Techniker, Fachschule, Hochschule",
+    },
+    Household: {
+        Household.LONG_TERM_UNEMPLOYED: "Langzeitarbeitslose Person",
+        Household.FAMILY: "Familienbedarfsgemeinschaft",
+    },
+    Answer: {Answer.YES: "ja", Answer.NO: "nein", Answer.NOT_STATED: "keine Angabe"},
+    ExitResult: {
+        ExitResult.JOB_SEEKING: "arbeitsuchend",
+        ExitResult.EDUCATION: "in schulischer oder beruflicher Ausbildung",
+        ExitResult.QUALIFICATION: "Qualifizierung erlangt",
+        ExitResult.EMPLOYED: "erwerbstätig – sozialversicherungspflichtig",
+        ExitResult.SELF_EMPLOYED: "erwerbstätig – selbständig",
+        ExitResult.MINIJOB: "erwerbstätig – Minijob",
+        ExitResult.OTHER: "nicht erwerbstätig und nicht arbeitsuchend",
+    },
+    FollowUpResult: {
+        FollowUpResult.EMPLOYED: "erwerbstätig (auch selbständig)",
+        FollowUpResult.MINIJOB: "Minijob",
+        FollowUpResult.NOT_EMPLOYED: "nicht erwerbstätig",
+        FollowUpResult.UNREACHABLE: "nicht erreichbar",
     },
     ActivityKind: {
         ActivityKind.FIRST_INTERVIEW: "Erstgespräch",

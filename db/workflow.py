@@ -15,7 +15,9 @@ TRANSITIONS: dict[S, tuple[S, ...]] = {
     S.INTERVIEW_PLANNED: (S.ACTIVE, S.NO_SHOW, S.DECLINED),
     # After a no-show the companion offers a new appointment or gives up.
     S.NO_SHOW: (S.INTERVIEW_PLANNED, S.CLOSED),
-    S.ACTIVE: (S.EMPLOYED, S.CLOSED),
+    S.ACTIVE: (S.EMPLOYED, S.PAUSED, S.CLOSED),
+    # Ruhend: illness, a measure, parental leave – accompaniment resumes or ends from here.
+    S.PAUSED: (S.ACTIVE, S.CLOSED),
     # A lost job sends the case back to accompaniment rather than closing it.
     S.EMPLOYED: (S.ACTIVE, S.CLOSED),
     S.DECLINED: (),
@@ -23,9 +25,13 @@ TRANSITIONS: dict[S, tuple[S, ...]] = {
 }
 
 # Statuses in which a case counts as open work for a companion.
-OPEN_STATUSES: tuple[S, ...] = (S.REFERRED, S.INTERVIEW_PLANNED, S.NO_SHOW, S.ACTIVE, S.EMPLOYED)
-# Statuses in which a person is accompanied (In Begleitung, and in follow-up support at work).
+OPEN_STATUSES: tuple[S, ...] = (S.REFERRED, S.INTERVIEW_PLANNED, S.NO_SHOW, S.ACTIVE, S.EMPLOYED,
+                                 S.PAUSED)
+# Statuses in which a person is accompanied (In Begleitung, and in follow-up support at work):
+# these count against a companion's capacity. A paused (ruhend) participant does not.
 ACCOMPANIED: tuple[S, ...] = (S.ACTIVE, S.EMPLOYED)
+# Participants in the funder's sense: accompaniment has begun and not ended.
+PARTICIPATING: tuple[S, ...] = (S.ACTIVE, S.EMPLOYED, S.PAUSED)
 # Statuses that need an end reason.
 ENDING_STATUSES: tuple[S, ...] = (S.CLOSED,)
 
@@ -37,9 +43,11 @@ ACTION_LABELS: dict[tuple[S, S], str] = {
     (S.INTERVIEW_PLANNED, S.ACTIVE): "Erstgespräch fand statt",
     (S.EMPLOYED, S.ACTIVE): "Job beendet – weiter begleiten",
     (S.ACTIVE, S.EMPLOYED): "Arbeitsaufnahme",
+    (S.ACTIVE, S.PAUSED): "Ruhen lassen",
+    (S.PAUSED, S.ACTIVE): "Begleitung wieder aufnehmen",
 }
 # Changes that need more than a click: a date and place, an employer, or an end reason.
-NEEDS_INPUT: frozenset[S] = frozenset({S.INTERVIEW_PLANNED, S.EMPLOYED, S.CLOSED})
+NEEDS_INPUT: frozenset[S] = frozenset({S.INTERVIEW_PLANNED, S.EMPLOYED, S.CLOSED, S.PAUSED})
 
 
 def action_label(current: S, target: S) -> str:

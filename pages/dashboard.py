@@ -15,6 +15,7 @@ from db.figures.formats import fmt_percent
 from db.figures.kpis import kpis
 from db.figures.registry import TARGET_RATE, TO_DATE, Tile, definition, label
 from db.figures.series import Period
+from db.results.indicators import leaver_figures, monthly_leavers
 from db.users import staff_with_role
 from db.vocabulary import PlanMetric, Role
 from pages.common import current_actor, get_db, metric_tiles, shown_errors
@@ -40,7 +41,8 @@ with shown_errors():
     figures = kpis(db, actor, companion_id=companion_id)
     plan = series.plan_now(db, actor)
     events = flows.monthly_events(db, actor, companion_id)
-    exits = flows.exit_figures(flows.monthly_exits(db, actor, companion_id))
+    leavers = monthly_leavers(db, actor, companion_id)
+    exits = leaver_figures(leavers)
 
 this_month = date.today().replace(day=1)
 so_far = events[events["month"] == this_month].groupby("key")["count"].sum()
@@ -61,7 +63,7 @@ metric_tiles([
     Tile(f"{label('referrals')} im laufenden Monat / Plan",
          against_plan(int(so_far.get("referrals", 0)), PlanMetric.REFERRALS), definition("referrals")),
     Tile(f"{label('integration_rate')} ({TO_DATE})",
-         fmt_percent(exits["integration_rate"], none="noch keine Abgänge"),
+         fmt_percent(exits.rate, none="noch keine Abgänge"),
          f"{definition('integration_rate')} Ziel: {fmt_percent(TARGET_RATE)}."),
 ])
 

@@ -21,12 +21,12 @@ with shown_errors():
     forecast = capacity_forecast(db, actor, months=12)
 
 st.subheader("Integrationsbegleitung")
-most = max([c.capacity or 0 for c in team] + [c.caseload for c in team] + [1])
+most = max([c.cap for c in team] + [c.caseload for c in team] + [1])
 st.dataframe(pd.DataFrame([{
     # What the lead looks for first comes first: on a tablet the right-hand columns scroll away.
     "Name": c.name,
     "Fallzahl": c.caseload,
-    "Kapazität": c.capacity,
+    "Kapazität": c.cap,
     label("participants"): c.accompanied,
     label("planned_first_interviews"): c.planned,
     "Beginn": fmt_date(c.start_date),
@@ -35,7 +35,7 @@ st.dataframe(pd.DataFrame([{
         "Fallzahl", help="Begleitet und Erstgespräch geplant, gegen die Kapazität",
         format="%d", min_value=0, max_value=most),
 })
-over = [c.name for c in team if c.capacity and c.caseload > c.capacity]
+over = [f"{c.name} ({c.caseload} Fälle bei Kapazität {c.cap})" for c in team if c.over_cap]
 if over:
     st.warning("Über der Kapazität: " + ", ".join(over))
 

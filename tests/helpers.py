@@ -18,7 +18,7 @@ from db.cases import (
 )
 from db.database import Database
 from db.models import AuditEntry, Case, Employer
-from db.vocabulary import CaseStatus, EndReason
+from db.vocabulary import CaseStatus, EndReason, PauseReason
 
 _numbers = count(1)
 
@@ -31,6 +31,7 @@ PATHS: dict[CaseStatus, list[CaseStatus]] = {
     CaseStatus.DECLINED: [CaseStatus.DECLINED],
     CaseStatus.EMPLOYED: [CaseStatus.INTERVIEW_PLANNED, CaseStatus.ACTIVE, CaseStatus.EMPLOYED],
     CaseStatus.CLOSED: [CaseStatus.INTERVIEW_PLANNED, CaseStatus.ACTIVE, CaseStatus.CLOSED],
+    CaseStatus.PAUSED: [CaseStatus.INTERVIEW_PLANNED, CaseStatus.ACTIVE, CaseStatus.PAUSED],
 }
 
 
@@ -64,6 +65,9 @@ def move(db: Database, actor: Actor, case_id: int, version: int, target: CaseSta
     extra: dict[str, object] = {}
     if target == CaseStatus.CLOSED:
         extra["end_reason"] = EndReason.OTHER
+    if target == CaseStatus.PAUSED:
+        extra["pause_reason"] = PauseReason.ILLNESS
+        extra["resume_on"] = date.today() + timedelta(days=30)
     if target == CaseStatus.EMPLOYED:
         extra["placement"] = NewPlacement(employer_id=any_employer(db), start_date=date.today())
     return change_status(db, actor, case_id, version, target, **extra)

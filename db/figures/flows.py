@@ -21,38 +21,29 @@ from ..models import (
     CaseBarrier,
     OfficeHourLocation,
     OfficeHourSession,
-    Placement,
     StatusChange,
 )
 from ..permissions import case_scope, require_role
 from ..sqlfunc import month_start
-from ..vocabulary import CaseStatus, EndReason, JobKind, Role
+from ..results.indicators import monthly_leavers
+from ..vocabulary import CaseStatus, ExitResult, Role
 
 AGGREGATE_ROLES = (Role.LEAD, Role.COUNCIL)
 
-# Where a participant went when accompaniment ended, in the order published. The first two
-# count towards the Land's target (work or training); Minijobs are reported separately.
+# Where a leaver went (the result at 28 days, db/results), in the groups published. The first
+# two count towards the Land's target (work or training); Minijobs are reported separately.
 EXIT_WORK = "In Arbeit (ohne Minijob)"
-EXIT_TRAINING = "In Ausbildung oder Maßnahme"
+EXIT_TRAINING = "In Ausbildung"
 EXIT_MINIJOB = "In einem Minijob"
-EXIT_OTHER = "Sonstiger Verbleib"
+EXIT_OTHER = "Sonstiger oder noch offener Verbleib"
 EXIT_RESULTS = (EXIT_WORK, EXIT_TRAINING, EXIT_MINIJOB, EXIT_OTHER)
 INTO_WORK_OR_TRAINING = (EXIT_WORK, EXIT_TRAINING)
+_GROUP = {ExitResult.EMPLOYED.value: EXIT_WORK, ExitResult.SELF_EMPLOYED.value: EXIT_WORK,
+          ExitResult.EDUCATION.value: EXIT_TRAINING, ExitResult.MINIJOB.value: EXIT_MINIJOB}
 
 
-def exit_result(from_status: CaseStatus | None, end_reason: EndReason | None,
-                job_kind: JobKind | None) -> str:
-    """One rule for a leaver's result: in work at the end (by the kind of the latest job), else
-    a training or measure begun, else other."""
-    if from_status == CaseStatus.EMPLOYED:
-        if job_kind == JobKind.MINI_JOB:
-            return EXIT_MINIJOB
-        if job_kind == JobKind.APPRENTICESHIP:
-            return EXIT_TRAINING
-        return EXIT_WORK
-    if end_reason == EndReason.TRAINING:
-        return EXIT_TRAINING
-    return EXIT_OTHER
+def exit_group(result: str | None) -> str:
+    return _GROUP.get(result or "", EXIT_OTHER)
 
 
 def share_into_work_or_training(by_result: dict[str, int]) -> float | None:
@@ -61,18 +52,6 @@ def share_into_work_or_training(by_result: dict[str, int]) -> float | None:
     if total == 0:
         return None
     return 100 * sum(by_result.get(r, 0) for r in INTO_WORK_OR_TRAINING) / total
-
-
-def exit_figures(exits: pd.DataFrame) -> dict[str, float | int | None]:
-    """The registry's exit indicators from a frame of monthly exits (any months)."""
-    by_result = exits.groupby("result")["count"].sum().to_dict() if not exits.empty else {}
-    share = share_into_work_or_training(by_result)
-    return {
-        "exits": int(sum(by_result.values())),
-        "exits_work_or_training": int(sum(by_result.get(r, 0) for r in INTO_WORK_OR_TRAINING)),
-        "exits_minijob": int(by_result.get(EXIT_MINIJOB, 0)),
-        "integration_rate": None if share is None else round(share, 1),
-    }
 
 
 def _scope(actor: Actor, companion_id: int | None) -> list[ColumnElement[bool]]:
@@ -109,34 +88,14 @@ def monthly_events(db: Database, actor: Actor, companion_id: int | None = None) 
     return pd.DataFrame(rows, columns=["month", "key", "count"])
 
 
-@until_data_change
 def monthly_exits(db: Database, actor: Actor, companion_id: int | None = None) -> pd.DataFrame:
-    """Leavers per month by result (see exit_result): columns month, result, count."""
-    conditions = _scope(actor, companion_id)
-    latest_job = (
-        select(Placement.job_kind).where(Placement.case_id == Case.id)
-        .order_by(Placement.start_date.desc(), Placement.id.desc()).limit(1)
-        .correlate(Case).scalar_subquery()
-    )
-    closing = (select(StatusChange.from_status)
-               .where(StatusChange.case_id == Case.id, StatusChange.to_status == CaseStatus.CLOSED)
-               .order_by(StatusChange.id.desc()).limit(1).correlate(Case).scalar_subquery())
-    month = month_start(Case.end_date)
-    query = (
-        select(month, closing, Case.end_reason, latest_job, func.count())
-        .where(*conditions, Case.status == CaseStatus.CLOSED, Case.start_date.is_not(None),
-               Case.end_date.is_not(None))
-        .group_by(month, closing, Case.end_reason, latest_job)
-    )
-    counts: dict[tuple[date, str], int] = {}
-    with db.read() as session:
-        for m, from_status, reason, kind, n in session.execute(query):
-            result = exit_result(CaseStatus(from_status) if from_status else None,
-                                 EndReason(reason) if reason else None,
-                                 JobKind(kind) if kind else None)
-            counts[(m, result)] = counts.get((m, result), 0) + n
-    return pd.DataFrame([(m, r, n) for (m, r), n in counts.items()],
-                        columns=["month", "result", "count"])
+    """Counted leavers per month by published result group: columns month, result, count."""
+    frame = monthly_leavers(db, actor, companion_id)
+    if frame.empty:
+        return pd.DataFrame(columns=["month", "result", "count"])
+    grouped = frame.assign(result=frame["result"].map(exit_group)).groupby(
+        ["month", "result"], as_index=False)["count"].sum()
+    return grouped[["month", "result", "count"]]
 
 
 @until_data_change

@@ -15,6 +15,7 @@ from ..models import Case, Position, User
 from ..permissions import case_scope
 from ..vocabulary import CaseStatus, Role
 from ..workflow import OPEN_STATUSES
+from ..results.indicators import companions_over_cap, incomplete_count
 from .registry import INDICATORS, Kind
 
 
@@ -26,13 +27,16 @@ class Kpis:
     planned_first_interviews: int
     referred: int
     no_show: int
+    paused: int
     closed: int
     declined: int
     overdue_next_steps: int
+    incomplete_participants: int
     companions_working: int
     companions_starting: int
     positions_total: int
     positions_open: int
+    companions_over_cap: int
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -65,13 +69,17 @@ def kpis(db: Database, actor: Actor, *, companion_id: int | None = None) -> Kpis
         positions_total, positions_open = session.execute(
             select(func.count(), func.count().filter(Position.holder_id.is_(None)))
         ).one()
+        incomplete = incomplete_count(session, scope)
+        over_cap = companions_over_cap(session)
     stocks = {i.key: sum(by_status.get(s, 0) for s in i.statuses)
               for i in INDICATORS if i.kind is Kind.STOCK and i.statuses}
     return Kpis(
         **stocks,
         overdue_next_steps=overdue,
+        incomplete_participants=incomplete,
         companions_working=working or 0,
         companions_starting=starting or 0,
         positions_total=positions_total or 0,
         positions_open=positions_open or 0,
+        companions_over_cap=over_cap,
     )

@@ -54,6 +54,10 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("no_show", "Nicht erschienen",
               "Fälle, deren Erstgespräch ohne die Person stattfinden sollte und noch nicht neu "
               "vereinbart ist, am Stichtag.", "Fälle", Kind.STOCK, (S.NO_SHOW,)),
+    Indicator("paused", "Ruhend",
+              "Teilnehmende, deren Begleitung am Stichtag ruht (z. B. Krankheit, Maßnahme, "
+              "Elternzeit); sie zählen nicht gegen die Kapazität.", "Personen", Kind.STOCK,
+              (S.PAUSED,)),
     Indicator("closed", "Beendet", "Fälle im Status „Beendet“ am Stichtag (seit Programmstart).",
               "Fälle", Kind.STOCK, (S.CLOSED,)),
     Indicator("declined", "Teilnahme abgelehnt",
@@ -61,12 +65,22 @@ INDICATORS: tuple[Indicator, ...] = (
               Kind.STOCK, (S.DECLINED,)),
     Indicator("overdue_next_steps", "Überfällige nächste Schritte",
               "Offene Fälle, deren nächster Schritt vor dem Stichtag fällig war.", "Fälle", Kind.STOCK),
+    Indicator("incomplete_participants", "Nicht zählbar (Eintrittsdaten unvollständig)",
+              "Teilnehmende seit Programmstart (Erstgespräch geführt), deren Kerndaten bei Eintritt "
+              "(Geschlecht, Geburtsdatum, Postleitzahl, Erwerbsstatus, Bildung, Haushalt) "
+              "unvollständig sind. Das Land zählt sie nicht: sie fehlen in allen Ergebniszahlen.",
+              "Personen", Kind.STOCK),
     # --- staff ------------------------------------------------------------------------------
     Indicator("companions_working", "Integrationsbegleiter:innen im Dienst",
               "Aktive Konten der Integrationsbegleitung mit Dienstbeginn bis zum Stichtag.",
               "Personen", Kind.STAFF),
     Indicator("companions_starting", "Integrationsbegleiter:innen mit baldigem Dienstbeginn",
               "Aktive Konten der Integrationsbegleitung mit Dienstbeginn nach dem Stichtag.",
+              "Personen", Kind.STAFF),
+    Indicator("companions_over_cap", "Integrationsbegleiter:innen über der Kapazität",
+              "Aktive Integrationsbegleiter:innen, die mehr Fälle haben (begleitet und "
+              "Erstgespräch geplant; ruhende Fälle nicht) als ihre Kapazität: höchstens 20 "
+              "Teilnehmende je Vollzeitstelle nach den Regeln des Landes, bei Teilzeit anteilig.",
               "Personen", Kind.STAFF),
     Indicator("positions_total", "Stellen gesamt",
               "Finanzierte Stellen der Integrationsbegleitung, besetzt oder nicht.", "Stellen",
@@ -85,18 +99,32 @@ INDICATORS: tuple[Indicator, ...] = (
               "Arbeitsaufnahme), Minijobs eingeschlossen; wer zweimal eine Arbeit aufnimmt, zählt "
               "zweimal.", "Arbeitsaufnahmen", Kind.FLOW),
     Indicator("exits", "Abgänge",
-              "Teilnehmende (Erstgespräch geführt), deren Begleitung im Zeitraum endete "
-              "(Enddatum des Falls).", "Personen", Kind.FLOW),
+              "Gezählte Teilnehmende (Erstgespräch geführt, Kerndaten bei Eintritt vollständig), "
+              "deren Teilnahme im Zeitraum endete (Enddatum des Falls).", "Personen", Kind.FLOW),
     Indicator("exits_work_or_training", "Abgänge in Arbeit oder Ausbildung",
-              "Abgänge, die beim Ende in Arbeit (ohne Minijob) waren oder eine Ausbildung oder "
-              "Maßnahme begonnen haben.", "Personen", Kind.FLOW),
+              "Abgänge, deren Verbleib innerhalb von 28 Tagen nach dem Ende eine "
+              "sozialversicherungspflichtige oder selbständige Erwerbstätigkeit oder eine schulische "
+              "oder berufliche Ausbildung ist; es zählt das letzte erfasste Ereignis der 28 Tage.",
+              "Personen", Kind.FLOW),
     Indicator("exits_minijob", "Abgänge in einen Minijob",
-              "Abgänge, die beim Ende in einem Minijob waren (getrennt ausgewiesen, wie vom Land "
-              "verlangt; nicht im Anteil enthalten).", "Personen", Kind.FLOW),
+              "Abgänge, deren Verbleib nach 28 Tagen ein Minijob ist (getrennt ausgewiesen, wie vom "
+              "Land verlangt; nicht im Anteil enthalten).", "Personen", Kind.FLOW),
     Indicator("integration_rate", "Anteil der Abgänge in Arbeit oder Ausbildung",
               "Abgänge in Arbeit oder Ausbildung geteilt durch alle Abgänge des Zeitraums, in "
-              "Prozent. Zielwert des Landes: 25 %. Ohne Abgänge wird kein Anteil ausgewiesen.",
+              "Prozent (Integrationsquote). Abgänge mit noch offenem Verbleib zählen im Nenner mit. "
+              "Zielwert des Landes: 25 %. Ohne Abgänge wird kein Anteil ausgewiesen.",
               "Prozent", Kind.SHARE),
+    Indicator("exits_result_open", "Abgänge mit offenem Verbleib",
+              "Abgänge, für die noch kein Verbleib erfasst ist (er kann bis 28 Tage nach dem Ende "
+              "nachgetragen werden; danach gilt er als unbekannt).", "Personen", Kind.FLOW),
+    Indicator("six_month_rate", "Nach sechs Monaten in Arbeit",
+              "Abgänge, deren Ende mindestens sechs Monate zurückliegt und die bei der Nachfrage "
+              "erwerbstätig waren (auch selbständig, ohne Minijob), geteilt durch alle diese "
+              "Abgänge, in Prozent; „nicht erreichbar“ und fehlende Antworten zählen nicht als "
+              "erwerbstätig.", "Prozent", Kind.SHARE),
+    Indicator("average_days", "Durchschnittliche Dauer der Teilnahme",
+              "Tage vom Erstgespräch bis zum Ende, gemittelt über die Abgänge des Zeitraums.",
+              "Tage", Kind.FLOW),
 )
 
 BY_KEY: dict[str, Indicator] = {i.key: i for i in INDICATORS}
