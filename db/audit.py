@@ -32,7 +32,11 @@ from .vocabulary import SENSITIVE_ACTIVITIES, SENSITIVE_BARRIERS
 PERSONAL_FIELDS = frozenset({
     "first_name", "last_name", "name", "client_number", "birth_year", "birth_date", "phone",
     "address", "postcode", "consent_date", "note", "notes", "next_step", "reason", "job_title",
-    "town", "email", "display_name", "typed_username",
+    "town", "email", "display_name", "typed_username", "gender",
+    # Entry data (ESF+): some are special categories (disability, minority, origin).
+    "entry_employment", "entry_education", "entry_household", "entry_children",
+    "entry_disability", "entry_third_country", "entry_foreign_background", "entry_minority",
+    "entry_homeless", "entry_rural",
 })
 REDACTED = "geändert"
 SPECIAL_CATEGORY = "besondere Kategorie (Art. 9 DSGVO)"

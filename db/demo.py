@@ -37,11 +37,17 @@ from .models import (
     Position,
     User,
 )
+from .results.entry import EntryData, save_entry_data
 from .users import create_user, hash_password
 from .vocabulary import (
     ActivityKind,
+    Answer,
     Barrier,
     CaseStatus,
+    Education,
+    EntryEmployment,
+    Gender,
+    Household,
     LocationStatus,
     PlanMetric,
     PositionState,
@@ -71,7 +77,14 @@ FIRST_NAMES = [
     "Ingo", "Jana", "Kai", "Lars",
 ]
 LAST_NAMES = ["Mustermann", "Musterfrau", "Beispiel", "Testmann", "Probemann", "Exempel", "Platzhalter"]
-TOWNS = ["Guben", "Forst (Lausitz)", "Spremberg", "Peitz", "Döbern", "Welzow", "Drebkau", "Kolkwitz"]
+# Towns of the district with their postcodes.
+POSTCODES = {"Guben": "03172", "Forst (Lausitz)": "03149", "Spremberg": "03130", "Peitz": "03185",
+             "Döbern": "03159", "Welzow": "03119", "Drebkau": "03116", "Kolkwitz": "03099"}
+TOWNS = list(POSTCODES)
+FEMALE_NAMES = {"Anna", "Carola", "Elke", "Gabi", "Ines", "Karin", "Mandy", "Olga", "Ramona", "Tina",
+                "Vera", "Yvonne", "Birgit", "Cornelia", "Heike", "Jana"}
+# Two of the 11 participants still lack core entry data: the lead's list "Nicht zählbar".
+INCOMPLETE_ENTRY = (4, 9)
 
 EMPLOYERS = [
     ("Musterbau GmbH (Demo)", "Bau", "Forst (Lausitz)", "Herr Mustermeister"),
@@ -258,6 +271,26 @@ def _working_days_after(day: date, count: int) -> list[date]:
     return days
 
 
+def _entry(rng: random.Random, i: int, case_id: int, db: Database) -> EntryData:
+    """Entry data as the companion records them in the first interview (person data came with
+    the referral); the participants in INCOMPLETE_ENTRY lack education and household."""
+    with db.read() as session:
+        client = session.get_one(Case, case_id).client
+        person = dict(gender=client.gender, birth_date=client.birth_date, postcode=client.postcode)
+    family = i % 3 == 1
+    further = dict(disability=Answer.NO, third_country=Answer.NO, foreign_background=Answer.NO,
+                   minority=Answer.NOT_STATED, homeless=Answer.YES if i == 5 else Answer.NO,
+                   rural=Answer.YES if i % 2 else Answer.NO)
+    employment = EntryEmployment.LONG_TERM_UNEMPLOYED if i % 4 else EntryEmployment.INACTIVE
+    if i in INCOMPLETE_ENTRY:
+        return EntryData(**person, employment=employment, **further)
+    return EntryData(
+        **person, employment=employment,
+        education=rng.choice([Education.ISCED_0_2, Education.ISCED_0_2, Education.ISCED_3_4]),
+        household=Household.FAMILY if family else Household.LONG_TERM_UNEMPLOYED,
+        children=rng.randint(1, 3) if family else None, **further)
+
+
 def _cases(db, system, rng, users, locations, employers, day) -> None:  # type: ignore[no-untyped-def]
     companion = users["begleiter1"]
     case_managers = [users[u] for u in ("fallmanager1", "fallmanager2", "fallmanager3")]
@@ -269,11 +302,14 @@ def _cases(db, system, rng, users, locations, employers, day) -> None:  # type: 
 
     def refer(referred_on: date, source: ReferralSource = ReferralSource.CASE_MANAGER) -> int:
         first, last = next(names)
+        town = rng.choice(TOWNS)
+        born = date(rng.randint(1966, 2001), rng.randint(1, 12), rng.randint(1, 28))
         return refer_client(
             db, system,
             client=NewClient(
                 client_number=f"DEMO-{next(number)}", first_name=first, last_name=last,
-                town=rng.choice(TOWNS), birth_year=rng.randint(1966, 2001),
+                town=town, birth_year=born.year, birth_date=born, postcode=POSTCODES[town],
+                gender=Gender.FEMALE if first in FEMALE_NAMES else Gender.MALE,
                 phone=f"0000 {rng.randint(100000, 999999)}", consent_date=referred_on),
             source=source, referred_on=referred_on,
             case_manager_id=rng.choice(case_managers).id,
@@ -292,6 +328,7 @@ def _cases(db, system, rng, users, locations, employers, day) -> None:  # type: 
             db, system, case_id, version, datetime.combine(held, time(10)), rng.choice(office),
             planned_on=referred_on)
         version = change_status(db, system, case_id, version, CaseStatus.ACTIVE, on=held)
+        version = save_entry_data(db, system, case_id, version, _entry(rng, i, case_id, db))
         for barrier in barriers:
             barrier_id = add_barrier(db, system, case_id, barrier, noted_on=held)
             if barrier == Barrier.DEBT and i == 0:

@@ -9,6 +9,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
 
 from .actors import Actor
 from .audit import audit
@@ -18,11 +19,27 @@ from .figures.export import safe_cell
 from .models import Activity, AuditEntry, Case, CaseBarrier, Employer, Placement, StatusChange, User
 from .audit_review import ACTION_LABELS
 from .permissions import require_role
+from .results.entry import CASE_COLUMN, CORE_LABELS, FURTHER_LABELS
+from .results.outcomes import exit_result_of
 from .vocabulary import Role
 
 def _d(value: Any) -> Any:
     return value.strftime("%d.%m.%Y %H:%M") if hasattr(value, "hour") else (
         value.strftime("%d.%m.%Y") if hasattr(value, "strftime") else value)
+
+
+# Entry data of a participation, by case column (labels as on the case card).
+ENTRY_LABELS = {f"entry_{name}": text for name, text in {**CORE_LABELS, **FURTHER_LABELS}.items()
+                if name in CASE_COLUMN}
+
+
+def _label(value: Any) -> Any:
+    return getattr(value, "label", value)
+
+
+def _result(session: Session, case_id: int) -> tuple[str | None, str | None]:
+    found = exit_result_of(session, case_id)
+    return (found[0].label, _d(found[1])) if found else (None, None)
 
 
 def export_person(db: Database, actor: Actor, client_number: str) -> bytes:
@@ -37,7 +54,10 @@ def export_person(db: Database, actor: Actor, client_number: str) -> bytes:
             "Person": [["Angabe", "Wert"],
                        ["Kundennummer", client.client_number], ["Vorname", client.first_name],
                        ["Nachname", client.last_name], ["Geburtsjahr", client.birth_year],
-                       ["Wohnort", client.town], ["Telefon", client.phone],
+                       ["Geburtsdatum", _d(client.birth_date)],
+                       ["Geschlecht", client.gender.label if client.gender else None],
+                       ["Wohnort", client.town], ["Postleitzahl", client.postcode],
+                       ["Telefon", client.phone],
                        ["Einwilligung am", _d(client.consent_date)], ["Erfasst am", _d(client.created_at)]],
             "Fälle": [["Fall", "Status", "Zugewiesen am", "Integrationsbegleitung", "Fallmanagement",
                        "Erstgespräch", "Begleitung seit", "Beendet am", "Endgrund", "Nächster Schritt",
@@ -45,6 +65,11 @@ def export_person(db: Database, actor: Actor, client_number: str) -> bytes:
                 [c.id, c.status.label, _d(c.referred_on), names.get(c.companion_id), names.get(c.case_manager_id),
                  _d(c.first_interview_at), _d(c.start_date), _d(c.end_date),
                  c.end_reason.label if c.end_reason else None, c.next_step, _d(c.next_step_due)] for c in cases],
+            "Teilnahmedaten": [["Fall", *ENTRY_LABELS.values(), "Verbleib (28 Tage)", "Verbleib am",
+                                "Nach sechs Monaten", "Nachgefragt am"]] + [
+                [c.id, *(_label(getattr(c, column)) for column in ENTRY_LABELS),
+                 *_result(session, c.id),
+                 _label(c.follow_up_result), _d(c.follow_up_on)] for c in cases],
             "Statusverlauf": [["Fall", "Datum", "von", "nach", "Begründung", "durch"]] + [
                 [s.case_id, _d(s.changed_on), s.from_status.label if s.from_status else None, s.to_status.label,
                  s.reason, names.get(s.changed_by_id)]

@@ -47,10 +47,14 @@ def marked_person(world: World) -> tuple[int, str]:
 def test_access_export_holds_the_data_and_who_saw_it(world: World) -> None:
     case_id, number = marked_person(world)
     book = load_workbook(io.BytesIO(export_person(world.db, world.actor("leitung"), number)))
-    assert book.sheetnames == ["Person", "Fälle", "Statusverlauf", "Kontakte", "Hemmnisse",
-                               "Arbeitsaufnahmen", "Zugriffe"]
+    assert book.sheetnames == ["Person", "Fälle", "Teilnahmedaten", "Statusverlauf", "Kontakte",
+                               "Hemmnisse", "Arbeitsaufnahmen", "Zugriffe"]
     person = {r[0]: r[1] for r in book["Person"].iter_rows(min_row=2, values_only=True)}
     assert (person["Vorname"], person["Telefon"]) == (MARKERS[0], MARKERS[2])
+    assert person["Geschlecht"] in ("weiblich", "männlich") and person["Postleitzahl"].startswith("03")
+    entry = [dict(zip([c.value for c in book["Teilnahmedaten"][1]], row))
+             for row in book["Teilnahmedaten"].iter_rows(min_row=2, values_only=True)]
+    assert entry[0]["Erwerbsstatus bei Eintritt"] in ("langzeitarbeitslos", "nichterwerbstätig")
     notes = [r[4] for r in book["Kontakte"].iter_rows(min_row=2, values_only=True)]
     assert any(MARKERS[4] in (n or "") for n in notes)
     access = [r for r in book["Zugriffe"].iter_rows(min_row=2, values_only=True)]

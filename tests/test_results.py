@@ -1,0 +1,333 @@
+"""Programme results (issue 14): entry data, Ruhend, the exit result at 28 days, the six-month
+follow-up, the indicators built from them and the duplicate check – on both databases."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from db.actors import Actor
+from db.cases import (
+    DuplicateClient,
+    NewPlacement,
+    assign_companion,
+    change_status,
+    refer_client,
+    schedule_first_interview,
+)
+from db.database import Database
+from db.erasure import erase_person
+from db.errors import ValidationError
+from db.figures.kpis import kpis
+from db.models import Case, Client
+from db.results import tasks as result_tasks_module
+from db.results.entry import EntryData, age_band, not_counted, save_entry_data
+from db.results.indicators import by_gender, leaver_figures, monthly_leavers, quarterly_rates
+from db.results.outcomes import (
+    follow_up_due,
+    last_end_with_follow_up_due,
+    record_exit_result,
+    record_follow_up,
+    suggested_result,
+)
+from db.results.tasks import EXIT_RESULT, FOLLOW_UP, RESUME, result_tasks
+from db.team import companion_caseloads
+from db.vocabulary import (
+    Answer,
+    CaseStatus,
+    Education,
+    EndReason,
+    EntryEmployment,
+    ExitResult,
+    FollowUpResult,
+    Gender,
+    Household,
+    JobKind,
+    PauseReason,
+)
+
+from .conftest import World
+from .helpers import any_employer, load_case, new_client
+
+COMPLETE = EntryData(gender=Gender.FEMALE, birth_date=date(1980, 5, 17), postcode="03172",
+                     employment=EntryEmployment.LONG_TERM_UNEMPLOYED, education=Education.ISCED_3_4,
+                     household=Household.LONG_TERM_UNEMPLOYED, disability=Answer.NOT_STATED)
+
+
+def participant(world: World, *, started: date, entry: EntryData | None = COMPLETE,
+                gender: Gender = Gender.FEMALE) -> tuple[int, int]:
+    """A case whose first interview was held on `started`, with entry data (complete by default)."""
+    lead = world.actor("leitung")
+    case_id = refer_client(world.db, lead, client=new_client(), referred_on=started - timedelta(days=5),
+                           case_manager_id=world.user_id("fallmanager1"))
+    version = assign_companion(world.db, lead, case_id, 1, world.user_id("begleiter1"))
+    version = schedule_first_interview(world.db, lead, case_id, version,
+                                       datetime.combine(started, time(10)),
+                                       planned_on=started - timedelta(days=5))
+    version = change_status(world.db, lead, case_id, version, CaseStatus.ACTIVE, on=started)
+    if entry is not None:
+        version = save_entry_data(world.db, lead, case_id, version,
+                                  EntryData(**{**entry.__dict__, "gender": gender}))
+    return case_id, version
+
+
+def leaver(world: World, *, ended: date, result: ExitResult | None, started: date | None = None,
+           entry: EntryData | None = COMPLETE, gender: Gender = Gender.FEMALE) -> int:
+    case_id, version = participant(world, started=started or ended - timedelta(days=60),
+                                   entry=entry, gender=gender)
+    change_status(world.db, world.actor("leitung"), case_id, version, CaseStatus.CLOSED, on=ended,
+                  end_reason=EndReason.OTHER, exit_result=result)
+    return case_id
+
+
+def figures(world: World):  # type: ignore[no-untyped-def]
+    return leaver_figures(monthly_leavers(world.db, world.actor("leitung")))
+
+
+# --- entry data ---------------------------------------------------------------------------------
+
+def test_complete_entry_data_make_a_participant_count_and_gaps_are_listed(world: World) -> None:
+    lead = world.actor("leitung")
+    before, _ = not_counted(world.db, lead)
+    assert len(before) == 2  # the demo's two incomplete participants
+    gaps = EntryData(gender=Gender.MALE, birth_date=date(1990, 1, 2),
+                     employment=EntryEmployment.UNEMPLOYED)
+    case_id, version = participant(world, started=world.today - timedelta(days=3), entry=gaps)
+
+    rows, total = not_counted(world.db, lead)
+    mine = next(r for r in rows if r.case_id == case_id)
+    assert total == 3 and mine.missing == ["Postleitzahl", "Bildung (ISCED)", "Haushalt"]
+    assert kpis(world.db, lead).incomplete_participants == 3
+
+    save_entry_data(world.db, lead, case_id, version, COMPLETE)
+    case = load_case(world.db, case_id)
+    assert case.entry_complete and case.entry_age_band == "30–54"
+    assert case_id not in [r.case_id for r in not_counted(world.db, lead)[0]]
+
+
+def test_bad_entry_data_are_refused_all_at_once_and_nothing_changes(world: World) -> None:
+    case_id, version = participant(world, started=world.today - timedelta(days=3), entry=None)
+    bad = EntryData(postcode="3172", household=Household.FAMILY, birth_date=world.today + timedelta(days=1))
+
+    with pytest.raises(ValidationError) as err:
+        save_entry_data(world.db, world.actor("leitung"), case_id, version, bad)
+
+    assert "Postleitzahl" in err.value.message and "Zahl der Kinder" in err.value.message
+    assert "Geburtsdatum" in err.value.message
+    assert load_case(world.db, case_id).version == version
+
+
+def test_a_family_household_needs_children_and_others_have_none(world: World) -> None:
+    case_id, version = participant(world, started=world.today - timedelta(days=3), entry=None)
+    with pytest.raises(ValidationError, match="nur bei einer Familienbedarfsgemeinschaft"):
+        save_entry_data(world.db, world.actor("leitung"), case_id, version,
+                        EntryData(**{**COMPLETE.__dict__, "children": 2}))
+    family = EntryData(**{**COMPLETE.__dict__, "household": Household.FAMILY, "children": 2})
+    save_entry_data(world.db, world.actor("leitung"), case_id, version, family)
+    assert load_case(world.db, case_id).entry_children == 2
+
+
+def test_age_band_is_the_age_on_the_day_of_entry() -> None:
+    assert age_band(date(2000, 6, 2), None, date(2018, 6, 1)) == "unter 18"
+    assert age_band(date(2000, 6, 2), None, date(2018, 6, 2)) == "18–29"
+    assert age_band(None, 1971, date(2026, 1, 1)) == "55+"  # older records: the birth year
+    assert age_band(None, None, date(2026, 1, 1)) is None
+
+
+def test_case_manager_may_not_record_entry_data(world: World) -> None:
+    case_id, version = participant(world, started=world.today - timedelta(days=3), entry=None)
+    from db.errors import PermissionDenied
+    with pytest.raises(PermissionDenied):
+        save_entry_data(world.db, world.actor("fallmanager1"), case_id, version, COMPLETE)
+
+
+def test_erasure_keeps_the_participant_counted(world: World) -> None:
+    case_id = leaver(world, ended=world.today - timedelta(days=2), result=ExitResult.EMPLOYED)
+    with world.db.read() as session:
+        number = session.get_one(Case, case_id).client.client_number
+    erase_person(world.db, Actor.system(), number, "Test")
+    with world.db.read() as session:
+        case = session.get_one(Case, case_id)
+        assert (case.client.birth_date, case.client.postcode) == (None, None)
+        assert case.entry_complete and case.entry_age_band == "30–54"
+    assert figures(world).into_work_or_training == 1
+
+
+# --- the exit result and the rate ----------------------------------------------------------------
+
+def test_rate_counts_work_and_training_over_all_leavers_and_minijobs_apart(world: World) -> None:
+    ended = world.today - timedelta(days=40)
+    for result in (ExitResult.EMPLOYED, ExitResult.SELF_EMPLOYED, ExitResult.EDUCATION,
+                   ExitResult.MINIJOB, ExitResult.JOB_SEEKING, ExitResult.QUALIFICATION, None):
+        leaver(world, ended=ended, result=result)
+    leaver(world, ended=ended, result=ExitResult.EMPLOYED, entry=None)  # not counted at all
+
+    f = figures(world)
+    assert (f.leavers, f.into_work_or_training, f.minijob, f.result_open) == (7, 3, 1, 1)
+    assert f.rate == round(300 / 7, 1)
+    assert kpis(world.db, world.actor("leitung")).incomplete_participants == 3
+
+
+def test_the_last_event_within_28_days_counts(world: World) -> None:
+    lead = world.actor("leitung")
+    ended = world.today - timedelta(days=20)
+    found_work = leaver(world, ended=ended, result=ExitResult.JOB_SEEKING)
+    lost_work = leaver(world, ended=ended, result=ExitResult.EMPLOYED)
+    record_exit_result(world.db, lead, found_work, load_case(world.db, found_work).version,
+                       ExitResult.EMPLOYED, ended + timedelta(days=10))
+    record_exit_result(world.db, lead, lost_work, load_case(world.db, lost_work).version,
+                       ExitResult.JOB_SEEKING, ended + timedelta(days=5))
+
+    f = figures(world)
+    assert (f.leavers, f.into_work_or_training) == (2, 1)
+    assert f.by_result == {ExitResult.EMPLOYED.value: 1, ExitResult.JOB_SEEKING.value: 1}
+
+
+def test_results_outside_the_28_days_or_in_the_future_are_refused(world: World) -> None:
+    lead = world.actor("leitung")
+    ended = world.today - timedelta(days=40)
+    case_id = leaver(world, ended=ended, result=None)
+    version = load_case(world.db, case_id).version
+    for on, message in ((ended + timedelta(days=29), "28 Tage"), (ended - timedelta(days=1), "nicht vor"),
+                        (world.today + timedelta(days=1), "Zukunft")):
+        with pytest.raises(ValidationError, match=message):
+            record_exit_result(world.db, lead, case_id, version, ExitResult.EMPLOYED, on)
+    assert figures(world).result_open == 1
+
+
+def test_a_job_at_the_end_suggests_the_result(world: World) -> None:
+    lead = world.actor("leitung")
+    case_id, version = participant(world, started=world.today - timedelta(days=30))
+    version = change_status(world.db, lead, case_id, version, CaseStatus.EMPLOYED,
+                            placement=NewPlacement(any_employer(world.db), world.today,
+                                                   job_kind=JobKind.MINI_JOB))
+    with world.db.read() as session:
+        assert suggested_result(session.get_one(Case, case_id)) == ExitResult.MINIJOB
+    ended = world.today
+    change_status(world.db, lead, case_id, version, CaseStatus.CLOSED, on=ended,
+                  end_reason=EndReason.FOLLOW_UP_COMPLETED, exit_result=ExitResult.MINIJOB)
+    assert figures(world).minijob == 1
+
+
+def test_rate_by_gender_and_quarter_add_up(world: World) -> None:
+    ended = world.today - timedelta(days=40)
+    leaver(world, ended=ended, result=ExitResult.EMPLOYED, gender=Gender.MALE)
+    leaver(world, ended=ended, result=ExitResult.JOB_SEEKING, gender=Gender.FEMALE)
+    leaver(world, ended=ended, result=ExitResult.EDUCATION, gender=Gender.DIVERSE)
+    frame = monthly_leavers(world.db, world.actor("leitung"))
+    split = by_gender(frame)
+    assert [split[g].leavers for g in ("weiblich", "männlich", "divers", "Gesamt")] == [1, 1, 1, 3]
+    assert split["Gesamt"].rate == 66.7
+    quarters = quarterly_rates(frame)
+    assert quarters["leavers"].sum() == 3
+
+
+# --- pausing --------------------------------------------------------------------------------------
+
+def test_paused_cases_do_not_count_against_capacity_and_return_when_due(world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    lead = world.actor("leitung")
+    bianca = world.user_id("begleiter1")
+
+    def load() -> int:
+        return next(c for c in companion_caseloads(world.db, lead) if c.id == bianca).caseload
+
+    case_id, version = participant(world, started=world.today - timedelta(days=10))
+    before = load()
+    with pytest.raises(ValidationError, match="Grund"):
+        change_status(world.db, lead, case_id, version, CaseStatus.PAUSED, resume_on=world.today + timedelta(days=5))
+    version = change_status(world.db, lead, case_id, version, CaseStatus.PAUSED,
+                            pause_reason=PauseReason.ILLNESS, resume_on=world.today + timedelta(days=5))
+    assert load() == before - 1
+    assert kpis(world.db, lead).paused == 1
+    assert result_tasks(world.db, lead)[1][RESUME] == 0
+
+    monkeypatch.setattr(result_tasks_module, "today", lambda: world.today + timedelta(days=5))
+    tasks, counts = result_tasks(world.db, lead)
+    assert counts[RESUME] == 1 and [t.case_id for t in tasks if t.kind == RESUME] == [case_id]
+
+    change_status(world.db, lead, case_id, version, CaseStatus.ACTIVE)
+    case = load_case(world.db, case_id)
+    assert (case.status, case.pause_reason, case.resume_on) == (CaseStatus.ACTIVE, None, None)
+    assert result_tasks(world.db, lead)[1][RESUME] == 0
+
+
+# --- tasks: 28 days and six months -----------------------------------------------------------------
+
+def test_missing_result_is_a_task_until_recorded_or_28_days_passed(world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    lead = world.actor("leitung")
+    ended = world.today - timedelta(days=3)
+    case_id = leaver(world, ended=ended, result=None)
+    tasks, counts = result_tasks(world.db, lead)
+    assert counts[EXIT_RESULT] == 1
+    assert next(t for t in tasks if t.kind == EXIT_RESULT).due == ended + timedelta(days=28)
+    # the companion sees it on her own list, the other companion does not
+    assert result_tasks(world.db, world.actor("begleiter1"))[1][EXIT_RESULT] == 1
+    assert result_tasks(world.db, world.actor("begleiter2"))[1][EXIT_RESULT] == 0
+
+    monkeypatch.setattr(result_tasks_module, "today", lambda: ended + timedelta(days=29))
+    assert result_tasks(world.db, lead)[1][EXIT_RESULT] == 0
+    monkeypatch.undo()
+
+    record_exit_result(world.db, lead, case_id, load_case(world.db, case_id).version,
+                       ExitResult.JOB_SEEKING, ended)
+    assert result_tasks(world.db, lead)[1][EXIT_RESULT] == 0
+
+
+def test_six_month_follow_up_appears_and_is_answered(world: World) -> None:
+    lead = world.actor("leitung")
+    ended = world.today - timedelta(days=200)
+    case_id = leaver(world, ended=ended, result=ExitResult.EMPLOYED, started=ended - timedelta(days=90))
+    recent = leaver(world, ended=world.today - timedelta(days=100), result=ExitResult.EMPLOYED)
+    tasks, counts = result_tasks(world.db, lead)
+    assert counts[FOLLOW_UP] == 1 and [t.case_id for t in tasks if t.kind == FOLLOW_UP] == [case_id]
+    with pytest.raises(ValidationError, match="sechs Monaten"):
+        record_follow_up(world.db, lead, recent, load_case(world.db, recent).version,
+                         FollowUpResult.EMPLOYED)
+
+    record_follow_up(world.db, lead, case_id, load_case(world.db, case_id).version,
+                     FollowUpResult.UNREACHABLE)
+    case = load_case(world.db, case_id)
+    assert (case.follow_up_result, case.follow_up_on) == (FollowUpResult.UNREACHABLE, world.today)
+    assert result_tasks(world.db, lead)[1][FOLLOW_UP] == 0
+    f = figures(world)
+    assert (f.six_months_passed, f.six_months_in_work, f.six_month_rate) == (1, 0, 0.0)
+
+
+@pytest.mark.parametrize(("on", "latest"), [
+    (date(2027, 2, 28), date(2026, 8, 31)),  # a month's last day: the rest of August is due
+    (date(2027, 2, 27), date(2026, 8, 27)),
+    (date(2026, 11, 30), date(2026, 5, 31)),
+    (date(2026, 12, 15), date(2026, 6, 15)),
+])
+def test_six_months_are_calendar_months(on: date, latest: date) -> None:
+    assert last_end_with_follow_up_due(on) == latest
+    assert follow_up_due(latest) <= on < follow_up_due(latest + timedelta(days=1))
+
+
+# --- duplicates -------------------------------------------------------------------------------------
+
+def test_same_name_and_postcode_or_birth_date_is_the_same_person(world: World) -> None:
+    fm = world.actor("fallmanager1")
+    with world.db.read() as session:
+        known = session.scalars(select(Client).where(Client.postcode.is_not(None)).order_by(Client.id)).first()
+    for same in ({"postcode": known.postcode}, {"birth_date": known.birth_date}):
+        with pytest.raises(DuplicateClient) as err:
+            refer_client(world.db, fm, client=new_client(first_name=known.first_name.upper(),
+                                                         last_name=known.last_name, **same))
+        assert err.value.match.client_id == known.id and err.value.match.has_open_case
+    # another postcode and birth date: a different person of the same name
+    refer_client(world.db, fm, client=new_client(first_name=known.first_name, last_name=known.last_name,
+                                                 postcode="01234", birth_date=date(1950, 1, 1)))
+
+
+def test_duplicate_check_compares_umlauts_without_case(db: Database) -> None:
+    from db.users import create_user
+    from db.vocabulary import Role
+    system = Actor.system()
+    create_user(db, system, username="fm", display_name="FM", role=Role.CASE_MANAGER,
+                password="ein-langes-passwort-123")
+    refer_client(db, system, client=new_client(first_name="Özlem", last_name="Ärmel", postcode="03172"))
+    with pytest.raises(DuplicateClient):
+        refer_client(db, system, client=new_client(first_name="özlem", last_name="ärmel", postcode="03172"))
