@@ -21,6 +21,7 @@ from .database import Database
 from .demo import DEMO_PASSWORD, has_data, seed_demo
 from .errors import DomainError
 from .results.indicators import headline, leaver_figures, monthly_leavers
+from .results.report import export_funder_report
 from .figures.formats import fmt_percent
 from .figures.kpis import kpis
 from .figures.registry import TO_DATE, Kind, indicator, label
@@ -59,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     ex = sub.add_parser("export-person", help="Auskunft: alles über eine Person als Excel (Art. 15 DSGVO)")
     ex.add_argument("--client-number", required=True)
     ex.add_argument("--out", required=True, type=Path)
+    fr = sub.add_parser("funder-report", help="Teilnehmendendaten und Indikatoren für das Land (ESF+)")
+    fr.add_argument("--from", dest="start", required=True, type=date.fromisoformat, help="JJJJ-MM-TT")
+    fr.add_argument("--to", dest="end", required=True, type=date.fromisoformat, help="JJJJ-MM-TT")
+    fr.add_argument("--out", required=True, type=Path, help="Datei: .xlsx, .csv oder .pdf")
     an = sub.add_parser("anonymise", help="Personendaten lange beendeter Fälle entfernen (Aufbewahrungsfrist)")
     an.add_argument("--years", type=int, help="Frist in Jahren nach dem Ende (Standard: RETENTION_YEARS oder 3)")
     args = parser.parse_args(argv)
@@ -132,6 +137,10 @@ def _run(args: argparse.Namespace, db: Database) -> int:
                   f"{check.entries - 1} Einträge davor sind in Ordnung.", file=sys.stderr)
             return 2
         print(f"Protokoll unverändert: {check.entries} Einträge, Hash-Kette vollständig.")
+    elif args.command == "funder-report":
+        data = export_funder_report(db, system, args.start, args.end, args.out.suffix.lstrip(".").lower())
+        args.out.write_bytes(data)
+        print(f"Bericht {args.start:%d.%m.%Y}–{args.end:%d.%m.%Y} geschrieben: {args.out}")
     elif args.command == "anonymise":
         upgrade(db.engine)
         result = anonymise_closed_cases(db, system, args.years)

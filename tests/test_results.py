@@ -331,3 +331,71 @@ def test_duplicate_check_compares_umlauts_without_case(db: Database) -> None:
     refer_client(db, system, client=new_client(first_name="Özlem", last_name="Ärmel", postcode="03172"))
     with pytest.raises(DuplicateClient):
         refer_client(db, system, client=new_client(first_name="özlem", last_name="ärmel", postcode="03172"))
+
+
+# --- the funder's report -----------------------------------------------------------------------------
+
+def test_funder_report_has_one_row_per_participant_in_the_period_and_numbers_as_numbers(
+        world: World, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import io as _io
+
+    from openpyxl import load_workbook
+
+    from db.results.report import export_funder_report
+
+    lead = world.actor("leitung")
+    left_before = leaver(world, ended=world.today - timedelta(days=100), result=ExitResult.EMPLOYED,
+                         started=world.today - timedelta(days=200))
+    left_inside = leaver(world, ended=world.today - timedelta(days=10), result=ExitResult.EDUCATION,
+                         gender=Gender.MALE)
+    start, end = world.today - timedelta(days=50), world.today
+    book = load_workbook(_io.BytesIO(export_funder_report(world.db, lead, start, end, "xlsx")))
+
+    assert book.sheetnames == ["Teilnehmende", "Indikatoren", "Hinweise"]
+    rows = list(book["Teilnehmende"].iter_rows(values_only=True))
+    header, body = rows[0], rows[1:]
+    for column in ("Geschlecht", "Bildung (ISCED)", "Erwerbsstatus bei Eintritt", "Verbleib nach 28 Tagen"):
+        assert column in header
+    numbers = {r[0] for r in body}
+    with world.db.read() as session:
+        number = {i: session.get_one(Case, i).client.client_number for i in (left_inside, left_before)}
+    assert number[left_inside] in numbers and number[left_before] not in numbers
+    assert len(body) == 11 + 1  # the demo's 11 participants and the one who left inside
+    inside = dict(zip(header, next(r for r in body if r[0] == number[left_inside])))
+    assert inside["Verbleib nach 28 Tagen"] == ExitResult.EDUCATION.label and inside["Gezählt"] == "ja"
+
+    indicators = {r[0]: r[1:] for r in book["Indikatoren"].iter_rows(values_only=True) if r[0]}
+    assert indicators["Abgänge"] == (0, 1, 0, 1)  # weiblich, männlich, divers, Gesamt
+    assert indicators["Anteil der Abgänge in Arbeit oder Ausbildung (%)"] == (None, 100.0, None, 100.0)
+    notes = {r[0]: r[1] for r in book["Hinweise"].iter_rows(values_only=True)}
+    assert notes["Nicht gezählt"].startswith("2 Teilnehmende")
+
+
+def test_funder_report_cli_and_pdf(world: World, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    from db.__main__ import main
+    from db.results.report import export_funder_report
+
+    monkeypatch.setenv("DATABASE_URL", world.db.engine.url.render_as_string(hide_password=False))
+    out = tmp_path / "bericht.csv"
+    assert main(["funder-report", "--from", f"{world.today - timedelta(days=60)}",
+                 "--to", f"{world.today}", "--out", str(out)]) == 0
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("Kundennummer;Nachname;Vorname;Geschlecht") and len(lines) == 12
+    pdf = tmp_path / "indikatoren.pdf"
+    pdf.write_bytes(export_funder_report(world.db, world.actor("leitung"), world.today - timedelta(days=60),
+                                         world.today, "pdf"))
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-singlefile", str(pdf), str(tmp_path / "seite")], check=True)
+    assert (tmp_path / "seite.png").stat().st_size > 5_000
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Abgänge und Verbleib" in text and "Nicht gezählt" in text
+
+
+def test_only_the_lead_makes_the_funder_report(world: World) -> None:
+    from db.errors import PermissionDenied
+    from db.results.report import funder_report
+
+    for user in ("begleiter1", "kreistag", "fallmanager1"):
+        with pytest.raises(PermissionDenied):
+            funder_report(world.db, world.actor(user), world.today - timedelta(days=30), world.today)

@@ -214,33 +214,26 @@ def _notes_sheet(sheet, briefing: Briefing) -> None:  # type: ignore[no-untyped-
 FONT_DIR = files("font_source_sans_pro") / "files"
 
 
-class _BriefingPdf(FPDF):
-    """A4 with Stand and Zeitraum in every page's header and "Seite x von y" in its footer."""
+class ReportPdf(FPDF):
+    """A4 in Source Sans (embedded, tagged German), with paragraphs and section headings."""
 
-    def __init__(self, briefing: Briefing) -> None:
+    def __init__(self, title: str, subject: str) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
-        self.briefing = briefing
         self.add_font("Source Sans", "", str(FONT_DIR / "SourceSansPro-Regular.ttf"))
         self.add_font("Source Sans", "B", str(FONT_DIR / "SourceSansPro-Bold.ttf"))
         self.add_font("Source Sans", "I", str(FONT_DIR / "SourceSansPro-It.ttf"))
         self.set_lang("de-DE")
-        self.set_title(TITLE)
+        self.set_title(title)
         self.set_author("Jobcenter Spree-Neiße")
-        self.set_subject(f"Lagebericht {briefing.period.label}")
+        self.set_subject(subject)
         self.set_creator("Begleiter-Cockpit")
         self.set_display_mode(zoom="fullwidth")
         self.set_auto_page_break(auto=True, margin=18)
         self.set_text_color(*TEXT)
 
-    def header(self) -> None:
-        self.set_font("Source Sans", "", 8)
-        self.cell(0, 5, " · ".join(_heading(self.briefing)), align="L", new_x="LMARGIN", new_y="NEXT")
-        self.ln(2)
-
-    def footer(self) -> None:
-        self.set_y(-12)
-        self.set_font("Source Sans", "", 8)
-        self.cell(0, 5, f"Seite {self.page_no()} von {{nb}}", align="R")
+    @property
+    def usable(self) -> float:
+        return self.w - self.l_margin - self.r_margin
 
     def para(self, text: str, size: float = 10, style: str = "", height: float = 5) -> None:
         self.set_font("Source Sans", style, size)
@@ -256,6 +249,39 @@ class _BriefingPdf(FPDF):
         self.para(text, size=14 if level == 0 else 12, style="B", height=7)
         self.set_text_color(*TEXT)
 
+    def table_of(self, header: list[str], rows: list[list[str]], widths: list[float],
+                 size: float = 9) -> None:
+        self.set_font("Source Sans", "", size)
+        with self.table(
+            col_widths=widths, width=sum(widths), align="LEFT",
+            text_align=["LEFT", *["RIGHT"] * (len(header) - 1)],
+            headings_style=FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=PRIMARY),
+            cell_fill_color=(240, 242, 246), cell_fill_mode=TableCellFillMode.ROWS, line_height=5.5,
+            repeat_headings=1, first_row_as_headings=True,
+        ) as table:
+            table.row(header)
+            for row in rows:
+                table.row(row)
+        self.ln(3)
+
+
+class _BriefingPdf(ReportPdf):
+    """The briefing: Stand and Zeitraum in every page's header and "Seite x von y" in its footer."""
+
+    def __init__(self, briefing: Briefing) -> None:
+        super().__init__(TITLE, f"Lagebericht {briefing.period.label}")
+        self.briefing = briefing
+
+    def header(self) -> None:
+        self.set_font("Source Sans", "", 8)
+        self.cell(0, 5, " · ".join(_heading(self.briefing)), align="L", new_x="LMARGIN", new_y="NEXT")
+        self.ln(2)
+
+    def footer(self) -> None:
+        self.set_y(-12)
+        self.set_font("Source Sans", "", 8)
+        self.cell(0, 5, f"Seite {self.page_no()} von {{nb}}", align="R")
+
 
 def export_pdf(db: Database, actor: Actor, period_key: str | None) -> bytes:
     """The council briefing as a PDF: tiles, summary, charts with text alternatives, tables,
@@ -269,11 +295,11 @@ def export_pdf(db: Database, actor: Actor, period_key: str | None) -> bytes:
     pdf.heading(TITLE, level=0)
     pdf.para(briefing.summary)
     pdf.ln(2)
-    usable = pdf.w - pdf.l_margin - pdf.r_margin
+    usable = pdf.usable
     for caption, tiles in (("Stand heute", briefing.stock_tiles),
                            (f"Zeitraum: {briefing.period.label}", briefing.period_tiles)):
         pdf.heading(caption, level=1, rows_after=2)
-        _table(pdf, ["Kennzahl", "Wert"], [[t.label, t.value] for t in tiles], [usable * 0.7, usable * 0.3])
+        pdf.table_of(["Kennzahl", "Wert"], [[t.label, t.value] for t in tiles], [usable * 0.7, usable * 0.3])
     for table in briefing.tables:
         pdf.heading(table.title, level=1, rows_after=3)
         pdf.para(table.explanation, size=9, height=4.5)
@@ -282,7 +308,7 @@ def export_pdf(db: Database, actor: Actor, period_key: str | None) -> bytes:
         columns = [table.row_title, *map(str, shown.columns)]
         first = usable * 0.45
         widths = [first, *[(usable - first) / len(shown.columns)] * len(shown.columns)]
-        _table(pdf, columns, [[str(i), *shown.loc[i].tolist()] for i in shown.index], widths)
+        pdf.table_of(columns, [[str(i), *shown.loc[i].tolist()] for i in shown.index], widths)
     pdf.para(MARKS_EXPLAINED, size=8, style="I", height=4)
     for figure, picture in pictures:
         pdf.heading(f"Grafik: {figure.title}", level=1, rows_after=12)
@@ -299,16 +325,3 @@ def export_pdf(db: Database, actor: Actor, period_key: str | None) -> bytes:
     _audited(db, actor, "pdf", briefing)
     return bytes(pdf.output())
 
-
-def _table(pdf: _BriefingPdf, header: list[str], rows: list[list[str]], widths: list[float]) -> None:
-    pdf.set_font("Source Sans", "", 9)
-    with pdf.table(
-        col_widths=widths, width=sum(widths), align="LEFT", text_align=["LEFT", *["RIGHT"] * (len(header) - 1)],
-        headings_style=FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=PRIMARY),
-        cell_fill_color=(240, 242, 246), cell_fill_mode=TableCellFillMode.ROWS, line_height=5.5,
-        repeat_headings=1, first_row_as_headings=True,
-    ) as table:
-        table.row(header)
-        for row in rows:
-            table.row(row)
-    pdf.ln(3)

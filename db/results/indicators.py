@@ -60,11 +60,17 @@ def _conditions(actor: Actor, companion_id: int | None, town: str | None) -> lis
 
 @until_data_change
 def monthly_leavers(db: Database, actor: Actor, companion_id: int | None = None,
-                    town: str | None = None) -> pd.DataFrame:
+                    town: str | None = None, *, ended_from: date | None = None,
+                    ended_to: date | None = None) -> pd.DataFrame:
     """Counted leavers per month of their exit, by gender, end reason, result at 28 days,
     six-month answer and whether six months have passed; with the sum of their days in the
-    programme. One grouped query."""
+    programme. One grouped query. `ended_from`/`ended_to` limit the exits to days of a period
+    that does not consist of whole months (the funder's report)."""
     conditions = _conditions(actor, companion_id, town)
+    if ended_from is not None:
+        conditions.append(Case.end_date >= ended_from)
+    if ended_to is not None:
+        conditions.append(Case.end_date <= ended_to)
     month = month_start(Case.end_date)
     result = latest_result(Case.id)
     passed = case((Case.end_date <= last_end_with_follow_up_due(today()), 1), else_=0)
