@@ -34,6 +34,7 @@ PAGES = {
     "caseload_import": st.Page("pages/caseload_import.py", title="Import & Export",
                                icon=":material/upload_file:"),
     "dashboard": st.Page("pages/dashboard.py", title="Lagebild", icon=":material/monitoring:"),
+    "results": st.Page("pages/results.py", title="Ergebnisse", icon=":material/flag:"),
     "council": st.Page("pages/council.py", title="Kreistag", icon=":material/account_balance:"),
     "users": st.Page("pages/users.py", title="Benutzer", icon=":material/manage_accounts:"),
     "audit_log": st.Page("pages/audit_log.py", title="Protokoll", icon=":material/policy:"),
@@ -43,7 +44,7 @@ PAGES = {
 # Navigation only shows what a role may open; the service functions enforce it regardless.
 ROLE_PAGES: dict[Role, list[str]] = {
     Role.COMPANION: ["agenda", "cases", "case", "referrals", "office_hours", "employers", "account"],
-    Role.LEAD: ["dashboard", "cases", "case", "referrals", "agenda", "office_hours", "team",
+    Role.LEAD: ["dashboard", "results", "cases", "case", "referrals", "agenda", "office_hours", "team",
                 "employers", "caseload_import", "council", "account"],
     Role.CASE_MANAGER: ["referrals", "case", "office_hours", "account"],
     Role.COUNCIL: ["council", "account"],

@@ -16,7 +16,7 @@ from .validation import clean_text
 from .memo import until_data_change
 from .errors import NotFound
 from .locations import interview_place
-from .models import Activity, Case, CaseBarrier, Client, StatusChange, User
+from .models import Activity, Case, CaseBarrier, Client, ExitOutcome, StatusChange, User
 from .permissions import (
     can_read_notes,
     case_scope,
@@ -24,7 +24,8 @@ from .permissions import (
     require_case,
     require_personal_read,
 )
-from .vocabulary import ActivityKind, Barrier, CaseStatus, SENSITIVE_BARRIERS
+from .results.card import ResultsView, results_view
+from .vocabulary import ActivityKind, Barrier, CaseStatus, ExitResult, SENSITIVE_BARRIERS
 from .workflow import OPEN_STATUSES
 
 
@@ -218,6 +219,7 @@ class CaseDetail:
     next_step_due: date | None
     notes_visible: bool
     first_interview_place: str | None = None
+    results: ResultsView | None = None  # entry data and results: for those who edit the case
     barriers: list[BarrierView] = field(default_factory=list)
     placements: list[PlacementView] = field(default_factory=list)
     timeline: list[TimelineEntry] = field(default_factory=list)
@@ -270,6 +272,8 @@ def case_detail(db: Database, actor: Actor, case_id: int, *, new_view: bool = Tr
                 else None
             ),
         )
+        if notes:
+            detail.results = results_view(session, case)
         detail.placements = [
             PlacementView(p.employer.name, p.job_kind.label, p.job_title, p.start_date, p.end_date)
             for p in sorted(case.placements, key=lambda p: p.start_date)
@@ -316,6 +320,14 @@ def _timeline(session, case_id: int, with_activities: bool) -> list[TimelineEntr
                 .outerjoin(author, Activity.created_by_id == author.id)
                 .where(Activity.case_id == case_id)
             )
+        ]
+        entries += [
+            TimelineEntry(on=o.occurred_on, recorded_at=o.recorded_at, kind="result",
+                          title=f"Verbleib: {ExitResult(o.result).label}", note=None, by=name)
+            for o, name in session.execute(
+                select(ExitOutcome, author.display_name)
+                .outerjoin(author, ExitOutcome.recorded_by_id == author.id)
+                .where(ExitOutcome.case_id == case_id))
         ]
     return sorted(entries, key=lambda e: (e.on, e.recorded_at), reverse=True)
 

@@ -6,11 +6,13 @@ import streamlit as st
 
 from db.agenda import agenda
 from db.cases import change_status
+from db.results.tasks import TASK_LABELS, result_tasks
 from db.users import staff_with_role
 from db.vocabulary import CaseStatus, Role
 from pages.common import (
     current_actor,
     feedback,
+    fmt_date,
     fmt_day,
     get_db,
     more_button,
@@ -50,6 +52,26 @@ def mark(case_id: int, version: int, name: str, status: CaseStatus) -> None:
     change_status(db, actor, case_id, version, status)
     st.session_state["agenda_last_case"] = (case_id, name)
 
+
+def task_list() -> None:
+    """Aufgaben from the results: missing exit results, six-month follow-ups, paused cases due."""
+    with shown_errors():
+        tasks, counts = result_tasks(db, actor, companion_id=companion_id, limit=20)
+    if not tasks:
+        return
+    st.subheader("Aufgaben")
+    st.caption(" · ".join(f"{n} × {TASK_LABELS[kind]}" for kind, n in counts.items() if n))
+    for task in tasks:
+        with st.container(border=True):
+            cols = st.columns([3, 2, 1])
+            cols[0].markdown(f"**{task.label}** · {plain(task.client_name)}"
+                             + (f" · {plain(task.companion)}" if actor.role == Role.LEAD and task.companion else ""))
+            cols[1].markdown(("bis " if task.kind == "exit_result" else "fällig seit ") + fmt_date(task.due))
+            with cols[2]:
+                open_case_button(task.case_id, key=f"task_{task.kind}_{task.case_id}")
+
+
+task_list()
 
 with shown_errors():
     items = agenda(db, actor, companion_id=companion_id, days=days,

@@ -10,6 +10,7 @@ from db.caseload import case_detail
 from db.cases import NewClient, set_next_step, update_client
 from db.employers import list_employers
 from db.vocabulary import ActivityKind, Barrier
+from pages.participant import entry_panel, outcome_panel, pause_note
 from pages.common import (
     current_actor,
     feedback,
@@ -67,8 +68,15 @@ if not case.notes_visible:
     st.stop()
 
 st.subheader("Status")
-status_control(db, actor, case.case_id, case.version, case.status, key=f"status_{case_id}")
+results = case.results
+if results is not None:
+    pause_note(results)
+status_control(db, actor, case.case_id, case.version, case.status, key=f"status_{case_id}",
+               suggested=results.suggested if results else None)
 feedback(key)
+if results is not None:
+    entry_panel(db, actor, case, results, key=key)
+    outcome_panel(db, actor, case, results, key=key)
 
 left, right = st.columns(2)
 with left.form("next_step"):

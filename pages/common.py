@@ -7,7 +7,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import streamlit as st
 
@@ -23,8 +23,8 @@ from db.erasure import erase_person
 from db.retention import anonymise_closed_cases, count_due, retention_years
 from db.subject_access import export_person
 from db.validation import clean_text
-from db.vocabulary import CaseStatus, EndReason, JobKind, LocationStatus
-from db.workflow import NEEDS_INPUT, action_label, allowed_next
+from db.vocabulary import CaseStatus, EndReason, ExitResult, JobKind, LocationStatus, PauseReason
+from db.workflow import NEEDS_INPUT, PARTICIPATING, action_label, allowed_next
 
 WEEKDAYS = ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"]
 
@@ -37,6 +37,7 @@ STATUS_COLORS: dict[CaseStatus, str] = {
     CaseStatus.CLOSED: "gray",
     CaseStatus.DECLINED: "orange",
     CaseStatus.NO_SHOW: "red",
+    CaseStatus.PAUSED: "orange",
 }
 
 CASE_PAGE = "pages/case.py"
@@ -191,7 +192,7 @@ def feedback(key: str) -> None:
 
 
 def status_control(db: Database, actor: Actor, case_id: int, version: int, status: CaseStatus,
-                   *, key: str) -> None:
+                   *, key: str, suggested: ExitResult | None = None) -> None:
     """The allowed next statuses as buttons; those that need input open a small form."""
     feedback(key)
     targets = allowed_next(status)
@@ -210,11 +211,12 @@ def status_control(db: Database, actor: Actor, case_id: int, version: int, statu
                 f"Status geändert: {target.label}", key=key))
     pending = st.session_state.get(pending_key)
     if pending in targets:
-        _status_form(db, actor, case_id, version, pending, key=key)
+        _status_form(db, actor, case_id, version, pending, key=key, suggested=suggested,
+                     participant=status in PARTICIPATING)
 
 
 def _status_form(db: Database, actor: Actor, case_id: int, version: int, target: CaseStatus,
-                 *, key: str) -> None:
+                 *, key: str, suggested: ExitResult | None, participant: bool) -> None:
     state = st.session_state
     form_key = f"{key}_form"
     done = {"success": f"Status geändert: {target.label}", "key": key, "reset": {f"pending_{key}": None}}
@@ -239,15 +241,37 @@ def _status_form(db: Database, actor: Actor, case_id: int, version: int, target:
                     employer_id=state[f"{form_key}_employer"], start_date=state[f"{form_key}_start"],
                     job_kind=state[f"{form_key}_kind"], job_title=state[f"{form_key}_title"])),
                 **done))
+        elif target == CaseStatus.PAUSED:
+            st.selectbox("Grund", list(PauseReason), index=None, format_func=lambda r: r.label,
+                         placeholder="Bitte wählen", key=f"{form_key}_pause_reason")
+            cols = st.columns(2)
+            cols[0].date_input("Ruht ab", value=date.today(), format="DD.MM.YYYY", key=f"{form_key}_on")
+            cols[1].date_input("Wiederaufnahme geplant am", value=date.today() + timedelta(days=28),
+                               format="DD.MM.YYYY", key=f"{form_key}_resume")
+            st.caption("Ruhende Fälle zählen nicht gegen die Kapazität; zum geplanten Datum "
+                       "erscheint die Wiederaufnahme auf der Aufgabenliste.")
+            st.form_submit_button("Ruhen lassen", type="primary", **on_submit(
+                lambda: change_status(db, actor, case_id, version, target, on=state[f"{form_key}_on"],
+                                      pause_reason=state[f"{form_key}_pause_reason"],
+                                      resume_on=state[f"{form_key}_resume"]), **done))
         else:
             st.selectbox("Beendigungsgrund", list(EndReason), index=None,
                          format_func=lambda r: r.label, placeholder="Bitte wählen",
                          key=f"{form_key}_reason")
             st.date_input("Beendet am", value=date.today(), format="DD.MM.YYYY", key=f"{form_key}_on")
+            if participant:  # only a participation that began has a result for the Land
+                choices = list(ExitResult)
+                st.selectbox("Verbleib (innerhalb von 28 Tagen nach dem Ende)", choices,
+                             index=choices.index(suggested) if suggested else None,
+                             format_func=lambda r: r.label, placeholder="noch offen – später nachtragen",
+                             key=f"{form_key}_result",
+                             help="Es zählt das letzte Ereignis innerhalb von 28 Tagen nach dem Ende. "
+                                  "Noch offen? Dann steht „Verbleib erfassen“ auf der Aufgabenliste.")
             st.form_submit_button("Fall beenden", type="primary", **on_submit(
                 lambda: change_status(db, actor, case_id, version, target,
                                       end_reason=state[f"{form_key}_reason"],
-                                      on=state[f"{form_key}_on"]), **done))
+                                      on=state[f"{form_key}_on"],
+                                      exit_result=state.get(f"{form_key}_result")), **done))
 
 
 def interview_places(db: Database, actor: Actor) -> dict[int | None, str]:

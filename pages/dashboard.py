@@ -15,7 +15,7 @@ from db.figures.formats import fmt_percent
 from db.figures.kpis import kpis
 from db.figures.registry import TARGET_RATE, TO_DATE, Tile, definition, label
 from db.figures.series import Period
-from db.results.indicators import leaver_figures, monthly_leavers
+from db.results.indicators import leaver_figures, monthly_leavers, quarterly_rates
 from db.users import staff_with_role
 from db.vocabulary import PlanMetric, Role
 from pages.common import current_actor, get_db, metric_tiles, shown_errors
@@ -78,3 +78,6 @@ with shown_errors():
         charts.office_hours_chart(series.office_hours(db, actor, period)),
     ):
         st.altair_chart(charts.fitted(chart), width="stretch")
+    quarters = quarterly_rates(leavers)
+    if not quarters.dropna(subset=["rate"]).empty:  # the rate against the target, once there are leavers
+        st.altair_chart(charts.fitted(charts.rate_chart(quarters, TARGET_RATE)), width="stretch")

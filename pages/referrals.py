@@ -7,10 +7,17 @@ import pandas as pd
 import streamlit as st
 
 from db.caseload import CaseFilter, caseload
-from db.cases import NewClient, assign_companion, find_client, refer_client, schedule_first_interview
+from db.cases import (
+    DuplicateClient,
+    NewClient,
+    assign_companion,
+    find_client,
+    refer_client,
+    schedule_first_interview,
+)
 from db.users import staff_with_role
 from db.errors import DomainError
-from db.vocabulary import CaseStatus, ReferralSource, Role
+from db.vocabulary import CaseStatus, Gender, ReferralSource, Role
 from pages.common import (
     current_actor,
     feedback,
@@ -37,13 +44,15 @@ show_flash()
 
 # What the referral form is reset to once a referral was saved.
 REFERRAL_RESET = {"ref_number": "", "ref_first": "", "ref_last": "", "ref_town": "",
-                  "ref_born": None, "ref_phone": "", "ref_note": "", "ref_lookup": ""}
+                  "ref_born": None, "ref_gender": None, "ref_postcode": "", "ref_phone": "",
+                  "ref_note": "", "ref_lookup": "", "ref_duplicate": None}
 
 
 def submit_referral() -> None:
     """Called on the form's click: the referral of a new or of an already known person."""
     state = st.session_state
     client, client_id = None, None
+    state["ref_duplicate"] = None
     if state["ref_known"] != "Neue Person":
         match = find_client(db, actor, state["ref_lookup"])
         if match is None:
@@ -53,9 +62,20 @@ def submit_referral() -> None:
         born = state["ref_born"]
         client = NewClient(client_number=state["ref_number"], first_name=state["ref_first"],
                            last_name=state["ref_last"], town=state["ref_town"],
-                           birth_year=int(born) if born else None, phone=state["ref_phone"],
-                           consent_date=state["ref_consent"])
-    refer_client(db, actor, client=client, client_id=client_id, source=state["ref_source"],
+                           birth_year=born.year if born else None, birth_date=born,
+                           gender=state["ref_gender"], postcode=state["ref_postcode"],
+                           phone=state["ref_phone"], consent_date=state["ref_consent"])
+    try:
+        refer_client(db, actor, client=client, client_id=client_id, source=state["ref_source"],
+                     case_manager_id=state.get("ref_manager"), note=state["ref_note"])
+    except DuplicateClient as known:
+        state["ref_duplicate"] = known.match  # offered below the form instead of a second record
+        raise
+
+
+def refer_known(client_id: int) -> None:
+    state = st.session_state
+    refer_client(db, actor, client_id=client_id, source=state["ref_source"],
                  case_manager_id=state.get("ref_manager"), note=state["ref_note"])
 
 
@@ -67,15 +87,21 @@ def referral_form() -> None:
         if known:
             st.text_input("Kundennummer", key="ref_lookup")
         else:
+            # A row of columns per line: Tab and a phone follow the reading order.
             cols = st.columns(3)
             cols[0].text_input("Kundennummer", key="ref_number")
             cols[1].text_input("Vorname", key="ref_first")
             cols[2].text_input("Nachname", key="ref_last")
+            cols = st.columns(3)
+            cols[0].selectbox("Geschlecht", list(Gender), format_func=lambda g: g.label, index=None,
+                              placeholder="optional", key="ref_gender")
+            cols[1].date_input("Geburtsdatum", value=None, format="DD.MM.YYYY",
+                               min_value=date(1920, 1, 1), max_value=date.today(), key="ref_born")
+            cols[2].text_input("Postleitzahl", max_chars=5, key="ref_postcode")
+            cols = st.columns(3)
             cols[0].text_input("Wohnort", key="ref_town")
-            cols[1].number_input("Geburtsjahr", min_value=1900, max_value=2100, value=None,
-                                 placeholder="optional", key="ref_born")
-            cols[2].text_input("Telefon (optional)", key="ref_phone")
-            cols[0].date_input("Einwilligung zur Teilnahme am", value=date.today(),
+            cols[1].text_input("Telefon (optional)", key="ref_phone")
+            cols[2].date_input("Einwilligung zur Teilnahme am", value=date.today(),
                                format="DD.MM.YYYY", key="ref_consent")
         st.radio("Anlass", list(ReferralSource), format_func=lambda s: s.label, horizontal=True,
                  key="ref_source")
@@ -87,6 +113,16 @@ def referral_form() -> None:
         st.form_submit_button("Zuweisen", type="primary", **on_submit(
             submit_referral, "Zuweisung gespeichert.", key="referral", reset=REFERRAL_RESET))
     feedback("referral")
+    twin = st.session_state.get("ref_duplicate")
+    if twin is not None:
+        if twin.has_open_case:
+            st.info(f"Für {plain(twin.name)} läuft bereits ein Fall – eine zweite Zuweisung ist "
+                    "nicht nötig.", icon=":material/info:")
+        else:
+            st.button(f"{twin.name} ({twin.client_number}) erneut zuweisen", type="primary",
+                      key="ref_twin", **on_submit(lambda: refer_known(twin.client_id),
+                                                  "Zuweisung gespeichert.", key="referral",
+                                                  reset=REFERRAL_RESET))
 
 
 if actor.role in (Role.CASE_MANAGER, Role.LEAD):

@@ -16,7 +16,7 @@ from .conftest import as_read, ROOT, log_in
 EXPECTED_NAV = {
     "begleiter1": ["Termine", "Fälle", "Fall", "Zuweisungen", "Sprechstunden", "Arbeitgeber",
                    "Mein Konto"],
-    "leitung": ["Lagebild", "Fälle", "Fall", "Zuweisungen", "Termine", "Sprechstunden",
+    "leitung": ["Lagebild", "Ergebnisse", "Fälle", "Fall", "Zuweisungen", "Termine", "Sprechstunden",
                 "Team & Stellen", "Arbeitgeber", "Import & Export", "Kreistag", "Mein Konto"],
     "fallmanager1": ["Zuweisungen", "Fall", "Sprechstunden", "Mein Konto"],
     "kreistag": ["Kreistag", "Mein Konto"],

@@ -13,6 +13,7 @@ import altair as alt
 import pandas as pd
 
 from .disclosure import TOTAL, ProtectedTable
+from .formats import fmt_percent
 from .registry import label
 
 DATE = "%d.%m.%Y"
@@ -87,6 +88,26 @@ def capacity_chart(frame: pd.DataFrame) -> alt.LayerChart:
         tooltip=[alt.Tooltip("capacity:Q", title="Kapazität"), alt.Tooltip("state:N", title="Stand")],
     )
     return bars + capacity
+
+
+def rate_chart(frame: pd.DataFrame, target: float) -> alt.LayerChart:
+    """The integration rate per quarter of exit against the Land's target (a red rule)."""
+    data = frame.dropna(subset=["rate"]).assign(
+        shown=lambda f: f["rate"].map(fmt_percent),
+        quarter_label=lambda f: f["quarter"].map(lambda q: f"{q[-1]}. Quartal {q[:4]}"))
+    order = list(data["quarter_label"])
+    bars = alt.Chart(data, title=alt.TitleParams(
+        f"{label('integration_rate')} je Quartal", subtitle=f"rote Linie: Ziel des Landes {fmt_percent(target)}"),
+    ).mark_bar().encode(
+        x=alt.X("quarter_label:N", title="Quartal des Abgangs", sort=order, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("rate:Q", title="Prozent", scale=alt.Scale(domain=[0, 100])),
+        tooltip=[alt.Tooltip("quarter_label:N", title="Quartal"), alt.Tooltip("shown:N", title="Anteil"),
+                 alt.Tooltip("into_work_or_training:Q", title=label("exits_work_or_training")),
+                 alt.Tooltip("leavers:Q", title=label("exits"))],
+    )
+    rule = alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(color="#b42318", strokeWidth=2).encode(
+        y="target:Q")
+    return bars + rule
 
 
 def barriers_chart(frame: pd.DataFrame) -> alt.Chart:

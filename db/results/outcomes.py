@@ -123,6 +123,8 @@ def latest_result(case_id: ColumnElement[int]) -> ColumnElement[str]:
 def record_exit_result(db: Database, actor: Actor, case_id: int, version: int,
                        result: ExitResult, on: date) -> int:
     """Complete or update where a leaver went (up to 28 days after the exit)."""
+    if result is None:
+        raise ValidationError("Bitte den Verbleib wählen.", "result")
     with editing(db, actor, case_id, version) as (session, case):
         if case.status != CaseStatus.CLOSED:
             raise ValidationError("Der Verbleib wird beim oder nach dem Beenden erfasst.", "result")
@@ -143,6 +145,8 @@ def exit_result_of(session: Session, case_id: int) -> tuple[ExitResult, date] | 
 def record_follow_up(db: Database, actor: Actor, case_id: int, version: int,
                      result: FollowUpResult, on: date | None = None) -> int:
     """Record the six-month answer (in work, not in work, or not reachable) with its date."""
+    if result is None:
+        raise ValidationError("Bitte eine Antwort wählen.", "follow_up")
     on = not_in_future(on or today(), "follow_up_on", "Datum der Nachfrage")
     with editing(db, actor, case_id, version) as (session, case):
         if case.status != CaseStatus.CLOSED or case.end_date is None or case.start_date is None:

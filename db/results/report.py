@@ -124,7 +124,7 @@ def _gender_columns(split: dict[str, LeaverFigures]) -> list[str]:
     return [g.label for g in Gender] + ([NOT_STATED] if NOT_STATED in split else []) + ["Gesamt"]
 
 
-def _leaver_block(split: dict[str, LeaverFigures]) -> pd.DataFrame:
+def leaver_table(split: dict[str, LeaverFigures]) -> pd.DataFrame:
     columns = _gender_columns(split)
     rows = {
         label("exits"): [split[c].leavers for c in columns],
@@ -140,7 +140,7 @@ def _leaver_block(split: dict[str, LeaverFigures]) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index", columns=columns)
 
 
-def _reason_block(split: dict[str, LeaverFigures]) -> pd.DataFrame:
+def reason_table(split: dict[str, LeaverFigures]) -> pd.DataFrame:
     columns = _gender_columns(split)
     return pd.DataFrame.from_dict(
         {r.label: [split[c].by_reason.get(r.value, 0) for c in columns] for r in EndReason},
@@ -183,8 +183,8 @@ def funder_report(db: Database, actor: Actor, start: date, end: date) -> FunderR
     profile = participant_profile(db, actor, start, end)
     participants = _participants(db, start, end)
     blocks = [
-        ("Abgänge und Verbleib", _leaver_block(split)),
-        ("Abgänge nach Beendigungsgrund", _reason_block(split)),
+        ("Abgänge und Verbleib", leaver_table(split)),
+        ("Abgänge nach Beendigungsgrund", reason_table(split)),
         ("Gezählte Teilnehmende im Zeitraum nach Merkmalen bei Eintritt",
          _profile_block(profile, _gender_columns(split))),
     ]

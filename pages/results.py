@@ -1,0 +1,133 @@
+"""Ergebnisse: what the Land judges the programme by – leavers and where they went, the
+integration rate against the 25 % target, caseload against the cap, participants not counted –
+and the funder's report as a download. For the team lead; definitions from the registry."""
+
+import secrets
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from db.caseload import client_towns
+from db.figures import charts
+from db.figures.flows import programme_start
+from db.figures.formats import fmt_int, fmt_percent, plural
+from db.figures.registry import TARGET_RATE, Tile, definition, label
+from db.results.entry import not_counted
+from db.results.indicators import by_gender, leaver_figures, monthly_leavers, quarterly_rates
+from db.results.report import export_funder_report, leaver_table, reason_table
+from db.team import companion_caseloads
+from db.users import staff_with_role
+from db.vocabulary import Role
+from pages.common import current_actor, fmt_date, get_db, metric_tiles, open_case_button, plain, shown_errors
+
+actor = current_actor()
+db = get_db()
+
+st.title("Ergebnisse")
+st.caption("Was das Land misst: Abgänge und ihr Verbleib nach 28 Tagen und sechs Monaten, der "
+           f"Anteil in Arbeit oder Ausbildung (Ziel {fmt_percent(TARGET_RATE)}), die Fallzahl je "
+           "Begleitung (höchstens 20 je Vollzeitstelle).")
+
+with st.expander("Zeitraum und Filter", expanded=False, icon=":material/filter_list:"):
+    first = programme_start(db) or date.today()
+    row = st.columns(2)
+    start = row[0].date_input("Abgänge von", value=first, format="DD.MM.YYYY", key="results_from")
+    end = row[1].date_input("bis", value=date.today(), format="DD.MM.YYYY", key="results_to")
+    row = st.columns(2)
+    town = row[0].selectbox("Wohnort", client_towns(db, actor), index=None, placeholder="alle",
+                            key="results_town")
+    companions = {c.id: c.display_name for c in staff_with_role(db, actor, Role.COMPANION)}
+    companion_id = row[1].selectbox("Begleitung", list(companions), format_func=companions.get,
+                                    index=None, placeholder="alle", key="results_companion")
+if start > end:
+    st.error("Der Zeitraum beginnt nach seinem Ende – bitte die Daten prüfen.")
+    st.stop()
+period = f"{fmt_date(start)} bis {fmt_date(end)}"
+
+with shown_errors():
+    frame = monthly_leavers(db, actor, companion_id, town, ended_from=start, ended_to=end)
+    figures = leaver_figures(frame)
+    missing, missing_total = not_counted(db, actor, limit=50)
+    team = companion_caseloads(db, actor)
+
+metric_tiles([
+    Tile(label("exits"), fmt_int(figures.leavers), f"{definition('exits')} Zeitraum: {period}."),
+    Tile(label("integration_rate"), fmt_percent(figures.rate, none="noch keine Abgänge"),
+         f"{definition('integration_rate')} Zeitraum: {period}."),
+    Tile(label("exits_work_or_training"), fmt_int(figures.into_work_or_training), definition("exits_work_or_training")),
+    Tile(label("exits_minijob"), fmt_int(figures.minijob), definition("exits_minijob")),
+    Tile(label("exits_result_open"), fmt_int(figures.result_open), definition("exits_result_open")),
+    Tile(label("six_month_rate"), fmt_percent(figures.six_month_rate, none="noch niemand nach sechs Monaten"),
+         definition("six_month_rate")),
+    Tile(label("average_days"), "–" if figures.average_days is None else
+         f"{fmt_int(round(figures.average_days))} Tage", definition("average_days")),
+    Tile(label("incomplete_participants"), fmt_int(missing_total), definition("incomplete_participants")),
+])
+if figures.rate is not None:
+    gap = figures.rate - TARGET_RATE
+    (st.success if gap >= 0 else st.warning)(
+        f"Anteil in Arbeit oder Ausbildung: {fmt_percent(figures.rate)} – "
+        + (f"{fmt_percent(gap)} über dem Ziel." if gap >= 0 else f"{fmt_percent(-gap)} unter dem Ziel."))
+
+quarters = quarterly_rates(frame)
+if not quarters.dropna(subset=["rate"]).empty:
+    st.altair_chart(charts.fitted(charts.rate_chart(quarters, TARGET_RATE)), width="stretch")
+    with st.expander("Daten zur Grafik"):
+        st.dataframe(pd.DataFrame({
+            "Quartal": quarters["quarter"], label("exits"): quarters["leavers"],
+            label("exits_work_or_training"): quarters["into_work_or_training"],
+            "Anteil": quarters["rate"].map(fmt_percent)}), hide_index=True, width="stretch")
+
+st.subheader("Nach Geschlecht")
+split = by_gender(frame)
+shown = leaver_table(split).astype(object)
+for name in shown.index:
+    shown.loc[name] = [("–" if v is None or pd.isna(v) else
+                        fmt_percent(v) if name.endswith("(%)") else
+                        f"{v:.1f}".replace(".", ",") if isinstance(v, float) and not float(v).is_integer() else
+                        fmt_int(int(v))) for v in shown.loc[name]]
+st.dataframe(shown, width="stretch")
+
+st.subheader("Abgänge nach Beendigungsgrund")
+st.dataframe(reason_table(split)[["Gesamt"]].rename(columns={"Gesamt": label("exits")}), width="stretch")
+
+st.subheader("Fallzahl je Begleitung")
+over = [c for c in team if c.over_cap]
+if over:
+    st.warning("Über der Kapazität: " + ", ".join(f"{c.name} ({c.caseload} Fälle bei Kapazität {c.cap})"
+                                                  for c in over))
+st.dataframe(pd.DataFrame([{"Name": c.name, "Fallzahl": c.caseload, "Kapazität": c.cap,
+                            "Über der Kapazität": "ja" if c.over_cap else "nein"} for c in team]),
+             hide_index=True, width="stretch")
+st.caption(definition("companions_over_cap"))
+
+st.subheader("Nicht zählbar")
+if not missing:
+    st.success("Alle Teilnehmenden haben vollständige Eintrittsdaten.")
+else:
+    st.caption(f"{plural(missing_total, 'Person zählt', 'Personen zählen')} für das Land nicht, "
+               "bis die Kerndaten ergänzt sind.")
+    for row in missing:
+        with st.container(border=True):
+            cols = st.columns([3, 3, 1])
+            cols[0].markdown(f"**{plain(row.client_name)}** · {plain(row.companion or 'ohne Begleitung')} · "
+                             f"seit {fmt_date(row.start_date)}")
+            cols[1].markdown("fehlt: " + ", ".join(row.missing))
+            with cols[2]:
+                open_case_button(row.case_id, key=f"missing_{row.case_id}")
+
+st.subheader("Bericht für das Land")
+st.caption(f"Teilnehmende, Indikatoren nach Geschlecht und Hinweise für {period} (Filter Wohnort und "
+           "Begleitung gelten hier nicht: der Bericht umfasst das ganze Projekt). Enthält "
+           "personenbezogene Daten; jeder Abruf wird protokolliert.")
+suffix = st.session_state.setdefault("report_name_secret", secrets.token_hex(6))
+cols = st.columns(3)
+for column, (fmt, text, mime) in zip(cols, [
+    ("xlsx", "Excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ("csv", "CSV", "text/csv"),
+    ("pdf", "PDF (Indikatoren, eine Seite)", "application/pdf"),
+], strict=True):
+    column.download_button(text, key=f"report_{fmt}", icon=":material/download:", on_click="ignore",
+                           data=lambda fmt=fmt: export_funder_report(db, actor, start, end, fmt),
+                           file_name=f"teilnehmende-{start:%Y%m%d}-{end:%Y%m%d}-{suffix}.{fmt}", mime=mime)
