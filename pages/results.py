@@ -58,7 +58,7 @@ metric_tiles([
     Tile(label("exits_work_or_training"), fmt_int(figures.into_work_or_training), definition("exits_work_or_training")),
     Tile(label("exits_minijob"), fmt_int(figures.minijob), definition("exits_minijob")),
     Tile(label("exits_result_open"), fmt_int(figures.result_open), definition("exits_result_open")),
-    Tile(label("six_month_rate"), fmt_percent(figures.six_month_rate, none="noch niemand nach sechs Monaten"),
+    Tile(label("six_month_rate"), fmt_percent(figures.six_month_rate, none="noch offen"),
          definition("six_month_rate")),
     Tile(label("average_days"), "–" if figures.average_days is None else
          f"{fmt_int(round(figures.average_days))} Tage", definition("average_days")),
@@ -110,7 +110,7 @@ else:
                "bis die Kerndaten ergänzt sind.")
     for row in missing:
         with st.container(border=True):
-            cols = st.columns([3, 3, 1])
+            cols = st.columns([4, 3, 2])
             cols[0].markdown(f"**{plain(row.client_name)}** · {plain(row.companion or 'ohne Begleitung')} · "
                              f"seit {fmt_date(row.start_date)}")
             cols[1].markdown("fehlt: " + ", ".join(row.missing))

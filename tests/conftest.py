@@ -243,22 +243,23 @@ def browser():  # type: ignore[no-untyped-def]
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
-    # Lets the page fixture know whether its test failed (for the screenshot below).
+    # What the browser showed when the test gave up – taken here, right after the test body and
+    # before any fixture is torn down. (Taken in the page fixture's teardown it came after the
+    # app server had been stopped, and every such picture showed "CONNECTING": misleading.)
     report = yield
-    setattr(item, f"report_{report.when}", report)
+    page = item.funcargs.get("page") if report.when == "call" and report.failed else None
+    if page is not None:
+        FAILURE_SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(FAILURE_SHOTS / f"{item.name}.png"))
     return report
 
 
 @pytest.fixture
-def page(browser, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+def page(browser):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
     page = context.new_page()
     page.set_default_timeout(20_000)
     yield page
-    report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:  # what the browser showed when the test gave up
-        FAILURE_SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(FAILURE_SHOTS / f"{request.node.name}.png"))
     context.close()
 
 

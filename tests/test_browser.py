@@ -296,3 +296,30 @@ def test_data_protection_officer_reads_the_protocol(page, running_app: RunningAp
     page.get_by_role("button", name="Suchen").click()
     page.get_by_test_id("stDataFrame").wait_for()
     shot(page, "protokoll")
+
+
+def choose(page, label: str, typed: str, option: str) -> None:  # type: ignore[no-untyped-def]
+    """Pick from a select box as a keyboard user does: focus, type to filter, take the option."""
+    box = page.get_by_role("combobox", name=label, exact=True)
+    box.scroll_into_view_if_needed()
+    box.click()
+    box.press_sequentially(typed)
+    page.get_by_role("option", name=option).click()
+
+
+def test_lead_finds_the_results_and_completes_missing_entry_data(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    log_in(page, running_app, "leitung")
+    page.get_by_role("link", name="Ergebnisse").click()
+    page.get_by_role("heading", name="Ergebnisse").first.wait_for()
+    page.get_by_text("noch keine Abgänge").first.wait_for()
+    page.get_by_role("heading", name="Nicht zählbar").wait_for()
+    settled(page)
+    shot(page, "ergebnisse")
+    page.get_by_role("button", name="Fall öffnen").first.click()
+    page.get_by_text("Eintrittsdaten fehlen: Bildung (ISCED), Haushalt").wait_for()
+    choose(page, "Bildung (ISCED)", "ISCED 3", "ISCED 3–4: Abitur oder abgeschlossene Berufsausbildung")
+    choose(page, "Haushalt", "Langzeit", "Langzeitarbeitslose Person")
+    page.get_by_role("button", name="Eintrittsdaten speichern").click()
+    page.get_by_text("Eintrittsdaten vollständig").first.wait_for()
+    settled(page)
+    shot(page, "fall-eintrittsdaten")
