@@ -144,6 +144,7 @@ def main() -> None:
         ("Zuweisungen", page("pages/referrals.py")),
         ("Termine", page("pages/agenda.py")),
         ("Lagebild", page("pages/dashboard.py")),
+        ("Ergebnisse", page("pages/results.py")),
         ("Kreistag", page("pages/council.py")),
     ]
     floor = floor_ms(args.runs)

@@ -23,6 +23,7 @@ from .models import (
     CaseBarrier,
     Client,
     Employer,
+    ExitOutcome,
     OfficeHourLocation,
     OfficeHourSession,
     Placement,
@@ -30,13 +31,23 @@ from .models import (
     StatusChange,
     User,
 )
+from .results.entry import age_band
+from .results.outcomes import follow_up_due, last_end_with_follow_up_due
 from .users import hash_password
 from .vocabulary import (
     ActivityKind,
     Barrier,
     CaseStatus,
+    Answer,
+    Education,
     EndReason,
+    EntryEmployment,
+    ExitResult,
+    FollowUpResult,
+    Gender,
+    Household,
     JobKind,
+    PauseReason,
     LocationStatus,
     PlanMetric,
     ReferralSource,
@@ -47,9 +58,18 @@ PASSWORD = "demo-passwort"
 CHUNK = 20_000
 YEARS = 5
 STATUS_WEIGHTS = {
-    CaseStatus.CLOSED: 52, CaseStatus.DECLINED: 8, CaseStatus.NO_SHOW: 2, CaseStatus.ACTIVE: 17,
-    CaseStatus.EMPLOYED: 9, CaseStatus.INTERVIEW_PLANNED: 6, CaseStatus.REFERRED: 6,
+    CaseStatus.CLOSED: 52, CaseStatus.DECLINED: 8, CaseStatus.NO_SHOW: 2, CaseStatus.ACTIVE: 15,
+    CaseStatus.EMPLOYED: 9, CaseStatus.INTERVIEW_PLANNED: 6, CaseStatus.REFERRED: 6, CaseStatus.PAUSED: 2,
 }
+# Results near the programme's published figures (ten years: ≈ 28 % of leavers into work or
+# training, ≈ 21 % into jobs with social insurance); None = no result recorded.
+EXIT_WEIGHTS = {ExitResult.EMPLOYED: 21, ExitResult.SELF_EMPLOYED: 2, ExitResult.EDUCATION: 5,
+                ExitResult.MINIJOB: 6, ExitResult.QUALIFICATION: 5, ExitResult.JOB_SEEKING: 41,
+                ExitResult.OTHER: 12, None: 8}
+FOLLOW_UP_WEIGHTS = {FollowUpResult.EMPLOYED: 30, FollowUpResult.MINIJOB: 8,
+                     FollowUpResult.NOT_EMPLOYED: 45, FollowUpResult.UNREACHABLE: 17, None: 30}
+GENDER_WEIGHTS = {Gender.FEMALE: 45, Gender.MALE: 54, Gender.DIVERSE: 1}
+INCOMPLETE_SHARE = 0.03  # participants whose education was never recorded
 TOWNS = ["Guben", "Forst (Lausitz)", "Spremberg", "Cottbus", "Peitz", "Drebkau", "Welzow", "Döbern"]
 KINDS = list(ActivityKind)
 # Führerschein first: the most common barrier in the article.
@@ -165,9 +185,14 @@ def generate(db: Database, cases: int, *, seed: int = 7, activities_per_case: in
         month = following
     counts["plan_targets"] = _bulk(db, PlanTarget, iter(targets))
 
+    def born(n: int) -> date:
+        return date(1960 + n % 45, 1 + n % 12, 1 + n % 28)
+
+    genders = rng.choices(list(GENDER_WEIGHTS), list(GENDER_WEIGHTS.values()), k=cases)
     counts["clients"] = _bulk(db, Client, ({
         "client_number": f"S{n:08d}", "first_name": f"Synth{n % 997}", "last_name": f"Person{n}",
-        "birth_year": 1960 + n % 45, "town": TOWNS[n % len(TOWNS)], "phone": None,
+        "birth_year": born(n).year, "birth_date": born(n), "gender": genders[n],
+        "postcode": f"03{100 + n % len(TOWNS):03d}", "town": TOWNS[n % len(TOWNS)], "phone": None,
         "consent_date": None, "version": 1} for n in range(cases)))
     with db.read() as session:
         first_client = session.scalar(select(func.min(Client.id)))
@@ -176,6 +201,7 @@ def generate(db: Database, cases: int, *, seed: int = 7, activities_per_case: in
     statuses = list(STATUS_WEIGHTS)
     weights = list(STATUS_WEIGHTS.values())
     plans: list[tuple[CaseStatus, date, date | None]] = []
+    ends: dict[int, date] = {}  # case number → exit day of participants who left
 
     def case_rows() -> Iterator[dict]:
         span = (day - first_day).days
@@ -191,6 +217,9 @@ def generate(db: Database, cases: int, *, seed: int = 7, activities_per_case: in
             if status in (CaseStatus.CLOSED, CaseStatus.DECLINED):
                 ended = min(day, (started or referred) + timedelta(days=rng.randint(20, 400)))
             plans.append((status, referred, started))
+            if ended is not None and started is not None:
+                ends[n] = ended
+            entry = _entry(rng, born(n), started) if started is not None else {}
             interview = None
             if status != CaseStatus.REFERRED:
                 interview_day = referred + timedelta(days=rng.randint(2, 14)) if status == \
@@ -208,7 +237,10 @@ def generate(db: Database, cases: int, *, seed: int = 7, activities_per_case: in
                 "next_step": "Nächsten Termin vereinbaren" if status in (CaseStatus.ACTIVE, CaseStatus.EMPLOYED) else None,
                 "next_step_due": day + timedelta(days=rng.randint(-10, 30))
                 if status in (CaseStatus.ACTIVE, CaseStatus.EMPLOYED) else None,
-                "updated_by_id": lead, "version": 1,
+                "updated_by_id": lead, "version": 1, **entry,
+                **({"pause_reason": PauseReason.ILLNESS, "resume_on": day + timedelta(days=rng.randint(-5, 60))}
+                   if status == CaseStatus.PAUSED else {}),
+                **(_follow_up(rng, ended) if n in ends else {}),
             }
     counts["cases"] = _bulk(db, Case, case_rows())
     with db.read() as session:
@@ -259,4 +291,43 @@ def generate(db: Database, cases: int, *, seed: int = 7, activities_per_case: in
                        "job_kind": rng.choice(list(JobKind)), "start_date": start,
                        "end_date": None if status == CaseStatus.EMPLOYED else min(day, start + timedelta(days=180))}
     counts["placements"] = _bulk(db, Placement, placement_rows())
+
+    results, result_weights = list(EXIT_WEIGHTS), list(EXIT_WEIGHTS.values())
+
+    def outcome_rows() -> Iterator[dict]:
+        for n, ended in ends.items():
+            if plans[n][0] != CaseStatus.CLOSED:
+                continue
+            result = rng.choices(results, result_weights)[0]
+            if result is not None:
+                yield {"case_id": first_case + n, "result": result,
+                       "occurred_on": min(day, ended + timedelta(days=rng.randint(0, 28))),
+                       "recorded_by_id": lead}
+    counts["exit_outcomes"] = _bulk(db, ExitOutcome, outcome_rows())
     return counts
+
+
+def _entry(rng: random.Random, birth: date, started: date) -> dict:
+    """Entry data with plausible shares; a few participants lack their education (not counted)."""
+    family = rng.random() < 0.3
+    incomplete = rng.random() < INCOMPLETE_SHARE
+    further = {f"entry_{name}": rng.choices(list(Answer), [8, 85, 7])[0]
+               for name in ("disability", "third_country", "foreign_background", "minority",
+                            "homeless", "rural")}
+    return {
+        "entry_employment": rng.choices(list(EntryEmployment), [20, 65, 13, 2])[0],
+        "entry_education": None if incomplete else rng.choices(list(Education), [55, 40, 5])[0],
+        "entry_household": Household.FAMILY if family else Household.LONG_TERM_UNEMPLOYED,
+        "entry_children": rng.randint(1, 4) if family else None,
+        **further,
+        "entry_age_band": age_band(birth, None, started),
+        "entry_complete": not incomplete,
+    }
+
+
+def _follow_up(rng: random.Random, ended: date | None) -> dict:
+    if ended is None or ended > last_end_with_follow_up_due(today()):
+        return {}
+    answer = rng.choices(list(FOLLOW_UP_WEIGHTS), list(FOLLOW_UP_WEIGHTS.values()))[0]
+    return {} if answer is None else {"follow_up_result": answer,
+                                      "follow_up_on": follow_up_due(ended) + timedelta(days=rng.randint(0, 20))}

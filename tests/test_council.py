@@ -289,3 +289,26 @@ def check_random_caseload(sqlite_db: Database, seed: int, cases: int) -> None:
             assert tile.value not in ("1", "2")
     assert_outputs_show_the_protected_tables(sqlite_db, council_briefing(sqlite_db, council, pub.periods[0].key),
                                              council)
+
+
+def test_sums_as_bit_masks_agree_with_the_plain_set_rule() -> None:
+    """The bit-mask arithmetic of the differencing check against its definition with sets."""
+    import random
+
+    from db.figures.council import _differs_by_little, _sums
+    from db.figures.disclosure import is_small
+
+    def plain(parts: list[set[int]], cap: int) -> set[int]:
+        sums = {0}
+        for part in parts:
+            sums = {a + b for a in sums for b in ({0} | part) if a + b <= cap}
+        return sums
+
+    rng = random.Random(11)
+    for _ in range(300):
+        parts = [{rng.randint(0, 40) for _ in range(rng.randint(0, 4))} for _ in range(rng.randint(0, 4))]
+        cap = rng.randint(0, 90)
+        mask = _sums([sum(1 << v for v in p) for p in parts], cap)
+        expected = plain(parts, cap)
+        assert {s for s in range(cap + 1) if mask >> s & 1} == expected
+        assert _differs_by_little(cap, mask) == any(is_small(cap - s) for s in expected)
