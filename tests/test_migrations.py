@@ -87,3 +87,28 @@ def test_old_audit_entries_lose_their_personal_values_and_join_the_chain(empty_e
     with Database(empty_engine).read() as session:
         check = verify_chain(session)
     assert check.broken_at is None and check.entries == 2
+
+
+def test_closed_cases_keep_their_result_when_results_are_recorded(empty_engine: Engine) -> None:
+    """0009: the result the old rule derived becomes a recorded event on the end date."""
+    upgrade(empty_engine, "0008")
+    now = "'2026-01-05 10:00:00'"
+    with empty_engine.begin() as conn:
+        conn.execute(text("INSERT INTO clients (id, client_number, first_name, last_name, town, created_at, "
+                          f"version) VALUES (1, 'A', 'A', 'A', 'Guben', {now}, 1)"))
+        conn.execute(text("INSERT INTO employers (id, name) VALUES (1, 'Betrieb')"))
+        for case_id, end_reason, from_status in ((1, "follow_up_completed", "employed"),
+                                                 (2, "training", "active"), (3, "no_contact", "active")):
+            conn.execute(text(
+                "INSERT INTO cases (id, client_id, referral_source, status, referred_on, start_date, end_date, "
+                f"end_reason, created_at, updated_at, version) VALUES ({case_id}, 1, 'case_manager', 'closed', "
+                f"'2026-01-01', '2026-01-10', '2026-03-01', '{end_reason}', {now}, {now}, 1)"))
+            conn.execute(text(
+                "INSERT INTO status_changes (case_id, from_status, to_status, changed_on, changed_at) "
+                f"VALUES ({case_id}, '{from_status}', 'closed', '2026-03-01', {now})"))
+        conn.execute(text("INSERT INTO placements (case_id, employer_id, job_kind, start_date) "
+                          "VALUES (1, 1, 'mini_job', '2026-02-01')"))
+    upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        rows = conn.execute(text("SELECT case_id, result, occurred_on FROM exit_outcomes ORDER BY case_id")).all()
+    assert [(r[0], r[1], str(r[2])) for r in rows] == [(1, "minijob", "2026-03-01"), (2, "education", "2026-03-01")]

@@ -28,19 +28,19 @@ CASE_COLUMNS = (
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("clients") as batch_op:
-        batch_op.add_column(sa.Column("gender", ENUM, nullable=True))
-        batch_op.add_column(sa.Column("birth_date", sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column("postcode", sa.String(5), nullable=True))
-    with op.batch_alter_table("cases") as batch_op:
-        for name in CASE_COLUMNS:
-            batch_op.add_column(sa.Column(name, ENUM, nullable=True))
-        batch_op.add_column(sa.Column("resume_on", sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column("entry_children", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("entry_age_band", sa.String(8), nullable=True))
-        batch_op.add_column(sa.Column("entry_complete", sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
-        batch_op.add_column(sa.Column("follow_up_on", sa.Date(), nullable=True))
+    # Plain ADD COLUMN (both engines support it): a batch "copy and move" of `cases` on SQLite
+    # would drop the table under the foreign keys of its status changes and fail with data in it.
+    op.add_column("clients", sa.Column("gender", ENUM, nullable=True))
+    op.add_column("clients", sa.Column("birth_date", sa.Date(), nullable=True))
+    op.add_column("clients", sa.Column("postcode", sa.String(5), nullable=True))
+    for name in CASE_COLUMNS:
+        op.add_column("cases", sa.Column(name, ENUM, nullable=True))
+    op.add_column("cases", sa.Column("resume_on", sa.Date(), nullable=True))
+    op.add_column("cases", sa.Column("entry_children", sa.Integer(), nullable=True))
+    op.add_column("cases", sa.Column("entry_age_band", sa.String(8), nullable=True))
+    op.add_column("cases", sa.Column("entry_complete", sa.Boolean(), nullable=False,
+                                     server_default=sa.false()))
+    op.add_column("cases", sa.Column("follow_up_on", sa.Date(), nullable=True))
     op.create_table(
         "exit_outcomes",
         sa.Column("id", sa.Integer(), nullable=False),
