@@ -228,6 +228,8 @@ class Case(Base):
         Index("ix_cases_status_companion", "status", "companion_id"),
         Index("ix_cases_status_referred", "status", "referred_on"),
         Index("ix_cases_next_step_due", "next_step_due"),
+        # The results' work list: leavers of the last 28 days, follow-ups due (db/results/tasks.py).
+        Index("ix_cases_status_end", "status", "end_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -399,3 +399,16 @@ def test_only_the_lead_makes_the_funder_report(world: World) -> None:
     for user in ("begleiter1", "kreistag", "fallmanager1"):
         with pytest.raises(PermissionDenied):
             funder_report(world.db, world.actor(user), world.today - timedelta(days=30), world.today)
+
+
+def test_the_follow_up_task_stops_asking_after_its_window(world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from db.results.tasks import FOLLOW_UP_WINDOW_DAYS
+
+    ended = world.today - timedelta(days=200)
+    leaver(world, ended=ended, result=ExitResult.EMPLOYED, started=ended - timedelta(days=90))
+    due = follow_up_due(ended)
+    for on, expected in ((due - timedelta(days=1), 0), (due, 1),
+                         (due + timedelta(days=FOLLOW_UP_WINDOW_DAYS), 1),
+                         (due + timedelta(days=FOLLOW_UP_WINDOW_DAYS + 1), 0)):
+        monkeypatch.setattr(result_tasks_module, "today", lambda on=on: on)
+        assert result_tasks(world.db, world.actor("leitung"))[1][FOLLOW_UP] == expected, on

@@ -1,7 +1,9 @@
 """What the results ask of the team, as tasks on the work list (Termine):
 - **Verbleib erfassen**: a participant left and no result is recorded yet – until 28 days after
   the exit, while an event still counts;
-- **Nachfrage nach sechs Monaten**: six months after the exit, until the answer is recorded;
+- **Nachfrage nach sechs Monaten**: from six months after the exit until the answer is recorded,
+  for at most FOLLOW_UP_WINDOW_DAYS (an answer a year later says nothing about "six months
+  after"; it can still be recorded, with its date, but the list stops asking);
 - **Wiederaufnahme**: a paused (ruhend) case whose planned resume date has come.
 A companion sees the tasks of own cases, the lead all.
 """
@@ -22,6 +24,7 @@ from ..permissions import case_scope, require_role
 from ..vocabulary import CaseStatus, Role
 from .outcomes import RESULT_WINDOW_DAYS, follow_up_due, last_end_with_follow_up_due, result_deadline
 
+FOLLOW_UP_WINDOW_DAYS = 90
 EXIT_RESULT = "exit_result"
 FOLLOW_UP = "follow_up"
 RESUME = "resume"
@@ -53,6 +56,8 @@ def _conditions(on: date) -> dict[str, ColumnElement[bool]]:
         EXIT_RESULT: and_(left, Case.end_date >= on - timedelta(days=RESULT_WINDOW_DAYS),
                           ~exists().where(ExitOutcome.case_id == Case.id)),
         FOLLOW_UP: and_(left, Case.end_date <= last_end_with_follow_up_due(on),
+                        Case.end_date > last_end_with_follow_up_due(
+                            on - timedelta(days=FOLLOW_UP_WINDOW_DAYS + 1)),
                         Case.follow_up_result.is_(None)),
         RESUME: and_(Case.status == CaseStatus.PAUSED, Case.resume_on <= on),
     }

@@ -41,6 +41,7 @@ def upgrade() -> None:
     op.add_column("cases", sa.Column("entry_complete", sa.Boolean(), nullable=False,
                                      server_default=sa.false()))
     op.add_column("cases", sa.Column("follow_up_on", sa.Date(), nullable=True))
+    op.create_index("ix_cases_status_end", "cases", ["status", "end_date"])
     op.create_table(
         "exit_outcomes",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -78,6 +79,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_cases_status_end", table_name="cases")
     op.drop_index(op.f("ix_exit_outcomes_case_id"), table_name="exit_outcomes")
     op.drop_table("exit_outcomes")
     with op.batch_alter_table("cases") as batch_op:
