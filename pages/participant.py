@@ -38,8 +38,8 @@ def entry_panel(db: Database, actor: Actor, case: CaseDetail, results: ResultsVi
     else:
         st.success("Eintrittsdaten vollständig" + (f" · Altersgruppe {results.age_band}" if results.age_band else ""),
                    icon=":material/assignment_turned_in:")
-    with st.expander("Eintrittsdaten (für das Land)", expanded=bool(results.missing) and case.start_date is not None,
-                     icon=":material/assignment_ind:"):
+    # Folded: on the road the contact form comes first; the warning above says what is missing.
+    with st.expander("Eintrittsdaten (für das Land)", icon=":material/assignment_ind:"):
         _entry_form(db, actor, case, results.entry, key=key)
 
 
