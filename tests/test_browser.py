@@ -43,6 +43,10 @@ def log_in(page, app: RunningApp, username: str, path: str = "") -> None:  # typ
     page.get_by_label("Passwort").fill("demo-passwort")
     page.get_by_role("button", name="Anmelden").click()
     page.get_by_role("button", name="Abmelden").wait_for()
+    # The start page is still drawing (the Lagebild's charts take a moment): a click on the menu
+    # during that run is lost – the cause of most "flaky" failures here, whose pictures showed
+    # the start page instead of the page clicked.
+    settled(page)
 
 
 def log_out(page) -> None:  # type: ignore[no-untyped-def]
