@@ -15,7 +15,7 @@ from db.figures.formats import fmt_int, fmt_percent, plural
 from db.figures.registry import TARGET_RATE, Tile, definition, label
 from db.results.entry import not_counted
 from db.results.indicators import by_gender, leaver_figures, monthly_leavers, quarterly_rates
-from db.results.report import export_funder_report, leaver_table, reason_table
+from db.results.report import export_funder_report, leaver_table, reason_table, shown_cell
 from db.team import companion_caseloads
 from db.users import staff_with_role
 from db.vocabulary import Role
@@ -83,10 +83,7 @@ st.subheader("Nach Geschlecht")
 split = by_gender(frame)
 shown = leaver_table(split).astype(object)
 for name in shown.index:
-    shown.loc[name] = [("–" if v is None or pd.isna(v) else
-                        fmt_percent(v) if name.endswith("(%)") else
-                        f"{v:.1f}".replace(".", ",") if isinstance(v, float) and not float(v).is_integer() else
-                        fmt_int(int(v))) for v in shown.loc[name]]
+    shown.loc[name] = [shown_cell(name, v) for v in shown.loc[name]]
 st.dataframe(shown, width="stretch")
 
 st.subheader("Abgänge nach Beendigungsgrund")

@@ -39,9 +39,10 @@ def results_view(session: Session, case: Case) -> ResultsView:
     client = case.client
     left = case.status == CaseStatus.CLOSED and case.start_date is not None and case.end_date is not None
     found = exit_result_of(session, case.id) if left else None
+    entry = entry_of(client, case)
     return ResultsView(
-        entry=entry_of(client, case),
-        missing=missing_core(entry_of(client, case), birth_year=client.birth_year)
+        entry=entry,
+        missing=missing_core(entry, birth_year=client.birth_year)
         if client.anonymised_on is None else [],
         birth_year=client.birth_year,
         age_band=case.entry_age_band,

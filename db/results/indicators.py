@@ -140,11 +140,6 @@ def leaver_figures(frame: pd.DataFrame) -> LeaverFigures:
     )
 
 
-def in_period(frame: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
-    """The months of a period (first of month between start and end)."""
-    return frame[(frame["month"] >= start.replace(day=1)) & (frame["month"] <= end)]
-
-
 def by_gender(frame: pd.DataFrame) -> dict[str, LeaverFigures]:
     """Every indicator split by gender (as the ESF+ asks), every gender listed, and in total."""
     genders = frame["gender"].fillna(NOT_STATED) if not frame.empty else pd.Series(dtype=str)

@@ -285,7 +285,7 @@ def to_pdf(report: FunderReport) -> bytes:
     first = pdf.usable * 0.46
     widths = [first, *[(pdf.usable - first) / len(block.columns)] * len(block.columns)]
     pdf.table_of(["Kennzahl", *block.columns],
-                 [[str(name), *(_shown(name, v) for v in values)] for name, values in block.iterrows()],
+                 [[str(name), *(shown_cell(name, v) for v in values)] for name, values in block.iterrows()],
                  widths, size=8.5)
     pdf.para(f"Nicht gezählt wegen unvollständiger Eintrittsdaten: {report.not_counted} "
              "Teilnehmende.", size=9)
@@ -295,7 +295,8 @@ def to_pdf(report: FunderReport) -> bytes:
     return bytes(pdf.output())
 
 
-def _shown(name: str, value: object) -> str:
+def shown_cell(name: str, value: object) -> str:
+    """A cell of an indicator table as text: "–" when empty, percent rows as "25,3 %"."""
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "–"
     if name.endswith("(%)"):
