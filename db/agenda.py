@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from .actors import Actor
 from .clock import today
 from .database import Database
 from .locations import interview_place
+from .overdue import interview_outcome_missing, outcome_missing, step_overdue
 from .models import Case, Client, OfficeHourLocation, User
 from .permissions import case_scope, require_role
 from .vocabulary import CaseStatus, Role
@@ -29,7 +30,39 @@ class AgendaItem:
     companion: str | None
     place: str | None
     text: str | None
-    overdue: bool
+    overdue: bool  # a next step due before today, or an interview whose day has passed
+    outcome_missing: bool = False  # the interview's day passed without an outcome
+
+
+@dataclass(frozen=True)
+class AgendaCounts:
+    """The line above Termine: "2 überfällig · 1 Ergebnis fehlt · 19 Erstgespräche"."""
+    overdue_steps: int
+    outcome_missing: int
+    interviews: int  # planned in the window, from today on
+
+
+def _conditions(actor: Actor, companion_id: int | None) -> list[ColumnElement[bool]]:
+    conditions = [case_scope(actor), Case.companion_id.is_not(None)]
+    if companion_id is not None:
+        conditions.append(Case.companion_id == companion_id)
+    return conditions
+
+
+def agenda_counts(db: Database, actor: Actor, *, companion_id: int | None = None,
+                  days: int = 2) -> AgendaCounts:
+    """What needs doing, counted in SQL (the list below may be cut at its limit)."""
+    require_role(actor, Role.COMPANION, Role.LEAD)
+    start = today()
+    end = datetime.combine(start + timedelta(days=days), datetime.min.time())
+    upcoming = and_(Case.status == CaseStatus.INTERVIEW_PLANNED,
+                    Case.first_interview_at >= datetime.combine(start, datetime.min.time()),
+                    Case.first_interview_at < end)
+    with db.read() as session:
+        row = session.execute(select(
+            func.count().filter(step_overdue(start)), func.count().filter(outcome_missing(start)),
+            func.count().filter(upcoming)).where(*_conditions(actor, companion_id))).one()
+    return AgendaCounts(*row)
 
 
 def agenda(
@@ -40,14 +73,13 @@ def agenda(
     days: int = 14,
     limit: int = 200,
 ) -> list[AgendaItem]:
-    """First interviews from today on and next steps due in the window (overdue ones included)."""
+    """First interviews and next steps due in the window, and everything overdue before it
+    (next steps past their day, interviews without outcome)."""
     require_role(actor, Role.COMPANION, Role.LEAD)
     start = today()
     end = start + timedelta(days=days)
     companion = aliased(User)
-    conditions = [case_scope(actor), Case.companion_id.is_not(None)]
-    if companion_id is not None:
-        conditions.append(Case.companion_id == companion_id)
+    conditions = _conditions(actor, companion_id)
     due = or_(
         and_(
             Case.status == CaseStatus.INTERVIEW_PLANNED,
@@ -78,6 +110,7 @@ def agenda(
                     client_name=name, client_number=r.client_number, companion=r.display_name,
                     place=interview_place(r.town), text=None,
                     overdue=when.date() < start,
+                    outcome_missing=interview_outcome_missing(when, r.status, start),
                 ))
             if r.next_step_due is not None and r.next_step_due < end and r.status in OPEN_STATUSES:
                 items.append(AgendaItem(

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from .actors import Actor
 from .audit import audit
-from .clock import today
+from .clock import today, utcnow
 from .database import Database
 from .errors import NotFound, ValidationError
 from .models import Case, CaseBarrier
@@ -66,4 +66,6 @@ def resolve_barrier(
             raise ValidationError("Dieses Hemmnis ist bereits als erledigt markiert.", "barrier")
         not_before(resolved_on, row.noted_on, "resolved_on", "Erledigt am", "der Feststellung")
         row.resolved_on = resolved_on
+        row.resolved_by_id = actor.id
+        row.resolved_at = utcnow()
         audit(session, actor, "resolve", "barrier", row.id, {"resolved_on": resolved_on})

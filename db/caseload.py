@@ -16,6 +16,7 @@ from .validation import clean_text
 from .memo import until_data_change
 from .errors import NotFound
 from .locations import interview_place
+from .overdue import needs_attention
 from .models import Activity, Case, CaseBarrier, Client, ExitOutcome, StatusChange, User
 from .permissions import (
     can_read_notes,
@@ -115,8 +116,7 @@ def caseload(
         )
         conditions.append(Case.client_id.in_(matching))
     if filters.overdue_only:
-        conditions.append(Case.next_step_due < today())
-        conditions.append(Case.status.in_(OPEN_STATUSES))
+        conditions.append(needs_attention(today()))
 
     base = select(Case).join(Client, Case.client_id == Client.id).where(*conditions)
     with db.read() as session:

@@ -41,6 +41,8 @@ from .vocabulary import (
     ReferralSource,
     Role,
 )
+from .corrections import fields_of, prior_state
+from .team import CompanionLoad, caseloads
 from .workflow import OPEN_STATUSES, check_transition
 
 
@@ -213,16 +215,36 @@ def _require_user_with_role(session: Session, user_id: int, role: Role, field: s
 # --- editing a case -------------------------------------------------------------------------
 
 
-def assign_companion(db: Database, actor: Actor, case_id: int, version: int, companion_id: int) -> int:
+class CapacityWarning(ValidationError):
+    """The companion is at or above capacity: the assignment needs an explicit confirmation."""
+
+    def __init__(self, load: CompanionLoad) -> None:
+        super().__init__(
+            f"{load.name} hat bereits {load.caseload} Fälle bei einer Kapazität von {load.cap} "
+            "(höchstens 20 Teilnehmende je Vollzeitstelle). Bitte bestätigen, dass der Fall "
+            "trotzdem übernommen wird – die Bestätigung wird protokolliert.", "capacity")
+        self.load = load
+
+
+def assign_companion(db: Database, actor: Actor, case_id: int, version: int, companion_id: int,
+                     *, over_capacity_confirmed: bool = False) -> int:
     """Give a case to a companion. Leads assign anyone; a companion may pick up a referral.
-    (Who may edit the case at all is checked, and a refusal audited, in _editing.)"""
+    (Who may edit the case at all is checked, and a refusal audited, in _editing.)
+
+    A companion at or above capacity gets the case only with `over_capacity_confirmed`; the
+    confirmation is written to the audit log with the load at that moment."""
     with editing(db, actor, case_id, version) as (session, case):
         if actor.role == Role.COMPANION and companion_id != actor.id:
             raise PermissionDenied("Sie können Zuweisungen nur selbst übernehmen.")
         _require_user_with_role(session, companion_id, Role.COMPANION, "companion")
         if case.status not in OPEN_STATUSES:
             raise ValidationError("Ein abgeschlossener Fall kann nicht mehr zugewiesen werden.")
+        load = None if case.companion_id == companion_id else caseloads(session, only=companion_id)[0]
+        if load is not None and load.full and not over_capacity_confirmed:
+            raise CapacityWarning(load)
         changes = diff(case, companion_id=companion_id)
+        if load is not None and load.full:
+            changes["over_capacity_confirmed"] = f"{load.caseload}/{load.cap}"
         audit(session, actor, "assign", "case", case.id, changes)
     return case.version
 
@@ -275,9 +297,9 @@ def change_status(
 ) -> int:
     """Move a case along the workflow. Returns the case's new version.
 
-    Ending a participation may record the result at exit (`exit_result`, dated `result_on`,
-    default the end date); pausing needs a reason and a resume date."""
-    on = not_in_future(on or today(), "on", "Datum")
+    `on` is the day the event happened (see event_date for the defaults). Ending a
+    participation may record the result at exit (`exit_result`, dated `result_on`, default the
+    end date); pausing needs a reason and a resume date."""
     reason = optional_text(reason, "reason", "Begründung", 1000)
     with editing(db, actor, case_id, version) as (session, case):
         check_transition(case.status, target)
@@ -286,16 +308,44 @@ def change_status(
             raise ValidationError(
                 "Für ein Erstgespräch bitte Termin und Ort angeben.", "first_interview_at"
             )
+        on = event_date(case, target, on, placement)
         old_status = case.status
+        before = fields_of(case)
         if target == CaseStatus.PAUSED:
             outcomes.pause(case, pause_reason, resume_on, on)
-        _transition(session, actor, case, target, on, reason, end_reason, placement)
+        change, created = _transition(session, actor, case, target, on, reason, end_reason, placement)
         changes: dict[str, object] = {"status": [old_status, target], "on": on}
         if target == CaseStatus.CLOSED and exit_result is not None:
-            outcomes.add_result(session, actor, case, exit_result, result_on or on)
+            created["outcomes"] = [outcomes.add_result(session, actor, case, exit_result,
+                                                       result_on or on).id]
             changes["result"] = exit_result
+        change.prior_state = prior_state(before, case, created)
         audit(session, actor, "status", "case", case.id, changes)
     return case.version
+
+
+def event_date(case: Case, target: CaseStatus, on: date | None,
+               placement: NewPlacement | None = None) -> date:
+    """The day a status change happened, which the timeline and every figure use.
+
+    An interview's outcome defaults to the planned day (entered late, it is still that day's
+    interview); a job start is the first working day; otherwise today. Events lie in the past."""
+    if on is None and target == CaseStatus.EMPLOYED and placement is not None:
+        on = placement.start_date
+    if on is None and case.status == CaseStatus.INTERVIEW_PLANNED and case.first_interview_at:
+        planned = case.first_interview_at.date()
+        if planned > today():
+            raise ValidationError(
+                f"Das Erstgespräch ist erst für den {planned:%d.%m.%Y} geplant. Sein Ergebnis "
+                "kann erst an diesem Tag erfasst werden – oder den Termin verschieben.", "on")
+        on = planned
+    return not_in_future(on or today(), "on", EVENT_LABELS.get(target, "Datum"))
+
+
+# What the event's date is called in a message ("„Arbeitsbeginn“ darf nicht in der Zukunft …").
+EVENT_LABELS = {CaseStatus.ACTIVE: "Datum des Ereignisses", CaseStatus.EMPLOYED: "Arbeitsbeginn",
+                CaseStatus.CLOSED: "Beendet am", CaseStatus.PAUSED: "Ruht ab",
+                CaseStatus.NO_SHOW: "Datum des Termins", CaseStatus.DECLINED: "Datum der Absage"}
 
 
 def _transition(
@@ -307,33 +357,34 @@ def _transition(
     reason: str | None,
     end_reason: EndReason | None = None,
     placement: NewPlacement | None = None,
-) -> None:
-    """Apply one status change and its consequences to a loaded case (caller audits)."""
+) -> tuple[StatusChange, dict[str, list[int]]]:
+    """Apply one status change and its consequences to a loaded case (caller audits). Returns
+    the recorded change and the ids of the rows it created (an undo removes them again)."""
     check_transition(case.status, target)
     not_before(on, case.referred_on, "on", "Datum", "der Zuweisung")
     previous = case.status
+    created: dict[str, list[int]] = {}
 
     if target == CaseStatus.ACTIVE and previous == CaseStatus.INTERVIEW_PLANNED:
         # The Erstgespräch was held: accompaniment starts, and the interview is a logged contact.
         case.start_date = on
         refresh_entry(case)  # the age band is the age on the day of entry
-        session.add(
-            Activity(
-                case_id=case.id,
-                kind=ActivityKind.FIRST_INTERVIEW,
-                occurred_on=on,
-                created_by_id=actor.id,
-            )
-        )
+        interview = Activity(case_id=case.id, kind=ActivityKind.FIRST_INTERVIEW, occurred_on=on,
+                             created_by_id=actor.id)
+        session.add(interview)
+        session.flush()
+        created["activities"] = [interview.id]
     elif target == CaseStatus.ACTIVE and previous == CaseStatus.EMPLOYED:
-        for job in case.placements:
-            if job.end_date is None:
-                job.end_date = on  # the job ended; accompaniment continues
+        ended = [job for job in case.placements if job.end_date is None]
+        for job in ended:
+            job.end_date = on  # the job ended; accompaniment continues
+        created["ended_placements"] = [job.id for job in ended]
     elif target == CaseStatus.EMPLOYED:
-        _start_job(session, case, placement, on)
+        created["placements"] = [_start_job(session, case, placement, on)]
     elif target == CaseStatus.CLOSED:
         if end_reason is None:
             raise ValidationError("Bitte einen Beendigungsgrund wählen.", "end_reason")
+        not_before(on, case.start_date, "on", "Beendet am", "dem Beginn der Begleitung")
         case.end_date = on
         case.end_reason = end_reason
         outcomes.end_pause(case)
@@ -343,48 +394,62 @@ def _transition(
         case.end_date = on
 
     case.status = target
-    session.add(
-        StatusChange(
-            case_id=case.id,
-            from_status=previous,
-            to_status=target,
-            changed_on=on,
-            changed_by_id=actor.id,
-            reason=reason or (end_reason.label if end_reason else None),
-        )
+    change = StatusChange(
+        case_id=case.id,
+        from_status=previous,
+        to_status=target,
+        changed_on=on,
+        changed_by_id=actor.id,
+        reason=reason or (end_reason.label if end_reason else None),
     )
+    session.add(change)
+    return change, created
 
 
-def _start_job(session: Session, case: Case, job: NewPlacement | None, on: date) -> None:
+def _start_job(session: Session, case: Case, job: NewPlacement | None, on: date) -> int:
     if job is None or job.employer_id is None:
         raise ValidationError("Für eine Arbeitsaufnahme bitte den Arbeitgeber angeben.", "employer")
     if session.get(Employer, job.employer_id) is None:
         raise ValidationError("Diesen Arbeitgeber gibt es nicht.", "employer")
     start = job.start_date or on
+    not_in_future(start, "job_start", "Arbeitsbeginn")
     not_before(start, case.start_date, "job_start", "Arbeitsbeginn", "dem Beginn der Begleitung")
-    session.add(
-        Placement(
-            case_id=case.id,
-            employer_id=job.employer_id,
-            job_kind=job.job_kind,
-            job_title=optional_text(job.job_title, "job_title", "Tätigkeit", 200),
-            start_date=start,
-        )
+    row = Placement(
+        case_id=case.id,
+        employer_id=job.employer_id,
+        job_kind=job.job_kind,
+        job_title=optional_text(job.job_title, "job_title", "Tätigkeit", 200),
+        start_date=start,
     )
+    session.add(row)
+    session.flush()
+    return row.id
 
 
 def set_next_step(
     db: Database, actor: Actor, case_id: int, version: int, text: str | None, due: date | None
 ) -> int:
+    text, due = checked_step(text, due)
+    with editing(db, actor, case_id, version) as (session, case):
+        apply_next_step(session, actor, case, text, due)
+    return case.version
+
+
+def checked_step(text: str | None, due: date | None) -> tuple[str | None, date | None]:
+    """A next step as it may be saved: a due date needs a text saying what is due."""
     text = optional_text(text, "next_step", "Nächster Schritt", 500)
     if due is not None and text is None:
         raise ValidationError("Bitte den nächsten Schritt beschreiben.", "next_step")
-    with editing(db, actor, case_id, version) as (session, case):
-        if case.status not in OPEN_STATUSES:
-            raise ValidationError("Der Fall ist abgeschlossen.")
-        changes = diff(case, next_step=text, next_step_due=due)
-        audit(session, actor, "update", "case", case.id, changes)
-    return case.version
+    return text, due
+
+
+def apply_next_step(session: Session, actor: Actor, case: Case, text: str | None,
+                    due: date | None) -> None:
+    """Set a checked next step on a case loaded for editing (audited)."""
+    if case.status not in OPEN_STATUSES:
+        raise ValidationError("Der Fall ist abgeschlossen.")
+    changes = diff(case, next_step=text, next_step_due=due)
+    audit(session, actor, "update", "case", case.id, changes)
 
 
 def update_client(db: Database, actor: Actor, client_id: int, version: int, data: NewClient) -> int:

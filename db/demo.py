@@ -74,7 +74,7 @@ FIRST_NAMES = [
     "Anna", "Bernd", "Carola", "Dirk", "Elke", "Frank", "Gabi", "Holger", "Ines", "Jens",
     "Karin", "Lutz", "Mandy", "Norbert", "Olga", "Peter", "Ramona", "Sven", "Tina", "Uwe",
     "Vera", "Werner", "Yvonne", "Axel", "Birgit", "Cornelia", "Detlef", "Erik", "Heike",
-    "Ingo", "Jana", "Kai", "Lars",
+    "Ingo", "Jana", "Kai", "Lars", "Monika",
 ]
 LAST_NAMES = ["Mustermann", "Musterfrau", "Beispiel", "Testmann", "Probemann", "Exempel", "Platzhalter"]
 # Towns of the district with their postcodes.
@@ -82,7 +82,7 @@ POSTCODES = {"Guben": "03172", "Forst (Lausitz)": "03149", "Spremberg": "03130",
              "Döbern": "03159", "Welzow": "03119", "Drebkau": "03116", "Kolkwitz": "03099"}
 TOWNS = list(POSTCODES)
 FEMALE_NAMES = {"Anna", "Carola", "Elke", "Gabi", "Ines", "Karin", "Mandy", "Olga", "Ramona", "Tina",
-                "Vera", "Yvonne", "Birgit", "Cornelia", "Heike", "Jana"}
+                "Vera", "Yvonne", "Birgit", "Cornelia", "Heike", "Jana", "Monika"}
 # Two of the 11 participants still lack core entry data: the lead's list "Nicht zählbar".
 INCOMPLETE_ENTRY = (4, 9)
 
@@ -316,7 +316,8 @@ def _cases(db, system, rng, users, locations, employers, day) -> None:  # type: 
         )
 
     def assign(case_id: int) -> int:
-        return assign_companion(db, system, case_id, 1, companion.id)
+        # The article's situation: one companion carries the whole intake until help arrives.
+        return assign_companion(db, system, case_id, 1, companion.id, over_capacity_confirmed=True)
 
     # 11 cases in accompaniment, taken up over the companion's first weeks.
     for i, barriers in enumerate(ACTIVE_BARRIERS[:ACTIVE_COUNT]):
@@ -364,3 +365,11 @@ def _cases(db, system, rng, users, locations, employers, day) -> None:  # type: 
     # New referrals nobody has picked up yet.
     for i in range(REFERRED_COUNT):
         refer(day - timedelta(days=i), ReferralSource.CLIENT_REQUEST if i == 1 else ReferralSource.CASE_MANAGER)
+
+    # Yesterday's interview whose outcome nobody entered yet ("Ergebnis fehlt" on Termine): it
+    # no longer counts as planned, so the launch figure stays 19.
+    referred_on = day - timedelta(days=6)
+    case_id = refer(referred_on)
+    schedule_first_interview(db, system, case_id, assign(case_id),
+                             datetime.combine(day - timedelta(days=1), time(14)), office[0],
+                             planned_on=referred_on)

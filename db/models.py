@@ -175,6 +175,8 @@ class Client(Base):
     gender: Mapped[Gender | None]
     birth_date: Mapped[date | None] = mapped_column(Date)
     postcode: Mapped[str | None] = mapped_column(String(5))
+    # Street and number for home visits (the town is above); plain text, no map service.
+    address: Mapped[str | None] = mapped_column(String(200))
     # Set by the retention rule (db/retention.py): the fields above no longer name anybody.
     anonymised_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -301,6 +303,13 @@ class StatusChange(Base):
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str | None] = mapped_column(Text)
+    # Same-day undo (db/undo.py) keeps the history: the undone change is marked, and the
+    # reversing change points at it. Figures count neither (`counted_changes`).
+    undone_on: Mapped[date | None] = mapped_column(Date)
+    reverses_id: Mapped[int | None] = mapped_column(Integer)
+    # What the change altered besides the status (case fields before it, rows it created), so
+    # that an undo restores exactly that.
+    prior_state: Mapped[dict[str, Any] | None]
 
 
 class Activity(Base):
@@ -345,6 +354,9 @@ class CaseBarrier(Base):
     barrier: Mapped[Barrier]
     noted_on: Mapped[date] = mapped_column(Date)
     resolved_on: Mapped[date | None] = mapped_column(Date)
+    # Who marked it "Erledigt" and when: only they may take it back, on the same day.
+    resolved_by_id: Mapped[int | None] = mapped_column(Integer)
+    resolved_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)
 
     case: Mapped[Case] = relationship(back_populates="barriers")

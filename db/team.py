@@ -69,6 +69,23 @@ class CompanionLoad:
     def over_cap(self) -> bool:
         return self.caseload > self.cap
 
+    @property
+    def full(self) -> bool:
+        """One more case would take the companion above capacity."""
+        return self.caseload >= self.cap
+
+    def choice_label(self, day: date) -> str:
+        """How the companion appears where a case is assigned: load against cap, and a hint if
+        over capacity or not yet at work ("Bianca Begleitmann – 30/20 (über Kapazität)")."""
+        label = f"{self.name} – {self.caseload}/{self.cap}"
+        if self.over_cap:
+            label += " (über Kapazität)"
+        elif self.full:
+            label += " (voll)"
+        if self.start_date is not None and self.start_date > day:
+            label += f" · ab {self.start_date:%d.%m.}"
+        return label
+
 
 def companion_caseloads(db: Database, actor: Actor) -> list[CompanionLoad]:
     """Each active companion with capacity and current caseload (counted in SQL)."""
@@ -77,11 +94,21 @@ def companion_caseloads(db: Database, actor: Actor) -> list[CompanionLoad]:
         return caseloads(session)
 
 
-def caseloads(session: Session) -> list[CompanionLoad]:
-    loads = load_by_companion(session)
+def assignment_choices(db: Database, actor: Actor) -> list[CompanionLoad]:
+    """Who a referral can go to, with their load: a lead sees the team, a companion only
+    themself (they may take a referral over, not hand it to a colleague)."""
+    require_role(actor, Role.LEAD, Role.COMPANION)
+    with db.read() as session:
+        return caseloads(session, only=actor.id if actor.role == Role.COMPANION else None)
+
+
+def caseloads(session: Session, *, only: int | None = None) -> list[CompanionLoad]:
+    loads = load_by_companion(session) if only is None else load_by_companion(
+        session, Case.companion_id == only)
     companions = session.execute(
         select(User.id, User.display_name, User.start_date, User.capacity)
-        .where(User.role == Role.COMPANION, User.active.is_(True))
+        .where(User.role == Role.COMPANION, User.active.is_(True),
+               *([] if only is None else [User.id == only]))
         .order_by(User.start_date.nulls_first(), User.display_name)).all()
     return [CompanionLoad(uid, name, start, capacity, loads.get(uid, Load()).accompanied,
                           loads.get(uid, Load()).planned)

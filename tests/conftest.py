@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import create_engine, text
+
+# The services' "today" is the day in Brandenburg (db.clock); tests compare it with date.today().
+# Run them in that zone, or every test fails between midnight in Berlin and midnight UTC.
+os.environ["TZ"] = "Europe/Berlin"
+time.tzset()
+
+from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url
 
 from db import users as users_module

@@ -60,7 +60,8 @@ def any_employer(db: Database) -> int:
 def move(db: Database, actor: Actor, case_id: int, version: int, target: CaseStatus) -> int:
     """Apply one transition with whatever extra input it needs."""
     if target == CaseStatus.INTERVIEW_PLANNED:
-        at = datetime.combine(date.today() + timedelta(days=2), time(10))
+        # Today: held or missed, its outcome is then dated today (a later day cannot be entered yet).
+        at = datetime.combine(date.today(), time(8))
         return schedule_first_interview(db, actor, case_id, version, at)
     extra: dict[str, object] = {}
     if target == CaseStatus.CLOSED:
@@ -90,7 +91,7 @@ def case_in(
         case_manager_id=case_manager_id,
         referred_on=referred_on or date.today() - timedelta(days=30),
     )
-    version = assign_companion(db, actor, case_id, 1, companion_id)
+    version = assign_companion(db, actor, case_id, 1, companion_id, over_capacity_confirmed=True)
     for step in PATHS[status]:
         version = move(db, actor, case_id, version, step)
     return case_id, version

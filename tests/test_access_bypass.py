@@ -28,7 +28,8 @@ CALLS: dict[str, Callable] = {
                                                        placement=NewPlacement(None, date.today())),
     "schedule_first_interview": lambda db, a, c, v: schedule_first_interview(
         db, a, c, v, datetime.combine(date.today() + timedelta(days=1), time(10))),
-    "assign_companion": lambda db, a, c, v: assign_companion(db, a, c, v, a.id),
+    "assign_companion": lambda db, a, c, v: assign_companion(db, a, c, v, a.id,
+                                                           over_capacity_confirmed=True),
 }
 
 

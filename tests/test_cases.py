@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 import db.cases as cases_module
 from db.cases import (
+    CapacityWarning,
     assign_companion,
     change_status,
     refer_client,
@@ -166,7 +167,10 @@ def test_companion_may_pick_up_an_unassigned_referral_but_not_give_it_away(world
     companion = world.actor("begleiter1")
     with pytest.raises(PermissionDenied):
         assign_companion(world.db, companion, case_id, 1, world.user_id("begleiter2"))
-    version = assign_companion(world.db, companion, case_id, 1, companion.id)
+    with pytest.raises(CapacityWarning, match="Kapazität von 20"):  # 31 cases in the demo
+        assign_companion(world.db, companion, case_id, 1, companion.id)
+    version = assign_companion(world.db, companion, case_id, 1, companion.id,
+                               over_capacity_confirmed=True)
     assert load_case(world.db, case_id).companion_id == companion.id
     assert version == 2
 

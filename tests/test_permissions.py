@@ -62,7 +62,8 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
         {"leitung", "fallmanager1", "fallmanager2"},
     ),
     "assign_companion": (
-        lambda w, a, c, v: assign_companion(w.db, a, c, v, w.user_id("begleiter1")),
+        lambda w, a, c, v: assign_companion(w.db, a, c, v, w.user_id("begleiter1"),
+                                            over_capacity_confirmed=True),
         {"begleiter1", "leitung"},
     ),
     "kpis": (lambda w, a, c, v: kpis(w.db, a), set(ROLES)),

@@ -62,7 +62,8 @@ def participant(world: World, *, started: date, entry: EntryData | None = COMPLE
     lead = world.actor("leitung")
     case_id = refer_client(world.db, lead, client=new_client(), referred_on=started - timedelta(days=5),
                            case_manager_id=world.user_id("fallmanager1"))
-    version = assign_companion(world.db, lead, case_id, 1, world.user_id("begleiter1"))
+    version = assign_companion(world.db, lead, case_id, 1, world.user_id("begleiter1"),
+                               over_capacity_confirmed=True)
     version = schedule_first_interview(world.db, lead, case_id, version,
                                        datetime.combine(started, time(10)),
                                        planned_on=started - timedelta(days=5))

@@ -29,7 +29,8 @@ def finished_case(world: World, ended_days_ago: int, last_name: str) -> int:
     referred = ended - timedelta(days=200)
     case_id = refer_client(world.db, lead, client=new_client(last_name=last_name, phone="0355 1234"),
                            referred_on=referred, case_manager_id=world.user_id("fallmanager1"))
-    version = assign_companion(world.db, lead, case_id, 1, world.user_id("begleiter1"))
+    version = assign_companion(world.db, lead, case_id, 1, world.user_id("begleiter1"),
+                               over_capacity_confirmed=True)
     version = schedule_first_interview(world.db, lead, case_id, version,
                                        datetime.combine(referred + timedelta(days=3), time(10)),
                                        planned_on=referred)

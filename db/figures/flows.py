@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, and_, func, select
 
 from ..actors import Actor
+from ..corrections import counted_change, held_interview
 from ..database import Database
 from ..memo import until_data_change
 from ..models import (
@@ -72,9 +73,8 @@ def programme_start(db: Database) -> date | None:
 def monthly_events(db: Database, actor: Actor, companion_id: int | None = None) -> pd.DataFrame:
     """Referrals, first interviews held and job starts per month: columns month, key, count."""
     conditions = _scope(actor, companion_id)
-    held = and_(StatusChange.from_status == CaseStatus.INTERVIEW_PLANNED,
-                StatusChange.to_status == CaseStatus.ACTIVE)
-    job = StatusChange.to_status == CaseStatus.EMPLOYED
+    held = held_interview()
+    job = and_(counted_change(), StatusChange.to_status == CaseStatus.EMPLOYED)
     rows: list[tuple[date, str, int]] = []
     with db.read() as session:
         month = month_start(Case.referred_on)

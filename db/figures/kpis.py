@@ -14,7 +14,7 @@ from ..memo import until_data_change
 from ..models import Case, Position, User
 from ..permissions import case_scope
 from ..vocabulary import CaseStatus, Role
-from ..workflow import OPEN_STATUSES
+from ..overdue import outcome_missing, step_overdue
 from ..results.indicators import companions_over_cap, incomplete_count
 from .registry import INDICATORS, Kind
 
@@ -31,6 +31,7 @@ class Kpis:
     closed: int
     declined: int
     overdue_next_steps: int
+    interviews_outcome_missing: int
     incomplete_participants: int
     companions_working: int
     companions_starting: int
@@ -50,16 +51,15 @@ def kpis(db: Database, actor: Actor, *, companion_id: int | None = None) -> Kpis
     now = today()
     with db.read() as session:
         by_status_q = select(Case.status, func.count()).where(scope).group_by(Case.status)
-        overdue_q = select(func.count()).where(
-            scope,
-            Case.status.in_(OPEN_STATUSES),
-            Case.next_step_due < now,
-        )
+        late_q = select(func.count().filter(step_overdue(now)),
+                        func.count().filter(outcome_missing(now))).where(scope)
         if companion_id is not None:
             by_status_q = by_status_q.where(Case.companion_id == companion_id)
-            overdue_q = overdue_q.where(Case.companion_id == companion_id)
+            late_q = late_q.where(Case.companion_id == companion_id)
         by_status = {CaseStatus(s): n for s, n in session.execute(by_status_q)}
-        overdue = session.scalar(overdue_q) or 0
+        overdue, missing = session.execute(late_q).one()
+        # An interview whose day passed without an outcome is no longer planned (db/overdue.py).
+        by_status[CaseStatus.INTERVIEW_PLANNED] = by_status.get(CaseStatus.INTERVIEW_PLANNED, 0) - missing
         working, starting = session.execute(
             select(
                 func.count().filter(User.start_date <= now),
@@ -75,7 +75,8 @@ def kpis(db: Database, actor: Actor, *, companion_id: int | None = None) -> Kpis
               for i in INDICATORS if i.kind is Kind.STOCK and i.statuses}
     return Kpis(
         **stocks,
-        overdue_next_steps=overdue,
+        overdue_next_steps=overdue or 0,
+        interviews_outcome_missing=missing or 0,
         incomplete_participants=incomplete,
         companions_working=working or 0,
         companions_starting=starting or 0,

@@ -46,7 +46,9 @@ INDICATORS: tuple[Indicator, ...] = (
               "Personen, die eine Arbeit aufgenommen haben und weiter betreut werden, am Stichtag.",
               "Personen", Kind.STOCK, (S.EMPLOYED,)),
     Indicator("planned_first_interviews", "Erstgespräche geplant",
-              "Fälle mit vereinbartem, noch nicht geführtem Erstgespräch am Stichtag.", "Fälle",
+              "Fälle mit vereinbartem Erstgespräch am Stichtag oder später. Liegt der Termin vor "
+              "dem Stichtag und ist kein Ergebnis erfasst, zählt er unter „Erstgespräche ohne "
+              "Ergebnis“.", "Fälle",
               Kind.STOCK, (S.INTERVIEW_PLANNED,)),
     Indicator("referred", "Neue Zuweisungen (offen)",
               "Zugewiesene Fälle, für die noch kein Erstgespräch vereinbart ist, am Stichtag.",
@@ -65,6 +67,10 @@ INDICATORS: tuple[Indicator, ...] = (
               Kind.STOCK, (S.DECLINED,)),
     Indicator("overdue_next_steps", "Überfällige nächste Schritte",
               "Offene Fälle, deren nächster Schritt vor dem Stichtag fällig war.", "Fälle", Kind.STOCK),
+    Indicator("interviews_outcome_missing", "Erstgespräche ohne Ergebnis",
+              "Vereinbarte Erstgespräche, deren Termin vor dem Stichtag lag, ohne erfasstes "
+              "Ergebnis (fand statt, nicht erschienen, abgelehnt) – „Ergebnis fehlt“.", "Fälle",
+              Kind.STOCK),
     Indicator("incomplete_participants", "Nicht zählbar (Eintrittsdaten unvollständig)",
               "Teilnehmende seit Programmstart (Erstgespräch geführt), deren Kerndaten bei Eintritt "
               "(Geschlecht, Geburtsdatum, Postleitzahl, Erwerbsstatus, Bildung, Haushalt) "

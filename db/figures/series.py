@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 
 from ..actors import Actor
 from ..clock import today
+from ..corrections import counted_change, held_interview
 from ..database import Database
 from ..memo import until_data_change
 from ..team import Load, load_by_companion
@@ -86,8 +87,7 @@ def intake(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
     the plan for each (monthly plan targets spread over the weeks)."""
     conditions = _scope(actor, period)
     weeks = period.weeks()
-    held = and_(StatusChange.from_status == CaseStatus.INTERVIEW_PLANNED,
-                StatusChange.to_status == CaseStatus.ACTIVE)
+    held = held_interview()
     with db.read() as session:
         referrals = _weekly(session, Case.referred_on, conditions, period)
         interviews = _weekly(session, StatusChange.changed_on, [*conditions, held], period,
@@ -159,7 +159,7 @@ def funnel(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
             (f, t): n for f, t, n in session.execute(
                 select(StatusChange.from_status, StatusChange.to_status, reached)
                 .join(Case, StatusChange.case_id == Case.id)
-                .where(*conditions)
+                .where(*conditions, counted_change())
                 .group_by(StatusChange.from_status, StatusChange.to_status))
         }
         now = dict(session.execute(

@@ -99,7 +99,7 @@ def suggested_result(case: Case) -> ExitResult | None:
             JobKind.APPRENTICESHIP: ExitResult.EDUCATION}.get(jobs[-1].job_kind, ExitResult.EMPLOYED)
 
 
-def add_result(session: Session, actor: Actor, case: Case, result: ExitResult, on: date) -> None:
+def add_result(session: Session, actor: Actor, case: Case, result: ExitResult, on: date) -> ExitOutcome:
     """Record an event of the 28 days after the exit on a closed case (the caller audits)."""
     if case.end_date is None or case.start_date is None:
         raise ValidationError("Ein Verbleib wird nur für beendete Teilnahmen erfasst.", "result")
@@ -109,8 +109,10 @@ def add_result(session: Session, actor: Actor, case: Case, result: ExitResult, o
         raise ValidationError(
             f"Als Verbleib zählen nur Ereignisse bis 28 Tage nach dem Ende "
             f"(bis {result_deadline(case.end_date):%d.%m.%Y}).", "result_on")
-    session.add(ExitOutcome(case_id=case.id, result=result, occurred_on=on,
-                            recorded_by_id=actor.id))
+    outcome = ExitOutcome(case_id=case.id, result=result, occurred_on=on, recorded_by_id=actor.id)
+    session.add(outcome)
+    session.flush()
+    return outcome
 
 
 def latest_result(case_id: ColumnElement[int]) -> ColumnElement[str]:
