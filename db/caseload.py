@@ -16,7 +16,7 @@ from .validation import clean_text
 from .memo import until_data_change
 from .errors import NotFound
 from .locations import interview_place
-from .overdue import needs_attention
+from .overdue import interview_outcome_missing, needs_attention
 from .models import Activity, Case, CaseBarrier, Client, ExitOutcome, StatusChange, User
 from .permissions import (
     can_read_notes,
@@ -63,6 +63,10 @@ class CaseRow:
             and self.next_step_due < today()
             and self.status in OPEN_STATUSES
         )
+
+    @property
+    def outcome_missing(self) -> bool:
+        return interview_outcome_missing(self.first_interview_at, self.status, today())
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,14 @@
 """Termine: the coming first interviews and due next steps, day by day."""
 
 import itertools
+from datetime import timedelta
 
 import streamlit as st
 
-from db.agenda import agenda
+from db.agenda import agenda, agenda_counts
+from db.clock import today as local_today
 from db.cases import change_status
+from db.corrections import undo_status_change
 from db.results.tasks import TASK_LABELS, result_tasks
 from db.users import staff_with_role
 from db.vocabulary import CaseStatus, Role
@@ -36,21 +39,36 @@ if actor.role == Role.LEAD:
     companions = {c.id: c.display_name for c in staff_with_role(db, actor, Role.COMPANION)}
     companion_id = st.selectbox("Begleitung", list(companions), format_func=companions.get,
                                 index=None, placeholder="alle", key="agenda_companion")
-days = st.segmented_control("Zeitraum", [7, 14, 28], default=14, format_func=lambda d: f"{d} Tage",
-                            key="agenda_days") or 14
+days = st.segmented_control("Zeitraum", [2, 7, 14, 28], default=2, key="agenda_days",
+                            format_func=lambda d: "Heute und morgen" if d == 2 else f"{d} Tage") or 2
 
-# After an interview was marked as held, the case is one click away (barriers, first notes).
+with shown_errors():
+    counts = agenda_counts(db, actor, companion_id=companion_id, days=days)
+st.markdown(f"**{counts.overdue_steps} überfällig · {counts.outcome_missing} Ergebnis fehlt · "
+            f"{counts.interviews} Erstgespräche**" + (" (heute und morgen)" if days == 2 else f" ({days} Tage)"))
+
+# After an interview was marked, the case is one click away (barriers, first notes), and a
+# wrong tap can be taken back the same day.
 if last := st.session_state.get("agenda_last_case"):
-    last_id, last_name = last
-    cols = st.columns([3, 1])
+    last_id, last_name, last_version = last
+    cols = st.columns([2, 1, 1])
     cols[0].caption(f"Zuletzt bearbeitet: {plain(last_name)}")
     with cols[1]:
-        open_case_button(last_id, key="agenda_last_open")
+        open_case_button(last_id, key="agenda_last_open", label=f"Fall {last_name} öffnen")
+    cols[2].button(f"Rückgängig – {last_name}", key="agenda_undo", icon=":material/undo:", **on_submit(
+        lambda: undo(last_id, last_version), f"Statuswechsel von {last_name} rückgängig gemacht.",
+        key="agenda_undo"))
+    feedback("agenda_undo")
 
 
 def mark(case_id: int, version: int, name: str, status: CaseStatus) -> None:
-    change_status(db, actor, case_id, version, status)
-    st.session_state["agenda_last_case"] = (case_id, name)
+    version = change_status(db, actor, case_id, version, status)
+    st.session_state["agenda_last_case"] = (case_id, name, version)
+
+
+def undo(case_id: int, version: int) -> None:
+    undo_status_change(db, actor, case_id, version)
+    st.session_state.pop("agenda_last_case", None)
 
 
 def task_list() -> None:
@@ -77,33 +95,47 @@ with shown_errors():
     items = agenda(db, actor, companion_id=companion_id, days=days,
                    limit=shown_limit("agenda", AGENDA_STEP))
 if not items:
-    st.info("Keine Termine und keine fälligen Schritte in diesem Zeitraum.")
+    st.info("Keine Termine und keine fälligen Schritte in diesem Zeitraum. Weitere Tage: "
+            "Zeitraum oben wählen.")
     st.stop()
 
-for day, group in itertools.groupby(items, key=lambda i: i.day):
-    st.subheader(fmt_day(day))
+today = local_today()
+# Everything before today under one heading ("Überfällig"), then day by day; today is anchored.
+for day, group in itertools.groupby(items, key=lambda i: max(i.day, today - timedelta(days=1))):
+    if day < today:
+        st.subheader("Überfällig", anchor="ueberfaellig")
+    else:
+        st.subheader(("Heute · " if day == today else "") + fmt_day(day),
+                     anchor="heute" if day == today else None)
     for item in group:
         key = f"agenda_{item.kind}_{item.case_id}"
+        name = item.client_name
         with st.container(border=True):
-            cols = st.columns([1, 3, 2, 2] if item.kind == "interview" else [1, 3, 3, 1])
             if item.kind == "interview":
-                cols[0].markdown(f"**{item.at:%H:%M}**")
-                cols[1].markdown(f"Erstgespräch · **{plain(item.client_name)}** · {item.place}"
-                                 + (f" · {plain(item.companion)}" if companion_id is None and actor.role == Role.LEAD else ""))
-                cols[2].button("Fand statt", key=f"{key}_held", type="primary", width="stretch",
-                               **on_submit(
-                                   lambda i=item: mark(i.case_id, i.version, i.client_name,
-                                                       CaseStatus.ACTIVE),
-                                   f"Erstgespräch mit {item.client_name} fand statt – jetzt in Begleitung.",
-                                   key=key))
-                cols[3].button("Nicht erschienen", key=f"{key}_noshow", width="stretch", **on_submit(
-                    lambda i=item: mark(i.case_id, i.version, i.client_name, CaseStatus.NO_SHOW),
-                    f"{item.client_name}: nicht erschienen.", key=key))
+                when = f"{item.at:%d.%m. %H:%M}" if item.outcome_missing else f"{item.at:%H:%M}"
+                st.markdown(("⚠ **Ergebnis fehlt** · " if item.outcome_missing else "")
+                            + f"**{when}** · Erstgespräch · **{plain(name)}** · {item.place}"
+                            + (f" · {plain(item.companion)}" if companion_id is None and actor.role == Role.LEAD else ""))
+                cols = st.columns(3)
+                if item.day <= today:  # an outcome can be entered from the interview's day on
+                    cols[0].button(f"Fand statt – {name}", key=f"{key}_held", type="primary",
+                                   width="stretch", **on_submit(
+                                       lambda i=item: mark(i.case_id, i.version, i.client_name, CaseStatus.ACTIVE),
+                                       f"Erstgespräch mit {name} am {fmt_date(item.day)} fand statt – "
+                                       "jetzt in Begleitung.", key=key))
+                    cols[1].button(f"Nicht erschienen – {name}", key=f"{key}_noshow", width="stretch",
+                                   **on_submit(
+                                       lambda i=item: mark(i.case_id, i.version, i.client_name, CaseStatus.NO_SHOW),
+                                       f"{name}: zum Erstgespräch am {fmt_date(item.day)} nicht erschienen.",
+                                       key=key))
+                with cols[2]:
+                    open_case_button(item.case_id, key=f"{key}_open", label=f"Fall {name} öffnen")
             else:
-                cols[0].markdown("⚠ **überfällig**" if item.overdue else "fällig")
-                cols[1].markdown(f"**{plain(item.client_name)}** · {plain(item.text)}")
-                with cols[3]:
-                    open_case_button(item.case_id, key=f"{key}_open", label="Öffnen")
+                cols = st.columns([3, 1])
+                cols[0].markdown(("⚠ **überfällig** seit " if item.overdue else "fällig ")
+                                 + f"{fmt_date(item.day)} · **{plain(name)}** · {plain(item.text)}")
+                with cols[1]:
+                    open_case_button(item.case_id, key=f"{key}_open", label=f"Fall {name} öffnen")
             feedback(key)
 
 more_button("agenda", AGENDA_STEP, len(items))

@@ -30,12 +30,21 @@ show_flash()
 
 with shown_errors():
     figures = kpis(db, actor)
-tiles = st.columns(4)
-for column, key in zip(tiles, ("active_cases", "planned_first_interviews", "employed",
-                               "overdue_next_steps"), strict=True):
-    column.metric(label(key), getattr(figures, key), help=definition(key))
+# One line instead of four tiles: on a phone the list starts on the first screen.
+st.caption(" · ".join(f"{getattr(figures, key)} {label(key)}" for key in (
+    "active_cases", "planned_first_interviews", "employed", "overdue_next_steps",
+    "interviews_outcome_missing")), help="\n\n".join(
+    f"**{label(key)}:** {definition(key)}" for key in ("planned_first_interviews", "overdue_next_steps",
+                                                       "interviews_outcome_missing")))
 
-with st.expander("Filter", expanded=True, icon=":material/filter_list:"):
+# A link from the start page ("?ueberfaellig=1") opens the list filtered.
+if st.query_params.get("ueberfaellig") == "1" and "cases_overdue" not in st.session_state:
+    st.session_state["cases_overdue"] = True
+FILTER_KEYS = ("cases_search", "cases_status", "cases_town", "cases_barrier", "cases_companion",
+               "cases_from", "cases_to", "cases_overdue")
+# Folded unless a filter is set: on a phone the list comes first.
+filtering = any(st.session_state.get(k) for k in FILTER_KEYS)
+with st.expander("Filter", expanded=filtering, icon=":material/filter_list:"):
     row1 = st.columns([2, 2, 1, 1])
     search = row1[0].text_input("Suche (Name oder Kundennummer)", key="cases_search")
     statuses = row1[1].multiselect("Status", list(CaseStatus), format_func=lambda s: s.label,
@@ -54,7 +63,8 @@ with st.expander("Filter", expanded=True, icon=":material/filter_list:"):
                                        key="cases_from")
     referred_to = row2[2].date_input("Zugewiesen bis", value=None, format="DD.MM.YYYY",
                                      key="cases_to")
-    overdue_only = row2[3].toggle("Nur überfällige", key="cases_overdue")
+    overdue_only = row2[3].toggle("Nur überfällige", key="cases_overdue",
+                                  help="Überfällige nächste Schritte und Erstgespräche ohne Ergebnis")
 
 filters = CaseFilter(
     companion_id=companion_id, statuses=tuple(statuses), town=town, barrier=barrier,
@@ -73,21 +83,26 @@ if not result.rows:
     st.info("Keine Fälle zu diesen Filtern.")
     st.stop()
 
+# What decides the next move first: status, next step, due date; the rest after.
 table = pd.DataFrame(
     {
-        "Kundennr.": [r.client_number for r in result.rows],
-        "Name": [r.client_name for r in result.rows],
-        "Wohnort": [r.town for r in result.rows],
         "Status": [r.status.label for r in result.rows],
+        "Nächster Schritt": [("Ergebnis des Erstgesprächs fehlt" if r.outcome_missing else r.next_step or "")
+                             for r in result.rows],
+        "Fällig": [("⚠ " if r.overdue or r.outcome_missing else "")
+                   + fmt_date(r.first_interview_at.date() if r.outcome_missing and r.first_interview_at
+                              else r.next_step_due) for r in result.rows],
+        "Name": [r.client_name for r in result.rows],
+        "Kundennr.": [r.client_number for r in result.rows],
         "Begleitung": [r.companion or "–" for r in result.rows],
-        "Zugewiesen": [fmt_date(r.referred_on) for r in result.rows],
         "Erstgespräch": [fmt_date(r.first_interview_at) for r in result.rows],
-        "Nächster Schritt": [r.next_step or "" for r in result.rows],
-        "Fällig": [("⚠ " if r.overdue else "") + fmt_date(r.next_step_due) for r in result.rows],
+        "Zugewiesen": [fmt_date(r.referred_on) for r in result.rows],
+        "Wohnort": [r.town for r in result.rows],
     }
 )
 styled = table.style.apply(
-    lambda column: ["color: #b42318; font-weight: 600" if r.overdue else "" for r in result.rows],
+    lambda column: ["color: #b42318; font-weight: 600" if r.overdue or r.outcome_missing else ""
+                    for r in result.rows],
     subset=["Fällig"],
 )
 picked = st.dataframe(styled, hide_index=True, width="stretch", on_select="rerun",
@@ -103,12 +118,22 @@ if nav[2].button("Weiter ▶", disabled=page_no + 1 >= pages_total, key="cases_n
     st.session_state["cases_page"] = page_no + 1
     st.rerun()
 
+# The table's rows are not reachable by keyboard: the same choice as a select box.
+by_key = {r.case_id: r for r in result.rows}
 selected_rows = picked.selection.rows if picked else []
-if not selected_rows:
-    st.caption("Eine Zeile anklicken, um den Status zu ändern oder den Fall zu öffnen.")
+clicked = result.rows[selected_rows[0]].case_id if selected_rows else None
+if clicked != st.session_state.get("cases_clicked"):  # a new click in the table wins
+    st.session_state["cases_clicked"] = clicked
+    st.session_state["cases_pick"] = clicked
+if st.session_state.get("cases_pick") not in by_key:  # another page of the list
+    st.session_state["cases_pick"] = None
+chosen_id = st.selectbox("Fall auswählen", list(by_key), index=None, key="cases_pick",
+                         format_func=lambda i: f"{by_key[i].client_name} · {by_key[i].status.label}",
+                         placeholder="Zeile anklicken oder hier Namen tippen")
+if chosen_id is None:
     st.stop()
 
-row = result.rows[selected_rows[0]]
+row = by_key[chosen_id]
 with st.container(border=True):
     head = st.columns([3, 1])
     head[0].markdown(f"**{plain(row.client_name)}** · {plain(row.client_number)}")

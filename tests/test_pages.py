@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -75,12 +75,15 @@ def test_overdue_rows_are_marked(app: AppTest) -> None:
     open_page(app, "begleiter1", "pages/cases.py")
     app.toggle(key="cases_overdue").set_value(True).run()
     rows = table_rows(app)
-    assert len(rows) == 2 and all(r["Fällig"].startswith("⚠") for r in rows)
+    assert len(rows) == 3 and all(r["Fällig"].startswith("⚠") for r in rows)
+    # Yesterday's interview without an outcome is overdue too, and says why.
+    assert [r["Nächster Schritt"] for r in rows].count("Ergebnis des Erstgesprächs fehlt") == 1
 
 
 def test_quick_status_change_in_two_interactions(app: AppTest, db: Database) -> None:
     open_page(app, "begleiter1", "pages/cases.py")
     app.multiselect(key="cases_status").set_value([CaseStatus.INTERVIEW_PLANNED]).run()
+    app.toggle(key="cases_overdue").set_value(True).run()  # yesterday's interview
     number = table_rows(app)[0]["Kundennr."]
     select_row(app, 0)
     assert buttons(app)[-3:] == ["Erstgespräch fand statt", "Nicht erschienen", "Teilnahme abgelehnt"]
@@ -228,12 +231,24 @@ def test_lead_assigns_and_schedules_an_incoming_referral(app: AppTest, db: Datab
 def test_marking_an_interview_as_held_from_the_agenda(app: AppTest, db: Database) -> None:
     log_in(app, "begleiter1")
     assert app.title[0].value == "Termine"
-    click(app, "Fand statt")
-    assert "fand statt – jetzt in Begleitung" in app.success[0].value
+    # Today and tomorrow by default; yesterday's interview without outcome comes first.
+    assert any("2 überfällig · 1 Ergebnis fehlt · " in m.value for m in app.markdown)
+    held = [b.label for b in app.button if b.label.startswith("Fand statt – ")]
+    assert len(held) == 1  # only yesterday's: the coming interviews cannot have been held yet
+    click(app, held[0])
+    yesterday = date.today() - timedelta(days=1)
+    assert f"am {yesterday:%d.%m.%Y} fand statt – jetzt in Begleitung" in app.success[0].value
     with db.read() as session:
         counts = dict(session.execute(select(Case.status, func.count()).group_by(Case.status)).all())
-    assert counts[CaseStatus.ACTIVE] == 12 and counts[CaseStatus.INTERVIEW_PLANNED] == 18
-    assert len([b for b in app.button if b.label == "Fand statt"]) == 18
+        start = session.scalar(select(Case.start_date).where(Case.status == CaseStatus.ACTIVE)
+                               .order_by(Case.start_date.desc()).limit(1))
+    assert counts[CaseStatus.ACTIVE] == 12 and counts[CaseStatus.INTERVIEW_PLANNED] == 19
+    assert start == yesterday
+    # A wrong tap is taken back the same day.
+    click(app, next(b.label for b in app.button if b.label.startswith("Rückgängig – ")))
+    with db.read() as session:
+        counts = dict(session.execute(select(Case.status, func.count()).group_by(Case.status)).all())
+    assert counts[CaseStatus.ACTIVE] == 11 and counts[CaseStatus.INTERVIEW_PLANNED] == 20
 
 
 # --- Lagebild and Kreistag ---------------------------------------------------------------------
