@@ -14,6 +14,7 @@ from .clock import today
 from .database import Database
 from .validation import clean_text
 from .memo import until_data_change
+from .corrections import barrier_undoable, undoable_change
 from .errors import NotFound
 from .locations import interview_place
 from .overdue import interview_outcome_missing, needs_attention
@@ -185,6 +186,7 @@ class BarrierView:
     barrier: Barrier
     noted_on: date
     resolved_on: date | None
+    undoable: bool = False  # "Erledigt" set today by the viewer: it can be taken back
 
 
 @dataclass(frozen=True)
@@ -209,6 +211,7 @@ class CaseDetail:
     birth_year: int | None
     town: str
     phone: str | None
+    address: str | None
     consent_date: date | None
     companion: str | None
     companion_id: int | None
@@ -223,6 +226,8 @@ class CaseDetail:
     next_step_due: date | None
     notes_visible: bool
     first_interview_place: str | None = None
+    referral_note: str | None = None  # the Fallmanager's hint for the companion
+    undo_label: str | None = None  # the status change the viewer may still take back today
     results: ResultsView | None = None  # entry data and results: for those who edit the case
     barriers: list[BarrierView] = field(default_factory=list)
     placements: list[PlacementView] = field(default_factory=list)
@@ -257,6 +262,7 @@ def case_detail(db: Database, actor: Actor, case_id: int, *, new_view: bool = Tr
             birth_year=c.birth_year,
             town=c.town,
             phone=c.phone if notes else None,
+            address=c.address if notes else None,
             consent_date=c.consent_date,
             companion=case.companion.display_name if case.companion else None,
             companion_id=case.companion_id,
@@ -278,12 +284,20 @@ def case_detail(db: Database, actor: Actor, case_id: int, *, new_view: bool = Tr
         )
         if notes:
             detail.results = results_view(session, case)
+            undoable = undoable_change(session, actor, case)
+            if undoable is not None:
+                detail.undo_label = CaseStatus(undoable.to_status).label
+        # The referral's note opens the history: everyone who sees the case may read it.
+        detail.referral_note = session.scalar(
+            select(StatusChange.reason).where(StatusChange.case_id == case.id,
+                                              StatusChange.from_status.is_(None))
+            .order_by(StatusChange.id).limit(1))
         detail.placements = [
             PlacementView(p.employer.name, p.job_kind.label, p.job_title, p.start_date, p.end_date)
             for p in sorted(case.placements, key=lambda p: p.start_date)
         ]
         detail.barriers = [
-            BarrierView(b.id, b.barrier, b.noted_on, b.resolved_on)
+            BarrierView(b.id, b.barrier, b.noted_on, b.resolved_on, barrier_undoable(b, actor))
             for b in sorted(case.barriers, key=lambda b: b.noted_on)
             if notes or b.barrier not in SENSITIVE_BARRIERS
         ]

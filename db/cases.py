@@ -58,6 +58,7 @@ class NewClient:
     gender: Gender | None = None
     birth_date: date | None = None
     postcode: str | None = None
+    address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ def _validated_client(new: NewClient) -> Client:
         town=required_text(new.town, "town", "Wohnort"),
         birth_year=plausible_birth_year(new.birth_year),
         phone=optional_text(new.phone, "phone", "Telefon", 64),
+        address=optional_text(new.address, "address", "Straße und Hausnummer", 200),
         consent_date=new.consent_date,
     )
 
@@ -481,6 +483,7 @@ def update_client(db: Database, actor: Actor, client_id: int, version: int, data
                 town=fresh.town,
                 birth_year=fresh.birth_year,
                 phone=fresh.phone,
+                address=fresh.address,
                 consent_date=fresh.consent_date,
             )
             if changes:

@@ -1,11 +1,15 @@
 """Fall: one case – client data, status, next step, barriers, job, contacts and timeline."""
 
-from datetime import date
+import re
 
 import streamlit as st
 
 from db.activities import record_activity
 from db.barriers import add_barrier, resolve_barrier
+from db.clock import today as local_today
+from db.corrections import reopen_barrier, undo_status_change
+from db.errors import ValidationError
+from db.workflow import OPEN_STATUSES
 from db.caseload import case_detail
 from db.cases import NewClient, set_next_step, update_client
 from db.employers import list_employers
@@ -41,31 +45,96 @@ with shown_errors():
     case = case_detail(db, actor, case_id, new_view=new_view)
 st.session_state["viewing_case"] = case_id
 key = f"case_{case_id}"  # the feedback slot of this case's forms
+
+
+def tel_target(phone: str) -> str:
+    """The number as a tel: link dials it: digits and a leading plus only."""
+    return re.sub(r"(?!^\+)[^0-9]", "", phone.strip())
+
+
 state = st.session_state
 
-st.title(plain(f"{case.first_name} {case.last_name}"))
+name = f"{case.first_name} {case.last_name}"
+st.title(plain(name))
 status_badge(case.status)
 st.caption(
-    f"Kundennr. {case.client_number} · {case.town} · zugewiesen am {fmt_date(case.referred_on)} "
+    f"Kundennr. {case.client_number} · zugewiesen am {fmt_date(case.referred_on)} "
     f"von {case.case_manager or '–'} ({case.referral_source}) · Begleitung: {case.companion or 'noch offen'}"
 )
 show_flash()
 
-facts = [
-    f"**Erstgespräch:** {fmt_date(case.first_interview_at)}"
-    + (f" ({case.first_interview_place})" if case.first_interview_place else ""),
-    f"**Begleitung seit:** {fmt_date(case.start_date)}",
-]
-if case.end_date:
-    facts.append(f"**Beendet:** {fmt_date(case.end_date)}" + (f" – {case.end_reason}" if case.end_reason else ""))
-st.markdown(" · ".join(facts))
-
 if not case.notes_visible:
     # Fallmanager see where their referral stands, not the companion's working notes.
+    if case.referral_note:
+        st.info(f"**Ihr Hinweis bei der Zuweisung:** {plain(case.referral_note)}", icon=":material/sticky_note_2:")
     st.subheader("Verlauf")
     for entry in case.timeline:
         st.markdown(f"**{fmt_date(entry.on)}** · {plain(entry.title)}")
     st.stop()
+
+# --- on the road: how to reach the person, what stands in the way, what is next ---------------
+with st.container(border=True):
+    reach = [f"[{plain(case.phone)}](tel:{tel_target(case.phone)})" if case.phone else "Telefon: –",
+             plain(case.address) + ", " + plain(case.town) if case.address else f"{plain(case.town)} (Adresse fehlt)"]
+    st.markdown(" · ".join(reach))
+    open_barriers = [b for b in case.barriers if b.resolved_on is None]
+    if open_barriers:
+        st.markdown(" ".join(f":orange-badge[{b.barrier.label}]" for b in open_barriers))
+    if case.referral_note:
+        st.markdown(f"**Hinweis der Fallmanagerin/des Fallmanagers:** {plain(case.referral_note)}")
+    facts = [f"**Erstgespräch:** {fmt_date(case.first_interview_at)}"
+             + (f" ({case.first_interview_place})" if case.first_interview_place else "")]
+    if case.start_date:
+        facts.append(f"**Begleitung seit:** {fmt_date(case.start_date)}")
+    if case.end_date:
+        facts.append(f"**Beendet:** {fmt_date(case.end_date)}" + (f" – {case.end_reason}" if case.end_reason else ""))
+    st.markdown(" · ".join(facts))
+    if case.next_step:
+        late = case.next_step_due is not None and case.next_step_due < local_today()
+        st.markdown(f"**Nächster Schritt:** {plain(case.next_step)}"
+                    + (f" · fällig {fmt_date(case.next_step_due)}" if case.next_step_due else "")
+                    + (" · :red[**⚠ überfällig**]" if late else ""))
+
+# --- the contact just made, and what comes next, in one save ----------------------------------
+if case.status in OPEN_STATUSES:
+    with st.form(f"contact_{case_id}", clear_on_submit=False):
+        st.markdown("**Kontakt erfassen**")
+        kinds = [k for k in ActivityKind if k != ActivityKind.FIRST_INTERVIEW]
+        st.segmented_control("Art", kinds, format_func=lambda k: k.label, default=ActivityKind.HOME_VISIT,
+                             key=f"contact_kind_{case_id}")
+        cols = st.columns(2)
+        cols[0].date_input("Datum", value=local_today(), max_value=local_today(), format="DD.MM.YYYY",
+                           key=f"contact_on_{case_id}")
+        cols[1].number_input("Dauer in Minuten (optional)", min_value=0, max_value=1440, value=None,
+                             step=15, placeholder="–", key=f"contact_minutes_{case_id}")
+        employers = {e.id: e.name for e in list_employers(db, actor)}
+        st.selectbox("Arbeitgeber (bei Arbeitgeberkontakt, Arbeitsplatzbesuch)", list(employers),
+                     format_func=employers.get, index=None, placeholder="–", key=f"contact_employer_{case_id}")
+        st.text_area("Notiz", key=f"contact_note_{case_id}", height=80)
+        if case.next_step:
+            st.checkbox(f"Nächster Schritt erledigt: {case.next_step}", key=f"contact_done_{case_id}")
+        cols = st.columns([2, 1])
+        cols[0].text_input("Neuer nächster Schritt (optional)", key=f"contact_step_{case_id}")
+        cols[1].date_input("fällig am", value=None, format="DD.MM.YYYY", key=f"contact_due_{case_id}")
+
+        def save_contact() -> None:
+            kind = state[f"contact_kind_{case_id}"]
+            if kind is None:
+                raise ValidationError("Bitte die Art des Kontakts wählen.", "kind")
+            minutes = state[f"contact_minutes_{case_id}"]
+            record_activity(db, actor, case.case_id, kind, occurred_on=state[f"contact_on_{case_id}"],
+                            duration_minutes=int(minutes) if minutes else None,
+                            note=state[f"contact_note_{case_id}"], employer_id=state[f"contact_employer_{case_id}"],
+                            step_done=bool(state.get(f"contact_done_{case_id}")),
+                            next_step=state[f"contact_step_{case_id}"],
+                            next_step_due=state[f"contact_due_{case_id}"], version=case.version)
+
+        st.form_submit_button("Kontakt speichern", type="primary", **on_submit(
+            save_contact, lambda: f"{state[f'contact_kind_{case_id}'].label} bei {name} gespeichert.", key=key,
+            reset={f"contact_note_{case_id}": "", f"contact_employer_{case_id}": None,
+                   f"contact_minutes_{case_id}": None, f"contact_done_{case_id}": False,
+                   f"contact_step_{case_id}": "", f"contact_due_{case_id}": None}))
+    feedback(key)
 
 st.subheader("Status")
 results = case.results
@@ -73,39 +142,23 @@ if results is not None:
     pause_note(results)
 status_control(db, actor, case.case_id, case.version, case.status, key=f"status_{case_id}",
                suggested=results.suggested if results else None)
-feedback(key)
+if case.undo_label:
+    st.button(f"„{case.undo_label}“ rückgängig machen", key=f"undo_{case_id}", icon=":material/undo:",
+              help="Nur heute und nur durch Sie: der Statuswechsel bleibt im Verlauf sichtbar.",
+              **on_submit(lambda: undo_status_change(db, actor, case.case_id, case.version),
+                          f"Statuswechsel von {name} rückgängig gemacht.", key=f"status_{case_id}"))
 if results is not None:
     entry_panel(db, actor, case, results, key=key)
     outcome_panel(db, actor, case, results, key=key)
 
-left, right = st.columns(2)
-with left.form("next_step"):
-    st.markdown("**Nächster Schritt**")
-    st.text_input("Was ist zu tun?", value=case.next_step or "", key=f"step_text_{case_id}")
-    st.date_input("Fällig am", value=case.next_step_due, format="DD.MM.YYYY", key=f"step_due_{case_id}")
-    st.form_submit_button("Speichern", **on_submit(
-        lambda: set_next_step(db, actor, case.case_id, case.version, state[f"step_text_{case_id}"],
-                              state[f"step_due_{case_id}"]),
-        "Nächster Schritt gespeichert.", key=key))
-
-with right.form("contact", clear_on_submit=False):
-    st.markdown("**Kontakt erfassen**")
-    kinds = [k for k in ActivityKind if k != ActivityKind.FIRST_INTERVIEW]
-    st.selectbox("Art", kinds, format_func=lambda k: k.label, key=f"contact_kind_{case_id}")
-    cols = st.columns(2)
-    cols[0].date_input("Datum", value=date.today(), format="DD.MM.YYYY", key=f"contact_on_{case_id}")
-    cols[1].number_input("Dauer (Minuten)", min_value=0, max_value=1440, value=60, step=15,
-                         key=f"contact_minutes_{case_id}")
-    employers = {e.id: e.name for e in list_employers(db, actor)}
-    st.selectbox("Arbeitgeber (bei Arbeitgeberkontakt, Arbeitsplatzbesuch)", list(employers),
-                 format_func=employers.get, index=None, placeholder="–", key=f"contact_employer_{case_id}")
-    st.text_area("Notiz", key=f"contact_note_{case_id}", height=80)
-    st.form_submit_button("Kontakt speichern", type="primary", **on_submit(
-        lambda: record_activity(db, actor, case.case_id, state[f"contact_kind_{case_id}"],
-                                occurred_on=state[f"contact_on_{case_id}"],
-                                duration_minutes=int(state[f"contact_minutes_{case_id}"]) or None,
-                                note=state[f"contact_note_{case_id}"], employer_id=state[f"contact_employer_{case_id}"]),
-        "Kontakt gespeichert.", key=key, reset={f"contact_note_{case_id}": "", f"contact_employer_{case_id}": None}))
+with st.expander("Nächsten Schritt ändern", icon=":material/edit_calendar:"):
+    with st.form("next_step"):
+        st.text_input("Was ist zu tun?", value=case.next_step or "", key=f"step_text_{case_id}")
+        st.date_input("Fällig am", value=case.next_step_due, format="DD.MM.YYYY", key=f"step_due_{case_id}")
+        st.form_submit_button("Speichern", **on_submit(
+            lambda: set_next_step(db, actor, case.case_id, case.version, state[f"step_text_{case_id}"],
+                                  state[f"step_due_{case_id}"]),
+            f"Nächster Schritt für {name} gespeichert.", key=key))
 
 st.subheader("Vermittlungshemmnisse")
 open_barriers = [b for b in case.barriers if b.resolved_on is None]
@@ -114,8 +167,12 @@ for b in case.barriers:
     line[0].markdown(f"{'✅ ' if b.resolved_on else ''}{b.barrier.label}")
     line[1].caption(f"seit {fmt_date(b.noted_on)}" + (f", erledigt {fmt_date(b.resolved_on)}" if b.resolved_on else ""))
     if b.resolved_on is None:
-        line[2].button("Erledigt", key=f"resolve_{b.id}", **on_submit(
-            lambda b=b: resolve_barrier(db, actor, b.id), f"„{b.barrier.label}“ erledigt.", key=key))
+        line[2].button("Erledigt", key=f"resolve_{b.id}", help=f"{b.barrier.label} erledigt", **on_submit(
+            lambda b=b: resolve_barrier(db, actor, b.id), f"„{b.barrier.label}“ bei {name} erledigt.", key=key))
+    elif b.undoable:
+        line[2].button("Zurücknehmen", key=f"reopen_{b.id}", help=f"„Erledigt“ bei {b.barrier.label} zurücknehmen",
+                       **on_submit(lambda b=b: reopen_barrier(db, actor, b.id),
+                                   f"„{b.barrier.label}“ bei {name} wieder offen.", key=key))
 with st.form("barrier"):
     cols = st.columns([3, 1])
     cols[0].selectbox(
@@ -143,6 +200,8 @@ with st.expander("Stammdaten bearbeiten", icon=":material/badge:"):
         cols[0].number_input("Geburtsjahr", min_value=1900, max_value=2100, value=case.birth_year,
                              placeholder="–", key=f"client_born_{case_id}")
         cols[1].text_input("Telefon", value=case.phone or "", key=f"client_phone_{case_id}")
+        cols = st.columns(2)
+        cols[0].text_input("Straße und Hausnummer", value=case.address or "", key=f"client_address_{case_id}")
         cols[0].date_input("Einwilligung am", value=case.consent_date, format="DD.MM.YYYY",
                            key=f"client_consent_{case_id}")
 
@@ -151,6 +210,7 @@ with st.expander("Stammdaten bearbeiten", icon=":material/badge:"):
             return NewClient(client_number=state[f"client_number_{case_id}"], first_name=state[f"client_first_{case_id}"],
                              last_name=state[f"client_last_{case_id}"], town=state[f"client_town_{case_id}"],
                              birth_year=int(born) if born else None, phone=state[f"client_phone_{case_id}"],
+                             address=state[f"client_address_{case_id}"],
                              consent_date=state[f"client_consent_{case_id}"])
 
         st.form_submit_button("Stammdaten speichern", **on_submit(

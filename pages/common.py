@@ -149,7 +149,7 @@ def show_flash() -> None:
         st.success(plain(message))
 
 
-def on_submit(action: Callable[[], object], success: str, *, key: str,
+def on_submit(action: Callable[[], object], success: str | Callable[[], str], *, key: str,
               reset: dict[str, object] | None = None) -> dict:
     """Keyword arguments for st.button / st.form_submit_button that run `action` on the click.
 
@@ -157,12 +157,13 @@ def on_submit(action: Callable[[], object], success: str, *, key: str,
     holds the version the user was looking at: a change saved by somebody else in between ends
     in a conflict instead of being overwritten. On success the `reset` session keys (the inputs
     of a form, say) get the given values – set, not deleted, so the browser shows them too; on
-    failure the input stays and feedback(key) says why.
+    failure the input stays and feedback(key) says why. `success` may be a function, read after
+    the action, for a message that names what was entered ("Hausbesuch bei … gespeichert").
     """
     return {"on_click": _run_action, "args": (action, success, key, reset or {})}
 
 
-def _run_action(action: Callable[[], object], success: str, key: str,
+def _run_action(action: Callable[[], object], success: str | Callable[[], str], key: str,
                 reset: dict[str, object]) -> None:
     st.session_state.pop(f"error_{key}", None)
     try:
@@ -174,9 +175,10 @@ def _run_action(action: Callable[[], object], success: str, key: str,
         st.session_state[f"error_{key}"] = exc.message
         return
     st.session_state.pop(f"conflict_{key}", None)
+    message = success() if callable(success) else success
     for name, value in reset.items():
         st.session_state[name] = value
-    st.session_state["flash"] = success
+    st.session_state["flash"] = message
 
 
 def feedback(key: str) -> None:

@@ -62,7 +62,7 @@ def click(app: AppTest, label: str) -> AppTest:
 
 def test_filters_narrow_the_list(app: AppTest) -> None:
     open_page(app, "begleiter1", "pages/cases.py")
-    assert len(table_rows(app)) == 25 and "von 2 · 33 Fälle" in app.caption[-2].value + app.caption[-1].value
+    assert len(table_rows(app)) == 25 and "von 2 · 34 Fälle" in app.caption[-2].value + app.caption[-1].value
     app.multiselect(key="cases_status").set_value([CaseStatus.ACTIVE]).run()
     assert {r["Status"] for r in table_rows(app)} == {"In Begleitung"} and len(table_rows(app)) == 11
     app.text_input(key="cases_search").input("DEMO-1001").run()
@@ -149,11 +149,17 @@ def test_logging_a_home_visit(app: AppTest, db: Database) -> None:
     app.query_params["id"] = str(case_id)
     app.switch_page("pages/case.py").run()
     assert not app.exception
-    app.selectbox(key=f"contact_kind_{case_id}").set_value(ActivityKind.HOME_VISIT)
+    # Hausbesuch is preselected: the visit closes the next step and sets a new one in one save.
     app.text_area(key=f"contact_note_{case_id}").input("Wohnung besucht, Unterlagen sortiert")
+    app.checkbox(key=f"contact_done_{case_id}").check()
+    app.text_input(key=f"contact_step_{case_id}").input("Bewerbungsmappe fertigstellen")
+    app.date_input(key=f"contact_due_{case_id}").set_value(date.today() + timedelta(days=7))
     click(app, "Kontakt speichern")
-    assert "Kontakt gespeichert." in app.success[0].value
+    assert " bei " in app.success[0].value and app.success[0].value.startswith("Hausbesuch bei ")
     assert app.text_area(key=f"contact_note_{case_id}").value == ""  # ready for the next one
+    with db.read() as session:
+        step = session.execute(select(Case.next_step, Case.next_step_due).where(Case.id == case_id)).one()
+    assert tuple(step) == ("Bewerbungsmappe fertigstellen", date.today() + timedelta(days=7))
     with db.read() as session:
         notes = session.scalars(select(Activity.note).where(
             Activity.case_id == case_id, Activity.kind == ActivityKind.HOME_VISIT)).all()

@@ -101,8 +101,8 @@ def test_lead_sees_caseload_positions_and_forecast(app: AppTest) -> None:
     open_page(app, "leitung", "pages/team.py")
     assert app.title[0].value == "Team & Stellen" and not app.exception
     team = app.dataframe[0].value.set_index("Name")
-    assert team.loc["Bianca Begleitmann (Demo)", "Fallzahl"] == 30
-    assert [w.value for w in app.warning] == ["Über der Kapazität: Bianca Begleitmann (Demo) (30 Fälle bei Kapazität 20)"]
+    assert team.loc["Bianca Begleitmann (Demo)", "Fallzahl"] == 31
+    assert [w.value for w in app.warning] == ["Über der Kapazität: Bianca Begleitmann (Demo) (31 Fälle bei Kapazität 20)"]
     positions = app.dataframe[1].value
     assert list(positions["Stand"]).count("ausgeschrieben") + list(positions["Stand"]).count(
         "Ausgeschrieben") == 2
