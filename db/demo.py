@@ -81,6 +81,7 @@ LAST_NAMES = ["Mustermann", "Musterfrau", "Beispiel", "Testmann", "Probemann", "
 POSTCODES = {"Guben": "03172", "Forst (Lausitz)": "03149", "Spremberg": "03130", "Peitz": "03185",
              "Döbern": "03159", "Welzow": "03119", "Drebkau": "03116", "Kolkwitz": "03099"}
 TOWNS = list(POSTCODES)
+STREETS = ["Musterstraße", "Beispielweg", "Am Platzhalter", "Exempelring", "Probegasse"]
 FEMALE_NAMES = {"Anna", "Carola", "Elke", "Gabi", "Ines", "Karin", "Mandy", "Olga", "Ramona", "Tina",
                 "Vera", "Yvonne", "Birgit", "Cornelia", "Heike", "Jana", "Monika"}
 # Two of the 11 participants still lack core entry data: the lead's list "Nicht zählbar".
@@ -303,11 +304,14 @@ def _cases(db, system, rng, users, locations, employers, day) -> None:  # type: 
     def refer(referred_on: date, source: ReferralSource = ReferralSource.CASE_MANAGER) -> int:
         first, last = next(names)
         town = rng.choice(TOWNS)
+        client_number = next(number)
+        # Fictitious streets, derived from the number (the random sequence stays as it was).
+        address = f"{STREETS[client_number % len(STREETS)]} {client_number % 40 + 1}"
         born = date(rng.randint(1966, 2001), rng.randint(1, 12), rng.randint(1, 28))
         return refer_client(
             db, system,
             client=NewClient(
-                client_number=f"DEMO-{next(number)}", first_name=first, last_name=last,
+                client_number=f"DEMO-{client_number}", first_name=first, last_name=last, address=address,
                 town=town, birth_year=born.year, birth_date=born, postcode=POSTCODES[town],
                 gender=Gender.FEMALE if first in FEMALE_NAMES else Gender.MALE,
                 phone=f"0000 {rng.randint(100000, 999999)}", consent_date=referred_on),

@@ -8,6 +8,7 @@ import streamlit as st
 
 from db.caseload import CaseFilter, caseload
 from db.cases import (
+    CapacityWarning,
     DuplicateClient,
     NewClient,
     assign_companion,
@@ -15,6 +16,8 @@ from db.cases import (
     refer_client,
     schedule_first_interview,
 )
+from db.clock import today as local_today
+from db.team import assignment_choices
 from db.users import staff_with_role
 from db.errors import DomainError
 from db.vocabulary import CaseStatus, Gender, ReferralSource, Role
@@ -125,7 +128,7 @@ def referral_form() -> None:
                                                   reset=REFERRAL_RESET))
 
 
-if actor.role in (Role.CASE_MANAGER, Role.LEAD):
+if actor.role == Role.CASE_MANAGER:
     with st.container(border=True):
         referral_form()
 
@@ -156,10 +159,24 @@ with shown_errors():
                         limit=shown_limit("incoming", INCOMING_STEP))
 if not incoming.rows:
     st.info("Keine offenen Zuweisungen.")
-    st.stop()
 
-companions = {c.id: c.display_name for c in staff_with_role(db, actor, Role.COMPANION)}
+with shown_errors():
+    choices = {c.id: c for c in assignment_choices(db, actor)}
+labels = {cid: c.choice_label(local_today()) for cid, c in choices.items()}
 places = interview_places(db, actor)
+
+
+def assign(case_id: int, version: int, companion_id: int | None, key: str) -> None:
+    """Assign or take over; at or above capacity only with the confirmation box ticked."""
+    if companion_id is None:
+        raise DomainError("Bitte eine Begleitung wählen.", "companion")
+    try:
+        assign_companion(db, actor, case_id, version, companion_id,
+                         over_capacity_confirmed=bool(st.session_state.get(f"{key}_confirm")))
+    except CapacityWarning:
+        st.session_state[f"{key}_needs_confirm"] = True
+        raise
+
 for row in incoming.rows:
     key = f"incoming_{row.case_id}"
     with st.container(border=True):
@@ -172,19 +189,23 @@ for row in incoming.rows:
         with head[1]:
             open_case_button(row.case_id, key=f"{key}_open")
         if row.companion is None:
+            if st.session_state.get(f"{key}_needs_confirm"):
+                st.checkbox("Ja, trotz voller Kapazität zuweisen (wird protokolliert)", key=f"{key}_confirm")
             if actor.role == Role.COMPANION:
-                st.button("Übernehmen", key=f"{key}_take", type="primary", **on_submit(
-                    lambda r=row: assign_companion(db, actor, r.case_id, r.version, actor.id),
-                    "Zuweisung übernommen.", key=key))
+                st.caption(f"Ihre Fallzahl: {labels[actor.id].split(' – ', 1)[1]}")
+                st.button(f"Übernehmen – {row.client_name}", key=f"{key}_take", type="primary", **on_submit(
+                    lambda r=row, k=key: assign(r.case_id, r.version, actor.id, k),
+                    f"Zuweisung von {row.client_name} übernommen.", key=key))
             else:
                 cols = st.columns([3, 1])
-                chosen = cols[0].selectbox("Begleitung zuweisen", list(companions),
-                                           format_func=companions.get, index=None,
-                                           placeholder="Bitte wählen", key=f"{key}_companion")
-                cols[1].button("Zuweisen", key=f"{key}_assign", disabled=chosen is None, **on_submit(
-                    lambda r=row, k=key: assign_companion(db, actor, r.case_id, r.version,
-                                                          st.session_state[f"{k}_companion"]),
-                    "Begleitung zugewiesen.", key=key))
+                cols[0].selectbox("Begleitung zuweisen", list(labels), format_func=labels.get, index=None,
+                                  placeholder="Bitte wählen", key=f"{key}_companion",
+                                  help="Fallzahl (begleitet und Erstgespräch geplant) / Kapazität; "
+                                       "höchstens 20 je Vollzeitstelle.")
+                cols[1].button("Zuweisen", key=f"{key}_assign", **on_submit(
+                    lambda r=row, k=key: assign(r.case_id, r.version, st.session_state[f"{k}_companion"], k),
+                    lambda r=row, k=key: f"{r.client_name} an {choices[st.session_state[f'{k}_companion']].name} "
+                                         "zugewiesen.", key=key))
         else:
             with st.form(f"{key}_schedule"):
                 st.markdown("**Erstgespräch planen**")
@@ -196,3 +217,8 @@ for row in incoming.rows:
         feedback(key)
 
 more_button("incoming", INCOMING_STEP, len(incoming.rows), incoming.total)
+
+# The lead's own referrals (e.g. a client who asked at the office) come after the queue.
+if actor.role == Role.LEAD:
+    with st.container(border=True):
+        referral_form()

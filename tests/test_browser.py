@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -140,19 +141,24 @@ def test_interview_held_contact_logged_and_seen_by_the_lead(page, running_app: R
     log_in(page, running_app, "begleiter1")
     page.get_by_role("heading", name="Termine").first.wait_for()
     shot(page, "termine")
-    held = page.get_by_role("button", name="Fand statt").first
-    row = held.locator("xpath=ancestor::div[@data-testid='stHorizontalBlock'][1]")
-    name = row.inner_text().split("·")[1].strip()  # "10:00 Erstgespräch · <name> · <place> …"
+    page.get_by_text("Ergebnis fehlt").first.wait_for()  # yesterday's interview
+    held = page.get_by_role("button", name="Fand statt – ").first
+    name = held.inner_text().split("–", 1)[1].strip()  # the button names the person
     held.click()
-    page.get_by_text(f"Erstgespräch mit {name} fand statt").first.wait_for()
+    yesterday = date.today() - timedelta(days=1)
+    page.get_by_text(f"Erstgespräch mit {name} am {yesterday:%d.%m.%Y} fand statt").first.wait_for()
 
-    page.get_by_role("button", name="Fall öffnen").click()
+    page.get_by_role("button", name=f"Fall {name} öffnen").first.click()
     page.get_by_role("heading", name=name).first.wait_for()
     page.get_by_text("In Begleitung").first.wait_for()
-    choose(page, "Art", "Haus", "Hausbesuch")
+    page.get_by_text(f"Begleitung seit: {yesterday:%d.%m.%Y}").first.wait_for()
+    # Hausbesuch is preselected in the contact form right below the person's data.
     page.get_by_label("Notiz").fill("Erster Hausbesuch nach dem Erstgespräch")
+    page.get_by_label("Neuer nächster Schritt (optional)").fill("Lebenslauf schreiben")
     page.get_by_role("button", name="Kontakt speichern").click()
-    page.get_by_text("Kontakt gespeichert.").first.wait_for()
+    page.get_by_text(f"Hausbesuch bei {name} gespeichert.").first.wait_for()
+    page.get_by_text("Nächster Schritt: Lebenslauf schreiben").first.wait_for()
+    assert page.locator("a[href^='tel:']").count() == 1
     shot(page, "fall")
     log_out(page)
 
@@ -161,6 +167,7 @@ def test_interview_held_contact_logged_and_seen_by_the_lead(page, running_app: R
     settled(page)  # a click on the menu while the Lagebild still draws can be lost
     page.get_by_role("link", name="Fälle").click()
     page.get_by_role("heading", name="Fälle").first.wait_for()
+    page.get_by_text("Filter", exact=True).click()  # folded until a filter is set
     page.get_by_label("Suche (Name oder Kundennummer)").fill(name)
     page.keyboard.press("Enter")
     page.get_by_text("Seite 1 von 1 · 1 Fälle").wait_for()

@@ -340,3 +340,28 @@ def test_council_chooses_only_fixed_ended_periods(app: AppTest) -> None:
     assert not app.date_input  # no free date range
     kinds.select_index(len(kinds.options) - 1).run()
     assert "Seit Programmstart" in app.subheader[1].value
+
+
+def test_assigning_above_capacity_asks_for_a_logged_confirmation(app: AppTest, db: Database) -> None:
+    open_page(app, "leitung", "pages/referrals.py")
+    with db.read() as session:
+        case_id, bianca = session.execute(
+            select(Case.id, User.id).join(User, User.username == "begleiter1")
+            .where(Case.status == CaseStatus.REFERRED, Case.companion_id.is_(None))
+            .order_by(Case.referred_on.desc(), Case.id.desc()).limit(1)).one()
+    key = f"incoming_{case_id}"
+    box = app.selectbox(key=f"{key}_companion")
+    assert "Bianca Begleitmann (Demo) – 31/20 (über Kapazität)" in box.options
+    box.set_value(bianca).run()
+    next(b for b in app.button if b.key == f"{key}_assign").click().run()
+    assert any("Kapazität von 20" in e.value for e in app.error)
+    with db.read() as session:
+        assert session.get(Case, case_id).companion_id is None  # type: ignore[union-attr]
+    app.checkbox(key=f"{key}_confirm").check().run()
+    next(b for b in app.button if b.key == f"{key}_assign").click().run()
+    assert any("an Bianca Begleitmann (Demo) zugewiesen" in as_read(s.value) for s in app.success)
+    with db.read() as session:
+        assert session.get(Case, case_id).companion_id == bianca  # type: ignore[union-attr]
+        logged = session.scalars(select(AuditEntry.changes).where(
+            AuditEntry.entity_id == case_id, AuditEntry.action == "assign")).one()
+    assert logged["over_capacity_confirmed"] == "31/20"
