@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, null, select
 from sqlalchemy.orm import aliased
 
 from .actors import Actor
@@ -71,7 +71,7 @@ def needs_action(db: Database, actor: Actor) -> WorkList:
         total = session.scalar(select(func.count()).select_from(Case).where(condition)) or 0
         rows = session.execute(
             select(Case.id, Client.first_name, Client.last_name, companion.display_name, day_column,
-                   text_column if text_column is not None else func.null())
+                   text_column if text_column is not None else null())
             .join(Client, Case.client_id == Client.id)
             .outerjoin(companion, Case.companion_id == companion.id)
             .where(condition).order_by(day_column, Case.id).limit(SHOWN))

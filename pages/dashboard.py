@@ -17,13 +17,50 @@ from db.figures.registry import TARGET_RATE, TO_DATE, Tile, definition, label
 from db.figures.series import Period
 from db.results.indicators import leaver_figures, monthly_leavers, quarterly_rates
 from db.users import staff_with_role
+from db.worklist import UNASSIGNED_WORKING_DAYS, needs_action
 from db.vocabulary import PlanMetric, Role
-from pages.common import current_actor, get_db, metric_tiles, shown_errors
+from pages.common import CASE_PAGE, current_actor, fmt_date, get_db, metric_tiles, plain, shown_errors
 
 actor = current_actor()
 db = get_db()
 
 st.title("Lagebild")
+
+
+def work_list() -> None:
+    """Handlungsbedarf: what the lead should act on today, with names and a way to each case."""
+    with shown_errors():
+        work = needs_action(db, actor)
+    st.subheader("Handlungsbedarf")
+    if work.empty:
+        st.success("Heute ist nichts überfällig, niemand über der Kapazität.", icon=":material/task_alt:")
+        return
+    for load in work.over_capacity:
+        st.warning(f"Über der Kapazität: {plain(load.name)} – {load.caseload} Fälle bei Kapazität "
+                   f"{load.cap}", icon=":material/group:")
+    if work.over_capacity:
+        st.page_link("pages/team.py", label="Team & Stellen: Kapazität und Stellen", icon=":material/groups:")
+    for title, group, what in (
+        ("Überfällige nächste Schritte", work.overdue_steps, "fällig"),
+        ("Erstgespräche ohne Ergebnis", work.outcome_missing, "Termin"),
+        (f"Zuweisungen seit mehr als {UNASSIGNED_WORKING_DAYS} Arbeitstagen ohne Begleitung",
+         work.unassigned, "zugewiesen"),
+    ):
+        if not group.total:
+            continue
+        st.markdown(f"**{title}: {group.total}**")
+        for item in group.items:
+            st.page_link(CASE_PAGE, query_params={"id": str(item.case_id)}, icon=":material/folder_open:",
+                         label=f"{plain(item.client_name)} · {what} {fmt_date(item.day)}"
+                               + (f" · {plain(item.text)}" if item.text else "")
+                               + (f" · {plain(item.companion)}" if item.companion else ""))
+        if group.total > len(group.items):
+            st.caption(f"… und {group.total - len(group.items)} weitere")
+    st.page_link("pages/cases.py", label="Alle überfälligen Fälle in der Fallliste",
+                 query_params={"ueberfaellig": "1"}, icon=":material/list:")
+
+
+work_list()
 
 with st.expander("Filter", expanded=False, icon=":material/filter_list:"):
     cols = st.columns(3)
@@ -57,6 +94,8 @@ metric_tiles([
     Tile(f"{label('participants')} / Plan", against_plan(figures.participants, PlanMetric.ACTIVE_CASES),
          f"{definition('participants')} Plan: Aktive Fälle im laufenden Monat."),
     Tile(label("overdue_next_steps"), str(figures.overdue_next_steps), definition("overdue_next_steps")),
+    Tile(label("interviews_outcome_missing"), str(figures.interviews_outcome_missing),
+         definition("interviews_outcome_missing")),
     Tile(f"{label('interviews_held')} im laufenden Monat / Plan",
          against_plan(int(so_far.get("interviews_held", 0)), PlanMetric.FIRST_INTERVIEWS),
          f"{definition('interviews_held')} Plan: Erstgespräche im laufenden Monat."),

@@ -365,3 +365,15 @@ def test_assigning_above_capacity_asks_for_a_logged_confirmation(app: AppTest, d
         logged = session.scalars(select(AuditEntry.changes).where(
             AuditEntry.entity_id == case_id, AuditEntry.action == "assign")).one()
     assert logged["over_capacity_confirmed"] == "31/20"
+
+
+def test_the_leads_start_page_names_who_needs_action(app: AppTest) -> None:
+    log_in(app, "leitung")
+    assert app.title[0].value == "Lagebild" and not app.exception, [e.value for e in app.error]
+    assert "Über der Kapazität: Bianca Begleitmann (Demo) – 31 Fälle bei Kapazität 20" in [
+        as_read(w.value) for w in app.warning]
+    texts = [as_read(m.value) for m in app.markdown]
+    assert "**Überfällige nächste Schritte: 2**" in texts and "**Erstgespräche ohne Ergebnis: 1**" in texts
+    links = [link.label for link in app.get("page_link")]
+    assert sum(1 for label in links if " · fällig " in label) == 2
+    assert sum(1 for label in links if " · Termin " in label) == 1
