@@ -6,6 +6,7 @@ optimistic-lock version, changes the data and writes its audit entry — or chan
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -19,9 +20,10 @@ from .clock import today
 from .database import Database
 from .editing import conflict_message, editing
 from .errors import ConflictError, NotFound, PermissionDenied, ValidationError
-from .models import Activity, Case, Client, Employer, OfficeHourLocation, Placement, StatusChange, User
+from .models import Activity, Case, CaseBarrier, Client, Employer, OfficeHourLocation, Placement, StatusChange, User
 from .permissions import can_edit_case, require_role
 from .validation import (
+    Problems,
     not_before,
     not_in_future,
     optional_text,
@@ -32,6 +34,7 @@ from .results import outcomes
 from .results.entry import EntryData, refresh_entry, refresh_person, validated
 from .vocabulary import (
     ActivityKind,
+    Barrier,
     CaseStatus,
     EndReason,
     ExitResult,
@@ -72,24 +75,28 @@ class NewPlacement:
 # --- referral -------------------------------------------------------------------------------
 
 
-def _validated_client(new: NewClient) -> Client:
+def _validated_client(new: NewClient, problems: Problems | None = None) -> Client:
+    """The person as entered, or every problem at once in one message."""
+    p = problems or Problems()
     if new.consent_date is not None:
-        not_in_future(new.consent_date, "consent_date", "Einwilligung am")
-    person = validated(EntryData(gender=new.gender, birth_date=new.birth_date,
-                                 postcode=new.postcode), on=today())
-    return Client(
-        gender=person.gender,
-        birth_date=person.birth_date,
-        postcode=person.postcode,
-        client_number=required_text(new.client_number, "client_number", "Kundennummer", 32),
-        first_name=required_text(new.first_name, "first_name", "Vorname"),
-        last_name=required_text(new.last_name, "last_name", "Nachname"),
-        town=required_text(new.town, "town", "Wohnort"),
-        birth_year=plausible_birth_year(new.birth_year),
-        phone=optional_text(new.phone, "phone", "Telefon", 64),
-        address=optional_text(new.address, "address", "Straße und Hausnummer", 200),
+        p.check(not_in_future, new.consent_date, "consent_date", "Einwilligung am")
+    person = p.check(validated, EntryData(gender=new.gender, birth_date=new.birth_date,
+                                          postcode=new.postcode), on=today())
+    client = Client(
+        client_number=p.check(required_text, new.client_number, "client_number", "Kundennummer", 32),
+        first_name=p.check(required_text, new.first_name, "first_name", "Vorname"),
+        last_name=p.check(required_text, new.last_name, "last_name", "Nachname"),
+        town=p.check(required_text, new.town, "town", "Wohnort"),
+        birth_year=p.check(plausible_birth_year, new.birth_year),
+        phone=p.check(optional_text, new.phone, "phone", "Telefon", 64),
+        address=p.check(optional_text, new.address, "address", "Straße und Hausnummer", 200),
         consent_date=new.consent_date,
     )
+    if problems is None:
+        p.raise_any()
+    if person is not None:
+        client.gender, client.birth_date, client.postcode = person.gender, person.birth_date, person.postcode
+    return client
 
 
 def refer_client(
@@ -102,29 +109,33 @@ def refer_client(
     referred_on: date | None = None,
     case_manager_id: int | None = None,
     note: str | None = None,
+    barriers: Iterable[Barrier] = (),
 ) -> int:
-    """A Fallmanager refers a new or known client to the programme. Returns the new case id."""
+    """A Fallmanager refers a new or known client to the programme. Returns the new case id.
+
+    Barriers the Fallmanager knows of (a missing driving licence, say) are recorded on the case
+    as of the referral day, so the companion does not type them again."""
     require_role(actor, Role.CASE_MANAGER, Role.LEAD)
-    referred_on = not_in_future(referred_on or today(), "referred_on", "Zuweisungsdatum")
-    note = optional_text(note, "note", "Hinweis")
-    if actor.role == Role.CASE_MANAGER:
-        case_manager_id = actor.id  # a Fallmanager always refers in their own name
     if (client is None) == (client_id is None):
         raise ValidationError("Bitte eine neue Person erfassen oder eine vorhandene wählen.", "client")
+    problems = Problems()
+    referred_on = problems.check(not_in_future, referred_on or today(), "referred_on", "Zuweisungsdatum")
+    note = problems.check(optional_text, note, "note", "Hinweis")
+    person = _validated_client(client, problems) if client is not None else None
+    problems.raise_any()
+    assert referred_on is not None
+    if actor.role == Role.CASE_MANAGER:
+        case_manager_id = actor.id  # a Fallmanager always refers in their own name
 
     with db.write() as session:
         if case_manager_id is not None:
             _require_user_with_role(session, case_manager_id, Role.CASE_MANAGER, "case_manager")
-        if client is not None:
-            person = _validated_client(client)
+        if person is not None:
             taken = session.scalar(
-                select(Client.id).where(Client.client_number == person.client_number)
+                select(Client).where(Client.client_number == person.client_number)
             )
-            if taken is not None:
-                raise ValidationError(
-                    f"Die Kundennummer {person.client_number} ist bereits vergeben.",
-                    "client_number",
-                )
+            if taken is not None:  # a known person: offer their record instead of a new one
+                raise DuplicateClient(_match(session, taken), by_number=True)
             twin = _same_person(session, person)
             if twin is not None:
                 raise DuplicateClient(twin)
@@ -170,16 +181,25 @@ def refer_client(
             case.id,
             {"status": CaseStatus.REFERRED, "referral_source": source, "client_id": person.id},
         )
+        for barrier in dict.fromkeys(Barrier(b) for b in barriers):
+            row = CaseBarrier(case_id=case.id, barrier=barrier, noted_on=referred_on)
+            session.add(row)
+            session.flush()
+            audit(session, actor, "create", "barrier", row.id, {"case_id": case.id, "barrier": barrier})
         return case.id
 
 
 class DuplicateClient(ValidationError):
     """The person is known already: the referral should use the existing record."""
 
-    def __init__(self, match: ClientMatch) -> None:
+    def __init__(self, match: ClientMatch, *, by_number: bool = False) -> None:
+        known = (f"Die Kundennummer {match.client_number} ist bereits vergeben: {match.name} "
+                 f"({match.town})." if by_number else
+                 f"{match.name} ({match.town}) ist bereits unter der Kundennummer "
+                 f"{match.client_number} erfasst.")
         super().__init__(
-            f"{match.name} ({match.town}) ist bereits unter der Kundennummer {match.client_number} "
-            "erfasst. Bitte die vorhandene Person zuweisen, statt sie ein zweites Mal anzulegen.",
+            known + " Bitte die vorhandene Person zuweisen, statt sie ein zweites Mal anzulegen."
+            + (" Für sie läuft bereits ein Fall." if match.has_open_case else ""),
             "client")
         self.match = match
 
@@ -204,7 +224,7 @@ def _match(session: Session, person: Client) -> ClientMatch:
     open_case = session.scalar(
         select(Case.id).where(Case.client_id == person.id, Case.status.in_(OPEN_STATUSES)))
     return ClientMatch(person.id, person.client_number, person.full_name, person.town,
-                       open_case is not None)
+                       open_case is not None, open_case)
 
 
 def _require_user_with_role(session: Session, user_id: int, role: Role, field: str) -> User:
@@ -502,6 +522,7 @@ class ClientMatch:
     name: str
     town: str
     has_open_case: bool
+    open_case_id: int | None = None
 
 
 def find_client(db: Database, actor: Actor, client_number: str) -> ClientMatch | None:

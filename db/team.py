@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, not_, select
 from sqlalchemy.orm import Session
 
 from .actors import Actor
@@ -18,6 +18,7 @@ from .audit import save_audited
 from .clock import today
 from .database import Database
 from .errors import ValidationError
+from .overdue import outcome_missing
 from .models import Case, PlanTarget, Position, User
 from .permissions import require_role
 from .validation import optional_text, required_text
@@ -33,19 +34,26 @@ FULL_TIME_CAP = 20
 @dataclass(frozen=True)
 class Load:
     accompanied: int = 0
-    planned: int = 0
+    planned: int = 0  # first interviews from today on
+    outcome_missing: int = 0  # first interviews past without an outcome: still the companion's
+
+    @property
+    def caseload(self) -> int:
+        return self.accompanied + self.planned + self.outcome_missing
 
 
 def load_by_companion(session: Session, *conditions: ColumnElement[bool]) -> dict[int | None, Load]:
-    """Accompanied cases and planned first interviews per companion, in one grouped query
-    (the Team page and the Lagebild's capacity chart both count this way)."""
+    """Accompanied cases, planned first interviews and those without an outcome per companion,
+    in one grouped query (the Team page and the Lagebild's capacity chart both count this way)."""
+    missing = outcome_missing(today())
     rows = session.execute(
         select(Case.companion_id,
                func.count(case((Case.status.in_(ACCOMPANIED), 1))),
-               func.count(case((Case.status == CaseStatus.INTERVIEW_PLANNED, 1))))
+               func.count(case((and_(Case.status == CaseStatus.INTERVIEW_PLANNED, not_(missing)), 1))),
+               func.count(case((missing, 1))))
         .where(*conditions, Case.status.in_((*ACCOMPANIED, CaseStatus.INTERVIEW_PLANNED)))
         .group_by(Case.companion_id))
-    return {companion: Load(accompanied, planned) for companion, accompanied, planned in rows}
+    return {companion: Load(*counts) for companion, *counts in rows}
 
 
 @dataclass(frozen=True)
@@ -56,10 +64,11 @@ class CompanionLoad:
     capacity: int | None
     accompanied: int
     planned: int
+    outcome_missing: int = 0
 
     @property
     def caseload(self) -> int:
-        return self.accompanied + self.planned
+        return self.accompanied + self.planned + self.outcome_missing
 
     @property
     def cap(self) -> int:
@@ -103,16 +112,15 @@ def assignment_choices(db: Database, actor: Actor) -> list[CompanionLoad]:
 
 
 def caseloads(session: Session, *, only: int | None = None) -> list[CompanionLoad]:
-    loads = load_by_companion(session) if only is None else load_by_companion(
-        session, Case.companion_id == only)
+    one = [] if only is None else [Case.companion_id == only]
+    loads = load_by_companion(session, *one)
     companions = session.execute(
         select(User.id, User.display_name, User.start_date, User.capacity)
         .where(User.role == Role.COMPANION, User.active.is_(True),
                *([] if only is None else [User.id == only]))
         .order_by(User.start_date.nulls_first(), User.display_name)).all()
-    return [CompanionLoad(uid, name, start, capacity, loads.get(uid, Load()).accompanied,
-                          loads.get(uid, Load()).planned)
-            for uid, name, start, capacity in companions]
+    return [CompanionLoad(uid, name, start, capacity, load.accompanied, load.planned, load.outcome_missing)
+            for uid, name, start, capacity in companions for load in [loads.get(uid, Load())]]
 
 
 @dataclass(frozen=True)

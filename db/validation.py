@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from datetime import date
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -26,6 +28,29 @@ def clean_text(value: str | None, *, multiline: bool = False) -> str:
         else (" " if ch in "\n\r\t" else "")
         for ch in (value or "")
     ).strip()
+
+
+T = TypeVar("T")
+
+
+class Problems:
+    """Collects every problem of a form, so one message names them all instead of the first."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+        self.field: str | None = None
+
+    def check(self, check: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        try:
+            return check(*args, **kwargs)
+        except ValidationError as exc:
+            self.messages.append(exc.message)
+            self.field = self.field or exc.field
+            return None
+
+    def raise_any(self) -> None:
+        if self.messages:
+            raise ValidationError(" ".join(self.messages), self.field)
 
 
 def required_text(value: str | None, field: str, label: str, max_len: int = 120) -> str:

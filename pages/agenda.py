@@ -55,7 +55,7 @@ if last := st.session_state.get("agenda_last_case"):
     cols[0].caption(f"Zuletzt bearbeitet: {plain(last_name)}")
     with cols[1]:
         open_case_button(last_id, key="agenda_last_open", label=f"Fall {last_name} öffnen")
-    cols[2].button(f"Rückgängig – {last_name}", key="agenda_undo", icon=":material/undo:", **on_submit(
+    cols[2].button(f"Rückgängig – {plain(last_name)}", key="agenda_undo", icon=":material/undo:", **on_submit(
         lambda: undo(last_id, last_version), f"Statuswechsel von {last_name} rückgängig gemacht.",
         key="agenda_undo"))
     feedback("agenda_undo")
@@ -100,14 +100,20 @@ if not items:
     st.stop()
 
 today = local_today()
-# Everything before today under one heading ("Überfällig"), then day by day; today is anchored.
-for day, group in itertools.groupby(items, key=lambda i: max(i.day, today - timedelta(days=1))):
+# Everything before today under one heading ("Überfällig"), then day by day. "Heute" is always
+# there (the anchor #heute), with a word if nothing is due today.
+by_day = {day: list(group) for day, group in
+          itertools.groupby(items, key=lambda i: max(i.day, today - timedelta(days=1)))}
+by_day.setdefault(today, [])
+for day in sorted(by_day):
     if day < today:
         st.subheader("Überfällig", anchor="ueberfaellig")
     else:
         st.subheader(("Heute · " if day == today else "") + fmt_day(day),
                      anchor="heute" if day == today else None)
-    for item in group:
+    if not by_day[day]:
+        st.caption("Heute keine Termine und keine fälligen Schritte.")
+    for item in by_day[day]:
         key = f"agenda_{item.kind}_{item.case_id}"
         name = item.client_name
         with st.container(border=True):
@@ -117,24 +123,24 @@ for day, group in itertools.groupby(items, key=lambda i: max(i.day, today - time
                             + f"**{when}** · Erstgespräch · **{plain(name)}** · {item.place}"
                             + (f" · {plain(item.companion)}" if companion_id is None and actor.role == Role.LEAD else ""))
                 cols = st.columns(3)
-                if item.day <= today:  # an outcome can be entered from the interview's day on
-                    cols[0].button(f"Fand statt – {name}", key=f"{key}_held", type="primary",
+                held_now = item.day <= today  # an outcome can be entered from the interview's day on
+                if held_now:
+                    cols[0].button(f"Fand statt – {plain(name)}", key=f"{key}_held", type="primary",
                                    width="stretch", **on_submit(
                                        lambda i=item: mark(i.case_id, i.version, i.client_name, CaseStatus.ACTIVE),
                                        f"Erstgespräch mit {name} am {fmt_date(item.day)} fand statt – "
                                        "jetzt in Begleitung.", key=key))
-                    cols[1].button(f"Nicht erschienen – {name}", key=f"{key}_noshow", width="stretch",
+                    cols[1].button(f"Nicht erschienen – {plain(name)}", key=f"{key}_noshow", width="stretch",
                                    **on_submit(
                                        lambda i=item: mark(i.case_id, i.version, i.client_name, CaseStatus.NO_SHOW),
                                        f"{name}: zum Erstgespräch am {fmt_date(item.day)} nicht erschienen.",
                                        key=key))
-                with cols[2]:
+                with cols[2 if held_now else 0]:
                     open_case_button(item.case_id, key=f"{key}_open", label=f"Fall {name} öffnen")
             else:
-                cols = st.columns([3, 1])
-                cols[0].markdown(("⚠ **überfällig** seit " if item.overdue else "fällig ")
-                                 + f"{fmt_date(item.day)} · **{plain(name)}** · {plain(item.text)}")
-                with cols[1]:
+                st.markdown(("⚠ **überfällig** seit " if item.overdue else "fällig ")
+                            + f"{fmt_date(item.day)} · **{plain(name)}** · {plain(item.text)}")
+                with st.columns(3)[0]:
                     open_case_button(item.case_id, key=f"{key}_open", label=f"Fall {name} öffnen")
             feedback(key)
 

@@ -112,7 +112,7 @@ if case.status in OPEN_STATUSES:
                      format_func=employers.get, index=None, placeholder="–", key=f"contact_employer_{case_id}")
         st.text_area("Notiz", key=f"contact_note_{case_id}", height=80)
         if case.next_step:
-            st.checkbox(f"Nächster Schritt erledigt: {case.next_step}", key=f"contact_done_{case_id}")
+            st.checkbox(f"Nächster Schritt erledigt: {plain(case.next_step)}", key=f"contact_done_{case_id}")
         cols = st.columns([2, 1])
         cols[0].text_input("Neuer nächster Schritt (optional)", key=f"contact_step_{case_id}")
         cols[1].date_input("fällig am", value=None, format="DD.MM.YYYY", key=f"contact_due_{case_id}")
@@ -140,7 +140,8 @@ st.subheader("Status")
 results = case.results
 if results is not None:
     pause_note(results)
-status_control(db, actor, case.case_id, case.version, case.status, key=f"status_{case_id}",
+status_control(db, actor, case.case_id, case.version, case.status, key=f"status_{case_id}", name=name,
+               planned=case.first_interview_at,
                suggested=results.suggested if results else None)
 if case.undo_label:
     st.button(f"„{case.undo_label}“ rückgängig machen", key=f"undo_{case_id}", icon=":material/undo:",

@@ -142,4 +142,5 @@ with st.container(border=True):
     with head[1]:
         open_case_button(row.case_id, key="cases_open")
     if actor.role in (Role.COMPANION, Role.LEAD):
-        status_control(db, actor, row.case_id, row.version, row.status, key=f"list_{row.case_id}")
+        status_control(db, actor, row.case_id, row.version, row.status, key=f"list_{row.case_id}",
+                       name=row.client_name, planned=row.first_interview_at)

@@ -14,6 +14,7 @@ import streamlit as st
 from db.actors import Actor
 from db.bootstrap import prepare
 from db.cases import NewPlacement, change_status, schedule_first_interview
+from db.clock import today as local_today
 from db.database import Database
 from db.employers import list_employers
 from db.errors import ConflictError, DomainError, PermissionDenied, ValidationError
@@ -194,34 +195,47 @@ def feedback(key: str) -> None:
 
 
 def status_control(db: Database, actor: Actor, case_id: int, version: int, status: CaseStatus,
-                   *, key: str, suggested: ExitResult | None = None) -> None:
-    """The allowed next statuses as buttons; those that need input open a small form."""
+                   *, key: str, name: str, suggested: ExitResult | None = None,
+                   planned: datetime | None = None) -> None:
+    """The allowed next statuses as buttons; those that need input open a small form. `name` is
+    the person's, for the message ("Status von Carola Beispiel geändert: In Begleitung")."""
     feedback(key)
     targets = allowed_next(status)
     if not targets:
         st.caption("Abgeschlossen – keine weiteren Statuswechsel.")
         return
     pending_key = f"pending_{key}"
+    day_key = f"{key}_event_on"
+    if status == CaseStatus.INTERVIEW_PLANNED:
+        # The outcome belongs to the interview's day: preset to the planned day (today for one
+        # still to come, held early), never later than today.
+        today = local_today()
+        st.date_input("Datum des Erstgesprächs", value=min(planned.date(), today) if planned else today,
+                      max_value=today, format="DD.MM.YYYY", key=day_key)
     for column, target in zip(st.columns(len(targets)), targets, strict=True):
         label = action_label(status, target)
         if target in NEEDS_INPUT:
-            if column.button(label, key=f"{key}_{target.value}", width="stretch"):
+            # Ending is rarely the next move: it looks secondary to the others.
+            if column.button(label, key=f"{key}_{target.value}", width="stretch",
+                             type="tertiary" if target == CaseStatus.CLOSED else "secondary"):
                 st.session_state[pending_key] = target
         else:
             column.button(label, key=f"{key}_{target.value}", width="stretch", **on_submit(
-                lambda t=target: change_status(db, actor, case_id, version, t),
-                f"Status geändert: {target.label}", key=key))
+                lambda t=target: change_status(db, actor, case_id, version, t,
+                                               on=st.session_state.get(day_key)),
+                f"Status von {name} geändert: {target.label}", key=key))
     pending = st.session_state.get(pending_key)
     if pending in targets:
-        _status_form(db, actor, case_id, version, pending, key=key, suggested=suggested,
+        _status_form(db, actor, case_id, version, pending, key=key, name=name, suggested=suggested,
                      participant=status in PARTICIPATING)
 
 
 def _status_form(db: Database, actor: Actor, case_id: int, version: int, target: CaseStatus,
-                 *, key: str, suggested: ExitResult | None, participant: bool) -> None:
+                 *, key: str, name: str, suggested: ExitResult | None, participant: bool) -> None:
     state = st.session_state
     form_key = f"{key}_form"
-    done = {"success": f"Status geändert: {target.label}", "key": key, "reset": {f"pending_{key}": None}}
+    done = {"success": f"Status von {name} geändert: {target.label}", "key": key,
+            "reset": {f"pending_{key}": None}}
     with st.form(f"{form_key}_{target.value}", border=True):
         st.markdown(f"**{target.label}**")
         if target == CaseStatus.INTERVIEW_PLANNED:
@@ -242,7 +256,8 @@ def _status_form(db: Database, actor: Actor, case_id: int, version: int, target:
                 lambda: change_status(db, actor, case_id, version, target, placement=NewPlacement(
                     employer_id=state[f"{form_key}_employer"], start_date=state[f"{form_key}_start"],
                     job_kind=state[f"{form_key}_kind"], job_title=state[f"{form_key}_title"])),
-                **done))
+                **{**done, "success": lambda: f"Arbeitsaufnahme von {name} bei "
+                                              f"{employers[state[f'{form_key}_employer']]} gespeichert."}))
         elif target == CaseStatus.PAUSED:
             st.selectbox("Grund", list(PauseReason), index=None, format_func=lambda r: r.label,
                          placeholder="Bitte wählen", key=f"{form_key}_pause_reason")
@@ -368,5 +383,6 @@ def _erase_if_sure(db: Database, actor: Actor, number: str, reason: str, sure: b
 
 
 def open_case_button(case_id: int, *, key: str, label: str = "Fall öffnen") -> None:
-    if st.button(label, key=key, icon=":material/folder_open:"):
+    """A button to the case page; `label` may name the person (shown as text, not Markdown)."""
+    if st.button(plain(label), key=key, icon=":material/folder_open:"):
         st.switch_page(CASE_PAGE, query_params={"id": str(case_id)})

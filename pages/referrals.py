@@ -20,7 +20,7 @@ from db.clock import today as local_today
 from db.team import assignment_choices
 from db.users import staff_with_role
 from db.errors import DomainError
-from db.vocabulary import CaseStatus, Gender, ReferralSource, Role
+from db.vocabulary import Barrier, CaseStatus, Gender, ReferralSource, Role
 from pages.common import (
     current_actor,
     feedback,
@@ -48,7 +48,8 @@ show_flash()
 # What the referral form is reset to once a referral was saved.
 REFERRAL_RESET = {"ref_number": "", "ref_first": "", "ref_last": "", "ref_town": "",
                   "ref_born": None, "ref_gender": None, "ref_postcode": "", "ref_phone": "",
-                  "ref_note": "", "ref_lookup": "", "ref_duplicate": None}
+                  "ref_note": "", "ref_lookup": "", "ref_duplicate": None, "ref_barriers": [],
+                  "ref_address": ""}
 
 
 def submit_referral() -> None:
@@ -67,19 +68,29 @@ def submit_referral() -> None:
                            last_name=state["ref_last"], town=state["ref_town"],
                            birth_year=born.year if born else None, birth_date=born,
                            gender=state["ref_gender"], postcode=state["ref_postcode"],
-                           phone=state["ref_phone"], consent_date=state["ref_consent"])
+                           phone=state["ref_phone"], address=state["ref_address"],
+                           consent_date=state["ref_consent"])
     try:
         refer_client(db, actor, client=client, client_id=client_id, source=state["ref_source"],
-                     case_manager_id=state.get("ref_manager"), note=state["ref_note"])
+                     case_manager_id=state.get("ref_manager"), note=state["ref_note"],
+                     barriers=state["ref_barriers"])
     except DuplicateClient as known:
         state["ref_duplicate"] = known.match  # offered below the form instead of a second record
         raise
 
 
+def referral_saved() -> str:
+    state = st.session_state
+    if state["ref_known"] != "Neue Person":
+        return f"Zuweisung für Kundennummer {state['ref_lookup'].strip()} gespeichert."
+    return f"Zuweisung von {state['ref_first'].strip()} {state['ref_last'].strip()} gespeichert."
+
+
 def refer_known(client_id: int) -> None:
     state = st.session_state
     refer_client(db, actor, client_id=client_id, source=state["ref_source"],
-                 case_manager_id=state.get("ref_manager"), note=state["ref_note"])
+                 case_manager_id=state.get("ref_manager"), note=state["ref_note"],
+                 barriers=state["ref_barriers"])
 
 
 def referral_form() -> None:
@@ -103,26 +114,34 @@ def referral_form() -> None:
             cols[2].text_input("Postleitzahl", max_chars=5, key="ref_postcode")
             cols = st.columns(3)
             cols[0].text_input("Wohnort", key="ref_town")
-            cols[1].text_input("Telefon (optional)", key="ref_phone")
-            cols[2].date_input("Einwilligung zur Teilnahme am", value=date.today(),
-                               format="DD.MM.YYYY", key="ref_consent")
+            cols[1].text_input("Straße und Hausnummer (optional)", key="ref_address")
+            cols[2].text_input("Telefon (optional)", key="ref_phone")
+            st.date_input("Einwilligung zur Teilnahme am", value=local_today(), max_value=local_today(),
+                          format="DD.MM.YYYY", key="ref_consent")
         st.radio("Anlass", list(ReferralSource), format_func=lambda s: s.label, horizontal=True,
                  key="ref_source")
         if actor.role == Role.LEAD:
             managers = {m.id: m.display_name for m in staff_with_role(db, actor, Role.CASE_MANAGER)}
             st.selectbox("Fallmanager:in", list(managers), format_func=managers.get,
                          key="ref_manager")
+        st.multiselect("Bekannte Vermittlungshemmnisse (optional)", list(Barrier),
+                       format_func=lambda b: b.label, key="ref_barriers", placeholder="keine bekannt",
+                       help="Erscheinen auf der Fallkarte der Integrationsbegleitung; sie muss sie "
+                            "nicht erneut erfassen.")
         st.text_area("Hinweis für die Integrationsbegleitung (optional)", key="ref_note", height=80)
         st.form_submit_button("Zuweisen", type="primary", **on_submit(
-            submit_referral, "Zuweisung gespeichert.", key="referral", reset=REFERRAL_RESET))
+            submit_referral, referral_saved, key="referral", reset=REFERRAL_RESET))
     feedback("referral")
     twin = st.session_state.get("ref_duplicate")
     if twin is not None:
         if twin.has_open_case:
             st.info(f"Für {plain(twin.name)} läuft bereits ein Fall – eine zweite Zuweisung ist "
                     "nicht nötig.", icon=":material/info:")
+            if twin.open_case_id is not None:
+                open_case_button(twin.open_case_id, key="ref_twin_open",
+                                 label=f"Bestehenden Fall von {twin.name} öffnen")
         else:
-            st.button(f"{twin.name} ({twin.client_number}) erneut zuweisen", type="primary",
+            st.button(f"{plain(twin.name)} ({plain(twin.client_number)}) erneut zuweisen", type="primary",
                       key="ref_twin", **on_submit(lambda: refer_known(twin.client_id),
                                                   "Zuweisung gespeichert.", key="referral",
                                                   reset=REFERRAL_RESET))
@@ -150,6 +169,15 @@ if actor.role == Role.CASE_MANAGER:
             }),
             hide_index=True, width="stretch",
         )
+        # The table is not reachable by keyboard: each referral opens from here as well.
+        by_id = {r.case_id: r for r in mine.rows}
+        cols = st.columns([3, 1], vertical_alignment="bottom")
+        chosen = cols[0].selectbox("Zuweisung ansehen", list(by_id), index=None, key="mine_pick",
+                                   format_func=lambda i: f"{by_id[i].client_name} · {by_id[i].status.label}",
+                                   placeholder="Namen tippen oder wählen")
+        if chosen is not None:
+            with cols[1]:
+                open_case_button(chosen, key="mine_open", label=f"Fall {by_id[chosen].client_name} öffnen")
     st.stop()
 
 INCOMING_STEP = 20
@@ -193,7 +221,7 @@ for row in incoming.rows:
                 st.checkbox("Ja, trotz voller Kapazität zuweisen (wird protokolliert)", key=f"{key}_confirm")
             if actor.role == Role.COMPANION:
                 st.caption(f"Ihre Fallzahl: {labels[actor.id].split(' – ', 1)[1]}")
-                st.button(f"Übernehmen – {row.client_name}", key=f"{key}_take", type="primary", **on_submit(
+                st.button(f"Übernehmen – {plain(row.client_name)}", key=f"{key}_take", type="primary", **on_submit(
                     lambda r=row, k=key: assign(r.case_id, r.version, actor.id, k),
                     f"Zuweisung von {row.client_name} übernommen.", key=key))
             else:

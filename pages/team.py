@@ -29,10 +29,11 @@ st.dataframe(pd.DataFrame([{
     "Kapazität": c.cap,
     label("participants"): c.accompanied,
     label("planned_first_interviews"): c.planned,
+    label("interviews_outcome_missing"): c.outcome_missing,
     "Beginn": fmt_date(c.start_date),
 } for c in team]), hide_index=True, width="stretch", column_config={
     "Fallzahl": st.column_config.ProgressColumn(
-        "Fallzahl", help="Begleitet und Erstgespräch geplant, gegen die Kapazität",
+        "Fallzahl", help="Begleitet und Erstgespräch vereinbart (auch ohne Ergebnis), gegen die Kapazität",
         format="%d", min_value=0, max_value=most),
 })
 over = [f"{c.name} ({c.caseload} Fälle bei Kapazität {c.cap})" for c in team if c.over_cap]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -87,6 +88,35 @@ def choose(page, label: str, typed: str, option: str) -> None:  # type: ignore[n
     page.get_by_role("option", name=option).click()
 
 
+def case_id_of(app: RunningApp, client_number: str) -> int:
+    from sqlalchemy import select
+
+    from db.database import Database
+    from db.models import Case, Client
+
+    db = Database.from_url(app.db_url)
+    with db.read() as session:
+        case_id = session.scalar(select(Case.id).join(Client).where(Client.client_number == client_number))
+    db.dispose()
+    assert case_id is not None
+    return case_id
+
+
+def nav_to(page, title: str) -> None:  # type: ignore[no-untyped-def]
+    """Open a page from the menu (links on the page may carry the same words)."""
+    # A menu link's name is "<icon ligature> <title>".
+    name = re.compile(rf"(^|\s){re.escape(title)}$")
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=name).click()
+
+
+def search_cases(page, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Type into the case list's search; the filters are folded until one is set."""
+    settled(page)
+    page.get_by_text("Filter", exact=True).click()
+    page.get_by_label("Suche (Name oder Kundennummer)").fill(text)
+    page.keyboard.press("Enter")
+
+
 def test_companion_sees_the_companion_menu(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
     visit(page, running_app.url)
     page.get_by_role("button", name="Anmelden").wait_for()
@@ -165,11 +195,9 @@ def test_interview_held_contact_logged_and_seen_by_the_lead(page, running_app: R
     log_in(page, running_app, "leitung")
     page.get_by_role("heading", name="Lagebild").first.wait_for()  # the lead's start page
     settled(page)  # a click on the menu while the Lagebild still draws can be lost
-    page.get_by_role("link", name="Fälle").click()
+    nav_to(page, "Fälle")
     page.get_by_role("heading", name="Fälle").first.wait_for()
-    page.get_by_text("Filter", exact=True).click()  # folded until a filter is set
-    page.get_by_label("Suche (Name oder Kundennummer)").fill(name)
-    page.keyboard.press("Enter")
+    search_cases(page, name)
     page.get_by_text("Seite 1 von 1 · 1 Fälle").wait_for()
     settled(page)  # the grid takes a click only once the run that drew it is over
     grid = page.get_by_test_id("stDataFrame").bounding_box()
@@ -184,15 +212,56 @@ def test_interview_held_contact_logged_and_seen_by_the_lead(page, running_app: R
     shot(page, "fall-leitung")
 
 
-def test_referrals_page_for_case_manager_and_lead(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+def test_referral_with_a_barrier_assigned_above_capacity_and_seen_as_a_chip(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
     log_in(page, running_app, "fallmanager1")
     page.get_by_role("heading", name="Meine Zuweisungen").first.wait_for()
+    page.get_by_label("Kundennummer", exact=True).fill("BT-4711")
+    page.get_by_label("Vorname", exact=True).fill("Rita")
+    page.get_by_label("Nachname", exact=True).fill("Probefrau")
+    page.get_by_label("Wohnort", exact=True).fill("Guben")
+    choose(page, "Bekannte Vermittlungshemmnisse (optional)", "Führer", "Führerschein fehlt")
+    page.keyboard.press("Escape")
+    page.get_by_label("Hinweis für die Integrationsbegleitung (optional)").fill("Sucht Arbeit in der Pflege")
     shot(page, "zuweisungen-fallmanager")
+    page.get_by_role("button", name="Zuweisen").click()
+    page.get_by_text("Zuweisung von Rita Probefrau gespeichert.").first.wait_for()
     log_out(page)
+
     log_in(page, running_app, "leitung")
-    page.get_by_role("link", name="Zuweisungen").click()
+    page.get_by_role("heading", name="Handlungsbedarf").first.wait_for()
+    page.get_by_text("Über der Kapazität: Bianca Begleitmann (Demo) – 31 Fälle bei Kapazität 20").wait_for()
+    shot(page, "lagebild-handlungsbedarf")
+    settled(page)
+    nav_to(page, "Zuweisungen")
     page.get_by_role("heading", name="Eingang: offene Zuweisungen").first.wait_for()
+    settled(page)
+    key = f"incoming_{case_id_of(running_app, 'BT-4711')}"  # Streamlit marks a widget st-key-<key>
+    box = page.locator(f".st-key-{key}_companion").get_by_role("combobox")
+    box.click()
+    box.press_sequentially("Bianca")
+    page.get_by_role("option", name="Bianca Begleitmann (Demo) – 31/20 (über Kapazität)").click()
+    settled(page)
+    page.locator(f".st-key-{key}_assign").get_by_role("button").click()
+    page.get_by_text("Kapazität von 20").first.wait_for()
+    page.locator(f".st-key-{key}_confirm").get_by_text("Ja, trotz voller Kapazität").click()
+    settled(page)
+    page.locator(f".st-key-{key}_assign").get_by_role("button").click()
+    page.get_by_text("Rita Probefrau an Bianca Begleitmann (Demo) zugewiesen.").first.wait_for()
     shot(page, "zuweisungen-leitung")
+    log_out(page)
+
+    log_in(page, running_app, "begleiter1")
+    page.get_by_role("heading", name="Termine").first.wait_for()
+    settled(page)
+    nav_to(page, "Fälle")
+    page.get_by_role("heading", name="Fälle").first.wait_for()
+    settled(page)
+    choose(page, "Fall auswählen", "Rita", "Rita Probefrau · Zugewiesen")
+    page.get_by_role("button", name="Fall öffnen").click()
+    page.get_by_role("heading", name="Rita Probefrau").first.wait_for()
+    page.get_by_text("Führerschein fehlt").first.wait_for()  # the chip at the top
+    page.get_by_text("Sucht Arbeit in der Pflege").first.wait_for()  # the referral note at the top
+    shot(page, "fall-zuweisung")
 
 
 def test_lead_imports_three_cases_from_the_template_and_finds_them(page, running_app: RunningApp,  # type: ignore[no-untyped-def]
@@ -219,7 +288,7 @@ def test_lead_imports_three_cases_from_the_template_and_finds_them(page, running
         writer.writerows(rows)
 
     log_in(page, running_app, "leitung")
-    page.get_by_role("link", name="Import & Export").click()
+    nav_to(page, "Import & Export")
     page.get_by_role("heading", name="Import & Export").first.wait_for()
     page.locator("input[type=file]").set_input_files(str(upload))
     page.get_by_role("button", name="3 Fälle übernehmen").wait_for()
@@ -227,10 +296,9 @@ def test_lead_imports_three_cases_from_the_template_and_finds_them(page, running
     page.get_by_role("button", name="3 Fälle übernehmen").click()
     page.get_by_text("3 Fälle übernommen.").first.wait_for()
 
-    page.get_by_role("link", name="Fälle").click()
+    nav_to(page, "Fälle")
     page.get_by_role("heading", name="Fälle").first.wait_for()
-    page.get_by_label("Suche (Name oder Kundennummer)").fill("Browserimport")
-    page.keyboard.press("Enter")
+    search_cases(page, "Browserimport")
     page.get_by_text("Seite 1 von 1 · 3 Fälle").wait_for()  # the grid itself is drawn on a canvas
     shot(page, "import-faelle")
 
@@ -240,7 +308,7 @@ def test_programme_pages_as_the_lead(page, running_app: RunningApp) -> None:  # 
     for link, heading, name in [("Sprechstunden", "Sprechstunden", "sprechstunden"),
                                 ("Team & Stellen", "Team & Stellen", "team"),
                                 ("Arbeitgeber", "Arbeitgeber", "arbeitgeber")]:
-        page.get_by_role("link", name=link).click()
+        nav_to(page, link)
         page.get_by_role("heading", name=heading).first.wait_for()
         page.get_by_test_id("stDataFrame").first.wait_for()
         settled(page)
@@ -322,7 +390,7 @@ def test_data_protection_officer_reads_the_protocol(page, running_app: RunningAp
 
 def test_lead_finds_the_results_and_completes_missing_entry_data(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
     log_in(page, running_app, "leitung")
-    page.get_by_role("link", name="Ergebnisse").click()
+    nav_to(page, "Ergebnisse")
     page.get_by_role("heading", name="Ergebnisse").first.wait_for()
     page.get_by_text("noch keine Abgänge").first.wait_for()
     page.get_by_role("heading", name="Nicht zählbar").wait_for()

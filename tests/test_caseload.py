@@ -16,7 +16,7 @@ def test_lead_sees_all_demo_cases_paginated(world: World) -> None:
     lead = world.actor("leitung")
     first = caseload(world.db, lead, limit=10)
     second = caseload(world.db, lead, limit=10, offset=10)
-    assert first.total == second.total == 33
+    assert first.total == second.total == 34
     assert len(first.rows) == len(second.rows) == 10
     assert not {r.case_id for r in first.rows} & {r.case_id for r in second.rows}
 
@@ -26,7 +26,9 @@ def test_status_filter_and_overdue(world: World) -> None:
     active = caseload(world.db, lead, CaseFilter(statuses=(CaseStatus.ACTIVE,)))
     overdue = caseload(world.db, lead, CaseFilter(overdue_only=True))
     assert active.total == 11
-    assert overdue.total == 2 and all(r.overdue for r in overdue.rows)
+    # Two overdue next steps and yesterday's interview without an outcome.
+    assert overdue.total == 3 and all(r.overdue or r.outcome_missing for r in overdue.rows)
+    assert sum(r.outcome_missing for r in overdue.rows) == 1
 
 
 def test_barrier_filter_counts_open_barriers(world: World) -> None:
@@ -50,7 +52,7 @@ def test_search_by_name_and_client_number(world: World) -> None:
 def test_companion_sees_own_cases_and_unassigned_referrals_only(world: World) -> None:
     own = caseload(world.db, world.actor("begleiter1"), limit=100)
     newcomer = caseload(world.db, world.actor("begleiter2"), limit=100)
-    assert own.total == 33  # 30 own + 3 unassigned referrals
+    assert own.total == 34  # 31 own + 3 unassigned referrals
     assert newcomer.total == 3
     assert {r.status for r in newcomer.rows} == {CaseStatus.REFERRED}
 

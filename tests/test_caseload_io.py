@@ -173,11 +173,11 @@ def test_export_is_formula_safe_audited_and_imports_again_as_nothing_new(world: 
     assert "'=HYPERLINK" in text and "\n=" not in text and ";=" not in text
     assert audit_count(world.db, action="export", entity="caseload") == 1
     frame = read_upload("export.csv", data)
-    assert len(frame) == 34  # 3 referred + 19 planned + 11 active (demo) + the imported one
+    assert len(frame) == 35  # 3 referred + 20 planned + 11 active (demo) + the imported one
     again = check_import(world.db, lead, frame)
-    assert again.ok and again.rows == [] and len(again.skipped) == 34
+    assert again.ok and again.rows == [] and len(again.skipped) == 35
     xlsx = read_upload("export.xlsx", export_caseload(world.db, lead, "xlsx"))
-    assert len(xlsx) == 34
+    assert len(xlsx) == 35
 
 
 def test_import_and_export_are_for_leads_only(world: World) -> None:

@@ -15,6 +15,7 @@ from db.barriers import add_barrier, resolve_barrier
 from db.caseload import CaseFilter, caseload
 from db.cases import (
     CapacityWarning,
+    DuplicateClient,
     NewPlacement,
     assign_companion,
     change_status,
@@ -24,7 +25,7 @@ from db.corrections import reopen_barrier, undo_status_change
 from db.errors import ValidationError
 from db.figures.flows import monthly_events
 from db.figures.kpis import kpis
-from db.models import Activity, AuditEntry, Case, CaseBarrier, ExitOutcome, Placement, StatusChange
+from db.models import Activity, AuditEntry, Case, CaseBarrier, Client, ExitOutcome, Placement, StatusChange
 from db.team import assignment_choices
 from db.vocabulary import ActivityKind, Barrier, CaseStatus, EndReason, ExitResult, PauseReason
 
@@ -266,3 +267,36 @@ def test_a_contact_can_close_the_next_step_and_set_a_new_one(world: World) -> No
         kinds = list(session.scalars(select(Activity.kind).where(Activity.case_id == case_id)))
     assert ActivityKind.PHONE not in kinds
     assert load_case(world.db, case_id).next_step == "Bewerbung Musterbau besprechen"
+
+
+# --- the referral -----------------------------------------------------------------------------
+
+
+def test_barriers_given_with_the_referral_are_on_the_case(world: World) -> None:
+    fm = world.actor("fallmanager1")
+    case_id = refer_client(world.db, fm, client=new_client(),
+                           barriers=[Barrier.NO_DRIVING_LICENCE, Barrier.DEBT, Barrier.NO_DRIVING_LICENCE])
+    with world.db.read() as session:
+        rows = session.execute(select(CaseBarrier.barrier, CaseBarrier.noted_on)
+                               .where(CaseBarrier.case_id == case_id)).all()
+    assert sorted(rows) == sorted([(Barrier.NO_DRIVING_LICENCE, world.today), (Barrier.DEBT, world.today)])
+
+
+def test_a_referral_form_gets_every_problem_at_once(world: World) -> None:
+    fm = world.actor("fallmanager1")
+    bad = new_client(first_name=" ", town="", postcode="123", birth_year=1850)
+    with pytest.raises(ValidationError) as refused:
+        refer_client(world.db, fm, client=bad, referred_on=world.today + timedelta(days=1))
+    message = refused.value.message
+    for part in ("Vorname", "Wohnort", "Postleitzahl", "Geburtsjahr", "Zuweisungsdatum"):
+        assert part in message
+
+
+def test_a_known_client_number_offers_the_existing_case(world: World) -> None:
+    fm = world.actor("fallmanager1")
+    with world.db.read() as session:
+        number, open_case = session.execute(select(Client.client_number, Case.id).join(Case)
+                                            .where(Case.status == CaseStatus.ACTIVE).limit(1)).one()
+    with pytest.raises(DuplicateClient) as known:
+        refer_client(world.db, fm, client=new_client(client_number=number))
+    assert known.value.match.open_case_id == open_case and "läuft bereits ein Fall" in known.value.message

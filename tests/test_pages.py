@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 from db.actors import Actor
 from db.cases import set_next_step
 from db.database import Database
-from db.models import Activity, AuditEntry, Case, Client, User
-from db.vocabulary import ActivityKind, CaseStatus
+from db.models import Activity, AuditEntry, Case, CaseBarrier, Client, User
+from db.vocabulary import ActivityKind, Barrier, CaseStatus
 
 from .conftest import as_read, log_in
 
@@ -89,7 +89,8 @@ def test_quick_status_change_in_two_interactions(app: AppTest, db: Database) -> 
     assert buttons(app)[-3:] == ["Erstgespräch fand statt", "Nicht erschienen", "Teilnahme abgelehnt"]
     click(app, "Erstgespräch fand statt")
     assert not app.exception
-    assert "Status geändert: In Begleitung" in as_read(app.success[0].value)
+    assert "geändert: In Begleitung" in as_read(app.success[0].value)
+    assert as_read(app.success[0].value).startswith("Status von ")  # names the person
     with db.read() as session:
         case = session.scalars(select(Case).join(Client).where(Client.client_number == number)).one()
         audited = session.scalar(select(func.count()).select_from(AuditEntry).where(
@@ -198,19 +199,25 @@ def test_case_manager_refers_a_new_client(app: AppTest, db: Database) -> None:
     for key, value in {"ref_number": "NEU-1", "ref_first": "Paula", "ref_last": "Platzhalter",
                        "ref_town": "Guben"}.items():
         app.text_input(key=key).input(value)
+    app.multiselect(key="ref_barriers").set_value([Barrier.NO_DRIVING_LICENCE])
     click(app, "Zuweisen")
-    assert app.success[0].value == "Zuweisung gespeichert."
+    assert app.success[0].value == "Zuweisung von Paula Platzhalter gespeichert."
+    assert app.multiselect(key="ref_barriers").value == []  # the form is ready for the next one
     assert "NEU-1" in [r["Kundennr."] for r in table_rows(app)]
     with db.read() as session:
         case = session.scalars(select(Case).join(Client).where(Client.client_number == "NEU-1")).one()
     assert case.status == CaseStatus.REFERRED
+    with db.read() as session:
+        barriers = session.scalars(select(CaseBarrier.barrier).where(CaseBarrier.case_id == case.id)).all()
+    assert barriers == [Barrier.NO_DRIVING_LICENCE]
 
 
 def test_referral_with_missing_name_writes_nothing(app: AppTest, db: Database) -> None:
     open_page(app, "fallmanager2", "pages/referrals.py")
     app.text_input(key="ref_number").input("NEU-2")
     click(app, "Zuweisen")
-    assert app.error[0].value == "Bitte „Vorname“ ausfüllen."
+    # Every missing field at once, not one per try.
+    assert app.error[0].value == "Bitte „Vorname“ ausfüllen. Bitte „Nachname“ ausfüllen. Bitte „Wohnort“ ausfüllen."
     assert app.text_input(key="ref_number").value == "NEU-2"  # the input is kept
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(Client).where(Client.client_number == "NEU-2")) == 0

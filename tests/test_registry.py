@@ -50,8 +50,9 @@ def test_each_label_shows_one_number_everywhere(app: AppTest, db_url: str) -> No
         name = m.label.removesuffix(" / Plan")
         seen[name]["Lagebild"] = m.value.split(" / ")[0]
     app.switch_page("pages/cases.py").run()
-    for m in app.metric:
-        seen[m.label]["Fälle"] = str(m.value)
+    for part in app.caption[0].value.split(" · "):  # "11 In Begleitung · 19 Erstgespräche geplant …"
+        value, name = part.split(" ", 1)
+        seen[name]["Fälle"] = value
     app.switch_page("pages/council.py").run()
     for m in app.metric:
         seen[m.label]["Kreistag (Kachel)"] = str(m.value)

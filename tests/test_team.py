@@ -24,7 +24,7 @@ from .helpers import audit_count, case_in
 def test_caseload_per_companion_matches_the_article(world: World) -> None:
     loads = {c.name: c for c in companion_caseloads(world.db, world.actor("leitung"))}
     bianca, bruno = loads["Bianca Begleitmann (Demo)"], loads["Bruno Begleitmann (Demo)"]
-    assert (bianca.accompanied, bianca.planned, bianca.capacity) == (11, 19, 20)
+    assert (bianca.accompanied, bianca.planned, bianca.outcome_missing, bianca.capacity) == (11, 19, 1, 20)
     assert bruno.caseload == 0 and bruno.start_date > world.today  # starting soon
 
 
@@ -53,7 +53,7 @@ def test_forecast_grows_when_the_second_companion_starts_and_in_april(world: Wor
     assert staffed[date(start.year, start.month, 1)] == 40
     april = next(m for m in table.index if m.month == 4)
     assert funded[april] == 80 and staffed[april] == 40  # funded, not yet staffed
-    assert set(table[FORECAST_SERIES["caseload"]]) == {30}  # 11 accompanied + 19 planned
+    assert set(table[FORECAST_SERIES["caseload"]]) == {31}  # 11 accompanied + 20 interviews
 
 
 def test_lead_fills_an_advertised_position_and_capacity_follows(world: World) -> None:

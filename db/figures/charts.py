@@ -72,10 +72,11 @@ def funnel_chart(frame: pd.DataFrame) -> alt.Chart:
 
 
 def capacity_chart(frame: pd.DataFrame) -> alt.LayerChart:
-    long = frame.melt(id_vars=["position", "state", "capacity"], value_vars=["accompanied", "planned"],
+    parts = {"accompanied": label("participants"), "planned": label("planned_first_interviews"),
+             "outcome_missing": label("interviews_outcome_missing")}
+    long = frame.melt(id_vars=["position", "state", "capacity"], value_vars=list(parts),
                       var_name="part", value_name="count")
-    long["part"] = long["part"].map({"accompanied": label("participants"),
-                                     "planned": label("planned_first_interviews")})
+    long["part"] = long["part"].map(parts)
     bars = _base(long, "Fallzahl je Stelle gegen Kapazität").mark_bar().encode(
         x=alt.X("count:Q", title="Fälle", stack="zero"),
         y=alt.Y("position:N", title=None, sort=list(frame["position"]), axis=LABELS),

@@ -215,9 +215,11 @@ def caseload_by_companion(db: Database, actor: Actor, period: Period) -> pd.Data
             "state": state,
             "accompanied": load.get(p.holder_id, Load()).accompanied,
             "planned": load.get(p.holder_id, Load()).planned,
+            "outcome_missing": load.get(p.holder_id, Load()).outcome_missing,
             "capacity": p.capacity,
         })
-    return pd.DataFrame(rows, columns=["position", "state", "accompanied", "planned", "capacity"])
+    return pd.DataFrame(rows, columns=["position", "state", "accompanied", "planned", "outcome_missing",
+                                       "capacity"])
 
 
 # --- barriers, contacts, office hours ------------------------------------------------------
