@@ -1,6 +1,6 @@
 """Erasing a person: one eraser for the retention rule and for a request under Art. 17 DSGVO.
 
-What goes: names, client number, birth year and date, postcode, phone, consent date, and every free text written
+What goes: names, client number, birth year and date, postcode, street address, phone, consent date, and every free text written
 about the person (contact notes, next steps, barrier notes, reasons of status changes, job
 titles). What stays: the cases with their dates and statuses, contacts with their kinds and
 dates, barriers, placements, the town, gender and the entry data the funder counts (age band,
@@ -39,7 +39,7 @@ def erase_clients(session: Session, client_ids: list[int]) -> list[int]:
         session.execute(update(Client).where(Client.id.in_(ids)).values(
             client_number="ANON-" + cast(Client.id, String), first_name=ANONYMOUS,
             last_name="#" + cast(Client.id, String), birth_year=None, birth_date=None,
-            postcode=None, phone=None,
+            postcode=None, address=None, phone=None,
             consent_date=None, anonymised_on=today(), version=Client.version + 1))
     for ids in batched(case_ids):
         session.execute(update(Case).where(Case.id.in_(ids)).values(

@@ -57,7 +57,7 @@ def export_person(db: Database, actor: Actor, client_number: str) -> bytes:
                        ["Geburtsdatum", _d(client.birth_date)],
                        ["Geschlecht", client.gender.label if client.gender else None],
                        ["Wohnort", client.town], ["Postleitzahl", client.postcode],
-                       ["Telefon", client.phone],
+                       ["Straße und Hausnummer", client.address], ["Telefon", client.phone],
                        ["Einwilligung am", _d(client.consent_date)], ["Erfasst am", _d(client.created_at)]],
             "Fälle": [["Fall", "Status", "Zugewiesen am", "Integrationsbegleitung", "Fallmanagement",
                        "Erstgespräch", "Begleitung seit", "Beendet am", "Endgrund", "Nächster Schritt",

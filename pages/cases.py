@@ -37,9 +37,12 @@ st.caption(" · ".join(f"{getattr(figures, key)} {label(key)}" for key in (
     f"**{label(key)}:** {definition(key)}" for key in ("planned_first_interviews", "overdue_next_steps",
                                                        "interviews_outcome_missing")))
 
-# A link from the start page ("?ueberfaellig=1") opens the list filtered.
+# A link from the start page ("?ueberfaellig=1", "?status=active,employed") opens the list filtered.
 if st.query_params.get("ueberfaellig") == "1" and "cases_overdue" not in st.session_state:
     st.session_state["cases_overdue"] = True
+if "cases_status" not in st.session_state:
+    wanted = set(st.query_params.get("status", "").split(","))
+    st.session_state["cases_status"] = [s for s in CaseStatus if s.value in wanted]
 FILTER_KEYS = ("cases_search", "cases_status", "cases_town", "cases_barrier", "cases_companion",
                "cases_from", "cases_to", "cases_overdue")
 # Folded unless a filter is set: on a phone the list comes first.

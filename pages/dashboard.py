@@ -106,6 +106,14 @@ metric_tiles([
          f"{definition('integration_rate')} Ziel: {fmt_percent(TARGET_RATE)}."),
 ])
 
+# The tiles' lists, one click away.
+links = st.columns(3)
+links[0].page_link("pages/cases.py", label="Teilnehmende in der Fallliste", icon=":material/list:",
+                   query_params={"status": "active,employed"})
+links[1].page_link("pages/cases.py", label="Überfälliges in der Fallliste", icon=":material/list:",
+                   query_params={"ueberfaellig": "1"})
+links[2].page_link("pages/referrals.py", label="Offene Zuweisungen", icon=":material/move_to_inbox:")
+
 # One chart per row: the labels stay readable on a tablet (800 px) as on a desk.
 with shown_errors():
     for chart in (

@@ -26,7 +26,8 @@ from db.vocabulary import ActivityKind, CaseStatus
 from .conftest import World
 from .helpers import audit_count
 
-MARKERS = ("Zyxwvutaname", "Qponmlkfamilie", "0355 4711 0815", "NR-ERASE-77", "Klinik Sonnenhof-Zyx")
+MARKERS = ("Zyxwvutaname", "Qponmlkfamilie", "0355 4711 0815", "NR-ERASE-77", "Klinik Sonnenhof-Zyx",
+           "Zyxweg 77b")
 
 
 def marked_person(world: World) -> tuple[int, str]:
@@ -37,7 +38,7 @@ def marked_person(world: World) -> tuple[int, str]:
         client = session.get(Client, case.client_id)
     update_client(world.db, lead, client.id, client.version, NewClient(
         client_number=MARKERS[3], first_name=MARKERS[0], last_name=MARKERS[1], phone=MARKERS[2],
-        town=client.town))
+        address=MARKERS[5], town=client.town))
     record_activity(world.db, lead, case.id, ActivityKind.HOME_VISIT, occurred_on=date.today(),
                     note=f"Besuch bei {MARKERS[0]}, Termin {MARKERS[4]}")
     case_detail(world.db, lead, case.id)  # a view, to be found in the access export
@@ -51,6 +52,7 @@ def test_access_export_holds_the_data_and_who_saw_it(world: World) -> None:
                                "Hemmnisse", "Arbeitsaufnahmen", "Zugriffe"]
     person = {r[0]: r[1] for r in book["Person"].iter_rows(min_row=2, values_only=True)}
     assert (person["Vorname"], person["Telefon"]) == (MARKERS[0], MARKERS[2])
+    assert person["Straße und Hausnummer"] == MARKERS[5]
     assert person["Geschlecht"] in ("weiblich", "männlich") and person["Postleitzahl"].startswith("03")
     entry = [dict(zip([c.value for c in book["Teilnahmedaten"][1]], row))
              for row in book["Teilnahmedaten"].iter_rows(min_row=2, values_only=True)]

@@ -384,3 +384,13 @@ def test_the_leads_start_page_names_who_needs_action(app: AppTest) -> None:
     links = [link.label for link in app.get("page_link")]
     assert sum(1 for label in links if " · fällig " in label) == 2
     assert sum(1 for label in links if " · Termin " in label) == 1
+
+
+def test_the_start_pages_link_opens_the_participants(app: AppTest) -> None:
+    open_page(app, "leitung", "pages/cases.py", status="active,employed")
+    assert {r["Status"] for r in table_rows(app)} == {"In Begleitung"} and len(table_rows(app)) == 11
+
+
+def test_the_start_pages_link_opens_what_is_overdue(app: AppTest) -> None:
+    open_page(app, "leitung", "pages/cases.py", ueberfaellig="1")
+    assert len(table_rows(app)) == 3 and all(r["Fällig"].startswith("⚠") for r in table_rows(app))
