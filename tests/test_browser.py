@@ -398,6 +398,7 @@ def test_lead_finds_the_results_and_completes_missing_entry_data(page, running_a
     shot(page, "ergebnisse")
     page.get_by_role("button", name="Fall öffnen").first.click()
     page.get_by_text("Eintrittsdaten fehlen: Bildung (ISCED), Haushalt").wait_for()
+    settled(page)  # the card draws on below the warning; an open select box would be redrawn
     page.get_by_text("Eintrittsdaten (für das Land)").click()  # the form is folded away
     choose(page, "Bildung (ISCED)", "ISCED 3", "ISCED 3–4: Abitur oder abgeschlossene Berufsausbildung")
     choose(page, "Haushalt", "Langzeit", "Langzeitarbeitslose Person")
