@@ -13,7 +13,7 @@ import altair as alt
 import pandas as pd
 
 from .disclosure import TOTAL, ProtectedTable
-from .formats import fmt_percent
+from .formats import VEGA_LOCALE, fmt_percent
 from .registry import label
 
 DATE = "%d.%m.%Y"
@@ -41,11 +41,19 @@ def _legend(columns: int = 2) -> alt.Legend:
     return alt.Legend(orient="bottom", columns=columns, labelLimit=220)
 
 
+def localised(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """German numbers and dates (decimal comma, thousands point, German month names) in axes,
+    labels and tooltips, and whole-number ticks: the charts count people and cases. Applied
+    on the page (fitted) and in the PNG path (export.chart_png) alike."""
+    return chart.configure(locale=VEGA_LOCALE, numberFormat=",~f",
+                           axisQuantitative=alt.AxisConfig(tickMinStep=1))
+
+
 def fitted(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     """For a page: axis labels and legends count into the column's width (Vega-Lite would
     otherwise give the plot area the full width and let labels and legends overflow); the
     height stays the plot's own, so a legend adds to it instead of squashing the plot."""
-    return chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+    return localised(chart).properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
 
 
 def intake_chart(frame: pd.DataFrame) -> alt.Chart:

@@ -79,7 +79,7 @@ def chart_summary(chart: NamedChart) -> str:
 
 def chart_png(chart: alt.TopLevelMixin, scale: float = 2) -> bytes:
     """Rendered on the server, without a browser and without any outside request."""
-    return vlc.vegalite_to_png(chart.properties(width=charts.WIDTH).to_json(), scale=scale)
+    return vlc.vegalite_to_png(charts.localised(chart.properties(width=charts.WIDTH)).to_json(), scale=scale)
 
 
 def _briefing(db: Database, actor: Actor, period_key: str | None) -> Briefing:

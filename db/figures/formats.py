@@ -5,6 +5,23 @@ from __future__ import annotations
 from .disclosure import SECONDARY_MARK, SMALL_MARK
 
 
+# German number and time formats for Vega-Lite (the `locale` config): pages, PNG and PDF draw
+# the same spec, so "2,5", "1.234" and "März" come out alike everywhere.
+VEGA_LOCALE = {
+    "number": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", "\u00a0€"]},
+    "time": {
+        "dateTime": "%A, %e. %B %Y, %X", "date": "%d.%m.%Y", "time": "%H:%M:%S",
+        "periods": ["", ""],
+        "days": ["Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"],
+        "shortDays": ["So", "Mo", "Di", "Mi", "Do", "Fr", "Sa"],
+        "months": ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
+                   "September", "Oktober", "November", "Dezember"],
+        "shortMonths": ["Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov",
+                        "Dez"],
+    },
+}
+
+
 def fmt_int(n: int) -> str:
     """1234567 → "1.234.567" (German thousands separator)."""
     return f"{n:,}".replace(",", ".")
