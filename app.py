@@ -7,7 +7,7 @@ from sqlalchemy.exc import DBAPIError
 
 from db.settings import ConfigurationError
 from db.vocabulary import Role
-from pages.common import database_unreachable, get_db, plain, route_through_app
+from pages.common import database_unreachable, get_db, german_page, plain, route_through_app
 from pages.session import (
     apply_cookie_action,
     authenticator,
@@ -18,6 +18,7 @@ from pages.session import (
 
 route_through_app()
 st.set_page_config(page_title="Begleiter-Cockpit", page_icon="🧭", layout="wide")
+german_page()
 
 # URL paths are the file names: Streamlit also scans pages/ on its own and would call any other
 # address "not found" when a bookmark is opened directly.

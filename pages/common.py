@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
 import streamlit as st
+import streamlit.components.v1 as components
 
 from db.actors import Actor
 from db.bootstrap import prepare
@@ -78,6 +79,17 @@ def route_through_app() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+# Streamlit's page says <html lang="en"> and has no setting for it; screen readers would read
+# German as English (WCAG 3.1.1). A script in a zero-height component sets it on every run –
+# no installed file is edited, so it survives upgrades. (The component's frame is hidden.)
+_GERMAN_PAGE = "<script>window.parent.document.documentElement.lang = 'de';</script>"
+
+
+def german_page() -> None:
+    components.html(_GERMAN_PAGE, height=0)
+    st.html('<style>.element-container:has(iframe[height="0"]) { display: none; }</style>')
 
 
 def current_actor() -> Actor:

@@ -120,8 +120,11 @@ def search_cases(page, text: str) -> None:  # type: ignore[no-untyped-def]
 def test_companion_sees_the_companion_menu(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
     visit(page, running_app.url)
     page.get_by_role("button", name="Anmelden").wait_for()
+    # German for screen readers (WCAG 3.1.1), already on the login page.
+    page.wait_for_function("document.documentElement.lang === 'de'")
     shot(page, "login")
     log_in(page, running_app, "begleiter1")
+    page.wait_for_function("document.documentElement.lang === 'de'")
     assert nav_links(page) == ["Termine", "Fälle", "Zuweisungen", "Sprechstunden", "Arbeitgeber",
                                "Mein Konto"]
     page.get_by_role("heading", name="Termine").first.wait_for()
