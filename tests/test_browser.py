@@ -125,6 +125,9 @@ def test_companion_sees_the_companion_menu(page, running_app: RunningApp) -> Non
     shot(page, "login")
     log_in(page, running_app, "begleiter1")
     page.wait_for_function("document.documentElement.lang === 'de'")
+    # No main menu with Streamlit's English entries (Print, Record screen, Made with Streamlit).
+    assert page.get_by_test_id("stMainMenu").count() == 0
+    assert page.get_by_text("Made with Streamlit").count() == 0
     assert nav_links(page) == ["Termine", "Fälle", "Zuweisungen", "Sprechstunden", "Arbeitgeber",
                                "Mein Konto"]
     page.get_by_role("heading", name="Termine").first.wait_for()

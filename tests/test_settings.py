@@ -67,5 +67,5 @@ def test_streamlit_config_keeps_data_on_the_machine() -> None:
 
     config = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text())
     assert config["browser"]["gatherUsageStats"] is False
-    assert config["client"]["toolbarMode"] == "viewer"
+    assert config["client"]["toolbarMode"] == "minimal"  # no developer or English menu entries
     assert config["client"]["disableDataExport"] is True  # no unaudited CSV from a table
