@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 from .actors import Actor
 from .clock import today
 from .database import Database
+from .memo import until_data_change
 from .models import Case, Client, User
 from .overdue import outcome_missing, step_overdue
 from .permissions import require_role
@@ -62,6 +63,7 @@ def working_days_before(day: date, count: int) -> date:
     return day
 
 
+@until_data_change  # the Lagebild reruns on every click; seven queries only when data changed
 def needs_action(db: Database, actor: Actor) -> WorkList:
     require_role(actor, Role.LEAD)
     now = today()
