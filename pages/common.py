@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
+import altair as alt
 import streamlit as st
 import streamlit.components.v1 as components
 
@@ -19,6 +20,8 @@ from db.clock import today as local_today
 from db.database import Database
 from db.employers import list_employers
 from db.errors import ConflictError, DomainError, PermissionDenied, ValidationError
+from db.figures import charts
+from db.figures.alternatives import ChartText
 from db.figures.registry import Tile
 from db.locations import list_locations
 from db.erasure import erase_person
@@ -141,6 +144,16 @@ def plain(text: str | None) -> str:
     escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", clean_text(text, multiline=True))
     escaped = _LINE_START.sub(r"\1\\\2", escaped)
     return _AUTOLINK.sub(lambda m: (m.group(1) or m.group(3)) + "\u200b" + (m.group(2) or m.group(4)), escaped)
+
+
+def show_chart(chart: alt.TopLevelMixin, text: ChartText, key: str | None = None) -> None:
+    """A chart as everybody can take it in: the drawing named and described for screen readers,
+    its summary in words beneath, and its numbers as a table in "Daten zur Grafik"."""
+    st.altair_chart(charts.fitted(chart.properties(description=text.description)), width="stretch",
+                    key=key)
+    st.caption(plain(text.summary))
+    with st.expander("Daten zur Grafik"):
+        st.dataframe(text.table, hide_index=True, width="stretch")
 
 
 def metric_tiles(tiles: list[Tile], per_row: int = 2) -> None:

@@ -5,11 +5,12 @@ from datetime import date
 
 import streamlit as st
 
-from db.figures import charts, export
+from db.figures import export
+from db.figures.alternatives import council_text
 from db.figures.council import council_briefing, offered
 from db.figures.disclosure import MARKS_EXPLAINED
 from db.figures.periods import Granularity
-from pages.common import current_actor, get_db, metric_tiles, plain, shown_errors
+from pages.common import current_actor, get_db, metric_tiles, plain, show_chart, shown_errors
 
 actor = current_actor()
 db = get_db()
@@ -69,7 +70,7 @@ for table in briefing.tables:
     if table.table.hidden:  # what the marks mean, under every table that has one
         st.caption(MARKS_EXPLAINED)
     if figure := figures.get(table.slug):
-        st.altair_chart(charts.fitted(figure.chart), width="stretch")
+        show_chart(figure.chart, council_text(figure.title, table.table), key=f"chart_{figure.slug}")
         st.download_button("Grafik als PNG", key=f"png_{figure.slug}", icon=":material/image:",
                            data=lambda slug=figure.slug: export.export_png(db, actor, period.key, slug),
                            file_name=f"{figure.slug}-{stamp}.png", mime="image/png", on_click="ignore")

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from db.caseload import client_towns
-from db.figures import charts, flows, series
+from db.figures import alternatives, charts, flows, series
 from db.figures.formats import fmt_percent
 from db.figures.kpis import kpis
 from db.figures.registry import TARGET_RATE, TO_DATE, Tile, definition, label
@@ -19,7 +19,8 @@ from db.results.indicators import leaver_figures, monthly_leavers, quarterly_rat
 from db.users import staff_with_role
 from db.worklist import UNASSIGNED_WORKING_DAYS, needs_action
 from db.vocabulary import PlanMetric, Role
-from pages.common import CASE_PAGE, current_actor, fmt_date, get_db, metric_tiles, plain, shown_errors
+from pages.common import (CASE_PAGE, current_actor, fmt_date, get_db, metric_tiles, plain, show_chart,
+                          shown_errors)
 
 actor = current_actor()
 db = get_db()
@@ -116,15 +117,15 @@ links[2].page_link("pages/referrals.py", label="Offene Zuweisungen", icon=":mate
 
 # One chart per row: the labels stay readable on a tablet (800 px) as on a desk.
 with shown_errors():
-    for chart in (
-        charts.intake_chart(series.intake(db, actor, period)),
-        charts.capacity_chart(series.caseload_by_companion(db, actor, period)),
-        charts.funnel_chart(series.funnel(db, actor, period)),
-        charts.barriers_chart(series.barriers(db, actor, period)),
-        charts.contacts_chart(series.contacts(db, actor, period)),
-        charts.office_hours_chart(series.office_hours(db, actor, period)),
+    for data, draw, described in (
+        (series.intake(db, actor, period), charts.intake_chart, alternatives.intake_text),
+        (series.caseload_by_companion(db, actor, period), charts.capacity_chart, alternatives.capacity_text),
+        (series.funnel(db, actor, period), charts.funnel_chart, alternatives.funnel_text),
+        (series.barriers(db, actor, period), charts.barriers_chart, alternatives.barriers_text),
+        (series.contacts(db, actor, period), charts.contacts_chart, alternatives.contacts_text),
+        (series.office_hours(db, actor, period), charts.office_hours_chart, alternatives.office_hours_text),
     ):
-        st.altair_chart(charts.fitted(chart), width="stretch")
+        show_chart(draw(data), described(data))
     quarters = quarterly_rates(leavers)
     if not quarters.dropna(subset=["rate"]).empty:  # the rate against the target, once there are leavers
-        st.altair_chart(charts.fitted(charts.rate_chart(quarters, TARGET_RATE)), width="stretch")
+        show_chart(charts.rate_chart(quarters, TARGET_RATE), alternatives.rate_text(quarters, TARGET_RATE))

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from db.caseload import client_towns
-from db.figures import charts
+from db.figures import alternatives, charts
 from db.figures.flows import programme_start
 from db.figures.formats import fmt_int, fmt_percent, plural
 from db.figures.registry import TARGET_RATE, Tile, definition, label
@@ -19,7 +19,8 @@ from db.results.report import export_funder_report, leaver_table, reason_table, 
 from db.team import companion_caseloads
 from db.users import staff_with_role
 from db.vocabulary import Role
-from pages.common import current_actor, fmt_date, get_db, metric_tiles, open_case_button, plain, shown_errors
+from pages.common import (current_actor, fmt_date, get_db, metric_tiles, open_case_button, plain,
+                          show_chart, shown_errors)
 
 actor = current_actor()
 db = get_db()
@@ -72,12 +73,7 @@ if figures.rate is not None:
 
 quarters = quarterly_rates(frame)
 if not quarters.dropna(subset=["rate"]).empty:
-    st.altair_chart(charts.fitted(charts.rate_chart(quarters, TARGET_RATE)), width="stretch")
-    with st.expander("Daten zur Grafik"):
-        st.dataframe(pd.DataFrame({
-            "Quartal": quarters["quarter"], label("exits"): quarters["leavers"],
-            label("exits_work_or_training"): quarters["into_work_or_training"],
-            "Anteil": quarters["rate"].map(fmt_percent)}), hide_index=True, width="stretch")
+    show_chart(charts.rate_chart(quarters, TARGET_RATE), alternatives.rate_text(quarters, TARGET_RATE))
 
 st.subheader("Nach Geschlecht")
 split = by_gender(frame)

@@ -3,11 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from db.figures import charts
+from db.figures import alternatives, charts
 from db.figures.registry import label
 from db.team import PositionInput, capacity_forecast, companion_caseloads, list_positions, save_position
 from db.vocabulary import PositionState
-from pages.common import current_actor, feedback, fmt_date, get_db, on_submit, show_flash, shown_errors
+from pages.common import (current_actor, feedback, fmt_date, get_db, on_submit, show_chart, show_flash,
+                          shown_errors)
 
 actor = current_actor()
 db = get_db()
@@ -51,7 +52,7 @@ st.dataframe(pd.DataFrame([{
     "Hinweis": p.note or "",
 } for p in positions]), hide_index=True, width="stretch")
 
-st.altair_chart(charts.fitted(charts.forecast_chart(forecast)), width="stretch")
+show_chart(charts.forecast_chart(forecast), alternatives.forecast_text(forecast))
 
 st.subheader("Stelle bearbeiten")
 by_id = {p.id: p for p in positions}

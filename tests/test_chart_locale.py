@@ -81,3 +81,21 @@ def test_the_lagebild_hands_the_browser_localised_specs(app, db_url: str) -> Non
     log_in(app, "leitung")
     specs = [json.loads(c.proto.spec) for c in app.get("vega_lite_chart")]
     assert len(specs) == 6 and all(s["config"]["locale"]["number"]["decimal"] == "," for s in specs)
+
+
+def _luminance(hex_colour: str) -> float:
+    digits = hex_colour[1:] if len(hex_colour) == 7 else "".join(c * 2 for c in hex_colour[1:])
+    channels = [int(digits[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_every_text_in_every_chart_reaches_4_5_to_1_on_white(world: World) -> None:
+    # WCAG 1.4.3: axis labels, titles and legends are text. Vega's default greys reach ~3.7:1.
+    for name, chart in every_chart(world).items():
+        svg = vlc.vegalite_to_svg(json.dumps(charts.fitted(chart).properties(width=800).to_dict()))
+        fills = re.findall(r'<text[^>]*fill="(#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3})"', svg)
+        assert fills, name
+        for fill in set(fills):
+            ratio = 1.05 / (_luminance(fill) + 0.05)
+            assert ratio >= 4.5, (name, fill, round(ratio, 2))

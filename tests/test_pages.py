@@ -308,6 +308,7 @@ def _chart_rows(app: AppTest) -> list[list[dict]]:
 def test_council_page_sends_only_protected_cells_to_the_browser(app: AppTest, db: Database) -> None:
     import pandas as pd
 
+    from db.figures.alternatives import council_text
     from db.figures.council import council_briefing
     from db.figures.disclosure import SECONDARY_MARK, SMALL_MARK
 
@@ -316,12 +317,17 @@ def test_council_page_sends_only_protected_cells_to_the_browser(app: AppTest, db
     with db.read() as session:
         council = Actor.of(session.scalars(select(User).where(User.username == "kreistag")).one())
     briefing = council_briefing(db, council)
-    expected = [t.table.shown() for t in briefing.tables]
+    # Each table, and after a charted one the chart's "Daten zur Grafik": published cells only.
+    expected = []
+    for t in briefing.tables:
+        expected.append(t.table.shown().reset_index())
+        if t.chart:
+            expected.append(council_text(t.title, t.table).table)
     shown = [d.value for d in app.dataframe]
-    assert len(shown) == len(expected)
+    assert len(shown) == len(expected) == len(briefing.tables) + 4
     for page_table, table in zip(shown, expected, strict=True):
-        assert page_table.values.tolist() == table.reset_index().values.tolist()
-        assert not page_table.isin(["1", "2"]).any().any()
+        assert page_table.values.tolist() == table.values.tolist()
+        assert not page_table.isin(["1", "2", 1, 2]).any().any()
     charts = _chart_rows(app)
     assert len(charts) == 4
     for rows in charts:

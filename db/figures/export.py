@@ -25,6 +25,7 @@ from ..actors import Actor
 from ..audit import audit
 from ..database import Database
 from . import charts
+from .alternatives import council_text
 from .council import Briefing, CouncilTable, council_briefing
 from .disclosure import MARKS_EXPLAINED
 from .registry import INDICATORS
@@ -67,14 +68,6 @@ def briefing_charts(briefing: Briefing) -> list[NamedChart]:
     """The briefing's charts, each drawn from its protected table only."""
     return [NamedChart(t.slug, t.title, charts.council_chart(t.title, t.table, UNITS.get(t.slug, "Anzahl")), t)
             for t in briefing.tables if t.chart]
-
-
-def chart_summary(chart: NamedChart) -> str:
-    """A text alternative: what the chart shows, in words, with its published values."""
-    data = charts.chart_data(chart.table.table)
-    parts = [f"{r.Kategorie}{'' if data['Reihe'].nunique() == 1 else f' ({r.Reihe})'}: "
-             f"{r.Hinweis or r.Wert}" for r in data.itertuples()]
-    return f"Balkendiagramm „{chart.title}“. " + "; ".join(parts) + "."
 
 
 def chart_png(chart: alt.TopLevelMixin, scale: float = 2) -> bytes:
@@ -312,7 +305,7 @@ def export_pdf(db: Database, actor: Actor, period_key: str | None) -> bytes:
     pdf.para(MARKS_EXPLAINED, size=8, style="I", height=4)
     for figure, picture in pictures:
         pdf.heading(f"Grafik: {figure.title}", level=1, rows_after=12)
-        pdf.image(io.BytesIO(picture), w=usable, alt_text=chart_summary(figure), title=figure.title)
+        pdf.image(io.BytesIO(picture), w=usable, alt_text=council_text(figure.title, figure.table.table).summary, title=figure.title)
         pdf.ln(2)
     pdf.add_page()
     pdf.heading("Definitionen", level=1)

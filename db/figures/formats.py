@@ -27,6 +27,16 @@ def fmt_int(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
+def fmt_number(value: float | int | None, digits: int = 1) -> str:
+    """3 → "3", 1234 → "1.234", 2.5 → "2,5" (up to `digits` decimals, no trailing zeros)."""
+    if value is None or value != value:  # None or NaN: no value
+        return "–"
+    if float(value).is_integer():
+        return fmt_int(int(value))
+    whole, _, decimals = f"{value:,.{digits}f}".rstrip("0").rstrip(".").partition(".")
+    return whole.replace(",", ".") + ("," + decimals if decimals else "")
+
+
 def fmt_percent(value: float | None, *, none: str = "–") -> str:
     """25.29 → "25,3 %" (one decimal, decimal comma, narrow space before the sign)."""
     if value is None:
