@@ -7,7 +7,8 @@ from sqlalchemy.exc import DBAPIError
 
 from db.settings import ConfigurationError
 from db.vocabulary import Role
-from pages.common import database_unreachable, get_db, german_page, plain, route_through_app
+from pages.common import database_unreachable, get_db, plain, route_through_app
+from pages.german_chrome import german_page
 from pages.session import (
     apply_cookie_action,
     authenticator,
@@ -40,6 +41,8 @@ PAGES = {
     "users": st.Page("pages/users.py", title="Benutzer", icon=":material/manage_accounts:"),
     "audit_log": st.Page("pages/audit_log.py", title="Protokoll", icon=":material/policy:"),
     "account": st.Page("pages/account.py", title="Mein Konto", icon=":material/person:"),
+    "accessibility": st.Page("pages/accessibility.py", title="Barrierefreiheit",
+                             icon=":material/accessibility_new:", url_path="barrierefreiheit"),
 }
 
 # Navigation only shows what a role may open; the service functions enforce it regardless.
@@ -52,6 +55,8 @@ ROLE_PAGES: dict[Role, list[str]] = {
     Role.ADMIN: ["users", "audit_log", "account"],
     Role.DATA_PROTECTION: ["audit_log", "account"],
 }
+# The accessibility statement is open to everybody, last in every menu (BbgBITV).
+EVERYONE = ["accessibility"]
 
 try:
     db = get_db()
@@ -76,7 +81,7 @@ with st.sidebar:
     st.markdown(f"**{plain(actor.display_name)}**  \n{actor.role.label if actor.role else ''}")
 logout_button(db, gate, actor)
 # A password chosen by somebody else is replaced before anything else opens.
-allowed = ["account"] if actor.must_change_password else ROLE_PAGES[actor.role]
+allowed = (["account"] if actor.must_change_password else ROLE_PAGES[actor.role]) + EVERYONE
 page = st.navigation([PAGES[name] for name in allowed])
 if page is not PAGES["case"]:
     st.session_state.pop("viewing_case", None)  # opening a case again is a new, audited view

@@ -19,7 +19,7 @@ if actor.must_change_password:
                "eigenes – erst danach öffnen sich die anderen Seiten.", icon=":material/key:")
 
 with st.form("own_password", clear_on_submit=True):
-    st.subheader("Passwort ändern")
+    st.header("Passwort ändern")
     current = st.text_input("Bisheriges Passwort", type="password", autocomplete="current-password")
     new = st.text_input("Neues Passwort", type="password", autocomplete="new-password",
                         help=f"Mindestens {MIN_PASSWORD} Zeichen; keine verbreiteten Passwörter "

@@ -77,7 +77,7 @@ def task_list() -> None:
         tasks, counts = result_tasks(db, actor, companion_id=companion_id, limit=20)
     if not tasks:
         return
-    st.subheader("Aufgaben")
+    st.header("Aufgaben")
     st.caption(" · ".join(f"{n} × {TASK_LABELS[kind]}" for kind, n in counts.items() if n))
     for task in tasks:
         with st.container(border=True):
@@ -107,9 +107,9 @@ by_day = {day: list(group) for day, group in
 by_day.setdefault(today, [])
 for day in sorted(by_day):
     if day < today:
-        st.subheader("Überfällig", anchor="ueberfaellig")
+        st.header("Überfällig", anchor="ueberfaellig")
     else:
-        st.subheader(("Heute · " if day == today else "") + fmt_day(day),
+        st.header(("Heute · " if day == today else "") + fmt_day(day),
                      anchor="heute" if day == today else None)
     if not by_day[day]:
         st.caption("Heute keine Termine und keine fälligen Schritte.")

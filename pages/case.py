@@ -67,7 +67,7 @@ if not case.notes_visible:
     # Fallmanager see where their referral stands, not the companion's working notes.
     if case.referral_note:
         st.info(f"**Ihr Hinweis bei der Zuweisung:** {plain(case.referral_note)}", icon=":material/sticky_note_2:")
-    st.subheader("Verlauf")
+    st.header("Verlauf")
     for entry in case.timeline:
         st.markdown(f"**{fmt_date(entry.on)}** · {plain(entry.title)}")
     st.stop()
@@ -136,7 +136,7 @@ if case.status in OPEN_STATUSES:
                    f"contact_step_{case_id}": "", f"contact_due_{case_id}": None}))
     feedback(key)
 
-st.subheader("Status")
+st.header("Status")
 results = case.results
 if results is not None:
     pause_note(results)
@@ -161,7 +161,7 @@ with st.expander("Nächsten Schritt ändern", icon=":material/edit_calendar:"):
                                   state[f"step_due_{case_id}"]),
             f"Nächster Schritt für {name} gespeichert.", key=key))
 
-st.subheader("Vermittlungshemmnisse")
+st.header("Vermittlungshemmnisse")
 open_barriers = [b for b in case.barriers if b.resolved_on is None]
 for b in case.barriers:
     line = st.columns([3, 2, 1])
@@ -184,7 +184,7 @@ with st.form("barrier"):
         key=key, reset={f"new_barrier_{case_id}": None}))
 
 if case.placements:
-    st.subheader("Arbeitsaufnahme")
+    st.header("Arbeitsaufnahme")
     for p in case.placements:
         st.markdown(
             f"**{plain(p.employer)}** · {p.job_kind}" + (f" · {plain(p.job_title)}" if p.job_title else "")
@@ -218,7 +218,7 @@ with st.expander("Stammdaten bearbeiten", icon=":material/badge:"):
             lambda: update_client(db, actor, case.client_id, case.client_version, entered_client()),
             "Stammdaten gespeichert.", key=key))
 
-st.subheader("Verlauf")
+st.header("Verlauf")
 for entry in case.timeline:
     with st.container(border=True):
         head = f"**{fmt_date(entry.on)}** · {plain(entry.title)}"

@@ -32,7 +32,7 @@ with shown_errors():
     require_import_rights(actor)
 show_flash()
 
-st.subheader("Bestehende Fälle übernehmen")
+st.header("Bestehende Fälle übernehmen")
 st.markdown(
     "1. Vorlage herunterladen und je Fall eine Zeile ausfüllen (die Beispielzeile ersetzen).  \n"
     "2. Datei hochladen und die Vorschau prüfen.  \n"
@@ -83,7 +83,7 @@ if upload is not None:
                 state["import_round"] = state.get("import_round", 0) + 1
                 st.rerun()
 
-st.subheader("Fälle exportieren")
+st.header("Fälle exportieren")
 st.caption("Alle laufenden Fälle in den Spalten der Vorlage. Der Export wird protokolliert.")
 cols = st.columns(2)
 # A random part in the name, fixed for the session: Streamlit serves a download under a hash of

@@ -11,7 +11,6 @@ from datetime import date, datetime, time, timedelta
 
 import altair as alt
 import streamlit as st
-import streamlit.components.v1 as components
 
 from db.actors import Actor
 from db.bootstrap import prepare
@@ -82,17 +81,6 @@ def route_through_app() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
-
-
-# Streamlit's page says <html lang="en"> and has no setting for it; screen readers would read
-# German as English (WCAG 3.1.1). A script in a zero-height component sets it on every run –
-# no installed file is edited, so it survives upgrades. (The component's frame is hidden.)
-_GERMAN_PAGE = "<script>window.parent.document.documentElement.lang = 'de';</script>"
-
-
-def german_page() -> None:
-    components.html(_GERMAN_PAGE, height=0)
-    st.html('<style>.element-container:has(iframe[height="0"]) { display: none; }</style>')
 
 
 def current_actor() -> Actor:
@@ -359,7 +347,7 @@ def more_button(key: str, step: int, shown: int, total: int | None = None) -> No
 def retention_panel(db: Database, actor: Actor) -> None:
     """Aufbewahrung: how many finished cases are past the retention period, and the button that
     removes their personal data (counts stay). For the lead (Import & Export) and the admin."""
-    st.subheader("Aufbewahrung")
+    st.header("Aufbewahrung")
     with shown_errors():
         years = retention_years()
         due = count_due(db, actor, years)
@@ -378,7 +366,7 @@ def retention_panel(db: Database, actor: Actor) -> None:
 
 def person_rights_panel(db: Database, actor: Actor) -> None:
     """Auskunft und Löschung auf Antrag (Art. 15 and 17 DSGVO), by client number."""
-    st.subheader("Auskunft und Löschung auf Antrag")
+    st.header("Auskunft und Löschung auf Antrag")
     st.caption("Auskunft: alles, was über eine Person gespeichert ist, mit allen Zugriffen, als "
                "Excel-Datei. Löschung: Namen, Kontaktdaten und alle Freitexte werden entfernt; "
                "die Fälle bleiben als anonyme Zahlen. Beides wird protokolliert.")

@@ -37,9 +37,9 @@ with shown_errors():
 assert briefing is not None  # periods exist, so a briefing does
 
 
-st.subheader(f"Stand heute ({briefing.as_of:%d.%m.%Y})")
+st.header(f"Stand heute ({briefing.as_of:%d.%m.%Y})")
 metric_tiles(briefing.stock_tiles)
-st.subheader(f"Zeitraum: {period.label}")
+st.header(f"Zeitraum: {period.label}")
 st.caption(period.span)
 metric_tiles(briefing.period_tiles)
 st.info(plain(briefing.summary))
@@ -61,7 +61,7 @@ downloads[2].download_button(
 
 figures = {f.slug: f for f in export.briefing_charts(briefing)}
 for table in briefing.tables:
-    st.subheader(table.title)
+    st.header(table.title)
     st.caption(plain(table.explanation))
     shown = table.table.shown().rename_axis(table.row_title).reset_index()
     # Every row visible without scrolling, the row names in full.

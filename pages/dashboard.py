@@ -32,7 +32,7 @@ def work_list() -> None:
     """Handlungsbedarf: what the lead should act on today, with names and a way to each case."""
     with shown_errors():
         work = needs_action(db, actor)
-    st.subheader("Handlungsbedarf")
+    st.header("Handlungsbedarf")
     if work.empty:
         st.success("Heute ist nichts überfällig, niemand über der Kapazität.", icon=":material/task_alt:")
         return

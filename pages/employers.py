@@ -67,7 +67,7 @@ if not selected:
 with shown_errors():
     detail = employer_detail(db, actor, employers[selected[0]].id)
 e = detail.employer
-st.subheader(plain(e.name))
+st.header(plain(e.name))
 st.caption(" · ".join(plain(x) for x in (e.sector, e.town, e.contact_person, e.phone) if x))
 
 st.markdown("**In Nachbetreuung und vermittelt**")

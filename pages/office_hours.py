@@ -51,7 +51,7 @@ st.dataframe(pd.DataFrame([{
     "Uhrzeit": hours(p.time_from, p.time_to),
 } for p in places]), hide_index=True, width="stretch")
 
-st.subheader("Nächste Termine (4 Wochen)")
+st.header("Nächste Termine (4 Wochen)")
 coming = upcoming_sessions(places, today(), days=28)
 if coming:
     st.dataframe(pd.DataFrame([{
@@ -64,7 +64,7 @@ else:
 if actor.role not in (Role.COMPANION, Role.LEAD):
     st.stop()  # case managers see where and when; recording is the companions' work
 
-st.subheader("Gehaltene Sprechstunde erfassen")
+st.header("Gehaltene Sprechstunde erfassen")
 started = {p.id: p.town for p in places if has_started(p, today())}
 feedback("held")
 with st.form("held_form", border=True):
@@ -93,7 +93,7 @@ if held:
 if actor.role != Role.LEAD:
     st.stop()
 
-st.subheader("Standorte pflegen")
+st.header("Standorte pflegen")
 by_id = {p.id: p for p in places}
 choice = st.selectbox("Standort", [None, *by_id], key="place_choice",
                       format_func=lambda i: "Neuer Standort" if i is None else by_id[i].town)

@@ -97,7 +97,7 @@ def outcome_panel(db: Database, actor: Actor, case: CaseDetail, results: Results
     """For a participant who left: the result at 28 days and the six-month follow-up."""
     if not results.participant_left:
         return
-    st.subheader("Verbleib")
+    st.header("Verbleib")
     today = date.today()
     if results.exit_result is not None:
         st.markdown(f"**Nach 28 Tagen:** {results.exit_result.label} (am {fmt_date(results.exit_result_on)})")

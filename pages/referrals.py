@@ -94,7 +94,7 @@ def refer_known(client_id: int) -> None:
 
 
 def referral_form() -> None:
-    st.subheader("Neue Zuweisung")
+    st.header("Neue Zuweisung")
     known = st.radio("Person", ["Neue Person", "Bereits bekannt (Kundennummer)"], horizontal=True,
                      key="ref_known") != "Neue Person"
     with st.form("referral"):
@@ -152,7 +152,7 @@ if actor.role == Role.CASE_MANAGER:
         referral_form()
 
 if actor.role == Role.CASE_MANAGER:
-    st.subheader("Meine Zuweisungen")
+    st.header("Meine Zuweisungen")
     with shown_errors():
         mine = caseload(db, actor, limit=200)
     if not mine.rows:
@@ -181,7 +181,7 @@ if actor.role == Role.CASE_MANAGER:
     st.stop()
 
 INCOMING_STEP = 20
-st.subheader("Eingang: offene Zuweisungen")
+st.header("Eingang: offene Zuweisungen")
 with shown_errors():
     incoming = caseload(db, actor, CaseFilter(statuses=(CaseStatus.REFERRED, CaseStatus.NO_SHOW)),
                         limit=shown_limit("incoming", INCOMING_STEP))

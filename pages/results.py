@@ -75,17 +75,17 @@ quarters = quarterly_rates(frame)
 if not quarters.dropna(subset=["rate"]).empty:
     show_chart(charts.rate_chart(quarters, TARGET_RATE), alternatives.rate_text(quarters, TARGET_RATE))
 
-st.subheader("Nach Geschlecht")
+st.header("Nach Geschlecht")
 split = by_gender(frame)
 shown = leaver_table(split).astype(object)
 for name in shown.index:
     shown.loc[name] = [shown_cell(name, v) for v in shown.loc[name]]
 st.dataframe(shown, width="stretch")
 
-st.subheader("Abgänge nach Beendigungsgrund")
+st.header("Abgänge nach Beendigungsgrund")
 st.dataframe(reason_table(split)[["Gesamt"]].rename(columns={"Gesamt": label("exits")}), width="stretch")
 
-st.subheader("Fallzahl je Begleitung")
+st.header("Fallzahl je Begleitung")
 over = [c for c in team if c.over_cap]
 if over:
     st.warning("Über der Kapazität: " + ", ".join(f"{c.name} ({c.caseload} Fälle bei Kapazität {c.cap})"
@@ -95,7 +95,7 @@ st.dataframe(pd.DataFrame([{"Name": c.name, "Fallzahl": c.caseload, "Kapazität"
              hide_index=True, width="stretch")
 st.caption(definition("companions_over_cap"))
 
-st.subheader("Nicht zählbar")
+st.header("Nicht zählbar")
 if not missing:
     st.success("Alle Teilnehmenden haben vollständige Eintrittsdaten.")
 else:
@@ -110,7 +110,7 @@ else:
             with cols[2]:
                 open_case_button(row.case_id, key=f"missing_{row.case_id}")
 
-st.subheader("Bericht für das Land")
+st.header("Bericht für das Land")
 st.caption(f"Teilnehmende, Indikatoren nach Geschlecht und Hinweise für {period} (Filter Wohnort und "
            "Begleitung gelten hier nicht: der Bericht umfasst das ganze Projekt). Enthält "
            "personenbezogene Daten; jeder Abruf wird protokolliert.")

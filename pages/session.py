@@ -18,6 +18,7 @@ from db.actors import Actor
 from db.database import Database
 from db.errors import DomainError
 from db.settings import ConfigurationError, cookie_key, secure_cookie
+from pages.statement import show_statement
 
 COOKIE_NAME = "begleiter_cockpit"
 COOKIE_EXPIRY_DAYS = 0.5  # one working day; then a fresh login
@@ -96,14 +97,18 @@ def login_form(db: Database, gate: stauth.Authenticate) -> Actor | None:
     """Draw the login screen; returns the actor once a login succeeds in this run."""
     slot = st.empty()
     # A narrow, centred form: the app is laid out wide for the tables that come after login.
-    with slot.container(), st.columns([1, 2, 1])[1], st.form("login"):
-        st.title("Begleiter-Cockpit")
-        st.caption("Integrationsbegleitung · Jobcenter Spree-Neiße")
-        st.subheader("Anmeldung")
-        username = st.text_input("Benutzername", autocomplete="username", key="login_username")
-        password = st.text_input("Passwort", type="password", autocomplete="current-password",
-                                 key="login_password")
-        submitted = st.form_submit_button("Anmelden", type="primary")
+    with slot.container(), st.columns([1, 2, 1])[1]:
+        with st.form("login"):
+            st.title("Begleiter-Cockpit")
+            st.caption("Integrationsbegleitung · Jobcenter Spree-Neiße")
+            st.header("Anmeldung")
+            username = st.text_input("Benutzername", autocomplete="username", key="login_username")
+            password = st.text_input("Passwort", type="password", autocomplete="current-password",
+                                     key="login_password")
+            submitted = st.form_submit_button("Anmelden", type="primary")
+        # The accessibility statement must be reachable before login too (BbgBITV).
+        with st.expander("Erklärung zur Barrierefreiheit"):
+            show_statement(level=2)
     if not submitted:
         return None
     try:

@@ -21,7 +21,7 @@ with shown_errors():
     positions = list_positions(db, actor)
     forecast = capacity_forecast(db, actor, months=12)
 
-st.subheader("Integrationsbegleitung")
+st.header("Integrationsbegleitung")
 most = max([c.cap for c in team] + [c.caseload for c in team] + [1])
 st.dataframe(pd.DataFrame([{
     # What the lead looks for first comes first: on a tablet the right-hand columns scroll away.
@@ -41,7 +41,7 @@ over = [f"{c.name} ({c.caseload} Fälle bei Kapazität {c.cap})" for c in team i
 if over:
     st.warning("Über der Kapazität: " + ", ".join(over))
 
-st.subheader("Stellen")
+st.header("Stellen")
 st.dataframe(pd.DataFrame([{
     "Stelle": p.title,
     "Stand": p.state.label,
@@ -54,7 +54,7 @@ st.dataframe(pd.DataFrame([{
 
 show_chart(charts.forecast_chart(forecast), alternatives.forecast_text(forecast))
 
-st.subheader("Stelle bearbeiten")
+st.header("Stelle bearbeiten")
 by_id = {p.id: p for p in positions}
 choice = st.selectbox("Stelle", [None, *by_id], key="position_choice",
                       format_func=lambda i: "Neue Stelle" if i is None else by_id[i].title)

@@ -15,13 +15,13 @@ from .conftest import as_read, ROOT, log_in
 # The case page ("Fall") is registered but hidden from the menu: it opens from the lists.
 EXPECTED_NAV = {
     "begleiter1": ["Termine", "Fälle", "Fall", "Zuweisungen", "Sprechstunden", "Arbeitgeber",
-                   "Mein Konto"],
+                   "Mein Konto", "Barrierefreiheit"],
     "leitung": ["Lagebild", "Ergebnisse", "Fälle", "Fall", "Zuweisungen", "Termine", "Sprechstunden",
-                "Team & Stellen", "Arbeitgeber", "Import & Export", "Kreistag", "Mein Konto"],
-    "fallmanager1": ["Zuweisungen", "Fall", "Sprechstunden", "Mein Konto"],
-    "kreistag": ["Kreistag", "Mein Konto"],
-    "admin": ["Benutzer", "Protokoll", "Mein Konto"],
-    "datenschutz": ["Protokoll", "Mein Konto"],
+                "Team & Stellen", "Arbeitgeber", "Import & Export", "Kreistag", "Mein Konto", "Barrierefreiheit"],
+    "fallmanager1": ["Zuweisungen", "Fall", "Sprechstunden", "Mein Konto", "Barrierefreiheit"],
+    "kreistag": ["Kreistag", "Mein Konto", "Barrierefreiheit"],
+    "admin": ["Benutzer", "Protokoll", "Mein Konto", "Barrierefreiheit"],
+    "datenschutz": ["Protokoll", "Mein Konto", "Barrierefreiheit"],
 }
 
 

@@ -129,7 +129,7 @@ def test_companion_sees_the_companion_menu(page, running_app: RunningApp) -> Non
     assert page.get_by_test_id("stMainMenu").count() == 0
     assert page.get_by_text("Made with Streamlit").count() == 0
     assert nav_links(page) == ["Termine", "Fälle", "Zuweisungen", "Sprechstunden", "Arbeitgeber",
-                               "Mein Konto"]
+                               "Mein Konto", "Barrierefreiheit"]
     page.get_by_role("heading", name="Termine").first.wait_for()
 
     # A reload keeps the session (signed cookie) …
@@ -145,7 +145,7 @@ def test_companion_sees_the_companion_menu(page, running_app: RunningApp) -> Non
 
 def test_council_sees_only_the_briefing_and_downloads_the_pdf(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
     log_in(page, running_app, "kreistag")
-    assert nav_links(page) == ["Kreistag", "Mein Konto"]
+    assert nav_links(page) == ["Kreistag", "Mein Konto", "Barrierefreiheit"]
     page.get_by_text("Begleitet werden 11 Personen").wait_for()
     page.get_by_test_id("stVegaLiteChart").first.wait_for()
     shot(page, "kreistag")
@@ -387,7 +387,7 @@ def test_a_name_written_as_markdown_makes_no_request(page, running_app: RunningA
 
 def test_data_protection_officer_reads_the_protocol(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
     log_in(page, running_app, "datenschutz")
-    assert nav_links(page) == ["Protokoll", "Mein Konto"]
+    assert nav_links(page) == ["Protokoll", "Mein Konto", "Barrierefreiheit"]
     page.get_by_text("Hash-Kette vollständig").wait_for()
     page.get_by_role("button", name="Suchen").click()
     page.get_by_test_id("stDataFrame").wait_for()

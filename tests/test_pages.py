@@ -186,7 +186,7 @@ def test_case_manager_sees_status_but_no_notes(app: AppTest, db: Database) -> No
             User.username == "fallmanager1", Case.status == CaseStatus.ACTIVE))
     app.query_params["id"] = str(case_id)
     app.switch_page("pages/case.py").run()
-    assert app.subheader[0].value == "Verlauf"
+    assert app.header[0].value == "Verlauf"
     assert not app.text_area and not app.form_submit_button if hasattr(app, "form_submit_button") else True
     assert "Demo-Eintrag" not in " ".join(m.value for m in app.markdown)
 
@@ -352,7 +352,7 @@ def test_council_chooses_only_fixed_ended_periods(app: AppTest) -> None:
     assert set(kinds.options) <= {"Monat", "Quartal", "Halbjahr", "Jahr", "Seit Programmstart"}
     assert not app.date_input  # no free date range
     kinds.select_index(len(kinds.options) - 1).run()
-    assert "Seit Programmstart" in app.subheader[1].value
+    assert "Seit Programmstart" in app.header[1].value
 
 
 def test_assigning_above_capacity_asks_for_a_logged_confirmation(app: AppTest, db: Database) -> None:

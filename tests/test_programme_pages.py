@@ -79,7 +79,7 @@ def test_more_first_interviews_than_visitors_is_refused_and_kept(app: AppTest, d
 def test_case_manager_sees_the_schedule_but_records_nothing(app: AppTest) -> None:
     open_page(app, "fallmanager1", "pages/office_hours.py")
     assert not app.exception
-    assert [s.value for s in app.subheader] == ["Nächste Termine (4 Wochen)"]
+    assert [s.value for s in app.header] == ["Nächste Termine (4 Wochen)"]
     assert not any(b.label == "Sprechstunde speichern" for b in app.button)
 
 
@@ -155,7 +155,7 @@ def test_selecting_an_employer_shows_its_contacts(app: AppTest, db: Database) ->
                                                           "cells": []}}
     app.run()
     assert not app.exception
-    assert [as_read(s.value) for s in app.subheader] == [contacted]
+    assert [as_read(s.value) for s in app.header] == [contacted]
     assert len(app.dataframe) == 2  # the overview and the latest contacts
 
 
@@ -175,7 +175,7 @@ def test_lead_gets_template_and_export_buttons(app: AppTest, db: Database) -> No
 def test_retention_panel_for_admin_and_lead(app: AppTest) -> None:
     open_page(app, "admin", "pages/users.py")
     assert not app.exception
-    assert "Aufbewahrung" in [s.value for s in app.subheader]
+    assert "Aufbewahrung" in [s.value for s in app.header]
     assert "Derzeit sind keine Personendaten zu entfernen." in [i.value for i in app.info]
 
 

@@ -114,7 +114,7 @@ def test_a_missing_result_is_a_task_on_termine(app: AppTest, db: Database) -> No
     change_status(db, Actor.system(), case_id, version, CaseStatus.CLOSED, end_reason=EndReason.OTHER)
     open_page(app, "begleiter1", "pages/agenda.py")
     assert not app.exception
-    assert "Aufgaben" in [s.value for s in app.subheader]
+    assert "Aufgaben" in [s.value for s in app.header]
     assert any(as_read(m.value).startswith("**Verbleib erfassen**") or "Verbleib erfassen" in as_read(m.value)
                for m in app.markdown)
 

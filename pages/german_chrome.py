@@ -1,0 +1,146 @@
+"""German for the parts of the screen Streamlit writes itself (WCAG 3.1.1, BITV 2.0).
+
+Streamlit's page says <html lang="en"> and its own texts – input hints, the date picker's
+placeholder and names, the file uploader, the table toolbar, "Skip to main content" – are
+English with no setting to change them. One small script, run in the page (no installed file is
+edited, so it survives upgrades), sets the page language and translates those texts and their
+accessible names (aria-label, placeholder, title) as Streamlit draws them. A Streamlit upgrade
+that rewords a text makes it English again: the accessibility browser test lists every English
+text it still finds (tests/test_accessibility.py), and the statement names what is left.
+"""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+# Whole texts, exactly as Streamlit writes them → German.
+GERMAN: dict[str, str] = {
+    "Skip to main content": "Zum Inhalt springen",
+    "Link to heading": "Link zu dieser Überschrift",
+    "No results": "Keine Treffer",
+    "Choose an option": "Bitte wählen",
+    "Choose options": "Bitte wählen",
+    "Choose date": "Datum wählen",
+    "Choose date range": "Zeitraum wählen",
+    "Clear value": "Auswahl löschen",
+    "Clear all": "Alle entfernen",
+    "Clear date": "Datum löschen",
+    "Clear dates": "Daten löschen",
+    "Clear time": "Uhrzeit löschen",
+    "Selected values": "Ausgewählt",
+    "Open": "Öffnen",
+    "Close": "Schließen",
+    "Sidebar": "Seitenleiste",
+    "App pages": "Seiten",
+    "Expand sidebar": "Seitenleiste einblenden",
+    "Collapse sidebar": "Seitenleiste ausblenden",
+    "Navigate to home page": "Zur Startseite",
+    "Notifications": "Hinweise",
+    "Running...": "Wird geladen …",
+    "Upload": "Datei auswählen",
+    "Browse files": "Datei auswählen",
+    "Add files": "Dateien hinzufügen",
+    "Drag and drop file here": "Datei hierher ziehen",
+    "Drag and drop files here": "Dateien hierher ziehen",
+    "Remove file": "Datei entfernen",
+    "Delete": "Löschen",
+    "Show/hide columns": "Spalten ein- oder ausblenden",
+    "Search": "Suchen",
+    "Close Search": "Suche schließen",
+    "Next Result": "Nächster Treffer",
+    "Previous Result": "Vorheriger Treffer",
+    "Fullscreen": "Vollbild",
+    "Close fullscreen": "Vollbild schließen",
+    "Download as CSV": "Als CSV herunterladen",
+    "Dataframe column menu": "Spaltenmenü",
+    "Copy column name": "Spaltenname kopieren",
+    "Sort ascending": "Aufsteigend sortieren",
+    "Sort descending": "Absteigend sortieren",
+    "Pin column": "Spalte fixieren",
+    "Unpin column": "Fixierung lösen",
+    "Hide column": "Spalte ausblenden",
+    "Autosize": "Breite anpassen",
+    "Format": "Format",
+    "Select all": "Alle auswählen",
+    "Previous month.": "Vorheriger Monat.",
+    "Next month.": "Nächster Monat.",
+    "Previous month": "Vorheriger Monat",
+    "Next month": "Nächster Monat",
+    "Month": "Monat",
+    "Year": "Jahr",
+}
+
+# Texts with a part that varies (regular expression → replacement, JavaScript syntax).
+PATTERNS: list[tuple[str, str]] = [
+    (r"^Press (?:Enter|Ctrl\+Enter|⌘\+Enter) to apply$", "Eingabetaste zum Übernehmen"),
+    (r"^Press (?:Enter|Ctrl\+Enter|⌘\+Enter) to submit form$", "Eingabetaste zum Absenden"),
+    (r"^(\d+)\s?(KB|MB|GB) per file", "bis $1 $2 je Datei"),
+    (r"^Limit (\d+)\s?(KB|MB|GB) per file", "bis $1 $2 je Datei"),
+    (r"^DD\.MM\.YYYY$|^dd\.mm\.yyyy$", "TT.MM.JJJJ"),
+    (r"^(?:HH|hh):mm$", "hh:mm"),
+    (r"^Choose a date\. (.*)$", "Datum wählen. $1"),
+    (r"^Selected date is (.*)\.$", "Gewählt: $1."),
+    (r"^(\d+) selected$", "$1 ausgewählt"),
+]
+
+_SCRIPT = """
+<script>
+(() => {
+  document.documentElement.lang = "de";
+  if (window.__germanChrome) return;
+  window.__germanChrome = true;
+  const whole = new Map(Object.entries(%(whole)s));
+  const patterns = %(patterns)s.map(([source, german]) => [new RegExp(source), german]);
+  const attributes = ["aria-label", "placeholder", "title"];
+  const german = (text) => {
+    const core = text.trim();
+    if (!core) return null;
+    if (whole.has(core)) return text.replace(core, whole.get(core));
+    for (const [pattern, replacement] of patterns) {
+      if (pattern.test(core)) return text.replace(core, core.replace(pattern, replacement));
+    }
+    return null;
+  };
+  const translate = (node) => {
+    if (node.nodeType === Node.TEXT_NODE) {
+      const text = german(node.nodeValue);
+      if (text !== null && text !== node.nodeValue) node.nodeValue = text;
+      return;
+    }
+    if (node.nodeType !== Node.ELEMENT_NODE) return;
+    for (const name of attributes) {
+      const value = node.getAttribute(name);
+      const text = value && german(value);
+      if (text && text !== value) node.setAttribute(name, text);
+    }
+  };
+  const translateAll = (root) => {
+    translate(root);
+    if (root.nodeType !== Node.ELEMENT_NODE) return;
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) translate(walker.currentNode);
+  };
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      if (change.type === "childList") change.addedNodes.forEach(translateAll);
+      else translate(change.target);
+    }
+  }).observe(document.documentElement, {subtree: true, childList: true, characterData: true,
+                                        attributes: true, attributeFilter: attributes});
+  translateAll(document.body);
+})();
+</script>
+"""
+
+# The script's element takes no room on the page.
+_STYLE = "<style>.element-container:has(.stHtml script) { display: none; }</style>"
+
+
+def german_page() -> None:
+    """Page language and Streamlit's own texts in German; call once per run, before any page."""
+    st.html(_STYLE)
+    st.html(_SCRIPT % {"whole": json.dumps(GERMAN, ensure_ascii=False),
+                       "patterns": json.dumps(PATTERNS, ensure_ascii=False)},
+            unsafe_allow_javascript=True)
