@@ -86,7 +86,8 @@ def task_list() -> None:
                              + (f" · {plain(task.companion)}" if actor.role == Role.LEAD and task.companion else ""))
             cols[1].markdown(("bis " if task.kind == "exit_result" else "fällig seit ") + fmt_date(task.due))
             with cols[2]:
-                open_case_button(task.case_id, key=f"task_{task.kind}_{task.case_id}")
+                open_case_button(task.case_id, key=f"task_{task.kind}_{task.case_id}",
+                                 label=f"Fall {task.client_name} öffnen")
 
 
 task_list()

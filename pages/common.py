@@ -3,6 +3,7 @@ status-change control used by the case list, the case page and the agenda."""
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from collections.abc import Callable, Iterator
@@ -83,6 +84,29 @@ def route_through_app() -> None:
         st.rerun()
 
 
+# After an action Streamlit redraws the page and the keyboard focus falls back to its start. The
+# message saying what happened is where a keyboard or screen-reader user should go on from
+# (WCAG 2.4.3): a small script focuses it once it is drawn. The nonce makes the script new in
+# every run that shows a message, so it runs again for a second action in a row.
+_FOCUS = """<script>
+(() => {
+  const nonce = "%(nonce)s";
+  const attempt = (n) => {
+    const target = document.querySelector(%(selector)s);
+    if (target) { target.setAttribute("tabindex", "-1"); target.focus(); }
+    else if (n < 40) setTimeout(() => attempt(n + 1), 50);
+  };
+  attempt(0);
+})();
+</script>"""
+
+
+def move_focus_to(key: str) -> None:
+    """Focus the element drawn with `key` (st.container(key=…)) once it is on the page."""
+    st.html(_FOCUS % {"selector": json.dumps(f".st-key-{key}"), "nonce": secrets.token_hex(4)},
+            unsafe_allow_javascript=True)
+
+
 def current_actor() -> Actor:
     """The logged-in user; app.py puts it here before any page runs."""
     route_through_app()
@@ -114,6 +138,11 @@ def fmt_date(value: date | datetime | None) -> str:
     return value.strftime("%d.%m.%Y")
 
 
+def yes_no(value: bool) -> str:
+    """A yes/no cell as a word: read aloud and printed alike (a tick box reads "true")."""
+    return "ja" if value else "nein"
+
+
 def fmt_day(value: date) -> str:
     return f"{WEEKDAYS[value.weekday()]}, {value:%d.%m.%Y}"
 
@@ -141,7 +170,7 @@ def show_chart(chart: alt.TopLevelMixin, text: ChartText, key: str | None = None
                     key=key)
     st.caption(plain(text.summary))
     with st.expander("Daten zur Grafik"):
-        st.dataframe(text.table, hide_index=True, width="stretch")
+        st.table(text.table, hide_index=True)  # an HTML table: read as a table, nothing cut off
 
 
 def metric_tiles(tiles: list[Tile], per_row: int = 2) -> None:
@@ -157,10 +186,12 @@ def status_badge(status: CaseStatus) -> None:
 
 
 def show_flash() -> None:
-    """The success message of the last action, once."""
+    """The success message of the last action, once; the keyboard focus moves to it."""
     if message := st.session_state.pop("flash", None):
         st.toast(plain(message), icon=":material/check_circle:")  # messages name people
-        st.success(plain(message))
+        with st.container(key="flash_message"):
+            st.success(plain(message))
+        move_focus_to("flash_message")
 
 
 def on_submit(action: Callable[[], object], success: str | Callable[[], str], *, key: str,
@@ -199,7 +230,9 @@ def feedback(key: str) -> None:
     """Why the last action of this control failed: a validation message, or the conflict
     message with a way to load the other person's version."""
     if message := st.session_state.pop(f"error_{key}", None):
-        st.error(plain(message))
+        with st.container(key=f"error_message_{key}"):
+            st.error(plain(message))
+        move_focus_to(f"error_message_{key}")
     if message := st.session_state.get(f"conflict_{key}"):
         st.error(plain(message), icon=":material/sync_problem:")
         if st.button("Neu laden", key=f"reload_{key}", icon=":material/refresh:"):

@@ -71,7 +71,7 @@ for table in briefing.tables:
         st.caption(MARKS_EXPLAINED)
     if figure := figures.get(table.slug):
         show_chart(figure.chart, council_text(figure.title, table.table), key=f"chart_{figure.slug}")
-        st.download_button("Grafik als PNG", key=f"png_{figure.slug}", icon=":material/image:",
+        st.download_button(f"Grafik „{figure.title}“ als PNG", key=f"png_{figure.slug}", icon=":material/image:",
                            data=lambda slug=figure.slug: export.export_png(db, actor, period.key, slug),
                            file_name=f"{figure.slug}-{stamp}.png", mime="image/png", on_click="ignore")
 st.caption(export.PUBLISHED_ONLY)

@@ -44,10 +44,13 @@ selected = picked.selection.rows if picked else []
 def employer_form(form_key: str, employer_id: int | None, current: EmployerInput | None) -> None:
     feedback(form_key)
     with st.form(form_key, border=True):
-        cols = st.columns(2)
-        for number, (name, label) in enumerate(EMPLOYER_FIELDS.items()):
-            cols[number % 2].text_input(label, value=(getattr(current, name) or "") if current else "",
-                                        key=f"{form_key}_{name}")
+        fields = list(EMPLOYER_FIELDS.items())
+        # Two fields a row, each row its own columns: the Tab key then follows the reading order
+        # (left, right, next row) instead of running down one column first.
+        for row in range(0, len(fields), 2):
+            for column, (name, label) in zip(st.columns(2), fields[row:row + 2], strict=False):
+                column.text_input(label, value=(getattr(current, name) or "") if current else "",
+                                  key=f"{form_key}_{name}")
 
         def save() -> None:
             save_employer(db, actor, EmployerInput(**{
@@ -78,7 +81,7 @@ if detail.placements:
         cols[1].write(f"seit {fmt_date(p.start_date)}" + (f" bis {fmt_date(p.end_date)}" if p.end_date else ""))
         cols[2].write(p.status.label)
         with cols[3]:
-            open_case_button(p.case_id, key=f"employer_case_{p.case_id}", label="Fall")
+            open_case_button(p.case_id, key=f"employer_case_{p.case_id}", label=f"Fall {p.client} öffnen")
 else:
     st.caption("Keine Vermittlungen in Ihren Fällen.")
 if detail.hidden_placements:

@@ -68,6 +68,14 @@ GERMAN: dict[str, str] = {
     "Next month.": "Nächster Monat.",
     "Previous month": "Vorheriger Monat",
     "Next month": "Nächster Monat",
+    "Show password": "Passwort anzeigen",
+    "Hide password": "Passwort verbergen",
+    "Increment": "Erhöhen",
+    "Decrement": "Verringern",
+    "Show data": "Daten anzeigen",
+    "Show chart": "Grafik anzeigen",
+    "Download as PNG": "Als PNG herunterladen",
+    "Copy Vega-Lite spec": "Vega-Lite-Beschreibung kopieren",
     "Month": "Monat",
     "Year": "Jahr",
 }
@@ -83,6 +91,7 @@ PATTERNS: list[tuple[str, str]] = [
     (r"^Choose a date\. (.*)$", "Datum wählen. $1"),
     (r"^Selected date is (.*)\.$", "Gewählt: $1."),
     (r"^(\d+) selected$", "$1 ausgewählt"),
+    (r"^Help for (.+)$", "Hilfe zu $1"),
 ]
 
 _SCRIPT = """

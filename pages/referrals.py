@@ -215,7 +215,7 @@ for row in incoming.rows:
             f"Begleitung: {plain(row.companion) or 'noch offen'}"
         )
         with head[1]:
-            open_case_button(row.case_id, key=f"{key}_open")
+            open_case_button(row.case_id, key=f"{key}_open", label=f"Fall {row.client_name} öffnen")
         if row.companion is None:
             if st.session_state.get(f"{key}_needs_confirm"):
                 st.checkbox("Ja, trotz voller Kapazität zuweisen (wird protokolliert)", key=f"{key}_confirm")
@@ -230,7 +230,8 @@ for row in incoming.rows:
                                   placeholder="Bitte wählen", key=f"{key}_companion",
                                   help="Fallzahl (begleitet und Erstgespräch geplant) / Kapazität; "
                                        "höchstens 20 je Vollzeitstelle.")
-                cols[1].button("Zuweisen", key=f"{key}_assign", **on_submit(
+                # Named for the person: a screen reader lists every "Zuweisen" of the queue.
+                cols[1].button(f"{plain(row.client_name)} zuweisen", key=f"{key}_assign", **on_submit(
                     lambda r=row, k=key: assign(r.case_id, r.version, st.session_state[f"{k}_companion"], k),
                     lambda r=row, k=key: f"{r.client_name} an {choices[st.session_state[f'{k}_companion']].name} "
                                          "zugewiesen.", key=key))

@@ -20,7 +20,7 @@ from db.team import companion_caseloads
 from db.users import staff_with_role
 from db.vocabulary import Role
 from pages.common import (current_actor, fmt_date, get_db, metric_tiles, open_case_button, plain,
-                          show_chart, shown_errors)
+                          show_chart, shown_errors, yes_no)
 
 actor = current_actor()
 db = get_db()
@@ -80,10 +80,11 @@ split = by_gender(frame)
 shown = leaver_table(split).astype(object)
 for name in shown.index:
     shown.loc[name] = [shown_cell(name, v) for v in shown.loc[name]]
-st.dataframe(shown, width="stretch")
+st.dataframe(shown.rename_axis("Abgänge"), width="stretch")
 
 st.header("Abgänge nach Beendigungsgrund")
-st.dataframe(reason_table(split)[["Gesamt"]].rename(columns={"Gesamt": label("exits")}), width="stretch")
+st.dataframe(reason_table(split)[["Gesamt"]].rename(columns={"Gesamt": label("exits")})
+             .rename_axis("Beendigungsgrund"), width="stretch")
 
 st.header("Fallzahl je Begleitung")
 over = [c for c in team if c.over_cap]
@@ -91,7 +92,7 @@ if over:
     st.warning("Über der Kapazität: " + ", ".join(f"{c.name} ({c.caseload} Fälle bei Kapazität {c.cap})"
                                                   for c in over))
 st.dataframe(pd.DataFrame([{"Name": c.name, "Fallzahl": c.caseload, "Kapazität": c.cap,
-                            "Über der Kapazität": "ja" if c.over_cap else "nein"} for c in team]),
+                            "Über der Kapazität": yes_no(c.over_cap)} for c in team]),
              hide_index=True, width="stretch")
 st.caption(definition("companions_over_cap"))
 
@@ -108,7 +109,7 @@ else:
                              f"seit {fmt_date(row.start_date)}")
             cols[1].markdown("fehlt: " + ", ".join(row.missing))
             with cols[2]:
-                open_case_button(row.case_id, key=f"missing_{row.case_id}")
+                open_case_button(row.case_id, key=f"missing_{row.case_id}", label=f"Fall {row.client_name} öffnen")
 
 st.header("Bericht für das Land")
 st.caption(f"Teilnehmende, Indikatoren nach Geschlecht und Hinweise für {period} (Filter Wohnort und "

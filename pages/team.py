@@ -22,8 +22,9 @@ with shown_errors():
     forecast = capacity_forecast(db, actor, months=12)
 
 st.header("Integrationsbegleitung")
-most = max([c.cap for c in team] + [c.caseload for c in team] + [1])
-st.dataframe(pd.DataFrame([{
+# Small tables as HTML tables: cells wrap instead of being cut off ("Mittel ab April in A…"), and
+# screen readers read them as tables with headers.
+st.table(pd.DataFrame([{
     # What the lead looks for first comes first: on a tablet the right-hand columns scroll away.
     "Name": c.name,
     "Fallzahl": c.caseload,
@@ -32,25 +33,22 @@ st.dataframe(pd.DataFrame([{
     label("planned_first_interviews"): c.planned,
     label("interviews_outcome_missing"): c.outcome_missing,
     "Beginn": fmt_date(c.start_date),
-} for c in team]), hide_index=True, width="stretch", column_config={
-    "Fallzahl": st.column_config.ProgressColumn(
-        "Fallzahl", help="Begleitet und Erstgespräch vereinbart (auch ohne Ergebnis), gegen die Kapazität",
-        format="%d", min_value=0, max_value=most),
-})
+} for c in team]), hide_index=True)
+st.caption("Fallzahl: begleitet und Erstgespräch vereinbart (auch ohne Ergebnis), gegen die Kapazität.")
 over = [f"{c.name} ({c.caseload} Fälle bei Kapazität {c.cap})" for c in team if c.over_cap]
 if over:
     st.warning("Über der Kapazität: " + ", ".join(over))
 
 st.header("Stellen")
-st.dataframe(pd.DataFrame([{
+st.table(pd.DataFrame([{
     "Stelle": p.title,
     "Stand": p.state.label,
     "Finanziert ab": fmt_date(p.funded_from),
     "Besetzt mit": p.holder_name or "–",
     "Im Dienst ab": fmt_date(p.working_from),
     "Kapazität": p.capacity,
-    "Hinweis": p.note or "",
-} for p in positions]), hide_index=True, width="stretch")
+    "Hinweis": p.note or "–",
+} for p in positions]), hide_index=True)
 
 show_chart(charts.forecast_chart(forecast), alternatives.forecast_text(forecast))
 

@@ -5,7 +5,8 @@ import streamlit as st
 
 from db.users import change_role, create_user, list_users, reset_password, set_active
 from db.vocabulary import Role
-from pages.common import current_actor, fmt_date, get_db, person_rights_panel, retention_panel, show_flash, shown_errors
+from pages.common import (current_actor, fmt_date, get_db, person_rights_panel, retention_panel, show_flash,
+                          shown_errors, yes_no)
 from pages.session import forget_credentials
 
 actor = current_actor()
@@ -16,24 +17,23 @@ show_flash()
 with shown_errors():
     users = list_users(db, actor)
 
-st.dataframe(
+st.table(
     pd.DataFrame(
         [
             {
                 "Benutzername": u.username,
                 "Name": u.display_name,
                 "Rolle": u.role.label,
-                "Aktiv": u.active,
-                "Gesperrt": u.locked,
-                "Kapazität": u.capacity,
+                "Aktiv": yes_no(u.active),
+                "Gesperrt": yes_no(u.locked),
+                "Kapazität": "–" if u.capacity is None else str(u.capacity),
                 "Beginn": fmt_date(u.start_date),
-                "Demo": u.is_demo,
+                "Demo": yes_no(u.is_demo),
             }
             for u in users
         ]
     ),
     hide_index=True,
-    width="stretch",
 )
 
 

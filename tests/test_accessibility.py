@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -69,11 +70,17 @@ ENGLISH_CHROME = """
     if (!core) return;
     if (whole.includes(core) || patterns.some((p) => new RegExp(p).test(core))) found.add(core);
   };
+  // Names for assistive technology that start like an English control text.
+  const english = /^(Show|Hide|Download|Copy|Help for|Increment|Decrement|Press|Choose|Clear|Search|Upload|Drag|Browse|Close|Open|Select|Fullscreen|Expand|Collapse|Delete|Remove|Sort|Pin|No results|Running|Link to|View|Toggle|Add|Edit|Previous|Next)\\b/;
+  const checkName = (text) => { if (english.test((text || "").trim())) found.add(text.trim()); };
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
     const node = walker.currentNode;
     if (node.nodeType === Node.TEXT_NODE) { check(node.nodeValue); continue; }
-    for (const name of ["aria-label", "placeholder", "title"]) check(node.getAttribute(name));
+    for (const name of ["aria-label", "placeholder", "title"]) {
+      check(node.getAttribute(name));
+      checkName(node.getAttribute(name));
+    }
   }
   return [...found];
 }
@@ -100,6 +107,25 @@ CHART_TEXT_CONTRAST = """
 """
 
 
+# Buttons and links that share a name on one page: a screen-reader user hears a list of
+# "Fand statt, Fand statt, …" and cannot tell whose appointment each belongs to.
+REPEATED_NAMES = """
+() => {
+  const seen = new Map();
+  const own = '[data-testid^=stBaseButton], [data-testid=stPageLink-NavLink], [data-testid=stDownloadButton] button';
+  for (const el of document.querySelectorAll(own)) {
+    if (!el.offsetParent) continue;
+    // The accessible name without the icon (its ligature text is hidden from screen readers).
+    const copy = el.cloneNode(true);
+    copy.querySelectorAll('[aria-hidden=true], [data-testid=stIconMaterial]').forEach((i) => i.remove());
+    const name = (el.getAttribute('aria-label') || copy.textContent || '').replace(/\\s+/g, ' ').trim();
+    if (name) seen.set(name, (seen.get(name) || 0) + 1);
+  }
+  return [...seen].filter(([, n]) => n > 1).map(([name, n]) => `${name} (${n}×)`);
+}
+"""
+
+
 def english_chrome(page) -> list[str]:  # type: ignore[no-untyped-def]
     from pages.german_chrome import GERMAN, PATTERNS
 
@@ -116,8 +142,10 @@ def _open(page, title: str) -> None:  # type: ignore[no-untyped-def]
         page.get_by_role("button", name="Fall öffnen").click()
         page.get_by_text("Kontakt erfassen").first.wait_for()
     else:
-        nav_to(page, title)
-        page.get_by_role("heading", name=title).first.wait_for()
+        heading = page.get_by_role("heading", level=1, name=title).first
+        if not heading.is_visible():  # the start page is open already after the login
+            nav_to(page, title)
+        heading.wait_for()
     settled(page)
     # Charts draw after the script run is over.
     page.wait_for_timeout(600)
@@ -139,6 +167,7 @@ def test_no_serious_accessibility_violation_on_any_page_of_any_role(  # type: ig
     source = _axe_source()
     findings: dict[str, list[dict]] = {}
     english: dict[str, list[str]] = {}
+    repeated: dict[str, list[str]] = {}
     chart_problems: dict[str, dict] = {}
 
     visit(page, running_app.url)
@@ -156,6 +185,7 @@ def test_no_serious_accessibility_violation_on_any_page_of_any_role(  # type: ig
             where = f"{title} ({username})"
             findings[where] = axe_violations(page, source)
             english[where] = english_chrome(page)
+            repeated[where] = page.evaluate(REPEATED_NAMES)
             charts = page.evaluate(CHART_TEXT_CONTRAST)
             if charts["count"]:
                 chart_problems[where] = charts
@@ -164,13 +194,88 @@ def test_no_serious_accessibility_violation_on_any_page_of_any_role(  # type: ig
     SHOTS.mkdir(exist_ok=True)
     (SHOTS / "axe-report.md").write_text(_report(findings), encoding="utf-8")
     (SHOTS / "axe-report.json").write_text(json.dumps(
-        {"axe": findings, "english": english, "charts": chart_problems}, ensure_ascii=False, indent=1),
+        {"axe": findings, "english": english, "charts": chart_problems, "repeated": repeated}, ensure_ascii=False, indent=1),
                                            encoding="utf-8")
     serious = {where: [f"{v['id']}: {v['help']} – {v['nodes'][:3]}" for v in violations
                        if v["impact"] in FAILING]
                for where, violations in findings.items()}
     assert not {where: found for where, found in serious.items() if found}
     assert not {where: found for where, found in english.items() if found}
+    assert not {where: found for where, found in repeated.items() if found}
     # Every chart is named for screen readers, its text readable (WCAG 1.1.1, 1.4.3).
     assert chart_problems and all(c["unnamed"] == 0 and c["weakest"] >= 4.5
                                   for c in chart_problems.values()), chart_problems
+
+
+# What the keyboard focus is on, as a screen reader would name it.
+FOCUSED = """
+() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return "";
+  const copy = e.cloneNode(true);  // the name without an icon's ligature text
+  copy.querySelectorAll('[aria-hidden=true], [data-testid=stIconMaterial]').forEach((i) => i.remove());
+  const label = e.getAttribute('aria-label') || (e.labels && e.labels[0] && e.labels[0].innerText)
+    || copy.textContent || '';
+  return label.replace(/\\s+/g, ' ').trim();
+}
+"""
+
+
+def tab_to(page, wanted, limit: int = 120) -> str:  # type: ignore[no-untyped-def]
+    """Press Tab until the focus is on a control whose name matches `wanted` (a regex)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        name = page.evaluate(FOCUSED)
+        if re.search(wanted, name):
+            return name
+    raise AssertionError(f"Mit der Tabulatortaste nicht erreicht: {wanted}")
+
+
+def in_focus(page, key: str) -> bool:  # type: ignore[no-untyped-def]
+    return page.evaluate(f"() => !!document.activeElement.closest('.st-key-{key}')")
+
+
+def test_a_companions_day_without_a_mouse(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    """Log in, mark yesterday's interview as held, open a case from the list, record a contact:
+    keyboard only – Tab, typing, Enter and the arrow keys; no click anywhere."""
+    visit(page, running_app.url)
+    page.get_by_label("Benutzername").wait_for()
+    settled(page)
+    tab_to(page, "^Benutzername$")
+    page.keyboard.type("begleiter1")
+    tab_to(page, "^Passwort$")
+    page.keyboard.type("demo-passwort")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Abmelden").wait_for()
+    settled(page)
+
+    held = tab_to(page, "^Fand statt – ")
+    name = held.split("–", 1)[1].strip()
+    page.keyboard.press("Enter")
+    page.get_by_text(f"Erstgespräch mit {name} am").first.wait_for()
+    # The focus is on the message that says what happened, not back at the page start.
+    page.wait_for_function("() => !!document.activeElement.closest('.st-key-flash_message')")
+    settled(page)
+
+    # The case list from the menu, a case chosen in the select box by typing.
+    tab_to(page, "Fälle$")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", level=1, name="Fälle").wait_for()
+    settled(page)
+    tab_to(page, "^Fall auswählen$")
+    page.keyboard.type(name.split()[0])
+    page.get_by_role("option", name=re.compile(re.escape(name))).first.wait_for()
+    page.keyboard.press("Enter")
+    settled(page)
+    tab_to(page, "^Fall öffnen$")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", level=1, name=name).wait_for()
+    settled(page)
+
+    tab_to(page, "^Notiz$")
+    page.keyboard.type("Hausbesuch, nur mit der Tastatur erfasst")
+    tab_to(page, "^Kontakt speichern$")
+    page.keyboard.press("Enter")
+    page.get_by_text(f"Hausbesuch bei {name} gespeichert.").first.wait_for()
+    page.wait_for_function("() => !!document.activeElement.closest('.st-key-flash_message')")
+    page.get_by_text("Hausbesuch, nur mit der Tastatur erfasst").first.wait_for()

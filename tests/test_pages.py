@@ -317,13 +317,10 @@ def test_council_page_sends_only_protected_cells_to_the_browser(app: AppTest, db
     with db.read() as session:
         council = Actor.of(session.scalars(select(User).where(User.username == "kreistag")).one())
     briefing = council_briefing(db, council)
-    # Each table, and after a charted one the chart's "Daten zur Grafik": published cells only.
-    expected = []
-    for t in briefing.tables:
-        expected.append(t.table.shown().reset_index())
-        if t.chart:
-            expected.append(council_text(t.title, t.table).table)
-    shown = [d.value for d in app.dataframe]
+    # Each table, and under each chart its "Daten zur Grafik": published cells only.
+    expected = [t.table.shown().reset_index() for t in briefing.tables]
+    expected += [council_text(t.title, t.table).table for t in briefing.tables if t.chart]
+    shown = [d.value for d in app.dataframe] + [t.value for t in app.table]
     assert len(shown) == len(expected) == len(briefing.tables) + 4
     for page_table, table in zip(shown, expected, strict=True):
         assert page_table.values.tolist() == table.values.tolist()

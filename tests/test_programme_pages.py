@@ -100,10 +100,10 @@ def test_lead_sets_the_cottbus_venue(app: AppTest, db: Database) -> None:
 def test_lead_sees_caseload_positions_and_forecast(app: AppTest) -> None:
     open_page(app, "leitung", "pages/team.py")
     assert app.title[0].value == "Team & Stellen" and not app.exception
-    team = app.dataframe[0].value.set_index("Name")
+    team = app.table[0].value.set_index("Name")
     assert team.loc["Bianca Begleitmann (Demo)", "Fallzahl"] == 31
     assert [w.value for w in app.warning] == ["Über der Kapazität: Bianca Begleitmann (Demo) (31 Fälle bei Kapazität 20)"]
-    positions = app.dataframe[1].value
+    positions = app.table[1].value
     assert list(positions["Stand"]).count("ausgeschrieben") + list(positions["Stand"]).count(
         "Ausgeschrieben") == 2
     assert len(app.get("vega_lite_chart")) == 1

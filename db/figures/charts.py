@@ -38,7 +38,7 @@ LABELS = alt.Axis(labelLimit=260)
 
 def _legend(columns: int = 2) -> alt.Legend:
     # Below the plot, in columns: on a tablet's narrow column a single row of entries is cut off.
-    return alt.Legend(orient="bottom", columns=columns, labelLimit=220)
+    return alt.Legend(orient="bottom", columns=columns, labelLimit=400)
 
 
 # Text in a chart is text (WCAG 1.4.3): at least 4.5:1 against white. Vega's and Streamlit's
