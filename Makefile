@@ -34,7 +34,16 @@ run: $(VENV)/.installed-app .streamlit/secrets.toml
 	DEMO_DATA=$(DEMO_DATA) $(BIN)/python -m db seed-demo --if-empty
 	DEMO_DATA=$(DEMO_DATA) $(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
-test: $(VENV)/.installed-test
+# axe-core for the accessibility browser test, from the npm registry (pinned in
+# tests/a11y/package-lock.json). Without npm that one test is skipped – in CI it fails instead.
+AXE := tests/a11y/node_modules/axe-core/axe.min.js
+NPM := $(shell command -v npm 2>/dev/null)
+
+$(AXE): tests/a11y/package.json tests/a11y/package-lock.json
+	cd tests/a11y && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: $(VENV)/.installed-test $(if $(NPM),$(AXE))
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean-venv:

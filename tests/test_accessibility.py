@@ -17,7 +17,8 @@ import pytest
 from .conftest import RunningApp
 from .test_browser import SHOTS, log_in, log_out, nav_to, settled, visit
 
-pytestmark = [pytest.mark.browser]
+# Like the other browser tests, one retry while issue 16 finds why a page can stay "CONNECTING".
+pytestmark = [pytest.mark.browser, pytest.mark.flaky(reruns=1)]
 
 AXE = Path(__file__).resolve().parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
 FAILING = {"serious", "critical"}
@@ -114,7 +115,9 @@ REPEATED_NAMES = """
   const seen = new Map();
   const own = '[data-testid^=stBaseButton], [data-testid=stPageLink-NavLink], [data-testid=stDownloadButton] button';
   for (const el of document.querySelectorAll(own)) {
-    if (!el.offsetParent) continue;
+    // Streamlit's toolbar above each table and chart (search, full screen) sits next to its
+    // table; the app's own buttons are what must tell the person or thing apart.
+    if (!el.offsetParent || el.closest('[data-testid=stElementToolbar]')) continue;
     // The accessible name without the icon (its ligature text is hidden from screen readers).
     const copy = el.cloneNode(true);
     copy.querySelectorAll('[aria-hidden=true], [data-testid=stIconMaterial]').forEach((i) => i.remove());

@@ -323,7 +323,7 @@ def test_programme_pages_as_the_lead(page, running_app: RunningApp) -> None:  # 
                                 ("Arbeitgeber", "Arbeitgeber", "arbeitgeber")]:
         nav_to(page, link)
         page.get_by_role("heading", name=heading).first.wait_for()
-        page.get_by_test_id("stDataFrame").first.wait_for()
+        page.locator("[data-testid=stDataFrame], [data-testid=stTable]").first.wait_for()
         settled(page)
         shot(page, name)
 
