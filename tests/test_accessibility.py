@@ -23,16 +23,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.flaky(reruns=1)]
 AXE = Path(__file__).resolve().parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
 FAILING = {"serious", "critical"}
 
-# Every page of every role, as the menu shows it; "Fall" is opened from the case list.
+# Every page of every role, as the menu shows it; "Fall" is opened from the case list. "Mein
+# Konto" and "Barrierefreiheit" are the same page for every role: looked at once.
 ROLE_PAGES: list[tuple[str, list[str]]] = [
     ("begleiter1", ["Termine", "Fälle", "Fall", "Zuweisungen", "Sprechstunden", "Arbeitgeber",
                     "Mein Konto", "Barrierefreiheit"]),
     ("leitung", ["Lagebild", "Ergebnisse", "Fälle", "Fall", "Zuweisungen", "Termine", "Sprechstunden",
-                 "Team & Stellen", "Arbeitgeber", "Import & Export", "Kreistag", "Mein Konto", "Barrierefreiheit"]),
-    ("fallmanager1", ["Zuweisungen", "Sprechstunden", "Mein Konto", "Barrierefreiheit"]),
-    ("kreistag", ["Kreistag", "Mein Konto", "Barrierefreiheit"]),
-    ("admin", ["Benutzer", "Protokoll", "Mein Konto", "Barrierefreiheit"]),
-    ("datenschutz", ["Protokoll", "Mein Konto", "Barrierefreiheit"]),
+                 "Team & Stellen", "Arbeitgeber", "Import & Export", "Kreistag"]),
+    ("fallmanager1", ["Zuweisungen", "Sprechstunden"]),
+    ("kreistag", ["Kreistag"]),
+    ("admin", ["Benutzer", "Protokoll"]),
+    ("datenschutz", ["Protokoll"]),
 ]
 
 

@@ -1,0 +1,321 @@
+"""The production recipe end to end (`pytest -m deploy`): deploy/nginx-begleiter-cockpit.conf in
+front of two app servers on one PostgreSQL database, connected as the application role, over
+https with a self-signed certificate – in Chromium, as a user meets it.
+
+Everything runs on loopback ports of this machine; nothing is installed system-wide by the test
+(nginx runs from a temporary prefix). Without nginx the test is skipped, in CI it fails
+(`.ci/run` installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from .conftest import CHROMIUM, CHROMIUM_ARGS, PostgresServer, _free_port
+
+pytestmark = [pytest.mark.deploy, pytest.mark.browser]
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "deploy" / "nginx-begleiter-cockpit.conf"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+PASSWORD = "Deploy-Test-Passwort-2026"
+
+
+@dataclass
+class Deployment:
+    url: str  # https through nginx
+    http_url: str  # plain http through nginx (redirects)
+    servers: list[str]  # the app servers' own addresses (loopback)
+    app_url: str  # the application role's database URL
+    access_log: Path
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(log.read_text())
+        time.sleep(0.3)
+
+
+def _site_config(tmp: Path, ports: list[int], https_port: int, http_port: int) -> str:
+    """The shipped file with this test's ports, certificate and log paths – nothing else changed."""
+    site = SITE.read_text(encoding="utf-8")
+    site = site.replace("127.0.0.1:8501", f"127.0.0.1:{ports[0]}").replace("127.0.0.1:8502", f"127.0.0.1:{ports[1]}")
+    site = site.replace("listen 443 ssl;", f"listen 127.0.0.1:{https_port} ssl;")
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{http_port};")
+    site = site.replace("/etc/ssl/begleiter-cockpit/", f"{tmp}/")
+    return site.replace("/var/log/nginx/", f"{tmp}/")
+
+
+def _nginx_main(tmp: Path) -> str:
+    return f"""
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    include /etc/nginx/mime.types;
+    client_body_temp_path {tmp}/body; proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi; uwsgi_temp_path {tmp}/uwsgi; scgi_temp_path {tmp}/scgi;
+    access_log off;
+    include {tmp}/site.conf;
+}}
+"""
+
+
+@pytest.fixture
+def deployment(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Deployment]:
+    if not Path(NGINX).exists():
+        if os.environ.get("CI"):
+            pytest.fail("nginx fehlt (in CI installiert .ci/run das Paket nginx)")
+        pytest.skip("nginx nicht installiert (apt-get install nginx)")
+    owner_url = postgres_server.create_database()
+    role = f"bc_app_{make_url(owner_url).database[-10:]}"
+    app_url = make_url(owner_url).set(username=role).render_as_string(hide_password=False)
+    base_env = {k: v for k, v in os.environ.items() if k not in ("APP_ENV", "DEMO_DATA", "COOKIE_SECURE")}
+    procs: list[subprocess.Popen] = []
+    try:
+        # The owner migrates, makes the first account and the application role – as in the README.
+        owner_env = {**base_env, "DATABASE_URL": owner_url}
+        for args in (["migrate"],
+                     ["create-user", "--username", "leitung", "--name", "Lena Leitung", "--role", "lead",
+                      "--password", PASSWORD],
+                     ["create-user", "--username", "fallmanager", "--name", "Franz Fall", "--role",
+                      "case_manager", "--password", PASSWORD],
+                     ["setup-roles", "--app-role", role]):
+            subprocess.run([sys.executable, "-m", "db", *args], cwd=ROOT, env=owner_env, check=True,
+                           capture_output=True)
+        # Accounts made by the administration ask for a new password at the first login; that
+        # step has its own tests – here both start on their role's first page.
+        owner = create_engine(owner_url)
+        with owner.begin() as conn:
+            conn.execute(text("UPDATE users SET must_change_password = false"))
+        owner.dispose()
+
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-keyout", str(tmp_path / "key.pem"),
+                        "-out", str(tmp_path / "cert.pem")], check=True, capture_output=True)
+
+        app_env = {**base_env, "APP_ENV": "production", "DATABASE_URL": app_url, "COOKIE_KEY": "d" * 48,
+                   "COOKIE_SECURE": "1", "DEMO_DATA": "0"}
+        ports = [_free_port(), _free_port()]
+        servers = []
+        for n, port in enumerate(ports):
+            log = tmp_path / f"app-{n}.log"
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                 "--server.port", str(port), "--server.address", "127.0.0.1"],
+                cwd=ROOT, env=app_env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+            procs.append(proc)
+            servers.append(f"http://127.0.0.1:{port}")
+            _wait_healthy(servers[-1], proc, log)
+
+        https_port, http_port = _free_port(), _free_port()
+        (tmp_path / "site.conf").write_text(_site_config(tmp_path, ports, https_port, http_port))
+        (tmp_path / "nginx.conf").write_text(_nginx_main(tmp_path))
+        nginx = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
+                                  "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        procs.append(nginx)
+        url = f"https://127.0.0.1:{https_port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                _get(f"{url}/_stcore/health")
+                break
+            except OSError:
+                if nginx.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError((tmp_path / "nginx-error.log").read_text()) from None
+                time.sleep(0.2)
+        yield Deployment(url=url, http_url=f"http://127.0.0.1:{http_port}", servers=servers,
+                         app_url=app_url, access_log=tmp_path / "begleiter-cockpit.access.log")
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        postgres_server.drop_database(owner_url)
+        with create_engine(make_url(owner_url).set(database="postgres"), isolation_level="AUTOCOMMIT").connect() as conn:
+            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+
+
+_UNVERIFIED = ssl.create_default_context()
+_UNVERIFIED.check_hostname = False
+_UNVERIFIED.verify_mode = ssl.CERT_NONE
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return None
+
+
+def _get(url: str, cookie: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=_UNVERIFIED), _NoRedirect)
+    try:
+        with opener.open(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def _routes_to_each_server(deployment: Deployment) -> list[str]:
+    """Route cookie values that nginx sends to the first and to the second app server (read
+    off its access log, which names the upstream of every request)."""
+    found: dict[str, str] = {}
+    for n in range(200):
+        value = f"route{n}"
+        _get(f"{deployment.url}/?probe={value}", cookie=f"bc_route={value}")
+        time.sleep(0.05)
+        log = deployment.access_log.read_text()
+        match = re.search(rf"probe={value}\S* HTTP/[\d.]+\" \d+ \d+ upstream=(\S+) ", log)
+        if match:
+            found.setdefault(match.group(1), value)
+        if len(found) == 2:
+            return list(found.values())
+    raise AssertionError(f"nginx verteilt nicht auf beide Server: {found}")
+
+
+def test_behind_nginx_two_servers_one_database(deployment: Deployment) -> None:  # type: ignore[no-untyped-def]
+    # Security headers on every page, https only, metrics closed.
+    status, headers, _ = _get(deployment.url + "/")
+    assert status == 200
+    assert headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert "frame-ancestors 'self'" in headers["Content-Security-Policy"]
+    assert headers["Strict-Transport-Security"].startswith("max-age=")
+    assert "bc_route=" in headers.get("Set-Cookie", "") and "Secure" in headers["Set-Cookie"]
+    assert _get(deployment.url + "/_stcore/metrics")[0] == 404
+    assert _get(deployment.servers[0] + "/_stcore/metrics")[0] == 200  # only on loopback
+    assert _get(deployment.url + "/_stcore/health")[2] == b"ok"
+    status, headers, _ = _get(deployment.http_url + "/")
+    assert status == 301 and headers["Location"].startswith("https://")
+
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} fehlt")
+    route_a, route_b = _routes_to_each_server(deployment)
+    host = deployment.url.split("//", 1)[1].split(":")[0]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+        def session(route: str, username: str):  # type: ignore[no-untyped-def]
+            context = browser.new_context(ignore_https_errors=True, locale="de-DE",
+                                          viewport={"width": 1280, "height": 900})
+            context.add_cookies([{"name": "bc_route", "value": route, "domain": host, "path": "/",
+                                  "secure": True, "httpOnly": True, "sameSite": "Strict"}])
+            page = context.new_page()
+            page.set_default_timeout(30_000)
+            page.goto(deployment.url)
+            page.get_by_label("Benutzername").fill(username)
+            page.get_by_label("Passwort", exact=True).fill(PASSWORD)
+            page.get_by_role("button", name="Anmelden").click()
+            page.get_by_role("button", name="Abmelden").wait_for()
+            return context, page
+
+        # The lead on server B sees no referral yet …
+        lead_context, lead = session(route_b, "leitung")
+        lead.get_by_role("heading", level=1, name="Lagebild").wait_for()
+        lead.get_by_text("Zuweisungen im laufenden Monat").first.wait_for()
+        tile = lead.get_by_test_id("stMetric").filter(has_text="Zuweisungen im laufenden Monat")
+        assert tile.get_by_test_id("stMetricValue").inner_text().startswith("0")
+
+        # … the case manager refers somebody through server A …
+        manager_context, manager = session(route_a, "fallmanager")
+        manager.get_by_role("heading", level=1, name="Zuweisungen").wait_for()
+        manager.get_by_label("Kundennummer", exact=True).fill("DEP-1")
+        manager.get_by_label("Vorname", exact=True).fill("Dora")
+        manager.get_by_label("Nachname", exact=True).fill("Deploy")
+        manager.get_by_label("Wohnort", exact=True).fill("Forst (Lausitz)")
+        manager.get_by_role("button", name="Zuweisen").click()
+        manager.get_by_text("Zuweisung von Dora Deploy gespeichert.").first.wait_for()
+        cookie = next(c for c in manager_context.cookies() if c["name"] == "begleiter_cockpit")
+        assert cookie["secure"]  # the login cookie only travels over https
+
+        # … and the Lagebild on server B counts it after a reload.
+        lead.reload()
+        lead.get_by_role("heading", level=1, name="Lagebild").wait_for()
+        tile = lead.get_by_test_id("stMetric").filter(has_text="Zuweisungen im laufenden Monat")
+        tile.get_by_test_id("stMetricValue").filter(has_text=re.compile(r"^1")).wait_for()
+        manager_context.close()
+        lead_context.close()
+        browser.close()
+
+    # Each session stayed on its server: every websocket of route A went to one upstream,
+    # every one of route B to the other.
+    log = deployment.access_log.read_text()
+    upstreams = {route: set(re.findall(rf"_stcore/stream\S* HTTP/[\d.]+\" \d+ \d+ upstream=(\S+) route={route} ", log))
+                 for route in (route_a, route_b)}
+    assert len(upstreams[route_a]) == len(upstreams[route_b]) == 1, upstreams
+    assert upstreams[route_a] != upstreams[route_b]
+
+    # The application role cannot rewrite the audit log.
+    engine = create_engine(deployment.app_url)
+    try:
+        for attack in ("UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log"):
+            with engine.connect() as conn, pytest.raises(Exception, match="(?i)permission denied"):
+                conn.execute(text(attack))
+    finally:
+        engine.dispose()
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def test_a_postgres_backup_restores_to_a_working_database(postgres_server: PostgresServer,
+                                                          tmp_path: Path) -> None:
+    """The README's backup and restore, as written: pg_dump -Fc, pg_restore into an empty
+    database, the audit chain still intact and every row back."""
+    if not shutil.which("pg_dump") or not shutil.which("pg_restore"):
+        if os.environ.get("CI"):
+            pytest.fail("pg_dump/pg_restore fehlen (Paket postgresql-client)")
+        pytest.skip("pg_dump/pg_restore nicht installiert")
+    source, target = postgres_server.create_database(), postgres_server.create_database()
+    env = {**os.environ, "DEMO_DATA": "1", "DATABASE_URL": source}
+    env.pop("APP_ENV", None)
+    try:
+        for args in (["migrate"], ["seed-demo", "--if-empty"]):
+            subprocess.run([sys.executable, "-m", "db", *args], cwd=ROOT, env=env, check=True, capture_output=True)
+        dump = tmp_path / "cockpit.dump"
+        subprocess.run(["pg_dump", "-Fc", "-f", str(dump), _libpq(source)], check=True, capture_output=True)
+        subprocess.run(["pg_restore", "--no-owner", "-d", _libpq(target), str(dump)], check=True,
+                       capture_output=True)
+        counts = {}
+        for url in (source, target):
+            engine = create_engine(url)
+            with engine.connect() as conn:
+                counts[url] = [conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+                               for table in ("cases", "clients", "activities", "audit_log", "users")]
+            engine.dispose()
+        assert counts[source] == counts[target] and counts[target][0] > 0
+        check = subprocess.run([sys.executable, "-m", "db", "verify-audit"], cwd=ROOT,
+                               env={**env, "DATABASE_URL": target}, capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+    finally:
+        postgres_server.drop_database(source)
+        postgres_server.drop_database(target)
