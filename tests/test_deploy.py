@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from .conftest import CHROMIUM, CHROMIUM_ARGS, PostgresServer, _free_port
+from .conftest import PostgresServer, _free_port
 
 pytestmark = [pytest.mark.deploy, pytest.mark.browser]
 
@@ -198,7 +198,13 @@ def _routes_to_each_server(deployment: Deployment) -> list[str]:
     raise AssertionError(f"nginx verteilt nicht auf beide Server: {found}")
 
 
-def test_behind_nginx_two_servers_one_database(deployment: Deployment) -> None:  # type: ignore[no-untyped-def]
+def referrals_tile(page):  # type: ignore[no-untyped-def]
+    """The value of the Lagebild's tile "Zuweisungen im laufenden Monat"."""
+    label = page.get_by_test_id("stMetricLabel").filter(has_text=re.compile(r"^Zuweisungen im laufenden Monat"))
+    return page.get_by_test_id("stMetric").filter(has=label).get_by_test_id("stMetricValue")
+
+
+def test_behind_nginx_two_servers_one_database(deployment: Deployment, browser) -> None:  # type: ignore[no-untyped-def]
     # Security headers on every page, https only, metrics closed.
     status, headers, _ = _get(deployment.url + "/")
     assert status == 200
@@ -214,56 +220,48 @@ def test_behind_nginx_two_servers_one_database(deployment: Deployment) -> None: 
     status, headers, _ = _get(deployment.http_url + "/")
     assert status == 301 and headers["Location"].startswith("https://")
 
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} fehlt")
     route_a, route_b = _routes_to_each_server(deployment)
     host = deployment.url.split("//", 1)[1].split(":")[0]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    # The session's Chromium (conftest.browser): one Playwright per test process.
 
-        def session(route: str, username: str):  # type: ignore[no-untyped-def]
-            context = browser.new_context(ignore_https_errors=True, locale="de-DE",
-                                          viewport={"width": 1280, "height": 900})
-            context.add_cookies([{"name": "bc_route", "value": route, "domain": host, "path": "/",
-                                  "secure": True, "httpOnly": True, "sameSite": "Strict"}])
-            page = context.new_page()
-            page.set_default_timeout(30_000)
-            page.goto(deployment.url)
-            page.get_by_label("Benutzername").fill(username)
-            page.get_by_label("Passwort", exact=True).fill(PASSWORD)
-            page.get_by_role("button", name="Anmelden").click()
-            page.get_by_role("button", name="Abmelden").wait_for()
-            return context, page
+    def session(route: str, username: str):  # type: ignore[no-untyped-def]
+        context = browser.new_context(ignore_https_errors=True, locale="de-DE",
+                                      viewport={"width": 1280, "height": 900})
+        context.add_cookies([{"name": "bc_route", "value": route, "domain": host, "path": "/",
+                              "secure": True, "httpOnly": True, "sameSite": "Strict"}])
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(deployment.url)
+        page.get_by_label("Benutzername").fill(username)
+        page.get_by_label("Passwort", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Anmelden").click()
+        page.get_by_role("button", name="Abmelden").wait_for()
+        return context, page
 
-        # The lead on server B sees no referral yet …
-        lead_context, lead = session(route_b, "leitung")
-        lead.get_by_role("heading", level=1, name="Lagebild").wait_for()
-        lead.get_by_text("Zuweisungen im laufenden Monat").first.wait_for()
-        tile = lead.get_by_test_id("stMetric").filter(has_text="Zuweisungen im laufenden Monat")
-        assert tile.get_by_test_id("stMetricValue").inner_text().startswith("0")
+    # The lead on server B sees no referral yet …
+    lead_context, lead = session(route_b, "leitung")
+    lead.get_by_role("heading", level=1, name="Lagebild").wait_for()
+    lead.get_by_text("Zuweisungen im laufenden Monat").first.wait_for()
+    assert referrals_tile(lead).inner_text().startswith("0")
 
-        # … the case manager refers somebody through server A …
-        manager_context, manager = session(route_a, "fallmanager")
-        manager.get_by_role("heading", level=1, name="Zuweisungen").wait_for()
-        manager.get_by_label("Kundennummer", exact=True).fill("DEP-1")
-        manager.get_by_label("Vorname", exact=True).fill("Dora")
-        manager.get_by_label("Nachname", exact=True).fill("Deploy")
-        manager.get_by_label("Wohnort", exact=True).fill("Forst (Lausitz)")
-        manager.get_by_role("button", name="Zuweisen").click()
-        manager.get_by_text("Zuweisung von Dora Deploy gespeichert.").first.wait_for()
-        cookie = next(c for c in manager_context.cookies() if c["name"] == "begleiter_cockpit")
-        assert cookie["secure"]  # the login cookie only travels over https
+    # … the case manager refers somebody through server A …
+    manager_context, manager = session(route_a, "fallmanager")
+    manager.get_by_role("heading", level=1, name="Zuweisungen").wait_for()
+    manager.get_by_label("Kundennummer", exact=True).fill("DEP-1")
+    manager.get_by_label("Vorname", exact=True).fill("Dora")
+    manager.get_by_label("Nachname", exact=True).fill("Deploy")
+    manager.get_by_label("Wohnort", exact=True).fill("Forst (Lausitz)")
+    manager.get_by_role("button", name="Zuweisen").click()
+    manager.get_by_text("Zuweisung von Dora Deploy gespeichert.").first.wait_for()
+    cookie = next(c for c in manager_context.cookies() if c["name"] == "begleiter_cockpit")
+    assert cookie["secure"]  # the login cookie only travels over https
 
-        # … and the Lagebild on server B counts it after a reload.
-        lead.reload()
-        lead.get_by_role("heading", level=1, name="Lagebild").wait_for()
-        tile = lead.get_by_test_id("stMetric").filter(has_text="Zuweisungen im laufenden Monat")
-        tile.get_by_test_id("stMetricValue").filter(has_text=re.compile(r"^1")).wait_for()
-        manager_context.close()
-        lead_context.close()
-        browser.close()
+    # … and the Lagebild on server B counts it after a reload.
+    lead.reload()
+    lead.get_by_role("heading", level=1, name="Lagebild").wait_for()
+    referrals_tile(lead).filter(has_text=re.compile(r"^1")).wait_for()
+    manager_context.close()
+    lead_context.close()
 
     # Each session stayed on its server: every websocket of route A went to one upstream,
     # every one of route B to the other.
