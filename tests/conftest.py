@@ -13,6 +13,7 @@ import re
 import shutil
 import time
 import uuid
+from subprocess import Popen
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -195,13 +196,28 @@ class RunningApp:
     db_url: str
 
 
+def wait_healthy(url: str, proc: Popen, log: Path, seconds: float = 90) -> None:
+    """Until the Streamlit server at `url` answers its health check; its log if it dies first."""
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(log.read_text())
+        time.sleep(0.3)
+
+
 @pytest.fixture
 def running_app(tmp_path: Path) -> Iterator[RunningApp]:
     """`streamlit run app.py` on a free port with its own SQLite file (demo data on start)."""
     import subprocess
     import sys
-    import time
-    import urllib.request
 
     root = Path(__file__).resolve().parent.parent
     port = _free_port()
@@ -216,17 +232,7 @@ def running_app(tmp_path: Path) -> Iterator[RunningApp]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp_path / "streamlit.log").read_text())
-            time.sleep(0.3)
+        wait_healthy(url, proc, tmp_path / "streamlit.log", seconds=60)
         yield RunningApp(url=url, db_url=db_url)
     finally:
         proc.terminate()

@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from .conftest import PostgresServer, _free_port
+from .conftest import PostgresServer, _free_port, wait_healthy
 
 pytestmark = [pytest.mark.deploy, pytest.mark.browser]
 
@@ -43,20 +43,6 @@ class Deployment:
     servers: list[str]  # the app servers' own addresses (loopback)
     app_url: str  # the application role's database URL
     access_log: Path
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(log.read_text())
-        time.sleep(0.3)
 
 
 def _site_config(tmp: Path, ports: list[int], https_port: int, http_port: int) -> str:
@@ -129,7 +115,7 @@ def deployment(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Depl
                 cwd=ROOT, env=app_env, stdout=log.open("w"), stderr=subprocess.STDOUT)
             procs.append(proc)
             servers.append(f"http://127.0.0.1:{port}")
-            _wait_healthy(servers[-1], proc, log)
+            wait_healthy(servers[-1], proc, log)
 
         https_port, http_port = _free_port(), _free_port()
         (tmp_path / "site.conf").write_text(_site_config(tmp_path, ports, https_port, http_port))
