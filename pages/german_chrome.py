@@ -147,9 +147,12 @@ _SCRIPT = """
 _STYLE = "<style>.element-container:has(.stHtml script) { display: none; }</style>"
 
 
+# Built once per server process, not on every rerun.
+_PAGE_SCRIPT = _SCRIPT % {"whole": json.dumps(GERMAN, ensure_ascii=False),
+                          "patterns": json.dumps(PATTERNS, ensure_ascii=False)}
+
+
 def german_page() -> None:
     """Page language and Streamlit's own texts in German; call once per run, before any page."""
     st.html(_STYLE)
-    st.html(_SCRIPT % {"whole": json.dumps(GERMAN, ensure_ascii=False),
-                       "patterns": json.dumps(PATTERNS, ensure_ascii=False)},
-            unsafe_allow_javascript=True)
+    st.html(_PAGE_SCRIPT, unsafe_allow_javascript=True)
