@@ -76,11 +76,17 @@ def route_through_app() -> None:
     file directly (a bookmark: no login, no role navigation) or wrap app.py in that legacy
     navigation, which changes the widget ids between the first and the second run (the first
     login click would be lost). Switching the legacy mode off and re-running avoids both.
+
+    The switch is one per process, but the first run is one per session: browsers that connect
+    at the same moment after a restart all start in the legacy mode, and only the first of them
+    would see the switch still on (seen with bench/load.py: two of three simultaneous first
+    logins did nothing). So every session re-runs its first run once, before drawing anything.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
+    if PagesManager.uses_pages_directory or not st.session_state.get("routed_through_app"):
         PagesManager.uses_pages_directory = False
+        st.session_state["routed_through_app"] = True
         st.rerun()
 
 

@@ -6,12 +6,13 @@ password check, lockout and audit are db.auth's. This module only wires the two 
 
 from __future__ import annotations
 
-import functools
+import json
 import os
 from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 import streamlit_authenticator as stauth
+from streamlit_authenticator.models import cookie_model
 
 from db import auth
 from db.actors import Actor
@@ -22,6 +23,39 @@ from pages.statement import show_statement
 
 COOKIE_NAME = "begleiter_cockpit"
 COOKIE_EXPIRY_DAYS = 0.5  # one working day; then a fresh login
+
+
+class ScriptCookies:
+    """Writes and deletes the login cookie with a script in the page, in place of
+    extra_streamlit_components' CookieManager that the authenticator would draw on every run.
+
+    That component reads all of the browser's cookies each time its frame mounts and sends them
+    back, which asks the server for one more script run at a moment nobody chose. A click, a key
+    press or an open select box during that run was lost – the cause of the browser tests' random
+    failures (a logout click that did nothing, a menu entry that did not open). The authenticator
+    reads the cookie on the server (st.context.cookies); only writing needs the browser, and a
+    script does that without a round trip."""
+
+    def set(self, cookie: str, val: str, expires_at: datetime | None = None, **_: object) -> None:
+        seconds = int((expires_at - datetime.now()).total_seconds()) if expires_at else None
+        self._write(cookie, val, seconds)
+
+    def delete(self, cookie: str, **_: object) -> None:
+        self._write(cookie, "", 0)
+
+    @staticmethod
+    def _write(name: str, value: str, max_age: int | None) -> None:
+        attributes = "; Path=/; SameSite=Strict"
+        if max_age is not None:
+            attributes += f"; Max-Age={max(max_age, 0)}"
+        if secure_cookie(os.environ):  # served over https: never sent over plain http
+            attributes += "; Secure"
+        text = json.dumps(f"{name}={value}{attributes}")
+        st.html(f"<script>document.cookie = {text};</script>", unsafe_allow_javascript=True)
+
+
+# The authenticator's cookie model builds its manager from this name on every run.
+cookie_model.stx = type("ScriptCookieComponents", (), {"CookieManager": ScriptCookies})
 
 
 @st.cache_resource
@@ -57,9 +91,6 @@ def authenticator(db: Database) -> stauth.Authenticate:
         auto_hash=False,
         login_sleep_time=0,  # cookies are read server-side; no need to wait for the browser
     )
-    if secure_cookie(os.environ):  # served over https: the cookie never travels in plain http
-        manager = gate.cookie_controller.cookie_model.cookie_manager
-        manager.set = functools.partial(manager.set, secure=True, same_site="strict")
     return gate
 
 

@@ -13,7 +13,6 @@ import re
 import shutil
 import time
 import uuid
-from subprocess import Popen
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -36,6 +35,8 @@ from db.database import Database
 from db.demo import seed_demo
 from db.migrate import upgrade
 from db.models import Base, User
+
+from .servers import free_port, wait_healthy
 
 if TYPE_CHECKING:
     from streamlit.testing.v1 import AppTest
@@ -182,35 +183,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class RunningApp:
     url: str
     db_url: str
-
-
-def wait_healthy(url: str, proc: Popen, log: Path, seconds: float = 90) -> None:
-    """Until the Streamlit server at `url` answers its health check; its log if it dies first."""
-    import urllib.request
-
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(log.read_text())
-        time.sleep(0.3)
 
 
 @pytest.fixture
@@ -220,7 +196,7 @@ def running_app(tmp_path: Path) -> Iterator[RunningApp]:
     import sys
 
     root = Path(__file__).resolve().parent.parent
-    port = _free_port()
+    port = free_port()
     db_url = f"sqlite:///{tmp_path / 'browser.sqlite3'}"
     env = {**os.environ, "DATABASE_URL": db_url, "COOKIE_KEY": "t" * 48, "DEMO_DATA": "1"}
     env.pop("APP_ENV", None)
@@ -264,14 +240,37 @@ def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
     if page is not None:
         FAILURE_SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(FAILURE_SHOTS / f"{item.name}.png"))
+        (FAILURE_SHOTS / f"{item.name}.log").write_text("\n".join(page.journal) + "\n")
     return report
+
+
+def _keep_journal(page) -> None:  # type: ignore[no-untyped-def]
+    """What the page did, for the failure report: console lines (Streamlit's own log at INFO:
+    its connection states), websockets opened and closed, requests that failed or were still
+    open. Only read when a test fails."""
+    start = time.monotonic()
+    journal: list[str] = []
+    page.journal = journal
+    note = lambda text: journal.append(f"{time.monotonic() - start:7.2f} {text}")  # noqa: E731
+    page.on("console", lambda m: note(f"console.{m.type}: {m.text}"))
+    page.on("framenavigated", lambda f: f == page.main_frame and note(f"navigated {f.url}"))
+    page.on("requestfailed", lambda r: note(f"request failed {r.url}: {r.failure}"))
+
+    def websocket(ws) -> None:  # type: ignore[no-untyped-def]
+        note(f"websocket open {ws.url}")
+        ws.on("close", lambda _: note(f"websocket closed {ws.url}"))
+        ws.on("socketerror", lambda e: note(f"websocket error {ws.url}: {e}"))
+    page.on("websocket", websocket)
 
 
 @pytest.fixture
 def page(browser):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    # Streamlit's frontend logs its connection states at INFO (loglevel keeps the level here).
+    context.add_init_script("try { localStorage.setItem('loglevel', 'INFO') } catch (e) {}")
     page = context.new_page()
     page.set_default_timeout(20_000)
+    _keep_journal(page)
     yield page
     context.close()
 

@@ -17,8 +17,7 @@ import pytest
 from .conftest import RunningApp
 from .test_browser import SHOTS, log_in, log_out, nav_to, settled, visit
 
-# Like the other browser tests, one retry while issue 16 finds why a page can stay "CONNECTING".
-pytestmark = [pytest.mark.browser, pytest.mark.flaky(reruns=1)]
+pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).resolve().parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
 FAILING = {"serious", "critical"}

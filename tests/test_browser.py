@@ -8,30 +8,18 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from .conftest import RunningApp
 
-# Up to two retries for a whole browser test: now and then headless Chromium loses the app's
-# websocket ("CONNECTING" in the corner) on a page change (seen in about one test in ten; opening
-# pages by address right after the login races the login cookie and was worse). Issue 16 looks
-# for the cause. The first failure still leaves its screenshot in screenshots/failed/; a test
-# that fails three times fails the run.
-pytestmark = [pytest.mark.browser, pytest.mark.flaky(reruns=2)]
+# No retries: a browser test that fails has found something. (The random failures these tests
+# once had came from the cookie component's extra script runs; see pages.session.ScriptCookies.)
+pytestmark = pytest.mark.browser
 
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", Path(__file__).resolve().parent.parent / "screenshots"))
 
 
 def settled(page) -> None:  # type: ignore[no-untyped-def]
-    """Wait until the script run is over and the cookie component has loaded (it asks for one
-    more run when it mounts; a click that races that run can be dropped by Streamlit)."""
-    try:
-        page.wait_for_load_state("networkidle", timeout=8_000)
-    except PlaywrightTimeout:
-        # Chromium now and then never reports "network idle" for a page although nothing is in
-        # flight (seen after a logout and a new login on the same page, with an empty list of
-        # open requests): then the script state below is what there is to wait for.
-        pass
+    """Wait until the script run is over (a select box opened during a run is redrawn closed)."""
     page.locator("[data-test-script-state=notRunning]").wait_for(state="attached")
 
 
@@ -52,9 +40,6 @@ def log_in(page, app: RunningApp, username: str, path: str = "") -> None:  # typ
     page.get_by_label("Passwort", exact=True).fill("demo-passwort")
     page.get_by_role("button", name="Anmelden").click()
     page.get_by_role("button", name="Abmelden").wait_for()
-    # The start page is still drawing (the Lagebild's charts take a moment): a click on the menu
-    # during that run is lost – the cause of most "flaky" failures here, whose pictures showed
-    # the start page instead of the page clicked.
     settled(page)
 
 

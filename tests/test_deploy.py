@@ -26,7 +26,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from .conftest import PostgresServer, _free_port, wait_healthy
+from .conftest import PostgresServer
+from .servers import free_port, wait_healthy
 
 pytestmark = [pytest.mark.deploy, pytest.mark.browser]
 
@@ -105,7 +106,7 @@ def deployment(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Depl
 
         app_env = {**base_env, "APP_ENV": "production", "DATABASE_URL": app_url, "COOKIE_KEY": "d" * 48,
                    "COOKIE_SECURE": "1", "DEMO_DATA": "0"}
-        ports = [_free_port(), _free_port()]
+        ports = [free_port(), free_port()]
         servers = []
         for n, port in enumerate(ports):
             log = tmp_path / f"app-{n}.log"
@@ -117,7 +118,7 @@ def deployment(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Depl
             servers.append(f"http://127.0.0.1:{port}")
             wait_healthy(servers[-1], proc, log)
 
-        https_port, http_port = _free_port(), _free_port()
+        https_port, http_port = free_port(), free_port()
         (tmp_path / "site.conf").write_text(_site_config(tmp_path, ports, https_port, http_port))
         (tmp_path / "nginx.conf").write_text(_nginx_main(tmp_path))
         nginx = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),

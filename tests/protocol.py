@@ -1,0 +1,100 @@
+"""A browser tab as the Streamlit server sees it: a websocket client that speaks Streamlit's
+own protocol – a rerun message with the page and the widget values, answered by the elements of
+the script run. For tests that need many sessions at once, and for bench/load.py; no browser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+from websockets.asyncio.client import connect
+
+
+@dataclass
+class Run:
+    """What one script run showed: widget ids by label, and the texts of messages and headings."""
+    widgets: dict[str, str] = field(default_factory=dict)
+    texts: list[str] = field(default_factory=list)
+    exception: str | None = None
+
+    def shows(self, words: str) -> bool:
+        return any(words in t for t in self.texts)
+
+    def summary(self) -> str:
+        return self.exception or " | ".join(t for t in self.texts[-3:] if len(t) < 200)
+
+
+class BrowserTab:
+    """One browser tab as the server sees it: a websocket and the script runs it asks for."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.pages: dict[str, str] = {}  # url path → page script hash, from the menu
+        self.current_page = ""
+
+    async def open(self) -> Run:
+        self.ws = await connect(self.base_url.replace("http://", "ws://") + "/_stcore/stream",
+                                origin=self.base_url, subprotocols=["streamlit"],
+                                max_size=64 * 1024 * 1024, open_timeout=60)
+        return await self.run()
+
+    async def run(self, page: str = "", query: str = "", widgets: list[WidgetState] | None = None) -> Run:
+        message = BackMsg()
+        state = message.rerun_script
+        state.query_string = query
+        # As the browser does: the page asked for, else the page the last run showed.
+        state.page_script_hash = self.pages[page] if page else self.current_page
+        state.page_name = page
+        state.widget_states.widgets.extend(widgets or [])
+        await self.ws.send(message.SerializeToString())
+        shown = Run()
+        while True:
+            forward = ForwardMsg()
+            forward.ParseFromString(await self.ws.recv())
+            kind = forward.WhichOneof("type")
+            if kind == "new_session":
+                shown = Run()  # a run started anew (st.rerun) replaces what the last one drew
+            elif kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
+                _note(forward.delta.new_element, shown)
+            elif kind == "navigation":
+                self.pages = {p.url_pathname: p.page_script_hash for p in forward.navigation.app_pages}
+                self.current_page = forward.navigation.page_script_hash
+            elif kind == "script_finished" and forward.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                return shown
+
+    async def close(self) -> None:
+        if hasattr(self, "ws"):
+            await self.ws.close()
+
+
+def _note(element, shown: Run) -> None:  # type: ignore[no-untyped-def]
+    kind = element.WhichOneof("type")
+    if kind is None:
+        return
+    body = getattr(element, kind)
+    if getattr(body, "id", "") and hasattr(body, "label"):
+        shown.widgets[body.label] = body.id
+    if kind in ("alert", "markdown", "heading", "toast"):
+        shown.texts.append(body.body)
+    elif kind == "exception":
+        shown.exception = f"{body.type}: {body.message}"
+
+
+def typed(widget_id: str, value: str) -> WidgetState:
+    return WidgetState(id=widget_id, string_value=value)
+
+
+def pressed(widget_id: str) -> WidgetState:
+    return WidgetState(id=widget_id, trigger_value=True)
+
+
+async def log_in(tab: BrowserTab, username: str, password: str = "demo-passwort") -> Run:
+    form = (await tab.open()).widgets
+    shown = await tab.run(widgets=[typed(form["Benutzername"], username), typed(form["Passwort"], password),
+                                   pressed(form["Anmelden"])])
+    if "Abmelden" not in shown.widgets:
+        raise RuntimeError(f"Anmeldung von {username} fehlgeschlagen: {shown.summary()}")
+    return shown
