@@ -43,8 +43,12 @@ $(AXE): tests/a11y/package.json tests/a11y/package-lock.json
 	cd tests/a11y && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# Two workers (pytest-xdist): each has its own PostgreSQL database, Chromium and app servers.
+# `make test TEST_WORKERS=0` runs everything in one process.
+TEST_WORKERS ?= 2
+
 test: $(VENV)/.installed-test $(if $(NPM),$(AXE))
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist worksteal) $(PYTEST_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,7 +1,7 @@
 """Barrierefreiheit: the accessibility statement, for every role (and below the login form)."""
 
-from pages.common import route_through_app
+from pages.common import route_page_through_app
 from pages.statement import show_statement
 
-route_through_app()
+route_page_through_app()
 show_statement()

@@ -69,24 +69,38 @@ def database_unreachable() -> None:
 
 
 def route_through_app() -> None:
-    """Make sure app.py alone routes every request.
+    """Make sure app.py alone routes every request (app.py's first statement).
 
     Until the first st.navigation call of a server process, Streamlit also treats the files in
     pages/ as stand-alone pages. The first request after a start would then either run a page
-    file directly (a bookmark: no login, no role navigation) or wrap app.py in that legacy
-    navigation, which changes the widget ids between the first and the second run (the first
-    login click would be lost). Switching the legacy mode off and re-running avoids both.
+    file directly (a bookmark: no login, no role navigation; see route_page_through_app) or wrap
+    app.py in that legacy navigation, which changes the widget ids between the first and the
+    second run (the first login click would be lost). Switching the legacy mode off and
+    re-running avoids both.
 
-    The switch is one per process, but the first run is one per session: browsers that connect
-    at the same moment after a restart all start in the legacy mode, and only the first of them
-    would see the switch still on (seen with bench/load.py: two of three simultaneous first
-    logins did nothing). So every session re-runs its first run once, before drawing anything.
+    The switch is one per process, but browsers that connect at the same moment after a restart
+    all start their first run in the legacy mode, and only the first of them would see the
+    switch still on (seen with bench/load.py: two of three simultaneous first logins did
+    nothing). So a run is also re-run when it is wrapped: then app.py does not run under its
+    own page hash. (Re-running every first run instead would lose the page a bookmark asks for.)
     """
     from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState, get_script_run_ctx
 
-    if PagesManager.uses_pages_directory or not st.session_state.get("routed_through_app"):
+    ctx = get_script_run_ctx()
+    wrapped = ctx is not None and ThreadState.get().active_script_hash != ctx.pages_manager.main_script_hash
+    if PagesManager.uses_pages_directory or wrapped:
         PagesManager.uses_pages_directory = False
-        st.session_state["routed_through_app"] = True
+        st.rerun()
+
+
+def route_page_through_app() -> None:
+    """A page file's first statement: if Streamlit ran it on its own (the legacy mode of the
+    first request after a start), switch that mode off and let app.py route the request."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
         st.rerun()
 
 
@@ -115,7 +129,7 @@ def move_focus_to(key: str) -> None:
 
 def current_actor() -> Actor:
     """The logged-in user; app.py puts it here before any page runs."""
-    route_through_app()
+    route_page_through_app()
     actor = st.session_state.get("actor")
     if not isinstance(actor, Actor):
         st.warning("Bitte melden Sie sich an.")

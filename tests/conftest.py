@@ -252,7 +252,8 @@ def _keep_journal(page) -> None:  # type: ignore[no-untyped-def]
     journal: list[str] = []
     page.journal = journal
     note = lambda text: journal.append(f"{time.monotonic() - start:7.2f} {text}")  # noqa: E731
-    page.on("console", lambda m: note(f"console.{m.type}: {m.text}"))
+    # (Streamlit also logs objects, which arrive as a bare "e": left out.)
+    page.on("console", lambda m: len(m.text) > 2 and note(f"console.{m.type}: {m.text}"))
     page.on("framenavigated", lambda f: f == page.main_frame and note(f"navigated {f.url}"))
     page.on("requestfailed", lambda r: note(f"request failed {r.url}: {r.failure}"))
 
