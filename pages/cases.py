@@ -128,7 +128,10 @@ clicked = result.rows[selected_rows[0]].case_id if selected_rows else None
 if clicked != st.session_state.get("cases_clicked"):  # a new click in the table wins
     st.session_state["cases_clicked"] = clicked
     st.session_state["cases_pick"] = clicked
-if st.session_state.get("cases_pick") not in by_key:  # another page of the list
+# Another page of the list. Only an actual change is written: a write to a widget's key also
+# sets the box in the browser, and a run that began before somebody picked a case would then
+# take the choice back.
+if st.session_state.get("cases_pick") not in (None, *by_key):
     st.session_state["cases_pick"] = None
 chosen_id = st.selectbox("Fall auswählen", list(by_key), index=None, key="cases_pick",
                          format_func=lambda i: f"{by_key[i].client_name} · {by_key[i].status.label}",

@@ -246,8 +246,8 @@ def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
 
 def _keep_journal(page) -> None:  # type: ignore[no-untyped-def]
     """What the page did, for the failure report: console lines (Streamlit's own log at INFO:
-    its connection states), websockets opened and closed, requests that failed or were still
-    open. Only read when a test fails."""
+    its connection states), navigations, websockets opened and closed, requests that failed.
+    Written next to the failure picture."""
     start = time.monotonic()
     journal: list[str] = []
     page.journal = journal
@@ -261,7 +261,95 @@ def _keep_journal(page) -> None:  # type: ignore[no-untyped-def]
         note(f"websocket open {ws.url}")
         ws.on("close", lambda _: note(f"websocket closed {ws.url}"))
         ws.on("socketerror", lambda e: note(f"websocket error {ws.url}: {e}"))
+        ws.on("framesent", lambda payload: note(f"sent {_back_message(payload)}"))
+        ws.on("framereceived", lambda payload: (text := _forward_message(payload)) and note(f"received {text}"))
     page.on("websocket", websocket)
+
+
+def _back_message(payload: bytes | str) -> str:
+    """A rerun request as the journal shows it: page, query and the widget values sent."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    message = BackMsg()
+    message.ParseFromString(payload if isinstance(payload, bytes) else payload.encode())
+    if message.WhichOneof("type") != "rerun_script":
+        return str(message.WhichOneof("type"))
+    state = message.rerun_script
+    widgets = []
+    for w in state.widget_states.widgets:
+        kind, name = w.WhichOneof("value"), w.id.rsplit("-", 1)[-1]
+        value = "***" if "password" in name else str(getattr(w, kind)).replace("\n", " ")[:30] if kind else ""
+        widgets.append(f"{name}={value}")
+    return f"rerun page={state.page_name!r} query={state.query_string!r} [{', '.join(widgets)}]"
+
+
+def _forward_message(payload: bytes | str) -> str | None:
+    """Only the messages that mark a script run's start and end."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    message = ForwardMsg()
+    message.ParseFromString(payload if isinstance(payload, bytes) else payload.encode())
+    kind = message.WhichOneof("type")
+    if kind == "new_session":
+        return "run started"
+    if kind == "script_finished":
+        return f"run finished ({ForwardMsg.ScriptFinishedStatus.Name(message.script_finished)})"
+    return None
+
+
+# Counts, in the page, the script runs the app asked the server for and those answered: reruns
+# sent (BackMsg.rerun_script, field 11) and runs that began (ForwardMsg.new_session, 4) and ended
+# (script_finished, 6 – not "early for rerun", 2). A run answers every rerun asked for before it
+# began. tests/test_browser.settled waits until all are answered: the page's own "running" mark
+# appears only once the server has started the run, too late for a test that acts right after a
+# click. Read from the websocket's bytes with a minimal protobuf reader (top-level fields only).
+RUN_TRACKER = """
+(() => {
+  const runs = window.__runs = {asked: 0, started: 0, answered: 0};
+  const varint = (b, i) => {
+    let value = 0, shift = 0, byte;
+    do { byte = b[i++]; value += (byte & 0x7f) * 2 ** shift; shift += 7; } while (byte & 0x80);
+    return [value, i];
+  };
+  const fields = (b) => {
+    const found = new Map();
+    let i = 0;
+    while (i < b.length) {
+      let tag, value = null;
+      [tag, i] = varint(b, i);
+      const wire = tag & 7;
+      if (wire === 0) [value, i] = varint(b, i);
+      else if (wire === 2) { let length; [length, i] = varint(b, i); i += length; value = true; }
+      else if (wire === 1) i += 8;
+      else if (wire === 5) i += 4;
+      else break;
+      found.set(Math.floor(tag / 8), value);
+    }
+    return found;
+  };
+  const bytes = (d) => d instanceof ArrayBuffer ? new Uint8Array(d)
+    : ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : null;
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    const b = bytes(data);
+    if (b && fields(b).has(11)) runs.asked += 1;
+    return send.call(this, data);
+  };
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", (event) => {
+        const b = bytes(event.data);
+        if (!b) return;
+        const f = fields(b);
+        if (f.has(4)) runs.started = runs.asked;
+        if (f.has(6) && f.get(6) !== 2) runs.answered = runs.started;
+      });
+    }
+  };
+})();
+"""
 
 
 @pytest.fixture
@@ -269,6 +357,7 @@ def page(browser):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
     # Streamlit's frontend logs its connection states at INFO (loglevel keeps the level here).
     context.add_init_script("try { localStorage.setItem('loglevel', 'INFO') } catch (e) {}")
+    context.add_init_script(RUN_TRACKER)
     page = context.new_page()
     page.set_default_timeout(20_000)
     _keep_journal(page)

@@ -19,7 +19,11 @@ SHOTS = Path(os.environ.get("SCREENSHOT_DIR", Path(__file__).resolve().parent.pa
 
 
 def settled(page) -> None:  # type: ignore[no-untyped-def]
-    """Wait until the script run is over (a select box opened during a run is redrawn closed)."""
+    """Wait until every script run the page asked for is over (conftest.RUN_TRACKER counts them).
+    A click during a run may hit a button the run is about to remove (it then does nothing), a
+    choice made during a run can be overwritten by it, and a select box opened during a run is
+    redrawn closed: the tests act only on a settled page."""
+    page.wait_for_function("() => !window.__runs || window.__runs.answered >= window.__runs.asked")
     page.locator("[data-test-script-state=notRunning]").wait_for(state="attached")
 
 
@@ -44,6 +48,7 @@ def log_in(page, app: RunningApp, username: str, path: str = "") -> None:  # typ
 
 
 def log_out(page) -> None:  # type: ignore[no-untyped-def]
+    settled(page)
     page.get_by_role("button", name="Abmelden").click()
     page.get_by_role("button", name="Anmelden").wait_for()
 
@@ -73,6 +78,7 @@ def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
 
 def choose(page, label: str, typed: str, option: str) -> None:  # type: ignore[no-untyped-def]
     """Pick from a select box as a keyboard user does: focus, type to filter, take the option."""
+    settled(page)
     box = page.get_by_role("combobox", name=label, exact=True)
     box.scroll_into_view_if_needed()
     box.click()
@@ -98,6 +104,7 @@ def nav_to(page, title: str) -> None:  # type: ignore[no-untyped-def]
     """Open a page from the menu (links on the page may carry the same words)."""
     # A menu link's name is "<icon ligature> <title>".
     name = re.compile(rf"(^|\s){re.escape(title)}$")
+    settled(page)
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=name).click()
 
 
@@ -128,8 +135,7 @@ def test_companion_sees_the_companion_menu(page, running_app: RunningApp) -> Non
     page.reload()
     page.get_by_role("button", name="Abmelden").wait_for()
     # … a logout ends it for good: a reload afterwards shows the login form.
-    page.get_by_role("button", name="Abmelden").click()
-    page.get_by_role("button", name="Anmelden").wait_for()
+    log_out(page)
     page.reload()
     page.get_by_role("button", name="Anmelden").wait_for()
     assert page.get_by_role("button", name="Abmelden").count() == 0
@@ -175,7 +181,7 @@ def test_interview_held_contact_logged_and_seen_by_the_lead(page, running_app: R
     held.click()
     yesterday = date.today() - timedelta(days=1)
     page.get_by_text(f"Erstgespräch mit {name} am {yesterday:%d.%m.%Y} fand statt").first.wait_for()
-
+    settled(page)  # until then the interview's own "Fall öffnen" may still be there, to vanish
     page.get_by_role("button", name=f"Fall {name} öffnen").first.click()
     page.get_by_role("heading", name=name).first.wait_for()
     page.get_by_text("In Begleitung").first.wait_for()
@@ -201,6 +207,7 @@ def test_interview_held_contact_logged_and_seen_by_the_lead(page, running_app: R
     grid = page.get_by_test_id("stDataFrame").bounding_box()
     page.mouse.click(grid["x"] + 12, grid["y"] + 35 + 17)  # the selection box of the first row
     page.get_by_role("button", name="Fall öffnen").wait_for()
+    settled(page)
     shot(page, "faelle")  # (resizing the window redraws the grid: taken after the click)
     page.get_by_role("button", name="Fall öffnen").click()
     page.get_by_role("heading", name=name).first.wait_for()
@@ -241,6 +248,7 @@ def test_referral_with_a_barrier_assigned_above_capacity_and_seen_as_a_chip(page
     settled(page)
     page.locator(f".st-key-{key}_assign").get_by_role("button").click()
     page.get_by_text("Kapazität von 20").first.wait_for()
+    settled(page)
     page.locator(f".st-key-{key}_confirm").get_by_text("Ja, trotz voller Kapazität").click()
     settled(page)
     page.locator(f".st-key-{key}_assign").get_by_role("button").click()
@@ -255,6 +263,8 @@ def test_referral_with_a_barrier_assigned_above_capacity_and_seen_as_a_chip(page
     page.get_by_role("heading", name="Fälle").first.wait_for()
     settled(page)
     choose(page, "Fall auswählen", "Rita", "Rita Probefrau · Zugewiesen")
+    page.get_by_role("button", name="Fall öffnen").wait_for()
+    settled(page)
     page.get_by_role("button", name="Fall öffnen").click()
     page.get_by_role("heading", name="Rita Probefrau").first.wait_for()
     page.get_by_text("Führerschein fehlt").first.wait_for()  # the chip at the top
@@ -290,6 +300,7 @@ def test_lead_imports_three_cases_from_the_template_and_finds_them(page, running
     page.get_by_role("heading", name="Import & Export").first.wait_for()
     page.locator("input[type=file]").set_input_files(str(upload))
     page.get_by_role("button", name="3 Fälle übernehmen").wait_for()
+    settled(page)
     shot(page, "import-vorschau")
     page.get_by_role("button", name="3 Fälle übernehmen").click()
     page.get_by_text("3 Fälle übernommen.").first.wait_for()
