@@ -108,10 +108,26 @@ def nav_to(page, title: str) -> None:  # type: ignore[no-untyped-def]
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=name).click()
 
 
+def unfold(page, title: str) -> None:  # type: ignore[no-untyped-def]
+    """Open an expander and wait until it has grown to its full height: a select box opened
+    while the expander still grows is closed again by the movement (seen under CPU load)."""
+    settled(page)
+    page.get_by_text(title, exact=True).click()
+    expander = page.get_by_test_id("stExpander").filter(has=page.get_by_text(title, exact=True))
+    expander.locator("details[open]").wait_for()
+    expander.evaluate("""(e) => new Promise((done) => {
+        let last = -1;
+        const look = () => requestAnimationFrame(() => {
+            const height = e.getBoundingClientRect().height;
+            if (height === last) done(); else { last = height; setTimeout(look, 50); }
+        });
+        look();
+    })""")
+
+
 def search_cases(page, text: str) -> None:  # type: ignore[no-untyped-def]
     """Type into the case list's search; the filters are folded until one is set."""
-    settled(page)
-    page.get_by_text("Filter", exact=True).click()
+    unfold(page, "Filter")
     page.get_by_label("Suche (Name oder Kundennummer)").fill(text)
     page.keyboard.press("Enter")
 
@@ -408,7 +424,7 @@ def test_lead_finds_the_results_and_completes_missing_entry_data(page, running_a
     page.get_by_role("button", name=re.compile(r"^Fall .+ öffnen$")).first.click()
     page.get_by_text("Eintrittsdaten fehlen: Bildung (ISCED), Haushalt").wait_for()
     settled(page)  # the card draws on below the warning; an open select box would be redrawn
-    page.get_by_text("Eintrittsdaten (für das Land)").click()  # the form is folded away
+    unfold(page, "Eintrittsdaten (für das Land)")  # the form is folded away
     choose(page, "Bildung (ISCED)", "ISCED 3", "ISCED 3–4: Abitur oder abgeschlossene Berufsausbildung")
     choose(page, "Haushalt", "Langzeit", "Langzeitarbeitslose Person")
     page.get_by_role("button", name="Eintrittsdaten speichern").click()
