@@ -11,8 +11,9 @@ import pytest
 
 from .conftest import RunningApp
 
-# No retries: a browser test that fails has found something. (The random failures these tests
-# once had came from the cookie component's extra script runs; see pages.session.ScriptCookies.)
+# No retries: a browser test that fails has found something. The random failures these tests
+# once had came from acting while a script run was still going – runs the cookie component asked
+# for on its own (pages.session.ScriptCookies) and runs the tests did not wait for (settled).
 pytestmark = pytest.mark.browser
 
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", Path(__file__).resolve().parent.parent / "screenshots"))
