@@ -1,15 +1,15 @@
 """Concurrent companions against one and against two app servers: median and p95 per action.
 
     .venv/bin/python bench/load.py [--sessions 5 20 50] [--servers 1 2] [--rounds 3]
-                                   [--cases 2000] [--think 1.0] [--postgres URL]
+                                   [--cases 2000] [--think 5.0] [--postgres URL]
 
 For each combination: a fresh PostgreSQL database (synthetic data from db/synthetic.py: 50
 companions and `cases` cases), `streamlit run app.py` on loopback ports, then N sessions at
 once. Each session is a websocket client speaking Streamlit's own protocol – what the browser
 sends: a rerun with the page and the widget values – logged in as its own companion. It does
 `rounds` times: open the case list, open one of its cases, resume that (paused) case with
-"Begleitung wieder aufnehmen" – a status change with its audit entry. Between actions it waits
-`think` seconds (±50 %), as a person reading the page does.
+"Begleitung wieder aufnehmen" – a status change with its audit entry. Before the login and
+between actions it waits `think` seconds (±50 %), as a person reading the page does.
 
 An action's time runs from the message sent to the end of the script run the server reports:
 what a user waits for before the page is complete, without the browser's drawing. With two
@@ -81,6 +81,7 @@ async def companion_day(base_url: str, who: Companion, think: float,
         await asyncio.sleep(think * random.uniform(0.5, 1.5))
 
     try:
+        await pause()  # people do not all press "Anmelden" in the same millisecond
         await timed("Anmelden", log_in(tab, who.username, PASSWORD))
         for case_id in who.paused_cases:
             await pause()
@@ -94,7 +95,7 @@ async def companion_day(base_url: str, who: Companion, think: float,
             await pause()
             shown = await timed("Statuswechsel", tab.run(page="case", query=f"id={case_id}",
                                                          widgets=[pressed(shown.widgets[RESUME])]))
-            if not shown.shows("geändert: In Begleitung"):
+            if not shown.shows("geändert"):  # "Status von … geändert: In Begleitung" (escaped)
                 raise RuntimeError(f"Fall {case_id}: keine Bestätigung: {shown.summary()}")
     except Exception as error:  # noqa: BLE001 - every error is listed under the table
         errors.append(f"{who.username}: {error}")
@@ -197,7 +198,7 @@ def main() -> None:
     parser.add_argument("--servers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cases", type=int, default=2000)
-    parser.add_argument("--think", type=float, default=1.0)
+    parser.add_argument("--think", type=float, default=5.0)
     parser.add_argument("--postgres", default=os.environ.get(
         "BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
