@@ -30,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, make_url, select, text  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from db.actors import Actor  # noqa: E402
 from db.bootstrap import refresh_statistics  # noqa: E402
@@ -52,7 +51,7 @@ from db.models import Case, User  # noqa: E402
 from db.synthetic import PASSWORD, generate  # noqa: E402
 from db.vocabulary import CaseStatus, PauseReason, Role  # noqa: E402
 from tests.protocol import BrowserTab, Run, log_in, pressed  # noqa: E402
-from tests.servers import free_port, wait_healthy  # noqa: E402
+from tests.servers import PostgresServer, start_app, stop, wait_healthy  # noqa: E402
 
 ACTIONS = ("Anmelden", "Fallliste", "Fallseite", "Statuswechsel")
 RESUME = "Begleitung wieder aufnehmen"
@@ -129,26 +128,19 @@ def prepare(url: str, cases: int, sessions: int, rounds: int) -> list[Companion]
 @contextmanager
 def app_servers(url: str, count: int) -> Iterator[list[tuple[str, subprocess.Popen]]]:
     logs = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    env = {**os.environ, "DATABASE_URL": url, "COOKIE_KEY": "b" * 48}
+    env.pop("APP_ENV", None)
+    env.pop("DEMO_DATA", None)
     servers = []
     try:
         for n in range(count):
-            port = free_port()
-            env = {**os.environ, "DATABASE_URL": url, "COOKIE_KEY": "b" * 48}
-            env.pop("APP_ENV", None)
-            env.pop("DEMO_DATA", None)
-            with open(logs / f"server{n}.log", "w") as log:
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                     "--server.port", str(port), "--server.address", "127.0.0.1"],
-                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-            servers.append((f"http://127.0.0.1:{port}", proc))
+            servers.append(start_app(env, logs / f"server{n}.log"))
         for n, (base, proc) in enumerate(servers):
             wait_healthy(base, proc, logs / f"server{n}.log")
         yield servers
     finally:
         for _, proc in servers:
-            proc.terminate()
-            proc.wait(timeout=20)
+            stop(proc)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -180,16 +172,11 @@ def percentile(values: list[float], share: float) -> float:
 
 @contextmanager
 def fresh_database(owner_url: str) -> Iterator[str]:
-    admin = create_engine(owner_url, isolation_level="AUTOCOMMIT")
-    name = f"bench_load_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
+    server = PostgresServer(owner_url, prefix="bench_load")
     try:
-        yield make_url(owner_url).set(database=name).render_as_string(hide_password=False)
+        yield server.create_database()
     finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        server.drop_all()
 
 
 def main() -> None:

@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -27,7 +26,6 @@ os.environ["TZ"] = "Europe/Berlin"
 time.tzset()
 
 from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url
 
 from db import users as users_module
 from db.actors import Actor
@@ -36,7 +34,7 @@ from db.demo import seed_demo
 from db.migrate import upgrade
 from db.models import Base, User
 
-from .servers import free_port, wait_healthy
+from .servers import PostgresServer, start_app, stop, wait_healthy
 
 if TYPE_CHECKING:
     from streamlit.testing.v1 import AppTest
@@ -72,36 +70,6 @@ def postgres_server() -> Iterator[PostgresServer]:
     server = PostgresServer(TEST_PG_URL)
     yield server
     server.drop_all()
-
-
-class PostgresServer:
-    """Creates throw-away databases on the test server and drops them again."""
-
-    def __init__(self, url: str) -> None:
-        self.admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        self.base_url = make_url(url)
-        self.created: list[str] = []
-
-    def create_database(self) -> str:
-        name = f"bc_test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-        with self.admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        self.created.append(name)
-        return self.base_url.set(database=name).render_as_string(hide_password=False)
-
-    def drop_database(self, url: str) -> None:
-        name = make_url(url).database
-        with self.admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        if name in self.created:
-            self.created.remove(name)
-
-    def drop_all(self) -> None:
-        for name in list(self.created):
-            with self.admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        self.created.clear()
-        self.admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -192,28 +160,15 @@ class RunningApp:
 @pytest.fixture
 def running_app(tmp_path: Path) -> Iterator[RunningApp]:
     """`streamlit run app.py` on a free port with its own SQLite file (demo data on start)."""
-    import subprocess
-    import sys
-
-    root = Path(__file__).resolve().parent.parent
-    port = free_port()
     db_url = f"sqlite:///{tmp_path / 'browser.sqlite3'}"
     env = {**os.environ, "DATABASE_URL": db_url, "COOKIE_KEY": "t" * 48, "DEMO_DATA": "1"}
     env.pop("APP_ENV", None)
-    log = open(tmp_path / "streamlit.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
+    url, proc = start_app(env, tmp_path / "streamlit.log")
     try:
         wait_healthy(url, proc, tmp_path / "streamlit.log", seconds=60)
         yield RunningApp(url=url, db_url=db_url)
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+        stop(proc)
 
 
 @pytest.fixture(scope="session")

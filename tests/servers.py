@@ -1,13 +1,22 @@
-"""Starting app servers in tests and benchmarks: a free loopback port, and the wait until a
-server answers its health check."""
+"""Servers for tests and benchmarks: app servers (`streamlit run app.py` on a free loopback
+port, the wait for their health check, the stop) and throw-away PostgreSQL databases."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import time
 import urllib.request
+import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from subprocess import Popen
+
+from sqlalchemy import create_engine, make_url, text
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -29,3 +38,57 @@ def wait_healthy(url: str, proc: Popen, log: Path, seconds: float = 90) -> None:
         if proc.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(log.read_text())
         time.sleep(0.3)
+
+
+def start_app(env: Mapping[str, str], log: Path) -> tuple[str, Popen]:
+    """`streamlit run app.py` with `env` on a free loopback port, its output in `log`. Returns
+    its address and process; wait_healthy before using it."""
+    port = free_port()
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1"],
+            cwd=ROOT, env=dict(env), stdout=out, stderr=subprocess.STDOUT)
+    return f"http://127.0.0.1:{port}", proc
+
+
+def stop(proc: Popen) -> None:
+    """Stop a server; killed if it is not gone after 20 s (Uvicorn waits for open websockets,
+    and a test's browser may still hold one while its fixtures are torn down)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=20)
+
+
+class PostgresServer:
+    """Creates throw-away databases on a PostgreSQL server and drops them again."""
+
+    def __init__(self, url: str, prefix: str = "bc_test") -> None:
+        self.admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        self.base_url = make_url(url)
+        self.prefix = prefix
+        self.created: list[str] = []
+
+    def create_database(self) -> str:
+        name = f"{self.prefix}_{os.getpid()}_{uuid.uuid4().hex[:10]}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        self.created.append(name)
+        return self.base_url.set(database=name).render_as_string(hide_password=False)
+
+    def drop_database(self, url: str) -> None:
+        name = make_url(url).database
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if name in self.created:
+            self.created.remove(name)
+
+    def drop_all(self) -> None:
+        for name in list(self.created):
+            with self.admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.created.clear()
+        self.admin.dispose()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PostgresServer
+from .servers import PostgresServer
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -26,8 +26,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from .conftest import PostgresServer
-from .servers import free_port, wait_healthy
+from .servers import PostgresServer, free_port, start_app, wait_healthy
 
 pytestmark = [pytest.mark.deploy, pytest.mark.browser]
 
@@ -106,17 +105,14 @@ def deployment(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Depl
 
         app_env = {**base_env, "APP_ENV": "production", "DATABASE_URL": app_url, "COOKIE_KEY": "d" * 48,
                    "COOKIE_SECURE": "1", "DEMO_DATA": "0"}
-        ports = [free_port(), free_port()]
         servers = []
-        for n, port in enumerate(ports):
+        for n in range(2):
             log = tmp_path / f"app-{n}.log"
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                 "--server.port", str(port), "--server.address", "127.0.0.1"],
-                cwd=ROOT, env=app_env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+            url, proc = start_app(app_env, log)
             procs.append(proc)
-            servers.append(f"http://127.0.0.1:{port}")
-            wait_healthy(servers[-1], proc, log)
+            servers.append(url)
+            wait_healthy(url, proc, log)
+        ports = [int(url.rsplit(":", 1)[1]) for url in servers]
 
         https_port, http_port = free_port(), free_port()
         (tmp_path / "site.conf").write_text(_site_config(tmp_path, ports, https_port, http_port))

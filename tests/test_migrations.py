@@ -14,7 +14,7 @@ from db.database import make_engine
 from db.migrate import current_revision, downgrade, is_empty, upgrade
 from db.models import Base
 
-from .conftest import PostgresServer
+from .servers import PostgresServer
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
