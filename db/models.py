@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -444,3 +445,33 @@ class AuditEntry(Base):
     # hash, so an edited, inserted or removed entry breaks the chain (`python -m db verify-audit`).
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class CouncilRelease(Base):
+    """A council briefing as released for one quarter: the printed tables, tiles and summary,
+    never a hidden value. Append-only (database triggers refuse edits): a correction is a new
+    release that names the one it corrects."""
+
+    __tablename__ = "council_releases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_key: Mapped[str] = mapped_column(String(8), index=True)
+    released_at: Mapped[datetime] = mapped_column(default=utcnow)
+    released_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    content: Mapped[dict[str, Any]]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("council_releases.id"), unique=True)
+
+
+class CouncilReleaseFile(Base):
+    """A file of a release (PDF, Excel, CSV, a chart as PNG), made once when it was released:
+    every download hands out the same bytes."""
+
+    __tablename__ = "council_release_files"
+    __table_args__ = (UniqueConstraint("release_id", "name", name="release_file"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("council_releases.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))

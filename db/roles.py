@@ -18,7 +18,8 @@ from sqlalchemy import Engine, text
 from .errors import ValidationError
 from .models import Base
 
-AUDIT_TABLE = "audit_log"
+# Tables the app may only read and extend: the audit log and the council's releases.
+APPEND_ONLY = ("audit_log", "council_releases", "council_release_files")
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -39,7 +40,7 @@ def setup_app_role(engine: Engine, role: str, password: str | None = None) -> No
         conn.execute(text(f'REVOKE CREATE ON SCHEMA public FROM "{role}"'))
         for table in tables + ["alembic_version"]:
             conn.execute(text(f'REVOKE ALL ON TABLE "{table}" FROM "{role}"'))
-            rights = "SELECT, INSERT" if table == AUDIT_TABLE else (
+            rights = "SELECT, INSERT" if table in APPEND_ONLY else (
                 "SELECT" if table == "alembic_version" else "SELECT, INSERT, UPDATE, DELETE")
             conn.execute(text(f'GRANT {rights} ON TABLE "{table}" TO "{role}"'))
         conn.execute(text(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"'))
@@ -53,9 +54,9 @@ def unsafe_app_connection(engine: Engine) -> str | None:
     with engine.connect() as conn:
         superuser = conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar()
         owner = conn.execute(text("SELECT tableowner = current_user FROM pg_tables "
-                                  "WHERE schemaname = 'public' AND tablename = :t"), {"t": AUDIT_TABLE}).scalar()
+                                  "WHERE schemaname = 'public' AND tablename = :t"), {"t": APPEND_ONLY[0]}).scalar()
     if superuser:
         return "Superuser"
     if owner:
-        return f"Eigentümer der Tabelle {AUDIT_TABLE}"
+        return f"Eigentümer der Tabelle {APPEND_ONLY[0]}"
     return None

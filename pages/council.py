@@ -1,77 +1,150 @@
-"""Kreistag: the council briefing for a fixed, ended period. Everything shown here comes from the
-protected tables of db.figures.council – small counts and what would reveal them are hidden."""
-
-from datetime import date
+"""Kreistag: the released quarterly briefings, exactly as released; the lead releases the next one.
+Everything shown to the council comes from stored releases (db.figures.releases)."""
 
 import streamlit as st
 
-from db.figures import export
+from db.clock import LOCAL_TZ
 from db.figures.alternatives import council_text
-from db.figures.council import council_briefing, offered
+from db.figures.charts import hidden_instead
+from db.figures.council import Briefing
 from db.figures.disclosure import MARKS_EXPLAINED
-from db.figures.periods import Granularity
-from pages.common import current_actor, get_db, metric_tiles, plain, show_chart, shown_errors
+from db.figures.export import PUBLISHED_ONLY, briefing_charts
+from db.figures.releases import (
+    RELEASE_ROLES,
+    Release,
+    final_periods,
+    prepare,
+    release,
+    release_file,
+    releases,
+)
+from db.vocabulary import Role
+from pages.common import (
+    current_actor,
+    get_db,
+    metric_tiles,
+    plain,
+    show_chart,
+    show_flash,
+    shown_errors,
+)
 
 actor = current_actor()
 db = get_db()
 
 st.title("Kreistag – Lagebericht")
-st.caption("Integrationsbegleitung im Jobcenter Spree-Neiße: nur Summen, keine Personendaten")
+st.caption("Integrationsbegleitung im Jobcenter Spree-Neiße: nur Summen, keine Personendaten. "
+           "Je Kalenderquartal eine Freigabe; freigegebene Zahlen ändern sich nie.")
+show_flash()
 
+
+def show_briefing(briefing: Briefing, stored: Release | None, key: str) -> None:
+    """Tiles, summary, tables and charts of a briefing – printed cells only; with the files of a
+    stored release for download."""
+    period = briefing.period
+    st.subheader(f"Bestände am {period.end:%d.%m.%Y}")
+    metric_tiles(briefing.stock_tiles)
+    st.subheader(f"{period.label} ({period.span})")
+    metric_tiles(briefing.period_tiles)
+    st.info(plain(briefing.summary))
+    if stored is not None:
+        stamp = f"{period.key}-freigabe-{stored.id}"
+        downloads = st.columns(3)
+        for column, (name, text, mime, icon) in zip(downloads, (
+                ("pdf", "Lagebericht als PDF", "application/pdf", ":material/picture_as_pdf:"),
+                ("xlsx", "Tabellen als Excel",
+                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ":material/table:"),
+                ("csv", "Tabellen als CSV", "text/csv", ":material/csv:"))):
+            # Made at the moment of the click (deferred data): the role is checked and the
+            # download audited then, and the bytes are those stored with the release.
+            column.download_button(text, data=lambda n=name: release_file(db, actor, stored.id, n),
+                                   file_name=f"lagebericht-{stamp}.{name}", mime=mime, icon=icon,
+                                   on_click="ignore", key=f"{key}_{name}",
+                                   type="primary" if name == "pdf" else "secondary")
+    figures = {f.slug: f for f in briefing_charts(briefing)}
+    for table in briefing.tables:
+        st.subheader(table.title)
+        st.caption(plain(table.explanation))
+        # An HTML table: on a phone the numbers wrap below the names instead of scrolling away.
+        st.table(table.table.shown().rename_axis(table.row_title).reset_index(), hide_index=True)
+        if table.table.hidden:  # what the marks mean, under every table that has one
+            st.caption(MARKS_EXPLAINED)
+        if not table.chart:
+            continue
+        if figure := figures.get(table.slug):
+            show_chart(figure.chart, council_text(figure.title, table.table), key=f"{key}_chart_{figure.slug}")
+            if stored is not None:
+                st.download_button(
+                    f"Grafik „{figure.title}“ als PNG", key=f"{key}_png_{figure.slug}", icon=":material/image:",
+                    data=lambda slug=figure.slug: release_file(db, actor, stored.id, f"png:{slug}"),
+                    file_name=f"{figure.slug}-{period.key}-freigabe-{stored.id}.png", mime="image/png",
+                    on_click="ignore")
+        else:
+            st.caption(hidden_instead(table.table))
+    st.caption(PUBLISHED_ONLY)
+
+
+def release_status(item: Release, stored: list[Release]) -> str:
+    when = f"{item.released_at.astimezone(LOCAL_TZ):%d.%m.%Y}"
+    text = f"Freigabe Nr. {item.id} vom {when} durch {plain(item.released_by)}"
+    if item.corrects_id:
+        text += f"; berichtigt Freigabe Nr. {item.corrects_id}"
+    if item.corrected_by:
+        later = next(r for r in stored if r.id == item.corrected_by)
+        text += (f". **Berichtigt** durch Freigabe Nr. {later.id} vom "
+                 f"{later.released_at.astimezone(LOCAL_TZ):%d.%m.%Y}")
+    return text + f". Prüfsumme {item.content_hash[:16]}"
+
+
+def release_section() -> None:
+    """For the lead: the next quarter to release (or correct), audited, with a preview."""
+    st.header("Quartal freigeben")
+    periods = final_periods(db)
+    if not periods:
+        st.info("Noch ist kein Quartal abgeschlossen. Ein Quartal kann freigegeben werden, sobald die "
+                "28 Tage nach seinem Ende vorbei sind, in denen die Ergebnisse der Abgänge eintreffen.")
+        return
+    period = st.selectbox("Quartal", list(reversed(periods)), format_func=lambda p: p.label,
+                          key="release_period")
+    with shown_errors(), st.spinner("Zahlen werden gegen alle bisherigen Freigaben geprüft …"):
+        candidate = prepare(db, actor, period.key)
+    if candidate.unchanged:
+        st.success(f"{period.label} ist mit genau diesen Zahlen freigegeben "
+                   f"(Freigabe Nr. {candidate.current.id}). Es gibt nichts zu berichtigen.")
+        return
+    earlier = len(releases(db, actor))
+    st.write(f"Geprüft gegen {earlier} bisherige Freigabe{'n' if earlier != 1 else ''}: kein verdeckter "
+             f"Wert lässt sich aus allen veröffentlichten Zahlen zusammen berechnen. "
+             f"{candidate.hidden} Werte geheim gehalten"
+             + (f", davon {candidate.widened} zusätzlich wegen dieser Prüfung." if candidate.widened else "."))
+    if candidate.current is not None:
+        st.warning(f"{period.label} ist schon freigegeben (Nr. {candidate.current.id}), die Zahlen haben "
+                   "sich seitdem geändert. Eine Freigabe jetzt erscheint als **Berichtigung**; die "
+                   "frühere bleibt sichtbar und wird als berichtigt gekennzeichnet.")
+    with st.expander(f"Vorschau: {period.label}, wie der Kreistag es sehen wird"):
+        show_briefing(candidate.briefing, None, key="preview")
+    label = f"{'Berichtigung für ' if candidate.current else ''}{period.label} freigeben"
+    if st.button(label, type="primary", key="release_button", icon=":material/publish:"):
+        with shown_errors(), st.spinner("Freigabe wird gespeichert, Dateien werden erstellt …"):
+            stored = release(db, actor, period.key, candidate.content_hash)
+        st.session_state["flash"] = f"{stored.title} ist freigegeben (Nr. {stored.id})."
+        st.rerun()
+
+
+if actor.role in RELEASE_ROLES:
+    release_section()
+
+st.header("Veröffentlichte Lageberichte")
 with shown_errors():
-    periods = offered(db, actor)
-if not periods:
-    st.info("Noch ist kein Kalendermonat seit Programmstart abgeschlossen – der erste Lagebericht "
-            "ist nach dem Ende des ersten Monats verfügbar.")
+    stored = releases(db, actor)
+if not stored:
+    st.info("Es ist noch kein Lagebericht freigegeben. "
+            + ("Die Teamleitung gibt jedes Quartal frei, sobald seine Zahlen endgültig sind."
+               if actor.role is Role.COUNCIL else "Oben lässt sich ein abgeschlossenes Quartal freigeben."))
     st.stop()
-
-kinds = [g for g in Granularity if any(p.granularity is g for p in periods)]
-choice = st.columns(2)
-kind = choice[0].selectbox("Art des Zeitraums", kinds, format_func=lambda g: g.label, key="council_kind")
-in_kind = [p for p in periods if p.granularity is kind]
-period = choice[1].selectbox("Zeitraum (abgeschlossen)", in_kind, format_func=lambda p: p.label,
-                             key=f"council_period_{kind.name}")
-
-with shown_errors():
-    briefing = council_briefing(db, actor, period.key)
-assert briefing is not None  # periods exist, so a briefing does
-
-
-st.header(f"Stand heute ({briefing.as_of:%d.%m.%Y})")
-metric_tiles(briefing.stock_tiles)
-st.header(f"Zeitraum: {period.label}")
-st.caption(period.span)
-metric_tiles(briefing.period_tiles)
-st.info(plain(briefing.summary))
-
-stamp = f"{period.key}-stand-{date.today():%Y-%m-%d}"
-downloads = st.columns(3)
-downloads[0].download_button(
-    "Lagebericht als PDF", data=lambda: export.export_pdf(db, actor, period.key),
-    file_name=f"lagebericht-integrationsbegleitung-{stamp}.pdf", mime="application/pdf",
-    icon=":material/picture_as_pdf:", on_click="ignore", type="primary")
-downloads[1].download_button(
-    "Tabellen als Excel", data=lambda: export.export_xlsx(db, actor, period.key),
-    file_name=f"lagebericht-tabellen-{stamp}.xlsx", icon=":material/table:", on_click="ignore",
-    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-downloads[2].download_button(
-    "Tabellen als CSV", data=lambda: export.export_csv(db, actor, period.key),
-    file_name=f"lagebericht-tabellen-{stamp}.csv", mime="text/csv", icon=":material/csv:",
-    on_click="ignore")
-
-figures = {f.slug: f for f in export.briefing_charts(briefing)}
-for table in briefing.tables:
-    st.header(table.title)
-    st.caption(plain(table.explanation))
-    shown = table.table.shown().rename_axis(table.row_title).reset_index()
-    # Every row visible without scrolling, the row names in full.
-    st.dataframe(shown, width="stretch", hide_index=True, height=35 * (len(shown) + 1) + 3,
-                 column_config={table.row_title: st.column_config.TextColumn(width="large")})
-    if table.table.hidden:  # what the marks mean, under every table that has one
-        st.caption(MARKS_EXPLAINED)
-    if figure := figures.get(table.slug):
-        show_chart(figure.chart, council_text(figure.title, table.table), key=f"chart_{figure.slug}")
-        st.download_button(f"Grafik „{figure.title}“ als PNG", key=f"png_{figure.slug}", icon=":material/image:",
-                           data=lambda slug=figure.slug: export.export_png(db, actor, period.key, slug),
-                           file_name=f"{figure.slug}-{stamp}.png", mime="image/png", on_click="ignore")
-st.caption(export.PUBLISHED_ONLY)
+chosen = st.selectbox("Lagebericht", stored, key="council_release",
+                      format_func=lambda r: f"{r.title} – Nr. {r.id}"
+                      + (" (berichtigt, siehe neuere Freigabe)" if r.corrected_by else ""))
+status = release_status(chosen, stored)
+(st.warning if chosen.corrected_by else st.caption)(status)
+show_briefing(chosen.briefing, chosen, key=f"release_{chosen.id}")

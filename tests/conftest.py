@@ -9,6 +9,7 @@ a failure.
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 import time
@@ -103,10 +104,15 @@ def sqlite_db(_sqlite_template: Path, tmp_path: Path) -> Iterator[Database]:
 def postgres_db(_postgres_migrated: str) -> Iterator[Database]:
     db = Database.from_url(_postgres_migrated)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with db.engine.begin() as conn:  # the audit log refuses TRUNCATE: lifted for the reset only
-        conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_truncate"))
+    # The audit log and the council's releases refuse TRUNCATE: lifted for the reset only.
+    guards = {"audit_log": "audit_log_no_truncate",
+              **{t: f"{t}_no_truncate" for t in ("council_releases", "council_release_files")}}
+    with db.engine.begin() as conn:
+        for table, trigger in guards.items():
+            conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}"))
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_truncate"))
+        for table, trigger in guards.items():
+            conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}"))
     yield db
     db.dispose()
 
@@ -140,6 +146,29 @@ def world(db: Database) -> World:
     today = date.today()
     seed_demo(db, today=today)
     return World(db=db, today=today)
+
+
+def release_final_quarters(world: World, leave_last: bool = True) -> None:
+    """A year of history (through the service functions) behind the demo world, and every final
+    quarter released by the lead – all but the newest, unless `leave_last` is False."""
+    from db.figures import releases
+
+    from .helpers import programme_through_services
+
+    actors = {role: world.actor(name) for role, name in (
+        ("companion", "begleiter1"), ("case_manager", "fallmanager1"), ("lead", "leitung"),
+        ("council", "kreistag"))}
+    programme_through_services(world.db, random.Random(4), 70, world.today, 8, actors=actors)
+    periods = releases.final_periods(world.db)
+    for period in periods[:-1] if leave_last else periods:
+        candidate = releases.prepare(world.db, actors["lead"], period.key)
+        releases.release(world.db, actors["lead"], period.key, candidate.content_hash)
+
+
+@pytest.fixture
+def released_world(world: World) -> World:
+    release_final_quarters(world)
+    return world
 
 
 # --- the real app in a real browser ------------------------------------------------------------

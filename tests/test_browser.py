@@ -158,20 +158,33 @@ def test_companion_sees_the_companion_menu(page, running_app: RunningApp) -> Non
     assert page.get_by_role("button", name="Abmelden").count() == 0
 
 
-def test_council_sees_only_the_briefing_and_downloads_the_pdf(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+def test_council_sees_only_releases_and_downloads_the_stored_pdf(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    from db.database import Database
+    from db.figures.releases import release_file, releases
+
+    from .conftest import World, release_final_quarters
+
+    page.goto(running_app.url)  # the first page run migrates and seeds the demo
+    page.get_by_label("Benutzername").wait_for()
+    db = Database.from_url(running_app.db_url)
+    world = World(db=db, today=date.today())
+    release_final_quarters(world)
+    newest = releases(db, world.actor("kreistag"))[0]
+    stored_pdf = release_file(db, world.actor("kreistag"), newest.id, "pdf")
+    db.dispose()
     log_in(page, running_app, "kreistag")
     assert nav_links(page) == ["Kreistag", "Mein Konto", "Barrierefreiheit"]
-    page.get_by_text("Begleitet werden 11 Personen").wait_for()
-    page.get_by_test_id("stVegaLiteChart").first.wait_for()
-    shot(page, "kreistag")
+    page.get_by_text(f"Freigabe Nr. {newest.id} vom").first.wait_for()
+    page.get_by_text(newest.briefing.summary[:60]).first.wait_for()
+    shot(page, "kreistag")  # at 1280 and at 390 px
     with page.expect_download(timeout=60_000) as download:
         page.get_by_role("button", name="Lagebericht als PDF").click()
     pdf = download.value
-    assert pdf.suggested_filename.startswith("lagebericht-integrationsbegleitung-")
+    assert pdf.suggested_filename == f"lagebericht-{newest.period.key}-freigabe-{newest.id}.pdf"
     SHOTS.mkdir(exist_ok=True)
     target = SHOTS / "lagebericht.pdf"
     pdf.save_as(str(target))
-    assert target.read_bytes().startswith(b"%PDF")
+    assert target.read_bytes() == stored_pdf  # the bytes stored with the release
 
 
 def test_lead_dashboard(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]

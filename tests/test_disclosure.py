@@ -147,12 +147,6 @@ def test_zero_is_published_and_never_hidden() -> None:
     assert table.shown()["n"].tolist() == ["0", "0", "7", "7"]
 
 
-def test_also_hide_is_respected() -> None:
-    table = protect(pd.DataFrame({"n": [5, 6, 7]}, index=list("abc")), also_hide=[("b", "n")])
-    assert table.hidden[("b", "n")] is Hidden.SECONDARY
-    assert_safe(pd.DataFrame({"n": [5, 6, 7]}, index=list("abc")), table)
-
-
 small_counts = st.integers(min_value=0, max_value=6)
 
 

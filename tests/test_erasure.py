@@ -17,14 +17,13 @@ from db.caseload import case_detail
 from db.cases import NewClient, update_client
 from db.erasure import erase_person
 from db.errors import NotFound, PermissionDenied, ValidationError
-from db.figures.council import publication
 from db.figures.kpis import kpis
 from db.models import Base, Case, Client
 from db.subject_access import export_person
 from db.vocabulary import ActivityKind, CaseStatus
 
 from .conftest import World
-from .helpers import audit_count
+from .helpers import audit_count, council_drafts
 
 MARKERS = ("Zyxwvutaname", "Qponmlkfamilie", "0355 4711 0815", "NR-ERASE-77", "Klinik Sonnenhof-Zyx",
            "Zyxweg 77b")
@@ -82,7 +81,7 @@ def test_erasure_needs_a_reason_and_a_known_number(world: World) -> None:
 
 def _figures(world: World) -> tuple:
     council = world.actor("kreistag")
-    return kpis(world.db, council), {k: t.shown().to_dict() for k, t in publication(world.db, council).tables.items()}
+    return kpis(world.db, council), council_drafts(world.db, council, world.today)
 
 
 def test_erasure_removes_the_person_everywhere_and_keeps_the_figures(world: World) -> None:

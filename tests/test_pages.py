@@ -278,18 +278,21 @@ def test_lead_dashboard_shows_figures_against_plan_and_the_charts(app: AppTest) 
     assert len(app.get("vega_lite_chart")) == 6
 
 
-def test_council_page_shows_suppressed_tables_and_no_names(app: AppTest, db: Database) -> None:
+def test_council_page_before_the_first_release(app: AppTest) -> None:
     log_in(app, "kreistag")
     assert not app.exception
-    tables = [d.value for d in app.dataframe]
-    assert any((t == "< 3").any().any() for t in tables) and any((t == "•").any().any() for t in tables)
-    shown = " ".join(t.to_csv() for t in tables) + " ".join(m.value for m in app.markdown)
-    with db.read() as session:
-        names = session.execute(select(Client.last_name, Client.client_number)).all()
-    assert not any(number in shown for _, number in names)
-    assert "Begleitmann" not in shown
-    assert [b.label for b in app.get("download_button")][:3] == [
-        "Lagebericht als PDF", "Tabellen als Excel", "Tabellen als CSV"]
+    assert any("noch kein Lagebericht freigegeben" in i.value for i in app.info)
+    assert not app.get("download_button") and not app.table
+
+
+def released(db: Database) -> list:  # type: ignore[type-arg]
+    from db.figures.releases import releases
+
+    from .conftest import World, release_final_quarters
+
+    world = World(db=db, today=date.today())
+    release_final_quarters(world)
+    return releases(db, world.actor("kreistag"))
 
 
 def _chart_rows(app: AppTest) -> list[list[dict]]:
@@ -305,51 +308,55 @@ def _chart_rows(app: AppTest) -> list[list[dict]]:
     return out
 
 
-def test_council_page_sends_only_protected_cells_to_the_browser(app: AppTest, db: Database) -> None:
-    import pandas as pd
-
+def test_council_page_shows_the_release_as_stored_and_no_names(app: AppTest, db: Database) -> None:
     from db.figures.alternatives import council_text
-    from db.figures.council import council_briefing
-    from db.figures.disclosure import SECONDARY_MARK, SMALL_MARK
+    from db.figures.export import briefing_charts
 
+    stored = released(db)
     log_in(app, "kreistag")
     assert not app.exception
-    with db.read() as session:
-        council = Actor.of(session.scalars(select(User).where(User.username == "kreistag")).one())
-    briefing = council_briefing(db, council)
-    # Each table, and under each chart its "Daten zur Grafik": published cells only.
-    expected = [t.table.shown().reset_index() for t in briefing.tables]
-    expected += [council_text(t.title, t.table).table for t in briefing.tables if t.chart]
-    shown = [d.value for d in app.dataframe] + [t.value for t in app.table]
-    assert len(shown) == len(expected) == len(briefing.tables) + 4
+    newest = stored[0]
+    assert app.selectbox(key="council_release").value.id == newest.id
+    briefing = newest.briefing
+    # Each table, and under each chart its "Daten zur Grafik": printed cells only.
+    charted = {f.slug for f in briefing_charts(briefing)}
+    expected = [t.table.shown().rename_axis(t.row_title).reset_index() for t in briefing.tables]
+    expected += [council_text(t.title, t.table).table for t in briefing.tables if t.slug in charted]
+    shown = [t.value for t in app.table]
+    assert len(shown) == len(expected)
     for page_table, table in zip(shown, expected, strict=True):
         assert page_table.values.tolist() == table.values.tolist()
         assert not page_table.isin(["1", "2", 1, 2]).any().any()
-    charts = _chart_rows(app)
-    assert len(charts) == 4
-    for rows in charts:
-        assert rows and {k for row in rows for k in row} == {"Kategorie", "Reihe", "Wert", "Hinweis"}
-        for row in rows:
-            assert row["Kategorie"] != "Summe"
-            gap = row["Wert"] is None or pd.isna(row["Wert"])
-            assert gap == (row["Hinweis"] in (SMALL_MARK, SECONDARY_MARK))
-            assert gap or row["Wert"] not in (1, 2)
-    # The barrier chart is the barrier table, cell for cell.
-    barriers = next(t for t in briefing.tables if t.slug == "hemmnisse").table
-    drawn = {(r["Kategorie"], r["Reihe"]): r["Hinweis"] or str(int(r["Wert"])) for r in charts[1]}
-    assert drawn == {(r, c): barriers.shown().loc[r, c] for r, c in drawn}
-    assert len(drawn) == 2 * 11  # every barrier of the catalogue, both columns
+    for rows in _chart_rows(app):
+        assert rows and {k for row in rows for k in row} == {"Kategorie", "Reihe", "Wert"}
+        assert all(row["Kategorie"] != "Summe" and row["Wert"] not in (1, 2) for row in rows)
+    text = " ".join(t.to_csv() for t in shown) + " ".join(m.value for m in app.markdown)
+    with db.read() as session:
+        numbers = session.scalars(select(Client.client_number)).all()
+    assert not any(number in text for number in numbers)
+    assert [b.label for b in app.get("download_button")][:3] == [
+        "Lagebericht als PDF", "Tabellen als Excel", "Tabellen als CSV"]
+    # An older release, chosen: its own tables.
+    app.selectbox(key="council_release").select(stored[-1]).run()
+    assert app.table[0].value.values.tolist() == \
+        stored[-1].briefing.tables[0].table.shown().reset_index().values.tolist()
 
 
-def test_council_chooses_only_fixed_ended_periods(app: AppTest) -> None:
-    log_in(app, "kreistag")
-    kinds = app.selectbox(key="council_kind")
-    # The demo's first month has ended; quarters etc. appear once one has ended.
-    assert kinds.options[0] == "Monat" and kinds.options[-1] == "Seit Programmstart"
-    assert set(kinds.options) <= {"Monat", "Quartal", "Halbjahr", "Jahr", "Seit Programmstart"}
-    assert not app.date_input  # no free date range
-    kinds.select_index(len(kinds.options) - 1).run()
-    assert "Seit Programmstart" in app.header[1].value
+def test_the_lead_releases_a_quarter_on_the_page(app: AppTest, db: Database) -> None:
+    stored = released(db)
+    open_page(app, "leitung", "pages/council.py")
+    assert not app.exception
+    button = app.button(key="release_button")
+    assert "freigeben" in button.label and "Berichtigung" not in button.label
+    assert any("Geprüft gegen" in m.value for m in app.markdown)
+    button.click().run()
+    assert not app.exception
+    assert any("ist freigegeben" in s.value for s in app.success)
+    from db.figures.releases import releases
+
+    assert len(releases(db, actor(db, "kreistag"))) == len(stored) + 1
+    assert any("genau diesen Zahlen freigegeben" in s.value for s in app.success)  # nothing left to do
+    assert not [b for b in app.button if b.key == "release_button"]
 
 
 def test_assigning_above_capacity_asks_for_a_logged_confirmation(app: AppTest, db: Database) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Callable
 from dataclasses import fields
 from datetime import datetime, time, timedelta
@@ -11,7 +13,7 @@ import pytest
 from db.activities import record_activity
 from db.barriers import add_barrier
 from db.audit_review import AuditFilter, audit_entries
-from db.figures.council import council_briefing
+from db.figures.releases import prepare, releases
 from db.caseload import case_detail, caseload
 from db.cases import assign_companion, change_status, refer_client, schedule_first_interview, set_next_step
 from db.errors import PermissionDenied, ValidationError
@@ -67,7 +69,8 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
         {"begleiter1", "leitung"},
     ),
     "kpis": (lambda w, a, c, v: kpis(w.db, a), set(ROLES)),
-    "briefing": (lambda w, a, c, v: council_briefing(w.db, a), {"kreistag", "leitung"}),
+    "council_releases": (lambda w, a, c, v: releases(w.db, a), {"kreistag", "leitung"}),
+    "prepare_release": (lambda w, a, c, v: prepare(w.db, a, "2026-Q1"), {"leitung"}),
     "list_users": (lambda w, a, c, v: list_users(w.db, a), {"admin"}),
     "audit_entries": (lambda w, a, c, v: audit_entries(w.db, a, AuditFilter()), {"admin", "datenschutz"}),
 }
@@ -94,14 +97,15 @@ def test_role_matrix(world: World, function: str, username: str) -> None:
             call(world, actor, case_id, version)
 
 
-def test_council_results_carry_no_personal_field(world: World) -> None:
+def test_council_results_carry_no_personal_field(released_world: World) -> None:
+    world = released_world
     council = world.actor("kreistag")
     personal = {"name", "first_name", "last_name", "client_number", "birth_year", "phone", "note"}
     assert not personal & {f.name for f in fields(Kpis)}
-    briefing = council_briefing(world.db, council)
-    assert briefing is not None
-    text = " ".join(f"{t.label} {t.value}" for t in briefing.stock_tiles + briefing.period_tiles)
-    text += briefing.summary + " ".join(t.table.shown().to_csv() for t in briefing.tables)
-    clients = caseload(world.db, world.actor("leitung"), limit=100).rows
+    stored = releases(world.db, council)
+    assert stored
+    text = " ".join(json.dumps(r.briefing.to_json(), ensure_ascii=False) for r in stored)
+    clients = caseload(world.db, world.actor("leitung"), limit=500).rows
+    assert len(clients) > 50
     for row in clients:
         assert row.client_number not in text and row.client_name not in text

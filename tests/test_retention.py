@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from db.activities import record_activity
 from db.barriers import add_barrier
-from db.figures.council import publication
 from db.caseload import CaseFilter, caseload
 from db.cases import assign_companion, change_status, refer_client, schedule_first_interview
 from db.errors import PermissionDenied, ValidationError
@@ -19,7 +18,7 @@ from db.retention import anonymise_closed_cases, count_due, retention_years
 from db.vocabulary import ActivityKind, Barrier, CaseStatus, EndReason
 
 from .conftest import World
-from .helpers import audit_count, new_client
+from .helpers import audit_count, council_drafts, new_client
 
 
 def finished_case(world: World, ended_days_ago: int, last_name: str) -> int:
@@ -48,7 +47,7 @@ def figures(world: World, period: Period) -> list:
     actor = world.actor("kreistag")
     return [intake(world.db, actor, period).to_dict("records"), funnel(world.db, actor, period).to_dict("records"),
             barriers(world.db, actor, period).to_dict("records"), contacts(world.db, actor, period).to_dict("records"),
-            {key: t.shown().to_dict() for key, t in publication(world.db, actor).tables.items()}]
+            council_drafts(world.db, actor, world.today)]
 
 
 def test_old_cases_lose_names_and_notes_but_every_figure_stays(world: World) -> None:

@@ -44,7 +44,10 @@ def test_the_application_role_may_only_append_to_the_audit_log(owner_url: str, m
         for attack in ("UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log",
                        "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
                        "SET session_replication_role = replica", "DROP TABLE audit_log",
-                       "CREATE TABLE t (x int)"):
+                       "CREATE TABLE t (x int)",
+                       # The council's releases, likewise: read and extend only.
+                       "UPDATE council_releases SET content_hash = 'x'", "DELETE FROM council_release_files",
+                       "TRUNCATE council_releases", "ALTER TABLE council_releases DISABLE TRIGGER USER"):
             with app.engine.connect() as conn, pytest.raises(Exception, match="(?i)permission|denied|owner|must be"):
                 conn.execute(text(attack))
         with app.engine.connect() as conn:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .charts import DATE, chart_data
-from .disclosure import ProtectedTable
+from .disclosure import PublishedTable
 from .formats import fmt_number, fmt_percent, plural
 from .registry import label
 
@@ -145,7 +145,7 @@ def rate_text(quarters: pd.DataFrame, target: float) -> ChartText:
                      table)
 
 
-def council_text(title: str, table: ProtectedTable) -> ChartText:
+def council_text(title: str, table: PublishedTable) -> ChartText:
     """A council chart in words, with its published values only: a hidden cell is its mark."""
     data = chart_data(table)
     several = data["Reihe"].nunique() > 1

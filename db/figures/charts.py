@@ -3,8 +3,8 @@
 The same chart objects are drawn by the pages and rendered to PNG for the PDF briefing, so a
 chart is defined in exactly one place. Labels are German; dates read TT.MM.JJJJ.
 
-A council chart is made from a ProtectedTable and from nothing else: its data are the published
-cells (no totals, no extra fields), a hidden cell is a gap with its mark beside it.
+A council chart is made from a PublishedTable and from nothing else: its data are the printed
+cells (no totals, no extra fields), and only where no value of the table is hidden.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from .disclosure import TOTAL, ProtectedTable
+from .disclosure import TOTAL, PublishedTable
 from .formats import VEGA_LOCALE, fmt_percent
 from .registry import label
 
@@ -179,7 +179,7 @@ def forecast_chart(frame: pd.DataFrame) -> alt.Chart:
     )
 
 
-def chart_data(table: ProtectedTable) -> pd.DataFrame:
+def chart_data(table: PublishedTable) -> pd.DataFrame:
     """The published cells of a protected table in long form: Kategorie, Reihe, Wert (empty
     where hidden) and Hinweis (the mark of a hidden cell). Totals are not part of it."""
     rows, cols = table.interior()
@@ -190,34 +190,40 @@ def chart_data(table: ProtectedTable) -> pd.DataFrame:
         columns=["Kategorie", "Reihe", "Wert", "Hinweis"])
 
 
-def _records(data: pd.DataFrame) -> list[dict]:
-    # A gap must reach the chart as null: pandas would make it NaN, which is not JSON.
-    return [{**row, "Wert": None if pd.isna(row["Wert"]) else int(row["Wert"])}
-            for row in data.to_dict("records")]
+def council_chart(title: str, table: PublishedTable, unit: str) -> alt.LayerChart | None:
+    """Horizontal bars in the table's own (catalogue) order, several columns side by side.
 
-
-def council_chart(title: str, table: ProtectedTable, unit: str) -> alt.LayerChart:
-    """Horizontal bars in the table's own (catalogue) order; several columns side by side."""
+    Only for a table whose every value is printed: bars without the hidden ones would misdraw
+    the distribution (an empty bar reads as zero, an axis fitted to the rest pretends a scale),
+    so such a table stays a table (`hidden_instead`). None, too, when every value is zero."""
     frame = chart_data(table)
-    data = alt.InlineData(values=_records(frame))
-    order = list(dict.fromkeys(frame["Kategorie"]))
-    # From 0 always, also when every bar is hidden or zero (the marks then stand at 0).
-    visible = frame["Wert"].dropna()
-    top = max(1, int(visible.max())) if not visible.empty else 1
+    if (frame["Hinweis"] != "").any() or not (frame["Wert"].fillna(0) > 0).any():
+        return None
     several = frame["Reihe"].nunique() > 1
+    data = alt.InlineData(values=[{"Kategorie": r.Kategorie, "Reihe": r.Reihe, "Wert": int(r.Wert)}
+                                  for r in frame.itertuples()])
+    order = list(dict.fromkeys(frame["Kategorie"]))
     y = alt.Y("Kategorie:N", title=None, sort=order, axis=LABELS)
     offset = {"yOffset": alt.YOffset("Reihe:N")} if several else {}
     series = list(dict.fromkeys(frame["Reihe"]))
     colour = ({"color": alt.Color("Reihe:N", title=None, sort=series, legend=_legend())} if several
               else {"color": alt.value("#1f5f8b")})
+    x = alt.X("Wert:Q", title=unit, axis=alt.Axis(tickMinStep=1, format="d"))
     bars = alt.Chart(data, title=title).mark_bar().encode(
-        x=alt.X("Wert:Q", title=unit, scale=alt.Scale(domain=[0, top]),
-                axis=alt.Axis(tickMinStep=1, format="d")),
-        y=y, **offset, **colour,
+        x=x, y=y, **offset, **colour,
         tooltip=[alt.Tooltip("Kategorie:N", title=""), alt.Tooltip("Reihe:N", title="Spalte"),
                  alt.Tooltip("Wert:Q", title=unit)],
     )
-    marks = alt.Chart(data).transform_filter("datum.Hinweis != ''").mark_text(
-        align="left", dx=3, color=INK).encode(
-        x=alt.datum(0), y=y, **offset, text="Hinweis:N")  # the mark where a hidden bar would be
-    return bars + marks
+    # Every bar carries its number, so a zero reads as 0 and not as a missing bar.
+    values = alt.Chart(data).mark_text(align="left", dx=3, color=INK).encode(
+        x=x, y=y, **offset, text="Wert:Q")
+    return bars + values
+
+
+def hidden_instead(table: PublishedTable) -> str:
+    """Why a council table has no chart, in words for the page and the PDF."""
+    hidden = int((chart_data(table)["Hinweis"] != "").sum())
+    if hidden:
+        return (f"Keine Grafik: {hidden} {'Wert ist' if hidden == 1 else 'Werte sind'} geheim gehalten, "
+                "und Balken ohne sie würden die Verteilung verzerren. Die Tabelle zeigt alles Veröffentlichte.")
+    return "Keine Grafik: im Zeitraum ist nichts gezählt (alle Werte 0)."

@@ -1,16 +1,15 @@
-"""The council (Kreistag) briefing: aggregates for fixed, ended periods, disclosure-controlled.
+"""The council (Kreistag) briefing for one calendar quarter: aggregates, disclosure-controlled.
 
-Everything the council receives – page tables, tiles, the summary, chart data, PDF, Excel and
-CSV – is built from the `ProtectedTable`s made here, never from the raw counts. Nothing here
-returns a name, client number, note or date of birth.
+A briefing is drafted here from the monthly counts (db.figures.flows) and protected table by
+table (db.figures.disclosure). The council never sees a draft: it sees releases
+(db.figures.releases), which store the briefing exactly as printed – `PublishedTable`s, tiles and
+summary made from printed cells only – after the disclosure audit over every release has passed.
+Nothing here returns a name, client number, note or date of birth.
 
-Two kinds of figures:
-- **Stand heute** (stocks): participants today, by status; they do not follow the period.
-- **Period figures** (flows) for a calendar month, quarter, half-year, year or "seit
-  Programmstart". Periods nest, so a reader could subtract the months of a quarter from the
-  quarter and learn about the rest. Every period is therefore published only after the shorter
-  periods inside it: a cell whose difference to any combination of published shorter periods
-  would be 1 or 2 is hidden too (mark "•"), then the table's own suppression runs.
+Two kinds of figures, both for the quarter:
+- **stocks on its last day** (Stichtag), read from the status history, so a release can be
+  drafted again later and still show the same day;
+- **events in the quarter** (flows), each counted on its own date.
 """
 
 from __future__ import annotations
@@ -22,17 +21,15 @@ from datetime import date
 import pandas as pd
 
 from ..actors import Actor
-from ..clock import today
 from ..database import Database
-from ..memo import until_data_change
 from ..permissions import require_role
-from ..vocabulary import ActivityKind, Barrier, Role
+from ..vocabulary import ActivityKind, Barrier, CaseStatus, Role
 from . import flows
-from .disclosure import SMALL_LIMIT, TOTAL, Cell, ProtectedTable, is_small, protect, with_totals
+from .disclosure import TOTAL, ProtectedTable, PublishedTable, protect
 from .formats import fmt_percent, plural, shown_phrase
 from .kpis import kpis
-from .periods import Granularity, ReportingPeriod, children, offered_periods
-from .registry import Tile, definition, label
+from .periods import ReportingPeriod
+from .registry import Tile, definition, indicator, label
 
 COUNCIL_ROLES = (Role.COUNCIL, Role.LEAD)
 
@@ -43,18 +40,52 @@ class CouncilTable:
     title: str
     explanation: str  # what is counted, for the page, the PDF and the "Hinweise" sheet
     row_title: str
-    table: ProtectedTable
-    chart: bool = True  # drawn as a bar chart (from the protected table only)
+    table: PublishedTable
+    chart: bool = True  # drawn as a bar chart (from the printed cells only)
+
+    def to_json(self) -> dict[str, object]:
+        return {"slug": self.slug, "title": self.title, "explanation": self.explanation,
+                "row_title": self.row_title, "chart": self.chart, "table": self.table.to_json()}
+
+    @classmethod
+    def from_json(cls, data: dict) -> CouncilTable:  # type: ignore[type-arg]
+        return cls(data["slug"], data["title"], data["explanation"], data["row_title"],
+                   PublishedTable.from_json(data["table"]), bool(data["chart"]))
+
+
+@dataclass(frozen=True)
+class Staff:
+    """Team figures on the day of drafting: no person's social data, so never suppressed."""
+
+    working: int
+    starting: int
+    positions_total: int
+    positions_open: int
 
 
 @dataclass(frozen=True)
 class Briefing:
     period: ReportingPeriod
-    as_of: date
+    as_of: date  # the day the briefing was drafted (staff figures); stocks are on period.end
     stock_tiles: list[Tile]
     period_tiles: list[Tile]
     summary: str
-    tables: list[CouncilTable]  # stocks first, then the period's tables
+    tables: list[CouncilTable]  # every printed cell: stocks first, then the quarter's events
+
+    def to_json(self) -> dict[str, object]:
+        tiles = lambda ts: [[t.label, t.value, t.help] for t in ts]
+        return {"period": self.period.key, "as_of": self.as_of.isoformat(),
+                "stock_tiles": tiles(self.stock_tiles), "period_tiles": tiles(self.period_tiles),
+                "summary": self.summary, "tables": [t.to_json() for t in self.tables]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Briefing:  # type: ignore[type-arg]
+        return cls(ReportingPeriod.from_key(data["period"]), date.fromisoformat(data["as_of"]),
+                   [Tile(*t) for t in data["stock_tiles"]], [Tile(*t) for t in data["period_tiles"]],
+                   data["summary"], [CouncilTable.from_json(t) for t in data["tables"]])
+
+    def table(self, slug: str) -> CouncilTable:
+        return next(t for t in self.tables if t.slug == slug)
 
 
 # --- the period tables, each built from monthly counts ------------------------------------------
@@ -128,37 +159,28 @@ PERIOD_TABLES: tuple[_Spec, ...] = (
 
 
 @dataclass(frozen=True)
-class Publication:
-    """Every offered period with its protected tables (computed together, see module doc)."""
+class Draft:
+    """A quarter's tables before release: protected, not yet audited against earlier releases."""
 
-    periods: list[ReportingPeriod]
-    tables: dict[tuple[str, str], ProtectedTable]  # (period key, table slug) → table
-
-
-def _sums(parts: list[int], cap: int) -> int:
-    """Every total a reader can form from some of the parts (each part: one of its values or
-    nothing), up to cap. Sets of whole numbers are bit masks (bit s set: s can be formed), so
-    adding a part is a few shifts of one integer, not a loop over every pair of totals – five
-    years of periods take seconds instead of minutes."""
-    limit = (1 << (cap + 1)) - 1
-    sums = 1  # {0}
-    for part in parts:
-        grown, rest = sums, part
-        while rest:
-            lowest = rest & -rest
-            grown |= (sums << (lowest.bit_length() - 1)) & limit
-            rest ^= lowest
-        sums = grown
-    return sums
+    period: ReportingPeriod
+    as_of: date
+    staff: Staff
+    tables: dict[str, ProtectedTable]  # by slug, in the order published
 
 
-def _differs_by_little(value: int, sums: int) -> bool:
-    """Some formable total lies 1 or 2 (SMALL_LIMIT − 1) below the value."""
-    return any(value - d >= 0 and sums >> (value - d) & 1 for d in range(1, SMALL_LIMIT))
+STOCK_ROWS = ("active_cases", "employed")
+# Unlike the Lagebild's figure of today, a past day's count cannot tell a missed interview from a
+# planned one: it counts the status as it stood.
+PLANNED_ON_DAY = ("Fälle im Status „Erstgespräch geplant“ am letzten Tag des Quartals (Stichtag), "
+                  "aus dem Statusverlauf der Fälle.")
 
 
-@until_data_change
-def publication(db: Database, actor: Actor) -> Publication:
+def _stock_counts(by_status: dict[CaseStatus, int], key: str) -> int:
+    return sum(by_status.get(s, 0) for s in indicator(key).statuses)
+
+
+def draft(db: Database, actor: Actor, period: ReportingPeriod, as_of: date) -> Draft:
+    """The quarter's tables, each protected on its own (primary and secondary suppression)."""
     require_role(actor, *COUNCIL_ROLES)
     data = {
         "events": flows.monthly_events(db, actor),
@@ -167,140 +189,97 @@ def publication(db: Database, actor: Actor) -> Publication:
         "contacts": flows.monthly_contacts(db, actor),
         "visitors": flows.monthly_visitors(db, actor),
     }
-    periods = offered_periods(flows.programme_start(db), today())
-    return publish(data, flows.office_hour_towns(db), periods)
-
-
-def publish(data: dict[str, pd.DataFrame], towns: list[str], periods: list[ReportingPeriod]) -> Publication:
-    """Protect every period's tables, shorter periods first (see the module doc)."""
-    tables: dict[tuple[str, str], ProtectedTable] = {}
-    # What a reader can compute for each cell of a published period: its value, and sums of
-    # values of the shorter periods inside it.
-    known: dict[tuple[str, str], dict[Cell, int]] = {}  # bit masks, see _sums
-    # Shorter first; of equal length "seit Programmstart" last (in January it spans exactly the
-    # year just ended, which lies inside it).
-    for period in sorted(periods, key=lambda p: (len(p.month_starts()), p.granularity is Granularity.SINCE_START)):
-        inner = children(period, periods)
-        for spec in PERIOD_TABLES:
-            raw = spec.build(data, towns, period.month_starts())
-            grid = with_totals(raw, row_totals=False, column_totals=spec.column_totals)
-            parts: dict[Cell, int] = {}
-            differencing: list[Cell] = []
-            for row in grid.index:
-                for col in grid.columns:
-                    value = int(grid.loc[row, col])
-                    parts[(row, col)] = _sums([known[(p.key, spec.slug)][(row, col)] for p in inner], value)
-                    if not is_small(value) and _differs_by_little(value, parts[(row, col)]):
-                        differencing.append((row, col))
-            table = protect(raw, row_totals=False, column_totals=spec.column_totals,
-                            also_hide=differencing)
-            tables[(period.key, spec.slug)] = table
-            known[(period.key, spec.slug)] = {
-                cell: sums | (1 << int(grid.loc[cell]) if cell not in table.hidden else 0)
-                for cell, sums in parts.items()
-            }
-    return Publication(periods, tables)
-
-
-def offered(db: Database, actor: Actor) -> list[ReportingPeriod]:
-    return publication(db, actor).periods
-
-
-# --- stocks today -------------------------------------------------------------------------------
-
-def _stock_table(db: Database, actor: Actor) -> ProtectedTable:
+    towns, months = flows.office_hour_towns(db), period.month_starts()
+    by_status = flows.statuses_on(db, actor, period.end)
+    stock = pd.DataFrame({"Personen": [_stock_counts(by_status, k) for k in STOCK_ROWS]},
+                         index=pd.Index([label(k) for k in STOCK_ROWS]))
+    planned = pd.DataFrame({"Fälle": [_stock_counts(by_status, "planned_first_interviews")]},
+                           index=pd.Index([label("planned_first_interviews")]))
+    tables = {"stichtag": protect(stock, column_totals=True),
+              "geplant": protect(planned, column_totals=False)}
+    for spec in PERIOD_TABLES:
+        tables[spec.slug] = protect(spec.build(data, towns, months), column_totals=spec.column_totals)
     k = kpis(db, actor)
-    raw = pd.DataFrame({"Personen": [k.active_cases, k.employed]},
-                       index=pd.Index([label("active_cases"), label("employed")]))
-    return protect(raw, column_totals=True)
+    staff = Staff(k.companions_working, k.companions_starting, k.positions_total, k.positions_open)
+    return Draft(period, as_of, staff, tables)
 
 
-def _planned_table(db: Database, actor: Actor) -> ProtectedTable:
-    raw = pd.DataFrame({"Fälle": [kpis(db, actor).planned_first_interviews]},
-                       index=pd.Index([label("planned_first_interviews")]))
-    return protect(raw, column_totals=False)
-
-
-# --- the briefing ---------------------------------------------------------------------------------
-
-def _rate(table: ProtectedTable) -> tuple[str, float | None]:
-    """The share of leavers in work or training, if every part of it is published."""
-    col = "Abgänge"
-    if any((r, col) in table.hidden for r in (*flows.INTO_WORK_OR_TRAINING, TOTAL)):
-        return "nicht ausgewiesen (Geheimhaltung)", None
-    # The share needs only the parts and the total; hidden other results stay hidden.
-    total = int(table.values.loc[TOTAL, col])
-    parts = {r: int(table.values.loc[r, col]) for r in flows.INTO_WORK_OR_TRAINING}
-    share = flows.share_into_work_or_training({**parts, flows.EXIT_OTHER: total - sum(parts.values())})
-    return ("noch keine Abgänge", None) if share is None else (fmt_percent(share), share)
-
-
-@until_data_change
-def council_briefing(db: Database, actor: Actor, period_key: str | None = None) -> Briefing | None:
-    """The briefing for one offered period (the newest month by default); None before any
-    month has ended."""
-    require_role(actor, *COUNCIL_ROLES)
-    pub = publication(db, actor)
-    if not pub.periods:
-        return None
-    period = next((p for p in pub.periods if p.key == period_key),
-                  next(p for p in pub.periods if p.granularity.months == 1) if period_key is None
-                  else None)
-    if period is None:
-        raise ValueError(f"unknown period {period_key!r}")
-    k = kpis(db, actor)
-    stock = _stock_table(db, actor)
-    planned = _planned_table(db, actor)
+def briefing_of(draft: Draft) -> Briefing:
+    """The briefing as printed: tables, tiles and summary from the printed cells only."""
+    period = draft.period
+    printed = {slug: t.as_published() for slug, t in draft.tables.items()}
+    stichtag = f"{period.end:%d.%m.%Y}"
     tables = [
-        CouncilTable("heute", "Teilnehmende heute", f"{label('participants')}: "
-                     f"{definition('participants')}", "Status", stock, chart=False),
-        *[CouncilTable(s.slug, s.title, s.explanation, s.row_title, pub.tables[(period.key, s.slug)],
+        CouncilTable("stichtag", f"Teilnehmende am {stichtag}",
+                     f"{label('participants')}: {definition('participants')} Stand am letzten Tag "
+                     "des Quartals (Stichtag), aus dem Statusverlauf der Fälle.", "Status",
+                     printed["stichtag"], chart=False),
+        CouncilTable("geplant", f"Erstgespräche geplant am {stichtag}", PLANNED_ON_DAY, "Status",
+                     printed["geplant"], chart=False),
+        *[CouncilTable(s.slug, s.title, s.explanation, s.row_title, printed[s.slug],
                        chart=s.slug != "zugaenge") for s in PERIOD_TABLES],
     ]
-    shown = stock.shown()
-    events = pub.tables[(period.key, "zugaenge")].shown()["Anzahl"]
-    exits = pub.tables[(period.key, "abgaenge")]
-    rate_text, _ = _rate(exits)
-    exit_total = exits.shown().loc[TOTAL, "Abgänge"]
-    planned_shown = planned.shown().iloc[0, 0]
+    stock = printed["stichtag"]
+    planned = printed["geplant"].cells[0][0]
+    events = printed["zugaenge"]
+    exits = printed["abgaenge"]
+    rate_text = _rate(exits)
+    exit_total = exits.cell(TOTAL, "Abgänge")
+    staff = draft.staff
+    # A stock of the Stichtag carries its date in the label: the same words without it mean
+    # today's figure on the Lagebild, the case list and the CLI.
     stock_tiles = [
-        Tile(label("participants"), shown.loc[TOTAL, "Personen"], definition("participants")),
-        Tile(label("employed"), shown.loc[label("employed"), "Personen"], definition("employed")),
-        Tile(label("planned_first_interviews"), planned_shown, definition("planned_first_interviews")),
-        Tile(label("companions_working"), str(k.companions_working), definition("companions_working")),
-        Tile(label("positions_total"), str(k.positions_total), definition("positions_total")),
+        Tile(f"{label('participants')} am {stichtag}", stock.cell(TOTAL, "Personen"), definition("participants")),
+        Tile(f"{label('employed')} am {stichtag}", stock.cell(label("employed"), "Personen"), definition("employed")),
+        Tile(f"{label('planned_first_interviews')} am {stichtag}", planned, PLANNED_ON_DAY),
     ]
     period_tiles = [
-        *[Tile(label(key), events[label(key)], definition(key))
+        *[Tile(label(key), events.cell(label(key), "Anzahl"), definition(key))
           for key in ("referrals", "interviews_held", "job_starts")],
         Tile(label("exits"), exit_total, definition("exits")),
         Tile(label("integration_rate"), rate_text, definition("integration_rate")),
     ]
-    summary = _summary(k, shown, planned_shown, events, exit_total, rate_text, period)
-    return Briefing(period, today(), stock_tiles, period_tiles, summary, tables)
+    summary = _summary(staff, stock, planned, events, exit_total, rate_text, period, draft.as_of)
+    return Briefing(period, draft.as_of, stock_tiles, period_tiles, summary, tables)
 
 
-def _summary(k, shown: pd.DataFrame, planned: str, events: pd.Series, exits: str,  # type: ignore[no-untyped-def]
-             rate: str, period: ReportingPeriod) -> str:
-    participants = shown.loc[TOTAL, "Personen"]
-    follow_up = shown.loc[label("employed"), "Personen"]
-    staff = ("Im Dienst ist " if k.companions_working == 1 else "Im Dienst sind ") + plural(
-        k.companions_working, "Integrationsbegleiter:in", "Integrationsbegleiter:innen")
-    if k.companions_starting:
-        staff += f", {plural(k.companions_starting, 'weitere Person beginnt', 'weitere Personen beginnen')} in Kürze"
-    staff += (f". Finanziert {'ist' if k.positions_total == 1 else 'sind'} "
-              f"{plural(k.positions_total, 'Stelle', 'Stellen')}, davon "
-              f"{'ist' if k.positions_open == 1 else 'sind'} {k.positions_open} noch nicht besetzt.")
+# --- the briefing ---------------------------------------------------------------------------------
+
+def _rate(table: PublishedTable) -> str:
+    """The share of leavers in work or training, if every part of it is printed."""
+    col = "Abgänge"
+    parts_and_total = (*flows.INTO_WORK_OR_TRAINING, TOTAL)
+    if any(table.mark(r, col) for r in parts_and_total):
+        return "nicht ausgewiesen (Geheimhaltung)"
+    # The share needs only the parts and the total; hidden other results stay hidden.
+    total = int(table.cell(TOTAL, col))
+    parts = {r: int(table.cell(r, col)) for r in flows.INTO_WORK_OR_TRAINING}
+    share = flows.share_into_work_or_training({**parts, flows.EXIT_OTHER: total - sum(parts.values())})
+    return "noch keine Abgänge" if share is None else fmt_percent(share)
+
+
+def _summary(staff: Staff, stock: PublishedTable, planned: str, events: PublishedTable, exits: str,
+             rate: str, period: ReportingPeriod, as_of: date) -> str:
+    participants = stock.cell(TOTAL, "Personen")
+    follow_up = stock.cell(label("employed"), "Personen")
+    count = lambda key: events.cell(label(key), "Anzahl")
+    team = ("im Dienst ist " if staff.working == 1 else "im Dienst sind ") + plural(
+        staff.working, "Integrationsbegleiter:in", "Integrationsbegleiter:innen")
+    if staff.starting:
+        team += f", {plural(staff.starting, 'weitere Person beginnt', 'weitere Personen beginnen')} in Kürze"
+    team += (f". Finanziert {'ist' if staff.positions_total == 1 else 'sind'} "
+             f"{plural(staff.positions_total, 'Stelle', 'Stellen')}, davon "
+             f"{'ist' if staff.positions_open == 1 else 'sind'} {staff.positions_open} noch nicht besetzt.")
     rate_sentence = (f"Der Anteil der Abgänge in Arbeit oder Ausbildung beträgt {rate} (Ziel des Landes: 25 %)."
                      if rate[0].isdigit() else f"Anteil der Abgänge in Arbeit oder Ausbildung: {rate}.")
     return (
-        f"Stand {today():%d.%m.%Y}: Begleitet werden {shown_phrase(participants, 'Person', 'Personen')}, "
+        f"Am {period.end:%d.%m.%Y} wurden {shown_phrase(participants, 'Person', 'Personen')} begleitet, "
         f"davon {shown_phrase(follow_up, 'Person', 'Personen')} in der Nachbetreuung nach einer "
-        f"Arbeitsaufnahme; {shown_phrase(planned, 'Erstgespräch ist', 'Erstgespräche sind')} vereinbart. "
-        f"{staff} "
-        f"Im Zeitraum vom {period.span}: "
-        f"{shown_phrase(events[label('referrals')], 'Zuweisung', 'Zuweisungen')}, "
-        f"{shown_phrase(events[label('interviews_held')], 'geführtes Erstgespräch', 'geführte Erstgespräche')}, "
-        f"{shown_phrase(events[label('job_starts')], 'Arbeitsaufnahme', 'Arbeitsaufnahmen')} und "
-        f"{shown_phrase(exits, 'Abgang', 'Abgänge')}. {rate_sentence}"
+        f"Arbeitsaufnahme; {shown_phrase(planned, 'Erstgespräch war', 'Erstgespräche waren')} vereinbart. "
+        f"Im {period.label} ({period.span}): "
+        f"{shown_phrase(count('referrals'), 'Zuweisung', 'Zuweisungen')}, "
+        f"{shown_phrase(count('interviews_held'), 'geführtes Erstgespräch', 'geführte Erstgespräche')}, "
+        f"{shown_phrase(count('job_starts'), 'Arbeitsaufnahme', 'Arbeitsaufnahmen')} und "
+        f"{shown_phrase(exits, 'Abgang', 'Abgänge')}. {rate_sentence} "
+        f"Team am {as_of:%d.%m.%Y}: {team}"
     )

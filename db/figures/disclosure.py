@@ -24,7 +24,7 @@ alternative" coincide, so the search is complete.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -40,6 +40,7 @@ MARKS_EXPLAINED = (
     "nicht aus Summen oder anderen Zeiträumen zurückrechnen lässt. „0“: nichts vorhanden."
 )
 
+MARKS = (SMALL_MARK, SECONDARY_MARK)
 INF = 10**12  # no upper bound
 
 
@@ -88,6 +89,85 @@ class ProtectedTable:
         cols = [c for c in self.values.columns if not (self.row_totals and c == TOTAL)]
         return rows, cols
 
+    def as_published(self) -> PublishedTable:
+        """What leaves the cockpit: the printed cells only, never a hidden value."""
+        shown = self.shown()
+        return PublishedTable(tuple(map(str, shown.index)), tuple(map(str, shown.columns)),
+                              tuple(tuple(shown.loc[r].tolist()) for r in shown.index),
+                              self.row_totals, self.column_totals)
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    """A table as released: row and column names and the printed cells ("7", "< 3", "•").
+
+    This is all a reader – and the stored release – has. Charts, files and the disclosure audit
+    (db.figures.feasibility) work from it alone, so they cannot use a value that was hidden.
+    """
+
+    rows: tuple[str, ...]
+    columns: tuple[str, ...]
+    cells: tuple[tuple[str, ...], ...]
+    row_totals: bool
+    column_totals: bool
+
+    def shown(self) -> pd.DataFrame:
+        return pd.DataFrame([list(r) for r in self.cells], index=pd.Index(self.rows),
+                            columns=list(self.columns), dtype=object)
+
+    def cell(self, row: Hashable, col: Hashable) -> str:
+        return self.cells[self.rows.index(row)][self.columns.index(col)]
+
+    @property
+    def hidden(self) -> dict[Cell, str]:
+        return {(r, c): text for r, line in zip(self.rows, self.cells)
+                for c, text in zip(self.columns, line) if text in MARKS}
+
+    def published(self) -> pd.DataFrame:
+        """Numbers where published, None where hidden (for charts and spreadsheets)."""
+        return pd.DataFrame([[None if text in MARKS else int(text) for text in line] for line in self.cells],
+                            index=pd.Index(self.rows), columns=list(self.columns), dtype=object)
+
+    def mark(self, row: Hashable, col: Hashable) -> str | None:
+        text = self.cell(row, col)
+        return text if text in MARKS else None
+
+    def interior(self) -> tuple[list[str], list[str]]:
+        rows = [r for r in self.rows if not (self.column_totals and r == TOTAL)]
+        cols = [c for c in self.columns if not (self.row_totals and c == TOTAL)]
+        return rows, cols
+
+    def lines(self) -> list[tuple[list[Cell], Cell]]:
+        """Every published sum: (the cells it adds up, its total cell)."""
+        rows, cols = self.interior()
+        sums: list[tuple[list[Cell], Cell]] = []
+        if self.column_totals:
+            sums += [([(r, c) for r in rows], (TOTAL, c)) for c in self.columns]
+        if self.row_totals:
+            sums += [([(r, c) for c in cols], (r, TOTAL)) for r in self.rows]
+        return sums
+
+    def to_json(self) -> dict[str, object]:
+        return {"rows": list(self.rows), "columns": list(self.columns),
+                "cells": [list(r) for r in self.cells], "row_totals": self.row_totals,
+                "column_totals": self.column_totals}
+
+    @classmethod
+    def from_json(cls, data: dict) -> PublishedTable:  # type: ignore[type-arg]
+        return cls(tuple(data["rows"]), tuple(data["columns"]),
+                   tuple(tuple(r) for r in data["cells"]), bool(data["row_totals"]),
+                   bool(data["column_totals"]))
+
+
+def known_range(text: str) -> tuple[int, float]:
+    """What a reader knows of a printed cell: a number exactly; "< 3" is 1 or 2; "•" is at
+    least 1 (zeros are always printed) – and nothing more, not even "at least 3"."""
+    if text == SMALL_MARK:
+        return 1, SMALL_LIMIT - 1
+    if text == SECONDARY_MARK:
+        return 1, float("inf")
+    return int(text), int(text)
+
 
 def with_totals(counts: pd.DataFrame, *, row_totals: bool, column_totals: bool) -> pd.DataFrame:
     grid = counts.astype(int).copy()
@@ -103,22 +183,16 @@ def protect(
     *,
     row_totals: bool = False,
     column_totals: bool = True,
-    also_hide: Iterable[Cell] = (),
 ) -> ProtectedTable:
-    """Suppress counts (rows × columns of non-negative ints) for publication.
-
-    `also_hide` names cells that must not be published for reasons outside this table (for
-    example, the difference to a shorter period would be small); they are marked secondary.
-    """
+    """Suppress counts (rows × columns of non-negative ints) for publication: each table on its
+    own. Whether a set of tables is safe together is the disclosure audit's question
+    (db.figures.feasibility)."""
     grid = with_totals(counts, row_totals=row_totals, column_totals=column_totals)
     hidden: dict[Cell, Hidden] = {}
     for row in grid.index:
         for col in grid.columns:
             if is_small(int(grid.loc[row, col])):
                 hidden[(row, col)] = Hidden.SMALL
-    for cell in also_hide:
-        if cell not in hidden and int(grid.loc[cell]) > 0:
-            hidden[cell] = Hidden.SECONDARY
     lines = _Lines(grid, row_totals, column_totals)
     while True:
         exposed = next((c for c in hidden if not lines.can_move(c, hidden)), None)
@@ -126,6 +200,29 @@ def protect(
             break
         _hide_one_more(grid, lines, hidden, exposed)
     return ProtectedTable(grid, hidden, row_totals, column_totals)
+
+
+def widened(table: ProtectedTable, exposed: Cell) -> ProtectedTable | None:
+    """The table with one more protection for a cell the disclosure audit found exposed, or None
+    when nothing is left to hide.
+
+    First the cheapest published non-zero cell on one of the exposed cell's lines (smallest
+    value, interior before totals), then any published non-zero cell; only then a "< 3" becomes
+    the weaker "•" (totals first): "< 3" tells the reader "1 or 2", and three such marks on one
+    line can fix each other (1 + 1 = "< 3" means 1 and 1).
+    """
+    lines = _Lines(table.values, table.row_totals, table.column_totals)
+    grid = table.values
+    published = [(r, c) for r in grid.index for c in grid.columns
+                 if (r, c) not in table.hidden and int(grid.loc[r, c]) > 0]
+    published.sort(key=lambda c: (not lines.share_line(c, exposed), int(grid.loc[c]), _is_total(c)))
+    small = [c for c, why in table.hidden.items() if why is Hidden.SMALL]
+    small.sort(key=lambda c: (c != exposed and not lines.share_line(c, exposed), not _is_total(c)))
+    candidates = [*published, *small]
+    if not candidates:
+        return None
+    return ProtectedTable(table.values, {**table.hidden, candidates[0]: Hidden.SECONDARY},
+                          table.row_totals, table.column_totals)
 
 
 def unprotected_cells(table: ProtectedTable) -> list[Cell]:

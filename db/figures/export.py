@@ -1,8 +1,9 @@
-"""Exports of the council briefing: PDF, a PNG per chart, the tables as CSV and Excel.
+"""The files of a council release: PDF, a PNG per chart, the tables as CSV and Excel.
 
-All of them are made from one `Briefing` (db.figures.council), so they carry the same
-protected figures as the page. Every export is audited. Text cells that a spreadsheet would run
-as a formula are neutralised.
+All of them are made once, when the quarter is released (db.figures.releases), from the stored
+`Briefing` – the printed cells only – so they carry the same figures as the page, and every
+download hands out the same bytes. Downloads are audited there. Text cells that a spreadsheet
+would run as a formula are neutralised.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from importlib.resources import files
+from typing import TYPE_CHECKING
 
 import altair as alt
 import pandas as pd
@@ -21,12 +23,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from ..actors import Actor
-from ..audit import audit
-from ..database import Database
+from ..clock import LOCAL_TZ
 from . import charts
 from .alternatives import council_text
-from .council import Briefing, CouncilTable, council_briefing
+from .council import Briefing, CouncilTable
 from .disclosure import MARKS_EXPLAINED
 from .registry import INDICATORS
 
@@ -34,8 +34,13 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TITLE = "Integrationsbegleitung Jobcenter Spree-Neiße – Lagebericht für den Kreistag"
 PRIMARY = (31, 95, 139)  # the app's primary colour (#1f5f8b, .streamlit/config.toml)
 TEXT = (49, 51, 63)  # Streamlit's text colour (#31333f)
-PUBLISHED_ONLY = ("Nur Summen, keine Personendaten. Zeiträume sind abgeschlossene Kalenderzeiträume; "
-                  "Bestände zeigen den Stand des Erstellungstags.")
+PUBLISHED_ONLY = ("Nur Summen, keine Personendaten. Je Kalenderquartal eine Freigabe, erst nach Ablauf "
+                  "der 28 Tage, in denen Ergebnisse der Abgänge eintreffen; freigegebene Zahlen "
+                  "ändern sich nie, Berichtigungen erscheinen als neue, gekennzeichnete Freigabe. "
+                  "Bestände zeigen den letzten Tag des Quartals (Stichtag).")
+
+if TYPE_CHECKING:
+    from .releases import Release
 
 
 def safe_cell(value: object) -> object:
@@ -65,9 +70,11 @@ UNITS = {"abgaenge": "Personen", "hemmnisse": "Hemmnisse", "kontakte": "Kontakte
 
 
 def briefing_charts(briefing: Briefing) -> list[NamedChart]:
-    """The briefing's charts, each drawn from its protected table only."""
-    return [NamedChart(t.slug, t.title, charts.council_chart(t.title, t.table, UNITS.get(t.slug, "Anzahl")), t)
-            for t in briefing.tables if t.chart]
+    """The briefing's charts, each drawn from its printed table only; a table with no printed
+    value above zero has none (db.figures.charts.council_chart)."""
+    drawn = [(t, charts.council_chart(t.title, t.table, UNITS.get(t.slug, "Anzahl")))
+             for t in briefing.tables if t.chart]
+    return [NamedChart(t.slug, t.title, chart, t) for t, chart in drawn if chart is not None]
 
 
 def chart_png(chart: alt.TopLevelMixin, scale: float = 2) -> bytes:
@@ -75,37 +82,29 @@ def chart_png(chart: alt.TopLevelMixin, scale: float = 2) -> bytes:
     return vlc.vegalite_to_png(charts.localised(chart.properties(width=charts.WIDTH)).to_json(), scale=scale)
 
 
-def _briefing(db: Database, actor: Actor, period_key: str | None) -> Briefing:
-    briefing = council_briefing(db, actor, period_key)
-    if briefing is None:
-        raise ValueError("no ended period yet")
-    return briefing
+def heading(release: Release) -> list[str]:
+    """What every file says it is: the quarter, the release and its checksum."""
+    lines = [f"Zeitraum: {release.period.label} ({release.period.span}), Bestände am {release.period.end:%d.%m.%Y}",
+             f"Freigabe Nr. {release.id} vom {release.released_at.astimezone(LOCAL_TZ):%d.%m.%Y}, "
+             f"Prüfsumme {release.content_hash[:16]}"]
+    if release.corrects_id:
+        lines.append(f"Berichtigung: ersetzt Freigabe Nr. {release.corrects_id}")
+    return lines
 
 
-def _audited(db: Database, actor: Actor, what: str, briefing: Briefing) -> None:
-    with db.write() as session:
-        audit(session, actor, "export", "briefing", None,
-              {"format": what, "period": briefing.period.key})
-
-
-def export_png(db: Database, actor: Actor, period_key: str | None, slug: str) -> bytes:
-    briefing = _briefing(db, actor, period_key)
-    chart = next(c.chart for c in briefing_charts(briefing) if c.slug == slug)
-    _audited(db, actor, f"png:{slug}", briefing)
-    return chart_png(chart)
-
-
-def _heading(briefing: Briefing) -> list[str]:
-    return [f"Stand: {briefing.as_of:%d.%m.%Y}",
-            f"Zeitraum: {briefing.period.label} ({briefing.period.span})"]
+def release_files(release: Release) -> dict[str, bytes]:
+    """Every file of a release, by the name it is stored and downloaded under."""
+    files = {"pdf": export_pdf(release), "xlsx": export_xlsx(release), "csv": export_csv(release)}
+    files.update({f"png:{c.slug}": chart_png(c.chart) for c in briefing_charts(release.briefing)})
+    return files
 
 
 # --- CSV ---------------------------------------------------------------------------------------
 
-def export_csv(db: Database, actor: Actor, period_key: str | None) -> bytes:
+def export_csv(release: Release) -> bytes:
     """All tables in one long CSV for German Excel (;): a published number in "Wert", a hidden
     cell's mark in "Kennzeichen"."""
-    briefing = _briefing(db, actor, period_key)
+    briefing = release.briefing
     rows = []
     for t in briefing.tables:
         published = t.table.published()
@@ -114,12 +113,10 @@ def export_csv(db: Database, actor: Actor, period_key: str | None) -> bytes:
                 rows.append({
                     "Tabelle": t.title, "Zeile": str(row), "Spalte": str(col),
                     "Wert": published.loc[row, col], "Kennzeichen": t.table.mark(row, col) or "",
-                    "Zeitraum": "Stand heute" if t.slug == "heute" else briefing.period.label,
-                    "Stand": f"{briefing.as_of:%d.%m.%Y}",
+                    "Zeitraum": briefing.period.label, "Freigabe": release.id,
                 })
-    _audited(db, actor, "csv", briefing)
     frame = safe_frame(pd.DataFrame(rows, columns=["Tabelle", "Zeile", "Spalte", "Wert", "Kennzeichen",
-                                                   "Zeitraum", "Stand"]))
+                                                   "Zeitraum", "Freigabe"]))
     frame["Wert"] = frame["Wert"].map(lambda v: "" if v is None or pd.isna(v) else str(int(v)))
     return frame.to_csv(sep=";", index=False).encode("utf-8-sig")
 
@@ -143,10 +140,10 @@ def sheet_name(title: str, taken: set[str]) -> str:
     return name
 
 
-def export_xlsx(db: Database, actor: Actor, period_key: str | None) -> bytes:
-    """One sheet per table with title, Stand and Zeitraum; numbers as numbers, hidden cells as
-    their mark; a "Hinweise" sheet with the marks and every indicator's definition."""
-    briefing = _briefing(db, actor, period_key)
+def export_xlsx(release: Release) -> bytes:
+    """One sheet per table with title, Zeitraum and Freigabe; numbers as numbers, hidden cells
+    as their mark; a "Hinweise" sheet with the marks and every indicator's definition."""
+    briefing = release.briefing
     book = Workbook()
     book.remove(book.active)
     taken: set[str] = set()
@@ -156,13 +153,12 @@ def export_xlsx(db: Database, actor: Actor, period_key: str | None) -> bytes:
         sheet = book.create_sheet(sheet_name(t.title, taken))
         sheet["A1"] = t.title
         sheet["A1"].font = Font(bold=True, size=14)
-        heading = _heading(briefing)
-        sheet["A2"] = f"Stand: {briefing.as_of:%d.%m.%Y}" if t.slug == "heute" else " · ".join(heading)
+        sheet["A2"] = " · ".join(heading(release))
         sheet["A3"] = safe_cell(t.explanation)
         sheet["A3"].alignment = Alignment(wrap_text=True, vertical="top")
-        sheet.merge_cells(start_row=3, start_column=1, end_row=3, end_column=1 + len(t.table.values.columns))
+        sheet.merge_cells(start_row=3, start_column=1, end_row=3, end_column=1 + len(t.table.columns))
         sheet.row_dimensions[3].height = 15 * max(2, len(t.explanation) // 90 + 1)
-        header = [t.row_title, *map(str, t.table.values.columns)]
+        header = [t.row_title, *t.table.columns]
         for col, text in enumerate(header, start=1):
             cell = sheet.cell(row=5, column=col, value=safe_cell(text))
             cell.font = Font(bold=True, color="FFFFFF")
@@ -179,16 +175,16 @@ def export_xlsx(db: Database, actor: Actor, period_key: str | None) -> bytes:
         sheet.column_dimensions["A"].width = max(18, max(len(str(i)) for i in [t.row_title, *published.index]) + 2)
         for c, col in enumerate(published.columns, start=2):
             sheet.column_dimensions[get_column_letter(c)].width = max(12, len(str(col)) + 4)
-    _notes_sheet(book.create_sheet(sheet_name("Hinweise", taken)), briefing)
+    _notes_sheet(book.create_sheet(sheet_name("Hinweise", taken)), release)
     buffer = io.BytesIO()
     book.save(buffer)
-    _audited(db, actor, "xlsx", briefing)
     return buffer.getvalue()
 
 
-def _notes_sheet(sheet, briefing: Briefing) -> None:  # type: ignore[no-untyped-def]
+def _notes_sheet(sheet, release: Release) -> None:  # type: ignore[no-untyped-def]
+    briefing = release.briefing
     rows: list[tuple[str, str]] = [
-        ("Lagebericht", TITLE), *[(h.split(": ", 1)[0], h.split(": ", 1)[1]) for h in _heading(briefing)],
+        ("Lagebericht", TITLE), ("Freigabe", " · ".join(heading(release))),
         ("Zeichen", MARKS_EXPLAINED), ("Hinweis", PUBLISHED_ONLY), ("", ""),
         ("Tabelle", "Was gezählt wird"),
         *[(t.title, t.explanation) for t in briefing.tables],
@@ -259,15 +255,16 @@ class ReportPdf(FPDF):
 
 
 class _BriefingPdf(ReportPdf):
-    """The briefing: Stand and Zeitraum in every page's header and "Seite x von y" in its footer."""
+    """The briefing: Zeitraum and Freigabe in every page's header, "Seite x von y" in its footer."""
 
-    def __init__(self, briefing: Briefing) -> None:
-        super().__init__(TITLE, f"Lagebericht {briefing.period.label}")
-        self.briefing = briefing
+    def __init__(self, release: Release) -> None:
+        super().__init__(TITLE, f"Lagebericht {release.period.label}")
+        self.lines = heading(release)
+        self.set_creation_date(release.released_at)
 
     def header(self) -> None:
         self.set_font("Source Sans", "", 8)
-        self.cell(0, 5, " · ".join(_heading(self.briefing)), align="L", new_x="LMARGIN", new_y="NEXT")
+        self.cell(0, 5, " · ".join(self.lines), align="L", new_x="LMARGIN", new_y="NEXT")
         self.ln(2)
 
     def footer(self) -> None:
@@ -276,20 +273,20 @@ class _BriefingPdf(ReportPdf):
         self.cell(0, 5, f"Seite {self.page_no()} von {{nb}}", align="R")
 
 
-def export_pdf(db: Database, actor: Actor, period_key: str | None) -> bytes:
+def export_pdf(release: Release) -> bytes:
     """The council briefing as a PDF: tiles, summary, charts with text alternatives, tables,
     definitions."""
-    briefing = _briefing(db, actor, period_key)
+    briefing = release.briefing
     figures = briefing_charts(briefing)
     pictures = [(f, chart_png(f.chart)) for f in figures]
 
-    pdf = _BriefingPdf(briefing)
+    pdf = _BriefingPdf(release)
     pdf.add_page()
     pdf.heading(TITLE, level=0)
     pdf.para(briefing.summary)
     pdf.ln(2)
     usable = pdf.usable
-    for caption, tiles in (("Stand heute", briefing.stock_tiles),
+    for caption, tiles in ((f"Stichtag {briefing.period.end:%d.%m.%Y}", briefing.stock_tiles),
                            (f"Zeitraum: {briefing.period.label}", briefing.period_tiles)):
         pdf.heading(caption, level=1, rows_after=2)
         pdf.table_of(["Kennzahl", "Wert"], [[t.label, t.value] for t in tiles], [usable * 0.7, usable * 0.3])
@@ -315,6 +312,5 @@ def export_pdf(db: Database, actor: Actor, period_key: str | None) -> bytes:
                  size=9, height=4.5)
         pdf.ln(1)
     pdf.para(MARKS_EXPLAINED + " " + PUBLISHED_ONLY, size=8, style="I", height=4)
-    _audited(db, actor, "pdf", briefing)
     return bytes(pdf.output())
 

@@ -25,8 +25,8 @@ from ..models import (
     StatusChange,
 )
 from ..permissions import case_scope, require_role
-from ..sqlfunc import month_start
 from ..results.indicators import monthly_leavers
+from ..sqlfunc import month_start
 from ..vocabulary import CaseStatus, ExitResult, Role
 
 AGGREGATE_ROLES = (Role.LEAD, Role.COUNCIL)
@@ -136,6 +136,23 @@ def monthly_visitors(db: Database, actor: Actor) -> pd.DataFrame:
             .join(OfficeHourLocation, OfficeHourSession.location_id == OfficeHourLocation.id)
             .group_by(month, OfficeHourLocation.town)).all()
     return pd.DataFrame([(m, t, int(v or 0)) for m, t, v in rows], columns=["month", "town", "count"])
+
+
+@until_data_change
+def statuses_on(db: Database, actor: Actor, day: date) -> dict[CaseStatus, int]:
+    """Cases by their status at the end of `day` (Stichtag), read from the status history: the
+    newest counted change on or before that day. A stock of a closed period, unlike the
+    case's current status, does not move when the case moves on."""
+    conditions = _scope(actor, None)
+    newest = func.row_number().over(partition_by=StatusChange.case_id,
+                                    order_by=(StatusChange.changed_on.desc(), StatusChange.id.desc()))
+    history = (select(StatusChange.to_status.label("status"), newest.label("n"))
+               .join(Case, StatusChange.case_id == Case.id)
+               .where(*conditions, counted_change(), StatusChange.changed_on <= day).subquery())
+    with db.read() as session:
+        rows = session.execute(select(history.c.status, func.count())
+                               .where(history.c.n == 1).group_by(history.c.status)).all()
+    return {CaseStatus(s): n for s, n in rows}
 
 
 def office_hour_towns(db: Database) -> list[str]:

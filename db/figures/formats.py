@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from .disclosure import SECONDARY_MARK, SMALL_MARK
 
-
 # German number and time formats for Vega-Lite (the `locale` config): pages, PNG and PDF draw
 # the same spec, so "2,5", "1.234" and "März" come out alike everywhere.
 VEGA_LOCALE = {
@@ -27,7 +26,7 @@ def fmt_int(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
-def fmt_number(value: float | int | None, digits: int = 1) -> str:
+def fmt_number(value: float | None, digits: int = 1) -> str:
     """3 → "3", 1234 → "1.234", 2.5 → "2,5" (up to `digits` decimals, no trailing zeros)."""
     if value is None or value != value:  # None or NaN: no value
         return "–"

@@ -12,10 +12,10 @@ from ..clock import today
 from ..database import Database
 from ..memo import until_data_change
 from ..models import Case, Position, User
-from ..permissions import case_scope
-from ..vocabulary import CaseStatus, Role
 from ..overdue import outcome_missing, step_overdue
+from ..permissions import case_scope
 from ..results.indicators import companions_over_cap, incomplete_count
+from ..vocabulary import CaseStatus, Role
 from .registry import INDICATORS, Kind
 
 

@@ -1,132 +1,86 @@
-"""Fixed reporting periods for the council: calendar month, quarter, half-year, year and
-"seit Programmstart" – only periods that have ended.
+"""The council's reporting calendar: calendar quarters, each released once it is final.
 
-A free date range would let anyone move the end by a day and see when a single person's event
-happened. Calendar periods nest (a month lies in one quarter, a quarter in one half-year …), so
-the periods form a tree and every published period can be checked against the shorter periods
-inside it (db.figures.council).
+Why quarters and nothing else: every further period kind that overlaps another (a month inside
+its quarter, a year over four quarters, a "since start" that grows every month) links the
+tables, and a reader who subtracts one from the other learns about the remainder – down to one
+person. Disjoint quarters share no event, so no sum of published cells over two releases says
+more than each release says alone. The lead keeps exact monthly and weekly figures on the
+Lagebild; the council gets one table set per quarter, as official statistics publish a fixed
+calendar.
+
+A quarter is final – and may be released – once the 28 days in which leavers' results arrive
+(db.results.outcomes) have passed after its last day.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import Enum
 
-MONTHS = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
-          "Oktober", "November", "Dezember"]
-
-
-class Granularity(Enum):
-    MONTH = (1, "Monat")
-    QUARTER = (3, "Quartal")
-    HALF_YEAR = (6, "Halbjahr")
-    YEAR = (12, "Jahr")
-    SINCE_START = (0, "Seit Programmstart")
-
-    @property
-    def months(self) -> int:
-        return self.value[0]
-
-    @property
-    def label(self) -> str:
-        return self.value[1]
+# Exit results are recorded within 28 days after leaving; only then is a period final.
+RESULT_WINDOW_DAYS = 28
 
 
 @dataclass(frozen=True, order=True)
 class ReportingPeriod:
-    start: date  # first day
-    end: date  # last day
-    granularity: Granularity
-    # "Seit Programmstart" covers whole calendar years (so every shorter period lies inside
-    # it); this is the month the programme's first case came in, for the label.
-    opened: date | None = field(default=None, compare=False)
+    start: date  # first day of the quarter
+    end: date  # last day: also the reference day (Stichtag) of the stocks
+
+    @classmethod
+    def quarter(cls, year: int, number: int) -> ReportingPeriod:
+        if not 1 <= number <= 4:
+            raise ValueError(f"no quarter {number}")
+        start = date(year, 3 * number - 2, 1)
+        following = date(year + 1, 1, 1) if number == 4 else date(year, 3 * number + 1, 1)
+        return cls(start, following - timedelta(days=1))
+
+    @classmethod
+    def containing(cls, day: date) -> ReportingPeriod:
+        return cls.quarter(day.year, (day.month - 1) // 3 + 1)
+
+    @classmethod
+    def from_key(cls, key: str) -> ReportingPeriod:
+        """"2026-Q3" → the third quarter of 2026 (ValueError for anything else)."""
+        year, _, number = key.partition("-Q")
+        if not (year.isdigit() and number.isdigit()):
+            raise ValueError(f"no quarter key: {key!r}")
+        return cls.quarter(int(year), int(number))
+
+    @property
+    def number(self) -> int:
+        return (self.start.month - 1) // 3 + 1
 
     @property
     def key(self) -> str:
-        """Stable text form, e.g. for a select box or a file name: 2026-Q3, 2026-10, …"""
-        g = self.granularity
-        if g is Granularity.MONTH:
-            return f"{self.start:%Y-%m}"
-        if g is Granularity.QUARTER:
-            return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
-        if g is Granularity.HALF_YEAR:
-            return f"{self.start.year}-H{(self.start.month - 1) // 6 + 1}"
-        if g is Granularity.YEAR:
-            return f"{self.start.year}"
-        return f"seit-{self.start:%Y-%m}-bis-{self.end:%Y-%m}"
+        """Stable text form for a select box, a file name and the stored release: 2026-Q3."""
+        return f"{self.start.year}-Q{self.number}"
 
     @property
     def label(self) -> str:
-        g = self.granularity
-        if g is Granularity.MONTH:
-            return f"{MONTHS[self.start.month - 1]} {self.start.year}"
-        if g is Granularity.QUARTER:
-            return f"{(self.start.month - 1) // 3 + 1}. Quartal {self.start.year}"
-        if g is Granularity.HALF_YEAR:
-            return f"{(self.start.month - 1) // 6 + 1}. Halbjahr {self.start.year}"
-        if g is Granularity.YEAR:
-            return f"Jahr {self.start.year}"
-        return f"Seit Programmstart ({self.opened or self.start:%m/%Y} bis {self.end:%m/%Y})"
+        return f"{self.number}. Quartal {self.start.year}"
 
     @property
     def span(self) -> str:
-        return f"{self.opened or self.start:%d.%m.%Y} bis {self.end:%d.%m.%Y}"
+        return f"{self.start:%d.%m.%Y} bis {self.end:%d.%m.%Y}"
+
+    @property
+    def final_from(self) -> date:
+        """The first day on which every figure of the quarter is final (results window over)."""
+        return self.end + timedelta(days=RESULT_WINDOW_DAYS + 1)
 
     def month_starts(self) -> list[date]:
-        months, m = [], self.start
-        while m <= self.end:
-            months.append(m)
-            m = _add_months(m, 1)
-        return months
+        return [date(self.start.year, self.start.month + i, 1) for i in range(3)]
 
-    def contains(self, other: ReportingPeriod) -> bool:
-        """Strictly inside; of two periods with the same days (in January "seit Programmstart"
-        is exactly last year) the year lies inside "seit Programmstart", not the other way."""
-        if (self.start, self.end) == (other.start, other.end):
-            return self.granularity is Granularity.SINCE_START and other.granularity is not Granularity.SINCE_START
-        return self.start <= other.start and other.end <= self.end
+    def next(self) -> ReportingPeriod:
+        return ReportingPeriod.containing(self.end + timedelta(days=1))
 
 
-def _add_months(day: date, n: int) -> date:
-    index = day.year * 12 + day.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def _period(start: date, granularity: Granularity) -> ReportingPeriod:
-    return ReportingPeriod(start, _add_months(start, granularity.months) - timedelta(days=1),
-                           granularity)
-
-
-def offered_periods(programme_start: date | None, today: date) -> list[ReportingPeriod]:
-    """Every ended calendar period since the programme's first year, newest first within each
-    kind, "seit Programmstart" first of all. Empty before the first month has ended."""
+def final_quarters(programme_start: date | None, today: date) -> list[ReportingPeriod]:
+    """Every quarter since the programme's first referral that is final today, oldest first."""
     if programme_start is None:
         return []
-    first_year = programme_start.year
-    last_month = _add_months(date(today.year, today.month, 1), -1)  # the last ended month
-    if last_month < date(first_year, programme_start.month, 1):
-        return []
-    periods: list[ReportingPeriod] = []
-    for granularity in (Granularity.MONTH, Granularity.QUARTER, Granularity.HALF_YEAR,
-                        Granularity.YEAR):
-        start = date(first_year, 1, 1)
-        while True:
-            period = _period(start, granularity)
-            if period.end > _add_months(last_month, 1) - timedelta(days=1):
-                break
-            if period.end >= programme_start:
-                periods.append(period)
-            start = _add_months(start, granularity.months)
-    # From January of the first year: the months before the first case hold nothing, and the
-    # period then contains every year, half-year, quarter and month offered (a clean tree).
-    since = ReportingPeriod(date(first_year, 1, 1), _add_months(last_month, 1) - timedelta(days=1),
-                            Granularity.SINCE_START, date(first_year, programme_start.month, 1))
-    order = {g: i for i, g in enumerate(Granularity)}
-    return [since, *sorted(periods, key=lambda p: (order[p.granularity], -p.start.toordinal()))]
-
-
-def children(period: ReportingPeriod, offered: list[ReportingPeriod]) -> list[ReportingPeriod]:
-    """The largest offered periods inside `period` (they do not overlap: calendar periods nest)."""
-    inside = [p for p in offered if period.contains(p)]
-    return [p for p in inside if not any(q.contains(p) for q in inside)]
+    quarters, quarter = [], ReportingPeriod.containing(programme_start)
+    while quarter.final_from <= today:
+        quarters.append(quarter)
+        quarter = quarter.next()
+    return quarters

@@ -20,7 +20,6 @@ from ..clock import today
 from ..corrections import counted_change, held_interview
 from ..database import Database
 from ..memo import until_data_change
-from ..team import Load, load_by_companion
 from ..models import (
     Activity,
     Case,
@@ -35,9 +34,11 @@ from ..models import (
 )
 from ..permissions import case_scope, require_role
 from ..sqlfunc import month_start, week_start
+from ..team import Load, load_by_companion
 from ..vocabulary import ActivityKind, Barrier, CaseStatus, PlanMetric, Role
 from .flows import AGGREGATE_ROLES
 from .registry import label
+
 
 @dataclass(frozen=True)
 class Period:

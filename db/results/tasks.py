@@ -73,12 +73,13 @@ def result_tasks(db: Database, actor: Actor, *, companion_id: int | None = None,
         scope.append(Case.companion_id == companion_id)
     companion = aliased(User)
     tasks: list[Task] = []
-    counts: dict[str, int] = {}
+    conditions = _conditions(on)
     with db.read() as session:
-        for kind, condition in _conditions(on).items():
-            counts[kind] = session.scalar(select(func.count()).where(*scope, condition)) or 0
-            if not counts[kind]:
-                continue
+        # One statement for the counts and one list per kind, whatever the data: a page's number
+        # of statements must not depend on which kinds happen to be empty today.
+        counts = dict(zip(conditions, session.execute(
+            select(*(func.count().filter(c) for c in conditions.values())).where(*scope)).one(), strict=True))
+        for kind, condition in conditions.items():
             order = Case.resume_on if kind == RESUME else Case.end_date
             for r in session.execute(
                     select(Case.id, Case.version, Case.end_date, Case.resume_on, Client.first_name,

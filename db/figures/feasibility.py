@@ -1,0 +1,184 @@
+"""The disclosure audit: what an attacker can compute from everything the council ever received.
+
+τ-ARGUS audits a suppression pattern this way (Statistics Netherlands; used by Destatis and
+Eurostat): every printed cell of every release is a variable of one integer program. What the
+reader knows becomes its constraints:
+
+- a printed number fixes its cell; "< 3" says 1 or 2; "•" says at least 1 (zeros are printed);
+- every "Summe" adds up its line;
+- any further identity the caller names (`links`: a total over other tables' cells, as a year
+  over its quarters would be).
+
+For each hidden cell the audit asks the solver (HiGHS, through SciPy) which values stay
+feasible. A pattern is safe only if
+
+- every "< 3" can still be 1 *and* 2,
+- every "•" can still be 3 or more (it cannot be shown to be small),
+- every `difference` the caller names (the same cell in a release and in its correction) is
+  not fixed to 1 or 2 in either direction – that would be one or two persons' changed records.
+
+The variables split into independent groups (cells linked by no sum); each group is solved on
+its own, so the cost grows with the largest linked group, not with the number of releases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from .disclosure import SECONDARY_MARK, SMALL_LIMIT, SMALL_MARK, PublishedTable, known_range
+
+CellRef = tuple[Hashable, str, str]  # (table id, row, column)
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """A hidden value the attacker can pin down, and what gives it away."""
+
+    cell: CellRef
+    other: CellRef | None  # for a difference: the cell subtracted
+    what: str  # German, for the lead: why the release is refused or protected further
+
+
+@dataclass(frozen=True)
+class Link:
+    """total = sum(parts): an identity between cells of different tables."""
+
+    total: CellRef
+    parts: tuple[CellRef, ...]
+
+
+class _Model:
+    def __init__(self, tables: Mapping[Hashable, PublishedTable], links: Sequence[Link]) -> None:
+        self.index: dict[CellRef, int] = {}
+        self.text: list[str] = []
+        for tid, table in tables.items():
+            for row, line in zip(table.rows, table.cells):
+                for col, text in zip(table.columns, line):
+                    self.index[(tid, row, col)] = len(self.text)
+                    self.text.append(text)
+        self.rows: list[dict[int, int]] = []  # each: Σ coef · x = 0
+        for tid, table in tables.items():
+            for parts, total in table.lines():
+                self._sum((tid, *total), [(tid, *p) for p in parts])
+        for link in links:
+            self._sum(link.total, list(link.parts))
+        size = len(self.text)
+        self.low = np.array([known_range(t)[0] for t in self.text], dtype=float)
+        self.high = np.array([known_range(t)[1] for t in self.text], dtype=float)
+        # Independent groups: union-find over the variables of each sum.
+        self.parent = list(range(size))
+        for row in self.rows:
+            first, *rest = row
+            for other in rest:
+                self._union(first, other)
+
+    def _sum(self, total: CellRef, parts: list[CellRef]) -> None:
+        row: dict[int, int] = {}
+        for part in parts:
+            row[self.index[part]] = row.get(self.index[part], 0) + 1
+        row[self.index[total]] = row.get(self.index[total], 0) - 1
+        self.rows.append(row)
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def _union(self, a: int, b: int) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+    def group(self, members: list[int]) -> _Group:
+        roots = {self.find(m) for m in members}
+        variables = [i for i in range(len(self.text)) if self.find(i) in roots]
+        return _Group(self, variables)
+
+
+class _Group:
+    """One independent part of the model as a small integer program."""
+
+    def __init__(self, model: _Model, variables: list[int]) -> None:
+        self.position = {v: n for n, v in enumerate(variables)}
+        rows = [r for r in model.rows if next(iter(r)) in self.position]
+        self.matrix = np.zeros((len(rows), len(variables)))
+        for i, row in enumerate(rows):
+            for var, coef in row.items():
+                self.matrix[i, self.position[var]] = coef
+        self.low = model.low[variables]
+        self.high = model.high[variables]
+
+    def feasible(self, fix: dict[int, tuple[float, float]] | None = None,
+                 extra: tuple[dict[int, int], float, float] | None = None) -> bool:
+        """Is there an integer point with these cells in these ranges (and, optionally, one more
+        linear condition low ≤ Σ coef·x ≤ high)?"""
+        low, high = self.low.copy(), self.high.copy()
+        for var, (lo, hi) in (fix or {}).items():
+            low[self.position[var]] = max(low[self.position[var]], lo)
+            high[self.position[var]] = min(high[self.position[var]], hi)
+        if (low > high).any():
+            return False
+        constraints = []
+        if len(self.matrix):
+            constraints.append(LinearConstraint(self.matrix, 0, 0))
+        if extra is not None:
+            coefs, lo, hi = extra
+            row = np.zeros(len(self.low))
+            for var, coef in coefs.items():
+                row[self.position[var]] += coef
+            constraints.append(LinearConstraint(row[None, :], lo, hi))
+        result = milp(np.zeros(len(self.low)), integrality=np.ones(len(self.low)),
+                      bounds=Bounds(low, high), constraints=constraints)
+        return result.status == 0
+
+
+def audit(tables: Mapping[Hashable, PublishedTable], *, links: Sequence[Link] = (),
+          differences: Sequence[tuple[CellRef, CellRef]] = ()) -> list[Exposure]:
+    """Every hidden value of `tables` that everything printed pins down (empty: safe)."""
+    model = _Model(tables, links)
+    exposures: list[Exposure] = []
+    groups: dict[frozenset[int], _Group] = {}
+
+    def group_of(*variables: int) -> _Group:
+        roots = frozenset(model.find(v) for v in variables)
+        if roots not in groups:
+            groups[roots] = model.group(list(variables))
+        return groups[roots]
+
+    for ref, var in model.index.items():
+        text = model.text[var]
+        if text == SMALL_MARK:
+            group = group_of(var)
+            possible = [v for v in range(1, SMALL_LIMIT) if group.feasible({var: (v, v)})]
+            if len(possible) < SMALL_LIMIT - 1:
+                exposures.append(Exposure(ref, None, f"„{SMALL_MARK}“ ist berechenbar: nur "
+                                          f"{' oder '.join(map(str, possible)) or 'kein Wert'} möglich"))
+        elif text == SECONDARY_MARK and not group_of(var).feasible({var: (SMALL_LIMIT, float("inf"))}):
+            exposures.append(Exposure(ref, None, f"„{SECONDARY_MARK}“ ist nachweislich kleiner als {SMALL_LIMIT}"))
+    for a, b in differences:
+        exposure = _difference(model, group_of, a, b)
+        if exposure:
+            exposures.append(exposure)
+    return exposures
+
+
+def _difference(model: _Model, group_of, a: CellRef, b: CellRef) -> Exposure | None:  # type: ignore[no-untyped-def]
+    va, vb = model.index[a], model.index[b]
+    ta, tb = model.text[va], model.text[vb]
+    what = "Unterschied zur früheren Fassung ist genau {}: so viele Personen betrifft die Änderung"
+    if ta not in (SMALL_MARK, SECONDARY_MARK) and tb not in (SMALL_MARK, SECONDARY_MARK):
+        d = int(ta) - int(tb)
+        return Exposure(a, b, what.format(d)) if 0 < abs(d) < SMALL_LIMIT else None
+    group = group_of(va, vb)
+    coefs = {va: 1, vb: -1} if va != vb else {}
+    # The difference is pinned to d exactly when neither "≤ d − 1" nor "≥ d + 1" is feasible;
+    # only a small d matters, so try each.
+    for d in (*range(1, SMALL_LIMIT), *range(-SMALL_LIMIT + 1, 0)):
+        if not group.feasible(extra=(coefs, d, d)):
+            continue
+        if not group.feasible(extra=(coefs, -np.inf, d - 1)) and not group.feasible(extra=(coefs, d + 1, np.inf)):
+            return Exposure(a, b, what.format(d))
+    return None

@@ -1,0 +1,109 @@
+"""The disclosure audit (db.figures.feasibility): it finds what linked tables give away – the
+issue's own examples – passes safe patterns, and agrees with brute force on small tables."""
+
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from db.figures.disclosure import SECONDARY_MARK, SMALL_MARK, TOTAL, PublishedTable
+from db.figures.feasibility import Link, audit
+
+
+def column(*cells: str, total: str | None = None, name: str = "Anzahl") -> PublishedTable:
+    """One column of printed cells, rows a, b, c …, with a "Summe" row if `total` is given."""
+    rows = [chr(ord("a") + i) for i in range(len(cells))]
+    printed = [(c,) for c in cells]
+    if total is not None:
+        rows.append(TOTAL)
+        printed.append((total,))
+    return PublishedTable(tuple(rows), (name,), tuple(printed), False, total is not None)
+
+
+def exposed(tables, **kw) -> set:  # type: ignore[no-untyped-def]
+    return {e.cell for e in audit(tables, **kw)}
+
+
+def test_a_quarter_and_its_months_give_the_hidden_months_away() -> None:
+    # Sucht, neu erfasst: Q1 = 7, February = 3, January and March "< 3" – so both are 2.
+    months = {m: column(v) for m, v in (("jan", SMALL_MARK), ("feb", "3"), ("mar", SMALL_MARK))}
+    quarter = {"q1": column("7")}
+    alone = {**months, **quarter}
+    assert exposed(alone) == set()  # without the link each table is safe
+    link = Link(("q1", "a", "Anzahl"), tuple((m, "a", "Anzahl") for m in months))
+    assert exposed(alone, links=[link]) == {("jan", "a", "Anzahl"), ("mar", "a", "Anzahl")}
+    # Hiding February too leaves both values of each "< 3" possible (2 + 3 + 2 or 1 + 5 + 1 …).
+    safer = {**alone, "feb": column(SECONDARY_MARK)}
+    assert exposed(safer, links=[link]) == set()
+
+
+def test_since_start_downloaded_twice_gives_the_month_away() -> None:
+    # "seit Programmstart" on 29.11. minus the same on 29.10. is October.
+    tables = {"since_oct": column("40"), "since_nov": column("41"), "oct": column(SMALL_MARK)}
+    link = Link(("since_nov", "a", "Anzahl"), (("since_oct", "a", "Anzahl"), ("oct", "a", "Anzahl")))
+    assert exposed(tables, links=[link]) == {("oct", "a", "Anzahl")}
+
+
+def test_marks_are_information() -> None:
+    # A total of 5 with one "< 3" and everything else printed fixes the hidden cell.
+    assert exposed({"t": column(SMALL_MARK, "3", "0", total="5")}) == {("t", "a", "Anzahl")}
+    # 1 + 1 under a total "< 3": each "< 3" can only be 1, and the total only 2.
+    assert exposed({"t": column(SMALL_MARK, SMALL_MARK, total=SMALL_MARK)}) == {
+        ("t", "a", "Anzahl"), ("t", "b", "Anzahl"), ("t", TOTAL, "Anzahl")}
+    # A "•" beside a printed zero under a total "< 3" is provably small.
+    assert exposed({"t": column(SECONDARY_MARK, "0", total=SMALL_MARK)}) == {("t", "a", "Anzahl")}
+    # The weak total mark protects both: each "< 3" may be 1 or 2, the "•" 3 or more.
+    assert exposed({"t": column(SMALL_MARK, SMALL_MARK, total=SECONDARY_MARK)}) == set()
+    assert exposed({"t": column(SMALL_MARK, "4", SECONDARY_MARK, total="9")}) == set()
+
+
+def test_differences_between_versions() -> None:
+    first, again = {"r1": column("5")}, {"r2": column("6")}
+    pair = [(("r2", "a", "Anzahl"), ("r1", "a", "Anzahl"))]
+    assert [e.other for e in audit({**first, **again}, differences=pair)] == [("r1", "a", "Anzahl")]
+    assert audit({**first, "r2": column("8")}, differences=pair) == []
+    # "< 3" then 3: the change is 1 or 2, both possible – as much as the first mark said.
+    assert audit({"r1": column(SMALL_MARK), "r2": column("3")}, differences=pair) == []
+    # The same total, one part now printed: the hidden part moved by exactly 1.
+    before = {"r1": column(SECONDARY_MARK, SECONDARY_MARK, total="10")}
+    after = {"r2": column(SECONDARY_MARK, SECONDARY_MARK, total="11")}
+    total_pair = [(("r2", TOTAL, "Anzahl"), ("r1", TOTAL, "Anzahl"))]
+    assert len(audit({**before, **after}, differences=total_pair)) == 1
+
+
+def brute_force(cells: tuple[str, ...], total: str, cap: int) -> set[str]:
+    """Rows whose mark says more than it may, by trying every value up to a cap."""
+    texts = [*cells, total]
+    ranges = [range(int(t), int(t) + 1) if t not in (SMALL_MARK, SECONDARY_MARK)
+              else range(1, 3) if t == SMALL_MARK else range(1, cap + 1) for t in texts]
+    feasible = [v for v in itertools.product(*ranges) if sum(v[:-1]) == v[-1]]
+    rows = [chr(ord("a") + i) for i in range(len(cells))] + [TOTAL]
+    found = set()
+    for i, text in enumerate(texts):
+        values = {v[i] for v in feasible}
+        if text == SMALL_MARK and values != {1, 2}:
+            found.add(rows[i])
+        if text == SECONDARY_MARK and max(values) < 3:
+            found.add(rows[i])
+    return found
+
+
+@settings(max_examples=150, deadline=None)
+@given(truth=st.lists(st.integers(0, 5), min_size=2, max_size=4), hide=st.lists(st.booleans(), min_size=5, max_size=5))
+def test_the_audit_agrees_with_brute_force(truth: list[int], hide: list[bool]) -> None:
+    values = [*truth, sum(truth)]
+    printed = []
+    for value, hidden in zip(values, hide[:len(values)] + [False] * len(values)):
+        if 0 < value < 3:
+            printed.append(SMALL_MARK)  # small counts are always hidden
+        elif hidden and value > 0:
+            printed.append(SECONDARY_MARK)
+        else:
+            printed.append(str(value))
+    table = column(*printed[:-1], total=printed[-1])
+    # A cap above the true total lets the brute force see every value a "•" could need.
+    cap = sum(truth) + 3
+    assume(cap ** printed.count(SECONDARY_MARK) * 2 ** printed.count(SMALL_MARK) < 100_000)
+    assert {e.cell[1] for e in audit({"t": table})} == brute_force(tuple(printed[:-1]), printed[-1], cap)
