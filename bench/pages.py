@@ -34,7 +34,7 @@ from db.caseload import CaseFilter, caseload  # noqa: E402
 from db.cases import NewPlacement, change_status  # noqa: E402
 from db.database import Database  # noqa: E402
 from db.models import Case, Client, Employer, User  # noqa: E402
-from db.vocabulary import CaseStatus  # noqa: E402
+from db.vocabulary import CaseStatus, JobKind  # noqa: E402
 
 # Statements issued since the last reset: (sql, parameters), in order.
 CAPTURED: list[tuple[str, object]] = []
@@ -181,7 +181,7 @@ def main() -> None:
     version, saves = row.version, []
     for _ in range(25):
         for target in (CaseStatus.EMPLOYED, CaseStatus.ACTIVE):
-            job = NewPlacement(employer_id=employer_id, start_date=None) if target == CaseStatus.EMPLOYED else None
+            job = NewPlacement(employer_id=employer_id, start_date=None, job_kind=JobKind.FULL_TIME) if target == CaseStatus.EMPLOYED else None
             start = time.perf_counter()
             version = change_status(db, lead, row.case_id, version, target, placement=job)
             saves.append(time.perf_counter() - start)

@@ -13,20 +13,19 @@ from pathlib import Path
 from .actors import Actor
 from .audit import verify_chain
 from .backup import backup_sqlite
-from .erasure import erase_person
-from .roles import setup_app_role
-from .subject_access import export_person
-from .retention import anonymise_closed_cases
 from .database import Database
 from .demo import DEMO_PASSWORD, has_data, seed_demo
+from .erasure import erase_person
 from .errors import DomainError
-from .results.indicators import headline, leaver_figures, monthly_leavers
-from .results.report import export_funder_report
-from .figures.formats import fmt_percent
-from .figures.kpis import kpis
+from .figures.formats import fmt_number, fmt_percent
+from .figures.kpis import figures_to_date
 from .figures.registry import TO_DATE, Kind, indicator, label
 from .migrate import upgrade
+from .results.report import export_funder_report
+from .retention import anonymise_closed_cases
+from .roles import setup_app_role
 from .settings import ConfigurationError, demo_wanted, is_production
+from .subject_access import export_person
 from .users import create_user
 from .vocabulary import Role
 
@@ -97,15 +96,19 @@ def _run(args: argparse.Namespace, db: Database) -> int:
         print(f"Demodaten geladen. Demo-Konten (nur zur Vorführung!): admin, leitung, begleiter1, "
               f"begleiter2, fallmanager1, fallmanager2, kreistag, datenschutz – Passwort „{DEMO_PASSWORD}“.")
     elif args.command == "kpis":
-        figures = {**kpis(db, system).as_dict(),
-                   **headline(leaver_figures(monthly_leavers(db, system)))}
+        figures = figures_to_date(db, system)
         if args.json:
             print(json.dumps(figures))
         else:  # the labels of the registry, as on every page and in every export
+            lines = []
             for key, value in figures.items():
-                shown = fmt_percent(value, none="noch keine Abgänge") if key == "integration_rate" else value
+                shown = (fmt_percent(value, none="noch keine Abgänge" if key == "integration_rate" else "–")
+                         if indicator(key).kind is Kind.SHARE else fmt_number(value))
                 name = label(key) if indicator(key).kind in (Kind.STOCK, Kind.STAFF) else f"{label(key)} ({TO_DATE})"
-                print(f"{name:80} {shown}")
+                lines.append((name, shown))
+            width = max(len(name) for name, _ in lines) + 2
+            for name, shown in lines:
+                print(f"{name:{width}}{shown}")
     elif args.command == "create-user":
         password = args.password or getpass.getpass("Passwort: ")
         upgrade(db.engine)

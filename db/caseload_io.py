@@ -24,10 +24,10 @@ from .clock import today
 from .database import Database, batched
 from .errors import ValidationError
 from .figures.export import safe_frame
-from .models import Case, Client, Employer, Placement, StatusChange, User
+from .models import Activity, Case, Client, Employer, Placement, StatusChange, User
 from .permissions import case_scope, require_role
 from .validation import clean_text, plausible_birth_year
-from .vocabulary import CaseStatus, JobKind, ReferralSource, Role
+from .vocabulary import ActivityKind, CaseStatus, JobKind, ReferralSource, Role
 from .workflow import ACCOMPANIED, OPEN_STATUSES
 
 # Column key -> German header, in the template's order.
@@ -425,9 +425,14 @@ def import_cases(db: Database, actor: Actor, frame: pd.DataFrame, filename: str)
         session.add_all(cases)
         session.flush()
         for row, case in zip(check.rows, cases, strict=True):
-            session.add(StatusChange(case_id=case.id, from_status=None, to_status=row.status,
-                                     changed_on=row.start_date or row.referred_on,
-                                     changed_by_id=actor.id, reason=IMPORT_NOTE))
+            # The same events the forms make, each on its own day: the history, the Erstgespräch
+            # as a contact, the job. Every figure then counts an imported case like any other.
+            for source, target, on in _history(row, case):
+                session.add(StatusChange(case_id=case.id, from_status=source, to_status=target,
+                                         changed_on=on, changed_by_id=actor.id, reason=IMPORT_NOTE))
+            if case.start_date is not None:
+                session.add(Activity(case_id=case.id, kind=ActivityKind.FIRST_INTERVIEW,
+                                     occurred_on=case.start_date, created_by_id=actor.id, note=IMPORT_NOTE))
             if row.status == CaseStatus.EMPLOYED:
                 session.add(Placement(case_id=case.id, employer_id=row.employer_id,
                                       job_kind=JobKind.FULL_TIME, start_date=row.job_start))
@@ -436,6 +441,19 @@ def import_cases(db: Database, actor: Actor, frame: pd.DataFrame, filename: str)
         audit(session, actor, "import", "caseload", None,
               {"file": filename[:200], "created": len(cases), "skipped": len(check.skipped)})
         return ImportResult(created=len(cases), skipped=len(check.skipped))
+
+
+def _history(row: ImportRow, case: Case) -> list[tuple[CaseStatus | None, CaseStatus, date]]:
+    """The status changes the forms would have recorded on the way to the row's status. The day
+    an appointment was made is not in the sheet: the referral day stands for it."""
+    steps: list[tuple[CaseStatus | None, CaseStatus, date]] = [(None, CaseStatus.REFERRED, row.referred_on)]
+    if row.status != CaseStatus.REFERRED:
+        steps.append((CaseStatus.REFERRED, CaseStatus.INTERVIEW_PLANNED, row.referred_on))
+    if case.start_date is not None:  # the Erstgespräch was held: accompaniment began that day
+        steps.append((CaseStatus.INTERVIEW_PLANNED, CaseStatus.ACTIVE, case.start_date))
+    if row.status == CaseStatus.EMPLOYED:
+        steps.append((CaseStatus.ACTIVE, CaseStatus.EMPLOYED, row.job_start or case.start_date))
+    return steps
 
 
 def _case(row: ImportRow, client_id: int, actor: Actor) -> Case:

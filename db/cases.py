@@ -68,7 +68,7 @@ class NewClient:
 class NewPlacement:
     employer_id: int | None
     start_date: date | None
-    job_kind: JobKind = JobKind.FULL_TIME
+    job_kind: JobKind | None = None  # chosen every time: a Minijob counts differently
     job_title: str | None = None
 
 
@@ -433,6 +433,8 @@ def _start_job(session: Session, case: Case, job: NewPlacement | None, on: date)
         raise ValidationError("Für eine Arbeitsaufnahme bitte den Arbeitgeber angeben.", "employer")
     if session.get(Employer, job.employer_id) is None:
         raise ValidationError("Diesen Arbeitgeber gibt es nicht.", "employer")
+    if job.job_kind is None:
+        raise ValidationError("Bitte die Art der Stelle wählen (Vollzeit, Teilzeit, Minijob …).", "job_kind")
     start = job.start_date or on
     not_in_future(start, "job_start", "Arbeitsbeginn")
     not_before(start, case.start_date, "job_start", "Arbeitsbeginn", "dem Beginn der Begleitung")

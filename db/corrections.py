@@ -43,12 +43,6 @@ def counted_change() -> ColumnElement[bool]:
     return and_(StatusChange.undone_on.is_(None), StatusChange.reverses_id.is_(None))
 
 
-def held_interview() -> ColumnElement[bool]:
-    """SQL: a counted change that records a first interview as held (Erstgespräche geführt)."""
-    return and_(counted_change(), StatusChange.from_status == CaseStatus.INTERVIEW_PLANNED,
-                StatusChange.to_status == CaseStatus.ACTIVE)
-
-
 def fields_of(case: Case) -> dict[str, Any]:
     """The case's undoable fields as JSON values (taken before a status change)."""
     return {name: _plain(getattr(case, name)) for name in _FIELDS}

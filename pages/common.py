@@ -315,8 +315,9 @@ def _status_form(db: Database, actor: Actor, case_id: int, version: int, target:
                          placeholder="Bitte wählen", key=f"{form_key}_employer")
             st.date_input("Arbeitsbeginn", value=date.today(), format="DD.MM.YYYY",
                           key=f"{form_key}_start")
-            st.selectbox("Art der Stelle", list(JobKind), format_func=lambda k: k.label,
-                         key=f"{form_key}_kind")
+            # No preselection: four taps must not record a Minijob as a full-time job.
+            st.selectbox("Art der Stelle", list(JobKind), format_func=lambda k: k.label, index=None,
+                         placeholder="Bitte wählen", key=f"{form_key}_kind")
             st.text_input("Tätigkeit (optional)", key=f"{form_key}_title")
             st.form_submit_button("Arbeitsaufnahme speichern", type="primary", **on_submit(
                 lambda: change_status(db, actor, case_id, version, target, placement=NewPlacement(

@@ -58,7 +58,8 @@ metric_tiles([
          f"{definition('integration_rate')} Zeitraum: {period}."),
     Tile(label("exits_work_or_training"), fmt_int(figures.into_work_or_training), definition("exits_work_or_training")),
     Tile(label("exits_minijob"), fmt_int(figures.minijob), definition("exits_minijob")),
-    Tile(label("exits_result_open"), fmt_int(figures.result_open), definition("exits_result_open")),
+    Tile(label("exits_result_pending"), fmt_int(figures.result_pending), definition("exits_result_pending")),
+    Tile(label("exits_result_unknown"), fmt_int(figures.result_unknown), definition("exits_result_unknown")),
     Tile(label("six_month_rate"), fmt_percent(figures.six_month_rate, none="noch offen"),
          definition("six_month_rate")),
     Tile(label("average_days"), "–" if figures.average_days is None else

@@ -94,7 +94,8 @@ def move(db: Database, actor: Actor, case_id: int, version: int, target: CaseSta
         extra["pause_reason"] = PauseReason.ILLNESS
         extra["resume_on"] = date.today() + timedelta(days=30)
     if target == CaseStatus.EMPLOYED:
-        extra["placement"] = NewPlacement(employer_id=any_employer(db), start_date=date.today())
+        extra["placement"] = NewPlacement(employer_id=any_employer(db), start_date=date.today(),
+                                          job_kind=JobKind.FULL_TIME)
     return change_status(db, actor, case_id, version, target, **extra)
 
 

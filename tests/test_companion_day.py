@@ -27,7 +27,7 @@ from db.figures.flows import monthly_events
 from db.figures.kpis import kpis
 from db.models import Activity, AuditEntry, Case, CaseBarrier, Client, ExitOutcome, Placement, StatusChange
 from db.team import assignment_choices
-from db.vocabulary import ActivityKind, Barrier, CaseStatus, EndReason, ExitResult, PauseReason
+from db.vocabulary import ActivityKind, Barrier, CaseStatus, EndReason, ExitResult, JobKind, PauseReason
 
 from .conftest import World
 from .helpers import any_employer, case_in, load_case, new_client
@@ -94,11 +94,12 @@ def test_a_job_start_is_dated_on_the_first_working_day(world: World) -> None:
     with world.db.write() as session:  # the interview was held a week ago
         session.execute(update(Case).where(Case.id == case_id).values(
             start_date=world.today - timedelta(days=7)))
-    job = NewPlacement(employer_id=any_employer(world.db), start_date=world.today + timedelta(days=5))
+    job = NewPlacement(employer_id=any_employer(world.db), start_date=world.today + timedelta(days=5),
+                       job_kind=JobKind.PART_TIME)
     with pytest.raises(ValidationError, match="Arbeitsbeginn"):
         change_status(world.db, lead, case_id, version, CaseStatus.EMPLOYED, placement=job)
     change_status(world.db, lead, case_id, version, CaseStatus.EMPLOYED,
-                  placement=NewPlacement(employer_id=job.employer_id, start_date=start))
+                  placement=NewPlacement(employer_id=job.employer_id, start_date=start, job_kind=job.job_kind))
     assert changes_of(world, case_id)[-1].changed_on == start
 
 

@@ -15,7 +15,7 @@ from db.caseload import CaseFilter, caseload
 from db.cases import NewPlacement, change_status, set_next_step
 from db.errors import ConflictError
 from db.models import AuditEntry, Case, StatusChange
-from db.vocabulary import ActivityKind, CaseStatus
+from db.vocabulary import ActivityKind, CaseStatus, JobKind
 
 from .conftest import World
 from .helpers import any_employer
@@ -49,7 +49,7 @@ def test_concurrent_writers_on_overlapping_cases(world: World) -> None:
             try:
                 if op == "status":
                     target = CaseStatus.EMPLOYED if status == CaseStatus.ACTIVE else CaseStatus.ACTIVE
-                    job = NewPlacement(employer_id, date.today()) if target == CaseStatus.EMPLOYED else None
+                    job = NewPlacement(employer_id, date.today(), JobKind.FULL_TIME) if target == CaseStatus.EMPLOYED else None
                     change_status(db, lead, case_id, version, target, placement=job)
                 elif op == "contact":
                     record_activity(db, lead, case_id, ActivityKind.PHONE, note=f"Thread {seed}")

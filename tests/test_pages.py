@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 from db.actors import Actor
 from db.cases import set_next_step
 from db.database import Database
-from db.models import Activity, AuditEntry, Case, CaseBarrier, Client, User
-from db.vocabulary import ActivityKind, Barrier, CaseStatus
+from db.models import Activity, AuditEntry, Case, CaseBarrier, Client, Employer, Placement, User
+from db.vocabulary import ActivityKind, Barrier, CaseStatus, JobKind
 
 from .conftest import as_read, log_in
 
@@ -132,6 +132,30 @@ def test_closing_without_a_reason_is_refused_beside_the_form(app: AppTest, db: D
     assert app.error[0].value == "Bitte einen Beendigungsgrund wählen."
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(Case).where(Case.status == CaseStatus.CLOSED)) == 0
+
+
+def test_a_job_start_needs_its_kind_chosen(app: AppTest, db: Database) -> None:
+    """No kind of job is preselected: a Minijob saved as full-time would change the rate."""
+    open_page(app, "begleiter1", "pages/cases.py")
+    app.multiselect(key="cases_status").set_value([CaseStatus.ACTIVE]).run()
+    select_row(app, 0)
+    number = table_rows(app)[0]["Kundennr."]
+    click(app, "Arbeitsaufnahme")
+    kind = next(s for s in app.selectbox if s.label == "Art der Stelle")
+    assert kind.proto.placeholder == "Bitte wählen" and not kind.proto.HasField("default")
+    # (AppTest cannot send a select box without a choice, so the refusal of a job start
+    # without its kind is tested on the service: test_workflow.)
+    with db.read() as session:
+        employer_id = session.scalar(select(Employer.id).order_by(Employer.id))
+    next(s for s in app.selectbox if s.label == "Arbeitgeber").set_value(employer_id)
+    kind.set_value(JobKind.MINI_JOB)
+    [b for b in app.main.button if b.label == "Arbeitsaufnahme speichern"][-1].click().run()
+    with db.read() as session:
+        case = session.scalars(select(Case).join(Client).where(Client.client_number == number)).one()
+    assert not app.exception
+    with db.read() as session:
+        job = session.scalars(select(Placement).where(Placement.case_id == case.id)).one()
+    assert job.job_kind == JobKind.MINI_JOB
 
 
 # --- Fall --------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from db.vocabulary import CaseStatus, EndReason
 from db.workflow import TRANSITIONS, allowed_next
 
 from .conftest import World
-from .helpers import audit_count, case_in, load_case, move
+from .helpers import any_employer, audit_count, case_in, load_case, move
 
 ALLOWED = [(src, dst) for src, targets in TRANSITIONS.items() for dst in targets]
 FORBIDDEN = [
@@ -97,6 +97,18 @@ def test_job_start_needs_an_employer(world: World) -> None:
             placement=NewPlacement(employer_id=None, start_date=world.today),
         )
     assert err.value.field == "employer"
+    with world.db.read() as session:
+        assert session.query(Placement).filter_by(case_id=case_id).count() == 0
+
+
+def test_job_start_needs_its_kind(world: World) -> None:
+    """No default kind: a Minijob saved as full-time would count as work in the rate."""
+    case_id, version = _case(world, CaseStatus.ACTIVE)
+    with pytest.raises(ValidationError) as err:
+        change_status(world.db, world.actor("leitung"), case_id, version, CaseStatus.EMPLOYED,
+                      placement=NewPlacement(employer_id=any_employer(world.db), start_date=world.today))
+    assert err.value.field == "job_kind" and "Art der Stelle" in err.value.message
+    assert load_case(world.db, case_id).status == CaseStatus.ACTIVE
     with world.db.read() as session:
         assert session.query(Placement).filter_by(case_id=case_id).count() == 0
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, func, select
 
 from ..actors import Actor
-from ..corrections import counted_change, held_interview
+from ..corrections import counted_change
 from ..database import Database
 from ..memo import until_data_change
 from ..models import (
@@ -22,6 +22,7 @@ from ..models import (
     CaseBarrier,
     OfficeHourLocation,
     OfficeHourSession,
+    Placement,
     StatusChange,
 )
 from ..permissions import case_scope, require_role
@@ -71,20 +72,22 @@ def programme_start(db: Database) -> date | None:
 
 @until_data_change
 def monthly_events(db: Database, actor: Actor, companion_id: int | None = None) -> pd.DataFrame:
-    """Referrals, first interviews held and job starts per month: columns month, key, count."""
+    """Referrals, first interviews held and job starts per month: columns month, key, count.
+
+    Each event is dated by its own record, wherever the case came from (a form, a status button,
+    the import): a referral by its day, an interview by the day accompaniment began (holding the
+    Erstgespräch sets it), a job start by the placement's first working day."""
     conditions = _scope(actor, companion_id)
-    held = held_interview()
-    job = and_(counted_change(), StatusChange.to_status == CaseStatus.EMPLOYED)
     rows: list[tuple[date, str, int]] = []
     with db.read() as session:
-        month = month_start(Case.referred_on)
-        rows += [(m, "referrals", n) for m, n in session.execute(
-            select(month, func.count()).where(*conditions).group_by(month))]
-        month = month_start(StatusChange.changed_on)
-        for key, condition in (("interviews_held", held), ("job_starts", job)):
-            rows += [(m, key, n) for m, n in session.execute(
-                select(month, func.count()).join(Case, StatusChange.case_id == Case.id)
-                .where(*conditions, condition).group_by(month))]
+        for key, day, joined in (("referrals", Case.referred_on, None),
+                                 ("interviews_held", Case.start_date, None),
+                                 ("job_starts", Placement.start_date, Placement)):
+            month = month_start(day)
+            query = select(month, func.count()).where(*conditions, day.is_not(None)).group_by(month)
+            if joined is not None:
+                query = query.select_from(joined).join(Case, joined.case_id == Case.id)
+            rows += [(m, key, n) for m, n in session.execute(query)]
     return pd.DataFrame(rows, columns=["month", "key", "count"])
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import pandas as pd
 from sqlalchemy import func, select
 
 from ..actors import Actor
@@ -14,8 +15,15 @@ from ..memo import until_data_change
 from ..models import Case, Position, User
 from ..overdue import outcome_missing, step_overdue
 from ..permissions import case_scope
-from ..results.indicators import companions_over_cap, incomplete_count
+from ..results.indicators import (
+    companions_over_cap,
+    headline,
+    incomplete_count,
+    leaver_figures,
+    monthly_leavers,
+)
 from ..vocabulary import CaseStatus, Role
+from . import flows
 from .registry import INDICATORS, Kind
 
 
@@ -84,3 +92,17 @@ def kpis(db: Database, actor: Actor, *, companion_id: int | None = None) -> Kpis
         positions_open=positions_open or 0,
         companions_over_cap=over_cap,
     )
+
+
+EVENT_KEYS = ("referrals", "interviews_held", "job_starts")
+
+
+def figures_to_date(db: Database, actor: Actor) -> dict[str, int | float | None]:
+    """Every indicator of the registry under its key, in the registry's order: stocks and staff
+    today, events and leavers since the programme's start (the CLI's `kpis`). A key the registry
+    gains without a value here fails at once (KeyError) instead of going missing."""
+    events = flows.monthly_events(db, actor)
+    totals = events.groupby("key")["count"].sum() if not events.empty else pd.Series(dtype=int)
+    values = {**kpis(db, actor).as_dict(), **{k: int(totals.get(k, 0)) for k in EVENT_KEYS},
+              **headline(leaver_figures(monthly_leavers(db, actor)))}
+    return {i.key: values[i.key] for i in INDICATORS}

@@ -17,8 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-# Exit results are recorded within 28 days after leaving; only then is a period final.
-RESULT_WINDOW_DAYS = 28
+from ..results.outcomes import RESULT_WINDOW_DAYS
 
 
 @dataclass(frozen=True, order=True)

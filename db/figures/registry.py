@@ -120,9 +120,12 @@ INDICATORS: tuple[Indicator, ...] = (
               "Prozent (Integrationsquote). Abgänge mit noch offenem Verbleib zählen im Nenner mit. "
               "Zielwert des Landes: 25 %. Ohne Abgänge wird kein Anteil ausgewiesen.",
               "Prozent", Kind.SHARE),
-    Indicator("exits_result_open", "Abgänge mit offenem Verbleib",
-              "Abgänge, für die noch kein Verbleib erfasst ist (er kann bis 28 Tage nach dem Ende "
-              "nachgetragen werden; danach gilt er als unbekannt).", "Personen", Kind.FLOW),
+    Indicator("exits_result_pending", "Abgänge, Verbleib noch offen (innerhalb 28 Tagen)",
+              "Abgänge ohne erfassten Verbleib, deren Ende höchstens 28 Tage zurückliegt: der "
+              "Verbleib kann noch nachgetragen werden.", "Personen", Kind.FLOW),
+    Indicator("exits_result_unknown", "Abgänge, Verbleib unbekannt",
+              "Abgänge ohne erfassten Verbleib, deren Ende mehr als 28 Tage zurückliegt: der "
+              "Verbleib bleibt unbekannt und zählt im Nenner der Quote mit.", "Personen", Kind.FLOW),
     Indicator("six_month_rate", "Nach sechs Monaten in Arbeit",
               "Abgänge, deren Ende mindestens sechs Monate zurückliegt und die bei der Nachfrage "
               "erwerbstätig waren (auch selbständig, ohne Minijob), geteilt durch alle diese "

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 
 from ..actors import Actor
 from ..clock import today
-from ..corrections import counted_change, held_interview
+from ..corrections import counted_change
 from ..database import Database
 from ..memo import until_data_change
 from ..models import (
@@ -27,6 +27,7 @@ from ..models import (
     Client,
     OfficeHourLocation,
     OfficeHourSession,
+    Placement,
     PlanTarget,
     Position,
     StatusChange,
@@ -88,14 +89,13 @@ def intake(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
     the plan for each (monthly plan targets spread over the weeks)."""
     conditions = _scope(actor, period)
     weeks = period.weeks()
-    held = held_interview()
     with db.read() as session:
         referrals = _weekly(session, Case.referred_on, conditions, period)
-        interviews = _weekly(session, StatusChange.changed_on, [*conditions, held], period,
-                             (StatusChange, StatusChange.case_id == Case.id))
+        # Holding the Erstgespräch starts the accompaniment: an interview is dated by the day
+        # accompaniment began, as in every other figure (db.figures.flows).
+        started = interviews = _weekly(session, Case.start_date, conditions, period)
         # Accompanied at a week's end = started by then − ended by then: two weekly counts and
         # the totals before the first week, summed up here (no row per case leaves SQL).
-        started = _weekly(session, Case.start_date, conditions, period)
         ended = _weekly(session, Case.end_date, [*conditions, Case.start_date.is_not(None)], period)
         before_started = session.scalar(
             select(func.count()).select_from(Case).where(*conditions, Case.start_date < weeks[0])) or 0
@@ -165,15 +165,20 @@ def funnel(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
         }
         now = dict(session.execute(
             select(Case.status, func.count()).where(*conditions).group_by(Case.status)).all())
+        # Interviews and job starts from their own records, as everywhere (db.figures.flows):
+        # an imported case has no status history to show them.
+        held = session.scalar(select(func.count()).where(*conditions, Case.start_date.is_not(None))) or 0
+        employed = session.scalar(select(func.count(Placement.case_id.distinct()))
+                                  .join(Case, Placement.case_id == Case.id).where(*conditions)) or 0
 
-    def ever(target: CaseStatus, source: CaseStatus | None = None) -> int:
-        return sum(n for (f, t), n in by_step.items() if t == target and (source is None or f == source))
+    def ever(target: CaseStatus) -> int:
+        return sum(n for (_, t), n in by_step.items() if t == target)
 
     counts = [
         sum(now.values()),
         ever(CaseStatus.INTERVIEW_PLANNED),
-        ever(CaseStatus.ACTIVE, CaseStatus.INTERVIEW_PLANNED),
-        ever(CaseStatus.EMPLOYED),
+        held,
+        employed,
         now.get(CaseStatus.CLOSED, 0),
         ever(CaseStatus.NO_SHOW),
         now.get(CaseStatus.DECLINED, 0),

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 from sqlalchemy import ColumnElement, and_, case, func, select
@@ -36,11 +36,17 @@ from ..permissions import case_scope, require_role
 from ..sqlfunc import days_between, month_start
 from ..team import caseloads
 from ..vocabulary import CaseStatus, ExitResult, FollowUpResult, Gender, Role
-from .outcomes import INTO_WORK_OR_TRAINING, last_end_with_follow_up_due, latest_result
+from .outcomes import (
+    INTO_WORK_OR_TRAINING,
+    RESULT_WINDOW_DAYS,
+    last_end_with_follow_up_due,
+    latest_result,
+)
 
 RESULT_ROLES = (Role.LEAD, Role.COUNCIL)
 NOT_STATED = "ohne Angabe"  # gender of a leaver whose record predates the entry data
-COLUMNS = ["month", "gender", "end_reason", "result", "follow_up", "six_months_passed", "count", "days"]
+COLUMNS = ["month", "gender", "end_reason", "result", "follow_up", "six_months_passed", "in_window", "count",
+           "days"]
 
 
 def counted_participant() -> ColumnElement[bool]:
@@ -74,13 +80,15 @@ def monthly_leavers(db: Database, actor: Actor, companion_id: int | None = None,
     month = month_start(Case.end_date)
     result = latest_result(Case.id)
     passed = case((Case.end_date <= last_end_with_follow_up_due(today()), 1), else_=0)
+    # Still inside the 28 days in which a result may be recorded (db.results.outcomes).
+    in_window = case((Case.end_date >= today() - timedelta(days=RESULT_WINDOW_DAYS), 1), else_=0)
     query = (
-        select(month, Client.gender, Case.end_reason, result, Case.follow_up_result, passed,
+        select(month, Client.gender, Case.end_reason, result, Case.follow_up_result, passed, in_window,
                func.count(), func.sum(days_between(Case.end_date, Case.start_date)))
         .join(Client, Case.client_id == Client.id)
         .where(*conditions, counted_participant(), Case.status == CaseStatus.CLOSED,
                Case.end_date.is_not(None))
-        .group_by(month, Client.gender, Case.end_reason, result, Case.follow_up_result, passed)
+        .group_by(month, Client.gender, Case.end_reason, result, Case.follow_up_result, passed, in_window)
     )
     with db.read() as session:
         rows = [tuple(r) for r in session.execute(query)]
@@ -94,7 +102,8 @@ class LeaverFigures:
     leavers: int = 0
     into_work_or_training: int = 0
     minijob: int = 0
-    result_open: int = 0
+    result_pending: int = 0  # no result yet, still inside the 28 days
+    result_unknown: int = 0  # no result, and the 28 days are over
     six_months_passed: int = 0
     six_months_in_work: int = 0
     days: int = 0
@@ -131,7 +140,8 @@ def leaver_figures(frame: pd.DataFrame) -> LeaverFigures:
         leavers=int(frame["count"].sum()),
         into_work_or_training=int(sum(by_result.get(r.value, 0) for r in INTO_WORK_OR_TRAINING)),
         minijob=int(by_result.get(ExitResult.MINIJOB.value, 0)),
-        result_open=int(by_result.get("", 0)),
+        result_pending=int(frame[frame["result"].isna() & (frame["in_window"] == 1)]["count"].sum()),
+        result_unknown=int(frame[frame["result"].isna() & (frame["in_window"] == 0)]["count"].sum()),
         six_months_passed=int(six["count"].sum()),
         six_months_in_work=int(in_work["count"].sum()),
         days=int(frame["days"].fillna(0).sum()),
@@ -178,6 +188,10 @@ def headline(figures: LeaverFigures) -> dict[str, int | float | None]:
         "exits_work_or_training": figures.into_work_or_training,
         "exits_minijob": figures.minijob,
         "integration_rate": figures.rate,
+        "exits_result_pending": figures.result_pending,
+        "exits_result_unknown": figures.result_unknown,
+        "six_month_rate": figures.six_month_rate,
+        "average_days": figures.average_days,
     }
 
 

@@ -131,7 +131,8 @@ def leaver_table(split: dict[str, LeaverFigures]) -> pd.DataFrame:
         label("exits_work_or_training"): [split[c].into_work_or_training for c in columns],
         label("exits_minijob"): [split[c].minijob for c in columns],
         f"{label('integration_rate')} (%)": [split[c].rate for c in columns],
-        label("exits_result_open"): [split[c].result_open for c in columns],
+        label("exits_result_pending"): [split[c].result_pending for c in columns],
+        label("exits_result_unknown"): [split[c].result_unknown for c in columns],
         "Sechs Monate nach dem Ende vergangen": [split[c].six_months_passed for c in columns],
         "davon bei der Nachfrage erwerbstätig": [split[c].six_months_in_work for c in columns],
         f"{label('six_month_rate')} (%)": [split[c].six_month_rate for c in columns],
@@ -307,7 +308,8 @@ def shown_cell(name: str, value: object) -> str:
 
 
 RESULT_KEYS = ("exits", "exits_work_or_training", "exits_minijob", "integration_rate",
-               "exits_result_open", "six_month_rate", "average_days", "incomplete_participants")
+               "exits_result_pending", "exits_result_unknown", "six_month_rate", "average_days",
+               "incomplete_participants")
 FORMATS = {"xlsx": to_xlsx, "csv": to_csv, "pdf": to_pdf}
 
 
