@@ -242,7 +242,7 @@ class CapacityWarning(ValidationError):
 
     def __init__(self, load: CompanionLoad) -> None:
         super().__init__(
-            f"{load.name} hat bereits {load.caseload} Fälle bei einer Kapazität von {load.cap} "
+            f"{load.name} begleitet bereits {load.load_text} "
             "(höchstens 20 Teilnehmende je Vollzeitstelle). Bitte bestätigen, dass der Fall "
             "trotzdem übernommen wird – die Bestätigung wird protokolliert.", "capacity")
         self.load = load
@@ -266,7 +266,7 @@ def assign_companion(db: Database, actor: Actor, case_id: int, version: int, com
             raise CapacityWarning(load)
         changes = diff(case, companion_id=companion_id)
         if load is not None and load.full:
-            changes["over_capacity_confirmed"] = f"{load.caseload}/{load.cap}"
+            changes["over_capacity_confirmed"] = f"{load.accompanied}/{load.cap}"
         audit(session, actor, "assign", "case", case.id, changes)
     return case.version
 

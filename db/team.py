@@ -25,21 +25,24 @@ from .validation import optional_text, required_text
 from .vocabulary import CaseStatus, PlanMetric, PositionState, Role
 from .workflow import ACCOMPANIED
 
-MAX_CAPACITY = 60
-# The Land's rule: a full-time companion accompanies at most 20 participants at a time. A
-# companion's own capacity (set by the lead, proportionally lower for part-time) replaces it.
+# The Land's rule, the one definition of capacity: a full-time companion accompanies at most 20
+# participants (In Begleitung and in Nachbetreuung) at a time. A companion's own capacity (set by
+# the lead, proportionally lower for part-time) replaces it, never raises it. Planned first
+# interviews are the inflow ("Zulauf"), shown beside the participants, not counted in them.
 FULL_TIME_CAP = 20
+MAX_CAPACITY = FULL_TIME_CAP
 
 
 @dataclass(frozen=True)
 class Load:
-    accompanied: int = 0
+    accompanied: int = 0  # participants: what counts against capacity
     planned: int = 0  # first interviews from today on
     outcome_missing: int = 0  # first interviews past without an outcome: still the companion's
 
     @property
-    def caseload(self) -> int:
-        return self.accompanied + self.planned + self.outcome_missing
+    def inflow(self) -> int:
+        """Zulauf: first interviews to come or without an outcome – beside capacity, not in it."""
+        return self.planned + self.outcome_missing
 
 
 def load_by_companion(session: Session, *conditions: ColumnElement[bool]) -> dict[int | None, Load]:
@@ -67,26 +70,39 @@ class CompanionLoad:
     outcome_missing: int = 0
 
     @property
-    def caseload(self) -> int:
-        return self.accompanied + self.planned + self.outcome_missing
+    def inflow(self) -> int:
+        return self.planned + self.outcome_missing
 
     @property
     def cap(self) -> int:
-        return self.capacity or FULL_TIME_CAP
+        return min(self.capacity or FULL_TIME_CAP, FULL_TIME_CAP)
+
+    @property
+    def cap_label(self) -> str:
+        """"20", or "15 (eigene Kapazität)" where the lead set a lower one (part-time)."""
+        return str(self.cap) if self.cap == FULL_TIME_CAP else f"{self.cap} (eigene Kapazität)"
 
     @property
     def over_cap(self) -> bool:
-        return self.caseload > self.cap
+        return self.accompanied > self.cap
+
+    @property
+    def load_text(self) -> str:
+        """"11 Teilnehmende bei Kapazität 20, Zulauf 20" – the one wording on every page."""
+        text = f"{self.accompanied} Teilnehmende bei Kapazität {self.cap_label}"
+        return text + (f", Zulauf {self.inflow}" if self.inflow else "")
 
     @property
     def full(self) -> bool:
-        """One more case would take the companion above capacity."""
-        return self.caseload >= self.cap
+        """One more participant would take the companion above capacity."""
+        return self.accompanied >= self.cap
 
     def choice_label(self, day: date) -> str:
-        """How the companion appears where a case is assigned: load against cap, and a hint if
-        over capacity or not yet at work ("Bianca Begleitmann – 30/20 (über Kapazität)")."""
-        label = f"{self.name} – {self.caseload}/{self.cap}"
+        """How the companion appears where a case is assigned: participants against cap, the
+        inflow beside it, and a hint if over capacity or not yet at work
+        ("Bianca Begleitmann – 11/20 Teilnehmende, Zulauf 20")."""
+        label = f"{self.name} – {self.accompanied}/{self.cap} Teilnehmende" + (
+            f", Zulauf {self.inflow}" if self.inflow else "")
         if self.over_cap:
             label += " (über Kapazität)"
         elif self.full:
@@ -175,7 +191,8 @@ def save_position(db: Database, actor: Actor, data: PositionInput, position_id: 
     if data.funded_from is None:
         raise ValidationError("Bitte angeben, ab wann die Stelle finanziert ist.", "funded_from")
     if not 1 <= data.capacity <= MAX_CAPACITY:
-        raise ValidationError(f"Kapazität muss zwischen 1 und {MAX_CAPACITY} Fällen liegen.", "capacity")
+        raise ValidationError(f"Kapazität muss zwischen 1 und {MAX_CAPACITY} Teilnehmenden liegen "
+                              "(höchstens 20 je Vollzeitstelle).", "capacity")
     if state == PositionState.FILLED and data.holder_id is None:
         raise ValidationError("Eine besetzte Stelle braucht eine Begleiterin oder einen Begleiter.", "holder")
     if state != PositionState.FILLED and data.holder_id is not None:

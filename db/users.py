@@ -22,6 +22,7 @@ from .errors import DomainError, NotFound, ValidationError
 from .models import LoginThrottle, User
 from .permissions import require_role
 from .settings import keyed
+from .team import FULL_TIME_CAP
 from .validation import required_text
 from .vocabulary import Role
 
@@ -69,8 +70,9 @@ def create_user(
         )
     display_name = required_text(display_name, "display_name", "Name")
     role = Role(role)
-    if capacity is not None and not 0 <= capacity <= 200:
-        raise ValidationError("Kapazität muss zwischen 0 und 200 liegen.", "capacity")
+    if capacity is not None and not 1 <= capacity <= FULL_TIME_CAP:
+        raise ValidationError(f"Kapazität muss zwischen 1 und {FULL_TIME_CAP} Teilnehmenden liegen "
+                              "(höchstens 20 je Vollzeitstelle, bei Teilzeit weniger).", "capacity")
     hashed = password_hash or hash_password(password, username)
     with db.write() as session:
         if session.scalar(select(User.id).where(User.username == username)) is not None:

@@ -37,8 +37,7 @@ def work_list() -> None:
         st.success("Heute ist nichts überfällig, niemand über der Kapazität.", icon=":material/task_alt:")
         return
     for load in work.over_capacity:
-        st.warning(f"Über der Kapazität: {plain(load.name)} – {load.caseload} Fälle bei Kapazität "
-                   f"{load.cap}", icon=":material/group:")
+        st.warning(f"Über der Kapazität: {plain(load.name)} – {load.load_text}", icon=":material/group:")
     if work.over_capacity:
         st.page_link("pages/team.py", label="Team & Stellen: Kapazität und Stellen", icon=":material/groups:")
     for title, group, what in (

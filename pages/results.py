@@ -90,10 +90,10 @@ st.dataframe(reason_table(split)[["Gesamt"]].rename(columns={"Gesamt": label("ex
 st.header("Fallzahl je Begleitung")
 over = [c for c in team if c.over_cap]
 if over:
-    st.warning("Über der Kapazität: " + ", ".join(f"{c.name} ({c.caseload} Fälle bei Kapazität {c.cap})"
-                                                  for c in over))
-st.dataframe(pd.DataFrame([{"Name": c.name, "Fallzahl": c.caseload, "Kapazität": c.cap,
-                            "Über der Kapazität": yes_no(c.over_cap)} for c in team]),
+    st.warning("Über der Kapazität: " + ", ".join(f"{c.name} ({c.load_text})" for c in over))
+st.dataframe(pd.DataFrame([{"Name": c.name, label("participants"): c.accompanied, "Kapazität": c.cap_label,
+                            "Zulauf (Erstgespräche)": c.inflow, "Über der Kapazität": yes_no(c.over_cap)}
+                           for c in team]),
              hide_index=True, width="stretch")
 st.caption(definition("companions_over_cap"))
 

@@ -5,7 +5,14 @@ import streamlit as st
 
 from db.figures import alternatives, charts
 from db.figures.registry import label
-from db.team import PositionInput, capacity_forecast, companion_caseloads, list_positions, save_position
+from db.team import (
+    MAX_CAPACITY,
+    PositionInput,
+    capacity_forecast,
+    companion_caseloads,
+    list_positions,
+    save_position,
+)
 from db.vocabulary import PositionState
 from pages.common import (current_actor, feedback, fmt_date, get_db, on_submit, show_chart, show_flash,
                           shown_errors)
@@ -27,15 +34,15 @@ st.header("Integrationsbegleitung")
 st.table(pd.DataFrame([{
     # What the lead looks for first comes first: on a tablet the right-hand columns scroll away.
     "Name": c.name,
-    "Fallzahl": c.caseload,
-    "Kapazität": c.cap,
     label("participants"): c.accompanied,
-    label("planned_first_interviews"): c.planned,
-    label("interviews_outcome_missing"): c.outcome_missing,
+    "Kapazität": c.cap_label,
+    "Zulauf: " + label("planned_first_interviews"): c.planned,
+    "Zulauf: " + label("interviews_outcome_missing"): c.outcome_missing,
     "Beginn": fmt_date(c.start_date),
 } for c in team]), hide_index=True)
-st.caption("Fallzahl: begleitet und Erstgespräch vereinbart (auch ohne Ergebnis), gegen die Kapazität.")
-over = [f"{c.name} ({c.caseload} Fälle bei Kapazität {c.cap})" for c in team if c.over_cap]
+st.caption("Gegen die Kapazität zählen die Teilnehmenden (In Begleitung und Nachbetreuung; höchstens "
+           "20 je Vollzeitstelle). Vereinbarte Erstgespräche sind Zulauf und stehen daneben.")
+over = [f"{c.name} ({c.load_text})" for c in team if c.over_cap]
 if over:
     st.warning("Über der Kapazität: " + ", ".join(over))
 
@@ -68,7 +75,7 @@ with st.form(form_key, border=True):
                       index=states.index(position.state) if position else states.index(PositionState.FUNDED))
     cols[0].date_input("Finanziert ab", value=position.funded_from if position else None,
                        format="DD.MM.YYYY", key=f"{form_key}_funded")
-    cols[1].number_input("Kapazität (Fälle)", min_value=1, max_value=60, step=1,
+    cols[1].number_input("Kapazität (Teilnehmende, höchstens 20)", min_value=1, max_value=MAX_CAPACITY, step=1,
                          value=position.capacity if position else 20, key=f"{form_key}_capacity")
     options = [None, *holders]
     cols[0].selectbox("Besetzt mit", options, format_func=lambda i: "–" if i is None else holders[i],

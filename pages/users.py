@@ -56,7 +56,8 @@ with new_tab, st.form("new_user", clear_on_submit=False):
     role = cols[0].selectbox("Rolle", list(Role), format_func=lambda r: r.label,
                              index=list(Role).index(Role.COUNCIL))
     password = cols[1].text_input("Erstes Passwort", type="password")
-    capacity = cols[0].number_input("Kapazität (nur Begleitung)", min_value=0, max_value=200, value=20)
+    capacity = cols[0].number_input("Kapazität (Teilnehmende; höchstens 20, Teilzeit weniger)", min_value=1,
+                                    max_value=20, value=20)
     start = cols[1].date_input("Beginn (nur Begleitung)", value=None, format="DD.MM.YYYY")
     if st.form_submit_button("Konto anlegen", type="primary"):
         with shown_errors():

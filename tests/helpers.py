@@ -122,6 +122,18 @@ def case_in(
     return case_id, version
 
 
+def part_time(db: Database, username: str, capacity: int) -> None:
+    """A companion's own, lower capacity (as the lead sets it for part-time work). The demo's
+    Bianca has 11 participants: at 10 she is over capacity, at 11 full."""
+    from db.audit import audit
+
+    with db.write() as session:
+        user = session.scalars(select(User).where(User.username == username)).one()
+        user.capacity = capacity
+        # As any change through the app: audited, so cached figures see it (db.memo).
+        audit(session, Actor.system(), "update", "user", user.id, {"capacity": capacity})
+
+
 def audit_count(db: Database, **where: object) -> int:
     with db.read() as session:
         query = select(func.count()).select_from(AuditEntry).filter_by(**where)
@@ -203,7 +215,7 @@ def programme_through_services(db: Database, rng: random.Random, cases: int, tod
     with db.write() as session:
         people = {} if actors else {
             "companion": User(username="b1", display_name="Bea Begleiterin", role=Role.COMPANION,
-                              password_hash="x", capacity=400, start_date=today - timedelta(days=600)),
+                              password_hash="x", capacity=20, start_date=today - timedelta(days=600)),
             "case_manager": User(username="fm", display_name="Fred Fallmann", role=Role.CASE_MANAGER,
                                  password_hash="x"),
             "lead": User(username="leitung", display_name="Rita Richter", role=Role.LEAD, password_hash="x"),

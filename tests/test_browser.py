@@ -262,9 +262,16 @@ def test_referral_with_a_barrier_assigned_above_capacity_and_seen_as_a_chip(page
     page.get_by_text("Zuweisung von Rita Probefrau gespeichert.").first.wait_for()
     log_out(page)
 
+    from db.database import Database
+
+    from .helpers import part_time
+
+    db = Database.from_url(running_app.db_url)
+    part_time(db, "begleiter1", 10)  # 11 participants: over her own capacity
+    db.dispose()
     log_in(page, running_app, "leitung")
     page.get_by_role("heading", name="Handlungsbedarf").first.wait_for()
-    page.get_by_text("Über der Kapazität: Bianca Begleitmann (Demo) – 31 Fälle bei Kapazität 20").wait_for()
+    page.get_by_text("Über der Kapazität: Bianca Begleitmann (Demo) – 11 Teilnehmende bei Kapazität 10 (eigene Kapazität), Zulauf 20").wait_for()
     shot(page, "lagebild-handlungsbedarf")
     settled(page)
     nav_to(page, "Zuweisungen")
@@ -274,10 +281,10 @@ def test_referral_with_a_barrier_assigned_above_capacity_and_seen_as_a_chip(page
     box = page.locator(f".st-key-{key}_companion").get_by_role("combobox")
     box.click()
     box.press_sequentially("Bianca")
-    page.get_by_role("option", name="Bianca Begleitmann (Demo) – 31/20 (über Kapazität)").click()
+    page.get_by_role("option", name="Bianca Begleitmann (Demo) – 11/10 Teilnehmende, Zulauf 20 (über Kapazität)").click()
     settled(page)
     page.locator(f".st-key-{key}_assign").get_by_role("button").click()
-    page.get_by_text("Kapazität von 20").first.wait_for()
+    page.get_by_text("bei Kapazität 10").first.wait_for()
     settled(page)
     page.locator(f".st-key-{key}_confirm").get_by_text("Ja, trotz voller Kapazität").click()
     settled(page)

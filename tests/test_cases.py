@@ -21,7 +21,7 @@ from db.models import AuditEntry, Case, Client, StatusChange
 from db.vocabulary import CaseStatus, EndReason, ReferralSource
 
 from .conftest import World
-from .helpers import audit_count, case_in, load_case, new_client
+from .helpers import audit_count, case_in, load_case, new_client, part_time
 
 
 def _active_case(world: World) -> tuple[int, int]:
@@ -167,7 +167,8 @@ def test_companion_may_pick_up_an_unassigned_referral_but_not_give_it_away(world
     companion = world.actor("begleiter1")
     with pytest.raises(PermissionDenied):
         assign_companion(world.db, companion, case_id, 1, world.user_id("begleiter2"))
-    with pytest.raises(CapacityWarning, match="Kapazität von 20"):  # 31 cases in the demo
+    part_time(world.db, "begleiter1", 11)  # 11 participants in the demo: full
+    with pytest.raises(CapacityWarning, match="11 Teilnehmende bei Kapazität 11"):
         assign_companion(world.db, companion, case_id, 1, companion.id)
     version = assign_companion(world.db, companion, case_id, 1, companion.id,
                                over_capacity_confirmed=True)

@@ -39,10 +39,10 @@ def test_capacity_says_who_is_over_capacity() -> None:
          "outcome_missing": 0, "capacity": 20},
     ])
     text = alternatives.capacity_text(frame)
-    assert "Stelle 1 – Bianca: 31 Fälle bei Kapazität 20 (über der Kapazität)" in text.summary
-    assert "Stelle 2 – Bruno: 1 Fall bei Kapazität 20;" not in text.summary  # last item, no ";"
-    assert text.summary.endswith("Stelle 2 – Bruno: 1 Fall bei Kapazität 20.")
-    assert text.table["Fälle zusammen"].tolist() == [31, 1]
+    assert "Stelle 1 – Bianca: 25 Teilnehmende bei Kapazität 20 (über der Kapazität), Zulauf 6" in text.summary
+    assert "Stelle 2 – Bruno: 1 Teilnehmende:r bei Kapazität 20;" not in text.summary  # last item, no ";"
+    assert text.summary.endswith("Stelle 2 – Bruno: 1 Teilnehmende:r bei Kapazität 20.")
+    assert text.table["Teilnehmende (Begleitung und Nachbetreuung)"].tolist() == [25, 1]
 
 
 def test_empty_series_say_so_instead_of_failing() -> None:

@@ -4,6 +4,8 @@ on both databases."""
 
 from __future__ import annotations
 
+import re
+
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -25,12 +27,29 @@ from db.corrections import reopen_barrier, undo_status_change
 from db.errors import ValidationError
 from db.figures.flows import monthly_events
 from db.figures.kpis import kpis
-from db.models import Activity, AuditEntry, Case, CaseBarrier, Client, ExitOutcome, Placement, StatusChange
+from db.models import (
+    Activity,
+    AuditEntry,
+    Case,
+    CaseBarrier,
+    Client,
+    ExitOutcome,
+    Placement,
+    StatusChange,
+)
 from db.team import assignment_choices
-from db.vocabulary import ActivityKind, Barrier, CaseStatus, EndReason, ExitResult, JobKind, PauseReason
+from db.vocabulary import (
+    ActivityKind,
+    Barrier,
+    CaseStatus,
+    EndReason,
+    ExitResult,
+    JobKind,
+    PauseReason,
+)
 
 from .conftest import World
-from .helpers import any_employer, case_in, load_case, new_client
+from .helpers import any_employer, case_in, load_case, new_client, part_time
 
 
 def missed_interview(world: World) -> Case:
@@ -219,14 +238,20 @@ def test_an_interview_past_without_outcome_is_caught_everywhere(world: World) ->
 def test_assigning_above_capacity_needs_a_logged_confirmation(world: World) -> None:
     lead = world.actor("leitung")
     case_id = refer_client(world.db, world.actor("fallmanager1"), client=new_client())
-    with pytest.raises(CapacityWarning, match="31 Fälle bei einer Kapazität von 20"):
+    # The demo's Bianca: 11 participants and 20 first interviews to come – room at 20, since
+    # only participants count against capacity. Part-time at 10, she is above it.
+    assign_companion(world.db, lead, refer_client(world.db, world.actor("fallmanager1"), client=new_client()), 1,
+                     world.user_id("begleiter1"))
+    part_time(world.db, "begleiter1", 10)
+    with pytest.raises(CapacityWarning, match=re.escape("begleitet bereits 11 Teilnehmende bei Kapazität 10 (eigene "
+                                                        "Kapazität), Zulauf 20")):
         assign_companion(world.db, lead, case_id, 1, world.user_id("begleiter1"))
     assert load_case(world.db, case_id).companion_id is None
     assign_companion(world.db, lead, case_id, 1, world.user_id("begleiter1"), over_capacity_confirmed=True)
     with world.db.read() as session:
         entry = session.scalars(select(AuditEntry).where(
             AuditEntry.entity_id == case_id, AuditEntry.action == "assign")).one()
-    assert entry.changes is not None and entry.changes["over_capacity_confirmed"] == "31/20"
+    assert entry.changes is not None and entry.changes["over_capacity_confirmed"] == "11/10"
 
 
 def test_a_companion_with_room_gets_the_case_without_a_question(world: World) -> None:
@@ -238,9 +263,12 @@ def test_a_companion_with_room_gets_the_case_without_a_question(world: World) ->
 
 def test_the_companion_choice_names_load_capacity_and_start(world: World) -> None:
     labels = {c.name: c.choice_label(world.today) for c in assignment_choices(world.db, world.actor("leitung"))}
-    assert labels["Bianca Begleitmann (Demo)"] == "Bianca Begleitmann (Demo) – 31/20 (über Kapazität)"
+    assert labels["Bianca Begleitmann (Demo)"] == "Bianca Begleitmann (Demo) – 11/20 Teilnehmende, Zulauf 20"
     second = next(label for name, label in labels.items() if name != "Bianca Begleitmann (Demo)")
-    assert " – 0/20 · ab " in second
+    assert " – 0/20 Teilnehmende · ab " in second
+    part_time(world.db, "begleiter1", 10)
+    labels = {c.name: c.choice_label(world.today) for c in assignment_choices(world.db, world.actor("leitung"))}
+    assert labels["Bianca Begleitmann (Demo)"] == "Bianca Begleitmann (Demo) – 11/10 Teilnehmende, Zulauf 20 (über Kapazität)"
     own = assignment_choices(world.db, world.actor("begleiter1"))
     assert [c.name for c in own] == ["Bianca Begleitmann (Demo)"]
 

@@ -15,6 +15,7 @@ from db.models import Activity, AuditEntry, Case, CaseBarrier, Client, Employer,
 from db.vocabulary import ActivityKind, Barrier, CaseStatus, JobKind
 
 from .conftest import as_read, log_in
+from .helpers import part_time
 
 
 @pytest.fixture
@@ -390,12 +391,14 @@ def test_assigning_above_capacity_asks_for_a_logged_confirmation(app: AppTest, d
             select(Case.id, User.id).join(User, User.username == "begleiter1")
             .where(Case.status == CaseStatus.REFERRED, Case.companion_id.is_(None))
             .order_by(Case.referred_on.desc(), Case.id.desc()).limit(1)).one()
+    part_time(db, "begleiter1", 10)
+    app.run()
     key = f"incoming_{case_id}"
     box = app.selectbox(key=f"{key}_companion")
-    assert "Bianca Begleitmann (Demo) – 31/20 (über Kapazität)" in box.options
+    assert "Bianca Begleitmann (Demo) – 11/10 Teilnehmende, Zulauf 20 (über Kapazität)" in box.options
     box.set_value(bianca).run()
     next(b for b in app.button if b.key == f"{key}_assign").click().run()
-    assert any("Kapazität von 20" in e.value for e in app.error)
+    assert any("bei Kapazität 10" in e.value for e in app.error)
     with db.read() as session:
         assert session.get(Case, case_id).companion_id is None  # type: ignore[union-attr]
     app.checkbox(key=f"{key}_confirm").check().run()
@@ -405,13 +408,17 @@ def test_assigning_above_capacity_asks_for_a_logged_confirmation(app: AppTest, d
         assert session.get(Case, case_id).companion_id == bianca  # type: ignore[union-attr]
         logged = session.scalars(select(AuditEntry.changes).where(
             AuditEntry.entity_id == case_id, AuditEntry.action == "assign")).one()
-    assert logged["over_capacity_confirmed"] == "31/20"
+    assert logged["over_capacity_confirmed"] == "11/10"
 
 
-def test_the_leads_start_page_names_who_needs_action(app: AppTest) -> None:
+def test_the_leads_start_page_names_who_needs_action(app: AppTest, db: Database) -> None:
     log_in(app, "leitung")
     assert app.title[0].value == "Lagebild" and not app.exception, [e.value for e in app.error]
-    assert "Über der Kapazität: Bianca Begleitmann (Demo) – 31 Fälle bei Kapazität 20" in [
+    # 11 participants at 20: not over capacity; the 20 first interviews to come are inflow.
+    assert not [w for w in app.warning if "Kapazität" in w.value]
+    part_time(db, "begleiter1", 10)
+    app.run()
+    assert "Über der Kapazität: Bianca Begleitmann (Demo) – 11 Teilnehmende bei Kapazität 10 (eigene Kapazität), Zulauf 20" in [
         as_read(w.value) for w in app.warning]
     texts = [as_read(m.value) for m in app.markdown]
     assert "**Überfällige nächste Schritte: 2**" in texts and "**Erstgespräche ohne Ergebnis: 1**" in texts

@@ -101,23 +101,24 @@ def test_lead_sees_caseload_positions_and_forecast(app: AppTest) -> None:
     open_page(app, "leitung", "pages/team.py")
     assert app.title[0].value == "Team & Stellen" and not app.exception
     team = app.table[0].value.set_index("Name")
-    assert team.loc["Bianca Begleitmann (Demo)", "Fallzahl"] == 31
-    assert [w.value for w in app.warning] == ["Über der Kapazität: Bianca Begleitmann (Demo) (31 Fälle bei Kapazität 20)"]
+    assert team.loc["Bianca Begleitmann (Demo)", "Teilnehmende (Begleitung und Nachbetreuung)"] == 11
+    assert team.loc["Bianca Begleitmann (Demo)", "Zulauf: Erstgespräche geplant"] == 19
+    assert not app.warning  # 11 participants at 20
     positions = app.table[1].value
     assert list(positions["Stand"]).count("ausgeschrieben") + list(positions["Stand"]).count(
         "Ausgeschrieben") == 2
     assert len(app.get("vega_lite_chart")) == 1
 
 
-def test_lead_raises_a_positions_capacity(app: AppTest, db: Database) -> None:
+def test_lead_sets_a_part_time_positions_capacity(app: AppTest, db: Database) -> None:
     open_page(app, "leitung", "pages/team.py")
     app.selectbox(key="position_choice").set_value(1)
     app.run()
-    app.number_input(key="position_1_capacity").set_value(25)
+    app.number_input(key="position_1_capacity").set_value(15)
     submit(app, "position_1", "Stelle speichern")
     assert "Stelle gespeichert." in [s.value for s in app.success]
     with db.read() as session:
-        assert session.get_one(Position, 1).capacity == 25
+        assert session.get_one(Position, 1).capacity == 15
 
 
 def test_bad_position_input_shows_a_message_and_keeps_the_data(app: AppTest, db: Database) -> None:

@@ -233,7 +233,7 @@ def test_paused_cases_do_not_count_against_capacity_and_return_when_due(world: W
     bianca = world.user_id("begleiter1")
 
     def load() -> int:
-        return next(c for c in companion_caseloads(world.db, lead) if c.id == bianca).caseload
+        return next(c for c in companion_caseloads(world.db, lead) if c.id == bianca).accompanied
 
     case_id, version = participant(world, started=world.today - timedelta(days=10))
     before = load()

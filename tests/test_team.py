@@ -25,7 +25,7 @@ def test_caseload_per_companion_matches_the_article(world: World) -> None:
     loads = {c.name: c for c in companion_caseloads(world.db, world.actor("leitung"))}
     bianca, bruno = loads["Bianca Begleitmann (Demo)"], loads["Bruno Begleitmann (Demo)"]
     assert (bianca.accompanied, bianca.planned, bianca.outcome_missing, bianca.capacity) == (11, 19, 1, 20)
-    assert bruno.caseload == 0 and bruno.start_date > world.today  # starting soon
+    assert (bruno.accompanied, bruno.inflow) == (0, 0) and bruno.start_date > world.today  # starting soon
 
 
 def test_a_new_case_counts_for_its_companion(world: World) -> None:

@@ -10,12 +10,16 @@ from db.models import Case
 from db.worklist import needs_action, working_days_before
 
 from .conftest import World
+from .helpers import part_time
 
 
 def test_the_work_list_names_the_overloaded_companion_and_what_is_late(world: World) -> None:
     work = needs_action(world.db, world.actor("leitung"))
-    assert [(c.name, c.caseload, c.cap) for c in work.over_capacity] == [
-        ("Bianca Begleitmann (Demo)", 31, 20)]
+    assert work.over_capacity == []  # 11 participants at 20; 20 first interviews are inflow
+    part_time(world.db, "begleiter1", 10)
+    work = needs_action(world.db, world.actor("leitung"))
+    assert [(c.name, c.accompanied, c.cap, c.inflow) for c in work.over_capacity] == [
+        ("Bianca Begleitmann (Demo)", 11, 10, 20)]
     assert work.overdue_steps.total == 2 and all(i.text for i in work.overdue_steps.items)
     assert work.outcome_missing.total == 1
     assert work.outcome_missing.items[0].day == world.today - timedelta(days=1)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .charts import DATE, chart_data
+from .charts import CAPACITY_TITLE, DATE, chart_data
 from .disclosure import PublishedTable
 from .formats import fmt_number, fmt_percent, plural
 from .registry import label
@@ -66,15 +66,16 @@ def intake_text(frame: pd.DataFrame) -> ChartText:
 
 
 def capacity_text(frame: pd.DataFrame) -> ChartText:
-    name = "Fallzahl je Stelle gegen Kapazität"
-    loaded = frame.assign(total=frame["accompanied"] + frame["planned"] + frame["outcome_missing"])
+    name = CAPACITY_TITLE
+    loaded = frame.assign(inflow=frame["planned"] + frame["outcome_missing"])
     table = pd.DataFrame({
         "Stelle": loaded["position"], "Stand": loaded["state"],
-        label("participants"): loaded["accompanied"], label("planned_first_interviews"): loaded["planned"],
-        label("interviews_outcome_missing"): loaded["outcome_missing"], "Fälle zusammen": loaded["total"],
-        "Kapazität": loaded["capacity"]})
-    parts = [f"{r.position}: {plural(int(r.total), 'Fall', 'Fälle')} bei Kapazität {r.capacity}"
-             + (" (über der Kapazität)" if r.total > r.capacity else "")
+        label("participants"): loaded["accompanied"], "Kapazität": loaded["capacity"],
+        "Zulauf: " + label("planned_first_interviews"): loaded["planned"],
+        "Zulauf: " + label("interviews_outcome_missing"): loaded["outcome_missing"]})
+    parts = [f"{r.position}: {plural(int(r.accompanied), 'Teilnehmende:r', 'Teilnehmende')} bei "
+             f"Kapazität {r.capacity}" + (" (über der Kapazität)" if r.accompanied > r.capacity else "")
+             + (f", Zulauf {int(r.inflow)}" if r.inflow else "")
              for r in loaded.itertuples()]
     return ChartText(name, f"Balkendiagramm je Stelle. {_listed(parts)}.", table)
 

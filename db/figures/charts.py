@@ -91,21 +91,27 @@ def funnel_chart(frame: pd.DataFrame) -> alt.Chart:
     )
 
 
+CAPACITY_TITLE = "Teilnehmende je Stelle gegen Kapazität, Zulauf daneben"
+
+
 def capacity_chart(frame: pd.DataFrame) -> alt.LayerChart:
-    parts = {"accompanied": label("participants"), "planned": label("planned_first_interviews"),
-             "outcome_missing": label("interviews_outcome_missing")}
-    long = frame.melt(id_vars=["position", "state", "capacity"], value_vars=list(parts),
-                      var_name="part", value_name="count")
+    """Participants against capacity (the red mark); the inflow of first interviews as a bar of
+    its own beside them – it does not count against capacity (db.team)."""
+    long = frame.assign(inflow=frame["planned"] + frame["outcome_missing"]).melt(
+        id_vars=["position", "state", "capacity"], value_vars=["accompanied", "inflow"],
+        var_name="part", value_name="count")
+    parts = {"accompanied": label("participants"), "inflow": "Zulauf (Erstgespräche)"}
     long["part"] = long["part"].map(parts)
-    bars = _base(long, "Fallzahl je Stelle gegen Kapazität").mark_bar().encode(
-        x=alt.X("count:Q", title="Fälle", stack="zero"),
-        y=alt.Y("position:N", title=None, sort=list(frame["position"]), axis=LABELS),
-        color=alt.Color("part:N", title=None, legend=_legend(columns=1)),
+    y = alt.Y("position:N", title=None, sort=list(frame["position"]), axis=LABELS)
+    bars = _base(long, CAPACITY_TITLE).mark_bar().encode(
+        x=alt.X("count:Q", title="Personen"), y=y,
+        yOffset=alt.YOffset("part:N", sort=list(parts.values())),
+        color=alt.Color("part:N", title=None, sort=list(parts.values()), legend=_legend(columns=1)),
         tooltip=[alt.Tooltip("position:N", title="Stelle"), alt.Tooltip("state:N", title="Stand"),
-                 alt.Tooltip("part:N", title="Art"), alt.Tooltip("count:Q", title="Fälle")],
+                 alt.Tooltip("part:N", title="Art"), alt.Tooltip("count:Q", title="Personen")],
     )
     capacity = alt.Chart(frame).mark_tick(color="#b42318", thickness=3, size=24).encode(
-        x="capacity:Q", y=alt.Y("position:N", sort=list(frame["position"])),
+        x="capacity:Q", y=y,
         tooltip=[alt.Tooltip("capacity:Q", title="Kapazität"), alt.Tooltip("state:N", title="Stand")],
     )
     return bars + capacity

@@ -84,9 +84,10 @@ INDICATORS: tuple[Indicator, ...] = (
               "Aktive Konten der Integrationsbegleitung mit Dienstbeginn nach dem Stichtag.",
               "Personen", Kind.STAFF),
     Indicator("companions_over_cap", "Integrationsbegleiter:innen über der Kapazität",
-              "Aktive Integrationsbegleiter:innen, die mehr Fälle haben (begleitet und "
-              "Erstgespräch geplant; ruhende Fälle nicht) als ihre Kapazität: höchstens 20 "
-              "Teilnehmende je Vollzeitstelle nach den Regeln des Landes, bei Teilzeit anteilig.",
+              "Aktive Integrationsbegleiter:innen mit mehr Teilnehmenden (In Begleitung und "
+              "Nachbetreuung; ruhende nicht) als ihre Kapazität: höchstens 20 je Vollzeitstelle "
+              "nach den Regeln des Landes, bei Teilzeit anteilig weniger. Geplante Erstgespräche "
+              "sind Zulauf und zählen nicht mit.",
               "Personen", Kind.STAFF),
     Indicator("positions_total", "Stellen gesamt",
               "Finanzierte Stellen der Integrationsbegleitung, besetzt oder nicht.", "Stellen",

@@ -79,7 +79,9 @@ def _weekly(session, date_col, conditions, period: Period, *joins) -> dict[date,
 INTAKE_SERIES = {
     "referrals": label("referrals"),
     "interviews": label("interviews_held"),
-    "accompanied": label("participants"),
+    # Begun and not ended at the week's end: paused participants are in it, so it is not the
+    # registry's "Teilnehmende" (In Begleitung and Nachbetreuung) and does not carry its name.
+    "accompanied": "Teilnahme begonnen, nicht beendet (auch ruhend)",
 }
 
 
