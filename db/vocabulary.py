@@ -155,6 +155,7 @@ class FollowUpResult(Labelled):
 
     EMPLOYED = "employed"
     MINIJOB = "minijob"
+    IMPROVED = "improved"  # ESF+ longer-term result: an improved labour-market situation
     NOT_EMPLOYED = "not_employed"
     UNREACHABLE = "unreachable"
 
@@ -241,6 +242,7 @@ _LABELS: dict[type, dict[StrEnum, str]] = {
     FollowUpResult: {
         FollowUpResult.EMPLOYED: "erwerbstätig (auch selbständig)",
         FollowUpResult.MINIJOB: "Minijob",
+        FollowUpResult.IMPROVED: "Lage am Arbeitsmarkt verbessert (z. B. Ausbildung begonnen, besser bezahlt)",
         FollowUpResult.NOT_EMPLOYED: "nicht erwerbstätig",
         FollowUpResult.UNREACHABLE: "nicht erreichbar",
     },

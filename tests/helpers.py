@@ -60,10 +60,13 @@ PATHS: dict[CaseStatus, list[CaseStatus]] = {
 
 
 def new_client(**overrides: object) -> NewClient:
+    """A new person: the number and the name differ from every other made here (the same name
+    with the same postcode would be the same person, db.results.persons)."""
+    n = next(_numbers)
     values: dict[str, object] = {
-        "client_number": f"T-{next(_numbers):05d}",
+        "client_number": f"T-{n:05d}",
         "first_name": "Erika",
-        "last_name": "Mustermann",
+        "last_name": "Mustermann-" + "".join(chr(ord("a") + int(d)) for d in f"{n:05d}").capitalize(),
         "town": "Guben",
         "birth_year": 1980,
     }
@@ -210,7 +213,8 @@ def programme_through_services(db: Database, rng: random.Random, cases: int, tod
     from db.barriers import add_barrier, resolve_barrier
     from db.caseload_io import COLUMNS, import_cases, read_upload
     from db.locations import record_office_hours
-    from db.vocabulary import ExitResult
+    from db.results.entry import EntryData, save_entry_data
+    from db.vocabulary import Education, EntryEmployment, ExitResult, Gender, Household
 
     with db.write() as session:
         people = {} if actors else {
@@ -251,6 +255,11 @@ def programme_through_services(db: Database, rng: random.Random, cases: int, tod
         if steps == 1:
             continue
         version = change_status(db, companion, case_id, version, CaseStatus.ACTIVE)
+        if rng.random() < 0.75:  # core entry data complete: the participant counts for the Land
+            version = save_entry_data(db, companion, case_id, version, EntryData(
+                gender=rng.choice(list(Gender)), birth_date=date(rng.randint(1960, 2000), rng.randint(1, 12), 1),
+                postcode=f"03{rng.randint(0, 999):03d}", employment=rng.choice(list(EntryEmployment)),
+                education=rng.choice(list(Education)), household=Household.LONG_TERM_UNEMPLOYED))
         day = interview
         for barrier in rng.sample(list(Barrier), rng.randint(0, 3)):
             barrier_id = add_barrier(db, companion, case_id, barrier, noted_on=interview)

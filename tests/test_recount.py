@@ -5,8 +5,8 @@ test counts the status history instead (the change from "Erstgespräch geplant" 
 Begleitung", the change to "In Arbeit"), which the forms and the import both write. Two
 independent sources, one number – for several closed quarters, on data made through the
 service functions and the caseload import, on both databases. Compared with the CLI's figures,
-the Lagebild's weekly series, the Ergebnisse page's leaver figures and the council's tables
-before suppression.
+the Lagebild's weekly series, the Ergebnisse page's leaver figures, the funder's report and the
+council's tables before suppression.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from db.figures.periods import ReportingPeriod
 from db.figures.registry import INDICATORS, label
 from db.figures.series import Period, intake
 from db.results.indicators import leaver_figures, monthly_leavers
+from db.results.report import funder_report
 
 from .conftest import World
 from .helpers import programme_through_services
@@ -82,9 +83,12 @@ def test_events_recounted_from_the_status_history_agree_everywhere(history: Worl
         for key in ("referrals", "interviews_held", "job_starts"):
             assert int(zugaenge[label(key)]) == expected[key], (quarter.label, key)
         assert int(tables["abgaenge"].values.loc["Summe", "Abgänge"]) == expected["exits"]
-        # The Ergebnisse page's leavers of the quarter.
+        # The Ergebnisse page's leavers of the quarter, and the funder's report (per person: every
+        # person here was referred once).
         leavers = leaver_figures(monthly_leavers(world.db, lead, ended_from=a, ended_to=b))
         assert leavers.leavers == expected["exits"]
+        report = dict(funder_report(world.db, lead, a, b).indicators)
+        assert report["Verbleib bei Austritt (innerhalb 28 Tagen)"].loc[label("exits"), "Gesamt"] == expected["exits"]
         # The Lagebild's weekly interviews, summed over the quarter's weeks (whole weeks inside).
         series = intake(world.db, lead, Period(start=a, end=b))
         weekly = series[(series["kind"] == "Ist") & (series["series"] == "Erstgespräche geführt")]

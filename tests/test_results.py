@@ -373,6 +373,66 @@ def test_funder_report_has_one_row_per_participant_in_the_period_and_numbers_as_
     assert notes["Nicht gezählt"].startswith("2 Teilnehmende")
 
 
+def test_funder_report_counts_a_person_referred_twice_once(world: World) -> None:
+    """One row per person and project: a second referral of the same client, and a record of
+    the same name and postcode under another client number, are the same participant."""
+    from db.results.persons import identity_keys, same_persons
+    from db.results.report import LAND_RATE, funder_report
+
+    lead = world.actor("leitung")
+    first = leaver(world, started=world.today - timedelta(days=120), ended=world.today - timedelta(days=90),
+                   result=ExitResult.JOB_SEEKING)
+    client_id = load_case(world.db, first).client_id
+    again = refer_client(world.db, lead, client_id=client_id, referred_on=world.today - timedelta(days=60),
+                         case_manager_id=world.user_id("fallmanager1"))
+    version = assign_companion(world.db, lead, again, 1, world.user_id("begleiter1"), over_capacity_confirmed=True)
+    version = schedule_first_interview(world.db, lead, again, version,
+                                       datetime.combine(world.today - timedelta(days=55), time(10)),
+                                       planned_on=world.today - timedelta(days=60))
+    version = change_status(world.db, lead, again, version, CaseStatus.ACTIVE, on=world.today - timedelta(days=55))
+    change_status(world.db, lead, again, version, CaseStatus.CLOSED, on=world.today - timedelta(days=20),
+                  end_reason=EndReason.OTHER, exit_result=ExitResult.EMPLOYED)
+    with world.db.read() as session:
+        person = session.get_one(Client, client_id)
+        number = person.client_number
+        # The same name and postcode, and as in the referral form's duplicate check:
+        assert identity_keys(person.first_name.upper(), person.last_name, person.postcode, None)[0] in \
+            identity_keys(person.first_name, person.last_name, person.postcode, person.birth_date)
+    report = funder_report(world.db, lead, world.today - timedelta(days=150), world.today)
+    rows = report.participants[report.participants["Kundennummer"] == number]
+    assert len(rows) == 1
+    row = rows.iloc[0]
+    assert row["Fälle"] == 2 and row["Eintritt (Erstgespräch)"] == world.today - timedelta(days=120)
+    assert row["Austritt"] == world.today - timedelta(days=20)
+    assert row["Verbleib nach 28 Tagen"] == ExitResult.EMPLOYED.label  # the last event counts
+    blocks = dict(report.indicators)
+    leaving = blocks["Verbleib bei Austritt (innerhalb 28 Tagen)"]
+    assert leaving.loc["Abgänge", "Gesamt"] == 1  # once, not twice
+    assert leaving.loc["davon erwerbstätig, auch selbständig (ohne Minijob)", "Gesamt"] == 1
+    counted = blocks["Teilnehmende (je Person)"].loc["Teilnehmende im Zeitraum (auch früher eingetreten)", "Gesamt"]
+    assert leaving.loc["Anteil der Abgänge in Arbeit oder Ausbildung (%)", "Gesamt"] == 100.0
+    assert leaving.loc[LAND_RATE, "Gesamt"] == round(100 / counted, 1)  # the Land's denominator
+    assert same_persons([1, 2, 3], lambda n: [n % 2]) == [[1, 3], [2]]
+
+
+def test_six_month_results_include_an_improved_situation(world: World) -> None:
+    from db.results.report import funder_report
+
+    lead = world.actor("leitung")
+    for answer in (FollowUpResult.EMPLOYED, FollowUpResult.IMPROVED, FollowUpResult.NOT_EMPLOYED):
+        case_id = leaver(world, started=world.today - timedelta(days=400), ended=world.today - timedelta(days=250),
+                         result=ExitResult.JOB_SEEKING)
+        record_follow_up(world.db, lead, case_id, load_case(world.db, case_id).version, answer,
+                         world.today - timedelta(days=10))
+    six = dict(funder_report(world.db, lead, world.today - timedelta(days=300), world.today).indicators)[
+        "Sechs Monate nach dem Austritt"]
+    assert six.loc["Sechs Monate nach dem Austritt vergangen", "Gesamt"] == 3
+    assert six.loc["davon mit verbesserter Lage am Arbeitsmarkt", "Gesamt"] == 1
+    assert six.loc["Nach sechs Monaten in Arbeit (%)", "Gesamt"] == round(100 / 3, 1)
+    assert six.loc["Anteil erwerbstätig oder mit verbesserter Lage (%)", "Gesamt"] == round(200 / 3, 1)
+    assert six.loc["davon mit verbesserter Lage am Arbeitsmarkt", "weiblich"] == 1
+
+
 def test_funder_report_cli_and_pdf(world: World, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import subprocess
 
@@ -385,13 +445,14 @@ def test_funder_report_cli_and_pdf(world: World, tmp_path, monkeypatch) -> None:
                  "--to", f"{world.today}", "--out", str(out)]) == 0
     lines = out.read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("Kundennummer;Nachname;Vorname;Geschlecht") and len(lines) == 12
+    assert ";Fälle;Gezählt;" in lines[0]
     pdf = tmp_path / "indikatoren.pdf"
     pdf.write_bytes(export_funder_report(world.db, world.actor("leitung"), world.today - timedelta(days=60),
                                          world.today, "pdf"))
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-singlefile", str(pdf), str(tmp_path / "seite")], check=True)
     assert (tmp_path / "seite.png").stat().st_size > 5_000
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    assert "Abgänge und Verbleib" in text and "Nicht gezählt" in text
+    assert "Verbleib bei Austritt" in text and "Sechs Monate nach dem Austritt" in text and "Nicht gezählt" in text
 
 
 def test_only_the_lead_makes_the_funder_report(world: World) -> None:

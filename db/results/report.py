@@ -15,7 +15,8 @@ export is audited.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date
 
 import pandas as pd
@@ -40,6 +41,7 @@ from ..vocabulary import (
     EndReason,
     EntryEmployment,
     ExitResult,
+    FollowUpResult,
     Gender,
     Household,
     Role,
@@ -52,8 +54,14 @@ from .entry import (
     entry_of,
     missing_core,
 )
-from .indicators import NOT_STATED, LeaverFigures, by_gender, monthly_leavers, participant_profile
-from .outcomes import latest_result
+from .indicators import NOT_STATED, LeaverFigures, participant_profile
+from .outcomes import (
+    INTO_WORK_OR_TRAINING,
+    last_end_with_follow_up_due,
+    latest_result,
+    result_deadline,
+)
+from .persons import identity_keys, same_persons
 
 TITLE = "Integrationsbegleitung Jobcenter Spree-Neiße – Teilnehmendendaten für das Land (ESF+)"
 PERSONAL = ("Enthält personenbezogene Daten (Sozialdaten, teils besondere Kategorien nach Art. 9 "
@@ -63,7 +71,7 @@ PARTICIPANT_COLUMNS = [
     "Postleitzahl", "Wohnort", "Erwerbsstatus bei Eintritt", "Bildung (ISCED)", "Haushalt",
     "Zahl der Kinder", *FURTHER_LABELS.values(), "Eintritt (Erstgespräch)", "Austritt",
     "Beendigungsgrund", "Verbleib nach 28 Tagen", "Verbleib am", "Nach sechs Monaten",
-    "Nachgefragt am", "Gezählt", "Fehlende Kerndaten",
+    "Nachgefragt am", "Fälle", "Gezählt", "Fehlende Kerndaten",
 ]
 
 
@@ -85,35 +93,72 @@ def _label(value: object) -> object:
     return getattr(value, "label", value)
 
 
-def _participants(db: Database, start: date, end: date) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Participant:
+    """One person in the project (all their cases together): the report's row and what the
+    indicators need."""
+
+    row: list[object]  # PARTICIPANT_COLUMNS
+    gender: str  # the column it is counted under
+    counted: bool  # core entry data complete at the first entry
+    entered: date  # the first Erstgespräch
+    left: date | None  # the end of the last participation, if it ended
+    still_open: date | None  # day the last case may still get its result (28 days), if unknown
+    result: str | None  # ExitResult value of the last exit
+    end_reason: str | None
+    follow_up: str | None  # FollowUpResult value, six months after leaving
+    six_months_passed: bool
+
+    def active_in(self, start: date, end: date) -> bool:
+        return self.entered <= end and (self.left is None or self.left >= start)
+
+    def left_in(self, start: date, end: date) -> bool:
+        return self.left is not None and start <= self.left <= end
+
+
+def _participants(db: Database, start: date, end: date) -> list[Participant]:
+    """Every person active in the period, once (db.results.persons), oldest entry first."""
     result_on = (select(ExitOutcome.occurred_on).where(ExitOutcome.case_id == Case.id)
                  .order_by(ExitOutcome.occurred_on.desc(), ExitOutcome.id.desc()).limit(1)
                  .scalar_subquery())
-    active = and_(Case.start_date.is_not(None), Case.start_date <= end,
-                  Case.end_date.is_(None) | (Case.end_date >= start),
-                  Case.status != CaseStatus.DECLINED)
-    rows = []
+    began = and_(Case.start_date.is_not(None), Case.status != CaseStatus.DECLINED)
     with db.read() as session:
-        for case, client, result, result_day in session.execute(
-                select(Case, Client, latest_result(Case.id), result_on)
-                .join(Client, Case.client_id == Client.id).where(active)
-                .order_by(Case.start_date, Case.id)):
-            entry = entry_of(client, case)
-            missing = ([] if case.entry_complete else
-                       missing_core(entry, birth_year=client.birth_year) or ["anonymisiert"])
-            rows.append([
-                client.client_number, client.last_name, client.first_name, _label(client.gender),
-                client.birth_date or client.birth_year, case.entry_age_band, client.postcode,
-                client.town, _label(entry.employment), _label(entry.education),
-                _label(entry.household), entry.children,
-                *(_label(getattr(entry, name)) for name in FURTHER_LABELS),
-                case.start_date, case.end_date, _label(case.end_reason),
-                _label(_exit_result(result)), result_day, _label(case.follow_up_result),
-                case.follow_up_on, "ja" if case.entry_complete else "nein", ", ".join(missing),
-            ])
-    frame = pd.DataFrame(rows, columns=PARTICIPANT_COLUMNS)
-    frame["Zahl der Kinder"] = frame["Zahl der Kinder"].astype("Int64")  # 3, not 3.0
-    return frame
+        records = session.execute(
+            select(Case, Client, latest_result(Case.id), result_on)
+            .join(Client, Case.client_id == Client.id).where(began)
+            .order_by(Case.start_date, Case.id)).all()
+        people = same_persons(records, lambda r: [("client", r[1].id), *identity_keys(
+            r[1].first_name, r[1].last_name, r[1].postcode, r[1].birth_date)])
+        out = [_participant(cases) for cases in people]
+    passed = last_end_with_follow_up_due(today())
+    out = [replace(p, six_months_passed=p.left is not None and p.left <= passed) for p in out]
+    return sorted((p for p in out if p.active_in(start, end)), key=lambda p: (p.entered, p.row[0] or ""))
+
+
+def _participant(cases: list) -> Participant:  # type: ignore[type-arg]
+    first_case, client = cases[0][0], cases[0][1]
+    last_case, _, result, result_day = cases[-1]
+    entry = entry_of(client, first_case)
+    missing = ([] if first_case.entry_complete else
+               missing_core(entry, birth_year=client.birth_year) or ["anonymisiert"])
+    left = last_case.end_date if last_case.status == CaseStatus.CLOSED else None
+    row = [
+        client.client_number, client.last_name, client.first_name, _label(client.gender),
+        client.birth_date or client.birth_year, first_case.entry_age_band, client.postcode,
+        client.town, _label(entry.employment), _label(entry.education),
+        _label(entry.household), entry.children,
+        *(_label(getattr(entry, name)) for name in FURTHER_LABELS),
+        first_case.start_date, left, _label(last_case.end_reason) if left else None,
+        _label(_exit_result(result)) if left else None, result_day if left else None,
+        _label(last_case.follow_up_result) if left else None, last_case.follow_up_on if left else None,
+        len(cases), "ja" if first_case.entry_complete else "nein", ", ".join(missing),
+    ]
+    return Participant(
+        row=row, gender=_label(client.gender) if client.gender else NOT_STATED,
+        counted=bool(first_case.entry_complete), entered=first_case.start_date, left=left,
+        still_open=result_deadline(left) if left and not result else None,
+        result=result if left else None, end_reason=last_case.end_reason if left else None,
+        follow_up=last_case.follow_up_result if left else None, six_months_passed=False)
 
 
 def _exit_result(value: str | None) -> ExitResult | None:
@@ -175,22 +220,99 @@ def _answers(name: str) -> list[tuple[str | None, str]]:
     return [*known, (None, "nicht erfasst")]
 
 
+WORK_OR_TRAINING = {r.value for r in INTO_WORK_OR_TRAINING}
+EMPLOYMENT = {ExitResult.EMPLOYED.value, ExitResult.SELF_EMPLOYED.value}
+LAND_RATE = "Anteil an allen Teilnehmenden des Zeitraums, Rechnung des Landes (%)"
+
+
+def _person_columns(people: list[Participant]) -> list[str]:
+    extra = [NOT_STATED] if any(p.gender == NOT_STATED for p in people) else []
+    return [g.label for g in Gender] + extra + ["Gesamt"]
+
+
+def _of(people: list[Participant], column: str) -> list[Participant]:
+    return people if column == "Gesamt" else [p for p in people if p.gender == column]
+
+
+def _by_gender(people: list[Participant], columns: list[str],
+               rows: dict[str, Callable[[list[Participant]], int | float | None]]) -> pd.DataFrame:
+    """One row per figure, one column per gender and "Gesamt" (ESF+ splits every indicator)."""
+    return pd.DataFrame.from_dict({name: [figure(_of(people, c)) for c in columns] for name, figure in rows.items()},
+                                  orient="index", columns=columns)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return None if whole == 0 else round(100 * part / whole, 1)
+
+
+def _indicator_blocks(people: list[Participant], start: date, end: date) -> list[tuple[str, pd.DataFrame]]:
+    """Everything counted per person, for the counted participants (core data complete)."""
+    counted = [p for p in people if p.counted]  # every listed person is active in the period
+    columns = _person_columns(counted)
+    leavers = [p for p in counted if p.left_in(start, end)]
+
+    def results(values: set[str]) -> Callable[[list[Participant]], int]:
+        return lambda group: sum(1 for p in group if p.result in values)
+
+    def in_work_or_training(group: list[Participant]) -> int:
+        return sum(1 for p in group if p.result in WORK_OR_TRAINING)
+
+    def follow(values: set[str]) -> Callable[[list[Participant]], int]:
+        return lambda group: sum(1 for p in group if p.six_months_passed and p.follow_up in values)
+
+    def passed(group: list[Participant]) -> int:
+        return sum(1 for p in group if p.six_months_passed)
+
+    employed = {FollowUpResult.EMPLOYED.value}
+    improved = {FollowUpResult.IMPROVED.value}
+    entered = _by_gender(counted, columns, {
+        "Eingetreten im Zeitraum (erstes Erstgespräch)": lambda g: sum(1 for p in g if start <= p.entered <= end),
+        "Teilnehmende im Zeitraum (auch früher eingetreten)": len,
+    })
+    on_leaving = _by_gender(leavers, columns, {
+        label("exits"): len,
+        "davon arbeitsuchend": results({ExitResult.JOB_SEEKING.value}),
+        "davon in schulischer oder beruflicher Bildung": results({ExitResult.EDUCATION.value}),
+        "davon mit erlangter Qualifizierung": results({ExitResult.QUALIFICATION.value}),
+        "davon erwerbstätig, auch selbständig (ohne Minijob)": results(EMPLOYMENT),
+        "davon im Minijob (getrennt ausgewiesen)": results({ExitResult.MINIJOB.value}),
+        "davon sonstiger Verbleib": results({ExitResult.OTHER.value}),
+        label("exits_result_pending"): lambda g: sum(1 for p in g if p.still_open and p.still_open >= today()),
+        label("exits_result_unknown"): lambda g: sum(1 for p in g if p.still_open and p.still_open < today()),
+        f"{label('integration_rate')} (%)": lambda g: _share(in_work_or_training(g), len(g)),
+    })
+    # The Land's worked example divides by all participants: (12 + 4) / 63 = 25 %.
+    on_leaving.loc[LAND_RATE] = [_share(in_work_or_training(_of(leavers, c)), len(_of(counted, c)))
+                                 for c in columns]
+    six_months = _by_gender(leavers, columns, {
+        "Sechs Monate nach dem Austritt vergangen": passed,
+        "davon erwerbstätig, auch selbständig": follow(employed),
+        "davon im Minijob": follow({FollowUpResult.MINIJOB.value}),
+        "davon mit verbesserter Lage am Arbeitsmarkt": follow(improved),
+        f"{label('six_month_rate')} (%)": lambda g: _share(follow(employed)(g), passed(g)),
+        "Anteil erwerbstätig oder mit verbesserter Lage (%)": lambda g: _share(follow(employed | improved)(g), passed(g)),
+    })
+    reasons = _by_gender(leavers, columns, {
+        r.label: (lambda g, r=r: sum(1 for p in g if p.end_reason == r.value)) for r in EndReason})
+    return [("Teilnehmende (je Person)", entered),
+            ("Verbleib bei Austritt (innerhalb 28 Tagen)", on_leaving),
+            ("Sechs Monate nach dem Austritt", six_months),
+            ("Abgänge nach Beendigungsgrund", reasons)]
+
+
 def funder_report(db: Database, actor: Actor, start: date, end: date) -> FunderReport:
     """Build the report for the days from `start` to `end` (both included)."""
     require_role(actor, Role.LEAD)
     if start > end:
         raise ValidationError("Der Zeitraum beginnt nach seinem Ende.", "period")
-    split = by_gender(monthly_leavers(db, actor, ended_from=start, ended_to=end))
+    people = _participants(db, start, end)
+    participants = pd.DataFrame([p.row for p in people], columns=PARTICIPANT_COLUMNS)
+    participants["Zahl der Kinder"] = participants["Zahl der Kinder"].astype("Int64")  # 3, not 3.0
     profile = participant_profile(db, actor, start, end)
-    participants = _participants(db, start, end)
-    blocks = [
-        ("Abgänge und Verbleib", leaver_table(split)),
-        ("Abgänge nach Beendigungsgrund", reason_table(split)),
-        ("Gezählte Teilnehmende im Zeitraum nach Merkmalen bei Eintritt",
-         _profile_block(profile, _gender_columns(split))),
-    ]
-    return FunderReport(start, end, today(), participants, blocks,
-                        int((participants["Gezählt"] == "nein").sum()))
+    blocks = [*_indicator_blocks(people, start, end),
+              ("Gezählte Teilnehmende im Zeitraum nach Merkmalen bei Eintritt",
+               _profile_block(profile, _person_columns([p for p in people if p.counted])))]
+    return FunderReport(start, end, today(), participants, blocks, sum(1 for p in people if not p.counted))
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -248,8 +370,14 @@ def to_xlsx(report: FunderReport) -> bytes:
         ("Bericht", TITLE), ("Zeitraum", report.period), ("Stand", f"{report.as_of:%d.%m.%Y}"),
         ("Nicht gezählt", f"{report.not_counted} Teilnehmende mit unvollständigen Kerndaten bei "
                           "Eintritt (Spalte „Gezählt“ = nein); sie fehlen in allen Indikatoren."),
-        ("Teilnehmende", "Eine Zeile je Person, deren Teilnahme (ab dem Erstgespräch) in den "
-                         "Zeitraum fällt; Abgänge zählen nach dem Tag des Austritts."),
+        ("Teilnehmende", "Eine Zeile je Person und Projekt, deren Teilnahme (ab dem ersten "
+                         "Erstgespräch) in den Zeitraum fällt. Wer mehrmals zugewiesen wurde (dieselbe "
+                         "Kundennummer, oder Vor- und Nachname mit Postleitzahl oder Geburtsdatum), ist "
+                         "eine Person: Eintrittsdaten vom ersten Fall, Austritt und Verbleib vom letzten "
+                         "(Spalte „Fälle“). Abgänge zählen nach dem Tag des Austritts."),
+        ("Quoten", f"Zwei Nenner: „{label('integration_rate')}“ teilt durch die Abgänge des "
+                   f"Zeitraums, „{LAND_RATE}“ durch alle gezählten Teilnehmenden des Zeitraums, wie "
+                   "im Rechenbeispiel des Landes ((12 + 4) / 63 = 25 %)."),
         ("Ziel des Landes", f"{fmt_percent(TARGET_RATE)} der Abgänge in Arbeit oder Ausbildung; "
                             "Minijobs getrennt ausgewiesen."),
         ("Datenschutz", PERSONAL), ("", ""), ("Kennzahl", "Definition"),
@@ -281,13 +409,13 @@ def to_pdf(report: FunderReport) -> bytes:
     pdf.para(f"Zeitraum: {report.period} · Stand: {report.as_of:%d.%m.%Y} · Ziel des Landes: "
              f"{fmt_percent(TARGET_RATE)} der Abgänge in Arbeit oder Ausbildung.", size=9)
     pdf.ln(2)
-    title, block = report.indicators[0]
-    pdf.heading(title, level=1, rows_after=len(block))
-    first = pdf.usable * 0.46
-    widths = [first, *[(pdf.usable - first) / len(block.columns)] * len(block.columns)]
-    pdf.table_of(["Kennzahl", *block.columns],
-                 [[str(name), *(shown_cell(name, v) for v in values)] for name, values in block.iterrows()],
-                 widths, size=8.5)
+    for title, block in report.indicators[:3]:  # participants, results on leaving, after six months
+        pdf.heading(title, level=1, rows_after=len(block))
+        first = pdf.usable * 0.46
+        widths = [first, *[(pdf.usable - first) / len(block.columns)] * len(block.columns)]
+        pdf.table_of(["Kennzahl", *block.columns],
+                     [[str(name), *(shown_cell(name, v) for v in values)] for name, values in block.iterrows()],
+                     widths, size=8)
     pdf.para(f"Nicht gezählt wegen unvollständiger Eintrittsdaten: {report.not_counted} "
              "Teilnehmende.", size=9)
     pdf.ln(1)
