@@ -38,7 +38,7 @@ from .models import (
     User,
 )
 from .results.entry import EntryData, save_entry_data
-from .users import create_user, hash_password
+from .users import DEMO_PASSWORD, bcrypt_hash, create_user
 from .vocabulary import (
     ActivityKind,
     Answer,
@@ -55,7 +55,6 @@ from .vocabulary import (
     Role,
 )
 
-DEMO_PASSWORD = "demo-passwort"
 
 # username, display name, role, capacity, start offset in days from today (companions)
 DEMO_USERS: list[tuple[str, str, Role, int | None, int | None]] = [
@@ -161,7 +160,7 @@ def seed_demo(db: Database, *, today: date | None = None, seed: int = 2026) -> N
 
 def _users(db: Database, system: Actor, day: date) -> dict[str, User]:
     # One bcrypt hash for all demo accounts: hashing is deliberately slow.
-    shared_hash = hash_password(DEMO_PASSWORD)
+    shared_hash = bcrypt_hash(DEMO_PASSWORD)  # published on purpose: not a password anyone chose
     ids = {
         username: create_user(
             db,

@@ -33,7 +33,7 @@ from .models import (
 )
 from .results.entry import age_band
 from .results.outcomes import follow_up_due, last_end_with_follow_up_due
-from .users import hash_password
+from .users import DEMO_PASSWORD, bcrypt_hash
 from .vocabulary import (
     ActivityKind,
     Barrier,
@@ -54,7 +54,7 @@ from .vocabulary import (
     Role,
 )
 
-PASSWORD = "demo-passwort"
+PASSWORD = DEMO_PASSWORD
 CHUNK = 20_000
 YEARS = 5
 STATUS_WEIGHTS = {
@@ -126,7 +126,7 @@ def generate(db: Database, cases: int, *, seed: int = 7, activities_per_case: in
     rng = random.Random(seed)
     day = today()
     first_day = day - timedelta(days=365 * YEARS)
-    password_hash = hash_password(PASSWORD)  # once: every synthetic account shares it
+    password_hash = bcrypt_hash(PASSWORD)  # once: every synthetic account shares it
     counts: dict[str, int] = {}
 
     staff = [

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from importlib.resources import files
 
 import bcrypt
+from zxcvbn import zxcvbn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,10 +33,25 @@ MIN_PASSWORD = 12
 BCRYPT_ROUNDS = 12
 
 
-def hash_password(password: str, username: str | None = None) -> str:
-    problem = password_problem(password, username)
+# The demo accounts' password: published in the README, so never acceptable as a chosen one.
+DEMO_PASSWORD = "demo-passwort"
+# Words anyone guessing a password here would try first (zxcvbn weighs them like user data).
+PROGRAMME_WORDS = ("demo", "passwort", "begleiter", "begleitung", "integrationsbegleitung", "cockpit",
+                   "jobcenter", "kreistag", "leitung", "fallmanager", "spree", "neisse", "neiße",
+                   "guben", "forst", "spremberg", "cottbus", "lausitz")
+MIN_STRENGTH = 3  # zxcvbn's score (0–4): 3 means about 10^8 guesses or more
+
+
+def hash_password(password: str, username: str | None = None, names: Iterable[str] = ()) -> str:
+    """The bcrypt hash of a password somebody chose, after password_problem accepted it."""
+    problem = password_problem(password, username, names)
     if problem:
         raise ValidationError(problem, "password")
+    return bcrypt_hash(password)
+
+
+def bcrypt_hash(password: str) -> str:
+    """Without the strength check: only for the demo's and the benchmarks' published password."""
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_ROUNDS)).decode()
 
 
@@ -73,7 +89,7 @@ def create_user(
     if capacity is not None and not 1 <= capacity <= FULL_TIME_CAP:
         raise ValidationError(f"Kapazität muss zwischen 1 und {FULL_TIME_CAP} Teilnehmenden liegen "
                               "(höchstens 20 je Vollzeitstelle, bei Teilzeit weniger).", "capacity")
-    hashed = password_hash or hash_password(password, username)
+    hashed = password_hash or hash_password(password, username, [display_name])
     with db.write() as session:
         if session.scalar(select(User.id).where(User.username == username)) is not None:
             raise ValidationError(f"Den Benutzernamen „{username}“ gibt es schon.", "username")
@@ -104,12 +120,15 @@ def _common_passwords() -> tuple[frozenset[str], frozenset[str]]:
             frozenset(e[1:] for e in entries if e.startswith("=")))
 
 
-def password_problem(password: str, username: str | None = None) -> str | None:
-    """Why a new password is not acceptable, in German; None if it is fine."""
+def password_problem(password: str, username: str | None = None, names: Iterable[str] = ()) -> str | None:
+    """Why a new password is not acceptable, in German; None if it is fine. `names` are the
+    person's own names (display name), which the password may not contain either."""
     if len(password) < MIN_PASSWORD:
         return f"Das Passwort muss mindestens {MIN_PASSWORD} Zeichen haben."
     if len(password.encode()) > 72:  # bcrypt's limit; longer input would be cut silently
         return "Das Passwort ist zu lang (höchstens 72 Bytes)."
+    if password == DEMO_PASSWORD:
+        return "Das Passwort der Demo-Konten ist veröffentlicht und darf nicht verwendet werden."
     lowered = password.lower()
     whole, bases = _common_passwords()
     core = re.sub(r"[^a-zäöüß]", "", lowered)  # the letters, without the digits and symbols around
@@ -117,6 +136,15 @@ def password_problem(password: str, username: str | None = None) -> str | None:
         return "Dieses Passwort ist zu verbreitet und leicht zu erraten. Bitte ein anderes wählen."
     if username and username.lower() in lowered:
         return "Das Passwort darf den Benutzernamen nicht enthalten."
+    own = {part for name in names for part in re.split(r"[^\w]+", name.lower()) if len(part) >= 3}
+    if any(part in lowered for part in own):
+        return "Das Passwort darf Ihren Namen nicht enthalten."
+    # A maintained estimator (zxcvbn) finds repeats, sequences (1234, abcd, qwertz), keyboard
+    # patterns, dates and dictionary words – with the programme's own words among them.
+    inputs = [*PROGRAMME_WORDS, *own, *([username.lower()] if username else [])]
+    if zxcvbn(password, user_inputs=inputs)["score"] < MIN_STRENGTH:
+        return ("Dieses Passwort ist zu leicht zu erraten (Wiederholungen, Folgen wie 1234 oder abcd, "
+                "bekannte Wörter). Bitte ein längeres wählen, etwa drei oder vier zufällige Wörter.")
     return None
 
 
@@ -169,7 +197,7 @@ def set_active(db: Database, actor: Actor, user_id: int, active: bool) -> None:
 def reset_password(db: Database, actor: Actor, user_id: int, new_password: str) -> None:
     """An admin sets a new password; this also lifts a lockout."""
     with _editing_user(db, actor, user_id) as (session, user):
-        user.password_hash = hash_password(new_password, user.username)
+        user.password_hash = hash_password(new_password, user.username, [user.display_name])
         user.must_change_password = True
         user.failed_logins = 0
         user.locked_until = None
@@ -202,7 +230,7 @@ def change_own_password(db: Database, actor: Actor, current: str, new: str, repe
         raise ValidationError("Die beiden neuen Passwörter stimmen nicht überein.", "repeat")
     if new == current:
         raise ValidationError("Das neue Passwort muss sich vom bisherigen unterscheiden.", "password")
-    hashed = hash_password(new, actor.username)
+    hashed = hash_password(new, actor.username, [actor.display_name])
     try:
         login(db, actor.username, current, address, action="password_check")
     except DomainError as exc:

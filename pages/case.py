@@ -57,10 +57,12 @@ state = st.session_state
 name = f"{case.first_name} {case.last_name}"
 st.title(plain(name))
 status_badge(case.status)
-st.caption(
+# Every part a person or an import can set is shown as text (plain): a client number like
+# "[Termin](https://…)" must not become a link, nor an image that calls a server.
+st.caption(plain(
     f"Kundennr. {case.client_number} · zugewiesen am {fmt_date(case.referred_on)} "
     f"von {case.case_manager or '–'} ({case.referral_source}) · Begleitung: {case.companion or 'noch offen'}"
-)
+))
 show_flash()
 
 if not case.notes_visible:

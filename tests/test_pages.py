@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from datetime import date, timedelta
 
 import pytest
@@ -166,6 +168,25 @@ def _first_active_case(db: Database, username: str = "begleiter1") -> int:
     with db.read() as session:
         return session.scalar(select(Case.id).join(User, Case.companion_id == User.id).where(
             User.username == username, Case.status == CaseStatus.ACTIVE).order_by(Case.id))
+
+
+@pytest.mark.parametrize("payload", ["[Termin bestätigen](https://example.invalid/x)",
+                                     "![x](https://example.invalid/p.png)", "<img src=x onerror=alert(1)>",
+                                     "K-1 :red[dringend]"])
+def test_a_client_number_on_the_case_page_is_text(app: AppTest, db: Database, payload: str) -> None:
+    """Anyone who can set a client number (Fallmanager, companion, lead, an import file) must not
+    plant a link, an image or HTML in the case page's header line."""
+    log_in(app, "begleiter1")
+    case_id = _first_active_case(db)
+    with db.write() as session:
+        session.get_one(Case, case_id).client.client_number = payload
+    app.query_params["id"] = str(case_id)
+    app.switch_page("pages/case.py").run()
+    assert not app.exception
+    line = next(c.value for c in app.caption if "Kundennr." in c.value)
+    assert as_read(line).startswith(f"Kundennr. {payload} ·")  # read as typed
+    for active in (r"\]\(", r"<", r":red"):  # Markdown sees no link, image, HTML or colour:
+        assert not re.search(r"(?<!\\)" + active, line), (active, line)  # each one escaped
 
 
 def test_logging_a_home_visit(app: AppTest, db: Database) -> None:

@@ -102,12 +102,25 @@ def test_guessing_the_current_password_in_an_open_session_is_throttled(world: Wo
 
 
 @pytest.mark.parametrize("password", ["kurz-1", "passwort2026!", "Sommer2024!!!", "qwertzuiop12",
-                                      "aaaaaaaaaaaaaaa", "x-begleiter1-x"])
+                                      "aaaaaaaaaaaaaaa", "x-begleiter1-x",
+                                      # the published demo password, repeats, sequences, own names
+                                      "demo-passwort", "12345678901234567890", "abcdefghijklmnop",
+                                      "abababababababab", "bianca-begleitmann!", "Begleitmann1979"])
 def test_weak_passwords_are_refused(world: World, password: str) -> None:
     from db.users import password_problem
 
-    assert password_problem(password, "begleiter1") is not None
-    assert password_problem("korrekt-pferd-batterie", "begleiter1") is None
+    assert password_problem(password, "begleiter1", ["Bianca Begleitmann (Demo)"]) is not None
+    assert password_problem("korrekt-pferd-batterie", "begleiter1", ["Bianca Begleitmann (Demo)"]) is None
+
+
+def test_the_published_demo_password_cannot_be_chosen(world: World) -> None:
+    from db.users import DEMO_PASSWORD, reset_password
+
+    with pytest.raises(ValidationError, match="veröffentlicht"):
+        reset_password(world.db, world.actor("admin"), world.user_id("begleiter1"), DEMO_PASSWORD)
+    with pytest.raises(ValidationError, match="Namen"):
+        create_user(world.db, world.actor("admin"), username="rr", display_name="Rita Richter",
+                    role=Role.LEAD, password="richter-sommerwiese-7")
 
 
 def test_new_accounts_and_resets_must_change_the_password(world: World) -> None:
