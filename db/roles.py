@@ -33,8 +33,15 @@ def setup_app_role(engine: Engine, role: str, password: str | None = None) -> No
         database = conn.execute(text("SELECT current_database()")).scalar_one()
         exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar()
         verb = "ALTER" if exists else "CREATE"
-        conn.execute(text(f'{verb} ROLE "{role}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION'
-                          + (" PASSWORD :pw" if password else "")), {"pw": password} if password else {})
+        # PostgreSQL takes no bind parameter in ROLE statements: the password goes in as a
+        # literal quoted by the driver itself (psycopg), on the same connection and transaction.
+        from psycopg import sql
+
+        statement = sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION").format(
+            sql.SQL(verb), sql.Identifier(role))
+        if password:
+            statement += sql.SQL(" PASSWORD ") + sql.Literal(password)
+        conn.connection.driver_connection.cursor().execute(statement)
         conn.execute(text(f'GRANT CONNECT ON DATABASE "{database}" TO "{role}"'))
         conn.execute(text(f'GRANT USAGE ON SCHEMA public TO "{role}"'))
         conn.execute(text(f'REVOKE CREATE ON SCHEMA public FROM "{role}"'))

@@ -32,6 +32,11 @@ def test_the_application_role_may_only_append_to_the_audit_log(owner_url: str, m
     role = f"bc_app_{make_url(owner_url).database[-10:]}"
     setup_app_role(owner.engine, role)
     setup_app_role(owner.engine, role)  # again after a migration: idempotent
+    # With a password, as the README's Betrieb section says (quotes and % included).
+    setup_app_role(owner.engine, role, password="it's 100% ge'heim; DROP TABLE x")
+    with owner.engine.connect() as conn:
+        assert conn.execute(text("SELECT rolpassword IS NOT NULL FROM pg_authid WHERE rolname = :r"),
+                            {"r": role}).scalar()
     with owner.write() as session:
         audit(session, Actor.system(), "view", "case", 1)
     app_url = make_url(owner_url).set(username=role).render_as_string(hide_password=False)
