@@ -10,6 +10,7 @@ import json
 import os
 from datetime import UTC, datetime, timedelta
 
+import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.models import cookie_model
@@ -107,9 +108,23 @@ def current_actor(db: Database, gate: stauth.Authenticate) -> Actor | None:
     return actor
 
 
+def _cookie_token(gate: stauth.Authenticate) -> dict | None:
+    """The login cookie's content if it is a valid token of ours, else None. A forged, foreign-
+    algorithm ("none", HS512), expired or malformed token means the login form, never an error
+    page: the library lets most of these errors through."""
+    try:
+        token = gate.cookie_controller.get_cookie()
+        if (isinstance(token, dict) and isinstance(token.get("username"), str)
+                and isinstance(token.get("exp_date"), int | float)):
+            return token
+    except (jwt.PyJWTError, AttributeError, KeyError, TypeError, ValueError, OverflowError):
+        pass
+    return None
+
+
 def _restore_from_cookie(gate: stauth.Authenticate) -> None:
     """A reload keeps the user logged in: the signed cookie names the user and its expiry."""
-    token = gate.cookie_controller.get_cookie()
+    token = _cookie_token(gate)
     if not token or token["username"] not in _credentials_usernames(gate):
         return
     gate.authentication_controller.login(token=token)

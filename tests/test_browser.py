@@ -381,6 +381,38 @@ def test_a_cookie_signed_with_another_key_is_rejected(page, running_app: Running
     page.get_by_role("button", name="Abmelden").wait_for()
 
 
+def test_a_malformed_or_foreign_token_shows_the_login_form(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    import base64
+    import json
+    import time as clock
+
+    import jwt
+
+    key = "t" * 48  # the server's own key: only the form of the token is wrong
+
+    def unsigned(claims: dict) -> str:
+        part = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()  # noqa: E731
+        return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+
+    later = clock.time() + 3600
+    tokens = {
+        "alg none": unsigned({"username": "leitung", "exp_date": later}),
+        "HS512": jwt.encode({"username": "leitung", "exp_date": later}, key, algorithm="HS512"),
+        "exp in the past": jwt.encode({"username": "leitung", "exp_date": later, "exp": int(clock.time()) - 60},
+                                      key, algorithm="HS256"),
+        "no expiry": jwt.encode({"username": "leitung"}, key, algorithm="HS256"),
+        "not a token": "kein.token",
+    }
+    for name, token in tokens.items():
+        page.context.clear_cookies()
+        page.context.add_cookies([{"name": "begleiter_cockpit", "value": token, "url": running_app.url}])
+        visit(page, running_app.url)
+        page.get_by_role("button", name="Anmelden").wait_for()
+        settled(page)
+        assert page.get_by_test_id("stException").count() == 0, name
+        assert page.get_by_role("button", name="Abmelden").count() == 0, name
+
+
 def test_crafted_addresses_open_nothing_they_should_not(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
     visit(page, f"{running_app.url}/caseload_import?id=1")
     page.get_by_role("button", name="Anmelden").wait_for()
