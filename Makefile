@@ -29,10 +29,11 @@ install: $(VENV)/.installed-app
 .streamlit/secrets.toml:
 	$(PYTHON) -c "import secrets; print('cookie_key = \"' + secrets.token_urlsafe(48) + '\"')" > $@
 
+# umask 077: the database and everything the app writes is readable by this account only.
 run: $(VENV)/.installed-app .streamlit/secrets.toml
-	$(BIN)/python -m db migrate
-	DEMO_DATA=$(DEMO_DATA) $(BIN)/python -m db seed-demo --if-empty
-	DEMO_DATA=$(DEMO_DATA) $(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
+	umask 077 && $(BIN)/python -m db migrate
+	umask 077 && DEMO_DATA=$(DEMO_DATA) $(BIN)/python -m db seed-demo --if-empty
+	umask 077 && DEMO_DATA=$(DEMO_DATA) $(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 # axe-core for the accessibility browser test, from the npm registry (pinned in
 # tests/a11y/package-lock.json). Without npm that one test is skipped – in CI it fails instead.

@@ -19,6 +19,7 @@ def backup_sqlite(db: Database, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".part")
     tmp.unlink(missing_ok=True)
+    tmp.touch(mode=0o600)  # social data: readable by this account only, whatever the umask
     # sqlite3's backup API copies page by page under SQLite's own locking, so the copy is a
     # consistent snapshot even while other connections write.
     with sqlite3.connect(source_path, timeout=30) as src, sqlite3.connect(tmp) as dst:

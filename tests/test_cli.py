@@ -72,6 +72,7 @@ def test_backup_is_a_working_copy(tmp_path: Path) -> None:
     target = tmp_path / "backup" / "copy.sqlite3"
     done = run_db(url, "backup", str(target))
     assert done.returncode == 0, done.stderr
+    assert target.stat().st_mode & 0o777 == 0o600  # social data: this account only, any umask
     with sqlite3.connect(target) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     restored = json.loads(run_db(f"sqlite:///{target}", "kpis", "--json").stdout)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import ssl
 import subprocess
 import sys
@@ -202,6 +203,30 @@ def test_behind_nginx_two_servers_one_database(deployment: Deployment, browser) 
     assert _get(deployment.url + "/_stcore/health")[2] == b"ok"
     status, headers, _ = _get(deployment.http_url + "/")
     assert status == 301 and headers["Location"].startswith("https://")
+    assert "includeSubDomains" in _get(deployment.url + "/")[1]["Strict-Transport-Security"]
+    # The redirect goes to the configured name, whatever Host a request claims; no version.
+    forged = urllib.request.Request(deployment.http_url + "/x", headers={"Host": "evil.example"})
+    with pytest.raises(urllib.error.HTTPError) as redirect:
+        urllib.request.build_opener(_NoRedirect).open(forged, timeout=10)
+    moved = redirect.value
+    assert moved.code == 301 and "evil.example" not in moved.headers["Location"], moved.headers["Location"]
+    assert moved.headers["Server"] == "nginx", moved.headers["Server"]  # server_tokens off
+    # TLS: forward secrecy only – a client offering only RSA key exchange or CBC gets no session.
+    port = int(deployment.url.rsplit(":", 1)[1])
+    for weak in ("AES128-GCM-SHA256", "AES256-SHA", "ECDHE-RSA-AES128-SHA"):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
+        context.set_ciphers(weak)
+        with pytest.raises(ssl.SSLError):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+                context.wrap_socket(raw).close()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
+        with context.wrap_socket(raw) as tls:
+            assert tls.cipher()[0].startswith("ECDHE-"), tls.cipher()
 
     route_a, route_b = _routes_to_each_server(deployment)
     host = deployment.url.split("//", 1)[1].split(":")[0]
