@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 import pandas as pd
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -101,11 +104,12 @@ def read_upload(filename: str, data: bytes) -> pd.DataFrame:
     name = filename.lower()
     try:
         if name.endswith(".xlsx"):
-            frame = pd.read_excel(io.BytesIO(data), dtype=object, engine="openpyxl")
+            rows = _xlsx_rows(data)
         elif name.endswith(".csv"):
-            frame = _read_csv(data)
+            rows = _csv_rows(data)
         else:
             raise ValidationError("Bitte eine CSV- oder Excel-Datei (.xlsx) hochladen.", "file")
+        frame = _bounded_frame(rows)
     except ValidationError:
         raise
     except Exception:  # noqa: BLE001 - any parser failure means the same to the user
@@ -116,14 +120,16 @@ def read_upload(filename: str, data: bytes) -> pd.DataFrame:
     if missing:
         raise ValidationError("Es fehlen Spalten: " + ", ".join(missing) +
                               ". Bitte die Vorlage verwenden.", "file")
-    frame = frame.map(_cell_text)
-    frame = frame[(frame != "").any(axis=1)]  # blank lines at the end of a sheet are no rows
-    if len(frame) > MAX_ROWS:
-        raise ValidationError(f"Zu viele Zeilen (höchstens {MAX_ROWS:,}).".replace(",", "."), "file")
-    return frame
+    return frame.map(_cell_text)
 
 
-def _read_csv(data: bytes) -> pd.DataFrame:
+# Rows and columns are read one at a time and reading stops at the limit: a small file can
+# unpack to hundreds of thousands of rows (an xlsx is a zip), and a page must not spend minutes
+# and a gigabyte on a file it refuses anyway.
+MAX_COLUMNS = 2 * len(COLUMNS)
+
+
+def _csv_rows(data: bytes) -> Iterator[list[object]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -133,7 +139,47 @@ def _read_csv(data: bytes) -> pd.DataFrame:
         delimiter = csv.Sniffer().sniff(first_line, delimiters=";,\t").delimiter
     except csv.Error:
         delimiter = ";"
-    return pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
+    for row in csv.reader(io.StringIO(text), delimiter=delimiter):
+        yield row[:MAX_COLUMNS]
+
+
+# An xlsx is a zip: what it unpacks to is checked before any XML is parsed. 20,000 rows of the
+# template with long next steps unpack to well under this.
+MAX_UNPACKED = 64 * 1024 * 1024
+
+
+def _xlsx_rows(data: bytes) -> Iterator[list[object]]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        if sum(item.file_size for item in archive.infolist()) > MAX_UNPACKED:
+            raise ValidationError("Die Datei ist entpackt zu groß (höchstens 64 MB). Bitte nur die "
+                                  "Tabelle der Fälle, höchstens 20.000 Zeilen.", "file")
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)  # streams the sheet
+    try:
+        for row in book.worksheets[0].iter_rows(max_col=MAX_COLUMNS, values_only=True):
+            yield list(row)
+    finally:
+        book.close()
+
+
+def _bounded_frame(rows: Iterator[list[object]]) -> pd.DataFrame:
+    """Header and at most MAX_ROWS non-blank rows; one more and reading stops with a refusal."""
+    header = next(rows, None)
+    if header is None:
+        raise ValueError("no header")  # read_upload: "lässt sich nicht lesen"
+    while header and _cell_text(header[-1]) == "":
+        header = header[:-1]  # a sheet read to a fixed width has empty columns on the right
+    width = len(header)
+    body: list[list[object]] = []
+    positions: list[int] = []  # each row's place under the header, so messages name its line
+    for position, row in enumerate(rows):
+        if all(_cell_text(v) == "" for v in row):
+            continue  # blank lines (at the end of a sheet) are no rows
+        if len(body) == MAX_ROWS:
+            raise ValidationError(f"Zu viele Zeilen (höchstens {MAX_ROWS:,}).".replace(",", "."), "file")
+        body.append((list(row) + [None] * width)[:width])
+        positions.append(position)
+    return pd.DataFrame(body, index=positions, columns=[str(h) if h is not None else "" for h in header],
+                        dtype=object)
 
 
 def _cell_text(value: object) -> str:

@@ -210,3 +210,32 @@ def test_an_exported_no_show_is_skipped_on_re_import(world: World) -> None:
     assert "Nicht erschienen" in set(frame[H["status"]])
     again = check_import(world.db, lead, frame)
     assert again.ok and again.rows == [] and len(again.skipped) == len(frame)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_sheet_with_too_many_rows_is_refused_while_reading(world: World, monkeypatch: pytest.MonkeyPatch,
+                                                             fmt: str) -> None:
+    """Reading stops at the limit (the rows are streamed): one row more is refused, blank lines
+    between rows do not count, and a refused file writes nothing."""
+    from db import caseload_io
+
+    monkeypatch.setattr(caseload_io, "MAX_ROWS", 50)
+    fine = [row(client_number=f"L-{n:03d}") for n in range(50)]
+    assert len(read_upload(*sheet(*fine, {}, {}, fmt=fmt))) == 50  # trailing blank lines ignored
+    with pytest.raises(ValidationError, match="Zu viele Zeilen \\(höchstens 50\\)"):
+        read_upload(*sheet(*fine, row(client_number="L-999"), fmt=fmt))
+    before = counts(world)
+    with pytest.raises(ValidationError):
+        import_cases(world.db, world.actor("leitung"),
+                     read_upload(*sheet(*fine, row(client_number="L-999"), fmt=fmt)), "f." + fmt)
+    assert counts(world) == before
+
+
+def test_an_xlsx_that_unpacks_too_large_is_refused_before_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from db import caseload_io
+
+    name, data = sheet(row(), fmt="xlsx")
+    monkeypatch.setattr(caseload_io, "MAX_UNPACKED", 2_000)  # the small file unpacks to more
+    monkeypatch.setattr(caseload_io, "load_workbook", lambda *a, **k: pytest.fail("parsed"))
+    with pytest.raises(ValidationError, match="entpackt zu groß"):
+        read_upload(name, data)

@@ -1,0 +1,88 @@
+"""Time and peak memory of reading hostile case-import files (they must be refused cheaply).
+
+    .venv/bin/python bench/hostile_import.py
+
+Makes, in a temporary folder: an xlsx with 300,000 short rows (about a megabyte on disk – an
+xlsx is a zip), a CSV just under the 10 MB limit with far more rows than allowed, and a CSV over
+the limit. Each file is read by `db.caseload_io.read_upload` in a fresh process; printed are the
+answer, the seconds and the peak memory (RSS) above that of the same process reading an empty
+file (the modules the app loads anyway – pandas, Altair, the PDF library – are the baseline).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from db.caseload_io import COLUMNS, EXAMPLE_ROW, MAX_BYTES  # noqa: E402
+
+CHILD = """
+import resource, sys, time
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from db.caseload_io import read_upload
+from db.errors import ValidationError
+path = Path(sys.argv[1])
+start = time.perf_counter()
+try:
+    answer = f"{{len(read_upload(path.name, path.read_bytes()))}} Zeilen gelesen" if path.stat().st_size else "leer"
+except ValidationError as exc:
+    answer = exc.message
+print(f"{{time.perf_counter() - start:.2f}}|{{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}}|{{answer}}")
+"""
+
+
+def make_files(folder: Path) -> dict[str, Path]:
+    from openpyxl import Workbook
+
+    row = [EXAMPLE_ROW.get(k, "") for k in COLUMNS]
+    files: dict[str, Path] = {}
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(list(COLUMNS.values()))
+    for n in range(300_000):
+        sheet.append([f"K{n}", "Vor", "Nach"])  # short rows: the zip stays small
+    files["xlsx, 300.000 Zeilen"] = folder / "gross.xlsx"
+    book.save(files["xlsx, 300.000 Zeilen"])
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(list(COLUMNS.values()))
+    for n in range(21_000):
+        sheet.append([f"K{n}", *row[1:]])
+    files["xlsx, 21.000 volle Zeilen"] = folder / "etwas-zu-viel.xlsx"
+    book.save(files["xlsx, 21.000 volle Zeilen"])
+    line = (";".join(row) + "\n").encode()
+    header = (";".join(COLUMNS.values()) + "\n").encode()
+    count = (MAX_BYTES - len(header)) // len(line)
+    files[f"CSV knapp 10 MB, {count:,} Zeilen".replace(",", ".")] = folder / "knapp.csv"
+    files[f"CSV knapp 10 MB, {count:,} Zeilen".replace(",", ".")].write_bytes(header + line * count)
+    files["CSV über 10 MB"] = folder / "zu-gross.csv"
+    files["CSV über 10 MB"].write_bytes(header + line * (count + 10))
+    files["leer (Grundlast des Prozesses)"] = folder / "leer.csv"
+    files["leer (Grundlast des Prozesses)"].write_bytes(b"")
+    return files
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        files = make_files(Path(tmp))
+        print(f"Dateien erstellt in {time.perf_counter() - start:.0f} s")
+        baseline = None
+        for name, path in reversed(files.items()):  # the empty file first: the baseline
+            out = subprocess.run([sys.executable, "-c", CHILD.format(root=str(ROOT)), str(path)],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+            seconds, peak, answer = out.split("|", 2)
+            baseline = int(peak) if baseline is None else baseline
+            print(f"{name:38} {path.stat().st_size / 1e6:6.1f} MB  {float(seconds):6.2f} s  "
+                  f"Spitze +{int(peak) - baseline:4d} MB (Grundlast {baseline} MB)  → {answer}")
+
+
+if __name__ == "__main__":
+    main()
