@@ -535,15 +535,17 @@ def export_caseload(db: Database, actor: Actor, fmt: str) -> bytes:
                  .order_by(Placement.start_date.desc()).limit(1).scalar_subquery())
     with db.write() as session:
         rows = session.execute(
-            select(Client.client_number, Client.first_name, Client.last_name, Client.birth_year,
+            select(Client.id, Client.client_number, Client.first_name, Client.last_name, Client.birth_year,
                    Client.town, Client.phone, Client.consent_date, Case.status, companion,
                    case_manager, Case.referred_on, Case.first_interview_at, Case.start_date,
                    employer, job_start, Case.next_step, Case.next_step_due)
             .join(Client, Case.client_id == Client.id)
             .where(case_scope(actor), Case.status.in_(OPEN_STATUSES))
             .order_by(Client.last_name, Client.first_name)).all()
-        audit(session, actor, "export", "caseload", None, {"format": fmt, "rows": len(rows)})
-    frame = pd.DataFrame([_export_cells(row) for row in rows], columns=list(COLUMNS.values()))
+        # Which persons the file holds (ids, never names): a request under Art. 15 lists it.
+        audit(session, actor, "export", "caseload", None,
+              {"format": fmt, "rows": len(rows), "clients": sorted({row[0] for row in rows})})
+    frame = pd.DataFrame([_export_cells(row[1:]) for row in rows], columns=list(COLUMNS.values()))
     return _encode(frame, fmt)
 
 

@@ -23,6 +23,9 @@ from .results.entry import CASE_COLUMN, CORE_LABELS, FURTHER_LABELS
 from .results.outcomes import exit_result_of
 from .vocabulary import Role
 
+EXPORT_FILES = {"caseload": "Fallliste (Export)", "funder_report": "Meldung an das Land"}
+
+
 def _d(value: Any) -> Any:
     return value.strftime("%d.%m.%Y %H:%M") if hasattr(value, "hour") else (
         value.strftime("%d.%m.%Y") if hasattr(value, "strftime") else value)
@@ -91,7 +94,14 @@ def export_person(db: Database, actor: Actor, client_number: str) -> bytes:
                  "Person" if e.entity == "client" else "Fall", e.entity_id, ", ".join(sorted(e.changes or {}))]
                 for e in session.scalars(select(AuditEntry).where(or_(
                     and_(AuditEntry.entity == "client", AuditEntry.entity_id == client.id),
-                    and_(AuditEntry.entity == "case", AuditEntry.entity_id.in_(ids)))).order_by(AuditEntry.id))],
+                    and_(AuditEntry.entity == "case", AuditEntry.entity_id.in_(ids)))).order_by(AuditEntry.id))
+            ] + [
+                # Files that held the person: the case list and the funder's report record the ids.
+                [_d(e.at), e.username, ACTION_LABELS.get(e.action, e.action), EXPORT_FILES[e.entity], None,
+                 f"Datei ({(e.changes or {}).get('format', '')})"]
+                for e in session.scalars(select(AuditEntry).where(
+                    AuditEntry.action == "export", AuditEntry.entity.in_(EXPORT_FILES)).order_by(AuditEntry.id))
+                if client.id in (e.changes or {}).get("clients", [])],
         }
         audit(session, actor, "export", "client", client.id, {"format": "xlsx", "purpose": "Auskunft Art. 15"})
     book = Workbook()

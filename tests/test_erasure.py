@@ -4,7 +4,7 @@ database files – and everything stored about them, with who saw it, can be han
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -45,7 +45,12 @@ def marked_person(world: World) -> tuple[int, str]:
 
 
 def test_access_export_holds_the_data_and_who_saw_it(world: World) -> None:
+    from db.caseload_io import export_caseload
+    from db.results.report import export_funder_report
+
     case_id, number = marked_person(world)
+    export_caseload(world.db, world.actor("leitung"), "csv")  # the case list held the person
+    export_funder_report(world.db, world.actor("leitung"), world.today - timedelta(days=90), world.today, "csv")
     book = load_workbook(io.BytesIO(export_person(world.db, world.actor("leitung"), number)))
     assert book.sheetnames == ["Person", "Fälle", "Teilnahmedaten", "Statusverlauf", "Kontakte",
                                "Hemmnisse", "Arbeitsaufnahmen", "Zugriffe"]
@@ -61,6 +66,8 @@ def test_access_export_holds_the_data_and_who_saw_it(world: World) -> None:
     access = [r for r in book["Zugriffe"].iter_rows(min_row=2, values_only=True)]
     assert ("leitung", "angesehen") in {(r[1], r[2]) for r in access}  # the view of the case
     assert ("leitung", "geändert") in {(r[1], r[2]) for r in access}  # the renaming
+    files = {(r[1], r[3]) for r in access if r[5] and r[5].startswith("Datei")}
+    assert files == {("leitung", "Fallliste (Export)"), ("leitung", "Meldung an das Land")}
     assert audit_count(world.db, action="export", entity="client") == 1
 
 

@@ -83,6 +83,7 @@ class FunderReport:
     participants: pd.DataFrame  # PARTICIPANT_COLUMNS
     indicators: list[tuple[str, pd.DataFrame]]  # titled blocks; rows × gender columns
     not_counted: int
+    client_ids: list[int]  # the persons the report holds (ids only), for the audit entry
 
     @property
     def period(self) -> str:
@@ -99,6 +100,7 @@ class Participant:
     indicators need."""
 
     row: list[object]  # PARTICIPANT_COLUMNS
+    client_ids: tuple[int, ...]  # every record of this person (for Art. 15: who received it)
     gender: str  # the column it is counted under
     counted: bool  # core entry data complete at the first entry
     entered: date  # the first Erstgespräch
@@ -154,7 +156,7 @@ def _participant(cases: list) -> Participant:  # type: ignore[type-arg]
         len(cases), "ja" if first_case.entry_complete else "nein", ", ".join(missing),
     ]
     return Participant(
-        row=row, gender=_label(client.gender) if client.gender else NOT_STATED,
+        row=row, client_ids=tuple(sorted({c[1].id for c in cases})), gender=_label(client.gender) if client.gender else NOT_STATED,
         counted=bool(first_case.entry_complete), entered=first_case.start_date, left=left,
         still_open=result_deadline(left) if left and not result else None,
         result=result if left else None, end_reason=last_case.end_reason if left else None,
@@ -312,7 +314,8 @@ def funder_report(db: Database, actor: Actor, start: date, end: date) -> FunderR
     blocks = [*_indicator_blocks(people, start, end),
               ("Gezählte Teilnehmende im Zeitraum nach Merkmalen bei Eintritt",
                _profile_block(profile, _person_columns([p for p in people if p.counted])))]
-    return FunderReport(start, end, today(), participants, blocks, sum(1 for p in people if not p.counted))
+    return FunderReport(start, end, today(), participants, blocks, sum(1 for p in people if not p.counted),
+                        sorted({i for p in people for i in p.client_ids}))
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -449,5 +452,6 @@ def export_funder_report(db: Database, actor: Actor, start: date, end: date, fmt
     data = FORMATS[fmt](report)
     with db.write() as session:
         audit(session, actor, "export", "funder_report", None,
-              {"format": fmt, "from": start, "to": end, "rows": len(report.participants)})
+              {"format": fmt, "from": start, "to": end, "rows": len(report.participants),
+               "clients": report.client_ids})
     return data
