@@ -17,10 +17,10 @@ from .database import Database
 from .demo import DEMO_PASSWORD, has_data, seed_demo
 from .erasure import erase_person
 from .errors import DomainError
-from .figures.formats import fmt_number, fmt_percent
+from .figures.formats import fmt_number, fmt_percent, plural
 from .figures.kpis import figures_to_date
 from .figures.registry import TO_DATE, Kind, indicator, label
-from .migrate import upgrade
+from .migrate import current_revision, upgrade
 from .results.report import export_funder_report
 from .retention import anonymise_closed_cases
 from .roles import setup_app_role
@@ -80,8 +80,12 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace, db: Database) -> int:
     system = Actor.system()
     if args.command == "migrate":
+        before = current_revision(db.engine)
         upgrade(db.engine)
-        print("Schema ist aktuell.")
+        after = current_revision(db.engine)
+        print("Schema ist aktuell (Stand " + str(after) + ")." if before == after else
+              f"Schema angelegt (Stand {after})." if before is None else
+              f"Schema aktualisiert von Stand {before} auf {after}.")
     elif args.command == "seed-demo":
         upgrade(db.engine)
         if is_production(os.environ):
@@ -124,7 +128,8 @@ def _run(args: argparse.Namespace, db: Database) -> int:
             print("Abgebrochen – nichts gelöscht.")
             return 1
         erased = erase_person(db, system, args.client_number, args.reason)
-        print(f"Personendaten gelöscht ({erased.cases} Fälle bleiben als anonyme Zahlen).")
+        print(f"Personendaten gelöscht ({plural(erased.cases, 'Fall bleibt', 'Fälle bleiben')} "
+              "als anonyme Zahlen).")
     elif args.command == "export-person":
         args.out.write_bytes(export_person(db, system, args.client_number))
         print(f"Auskunft geschrieben: {args.out}")

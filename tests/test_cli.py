@@ -37,7 +37,9 @@ def url(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-unty
 
 
 def test_migrate_seed_and_kpis_json(url: str) -> None:
-    assert run_db(url, "migrate").returncode == 0
+    first = run_db(url, "migrate")
+    assert first.returncode == 0 and first.stdout.startswith("Schema angelegt (Stand "), first.stdout
+    assert run_db(url, "migrate").stdout.startswith("Schema ist aktuell (Stand ")
     seeded = run_db(url, "seed-demo")
     assert seeded.returncode == 0, seeded.stderr
     assert "demo-passwort" in seeded.stdout
@@ -97,3 +99,11 @@ def test_demo_data_only_when_asked(url: str) -> None:
     assert refused.returncode == 1 and "Produktionsbetrieb" in refused.stderr
     assert run_db(url, "seed-demo", "--if-empty", DEMO_DATA="1").returncode == 0
     assert json.loads(run_db(url, "kpis", "--json").stdout)["active_cases"] == 11
+
+
+def test_erase_person_says_in_german_what_stays(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
+    assert run_db(url, "seed-demo").returncode == 0
+    done = run_db(url, "erase-person", "--client-number", "DEMO-1001", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "Personendaten gelöscht (1 Fall bleibt als anonyme Zahlen)."
