@@ -72,22 +72,8 @@ class ProtectedTable:
             out.loc[row, col] = SMALL_MARK if why is Hidden.SMALL else SECONDARY_MARK
         return out.map(str)
 
-    def published(self) -> pd.DataFrame:
-        """Numbers where published, None where hidden (for charts and spreadsheets)."""
-        cells = {col: [None if (row, col) in self.hidden else int(self.values.loc[row, col])
-                       for row in self.values.index] for col in self.values.columns}
-        return pd.DataFrame(cells, index=self.values.index, dtype=object)
-
-    def mark(self, row: Hashable, col: Hashable) -> str | None:
-        why = self.hidden.get((row, col))
-        if why is None:
-            return None
-        return SMALL_MARK if why is Hidden.SMALL else SECONDARY_MARK
-
     def interior(self) -> tuple[list[Hashable], list[Hashable]]:
-        rows = [r for r in self.values.index if not (self.column_totals and r == TOTAL)]
-        cols = [c for c in self.values.columns if not (self.row_totals and c == TOTAL)]
-        return rows, cols
+        return _interior(list(self.values.index), list(self.values.columns), self.row_totals, self.column_totals)
 
     def as_published(self) -> PublishedTable:
         """What leaves the cockpit: the printed cells only, never a hidden value."""
@@ -133,9 +119,7 @@ class PublishedTable:
         return text if text in MARKS else None
 
     def interior(self) -> tuple[list[str], list[str]]:
-        rows = [r for r in self.rows if not (self.column_totals and r == TOTAL)]
-        cols = [c for c in self.columns if not (self.row_totals and c == TOTAL)]
-        return rows, cols
+        return _interior(list(self.rows), list(self.columns), self.row_totals, self.column_totals)
 
     def lines(self) -> list[tuple[list[Cell], Cell]]:
         """Every published sum: (the cells it adds up, its total cell)."""
@@ -157,6 +141,12 @@ class PublishedTable:
         return cls(tuple(data["rows"]), tuple(data["columns"]),
                    tuple(tuple(r) for r in data["cells"]), bool(data["row_totals"]),
                    bool(data["column_totals"]))
+
+
+def _interior(rows: list, cols: list, row_totals: bool, column_totals: bool) -> tuple[list, list]:  # type: ignore[type-arg]
+    """The rows and columns that are not totals."""
+    return ([r for r in rows if not (column_totals and r == TOTAL)],
+            [c for c in cols if not (row_totals and c == TOTAL)])
 
 
 def known_range(text: str) -> tuple[int, float]:
