@@ -60,7 +60,7 @@ EVERYONE = ["accessibility"]
 
 try:
     db = get_db()
-    gate = authenticator(db)
+    gate = authenticator()
     actor = current_actor(db, gate) or login_form(db, gate)
 except DBAPIError:
     database_unreachable()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -171,22 +170,3 @@ def session_actor(db: Database, username: str | None, issued_at: datetime | None
             else:
                 row.last_seen_at = now
     return actor
-
-
-def credentials(db: Database) -> dict[str, Any]:
-    """The credentials mapping streamlit-authenticator expects, built from the active users."""
-    with db.read() as session:
-        users = session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
-        return {
-            "usernames": {
-                u.username: {
-                    "name": u.display_name,
-                    "email": u.email or f"{u.username}@invalid",
-                    "password": u.password_hash,
-                    "roles": [u.role.value],
-                    "failed_login_attempts": 0,
-                    "logged_in": False,
-                }
-                for u in users
-            }
-        }

@@ -6,7 +6,6 @@ import streamlit as st
 
 from db.users import MIN_PASSWORD, change_own_password
 from pages.common import current_actor, get_db, plain, shown_errors
-from pages.session import forget_credentials
 
 actor = current_actor()
 db = get_db()
@@ -32,7 +31,6 @@ if submitted:
         # Other browsers are logged out; this one carries on with a fresh login time and cookie.
         st.session_state["login_at"] = datetime.now(UTC)
         st.session_state["cookie_action"] = "set"
-        forget_credentials()
         st.session_state["flash"] = "Ihr Passwort wurde geändert. Andere angemeldete Geräte sind abgemeldet."
         st.rerun()
 if message := st.session_state.pop("flash", None):

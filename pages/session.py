@@ -59,17 +59,6 @@ class ScriptCookies:
 cookie_model.stx = type("ScriptCookieComponents", (), {"CookieManager": ScriptCookies})
 
 
-@st.cache_resource
-def _credentials(_db: Database) -> dict:
-    # Built once from the users table (no bcrypt work here); cleared by forget_credentials().
-    return auth.credentials(_db)
-
-
-def forget_credentials() -> None:
-    """Call after any change to accounts or passwords."""
-    _credentials.clear()
-
-
 def _secret_cookie_key() -> str | None:
     try:
         value = st.secrets.get("cookie_key")
@@ -78,14 +67,17 @@ def _secret_cookie_key() -> str | None:
     return str(value) if value else None
 
 
-def authenticator(db: Database) -> stauth.Authenticate:
+def authenticator() -> stauth.Authenticate:
     try:
         key = cookie_key(os.environ, _secret_cookie_key())
     except ConfigurationError as exc:
         st.error(exc.message)
         st.stop()
+    # No credential set held across runs: an account made by the CLI or on another server, or
+    # deactivated there, is read from the database at the login (db.auth) and on every run
+    # (current_actor). The library only learns the one user this session has just proven.
     gate = stauth.Authenticate(
-        _credentials(db),
+        {"usernames": {}},
         cookie_name=COOKIE_NAME,
         cookie_key=key,
         cookie_expiry_days=COOKIE_EXPIRY_DAYS,
@@ -98,7 +90,7 @@ def authenticator(db: Database) -> stauth.Authenticate:
 def current_actor(db: Database, gate: stauth.Authenticate) -> Actor | None:
     """The logged-in actor of this browser session, or None."""
     if not st.session_state.get("authentication_status"):
-        _restore_from_cookie(gate)
+        _restore_from_cookie(db, gate)
     if not st.session_state.get("authentication_status"):
         return None
     actor = auth.session_actor(db, st.session_state.get("username"), st.session_state.get("login_at"))
@@ -122,21 +114,29 @@ def _cookie_token(gate: stauth.Authenticate) -> dict | None:
     return None
 
 
-def _restore_from_cookie(gate: stauth.Authenticate) -> None:
-    """A reload keeps the user logged in: the signed cookie names the user and its expiry."""
+def _restore_from_cookie(db: Database, gate: stauth.Authenticate) -> None:
+    """A reload keeps the user logged in: the signed cookie names the user and its expiry; the
+    account must still be active and the session still valid (db.auth.session_actor)."""
     token = _cookie_token(gate)
-    if not token or token["username"] not in _credentials_usernames(gate):
+    if not token:
         return
-    gate.authentication_controller.login(token=token)
-    st.session_state["login_at"] = _issued(token["exp_date"])
+    issued = _issued(token["exp_date"])
+    actor = auth.session_actor(db, token["username"], issued)
+    if actor is None:
+        return
+    _hand_over(gate, actor)
+    st.session_state["login_at"] = issued
+
+
+def _hand_over(gate: stauth.Authenticate, actor: Actor) -> None:
+    """Tell the authenticator who this session belongs to (it keeps the cookie and the logout)."""
+    gate.authentication_controller.authentication_model.credentials["usernames"][actor.username] = {
+        "name": actor.display_name, "email": None, "roles": [actor.role.value if actor.role else ""]}
+    gate.authentication_controller.login(token={"username": actor.username})
 
 
 def _issued(exp_date: float) -> datetime:
     return datetime.fromtimestamp(exp_date, UTC) - timedelta(days=COOKIE_EXPIRY_DAYS)
-
-
-def _credentials_usernames(gate: stauth.Authenticate) -> dict:
-    return gate.authentication_controller.authentication_model.credentials["usernames"]
 
 
 def login_form(db: Database, gate: stauth.Authenticate) -> Actor | None:
@@ -166,7 +166,7 @@ def login_form(db: Database, gate: stauth.Authenticate) -> Actor | None:
         return None
     # Hand the verified user to the authenticator's session state; the signed cookie follows in
     # the next, complete run (a cookie written in a run that is cut short may never arrive).
-    gate.authentication_controller.login(token={"username": actor.username})
+    _hand_over(gate, actor)
     st.session_state["login_at"] = datetime.now(UTC)
     st.session_state["logout"] = False
     st.session_state["cookie_action"] = "set"

@@ -7,7 +7,6 @@ from db.users import change_role, create_user, list_users, reset_password, set_a
 from db.vocabulary import Role
 from pages.common import (current_actor, fmt_date, get_db, person_rights_panel, retention_panel, show_flash,
                           shown_errors, yes_no)
-from pages.session import forget_credentials
 
 actor = current_actor()
 db = get_db()
@@ -38,7 +37,6 @@ st.table(
 
 
 def _done(message: str) -> None:
-    forget_credentials()
     st.session_state["users_flash"] = message
     st.rerun()
 

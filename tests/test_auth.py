@@ -93,14 +93,6 @@ def test_deactivation_ends_open_sessions(world: World) -> None:
     assert auth.session_actor(world.db, "begleiter2", issued) is None
 
 
-def test_credentials_hold_active_users_with_their_hashes(world: World) -> None:
-    set_active(world.db, world.actor("admin"), world.user_id("begleiter2"), False)
-    creds = auth.credentials(world.db)["usernames"]
-    assert "begleiter2" not in creds
-    assert creds["leitung"]["roles"] == ["lead"]
-    assert creds["leitung"]["password"].startswith("$2")
-
-
 def _attempts(world: World, username: str, n: int, address: str | None = None) -> list[str]:
     messages = []
     for _ in range(n):
