@@ -34,6 +34,15 @@ class LoginFailed(DomainError):
         super().__init__("Benutzername oder Passwort ist falsch.")
 
 
+class SessionEnded(DomainError):
+    """Work asked for outside a page run (a download made at the click) by a session that has
+    ended since the page was drawn."""
+
+    def __init__(self) -> None:
+        super().__init__("Ihre Anmeldung ist nicht mehr gültig (abgemeldet, abgelaufen oder Konto "
+                         "geändert). Bitte laden Sie die Seite neu und melden Sie sich wieder an.")
+
+
 class AccountLocked(DomainError):
     """The same words whether or not the name belongs to an account."""
 
@@ -169,4 +178,14 @@ def session_actor(db: Database, username: str | None, issued_at: datetime | None
                 session.add(BrowserSession(user_id=actor.id, issued_at=issued_at, last_seen_at=now))
             else:
                 row.last_seen_at = now
+    return actor
+
+
+def live_actor(db: Database, username: str | None, issued_at: datetime | None) -> Actor:
+    """The actor of a session that must still be valid now, for work done after the page was
+    drawn (a download's data are made when the button is pressed). Raises SessionEnded after a
+    deactivation, a password change or reset, a logout, or the idle or maximum time."""
+    actor = session_actor(db, username, issued_at) if issued_at is not None else None
+    if actor is None:
+        raise SessionEnded
     return actor

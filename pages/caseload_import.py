@@ -20,7 +20,15 @@ from db.caseload_io import (
 )
 from db.clock import today
 from db.errors import DomainError
-from pages.common import current_actor, get_db, person_rights_panel, retention_panel, show_flash, shown_errors
+from pages.common import (
+    current_actor,
+    get_db,
+    person_rights_panel,
+    retention_panel,
+    show_flash,
+    shown_errors,
+)
+from pages.downloads import at_click
 
 actor = current_actor()
 db = get_db()
@@ -90,10 +98,10 @@ cols = st.columns(2)
 # content and name, so the address of a personal export cannot be derived from its content.
 secret = st.session_state.setdefault("export_name_secret", secrets.token_hex(6))
 stamp = f"{today():%Y-%m-%d}-{secret}"
-cols[0].download_button("Fälle als Excel", lambda: export_caseload(db, actor, "xlsx"),
+cols[0].download_button("Fälle als Excel", at_click(db, lambda now: export_caseload(db, now, "xlsx")),
                         f"faelle-{stamp}.xlsx", XLSX, icon=":material/table_view:", width="stretch",
                         on_click="ignore")
-cols[1].download_button("Fälle als CSV", lambda: export_caseload(db, actor, "csv"),
+cols[1].download_button("Fälle als CSV", at_click(db, lambda now: export_caseload(db, now, "csv")),
                         f"faelle-{stamp}.csv", "text/csv", icon=":material/download:", width="stretch",
                         on_click="ignore")
 

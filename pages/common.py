@@ -19,17 +19,18 @@ from db.cases import NewPlacement, change_status, schedule_first_interview
 from db.clock import today as local_today
 from db.database import Database
 from db.employers import list_employers
+from db.erasure import erase_person
 from db.errors import ConflictError, DomainError, PermissionDenied, ValidationError
 from db.figures import charts
 from db.figures.alternatives import ChartText
 from db.figures.registry import Tile
 from db.locations import list_locations
-from db.erasure import erase_person
 from db.retention import anonymise_closed_cases, count_due, retention_years
 from db.subject_access import export_person
 from db.validation import clean_text
 from db.vocabulary import CaseStatus, EndReason, ExitResult, JobKind, LocationStatus, PauseReason
 from db.workflow import NEEDS_INPUT, PARTICIPATING, action_label, allowed_next
+from pages.downloads import at_click
 
 WEEKDAYS = ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"]
 
@@ -85,7 +86,10 @@ def route_through_app() -> None:
     own page hash. (Re-running every first run instead would lose the page a bookmark asks for.)
     """
     from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState, get_script_run_ctx
+    from streamlit.runtime.scriptrunner_utils.script_run_context import (
+        ThreadState,
+        get_script_run_ctx,
+    )
 
     ctx = get_script_run_ctx()
     wrapped = ctx is not None and ThreadState.get().active_script_hash != ctx.pages_manager.main_script_hash
@@ -429,7 +433,7 @@ def person_rights_panel(db: Database, actor: Actor) -> None:
         return
     cols = st.columns(2)
     cols[0].download_button("Auskunft als Excel", key="rights_export", icon=":material/download:",
-                            data=lambda: export_person(db, actor, number), on_click="ignore",
+                            data=at_click(db, lambda now: export_person(db, now, number)), on_click="ignore",
                             # random: the download's address is a hash of content and name
                             file_name=f"auskunft-{st.session_state.setdefault('export_name_secret', secrets.token_hex(6))}.xlsx",
                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -28,6 +28,7 @@ from pages.common import (
     show_flash,
     shown_errors,
 )
+from pages.downloads import at_click
 
 actor = current_actor()
 db = get_db()
@@ -57,7 +58,7 @@ def show_briefing(briefing: Briefing, stored: Release | None, key: str) -> None:
                 ("csv", "Tabellen als CSV", "text/csv", ":material/csv:"))):
             # Made at the moment of the click (deferred data): the role is checked and the
             # download audited then, and the bytes are those stored with the release.
-            column.download_button(text, data=lambda n=name: release_file(db, actor, stored.id, n),
+            column.download_button(text, data=at_click(db, lambda now, n=name: release_file(db, now, stored.id, n)),
                                    file_name=f"lagebericht-{stamp}.{name}", mime=mime, icon=icon,
                                    on_click="ignore", key=f"{key}_{name}",
                                    type="primary" if name == "pdf" else "secondary")
@@ -76,7 +77,7 @@ def show_briefing(briefing: Briefing, stored: Release | None, key: str) -> None:
             if stored is not None:
                 st.download_button(
                     f"Grafik „{figure.title}“ als PNG", key=f"{key}_png_{figure.slug}", icon=":material/image:",
-                    data=lambda slug=figure.slug: release_file(db, actor, stored.id, f"png:{slug}"),
+                    data=at_click(db, lambda now, slug=figure.slug: release_file(db, now, stored.id, f"png:{slug}")),
                     file_name=f"{figure.slug}-{period.key}-freigabe-{stored.id}.png", mime="image/png",
                     on_click="ignore")
         else:

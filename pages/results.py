@@ -21,6 +21,7 @@ from db.users import staff_with_role
 from db.vocabulary import Role
 from pages.common import (current_actor, fmt_date, get_db, metric_tiles, open_case_button, plain,
                           show_chart, shown_errors, yes_no)
+from pages.downloads import at_click
 
 actor = current_actor()
 db = get_db()
@@ -124,5 +125,5 @@ for column, (fmt, text, mime) in zip(cols, [
     ("pdf", "PDF (Indikatoren, eine Seite)", "application/pdf"),
 ], strict=True):
     column.download_button(text, key=f"report_{fmt}", icon=":material/download:", on_click="ignore",
-                           data=lambda fmt=fmt: export_funder_report(db, actor, start, end, fmt),
+                           data=at_click(db, lambda now, fmt=fmt: export_funder_report(db, now, start, end, fmt)),
                            file_name=f"teilnehmende-{start:%Y%m%d}-{end:%Y%m%d}-{suffix}.{fmt}", mime=mime)

@@ -484,3 +484,49 @@ def test_lead_finds_the_results_and_completes_missing_entry_data(page, running_a
     page.get_by_text("Eintrittsdaten vollständig").first.wait_for()
     settled(page)
     shot(page, "fall-eintrittsdaten")
+
+
+@pytest.mark.parametrize("ended_by", ["deactivation", "password reset", "idle timeout"])
+def test_an_open_tab_gets_no_export_once_its_session_has_ended(page, running_app: RunningApp,  # type: ignore[no-untyped-def]
+                                                               ended_by: str) -> None:
+    """The export button was drawn while the session was valid; it is pressed after the session
+    ended. The data are made at the press (deferred), so the press is refused, audited nowhere."""
+    from sqlalchemy import func, select, update
+
+    from db.clock import utcnow
+    from db.database import Database
+    from db.models import AuditEntry, BrowserSession
+    from db.users import reset_password, set_active
+
+    from .conftest import World
+
+    log_in(page, running_app, "leitung", "caseload_import")
+    button = page.get_by_role("button", name="Fälle als CSV")
+    with page.expect_download(timeout=60_000) as download:  # while valid: the file comes
+        button.click()
+    assert "Nachname" in Path(download.value.path()).read_text(encoding="utf-8-sig")
+    db = Database.from_url(running_app.db_url)
+    world = World(db=db, today=date.today())
+    exports = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "export")
+    with db.read() as session:
+        before = session.scalar(exports)
+    lead = world.user_id("leitung")
+    if ended_by == "deactivation":
+        set_active(db, world.actor("admin"), lead, False)
+    elif ended_by == "password reset":
+        reset_password(db, world.actor("admin"), lead, "Neu-vergeben-vom-Admin-42")
+    else:  # last seen beyond the idle limit (60 minutes) – the tab was left open
+        with db.write() as session:
+            session.execute(update(BrowserSession).where(BrowserSession.user_id == lead)
+                            .values(last_seen_at=utcnow() - timedelta(minutes=61)))
+    downloads: list = []
+    page.on("download", lambda d: downloads.append(d))
+    button.click()
+    refusal = page.get_by_test_id("stDownloadButtonError")
+    refusal.wait_for(timeout=30_000)
+    assert "Ihre Anmeldung ist nicht mehr gültig" in refusal.inner_text()
+    page.wait_for_timeout(1000)
+    assert downloads == []
+    with db.read() as session:
+        assert session.scalar(exports) == before  # nothing was made, so nothing left
+    db.dispose()
