@@ -54,16 +54,22 @@ def setup_app_role(engine: Engine, role: str, password: str | None = None) -> No
 
 
 def unsafe_app_connection(engine: Engine) -> str | None:
-    """Why this connection must not serve the app in production (superuser, or owner of the
-    tables – either could rewrite the audit log), or None."""
+    """Why this connection must not serve the app in production, or None: a superuser, the owner
+    of the audit table, or any role with the owner's privileges through membership (it could
+    `SET ROLE` to the owner and switch the triggers off) – each could rewrite the audit log."""
     if engine.dialect.name != "postgresql":
         return None
     with engine.connect() as conn:
         superuser = conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar()
-        owner = conn.execute(text("SELECT tableowner = current_user FROM pg_tables "
-                                  "WHERE schemaname = 'public' AND tablename = :t"), {"t": APPEND_ONLY[0]}).scalar()
+        owner = conn.execute(text("SELECT tableowner FROM pg_tables WHERE schemaname = 'public' "
+                                  "AND tablename = :t"), {"t": APPEND_ONLY[0]}).scalar()
+        member = owner is not None and conn.execute(
+            text("SELECT pg_has_role(current_user, :owner, 'MEMBER')"), {"owner": owner}).scalar()
+        user = conn.execute(text("SELECT current_user")).scalar()
     if superuser:
         return "Superuser"
-    if owner:
+    if owner == user:
         return f"Eigentümer der Tabelle {APPEND_ONLY[0]}"
+    if member:
+        return f"Mitglied der Eigentümerrolle „{owner}“ der Tabelle {APPEND_ONLY[0]}"
     return None

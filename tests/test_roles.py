@@ -69,3 +69,47 @@ def test_the_application_role_may_only_append_to_the_audit_log(owner_url: str, m
             conn.execute(text(f'REASSIGN OWNED BY "{role}" TO CURRENT_USER'))
             conn.execute(text(f'DROP OWNED BY "{role}"'))
             conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+
+
+@pytest.fixture
+def plain_owner(postgres_server: PostgresServer):  # type: ignore[no-untyped-def]
+    """A database owned by an ordinary role (no superuser, CREATEROLE only), as a Jobcenter's
+    database administrator would hand it over; the roles are dropped again afterwards."""
+    url = postgres_server.create_database()
+    suffix = make_url(url).database[-10:]
+    owner = f"bc_owner_{suffix}"
+    with postgres_server.admin.connect() as conn:
+        conn.execute(text(f'CREATE ROLE "{owner}" LOGIN CREATEROLE'))
+        conn.execute(text(f'ALTER DATABASE "{make_url(url).database}" OWNER TO "{owner}"'))
+    yield make_url(url).set(username=owner).render_as_string(hide_password=False), owner
+    postgres_server.drop_database(url)
+    with postgres_server.admin.connect() as conn:
+        for role in conn.execute(text("SELECT rolname FROM pg_roles WHERE rolname LIKE :p"),
+                                 {"p": f"bc_%_{suffix}"}).scalars().all():
+            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+
+
+def test_production_refuses_a_role_that_is_a_member_of_the_owner_role(
+        plain_owner: tuple[str, str], postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    owner_url, owner = plain_owner
+    monkeypatch.delenv("APP_ENV", raising=False)
+    monkeypatch.delenv("DEMO_DATA", raising=False)
+    db = Database.from_url(owner_url)
+    prepare(db)
+    db.dispose()
+    member = owner.replace("bc_owner_", "bc_member_")
+    with postgres_server.admin.connect() as conn:
+        conn.execute(text(f'CREATE ROLE "{member}" LOGIN IN ROLE "{owner}"'))
+    member_db = Database.from_url(make_url(owner_url).set(username=member).render_as_string(hide_password=False))
+    try:
+        # What the guard is for: through the membership the log's protection can be switched off.
+        with member_db.engine.begin() as conn:
+            conn.execute(text(f'SET LOCAL ROLE "{owner}"'))
+            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
+            conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER USER"))
+        assert "Mitglied der Eigentümerrolle" in (unsafe_app_connection(member_db.engine) or "")
+        monkeypatch.setenv("APP_ENV", "production")
+        with pytest.raises(ConfigurationError, match="Mitglied"):
+            prepare(member_db)
+    finally:
+        member_db.dispose()
