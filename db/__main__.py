@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .actors import Actor
 from .audit import verify_chain
+from .audit_anchor import head, verify_anchor
 from .backup import backup_sqlite
 from .database import Database
 from .demo import DEMO_PASSWORD, has_data, seed_demo
@@ -48,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     cu.add_argument("--start-date", type=date.fromisoformat)
     b = sub.add_parser("backup", help="Konsistente Kopie der SQLite-Datenbank im laufenden Betrieb")
     b.add_argument("file", type=Path)
-    sub.add_parser("verify-audit", help="Protokoll auf Veränderungen prüfen (Hash-Kette)")
+    va = sub.add_parser("verify-audit", help="Protokoll auf Veränderungen prüfen (Hash-Kette, Anker)")
+    va.add_argument("--anchor", type=Path, help="Ankerdatei (AUDIT_ANCHOR_FILE): fehlt am Ende etwas?")
     sr = sub.add_parser("setup-roles", help="PostgreSQL: Anwendungsrolle anlegen (mit Eigentümer-Verbindung)")
     sr.add_argument("--app-role", required=True)
     sr.add_argument("--password", help="Passwort der Rolle (sonst ohne, z. B. für Peer-/Zertifikats-Anmeldung)")
@@ -122,7 +124,13 @@ def _run(args: argparse.Namespace, db: Database) -> int:
         print(f"Konto „{args.username}“ angelegt (id {user_id}).")
     elif args.command == "backup":
         target = backup_sqlite(db, args.file)
-        print(f"Sicherung geschrieben: {target}")
+        copy = Database.from_url(f"sqlite:///{target}")
+        with copy.read() as session:
+            newest = head(session)
+        copy.dispose()
+        # Noted with the backup, the head shows later whether the log was cut short since.
+        print(f"Sicherung geschrieben: {target}. Protokoll darin bis "
+              f"{newest.text if newest else 'Eintrag 0 (leer)'}.")
     elif args.command == "erase-person":
         if not args.yes and input(f"Alle Personendaten zu „{args.client_number}“ löschen? [ja/nein] ").strip().lower() != "ja":
             print("Abgebrochen – nichts gelöscht.")
@@ -140,11 +148,18 @@ def _run(args: argparse.Namespace, db: Database) -> int:
     elif args.command == "verify-audit":
         with db.read() as session:
             check = verify_chain(session)
+            anchors = verify_anchor(session, args.anchor) if args.anchor else None
         if check.broken_at is not None:
             print(f"Protokoll VERÄNDERT: Eintrag {check.broken_at} – {check.problem}. "
                   f"{check.entries - 1} Einträge davor sind in Ordnung.", file=sys.stderr)
+        if anchors is not None and anchors.problems:
+            print("Protokoll GEKÜRZT oder VERÄNDERT laut Ankerdatei:", *anchors.problems,
+                  sep="\n  ", file=sys.stderr)
+        if check.broken_at is not None or (anchors is not None and anchors.problems):
             return 2
-        print(f"Protokoll unverändert: {check.entries} Einträge, Hash-Kette vollständig.")
+        checked = f", alle {anchors.lines} Anker gefunden" if anchors is not None else ""
+        print(f"Protokoll unverändert: {check.entries} Einträge, Hash-Kette vollständig{checked}. "
+              f"Neuester: {check.head.text if check.head else '–'}.")
     elif args.command == "funder-report":
         data = export_funder_report(db, system, args.start, args.end, args.out.suffix.lstrip(".").lower())
         args.out.write_bytes(data)

@@ -4,28 +4,35 @@ Two rules hold for every entry:
 - **No personal values.** The log says who did what to which record and which fields changed;
   names, phone numbers, notes and health-related barriers are not copied into it (they would
   outlive an erasure in an append-only table). Such fields are recorded as "geändert".
-- **Tamper-evident.** Each entry stores the hash of the previous entry and a hash over its own
-  content and that previous hash. Editing, inserting or deleting an entry – even with direct
-  access to the database file – breaks the chain, and `verify_chain` names the first broken
-  link. Writers take a lock first so the chain stays one line under concurrent transactions.
+- **Tamper-evident.** Each entry stores the hash of the previous entry and a keyed hash
+  (HMAC-SHA-256, key AUDIT_KEY outside the database) over its own content and that previous
+  hash. Editing, inserting or deleting an entry – even with direct access to the database file –
+  breaks the chain, and without the key it cannot be re-chained; `verify_chain` names the first
+  broken link. Cutting entries off the end leaves a shorter, intact chain: the anchor outside
+  the database (db/audit_anchor.py) shows that. Writers take a lock first so the chain stays one
+  line under concurrent transactions.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from .actors import Actor
+from .audit_anchor import Head, anchor_new_head
 from .clock import utcnow
 from .models import AuditEntry
+from .settings import audit_key
 from .vocabulary import SENSITIVE_ACTIVITIES, SENSITIVE_BARRIERS
 
 # Fields whose values describe a person: only the fact that they changed is logged.
@@ -42,6 +49,7 @@ REDACTED = "geändert"
 SPECIAL_CATEGORY = "besondere Kategorie (Art. 9 DSGVO)"
 _CHAIN_LOCK = 7_171_717  # PostgreSQL advisory lock id: one audit writer at a time
 _CHAIN_KEY = "audit_chain"  # session.info: (transaction, hash of its last entry)
+NEW_HEAD = "audit_new_head"  # session.info: the newest entry of the transaction under way
 
 
 def _plain(value: Any) -> Any:
@@ -72,12 +80,13 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def entry_hash(previous: str | None, entry: Mapping[str, Any]) -> str:
-    """SHA-256 over the previous hash and the entry's content (not its id: that comes later)."""
+def entry_hash(previous: str | None, entry: Mapping[str, Any], key: bytes | None = None) -> str:
+    """HMAC-SHA-256 (AUDIT_KEY) over the previous hash and the entry's content (not its id:
+    that comes later)."""
     content = {k: _canonical(entry[k]) for k in
                ("at", "user_id", "username", "action", "entity", "entity_id", "changes")}
     payload = json.dumps([previous, content], sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return hmac.new(key or audit_key(os.environ), payload.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def audit(
@@ -102,6 +111,7 @@ def audit(
     entry = AuditEntry(**values, prev_hash=previous, hash=entry_hash(previous, values))
     session.add(entry)  # inserts of one table are flushed in the order added: ids follow the chain
     session.info[_CHAIN_KEY] = (session.get_transaction(), entry.hash)
+    session.info[NEW_HEAD] = entry  # the anchor (db/audit_anchor.py) records it after the commit
     return entry
 
 
@@ -118,15 +128,39 @@ def _previous_hash(session: Session) -> str | None:
     return session.scalar(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1))
 
 
+_FLUSHED_HEAD = "audit_flushed_head"
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _note_head(session: Session, _context: object) -> None:
+    entry = session.info.pop(NEW_HEAD, None)
+    if entry is not None:  # flushed: its id is known now
+        session.info[_FLUSHED_HEAD] = Head(entry.id, entry.hash, entry.at)
+
+
+@event.listens_for(Session, "after_commit")
+def _anchor_head(session: Session) -> None:
+    if (new := session.info.pop(_FLUSHED_HEAD, None)) is not None:
+        anchor_new_head(new)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_head(session: Session) -> None:
+    session.info.pop(NEW_HEAD, None)
+    session.info.pop(_FLUSHED_HEAD, None)
+
+
 @dataclass(frozen=True)
 class ChainCheck:
     entries: int
     broken_at: int | None  # id of the first entry that does not fit, None if all do
     problem: str = ""
+    head: Head | None = None  # the newest entry, when the whole chain fits
 
 
 def verify_chain(session: Session) -> ChainCheck:
     """Walk the log in id order and recompute every link."""
+    key = audit_key(os.environ)
     previous: str | None = None
     count = 0
     for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id)).yield_per(2000):
@@ -136,10 +170,11 @@ def verify_chain(session: Session) -> ChainCheck:
                                                "davor gelöscht, eingefügt oder verändert)")
         values = {k: getattr(entry, k) for k in
                   ("at", "user_id", "username", "action", "entity", "entity_id", "changes")}
-        if entry.hash != entry_hash(previous, values):
+        if entry.hash != entry_hash(previous, values, key):
             return ChainCheck(count, entry.id, "Inhalt des Eintrags wurde verändert")
         previous = entry.hash
-    return ChainCheck(count, None)
+        newest = entry
+    return ChainCheck(count, None, head=Head(newest.id, newest.hash, newest.at) if count else None)
 
 
 def diff(obj: object, **new_values: Any) -> dict[str, list[Any]]:

@@ -12,12 +12,13 @@ from .demo import has_data, seed_demo
 from .migrate import schema_is_current, upgrade
 from .roles import unsafe_app_connection
 from .models import User
-from .settings import ConfigurationError, demo_wanted, is_production
+from .settings import ConfigurationError, audit_key, demo_wanted, is_production
 
 
 def prepare(db: Database) -> bool:
     """Upgrade the schema; load the demo world into an empty database when DEMO_DATA=1.
     True if demo data was loaded."""
+    audit_key(os.environ)  # production without its own key stops here (ConfigurationError)
     if is_production(os.environ) and not db.is_sqlite:
         # PostgreSQL in production: the owner migrates, the app connects as the application role.
         if why := unsafe_app_connection(db.engine):

@@ -15,3 +15,8 @@ def utcnow() -> datetime:
 def today() -> date:
     """Today in Brandenburg (a late-evening visit belongs to the local day, not the UTC one)."""
     return datetime.now(LOCAL_TZ).date()
+
+
+def as_local(moment: datetime) -> datetime:
+    """A stored moment (UTC; SQLite hands it back without zone) in Brandenburg's time."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(LOCAL_TZ)

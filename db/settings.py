@@ -49,6 +49,34 @@ def cookie_key(environ: Mapping[str, str], from_secrets: str | None) -> str:
     return key or _EPHEMERAL_KEY
 
 
+# Outside production only: demo and test logs are chained with this published key, so there the
+# chain shows accidents, not an attacker. Production refuses to run without its own AUDIT_KEY.
+DEVELOPMENT_AUDIT_KEY = "nur-fuer-entwicklung-und-demo-kein-schutz"
+
+
+def audit_key(environ: Mapping[str, str]) -> bytes:
+    """The key of the audit log's chain (HMAC-SHA-256): AUDIT_KEY, kept outside the database –
+    in the service's environment file – so that whoever can write the database still cannot
+    re-chain edited entries."""
+    key = environ.get("AUDIT_KEY", "").strip()
+    if key and len(key) < MIN_KEY_LENGTH:
+        raise ConfigurationError(f"AUDIT_KEY ist zu kurz: mindestens {MIN_KEY_LENGTH} zufällige Zeichen.")
+    if not key:
+        if is_production(environ):
+            raise ConfigurationError(
+                "Produktionsbetrieb ohne AUDIT_KEY: Das Protokoll wird mit einem Schlüssel außerhalb "
+                "der Datenbank verkettet. Bitte AUDIT_KEY in der Umgebungsdatei setzen (mindestens "
+                f"{MIN_KEY_LENGTH} zufällige Zeichen, auf allen App-Servern gleich, nie ändern).")
+        key = DEVELOPMENT_AUDIT_KEY
+    return key.encode("utf-8")
+
+
+def anchor_file(environ: Mapping[str, str]) -> str | None:
+    """AUDIT_ANCHOR_FILE: where every transaction that writes to the audit log appends the log's
+    new head (entry id and hash), outside the database."""
+    return environ.get("AUDIT_ANCHOR_FILE", "").strip() or None
+
+
 def hash_key(environ: Mapping[str, str]) -> bytes:
     """The key for keyed hashes of typed usernames and client addresses (throttling, audit):
     COOKIE_KEY where set, else a random key for this process."""

@@ -4,7 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from db.audit_review import ACTION_LABELS, AuditFilter, actions, audit_entries, chain_status
-from pages.common import current_actor, get_db, shown_errors
+from db.clock import as_local
+from pages.common import current_actor, fmt_date, get_db, shown_errors
 
 actor = current_actor()
 db = get_db()
@@ -18,7 +19,10 @@ with shown_errors():
     check = chain_status(db, actor)
     known_actions = actions(db, actor)
 if check.broken_at is None:
-    st.success(f"Protokoll unverändert: {check.entries} Einträge, Hash-Kette vollständig.",
+    newest = (f" Neuester Eintrag: Nr. {check.head.id} vom {fmt_date(as_local(check.head.at))}, Prüfwert "
+              f"{check.head.hash[:16]} – mit der Ankerdatei und den Sicherungen vergleichbar."
+              if check.head else "")
+    st.success(f"Protokoll unverändert: {check.entries} Einträge, Hash-Kette vollständig.{newest}",
                icon=":material/verified:")
 else:
     st.error(f"Protokoll verändert ab Eintrag {check.broken_at}: {check.problem}. Bitte die IT und "

@@ -25,6 +25,9 @@ import pytest
 # Run them in that zone, or every test fails between midnight in Berlin and midnight UTC.
 os.environ["TZ"] = "Europe/Berlin"
 time.tzset()
+# The audit chain's key as a deployment has one (production refuses to run without it); the
+# attack tests re-chain with the published development key and must be caught.
+os.environ.setdefault("AUDIT_KEY", "test-audit-key-" + "x" * 40)
 
 from sqlalchemy import create_engine, text  # noqa: E402
 

@@ -19,7 +19,7 @@ from db.models import AuditEntry, Case, Client
 from db.vocabulary import Barrier
 
 from .conftest import World
-from .test_cli import run_db
+from .test_cli import run_db, url  # noqa: F401 - url: the CLI on SQLite and on PostgreSQL
 
 
 def all_changes(db: Database) -> str:
@@ -119,3 +119,83 @@ def test_the_protocol_finds_a_person_s_history_and_logs_its_own_use(world: World
     searches = audit_entries(world.db, officer, AuditFilter(action="view", username="datenschutz"))
     assert [r.entity for r in searches][:2] == ["audit_log", "audit_log"]  # its own use, logged
     assert number not in str([r.changes for r in searches])  # … without the searched number
+
+
+def _rewrite_log(url: str, *statements: str) -> None:
+    """What someone with the database's files or its superuser can do: switch the guard off,
+    change the log, switch it on again."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.execute(text("DROP TRIGGER IF EXISTS audit_log_no_update"))
+            conn.execute(text("DROP TRIGGER IF EXISTS audit_log_no_delete"))
+        else:
+            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
+        for statement in statements:
+            conn.execute(text(statement))
+        if engine.dialect.name != "sqlite":
+            conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER USER"))
+    engine.dispose()
+
+
+def _rechain(url: str, key: bytes) -> None:
+    """Re-compute every link after a deletion, with the app's own hash function and a key."""
+    from db.audit import entry_hash
+
+    db = Database.from_url(url)
+    with db.read() as session:
+        rows = [{k: getattr(e, k) for k in ("id", "at", "user_id", "username", "action", "entity",
+                                             "entity_id", "changes")}
+                for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    db.dispose()
+    previous, updates = None, []
+    for row in rows:
+        digest = entry_hash(previous, row, key)
+        updates.append(f"UPDATE audit_log SET prev_hash = {'NULL' if previous is None else repr(previous)}, "
+                       f"hash = '{digest}' WHERE id = {row['id']}")
+        previous = digest
+    _rewrite_log(url, *updates)
+
+
+def test_a_log_cut_short_or_rechained_is_found(url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from db.settings import DEVELOPMENT_AUDIT_KEY
+
+    anchor = tmp_path / "anker.log"
+    assert run_db(url, "seed-demo", AUDIT_ANCHOR_FILE=str(anchor)).returncode == 0
+    with Database.from_url(url).read() as session:
+        newest = session.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1))
+    assert anchor.stat().st_mode & 0o777 == 0o600 and anchor.read_text().count("\n") >= 1
+    ok = run_db(url, "verify-audit", "--anchor", str(anchor))
+    assert ok.returncode == 0 and f"Eintrag {newest}," in ok.stdout, ok.stderr
+    # The newest 20 entries removed: what is left is still a whole chain …
+    _rewrite_log(url, f"DELETE FROM audit_log WHERE id > {newest - 20}")
+    assert run_db(url, "verify-audit").returncode == 0
+    # … but the anchor outside the database names the head that is gone.
+    cut = run_db(url, "verify-audit", "--anchor", str(anchor))
+    assert cut.returncode == 2 and f"Eintrag {newest} fehlt" in cut.stderr
+    # One entry deleted in the middle and the rest re-chained with the app's hash function: with
+    # the published development key, and with a guessed one. Neither is the deployment's key.
+    for key in (DEVELOPMENT_AUDIT_KEY.encode(), b"geraten-" * 5):
+        _rewrite_log(url, "DELETE FROM audit_log WHERE id = 10")
+        _rechain(url, key)
+        rechained = run_db(url, "verify-audit")
+        assert rechained.returncode == 2 and "Eintrag 1 " in rechained.stderr
+    # A forged anchor line (the attacker's own head) is not taken for the app's.
+    anchor.write_text(anchor.read_text() + '{"id": 5, "hash": "00", "written": "x", "mac": "00"}\n')
+    forged = run_db(url, "verify-audit", "--anchor", str(anchor))
+    assert forged.returncode == 2 and "nicht vom Cockpit" in forged.stderr
+
+
+def test_production_does_not_start_without_an_audit_key(sqlite_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from db.bootstrap import prepare
+    from db.settings import ConfigurationError
+
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.delenv("AUDIT_KEY")
+    with pytest.raises(ConfigurationError, match="AUDIT_KEY"):
+        prepare(sqlite_db)
+    monkeypatch.setenv("AUDIT_KEY", "zu-kurz")
+    with pytest.raises(ConfigurationError, match="zu kurz"):
+        prepare(sqlite_db)

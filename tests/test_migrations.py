@@ -112,3 +112,44 @@ def test_closed_cases_keep_their_result_when_results_are_recorded(empty_engine: 
     with empty_engine.connect() as conn:
         rows = conn.execute(text("SELECT case_id, result, occurred_on FROM exit_outcomes ORDER BY case_id")).all()
     assert [(r[0], r[1], str(r[2])) for r in rows] == [(1, "minijob", "2026-03-01"), (2, "education", "2026-03-01")]
+
+
+def test_an_intact_keyless_chain_is_rechained_with_the_key_and_an_edited_one_is_not(empty_engine: Engine) -> None:
+    import hashlib
+    import json
+    from datetime import UTC, datetime
+
+    from db.audit import _canonical, verify_chain
+    from db.database import Database
+
+    upgrade(empty_engine, "0011")
+    previous, rows = None, []
+    for n in range(3):  # entries as revision 0011 wrote them: plain SHA-256 links
+        values = {"at": datetime(2026, 11, 1, 9, n, tzinfo=UTC), "user_id": None, "username": "system",
+                  "action": "view", "entity": "case", "entity_id": n, "changes": None}
+        content = {k: _canonical(v) for k, v in values.items()}
+        digest = hashlib.sha256(json.dumps([previous, content], sort_keys=True, ensure_ascii=False,
+                                           default=str).encode()).hexdigest()
+        rows.append({**values, "prev_hash": previous, "hash": digest})
+        previous = digest
+    with empty_engine.begin() as conn:
+        conn.execute(text("INSERT INTO audit_log (at, user_id, username, action, entity, entity_id, "
+                          "changes, prev_hash, hash) VALUES (:at, :user_id, :username, :action, :entity, "
+                          ":entity_id, NULL, :prev_hash, :hash)"), rows)
+    upgrade(empty_engine)
+    with Database(empty_engine).read() as session:
+        check = verify_chain(session)
+    assert check.broken_at is None and check.entries == 3
+    with empty_engine.connect() as conn:  # re-made: none of the keyless hashes is left
+        stored = set(conn.execute(text("SELECT hash FROM audit_log")).scalars())
+    assert not stored & {row["hash"] for row in rows}
+
+
+def test_an_edited_keyless_chain_stops_the_migration(empty_engine: Engine) -> None:
+    upgrade(empty_engine, "0011")
+    with empty_engine.begin() as conn:
+        conn.execute(text("INSERT INTO audit_log (at, username, action, entity, prev_hash, hash) VALUES "
+                          "(CURRENT_TIMESTAMP, 'x', 'view', 'case', NULL, 'gefaelscht')"))
+    with pytest.raises(Exception, match="passt nicht in die Hash-Kette"):
+        upgrade(empty_engine)
+    assert current_revision(empty_engine) == "0011"
