@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 from sqlalchemy.exc import DBAPIError
+from streamlit.navigation.page import StreamlitPage
 
 from db.settings import ConfigurationError
 from db.vocabulary import Role
@@ -17,33 +18,32 @@ from pages.session import (
     logout_button,
 )
 
-route_through_app()
-st.set_page_config(page_title="Begleiter-Cockpit", page_icon="🧭", layout="wide")
-german_page()
 
-# URL paths are the file names: Streamlit also scans pages/ on its own and would call any other
-# address "not found" when a bookmark is opened directly.
-PAGES = {
-    "agenda": st.Page("pages/agenda.py", title="Termine", icon=":material/event:"),
-    "cases": st.Page("pages/cases.py", title="Fälle", icon=":material/folder_shared:"),
-    # Reached from the lists (with ?id=…), not from the menu.
-    "case": st.Page("pages/case.py", title="Fall", icon=":material/person_search:",
-                    visibility="hidden"),
-    "referrals": st.Page("pages/referrals.py", title="Zuweisungen", icon=":material/move_to_inbox:"),
-    "office_hours": st.Page("pages/office_hours.py", title="Sprechstunden", icon=":material/storefront:"),
-    "employers": st.Page("pages/employers.py", title="Arbeitgeber", icon=":material/factory:"),
-    "team": st.Page("pages/team.py", title="Team & Stellen", icon=":material/groups:"),
-    "caseload_import": st.Page("pages/caseload_import.py", title="Import & Export",
-                               icon=":material/upload_file:"),
-    "dashboard": st.Page("pages/dashboard.py", title="Lagebild", icon=":material/monitoring:"),
-    "results": st.Page("pages/results.py", title="Ergebnisse", icon=":material/flag:"),
-    "council": st.Page("pages/council.py", title="Kreistag", icon=":material/account_balance:"),
-    "users": st.Page("pages/users.py", title="Benutzer", icon=":material/manage_accounts:"),
-    "audit_log": st.Page("pages/audit_log.py", title="Protokoll", icon=":material/policy:"),
-    "account": st.Page("pages/account.py", title="Mein Konto", icon=":material/person:"),
-    "accessibility": st.Page("pages/accessibility.py", title="Barrierefreiheit",
-                             icon=":material/accessibility_new:", url_path="barrierefreiheit"),
-}
+def pages() -> dict[str, StreamlitPage]:
+    """Every page of the app by name (made in each run: st.Page belongs to a page run). URL
+    paths are the file names: Streamlit also scans pages/ on its own and would call any other
+    address "not found" when a bookmark is opened directly."""
+    return {
+        "agenda": st.Page("pages/agenda.py", title="Termine", icon=":material/event:"),
+        "cases": st.Page("pages/cases.py", title="Fälle", icon=":material/folder_shared:"),
+        # Reached from the lists (with ?id=…), not from the menu.
+        "case": st.Page("pages/case.py", title="Fall", icon=":material/person_search:",
+                        visibility="hidden"),
+        "referrals": st.Page("pages/referrals.py", title="Zuweisungen", icon=":material/move_to_inbox:"),
+        "office_hours": st.Page("pages/office_hours.py", title="Sprechstunden", icon=":material/storefront:"),
+        "employers": st.Page("pages/employers.py", title="Arbeitgeber", icon=":material/factory:"),
+        "team": st.Page("pages/team.py", title="Team & Stellen", icon=":material/groups:"),
+        "caseload_import": st.Page("pages/caseload_import.py", title="Import & Export",
+                                   icon=":material/upload_file:"),
+        "dashboard": st.Page("pages/dashboard.py", title="Lagebild", icon=":material/monitoring:"),
+        "results": st.Page("pages/results.py", title="Ergebnisse", icon=":material/flag:"),
+        "council": st.Page("pages/council.py", title="Kreistag", icon=":material/account_balance:"),
+        "users": st.Page("pages/users.py", title="Benutzer", icon=":material/manage_accounts:"),
+        "audit_log": st.Page("pages/audit_log.py", title="Protokoll", icon=":material/policy:"),
+        "account": st.Page("pages/account.py", title="Mein Konto", icon=":material/person:"),
+        "accessibility": st.Page("pages/accessibility.py", title="Barrierefreiheit",
+                                 icon=":material/accessibility_new:", url_path="barrierefreiheit"),
+    }
 
 # Navigation only shows what a role may open; the service functions enforce it regardless.
 ROLE_PAGES: dict[Role, list[str]] = {
@@ -58,35 +58,54 @@ ROLE_PAGES: dict[Role, list[str]] = {
 # The accessibility statement is open to everybody, last in every menu (BbgBITV).
 EVERYONE = ["accessibility"]
 
-try:
-    db = get_db()
-    gate = authenticator()
-    actor = current_actor(db, gate) or login_form(db, gate)
-except DBAPIError:
-    database_unreachable()
-except ConfigurationError as exc:  # e.g. demo accounts in production: say what to do, run nothing
-    st.error(exc.message, icon=":material/gpp_bad:")
-    st.stop()
-if actor is None:
-    # Every page is registered, hidden and not run: a bookmarked address survives the login.
-    # The address "/" means the login itself, so that after it each role starts on its own page.
-    login_page = st.Page(lambda: None, title="Anmeldung", url_path="anmeldung", default=True)
-    st.navigation([login_page, *PAGES.values()], position="hidden")
-    apply_cookie_action(gate)
-    st.stop()
 
-st.session_state["actor"] = actor
-st.session_state["gate"] = gate
-with st.sidebar:
-    st.markdown(f"**{plain(actor.display_name)}**  \n{actor.role.label if actor.role else ''}")
-logout_button(db, gate, actor)
-# A password chosen by somebody else is replaced before anything else opens.
-allowed = (["account"] if actor.must_change_password else ROLE_PAGES[actor.role]) + EVERYONE
-page = st.navigation([PAGES[name] for name in allowed])
-if page is not PAGES["case"]:
-    st.session_state.pop("viewing_case", None)  # opening a case again is a new, audited view
-apply_cookie_action(gate)  # in a run that completes, so the browser receives the cookie
-try:
-    page.run()
-except DBAPIError:
-    database_unreachable()
+def main() -> None:
+    """One page run: who is logged in, and the page they asked for."""
+    route_through_app()
+    all_pages = pages()
+    st.set_page_config(page_title="Begleiter-Cockpit", page_icon="🧭", layout="wide")
+    german_page()
+
+    try:
+        db = get_db()
+        gate = authenticator()
+        actor = current_actor(db, gate) or login_form(db, gate)
+    except DBAPIError:
+        database_unreachable()
+    except ConfigurationError as exc:  # e.g. demo accounts in production: say what to do, run nothing
+        st.error(exc.message, icon=":material/gpp_bad:")
+        st.stop()
+    if actor is None:
+        # Every page is registered, hidden and not run: a bookmarked address survives the login.
+        # The address "/" means the login itself, so that after it each role starts on its own page.
+        login_page = st.Page(lambda: None, title="Anmeldung", url_path="anmeldung", default=True)
+        st.navigation([login_page, *all_pages.values()], position="hidden")
+        apply_cookie_action(gate)
+        st.stop()
+
+    st.session_state["actor"] = actor
+    st.session_state["gate"] = gate
+    with st.sidebar:
+        st.markdown(f"**{plain(actor.display_name)}**  \n{actor.role.label if actor.role else ''}")
+    logout_button(db, gate, actor)
+    # A password chosen by somebody else is replaced before anything else opens.
+    allowed = (["account"] if actor.must_change_password else ROLE_PAGES[actor.role]) + EVERYONE
+    page = st.navigation([all_pages[name] for name in allowed])
+    if page is not all_pages["case"]:
+        st.session_state.pop("viewing_case", None)  # opening a case again is a new, audited view
+    apply_cookie_action(gate)  # in a run that completes, so the browser receives the cookie
+    try:
+        page.run()
+    except DBAPIError:
+        database_unreachable()
+
+
+if __name__ == "__main__":  # Streamlit runs this file as __main__ on every click
+    main()
+else:  # `streamlit run app.py` imports it once: the server, with the app's own HTTP layer
+    from streamlit.runtime.pages_manager import PagesManager
+
+    from pages.gateway import MIDDLEWARE, ROUTES
+
+    PagesManager.uses_pages_directory = False  # pages/ holds modules, never menu entries
+    app = st.App("app.py", routes=ROUTES, middleware=MIDDLEWARE)

@@ -1,9 +1,18 @@
-"""Downloads whose data are made when the button is pressed, for a session still valid then."""
+"""Downloads whose data are made when the button is pressed, for a session still valid then,
+and served only to that session (pages/gateway.py checks each /media request against the owner
+recorded here)."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import threading
+import time
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
 
 import streamlit as st
 from streamlit.proto.ForwardMsg_pb2 import BackendOperationResponse, DeferredFileResponsePayload
@@ -14,18 +23,69 @@ from db.actors import Actor
 from db.database import Database
 from db.errors import DomainError
 
+# How long a made file may be fetched: the browser fetches it at once after the click. (The
+# browser test shortens it to see the file go.)
+FETCH_SECONDS = float(os.environ.get("DOWNLOAD_FETCH_SECONDS", "30"))
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The login session a download was made for."""
+
+    username: str
+    issued_at: datetime
+    made: float  # time.monotonic()
+
+    @property
+    def expired(self) -> bool:
+        return time.monotonic() - self.made > FETCH_SECONDS
+
+
+_owners: dict[str, Owner] = {}
+_lock = threading.Lock()
+# Set by the handler for the duration of one deferred call: the call notes whom it made the file for.
+_making: ContextVar[dict | None] = ContextVar("download_owner", default=None)
+
+
+def owner_of(file_id: str) -> Owner | None:
+    """Whom a download was made for; None for any other file (not made by at_click)."""
+    with _lock:
+        return _owners.get(file_id)
+
+
+def done_with(file_id: str) -> None:
+    """Too late to fetch: the file is removed from the server's memory (a new click makes it
+    anew)."""
+    from streamlit import runtime
+
+    with _lock:
+        _owners.pop(file_id, None)
+    runtime.get_instance().media_file_mgr._storage.delete_file(file_id)  # noqa: SLF001
+
 
 def at_click(db: Database, produce: Callable[[Actor], bytes | str]) -> Callable[[], bytes | str]:
     """Data for st.download_button made when the button is pressed, for the actor of this session
     as it is then: a tab left open after a deactivation, a password reset or the idle timeout
     gets the refusal (SessionEnded), not the file. `produce` checks the role and audits."""
     username, issued = st.session_state.get("username"), st.session_state.get("login_at")
-    return lambda: produce(auth.live_actor(db, username, issued))
+
+    def data() -> bytes | str:
+        actor = auth.live_actor(db, username, issued)
+        if (note := _making.get()) is not None:
+            note.update(username=actor.username, issued_at=issued)
+        return produce(actor)
+
+    return data
+
+
+_FILE_ID = re.compile(r"/([0-9a-f]+)(?:\.[A-Za-z0-9]+)?$")
 
 
 async def _deferred_file(self, request, session_id):  # type: ignore[no-untyped-def]  # noqa: ARG001
     """Streamlit's handler for a pressed download button, with the app's German reason under the
     button when the data are refused (Streamlit shows only "Failed to generate file")."""
+    note: dict = {}
+    token = _making.set(note)  # asyncio.to_thread runs the call in a copy of this context
     try:
         url = await asyncio.to_thread(self._get_media_file_mgr().execute_deferred,
                                       request.deferred_file.file_id)
@@ -34,6 +94,14 @@ async def _deferred_file(self, request, session_id):  # type: ignore[no-untyped-
         message = (reason.message if isinstance(reason, DomainError) else
                    "Die Datei konnte nicht erstellt werden. Bitte laden Sie die Seite neu.")
         return BackendOperationResponse(request_id=request.request_id, error_msg=message)
+    finally:
+        _making.reset(token)
+    if note and (match := _FILE_ID.search(url)):
+        with _lock:
+            stale = [file_id for file_id, owner in _owners.items() if owner.expired]
+            _owners[match.group(1)] = Owner(note["username"], note["issued_at"], time.monotonic())
+        for file_id in stale:
+            done_with(file_id)
     return BackendOperationResponse(request_id=request.request_id,
                                     deferred_file=DeferredFileResponsePayload(url=url))
 

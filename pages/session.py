@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -19,40 +20,45 @@ from db import auth
 from db.actors import Actor
 from db.database import Database
 from db.errors import DomainError
-from db.settings import ConfigurationError, cookie_key, secure_cookie
+from db.settings import ConfigurationError, cookie_key
 from pages.statement import show_statement
 
 COOKIE_NAME = "begleiter_cockpit"
 COOKIE_EXPIRY_DAYS = 0.5  # one working day; then a fresh login
+COOKIE_PATH = "/_cockpit/anmeldung"  # the server's route that sets it (pages/gateway.py)
+TICKET_SECONDS = 60
 
 
 class ScriptCookies:
-    """Writes and deletes the login cookie with a script in the page, in place of
-    extra_streamlit_components' CookieManager that the authenticator would draw on every run.
+    """Has the server set and delete the login cookie, in place of extra_streamlit_components'
+    CookieManager that the authenticator would draw on every run.
 
     That component reads all of the browser's cookies each time its frame mounts and sends them
-    back, which asks the server for one more script run at a moment nobody chose. A click, a key
-    press or an open select box during that run was lost – the cause of the browser tests' random
-    failures (a logout click that did nothing, a menu entry that did not open). The authenticator
-    reads the cookie on the server (st.context.cookies); only writing needs the browser, and a
-    script does that without a round trip."""
+    back, which asks the server for one more script run at a moment nobody chose (clicks were
+    lost), and it can only write cookies that page scripts can read. Here a small script in the
+    page sends a one-time ticket (signed, valid TICKET_SECONDS) to the server's own route
+    (pages/gateway.py), whose answer sets the cookie `HttpOnly`: no script in the page can read
+    the login token afterwards. The authenticator reads the cookie on the server
+    (st.context.cookies)."""
 
     def set(self, cookie: str, val: str, expires_at: datetime | None = None, **_: object) -> None:
         seconds = int((expires_at - datetime.now()).total_seconds()) if expires_at else None
-        self._write(cookie, val, seconds)
+        ticket = jwt.encode({"aud": "cookie", "value": val, "max_age": max(seconds or 0, 0),
+                             "jti": secrets.token_urlsafe(16),
+                             "exp": datetime.now(UTC) + timedelta(seconds=TICKET_SECONDS)},
+                            signing_key(), algorithm="HS256")
+        self._send("POST", ticket)
 
     def delete(self, cookie: str, **_: object) -> None:
-        self._write(cookie, "", 0)
+        self._send("DELETE", "")
 
     @staticmethod
-    def _write(name: str, value: str, max_age: int | None) -> None:
-        attributes = "; Path=/; SameSite=Strict"
-        if max_age is not None:
-            attributes += f"; Max-Age={max(max_age, 0)}"
-        if secure_cookie(os.environ):  # served over https: never sent over plain http
-            attributes += "; Secure"
-        text = json.dumps(f"{name}={value}{attributes}")
-        st.html(f"<script>document.cookie = {text};</script>", unsafe_allow_javascript=True)
+    def _send(method: str, body: str) -> None:
+        # The script removes itself once sent: the ticket does not stay in the page.
+        script = (f"fetch({json.dumps(COOKIE_PATH)}, {{method: {json.dumps(method)}, "
+                  f"body: {json.dumps(body) if body else 'null'}, credentials: 'same-origin', "
+                  "headers: {'X-Cockpit': '1'}}); document.currentScript && document.currentScript.remove();")
+        st.html(f"<script>{script}</script>", unsafe_allow_javascript=True)
 
 
 # The authenticator's cookie model builds its manager from this name on every run.
@@ -67,9 +73,14 @@ def _secret_cookie_key() -> str | None:
     return str(value) if value else None
 
 
+def signing_key() -> str:
+    """The key that signs login cookies and tickets (db.settings.cookie_key)."""
+    return cookie_key(os.environ, _secret_cookie_key())
+
+
 def authenticator() -> stauth.Authenticate:
     try:
-        key = cookie_key(os.environ, _secret_cookie_key())
+        key = signing_key()
     except ConfigurationError as exc:
         st.error(exc.message)
         st.stop()

@@ -530,3 +530,55 @@ def test_an_open_tab_gets_no_export_once_its_session_has_ended(page, running_app
     with db.read() as session:
         assert session.scalar(exports) == before  # nothing was made, so nothing left
     db.dispose()
+
+
+def test_a_download_goes_only_to_its_own_session_and_only_briefly(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The file behind a download button is served to the login session that pressed it, for a
+    few seconds here (DOWNLOAD_FETCH_SECONDS), never cached – not to a request without the
+    login cookie, not to another user's valid session. The login cookie is HttpOnly."""
+    import time
+    import urllib.error
+    import urllib.request
+
+    import jwt
+
+    from .servers import start_app, stop, wait_healthy
+
+    db_url = f"sqlite:///{tmp_path / 'media.sqlite3'}"
+    key = "m" * 48
+    env = {**os.environ, "DATABASE_URL": db_url, "COOKIE_KEY": key, "DEMO_DATA": "1",
+           "DOWNLOAD_FETCH_SECONDS": "4"}
+    env.pop("APP_ENV", None)
+    url, proc = start_app(env, tmp_path / "app.log")
+    try:
+        wait_healthy(url, proc, tmp_path / "app.log")
+        log_in(page, RunningApp(url=url, db_url=db_url), "leitung", "caseload_import")
+        assert "begleiter_cockpit" not in page.evaluate("document.cookie")
+        login = next(c for c in page.context.cookies() if c["name"] == "begleiter_cockpit")
+        assert login["httpOnly"] and login["sameSite"] == "Strict"
+        files: list[str] = []
+        page.on("response", lambda r: files.append(r.url) if "/media/" in r.url else None)
+        with page.expect_download():
+            page.get_by_role("button", name="Fälle als CSV").click()
+        made = time.monotonic()
+        address = files[0]
+
+        def fetch(cookie: str | None) -> tuple[int, str, bytes]:
+            request = urllib.request.Request(address, headers={"Cookie": cookie} if cookie else {})
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    return response.status, response.headers["Cache-Control"], response.read()
+            except urllib.error.HTTPError as exc:
+                return exc.code, exc.headers["Cache-Control"], exc.read()
+
+        other = jwt.encode({"username": "begleiter1", "exp_date": time.time() + 3600}, key, algorithm="HS256")
+        own = f"begleiter_cockpit={login['value']}"
+        assert fetch(None)[:2] == (403, "no-store")
+        assert fetch(f"begleiter_cockpit={other}")[:2] == (403, "no-store")  # a valid session, not its own
+        status, cache, body = fetch(own)
+        assert (status, cache) == (200, "no-store") and "Nachname" in body.decode("utf-8-sig")
+        time.sleep(max(0.0, 4.5 - (time.monotonic() - made)))
+        status, _, body = fetch(own)
+        assert status in (403, 404) and "Nachname" not in body.decode("utf-8", "replace")
+    finally:
+        stop(proc)

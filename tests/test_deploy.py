@@ -262,7 +262,12 @@ def test_behind_nginx_two_servers_one_database(deployment: Deployment, browser) 
     manager.get_by_role("button", name="Zuweisen").click()
     manager.get_by_text("Zuweisung von Dora Deploy gespeichert.").first.wait_for()
     cookie = next(c for c in manager_context.cookies() if c["name"] == "begleiter_cockpit")
-    assert cookie["secure"]  # the login cookie only travels over https
+    assert cookie["secure"] and cookie["httpOnly"]  # only over https, never readable by scripts
+    assert "begleiter_cockpit" not in manager.evaluate("document.cookie")
+    assert next(c for c in manager_context.cookies() if c["name"] == "_streamlit_xsrf")["secure"]
+    # Files only with a login cookie, never cached on the way.
+    status, headers, _ = _get(f"{deployment.url}/media/{'0' * 32}.csv")
+    assert status == 403 and {k.lower(): v for k, v in headers.items()}["cache-control"] == "no-store", headers
 
     # … and the Lagebild on server B counts it after a reload.
     lead.reload()
