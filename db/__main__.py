@@ -16,7 +16,7 @@ from .audit_anchor import head, verify_anchor
 from .backup import backup_sqlite
 from .database import Database
 from .demo import DEMO_PASSWORD, has_data, seed_demo
-from .erasure import erase_person
+from .erasure import erase_person, erasure_pending, flush_old_values
 from .errors import DomainError
 from .figures.formats import fmt_number, fmt_percent, plural
 from .figures.kpis import figures_to_date
@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     cu.add_argument("--start-date", type=date.fromisoformat)
     b = sub.add_parser("backup", help="Konsistente Kopie der SQLite-Datenbank im laufenden Betrieb")
     b.add_argument("file", type=Path)
+    sub.add_parser("maintain", help="PostgreSQL, als Eigentümer: alte Fassungen gelöschter Daten "
+                                    "aus den Tabellendateien entfernen (VACUUM)")
     va = sub.add_parser("verify-audit", help="Protokoll auf Veränderungen prüfen (Hash-Kette, Anker)")
     va.add_argument("--anchor", type=Path, help="Ankerdatei (AUDIT_ANCHOR_FILE): fehlt am Ende etwas?")
     sr = sub.add_parser("setup-roles", help="PostgreSQL: Anwendungsrolle anlegen (mit Eigentümer-Verbindung)")
@@ -138,6 +140,9 @@ def _run(args: argparse.Namespace, db: Database) -> int:
         erased = erase_person(db, system, args.client_number, args.reason)
         print(f"Personendaten gelöscht ({plural(erased.cases, 'Fall bleibt', 'Fälle bleiben')} "
               "als anonyme Zahlen).")
+        if not erased.files_clean:
+            print("Die alten Fassungen stehen noch in den Tabellendateien von PostgreSQL, bis der "
+                  "Eigentümer der Datenbank `python -m db maintain` ausführt (Timer in deploy/).")
     elif args.command == "export-person":
         args.out.write_bytes(export_person(db, system, args.client_number))
         print(f"Auskunft geschrieben: {args.out}")
@@ -145,6 +150,17 @@ def _run(args: argparse.Namespace, db: Database) -> int:
         upgrade(db.engine)
         setup_app_role(db.engine, args.app_role, args.password)
         print(f"Rolle „{args.app_role}“ eingerichtet: Daten lesen und schreiben, Protokoll nur anfügen.")
+    elif args.command == "maintain":
+        if db.is_sqlite:
+            print("SQLite: nichts zu tun – gelöschte Inhalte werden sofort überschrieben.")
+        elif not erasure_pending(db):
+            print("Keine Löschung in den letzten 25 Stunden: nichts zu tun.")
+        elif not flush_old_values(db):
+            print("Diese Verbindung darf die Tabellen nicht bereinigen (VACUUM): bitte als "
+                  "Eigentümer der Datenbank ausführen.", file=sys.stderr)
+            return 2
+        else:
+            print("Tabellen bereinigt: alte Fassungen gelöschter Daten sind aus den Dateien entfernt.")
     elif args.command == "verify-audit":
         with db.read() as session:
             check = verify_chain(session)

@@ -9,22 +9,30 @@ not change. The audit log holds no personal values (db/audit.py), so it needs no
 
 On SQLite every connection has secure_delete on (freed space is overwritten), and after an
 erasure the write-ahead log is checkpointed and truncated, so the old values are not left in
-the database files.
+the database files. On PostgreSQL an UPDATE leaves the old row version in the table file, and
+even a plain VACUUM only marks its space free without overwriting it: the erased tables are
+rewritten (VACUUM FULL, new files; the old ones are deleted). The erasure does that when its
+connection may (owner, superuser), else the owner's `python -m db maintain` does (deploy/: a
+timer) – the app role may not VACUUM tables it does not own (PostgreSQL 15). VACUUM FULL
+locks each table while it is rewritten: a moment at the programme's size. A row version that a
+transaction begun before the erasure may still read is copied along; `maintain` therefore
+rewrites again on every run for a day after each erasure.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import String, cast, select, text, update
 from sqlalchemy.orm import Session
 
 from .actors import Actor
 from .audit import audit
-from .clock import today
+from .clock import today, utcnow
 from .database import Database, batched
 from .errors import NotFound, ValidationError
-from .models import Activity, Case, CaseBarrier, Client, Placement, StatusChange
+from .models import Activity, AuditEntry, Case, CaseBarrier, Client, Placement, StatusChange
 from .permissions import require_role
 from .validation import clean_text
 from .vocabulary import Role
@@ -51,18 +59,56 @@ def erase_clients(session: Session, client_ids: list[int]) -> list[int]:
     return case_ids
 
 
-def flush_old_values(db: Database) -> None:
-    """SQLite: move the write-ahead log into the database file and empty it, so that the old
-    values of an erasure live on in neither file (freed pages are zeroed: secure_delete)."""
+# The tables erase_clients overwrites: their old row versions hold the erased values.
+ERASED_TABLES = tuple(model.__tablename__ for model in (Client, Case, Activity, CaseBarrier,
+                                                         StatusChange, Placement))
+
+
+def flush_old_values(db: Database) -> bool:
+    """Remove the old values of an erasure from the database files. SQLite: move the write-ahead
+    log into the database file and empty it (freed pages are zeroed: secure_delete). PostgreSQL:
+    VACUUM the erased tables, if this connection may. True if done, False if the owner's
+    `python -m db maintain` still has to."""
     if db.is_sqlite:
         with db.engine.connect() as conn:
             conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        return True
+    with db.engine.connect() as conn:
+        allowed = conn.execute(text(
+            "SELECT bool_and(r.rolsuper OR pg_has_role(current_user, t.tableowner, 'USAGE')) "
+            "FROM pg_tables t, pg_roles r WHERE r.rolname = current_user AND t.schemaname = 'public' "
+            "AND t.tablename = ANY(:tables)"), {"tables": list(ERASED_TABLES)}).scalar()
+    if not allowed:
+        return False
+    vacuum_erased_tables(db)
+    return True
+
+
+# `maintain` rewrites the tables while an erasure is younger than this.
+MAINTAIN_AFTER_ERASURE = timedelta(hours=25)
+
+
+def erasure_pending(db: Database) -> bool:
+    """An erasure or anonymisation within MAINTAIN_AFTER_ERASURE (read off the audit log)."""
+    since = utcnow() - MAINTAIN_AFTER_ERASURE
+    with db.read() as session:
+        return session.scalar(select(AuditEntry.id).where(
+            AuditEntry.action.in_(("erase", "anonymise")), AuditEntry.at >= since).limit(1)) is not None
+
+
+def vacuum_erased_tables(db: Database) -> None:
+    """PostgreSQL: rewrite the erased tables and their indexes without the dead row versions.
+    Needs the tables' owner or a superuser; VACUUM runs outside a transaction."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in ERASED_TABLES:
+            conn.execute(text(f'VACUUM FULL "{table}"'))
 
 
 @dataclass(frozen=True)
 class Erased:
     client_id: int
     cases: int
+    files_clean: bool  # False: old values stay in PostgreSQL's table files until `maintain`
 
 
 def find_client(session: Session, client_number: str) -> Client:
@@ -84,6 +130,5 @@ def erase_person(db: Database, actor: Actor, client_number: str, reason: str) ->
         client = find_client(session, client_number)
         case_ids = erase_clients(session, [client.id])
         audit(session, actor, "erase", "client", client.id, {"cases": len(case_ids), "reason": reason})
-        erased = Erased(client.id, len(case_ids))
-    flush_old_values(db)
-    return erased
+        client_id, cases = client.id, len(case_ids)
+    return Erased(client_id, cases, flush_old_values(db))

@@ -4,6 +4,7 @@ database files – and everything stored about them, with who saw it, can be han
 from __future__ import annotations
 
 import io
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -115,3 +116,77 @@ def test_erasure_removes_the_person_everywhere_and_keeps_the_figures(world: Worl
                     hits = conn.execute(text(f'SELECT count(*) FROM "{table.name}" t WHERE t::text LIKE :m'),
                                         {"m": f"%{marker}%"}).scalar()
                     assert hits == 0, (table.name, marker)
+        assert erased.files_clean  # a superuser's connection VACUUMs at once
+        assert _maintained_until_clean(db) == []  # nor in the table and index files
+
+
+def _maintained_until_clean(db) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """What `maintain` does on its runs after an erasure: rewrite, until no transaction older
+    than the erasure (here: other tests' on the same server) keeps an old version alive."""
+    from db.erasure import flush_old_values
+
+    for _ in range(40):
+        if not (left := _in_relation_files(db, MARKERS)):
+            return []
+        time.sleep(0.5)
+        assert flush_old_values(db)
+    return left
+
+
+def _in_relation_files(db, markers) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """(file, marker) for every marker still in a file of the database's tables, their indexes
+    and TOAST tables, after a CHECKPOINT wrote every page to disk."""
+    with db.engine.connect() as conn:
+        conn.execute(text("CHECKPOINT"))
+        directory = Path(conn.execute(text("SHOW data_directory")).scalar())
+        rows = conn.execute(text(
+            "SELECT pg_relation_filepath(c.oid), c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname IN ('public', 'pg_toast') AND c.relkind IN ('r', 'i', 't') "
+            "AND pg_relation_filepath(c.oid) IS NOT NULL")).all()
+    conn_names = {path: name for path, name in rows}
+    files = list(conn_names)
+    if not directory.exists():
+        pytest.skip("Die Dateien des PostgreSQL-Servers liegen nicht auf diesem Rechner.")
+    found = []
+    for name in files:
+        for part in sorted(directory.glob(f"{name}*")):  # segments (.1, …), free space map
+            raw = part.read_bytes()
+            found += [(f"{part.name}:{conn_names.get(name, name)}", m) for m in markers if m.encode() in raw]
+    return found
+
+
+def test_erasure_by_the_app_role_leaves_old_versions_until_the_owner_maintains(
+        postgres_server, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL 15 lets only the owner VACUUM: the app role's erasure says so, and the owner's
+    `maintain` removes the old row versions from the files."""
+    from sqlalchemy.engine import make_url
+
+    from db.bootstrap import prepare
+    from db.database import Database
+    from db.erasure import flush_old_values
+    from db.roles import setup_app_role
+
+    from .conftest import World
+
+    monkeypatch.delenv("APP_ENV", raising=False)
+    monkeypatch.setenv("DEMO_DATA", "1")
+    owner_url = postgres_server.create_database()
+    role = f"bc_app_{make_url(owner_url).database[-10:]}"
+    owner = Database.from_url(owner_url)
+    try:
+        prepare(owner)
+        setup_app_role(owner.engine, role)
+        app = Database.from_url(make_url(owner_url).set(username=role).render_as_string(hide_password=False))
+        world = World(db=app, today=date.today())
+        _, number = marked_person(world)
+        erased = erase_person(app, world.actor("leitung"), number, "Antrag nach Art. 17 DSGVO")
+        assert not erased.files_clean
+        assert _in_relation_files(owner, MARKERS)  # the finding: UPDATE keeps the old version
+        app.dispose()
+        assert flush_old_values(owner)  # python -m db maintain, as the owner
+        assert _maintained_until_clean(owner) == []
+    finally:
+        owner.dispose()
+        postgres_server.drop_database(owner_url)
+        with postgres_server.admin.connect() as conn:
+            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
