@@ -121,7 +121,7 @@ for day in sorted(by_day):
             if item.kind == "interview":
                 when = f"{item.at:%d.%m. %H:%M}" if item.outcome_missing else f"{item.at:%H:%M}"
                 st.markdown(("⚠ **Ergebnis fehlt** · " if item.outcome_missing else "")
-                            + f"**{when}** · Erstgespräch · **{plain(name)}** · {item.place}"
+                            + f"**{when}** · Erstgespräch · **{plain(name)}** · {plain(item.place)}"
                             + (f" · {plain(item.companion)}" if companion_id is None and actor.role == Role.LEAD else ""))
                 cols = st.columns(3)
                 held_now = item.day <= today  # an outcome can be entered from the interview's day on

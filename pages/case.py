@@ -85,11 +85,11 @@ with st.container(border=True):
     if case.referral_note:
         st.markdown(f"**Hinweis der Fallmanagerin/des Fallmanagers:** {plain(case.referral_note)}")
     facts = [f"**Erstgespräch:** {fmt_date(case.first_interview_at)}"
-             + (f" ({case.first_interview_place})" if case.first_interview_place else "")]
+             + (f" ({plain(case.first_interview_place)})" if case.first_interview_place else "")]
     if case.start_date:
         facts.append(f"**Begleitung seit:** {fmt_date(case.start_date)}")
     if case.end_date:
-        facts.append(f"**Beendet:** {fmt_date(case.end_date)}" + (f" – {case.end_reason}" if case.end_reason else ""))
+        facts.append(f"**Beendet:** {fmt_date(case.end_date)}" + (f" – {plain(case.end_reason)}" if case.end_reason else ""))
     st.markdown(" · ".join(facts))
     if case.next_step:
         late = case.next_step_due is not None and case.next_step_due < local_today()

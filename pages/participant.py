@@ -14,7 +14,7 @@ from db.results.card import ResultsView
 from db.results.entry import CORE_LABELS, FURTHER_LABELS, EntryData, save_entry_data
 from db.results.outcomes import record_exit_result, record_follow_up
 from db.vocabulary import Answer, Education, EntryEmployment, ExitResult, FollowUpResult, Gender, Household
-from pages.common import fmt_date, on_submit
+from pages.common import fmt_date, on_submit, plain
 
 EDUCATION_HELP = ("ISCED 0–2: kein Abschluss, Hauptschul- oder Realschulabschluss (auch mit "
                   "abgebrochener Ausbildung). ISCED 3–4: Abitur, Fachabitur oder abgeschlossene "
@@ -36,7 +36,7 @@ def entry_panel(db: Database, actor: Actor, case: CaseDetail, results: ResultsVi
         st.warning("Eintrittsdaten fehlen: " + ", ".join(results.missing)
                    + " – ohne sie zählt die Teilnahme für das Land nicht.", icon=":material/assignment_late:")
     else:
-        st.success("Eintrittsdaten vollständig" + (f" · Altersgruppe {results.age_band}" if results.age_band else ""),
+        st.success("Eintrittsdaten vollständig" + (f" · Altersgruppe {plain(results.age_band)}" if results.age_band else ""),
                    icon=":material/assignment_turned_in:")
     # Folded: on the road the contact form comes first; the warning above says what is missing.
     with st.expander("Eintrittsdaten (für das Land)", icon=":material/assignment_ind:"):
