@@ -10,7 +10,7 @@ DEMO_DATA ?= 1
 ADDRESS ?= 127.0.0.1
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: run test install clean-venv
+.PHONY: run serve test install clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ run: $(VENV)/.installed-app .streamlit/secrets.toml
 	umask 077 && $(BIN)/python -m db migrate
 	umask 077 && DEMO_DATA=$(DEMO_DATA) $(BIN)/python -m db seed-demo --if-empty
 	umask 077 && DEMO_DATA=$(DEMO_DATA) $(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
+
+# Production (deploy/begleiter-cockpit@.service): only the app server – no migration (the
+# database owner runs `python -m db migrate`), no demo data, settings from the environment.
+serve: $(VENV)/.installed-app
+	umask 077 && $(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) \
+		--server.headless true
 
 # axe-core for the accessibility browser test, from the npm registry (pinned in
 # tests/a11y/package-lock.json). Without npm that one test is skipped – in CI it fails instead.

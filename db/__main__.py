@@ -15,7 +15,7 @@ from .audit import verify_chain
 from .audit_anchor import head, verify_anchor
 from .backup import backup_sqlite
 from .database import Database
-from .demo import DEMO_PASSWORD, has_data, seed_demo
+from .demo import DEMO_PASSWORD, DEMO_USERS, has_data, seed_demo
 from .erasure import erase_person, erasure_pending, flush_old_values
 from .errors import DomainError
 from .figures.formats import fmt_number, fmt_percent, plural
@@ -27,7 +27,7 @@ from .retention import anonymise_closed_cases
 from .roles import setup_app_role
 from .settings import ConfigurationError, demo_wanted, is_production
 from .subject_access import export_person
-from .users import create_user
+from .users import create_user, remove_demo_accounts
 from .vocabulary import Role
 
 
@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     cu.add_argument("--start-date", type=date.fromisoformat)
     b = sub.add_parser("backup", help="Konsistente Kopie der SQLite-Datenbank im laufenden Betrieb")
     b.add_argument("file", type=Path)
+    sub.add_parser("remove-demo", help="Demo-Konten endgültig sperren (vor dem Produktionsbetrieb)")
     sub.add_parser("maintain", help="PostgreSQL, als Eigentümer: alte Fassungen gelöschter Daten "
                                     "aus den Tabellendateien entfernen (VACUUM)")
     va = sub.add_parser("verify-audit", help="Protokoll auf Veränderungen prüfen (Hash-Kette, Anker)")
@@ -91,9 +92,12 @@ def _run(args: argparse.Namespace, db: Database) -> int:
               f"Schema angelegt (Stand {after})." if before is None else
               f"Schema aktualisiert von Stand {before} auf {after}.")
     elif args.command == "seed-demo":
-        upgrade(db.engine)
         if is_production(os.environ):
+            if args.if_empty:  # `make run` with APP_ENV=production: start without demo data
+                print("Produktionsbetrieb: keine Demodaten.")
+                return 0
             raise ConfigurationError("Im Produktionsbetrieb (APP_ENV=production) werden keine Demodaten geladen.")
+        upgrade(db.engine)
         if args.if_empty and not demo_wanted(os.environ):
             print("Keine Demodaten geladen (dafür DEMO_DATA=1 setzen).")
             return 0
@@ -101,8 +105,11 @@ def _run(args: argparse.Namespace, db: Database) -> int:
             print("Datenbank enthält bereits Daten – keine Demodaten geladen.")
             return 0
         seed_demo(db)
-        print(f"Demodaten geladen. Demo-Konten (nur zur Vorführung!): admin, leitung, begleiter1, "
-              f"begleiter2, fallmanager1, fallmanager2, kreistag, datenschutz – Passwort „{DEMO_PASSWORD}“.")
+        print(f"Demodaten geladen. Demo-Konten (nur zur Vorführung!): "
+              f"{', '.join(user[0] for user in DEMO_USERS)} – Passwort „{DEMO_PASSWORD}“.")
+    elif args.command == "remove-demo":
+        closed = remove_demo_accounts(db, system)
+        print(f"Demo-Konten gesperrt: {', '.join(closed)}." if closed else "Keine Demo-Konten (mehr) offen.")
     elif args.command == "kpis":
         figures = figures_to_date(db, system)
         if args.json:

@@ -33,6 +33,7 @@ ACTION_LABELS = {
     "address_locked": "Gerät gesperrt", "password_change": "Passwort geändert",
     "password_reset": "Passwort zurückgesetzt", "password_check": "Passwort bestätigt",
     "role": "Rolle geändert", "activate": "aktiviert", "deactivate": "deaktiviert",
+    "remove_demo": "Demo-Konto gesperrt", "release": "freigegeben",
 }
 
 

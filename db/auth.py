@@ -189,3 +189,9 @@ def live_actor(db: Database, username: str | None, issued_at: datetime | None) -
     if actor is None:
         raise SessionEnded
     return actor
+
+
+def any_account(db: Database) -> bool:
+    """False on a new, empty installation: the login page then says how the first admin is made."""
+    with db.read() as session:
+        return session.scalar(select(User.id).where(User.active.is_(True)).limit(1)) is not None

@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 from .database import Database
 from .demo import has_data, seed_demo
 from .migrate import schema_is_current, upgrade
-from .roles import unsafe_app_connection
 from .models import User
+from .roles import unsafe_app_connection
 from .settings import ConfigurationError, audit_key, demo_wanted, is_production
+from .users import NO_LOGIN
 
 
 def prepare(db: Database) -> bool:
@@ -47,12 +48,13 @@ def refuse_demo_accounts_in_production(db: Database) -> None:
     if not is_production(os.environ):
         return
     with db.read() as session:
-        demo = session.scalar(select(func.count()).select_from(User).where(User.is_demo.is_(True)))
+        demo = session.scalar(select(func.count()).select_from(User).where(
+            User.is_demo.is_(True), User.password_hash != NO_LOGIN))
     if demo:
         raise ConfigurationError(
             f"Produktionsbetrieb mit Demo-Konten ({demo}) ist nicht erlaubt: Die Demo-Konten haben ein "
-            "öffentlich bekanntes Passwort. Bitte eine neue, leere Datenbank verwenden oder die "
-            "Demo-Konten in der Benutzerverwaltung deaktivieren und löschen lassen.")
+            "öffentlich bekanntes Passwort. Bitte eine neue, leere Datenbank verwenden oder auf dem "
+            "Server `python -m db remove-demo` ausführen (sperrt sie endgültig).")
 
 
 def refresh_statistics(db: Database) -> None:

@@ -2,6 +2,7 @@
 and write the data but only append to the audit log.
 
 With the owner's (or a superuser's) connection, `python -m db setup-roles --app-role NAME`
+(the owner needs CREATEROLE, given once by the database administrator)
 creates the application role – LOGIN, no superuser, no CREATEROLE/CREATEDB, owns nothing – and
 grants it SELECT/INSERT/UPDATE/DELETE on the data tables, only SELECT/INSERT on audit_log, and
 the sequences. It can then neither UPDATE, DELETE nor TRUNCATE the audit log, nor switch its
@@ -31,14 +32,25 @@ def setup_app_role(engine: Engine, role: str, password: str | None = None) -> No
     tables = [t.name for t in Base.metadata.sorted_tables]
     with engine.begin() as conn:
         database = conn.execute(text("SELECT current_database()")).scalar_one()
-        exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar()
-        verb = "ALTER" if exists else "CREATE"
+        existing = conn.execute(text("SELECT rolsuper OR rolreplication FROM pg_roles WHERE rolname = :r"),
+                                {"r": role}).first()
+        i_am_superuser = conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar()
         # PostgreSQL takes no bind parameter in ROLE statements: the password goes in as a
         # literal quoted by the driver itself (psycopg), on the same connection and transaction.
         from psycopg import sql
 
-        statement = sql.SQL("{} ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION").format(
-            sql.SQL(verb), sql.Identifier(role))
+        if existing is None:
+            statement = sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION")
+        elif existing[0] and not i_am_superuser:
+            raise ValidationError(f"Die Rolle „{role}“ ist Superuser oder Replikationsrolle; das kann nur "
+                                  "ein Superuser ändern. Bitte einen anderen Rollennamen wählen.")
+        elif existing[0]:
+            statement = sql.SQL("ALTER ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION")
+        else:
+            # Only a superuser may even name the superuser and replication attributes in ALTER
+            # ROLE: the database owner (with CREATEROLE) re-runs this after every update.
+            statement = sql.SQL("ALTER ROLE {} LOGIN NOCREATEDB NOCREATEROLE")
+        statement = statement.format(sql.Identifier(role))
         if password:
             statement += sql.SQL(" PASSWORD ") + sql.Literal(password)
         conn.connection.driver_connection.cursor().execute(statement)

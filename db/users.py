@@ -55,6 +55,10 @@ def bcrypt_hash(password: str) -> str:
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_ROUNDS)).decode()
 
 
+# A password hash no password matches: a removed demo account can never log in again.
+NO_LOGIN = "!entfernt"
+
+
 def check_password(password: str, password_hash: str) -> bool:
     try:
         return bcrypt.checkpw(password.encode(), password_hash.encode())
@@ -260,3 +264,17 @@ def staff_with_role(db: Database, actor: Actor, role: Role) -> list[StaffMember]
             .order_by(User.display_name)
         )
         return [StaffMember(r.id, r.display_name) for r in rows]
+
+
+def remove_demo_accounts(db: Database, actor: Actor) -> list[str]:
+    """Close every demo account for good (their password is published): deactivated, no password
+    that could match, open sessions ended; each audited. The rows stay – cases and the audit log
+    refer to them. Returns the usernames closed now."""
+    require_role(actor, Role.ADMIN)
+    with db.write() as session:
+        users = session.scalars(select(User).where(User.is_demo.is_(True), User.password_hash != NO_LOGIN)
+                                .order_by(User.username)).all()
+        for user in users:
+            user.active, user.password_hash, user.sessions_revoked_at = False, NO_LOGIN, utcnow()
+            audit(session, actor, "remove_demo", "user", user.id)
+        return [user.username for user in users]

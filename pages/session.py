@@ -163,6 +163,10 @@ def login_form(db: Database, gate: stauth.Authenticate) -> Actor | None:
             password = st.text_input("Passwort", type="password", autocomplete="current-password",
                                      key="login_password")
             submitted = st.form_submit_button("Anmelden", type="primary")
+        if not auth.any_account(db):
+            st.info("Noch kein Konto angelegt. Das erste Konto (die Administration) legt die IT auf "
+                    "dem Server an: `python -m db create-user --username … --name … --role admin` "
+                    "(README, Abschnitt Betrieb).", icon=":material/person_add:")
         # The accessibility statement must be reachable before login too (BbgBITV).
         with st.expander("Erklärung zur Barrierefreiheit"):
             show_statement(level=2)

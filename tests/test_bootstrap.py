@@ -10,6 +10,7 @@ from db.database import Database
 from db.demo import seed_demo
 from db.models import User
 from db.settings import ConfigurationError
+from db.vocabulary import Role
 
 
 def users(db: Database) -> int:
@@ -57,3 +58,21 @@ def test_the_app_says_so_in_german(db_url: str, monkeypatch: pytest.MonkeyPatch)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
     assert "Demo-Konten" in at.error[0].value and not at.text_input
+
+
+def test_an_empty_installation_says_how_the_first_admin_is_made(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from db.actors import Actor
+    from db.users import create_user
+
+    from .conftest import ROOT
+
+    monkeypatch.setenv("DEMO_DATA", "0")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert "create-user" in at.info[0].value and "--role admin" in at.info[0].value
+    db = Database.from_url(db_url)
+    create_user(db, Actor.system(), username="erste.admin", display_name="Erste Administration",
+                role=Role.ADMIN, password="Ein-langes-Admin-Passwort-1")
+    db.dispose()
+    assert not at.run().info  # once there is an account, the hint is gone

@@ -97,6 +97,9 @@ def test_demo_data_only_when_asked(url: str) -> None:
     assert json.loads(run_db(url, "kpis", "--json").stdout)["companions_working"] == 0
     refused = run_db(url, "seed-demo", APP_ENV="production", DEMO_DATA="1")
     assert refused.returncode == 1 and "Produktionsbetrieb" in refused.stderr
+    # `APP_ENV=production make run` (which asks with --if-empty) goes on without demo data.
+    quiet = run_db(url, "seed-demo", "--if-empty", APP_ENV="production", DEMO_DATA="1")
+    assert quiet.returncode == 0 and "keine Demodaten" in quiet.stdout
     assert run_db(url, "seed-demo", "--if-empty", DEMO_DATA="1").returncode == 0
     assert json.loads(run_db(url, "kpis", "--json").stdout)["active_cases"] == 11
 
@@ -107,3 +110,26 @@ def test_erase_person_says_in_german_what_stays(tmp_path: Path) -> None:
     done = run_db(url, "erase-person", "--client-number", "DEMO-1001", "--yes")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "Personendaten gelöscht (1 Fall bleibt als anonyme Zahlen)."
+
+
+def test_demo_accounts_are_closed_for_good_and_production_then_starts(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from db.auth import login
+    from db.bootstrap import prepare
+    from db.database import Database
+    from db.errors import DomainError
+
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    assert run_db(url, "seed-demo").returncode == 0
+    db = Database.from_url(url)
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.delenv("DEMO_DATA", raising=False)
+    with pytest.raises(DomainError, match="remove-demo"):  # the app's start, in production
+        prepare(db)
+    closed = run_db(url, "remove-demo")
+    assert closed.returncode == 0 and "fallmanager3" in closed.stdout and "admin" in closed.stdout
+    assert "Keine Demo-Konten" in run_db(url, "remove-demo").stdout  # again: nothing left open
+    prepare(db)  # starts now
+    with pytest.raises(DomainError):
+        login(db, "leitung", "demo-passwort")
+    db.dispose()

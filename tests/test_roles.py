@@ -113,3 +113,31 @@ def test_production_refuses_a_role_that_is_a_member_of_the_owner_role(
             prepare(member_db)
     finally:
         member_db.dispose()
+
+
+def test_a_plain_owner_with_createrole_sets_up_the_app_role_again_and_again(
+        plain_owner: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's steps as the database's owner (no superuser): make the role, and re-run after
+    every update – with and without a password – without touching attributes only a superuser
+    may name."""
+    owner_url, owner = plain_owner
+    monkeypatch.delenv("APP_ENV", raising=False)
+    monkeypatch.delenv("DEMO_DATA", raising=False)
+    db = Database.from_url(owner_url)
+    prepare(db)
+    role = owner.replace("bc_owner_", "bc_app_")
+    setup_app_role(db.engine, role, password="Rollen-Passwort-1")
+    setup_app_role(db.engine, role)
+    setup_app_role(db.engine, role, password="Rollen-Passwort-2")
+    app = Database.from_url(make_url(owner_url).set(username=role).render_as_string(hide_password=False))
+    try:
+        with app.write() as session:
+            audit(session, Actor.system(), "view", "case", 1)
+        assert unsafe_app_connection(app.engine) is None
+        with app.engine.connect() as conn:
+            attributes = conn.execute(text("SELECT rolsuper, rolcreaterole, rolcreatedb, rolreplication "
+                                           "FROM pg_roles WHERE rolname = current_user")).one()
+        assert not any(attributes)
+    finally:
+        app.dispose()
+        db.dispose()
