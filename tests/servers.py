@@ -4,6 +4,7 @@ port, the wait for their health check, the stop) and throw-away PostgreSQL datab
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -40,25 +41,39 @@ def wait_healthy(url: str, proc: Popen, log: Path, seconds: float = 90) -> None:
         time.sleep(0.3)
 
 
-def start_app(env: Mapping[str, str], log: Path) -> tuple[str, Popen]:
-    """`streamlit run app.py` with `env` on a free loopback port, its output in `log`. Returns
-    its address and process; wait_healthy before using it."""
+def start_app(env: Mapping[str, str], log: Path, *, production: bool = False) -> tuple[str, Popen]:
+    """`streamlit run app.py` with `env` on a free loopback port, its output in `log` – or, with
+    `production`, the README's production command `make serve`. Returns its address and process;
+    wait_healthy before using it."""
     port = free_port()
+    command = (["make", "--no-print-directory", "serve", f"PORT={port}", "ADDRESS=127.0.0.1"] if production else
+               [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                "--server.port", str(port), "--server.address", "127.0.0.1"])
     with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1"],
-            cwd=ROOT, env=dict(env), stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(command, cwd=ROOT, env=dict(env), stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=production)  # make's child goes with it (stop)
     return f"http://127.0.0.1:{port}", proc
 
 
 def stop(proc: Popen) -> None:
-    """Stop a server; killed if it is not gone after 20 s (Uvicorn waits for open websockets,
-    and a test's browser may still hold one while its fixtures are torn down)."""
-    proc.terminate()
+    """Stop a server (and, for `make serve`, its process group); killed if it is not gone after
+    20 s (Uvicorn waits for open websockets, and a test's browser may still hold one while its
+    fixtures are torn down)."""
+    try:
+        group = os.getpgid(proc.pid) if proc.poll() is None else None
+    except ProcessLookupError:
+        group = None
+    if group == os.getpgrp():  # started without a group of its own: only the process itself
+        group = None
+    if group is not None:
+        os.killpg(group, signal.SIGTERM)
+    else:
+        proc.terminate()
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
+        if group is not None:
+            os.killpg(group, signal.SIGKILL)
         proc.kill()
         proc.wait(timeout=20)
 

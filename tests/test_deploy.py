@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from .servers import PostgresServer, free_port, start_app, wait_healthy
+from .servers import PostgresServer, free_port, start_app, stop, wait_healthy
 
 pytestmark = [pytest.mark.deploy, pytest.mark.browser]
 
@@ -43,6 +43,7 @@ class Deployment:
     http_url: str  # plain http through nginx (redirects)
     servers: list[str]  # the app servers' own addresses (loopback)
     app_url: str  # the application role's database URL
+    owner_env: dict[str, str]  # the owner's environment for `python -m db …`
     access_log: Path
 
 
@@ -77,28 +78,29 @@ def deployment(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Depl
         if os.environ.get("CI"):
             pytest.fail("nginx fehlt (in CI installiert .ci/run das Paket nginx)")
         pytest.skip("nginx nicht installiert (apt-get install nginx)")
-    owner_url = postgres_server.create_database()
-    role = f"bc_app_{make_url(owner_url).database[-10:]}"
+    # The database administrator's part (README, Betrieb): an owner role with CREATEROLE – no
+    # superuser – and an empty database that belongs to it.
+    admin_url = postgres_server.create_database()
+    database = make_url(admin_url).database
+    owner_role, role = f"bc_owner_{database[-10:]}", f"bc_app_{database[-10:]}"
+    with postgres_server.admin.connect() as conn:
+        conn.execute(text(f'CREATE ROLE "{owner_role}" LOGIN CREATEROLE'))
+        conn.execute(text(f'ALTER DATABASE "{database}" OWNER TO "{owner_role}"'))
+    owner_url = make_url(admin_url).set(username=owner_role).render_as_string(hide_password=False)
     app_url = make_url(owner_url).set(username=role).render_as_string(hide_password=False)
     base_env = {k: v for k, v in os.environ.items() if k not in ("APP_ENV", "DEMO_DATA", "COOKIE_SECURE")}
     procs: list[subprocess.Popen] = []
     try:
-        # The owner migrates, makes the first account and the application role – as in the README.
-        owner_env = {**base_env, "DATABASE_URL": owner_url}
-        for args in (["migrate"],
-                     ["create-user", "--username", "leitung", "--name", "Lena Leitung", "--role", "lead",
-                      "--password", PASSWORD],
-                     ["create-user", "--username", "fallmanager", "--name", "Franz Fall", "--role",
-                      "case_manager", "--password", PASSWORD],
-                     ["setup-roles", "--app-role", role]):
-            subprocess.run([sys.executable, "-m", "db", *args], cwd=ROOT, env=owner_env, check=True,
-                           capture_output=True)
-        # Accounts made by the administration ask for a new password at the first login; that
-        # step has its own tests – here both start on their role's first page.
-        owner = create_engine(owner_url)
-        with owner.begin() as conn:
-            conn.execute(text("UPDATE users SET must_change_password = false"))
-        owner.dispose()
+        # The owner migrates, makes the application role (again after every update, with and
+        # without its password) and the first administrator – as in the README.
+        owner_env = {**base_env, "DATABASE_URL": owner_url, "APP_ENV": "production"}
+        for args in (["migrate"], ["setup-roles", "--app-role", role, "--password", "App-Rolle-2026"],
+                     ["setup-roles", "--app-role", role],
+                     ["create-user", "--username", "admin", "--name", "Erste Administration", "--role",
+                      "admin", "--password", PASSWORD]):
+            done = subprocess.run([sys.executable, "-m", "db", *args], cwd=ROOT, env=owner_env,
+                                  capture_output=True, text=True)
+            assert done.returncode == 0, (args, done.stderr)
 
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
                         "-subj", "/CN=127.0.0.1", "-keyout", str(tmp_path / "key.pem"),
@@ -107,9 +109,9 @@ def deployment(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Depl
         app_env = {**base_env, "APP_ENV": "production", "DATABASE_URL": app_url, "COOKIE_KEY": "d" * 48,
                    "COOKIE_SECURE": "1", "DEMO_DATA": "0"}
         servers = []
-        for n in range(2):
+        for n in range(2):  # the unit's command: `make serve`
             log = tmp_path / f"app-{n}.log"
-            url, proc = start_app(app_env, log)
+            url, proc = start_app(app_env, log, production=True)
             procs.append(proc)
             servers.append(url)
             wait_healthy(url, proc, log)
@@ -132,17 +134,15 @@ def deployment(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Depl
                     raise RuntimeError((tmp_path / "nginx-error.log").read_text()) from None
                 time.sleep(0.2)
         yield Deployment(url=url, http_url=f"http://127.0.0.1:{http_port}", servers=servers,
-                         app_url=app_url, access_log=tmp_path / "begleiter-cockpit.access.log")
+                         app_url=app_url, owner_env=owner_env,
+                         access_log=tmp_path / "begleiter-cockpit.access.log")
     finally:
         for proc in reversed(procs):
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        postgres_server.drop_database(owner_url)
-        with create_engine(make_url(owner_url).set(database="postgres"), isolation_level="AUTOCOMMIT").connect() as conn:
-            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+            stop(proc)
+        postgres_server.drop_database(admin_url)
+        with postgres_server.admin.connect() as conn:
+            for name in (role, owner_role):
+                conn.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
 
 
 _UNVERIFIED = ssl.create_default_context()
@@ -245,6 +245,25 @@ def test_behind_nginx_two_servers_one_database(deployment: Deployment, browser) 
         page.get_by_role("button", name="Anmelden").click()
         page.get_by_role("button", name="Abmelden").wait_for()
         return context, page
+
+    # The first administrator logs in (server A) and is first asked for an own password.
+    admin_context, admin = session(route_a, "admin")
+    admin.get_by_role("heading", level=1, name="Mein Konto").wait_for()
+    admin_context.close()
+    # Accounts made on the command line while both servers run log in at once, on either
+    # server – no credential set cached until a restart.
+    for username, name, account_role in (("leitung", "Lena Leitung", "lead"),
+                                         ("fallmanager", "Franz Fall", "case_manager")):
+        made = subprocess.run([sys.executable, "-m", "db", "create-user", "--username", username, "--name", name,
+                               "--role", account_role, "--password", PASSWORD],
+                              cwd=ROOT, env=deployment.owner_env, capture_output=True, text=True)
+        assert made.returncode == 0, made.stderr
+    # Accounts made by the administration ask for a new password at the first login; that
+    # step has its own tests – here both start on their role's first page.
+    owner = create_engine(deployment.owner_env["DATABASE_URL"])
+    with owner.begin() as conn:
+        conn.execute(text("UPDATE users SET must_change_password = false WHERE username <> 'admin'"))
+    owner.dispose()
 
     # The lead on server B sees no referral yet …
     lead_context, lead = session(route_b, "leitung")
