@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 from sqlalchemy.exc import DBAPIError
 from streamlit.navigation.page import StreamlitPage
@@ -59,6 +61,29 @@ ROLE_PAGES: dict[Role, list[str]] = {
 EVERYONE = ["accessibility"]
 
 
+def not_here() -> None:
+    """The page behind an address this person cannot open: another role's page, or none at all."""
+    st.title("Seite nicht verfügbar")
+    st.info("Diese Adresse gibt es nicht, oder die Seite gehört nicht zu Ihrer Rolle. Bitte wählen "
+            "Sie eine Seite im Menü.", icon=":material/explore_off:")
+
+
+def stand_ins(every: dict[str, StreamlitPage], shown: list[StreamlitPage]) -> list[StreamlitPage]:
+    """Hidden pages, all showing not_here(), for every other address of the app and for an
+    unknown address asked for in this run: the app's own German page instead of Streamlit's
+    English "Page not found" dialog (which also leaves the page inert until it is closed)."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    paths = {page.url_path for page in every.values()}
+    ctx = get_script_run_ctx()
+    asked = ctx.pages_manager.intended_page_name if ctx is not None else None
+    if asked and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", asked):
+        paths.add(asked)
+    paths -= {page.url_path for page in shown} | {""}
+    return [st.Page(not_here, title="Seite nicht verfügbar", url_path=path, visibility="hidden")
+            for path in sorted(paths)]
+
+
 def main() -> None:
     """One page run: who is logged in, and the page they asked for."""
     route_through_app()
@@ -79,7 +104,8 @@ def main() -> None:
         # Every page is registered, hidden and not run: a bookmarked address survives the login.
         # The address "/" means the login itself, so that after it each role starts on its own page.
         login_page = st.Page(lambda: None, title="Anmeldung", url_path="anmeldung", default=True)
-        st.navigation([login_page, *all_pages.values()], position="hidden")
+        shown = [login_page, *all_pages.values()]
+        st.navigation([*shown, *stand_ins(all_pages, shown)], position="hidden")
         apply_cookie_action(gate)
         st.stop()
 
@@ -90,7 +116,8 @@ def main() -> None:
     logout_button(db, gate, actor)
     # A password chosen by somebody else is replaced before anything else opens.
     allowed = (["account"] if actor.must_change_password else ROLE_PAGES[actor.role]) + EVERYONE
-    page = st.navigation([all_pages[name] for name in allowed])
+    shown = [all_pages[name] for name in allowed]
+    page = st.navigation([*shown, *stand_ins(all_pages, shown)])
     if page is not all_pages["case"]:
         st.session_state.pop("viewing_case", None)  # opening a case again is a new, audited view
     apply_cookie_action(gate)  # in a run that completes, so the browser receives the cookie

@@ -14,10 +14,12 @@ from .actors import Actor
 from .audit import verify_chain
 from .audit_anchor import head, verify_anchor
 from .backup import backup_sqlite
+from .clock import today
 from .database import Database
 from .demo import DEMO_PASSWORD, DEMO_USERS, has_data, seed_demo
 from .erasure import erase_person, erasure_pending, flush_old_values
 from .errors import DomainError
+from .figures.flows import programme_start
 from .figures.formats import fmt_number, fmt_percent, plural
 from .figures.kpis import figures_to_date
 from .figures.registry import TO_DATE, Kind, indicator, label
@@ -65,8 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("--client-number", required=True)
     ex.add_argument("--out", required=True, type=Path)
     fr = sub.add_parser("funder-report", help="Teilnehmendendaten und Indikatoren für das Land (ESF+)")
-    fr.add_argument("--from", dest="start", required=True, type=date.fromisoformat, help="JJJJ-MM-TT")
-    fr.add_argument("--to", dest="end", required=True, type=date.fromisoformat, help="JJJJ-MM-TT")
+    fr.add_argument("--from", dest="start", type=date.fromisoformat,
+                    help="JJJJ-MM-TT (Standard: Programmstart, die erste Zuweisung)")
+    fr.add_argument("--to", dest="end", type=date.fromisoformat, help="JJJJ-MM-TT (Standard: heute)")
     fr.add_argument("--out", required=True, type=Path, help="Datei: .xlsx, .csv oder .pdf")
     an = sub.add_parser("anonymise", help="Personendaten lange beendeter Fälle entfernen (Aufbewahrungsfrist)")
     an.add_argument("--years", type=int, help="Frist in Jahren nach dem Ende (Standard: RETENTION_YEARS oder 3)")
@@ -184,9 +187,13 @@ def _run(args: argparse.Namespace, db: Database) -> int:
         print(f"Protokoll unverändert: {check.entries} Einträge, Hash-Kette vollständig{checked}. "
               f"Neuester: {check.head.text if check.head else '–'}.")
     elif args.command == "funder-report":
-        data = export_funder_report(db, system, args.start, args.end, args.out.suffix.lstrip(".").lower())
+        end = args.end or today()
+        start = args.start or programme_start(db) or end
+        data = export_funder_report(db, system, start, end, args.out.suffix.lstrip(".").lower())
         args.out.write_bytes(data)
-        print(f"Bericht {args.start:%d.%m.%Y}–{args.end:%d.%m.%Y} geschrieben: {args.out}")
+        rows = max(data.count(b"\n") - 1, 0) if args.out.suffix.lower() == ".csv" else None
+        print(f"Bericht {start:%d.%m.%Y}–{end:%d.%m.%Y} geschrieben: {args.out}"
+              + (f" ({plural(rows, 'Person', 'Personen')})" if rows is not None else ""))
     elif args.command == "anonymise":
         upgrade(db.engine)
         result = anonymise_closed_cases(db, system, args.years)

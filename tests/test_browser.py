@@ -426,6 +426,17 @@ def test_crafted_addresses_open_nothing_they_should_not(page, running_app: Runni
         headings = page.get_by_role("heading").all_inner_texts()
         assert not {"Team & Stellen", "Import & Export", "Benutzer", "Lagebild"} & set(headings), (path, headings)
         assert not any(h.startswith("Kreistag") for h in headings)
+    # Another role's page and an address that does not exist: the app's own German page, never
+    # Streamlit's English dialog – and the menu works on.
+    for path in ("dashboard", "gibt-es-nicht"):
+        visit(page, f"{running_app.url}/{path}")
+        page.get_by_role("heading", name="Seite nicht verfügbar").wait_for()
+        settled(page)
+        assert page.get_by_text("Page not found").count() == 0
+        assert page.get_by_role("dialog").count() == 0
+    shot(page, "seite-nicht-verfuegbar")
+    page.get_by_test_id("stSidebarNav").get_by_text("Fälle").click()
+    page.get_by_role("heading", name="Fälle", exact=True).first.wait_for()
 
 
 def test_a_name_written_as_markdown_makes_no_request(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
@@ -580,5 +591,29 @@ def test_a_download_goes_only_to_its_own_session_and_only_briefly(page, tmp_path
         time.sleep(max(0.0, 4.5 - (time.monotonic() - made)))
         status, _, body = fetch(own)
         assert status in (403, 404) and "Nachname" not in body.decode("utf-8", "replace")
+    finally:
+        stop(proc)
+
+
+def test_a_refused_start_shows_the_reason_and_no_module_names(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Production on a database with open demo accounts: the German reason, and no menu made of
+    the files in pages/ ("common", "session", "german chrome" …)."""
+    from .servers import start_app, stop, wait_healthy
+    from .test_cli import run_db
+
+    db_url = f"sqlite:///{tmp_path / 'refused.sqlite3'}"
+    assert run_db(db_url, "seed-demo").returncode == 0
+    env = {**os.environ, "DATABASE_URL": db_url, "COOKIE_KEY": "r" * 48, "APP_ENV": "production"}
+    env.pop("DEMO_DATA", None)
+    url, proc = start_app(env, tmp_path / "app.log")
+    try:
+        wait_healthy(url, proc, tmp_path / "app.log")
+        visit(page, url)
+        page.get_by_text("remove-demo").first.wait_for()
+        settled(page)
+        body = page.inner_text("body").lower()
+        assert page.get_by_test_id("stSidebarNav").count() == 0
+        for module in ("common", "session", "german chrome", "gateway", "downloads"):
+            assert module not in body, module
     finally:
         stop(proc)
