@@ -33,8 +33,47 @@ ACTION_LABELS = {
     "address_locked": "Gerät gesperrt", "password_change": "Passwort geändert",
     "password_reset": "Passwort zurückgesetzt", "password_check": "Passwort bestätigt",
     "role": "Rolle geändert", "activate": "aktiviert", "deactivate": "deaktiviert",
-    "remove_demo": "Demo-Konto gesperrt", "release": "freigegeben",
+    "remove_demo": "Demo-Konto gesperrt", "release": "freigegeben", "entry_data": "Eintrittsdaten erfasst",
+    "exit_result": "Austrittsergebnis erfasst", "follow_up": "Verbleib nach sechs Monaten erfasst",
+    "reopen": "wieder geöffnet", "undo": "rückgängig gemacht",
 }
+# What an entry is about, and the fields it names: in German on the Protokoll page and in the
+# access export (Art. 15), never the tables' and columns' own names.
+ENTITY_LABELS = {
+    "client": "Person", "case": "Fall", "barrier": "Hemmnis", "user": "Konto", "session": "Anmeldung",
+    "audit_log": "Protokoll", "caseload": "Fallliste", "funder_report": "Meldung an das Land",
+    "council_release": "Kreistagsbericht", "retention": "Aufbewahrung",
+    "office_hour_session": "Sprechstunde", "employer": "Arbeitgeber", "position": "Stelle",
+    "location": "Sprechstundenort", "placement": "Arbeitsaufnahme", "activity": "Kontakt",
+}
+FIELD_LABELS = {
+    "first_name": "Vorname", "last_name": "Nachname", "name": "Name", "client_number": "Kundennummer",
+    "birth_year": "Geburtsjahr", "birth_date": "Geburtsdatum", "phone": "Telefon", "address": "Adresse",
+    "postcode": "Postleitzahl", "town": "Wohnort", "gender": "Geschlecht", "consent_date": "Einwilligung",
+    "note": "Notiz", "notes": "Notizen", "next_step": "nächster Schritt", "next_step_due": "fällig am",
+    "status": "Status", "reason": "Grund", "job_title": "Tätigkeit", "job_kind": "Art der Stelle",
+    "employer_id": "Arbeitgeber", "companion_id": "Begleitung", "case_manager_id": "Fallmanagement",
+    "client_id": "Person", "case_id": "Fall", "clients": "Personen", "cases": "Fälle", "rows": "Zeilen",
+    "format": "Format", "from": "von", "to": "bis", "on": "am", "purpose": "Zweck", "cutoff": "Stichtag",
+    "years": "Jahre", "until": "bis", "result": "Ergebnis", "barrier": "Hemmnis", "kind": "Art",
+    "resolved_on": "erledigt am", "occurred_on": "am", "first_interview_at": "Erstgespräch",
+    "first_interview_location_id": "Ort des Erstgesprächs", "referral_source": "Zuweisung durch",
+    "referred_on": "zugewiesen am", "start_date": "Beginn", "end_date": "Ende", "role": "Rolle",
+    "username": "Benutzername", "display_name": "Anzeigename", "active": "aktiv", "email": "E-Mail",
+    "capacity": "Kapazität", "complete": "vollständig", "typed_username": "eingegebener Name",
+    "entry_employment": "Erwerbsstatus bei Eintritt", "entry_education": "Bildung",
+    "entry_household": "Haushalt", "entry_children": "Kinder", "entry_disability": "Behinderung",
+    "entry_third_country": "Drittstaatsangehörigkeit", "entry_foreign_background": "Migrationshintergrund",
+    "entry_minority": "Minderheit", "entry_homeless": "Wohnungslosigkeit", "entry_rural": "ländlicher Raum",
+}
+
+
+def field_label(field: str) -> str:
+    return FIELD_LABELS.get(field, field.replace("_", " "))
+
+
+def entity_label(entity: str) -> str:
+    return ENTITY_LABELS.get(entity, entity.replace("_", " "))
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from .actors import Actor
 from .audit import audit
+from .audit_review import ACTION_LABELS, entity_label, field_label
 from .database import Database
 from .erasure import find_client
 from .figures.export import safe_cell
 from .models import Activity, AuditEntry, Case, CaseBarrier, Employer, Placement, StatusChange, User
-from .audit_review import ACTION_LABELS
 from .permissions import require_role
 from .results.entry import CASE_COLUMN, CORE_LABELS, FURTHER_LABELS
 from .results.outcomes import exit_result_of
@@ -91,7 +91,7 @@ def export_person(db: Database, actor: Actor, client_number: str) -> bytes:
                                             .where(Placement.case_id.in_(ids)))],
             "Zugriffe": [["Zeitpunkt (UTC)", "Benutzer", "Aktion", "Bereich", "Datensatz", "geänderte Felder"]] + [
                 [_d(e.at), e.username, ACTION_LABELS.get(e.action, e.action),
-                 "Person" if e.entity == "client" else "Fall", e.entity_id, ", ".join(sorted(e.changes or {}))]
+                 entity_label(e.entity), e.entity_id, ", ".join(sorted(field_label(k) for k in e.changes or {}))]
                 for e in session.scalars(select(AuditEntry).where(or_(
                     and_(AuditEntry.entity == "client", AuditEntry.entity_id == client.id),
                     and_(AuditEntry.entity == "case", AuditEntry.entity_id.in_(ids)))).order_by(AuditEntry.id))

@@ -3,7 +3,15 @@
 import pandas as pd
 import streamlit as st
 
-from db.audit_review import ACTION_LABELS, AuditFilter, actions, audit_entries, chain_status
+from db.audit_review import (
+    ACTION_LABELS,
+    AuditFilter,
+    actions,
+    audit_entries,
+    chain_status,
+    entity_label,
+    field_label,
+)
 from db.clock import as_local
 from pages.common import current_actor, fmt_date, get_db, shown_errors
 
@@ -45,6 +53,6 @@ if searched:
     st.caption(f"{len(rows)} Einträge (die neuesten zuerst, höchstens 200).")
     st.dataframe(pd.DataFrame([{
         "Zeitpunkt (UTC)": r.at.strftime("%d.%m.%Y %H:%M:%S"), "Benutzer": r.username, "Aktion": ACTION_LABELS.get(r.action, r.action),
-        "Bereich": r.entity, "Datensatz": r.entity_id if r.entity_id is not None else "–",
-        "Felder": ", ".join(f"{k}: {v}" for k, v in (r.changes or {}).items()) or "–",
+        "Bereich": entity_label(r.entity), "Datensatz": r.entity_id if r.entity_id is not None else "–",
+        "Felder": ", ".join(f"{field_label(k)}: {v}" for k, v in (r.changes or {}).items()) or "–",
     } for r in rows]), hide_index=True, width="stretch")

@@ -4,6 +4,7 @@ database files – and everything stored about them, with who saw it, can be han
 from __future__ import annotations
 
 import io
+import re
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -70,6 +71,9 @@ def test_access_export_holds_the_data_and_who_saw_it(world: World) -> None:
     files = {(r[1], r[3]) for r in access if r[5] and r[5].startswith("Datei")}
     assert files == {("leitung", "Fallliste (Export)"), ("leitung", "Meldung an das Land")}
     assert audit_count(world.db, action="export", entity="client") == 1
+    # In German throughout: no table, column or action names of the code (entry_data, client_id …).
+    words = " ".join(str(cell) for row in access for cell in row[2:] if cell is not None)
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", words), words
 
 
 @pytest.mark.parametrize("username", ["begleiter1", "fallmanager1", "kreistag"])
