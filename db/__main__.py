@@ -33,9 +33,35 @@ from .users import create_user, remove_demo_accounts
 from .vocabulary import Role
 
 
+# argparse's own words (usage, errors, help headings) in German: it asks gettext, which has no
+# German catalogue for it on a server.
+_ARGPARSE_GERMAN = {
+    "usage: ": "Aufruf: ",
+    "positional arguments": "Angaben",
+    "options": "Optionen",
+    "show this help message and exit": "diese Hilfe zeigen und beenden",
+    "argument %(argument_name)s: %(message)s": "Angabe %(argument_name)s: %(message)s",
+    "the following arguments are required: %s": "Diese Angaben fehlen: %s",
+    "unrecognized arguments: %s": "Unbekannte Angaben: %s",
+    "invalid %(type)s value: %(value)r": "ungültiger Wert (%(type)s): %(value)r",
+    "invalid choice: %(value)r (choose from %(choices)s)": "unbekannt: %(value)r (möglich: %(choices)s)",
+    "expected one argument": "erwartet einen Wert",
+    "ambiguous option: %(option)s could match %(matches)s": "mehrdeutig: %(option)s passt zu %(matches)s",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: Fehler: %(message)s\n",
+}
+argparse._ = lambda text: _ARGPARSE_GERMAN.get(text, text)  # type: ignore[attr-defined]
+
+
+def _day(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+_day.__name__ = "Datum JJJJ-MM-TT"  # how argparse names the type in its error message
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m db", description="Begleiter-Cockpit: Datenbank")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="Befehl")
     sub.add_parser("migrate", help="Schema auf den neuesten Stand bringen")
     seed = sub.add_parser("seed-demo", help="Demodaten in eine leere Datenbank laden")
     seed.add_argument("--if-empty", action="store_true",
@@ -48,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     cu.add_argument("--role", required=True, choices=[r.value for r in Role])
     cu.add_argument("--password", help="sonst wird interaktiv gefragt")
     cu.add_argument("--capacity", type=int)
-    cu.add_argument("--start-date", type=date.fromisoformat)
+    cu.add_argument("--start-date", type=_day)
     b = sub.add_parser("backup", help="Konsistente Kopie der SQLite-Datenbank im laufenden Betrieb")
     b.add_argument("file", type=Path)
     sub.add_parser("remove-demo", help="Demo-Konten endgültig sperren (vor dem Produktionsbetrieb)")
@@ -67,9 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("--client-number", required=True)
     ex.add_argument("--out", required=True, type=Path)
     fr = sub.add_parser("funder-report", help="Teilnehmendendaten und Indikatoren für das Land (ESF+)")
-    fr.add_argument("--from", dest="start", type=date.fromisoformat,
+    fr.add_argument("--from", dest="start", type=_day,
                     help="JJJJ-MM-TT (Standard: Programmstart, die erste Zuweisung)")
-    fr.add_argument("--to", dest="end", type=date.fromisoformat, help="JJJJ-MM-TT (Standard: heute)")
+    fr.add_argument("--to", dest="end", type=_day, help="JJJJ-MM-TT (Standard: heute)")
     fr.add_argument("--out", required=True, type=Path, help="Datei: .xlsx, .csv oder .pdf")
     an = sub.add_parser("anonymise", help="Personendaten lange beendeter Fälle entfernen (Aufbewahrungsfrist)")
     an.add_argument("--years", type=int, help="Frist in Jahren nach dem Ende (Standard: RETENTION_YEARS oder 3)")

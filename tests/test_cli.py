@@ -133,3 +133,13 @@ def test_demo_accounts_are_closed_for_good_and_production_then_starts(tmp_path: 
     with pytest.raises(DomainError):
         login(db, "leitung", "demo-passwort")
     db.dispose()
+
+
+def test_the_command_line_answers_mistakes_in_german(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'words.sqlite3'}"
+    for args, expected in ((["gibt-es-nicht"], "Fehler: Angabe Befehl: unbekannt"),
+                           (["create-user"], "Diese Angaben fehlen: --username, --name, --role"),
+                           (["funder-report", "--from", "2026-13-01", "--out", "x.csv"], "Datum JJJJ-MM-TT")):
+        done = run_db(url, *args)
+        assert done.returncode == 2 and expected in done.stderr, done.stderr
+        assert "error" not in done.stderr and "usage" not in done.stderr
