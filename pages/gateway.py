@@ -127,6 +127,7 @@ class Gate:
 
 
 _used_tickets: dict[str, float] = {}
+_tickets_lock = threading.Lock()
 
 
 async def login_cookie(request: Request) -> Response:
@@ -145,7 +146,7 @@ async def login_cookie(request: Request) -> Response:
     except (jwt.PyJWTError, KeyError, TypeError, ValueError):
         return PlainTextResponse("Ungültig.", status_code=403)
     now = time.time()
-    with _db_lock:  # each ticket once; forgotten when it could not be used anyway
+    with _tickets_lock:  # each ticket once; forgotten when it could not be used anyway
         for old in [t for t, at in _used_tickets.items() if now - at > 2 * TICKET_SECONDS]:
             del _used_tickets[old]
         if ticket_id in _used_tickets:
