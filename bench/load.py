@@ -1,22 +1,39 @@
-"""Concurrent companions against one and against two app servers: median and p95 per action.
+"""Companions and team leads at once against one or two app servers: p50/p95 per action,
+CPU per action and memory per server, checked against the capacity targets.
 
-    .venv/bin/python bench/load.py [--sessions 5 20 50] [--servers 1 2] [--rounds 3]
-                                   [--cases 2000] [--think 5.0] [--postgres URL]
+    .venv/bin/python bench/load.py [--sessions 50] [--servers 1] [--leads-share 0.1]
+                                   [--rounds 10] [--cases 4000] [--think 5.0] [--login-spread 5]
+                                   [--soak 0] [--variant ausgeliefert] [--postgres URL]
 
-For each combination: a fresh PostgreSQL database (synthetic data from db/synthetic.py: 50
-companions and `cases` cases), `streamlit run app.py` on loopback ports, then N sessions at
-once. Each session is a websocket client speaking Streamlit's own protocol – what the browser
-sends: a rerun with the page and the widget values – logged in as its own companion. It does
-`rounds` times: open the case list, open one of its cases, resume that (paused) case with
-"Begleitung wieder aufnehmen" – a status change with its audit entry. Before the login and
-between actions it waits `think` seconds (±50 %), as a person reading the page does.
+For each combination: a fresh PostgreSQL database (synthetic data from db/synthetic.py with as
+many companions as sessions need), `streamlit run app.py` with the shipped .streamlit/config.toml
+on loopback ports, then N sessions at once. Each session is a websocket client speaking
+Streamlit's own protocol – what the browser sends: a rerun with the page and the widget values.
+
+1. **Login burst.** Every session logs in within `login-spread` seconds (random offsets): what
+   the start of a working day looks like. "Anmelden" is the form's run plus the login run.
+2. **Working.** `rounds` times, with `think` seconds (±50 %) before each action, as a person
+   reading the page does:
+   - a companion opens the case list, opens one of its cases and resumes that (paused) case
+     with "Begleitung wieder aufnehmen" – a status change with its audit entry (while it has
+     paused cases left; the synthetic data give each companion a few);
+   - a team lead (`leads-share` of the sessions, all as `leitung`) opens the Lagebild, the
+     Ergebnisse page and the case list. Every companion's change moves the data stamp, so the
+     leads also see "first Lagebild after a change".
+3. **Soak** (`--soak MINUTES`): the sessions go on reading (case list and case page; the leads
+   their pages) until the time is up, while the servers' memory is sampled.
 
 An action's time runs from the message sent to the end of the script run the server reports:
 what a user waits for before the page is complete, without the browser's drawing. With two
 servers the sessions alternate between them, as the proxy's sticky route spreads them. Each
 server answers one login before the measured sessions start (its first runs import and cache).
-Prints a table, the app servers' CPU use and every error. Everything stays on 127.0.0.1; the
-databases are dropped at the end.
+
+`--variant` shows what each production setting changes: `ausgeliefert` (as shipped),
+`mit-gc` (Streamlit's full garbage collection after every run switched back on),
+`mit-dateiwaechter` (the module watcher back on), `streamlit-standard` (both).
+Prints a table, CPU seconds per action (logins apart), each server's memory (RSS) after the
+logins, after the rounds and at the end of the soak, every error, and the targets met or missed.
+Everything stays on 127.0.0.1; the databases are dropped at the end.
 """
 
 from __future__ import annotations
@@ -33,7 +50,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -53,82 +70,136 @@ from db.vocabulary import CaseStatus, PauseReason, Role  # noqa: E402
 from tests.protocol import BrowserTab, Run, log_in, pressed  # noqa: E402
 from tests.servers import PostgresServer, start_app, stop, wait_healthy  # noqa: E402
 
-ACTIONS = ("Anmelden", "Fallliste", "Fallseite", "Statuswechsel")
+ACTIONS = ("Anmelden", "Fallliste", "Fallseite", "Statuswechsel", "Lagebild", "Ergebnisse")
 RESUME = "Begleitung wieder aufnehmen"
-MAX_SESSIONS = 50  # the synthetic data have 50 companions, one per session
+# Streamlit's own defaults for the two settings .streamlit/config.toml changes for production.
+VARIANTS = {
+    "ausgeliefert": {},
+    "mit-gc": {"STREAMLIT_RUNNER_POST_SCRIPT_GC": "true"},
+    "mit-dateiwaechter": {"STREAMLIT_SERVER_FILE_WATCHER_TYPE": "auto"},
+    "streamlit-standard": {"STREAMLIT_RUNNER_POST_SCRIPT_GC": "true",
+                           "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "auto"},
+}
+# The capacity targets (issue 27; README, Betrieb): (servers, sessions) → p95 limit per action.
+ACTION_P95_TARGETS = {(1, 50): 0.5, (2, 100): 1.0}
+LOGIN_BURST_P95 = 2.0  # 50 logins within 5 s on one server
+CPU_PER_ACTION = 0.030  # CPU seconds per action, logins apart
 
 
 @dataclass
-class Companion:
+class Person:
     username: str
+    lead: bool
     paused_cases: list[int]
 
 
-async def companion_day(base_url: str, who: Companion, think: float,
-                        timings: dict[str, list[float]], errors: list[str]) -> None:
-    tab = BrowserTab(base_url)
+@dataclass
+class Measured:
+    timings: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: list[str] = field(default_factory=list)
+    worked: int = 0  # sessions that finished their rounds
 
-    async def timed(action: str, work) -> Run:  # type: ignore[no-untyped-def]
+
+class Session:
+    def __init__(self, base_url: str, who: Person, think: float, measured: Measured) -> None:
+        self.tab = BrowserTab(base_url)
+        self.who, self.think, self.measured = who, think, measured
+        self.failed = False
+
+    async def timed(self, action: str, work) -> Run:  # type: ignore[no-untyped-def]
         start = time.perf_counter()
         shown = await work
-        timings[action].append(time.perf_counter() - start)
+        self.measured.timings[action].append(time.perf_counter() - start)
         if shown.exception:
             raise RuntimeError(f"{action}: {shown.exception}")
         return shown
 
-    async def pause() -> None:
-        await asyncio.sleep(think * random.uniform(0.5, 1.5))
+    async def pause(self) -> None:
+        await asyncio.sleep(self.think * random.uniform(0.5, 1.5))
 
-    try:
-        await pause()  # people do not all press "Anmelden" in the same millisecond
-        await timed("Anmelden", log_in(tab, who.username, PASSWORD))
-        for case_id in who.paused_cases:
-            await pause()
-            shown = await timed("Fallliste", tab.run(page="cases"))
-            if "Fall auswählen" not in shown.widgets:
-                raise RuntimeError(f"Fallliste ohne Fälle: {shown.summary()}")
-            await pause()
-            shown = await timed("Fallseite", tab.run(page="case", query=f"id={case_id}"))
-            if RESUME not in shown.widgets:
-                raise RuntimeError(f"Fall {case_id} ohne „{RESUME}“: {shown.summary()}")
-            await pause()
-            shown = await timed("Statuswechsel", tab.run(page="case", query=f"id={case_id}",
-                                                         widgets=[pressed(shown.widgets[RESUME])]))
+    async def log_in(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await self.timed("Anmelden", log_in(self.tab, self.who.username, PASSWORD))
+
+    async def page(self, action: str, page: str, expected: str, query: str = "") -> Run:
+        await self.pause()
+        shown = await self.timed(action, self.tab.run(page=page, query=query))
+        if expected not in shown.widgets and not shown.shows(expected):
+            raise RuntimeError(f"{action} ohne „{expected}“: {shown.summary()}")
+        return shown
+
+    async def lead_round(self) -> None:
+        await self.page("Lagebild", "Lagebild", "Lagebild")
+        await self.page("Ergebnisse", "results", "Ergebnisse")
+        await self.page("Fallliste", "cases", "Fall auswählen")
+
+    async def companion_round(self, case_id: int, change: bool) -> None:
+        await self.page("Fallliste", "cases", "Fall auswählen")
+        shown = await self.page("Fallseite", "case", RESUME if change else "Fall", query=f"id={case_id}")
+        if change:
+            await self.pause()
+            shown = await self.timed("Statuswechsel", self.tab.run(
+                page="case", query=f"id={case_id}", widgets=[pressed(shown.widgets[RESUME])]))
             if not shown.shows("geändert"):  # "Status von … geändert: In Begleitung" (escaped)
                 raise RuntimeError(f"Fall {case_id}: keine Bestätigung: {shown.summary()}")
-    except Exception as error:  # noqa: BLE001 - every error is listed under the table
-        errors.append(f"{who.username}: {error}")
-    finally:
-        await tab.close()
+
+    async def work(self, rounds: int) -> None:
+        for n in range(rounds):
+            if self.who.lead:
+                await self.lead_round()
+            else:
+                cases = self.who.paused_cases
+                await self.companion_round(cases[n % len(cases)], change=n < len(cases))
+        self.measured.worked += 1
+
+    async def read_until(self, end: float) -> None:
+        n = 0
+        while time.perf_counter() < end:
+            if self.who.lead:
+                await self.lead_round()
+            else:
+                await self.companion_round(self.who.paused_cases[n % len(self.who.paused_cases)], change=False)
+            n += 1
+
+    async def guarded(self, work) -> None:  # type: ignore[no-untyped-def]
+        try:
+            await work
+        except Exception as error:  # noqa: BLE001 - every error is listed under the table
+            self.measured.errors.append(f"{self.who.username}: {error}")
+            self.failed = True  # this session stops here
 
 
-def prepare(url: str, cases: int, sessions: int, rounds: int) -> list[Companion]:
-    """Synthetic data; then, for each companion, `rounds` of its accompanied cases paused – the
-    cases the sessions resume."""
+def prepare(url: str, cases: int, people: int, leads: int, rounds: int) -> list[Person]:
+    """Synthetic data with a companion for every companion session; then, for each companion, up
+    to `rounds` of its accompanied cases paused – the cases its sessions resume, one per round
+    while there are some left (then the round opens a case without changing it)."""
     db = Database.from_url(url)
     upgrade(db.engine)
-    generate(db, cases, progress=lambda _: None)
+    generate(db, cases, companions=max(50, people - leads), progress=lambda _: None)
     refresh_statistics(db)
-    companions = []
+    persons = [Person("leitung", True, []) for _ in range(leads)]
     with db.read() as session:
         users = list(session.scalars(select(User).where(User.role == Role.COMPANION).order_by(User.id)
-                                     .limit(sessions)))
+                                     .limit(people - leads)))
     for user in users:
         with db.read() as session:
             active = list(session.execute(select(Case.id, Case.version).where(
                 Case.companion_id == user.id, Case.status == CaseStatus.ACTIVE).order_by(Case.id).limit(rounds)))
+        if not active:
+            sys.exit(f"{user.username} hat keinen Fall in Begleitung; bitte mehr --cases.")
         for case_id, version in active:
             change_status(db, Actor.of(user), case_id, version, CaseStatus.PAUSED,
                           pause_reason=PauseReason.ILLNESS, resume_on=date.today() + timedelta(days=90))
-        companions.append(Companion(user.username, [case_id for case_id, _ in active]))
+        persons.append(Person(user.username, False, [case_id for case_id, _ in active]))
     db.dispose()
-    return companions
+    random.Random(1).shuffle(persons)  # leads spread over the servers like everybody else
+    return persons
 
 
 @contextmanager
-def app_servers(url: str, count: int) -> Iterator[list[tuple[str, subprocess.Popen]]]:
+def app_servers(url: str, count: int, variant: dict[str, str]) -> Iterator[list[tuple[str, subprocess.Popen]]]:
     logs = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    env = {**os.environ, "DATABASE_URL": url, "COOKIE_KEY": "b" * 48}
+    env = {**os.environ, "DATABASE_URL": url, "COOKIE_KEY": "b" * 48, **variant}
     env.pop("APP_ENV", None)
     env.pop("DEMO_DATA", None)
     servers = []
@@ -149,20 +220,60 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process (Linux /proc), MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 async def warm_up(bases: list[str]) -> None:
     for base in bases:
         tab = BrowserTab(base)
         await log_in(tab, "leitung", PASSWORD)
+        await tab.run(page="Lagebild")
         await tab.close()
 
 
-async def drive(bases: list[str], companions: list[Companion], think: float
-                ) -> tuple[dict[str, list[float]], list[str]]:
-    timings: dict[str, list[float]] = defaultdict(list)
-    errors: list[str] = []
-    await asyncio.gather(*(companion_day(bases[n % len(bases)], who, think, timings, errors)
-                           for n, who in enumerate(companions)))
-    return timings, errors
+async def day(bases: list[str], persons: list[Person], args: argparse.Namespace, pids: list[int]
+              ) -> tuple[Measured, Measured, dict[str, list[float]], float, float]:
+    """Logins, rounds and soak. Returns what the logins and the rounds measured, memory samples,
+    the rounds' CPU seconds (all servers) and their duration."""
+    logins, rounds = Measured(), Measured()
+    memory: dict[str, list[float]] = {}
+    sessions = [Session(bases[n % len(bases)], who, args.think, logins) for n, who in enumerate(persons)]
+    try:
+        await asyncio.gather(*(s.guarded(s.log_in(random.uniform(0, args.login_spread))) for s in sessions))
+        memory["nach den Anmeldungen"] = [rss_mib(pid) for pid in pids]
+        working = [s for s in sessions if not s.failed]
+        for s in working:
+            s.measured = rounds
+        cpu_before = sum(cpu_seconds(pid) for pid in pids)
+        start = time.perf_counter()
+        await asyncio.gather(*(s.guarded(s.work(args.rounds)) for s in working))
+        elapsed = time.perf_counter() - start
+        cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
+        memory["nach den Runden"] = [rss_mib(pid) for pid in pids]
+        if args.soak:
+            soak = Measured()
+            for s in working:
+                s.measured = soak
+            end = time.perf_counter() + args.soak * 60
+            samples: list[list[float]] = []
+
+            async def sample() -> None:
+                while time.perf_counter() < end:
+                    await asyncio.sleep(30)
+                    samples.append([rss_mib(pid) for pid in pids])
+            await asyncio.gather(sample(), *(s.guarded(s.read_until(end)) for s in working if not s.failed))
+            memory[f"nach {args.soak:g} min Dauerlast"] = [rss_mib(pid) for pid in pids]
+            memory["höchster Wert der Dauerlast"] = [max(column) for column in zip(*samples)] if samples else []
+            rounds.errors += soak.errors
+            rounds.timings.update({f"{a} (Dauerlast)": v for a, v in soak.timings.items()})
+    finally:
+        await asyncio.gather(*(s.tab.close() for s in sessions), return_exceptions=True)
+    return logins, rounds, memory, cpu, elapsed
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -179,42 +290,89 @@ def fresh_database(owner_url: str) -> Iterator[str]:
         server.drop_all()
 
 
+def verdict(met: bool) -> str:
+    return "erfüllt" if met else "VERFEHLT"
+
+
+def report(servers: int, sessions: int, logins: Measured, rounds: Measured, memory: dict[str, list[float]],
+           cpu: float, elapsed: float, shipped: bool) -> list[str]:
+    """Print the table of one combination; returns the targets' verdict lines."""
+    verdicts = []
+    actions = [(a, v) for a, v in {**logins.timings, **rounds.timings}.items() if v]
+    for action, values in sorted(actions, key=lambda item: (ACTIONS.index(item[0].split(" ")[0]), item[0])):
+        print(f"{servers:>6} {sessions:>9}  {action:26} {len(values):>6} "
+              f"{statistics.median(values) * 1000:>10.0f} {percentile(values, 0.95) * 1000:>8.0f}")
+    done = sum(len(v) for v in rounds.timings.values() if v) - sum(
+        len(v) for a, v in rounds.timings.items() if a.endswith("(Dauerlast)"))
+    per_action = cpu / done if done else float("nan")
+    print(f"{'':>17} Runden: {elapsed:.0f} s, {done} Aktionen; CPU aller App-Server {cpu:.1f} s "
+          f"= {per_action * 1000:.1f} ms je Aktion; {100 * cpu / elapsed / servers:.0f} % eines Kerns je Server")
+    for moment, values in memory.items():
+        if values:
+            print(f"{'':>17} Speicher (RSS) {moment}: " + ", ".join(f"{v:.0f} MiB" for v in values))
+    for error in logins.errors + rounds.errors:
+        print(f"{'':>17} Fehler: {error}")
+    if not shipped:
+        return verdicts
+    limit = ACTION_P95_TARGETS.get((servers, sessions))
+    if limit is not None:
+        worst = max((percentile(v, 0.95), a) for a, v in rounds.timings.items()
+                    if v and not a.endswith("(Dauerlast)"))
+        verdicts.append(f"{sessions} Sitzungen auf {servers} Server(n): jede Aktion p95 ≤ {limit * 1000:.0f} ms "
+                        f"(höchster: {worst[1]} {worst[0] * 1000:.0f} ms): "
+                        f"{verdict(worst[0] <= limit and not rounds.errors)}")
+    if servers == 1 and sessions >= 50 and logins.timings.get("Anmelden"):
+        p95 = percentile(logins.timings["Anmelden"], 0.95)
+        verdicts.append(f"{sessions} Anmeldungen in 5 s auf einem Server: p95 {p95 * 1000:.0f} ms "
+                        f"≤ {LOGIN_BURST_P95 * 1000:.0f} ms: {verdict(p95 <= LOGIN_BURST_P95 and not logins.errors)}")
+    verdicts.append(f"{sessions} Sitzungen auf {servers} Server(n): CPU je Aktion {per_action * 1000:.1f} ms "
+                    f"≤ {CPU_PER_ACTION * 1000:.0f} ms: {verdict(per_action <= CPU_PER_ACTION)}")
+    after, soaked = memory.get("nach den Runden"), [v for k, v in memory.items() if k.startswith("nach ") and
+                                                    "Dauerlast" in k]
+    if after and soaked:
+        growth = max(end - begin for begin, end in zip(after, soaked[0]))
+        verdicts.append(f"Speicher während der Dauerlast: +{growth:.0f} MiB je Server (flach heißt ≤ 10 %): "
+                        f"{verdict(all(end <= 1.1 * begin for begin, end in zip(after, soaked[0])))}")
+    return verdicts
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sessions", type=int, nargs="+", default=[5, 20, 50])
-    parser.add_argument("--servers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--cases", type=int, default=2000)
+    parser = argparse.ArgumentParser(description="Lasttest: Begleiter:innen und Teamleitungen gleichzeitig.")
+    parser.add_argument("--sessions", type=int, nargs="+", default=[50])
+    parser.add_argument("--servers", type=int, nargs="+", default=[1])
+    parser.add_argument("--leads-share", type=float, default=0.1)
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--cases", type=int, default=4000)
     parser.add_argument("--think", type=float, default=5.0)
+    parser.add_argument("--login-spread", type=float, default=5.0)
+    parser.add_argument("--soak", type=float, default=0.0, help="Minuten Dauerlast nach den Runden")
+    parser.add_argument("--variant", choices=list(VARIANTS), nargs="+", default=["ausgeliefert"])
     parser.add_argument("--postgres", default=os.environ.get(
         "BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
-    if max(args.sessions) > MAX_SESSIONS:
-        sys.exit(f"Höchstens {MAX_SESSIONS} Sitzungen (so viele Begleiter hat der synthetische Bestand).")
 
-    print(f"{args.cases} Fälle, {args.rounds} Runden je Sitzung, Denkzeit {args.think} s ± 50 %")
-    print(f"{'Server':>6} {'Sitzungen':>9}  {'Aktion':14} {'Anzahl':>6} {'Median ms':>10} {'p95 ms':>8}")
-    for servers in args.servers:
-        for sessions in args.sessions:
-            with fresh_database(args.postgres) as url:
-                companions = prepare(url, args.cases, sessions, args.rounds)
-                with app_servers(url, servers) as running:
-                    bases = [base for base, _ in running]
-                    asyncio.run(warm_up(bases))
-                    cpu_before = [cpu_seconds(proc.pid) for _, proc in running]
-                    start = time.perf_counter()
-                    timings, errors = asyncio.run(drive(bases, companions, args.think))
-                    elapsed = time.perf_counter() - start
-                    cpu = [cpu_seconds(proc.pid) - before for (_, proc), before in zip(running, cpu_before)]
-            for action in ACTIONS:
-                values = timings.get(action, [])
-                if values:
-                    print(f"{servers:>6} {sessions:>9}  {action:14} {len(values):>6} "
-                          f"{statistics.median(values) * 1000:>10.0f} {percentile(values, 0.95) * 1000:>8.0f}")
-            load = ", ".join(f"{100 * c / elapsed:.0f} %" for c in cpu)
-            print(f"{'':>17} {elapsed:.0f} s; CPU je App-Server (Anteil eines Kerns): {load}", flush=True)
-            for error in errors:
-                print(f"{'':>17} Fehler: {error}")
+    print(f"{args.cases} Fälle, {args.rounds} Runden je Sitzung (3 Aktionen), Denkzeit {args.think} s ± 50 %, "
+          f"Anmeldungen binnen {args.login_spread} s, Anteil Teamleitungen {args.leads_share:.0%}"
+          + (f", danach {args.soak:g} min Dauerlast" if args.soak else ""))
+    verdicts: list[str] = []
+    for variant in args.variant:
+        print(f"\nEinstellungen: {variant} {VARIANTS[variant] or '(.streamlit/config.toml)'}")
+        print(f"{'Server':>6} {'Sitzungen':>9}  {'Aktion':26} {'Anzahl':>6} {'Median ms':>10} {'p95 ms':>8}")
+        for servers in args.servers:
+            for sessions in args.sessions:
+                leads = max(1, round(sessions * args.leads_share)) if args.leads_share else 0
+                with fresh_database(args.postgres) as url:
+                    persons = prepare(url, args.cases, sessions, leads, args.rounds)
+                    with app_servers(url, servers, VARIANTS[variant]) as running:
+                        bases, pids = [b for b, _ in running], [p.pid for _, p in running]
+                        asyncio.run(warm_up(bases))
+                        logins, rounds, memory, cpu, elapsed = asyncio.run(day(bases, persons, args, pids))
+                verdicts += report(servers, sessions, logins, rounds, memory, cpu, elapsed,
+                                   shipped=variant == "ausgeliefert")
+    if verdicts:
+        print("\nZiele (ausgelieferte Einstellungen):")
+        for line in verdicts:
+            print(f"  {line}")
 
 
 if __name__ == "__main__":

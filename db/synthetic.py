@@ -1,6 +1,6 @@
 """Synthetic data at scale, for benchmarks and for tests that must see the data grow.
 
-N cases over five years with about ten contacts each, barriers, placements, 50 companions,
+N cases over five years with about ten contacts each, barriers, placements, 50 companions (by default),
 200 case managers, office-hour sessions and plan targets. Written with bulk INSERTs (SQLAlchemy's
 insertmanyvalues) in chunks, so 100,000 cases and a million contacts take a minute, not an hour.
 Every name is invented ("Synth…"); nothing here is used by the app itself.
@@ -121,7 +121,7 @@ def _copy(db: Database, model: type, rows: Iterator[dict]) -> int:
 
 
 def generate(db: Database, cases: int, *, seed: int = 7, activities_per_case: int = 13,
-             progress=print) -> dict[str, int]:  # type: ignore[no-untyped-def]
+             companions: int = 50, progress=print) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Fill an empty, migrated database. Returns the number of rows per table."""
     rng = random.Random(seed)
     day = today()
@@ -134,7 +134,7 @@ def generate(db: Database, cases: int, *, seed: int = 7, activities_per_case: in
         {"username": "admin", "display_name": "Synth Admin", "role": Role.ADMIN},
         {"username": "kreistag", "display_name": "Synth Kreistag", "role": Role.COUNCIL},
         *({"username": f"begleiter{n}", "display_name": f"Synth Begleitung {n}", "role": Role.COMPANION,
-           "capacity": 25, "start_date": first_day + timedelta(days=30 * (n % 40))} for n in range(1, 51)),
+           "capacity": 25, "start_date": first_day + timedelta(days=30 * (n % 40))} for n in range(1, companions + 1)),
         *({"username": f"fallmanager{n}", "display_name": f"Synth Fallmanagement {n}",
            "role": Role.CASE_MANAGER} for n in range(1, 201)),
     ]
@@ -142,7 +142,7 @@ def generate(db: Database, cases: int, *, seed: int = 7, activities_per_case: in
         row.update(password_hash=password_hash, active=True, is_demo=True)
     counts["users"] = _bulk(db, User, iter(staff))
     with db.read() as session:
-        companions = list(session.scalars(select(User.id).where(User.role == Role.COMPANION)))
+        companion_ids = list(session.scalars(select(User.id).where(User.role == Role.COMPANION)))
         case_managers = list(session.scalars(select(User.id).where(User.role == Role.CASE_MANAGER)))
         lead = session.scalar(select(User.id).where(User.username == "leitung"))
 
@@ -169,7 +169,7 @@ def generate(db: Database, cases: int, *, seed: int = 7, activities_per_case: in
             held = start + timedelta(days=(weekday - start.weekday()) % 7)
             while held < day:
                 visitors = rng.randint(0, 9)
-                yield {"location_id": location_id, "held_on": held, "companion_id": rng.choice(companions),
+                yield {"location_id": location_id, "held_on": held, "companion_id": rng.choice(companion_ids),
                        "visitors": visitors, "first_interviews": rng.randint(0, min(3, visitors))}
                 held += timedelta(weeks=1)
     counts["office_hour_sessions"] = _bulk(db, OfficeHourSession, sessions())
@@ -228,7 +228,7 @@ def generate(db: Database, cases: int, *, seed: int = 7, activities_per_case: in
                                              else interview_day, time(9 + n % 6))
             yield {
                 "client_id": first_client + n,
-                "companion_id": None if status == CaseStatus.REFERRED and n % 2 else rng.choice(companions),
+                "companion_id": None if status == CaseStatus.REFERRED and n % 2 else rng.choice(companion_ids),
                 "case_manager_id": rng.choice(case_managers),
                 "referral_source": ReferralSource.CLIENT_REQUEST if n % 5 == 0 else ReferralSource.CASE_MANAGER,
                 "status": status, "referred_on": referred, "first_interview_at": interview,

@@ -18,6 +18,7 @@ from .audit import save_audited
 from .clock import today
 from .database import Database
 from .errors import ValidationError
+from .memo import until_data_change
 from .overdue import outcome_missing
 from .models import Case, PlanTarget, Position, User
 from .permissions import require_role
@@ -112,8 +113,10 @@ class CompanionLoad:
         return label
 
 
+@until_data_change
 def companion_caseloads(db: Database, actor: Actor) -> list[CompanionLoad]:
-    """Each active companion with capacity and current caseload (counted in SQL)."""
+    """Each active companion with capacity and current caseload (counted in SQL; once per
+    change of the data)."""
     require_role(actor, Role.LEAD)
     with db.read() as session:
         return caseloads(session)

@@ -187,11 +187,15 @@ def plain(text: str | None) -> str:
     return _AUTOLINK.sub(lambda m: (m.group(1) or m.group(3)) + "\u200b" + (m.group(2) or m.group(4)), escaped)
 
 
-def show_chart(chart: alt.TopLevelMixin, text: ChartText, key: str | None = None) -> None:
+def show_chart(text: ChartText, draw: Callable[..., alt.TopLevelMixin], *args: object,
+               key: str | None = None) -> None:
     """A chart as everybody can take it in: the drawing named and described for screen readers,
-    its summary in words beneath, and its numbers as a table in "Daten zur Grafik"."""
-    st.altair_chart(charts.fitted(chart.properties(description=text.description)), width="stretch",
-                    key=key)
+    its summary in words beneath, and its numbers as a table in "Daten zur Grafik".
+
+    draw(*args) is built and validated once per content of the figures (charts.page_spec); a
+    rerun hands Streamlit the finished spec."""
+    spec = json.loads(charts.page_spec(draw, *args, description=text.description))
+    st.vega_lite_chart(spec, width="stretch", key=key)
     st.caption(plain(text.summary))
     with st.expander("Daten zur Grafik"):
         st.table(text.table, hide_index=True)  # an HTML table: read as a table, nothing cut off

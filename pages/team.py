@@ -57,7 +57,7 @@ st.table(pd.DataFrame([{
     "Hinweis": p.note or "–",
 } for p in positions]), hide_index=True)
 
-show_chart(charts.forecast_chart(forecast), alternatives.forecast_text(forecast))
+show_chart(alternatives.forecast_text(forecast), charts.forecast_chart, forecast)
 
 st.header("Stelle bearbeiten")
 by_id = {p.id: p for p in positions}

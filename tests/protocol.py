@@ -32,7 +32,7 @@ class BrowserTab:
 
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
-        self.pages: dict[str, str] = {}  # url path → page script hash, from the menu
+        self.pages: dict[str, str] = {}  # url path (and title) → page script hash, from the menu
         self.current_page = ""
 
     async def open(self) -> Run:
@@ -60,7 +60,9 @@ class BrowserTab:
             elif kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
                 _note(forward.delta.new_element, shown)
             elif kind == "navigation":
-                self.pages = {p.url_pathname: p.page_script_hash for p in forward.navigation.app_pages}
+                # The default page's url path is "": it is also found by its title ("Lagebild").
+                self.pages = {name: p.page_script_hash for p in forward.navigation.app_pages
+                              for name in (p.page_name, p.url_pathname)}
                 self.current_page = forward.navigation.page_script_hash
             elif kind == "script_finished" and forward.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                 return shown

@@ -9,9 +9,13 @@ cells (no totals, no extra fields), and only where no value of the table is hidd
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+
 import altair as alt
 import pandas as pd
 
+from ..memo import by_content
 from .disclosure import TOTAL, PublishedTable
 from .formats import VEGA_LOCALE, fmt_percent
 from .registry import label
@@ -66,6 +70,14 @@ def fitted(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     otherwise give the plot area the full width and let labels and legends overflow); the
     height stays the plot's own, so a legend adds to it instead of squashing the plot."""
     return localised(chart).properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+
+
+@by_content
+def page_spec(draw: Callable[..., alt.TopLevelMixin], *args: object, description: str) -> str:
+    """The finished Vega-Lite spec (JSON) of draw(*args) for a page: fitted, described, and
+    validated against the Vega-Lite schema once per content of the figures – not on every rerun
+    (building and validating the Altair objects was half of a Lagebild rerun)."""
+    return json.dumps(fitted(draw(*args).properties(description=description)).to_dict())
 
 
 def intake_chart(frame: pd.DataFrame) -> alt.Chart:
@@ -202,9 +214,9 @@ def council_chart(title: str, table: PublishedTable, unit: str) -> alt.LayerChar
     Only for a table whose every value is printed: bars without the hidden ones would misdraw
     the distribution (an empty bar reads as zero, an axis fitted to the rest pretends a scale),
     so such a table stays a table (`hidden_instead`). None, too, when every value is zero."""
-    frame = chart_data(table)
-    if (frame["Hinweis"] != "").any() or not (frame["Wert"].fillna(0) > 0).any():
+    if not drawable(table):
         return None
+    frame = chart_data(table)
     several = frame["Reihe"].nunique() > 1
     data = alt.InlineData(values=[{"Kategorie": r.Kategorie, "Reihe": r.Reihe, "Wert": int(r.Wert)}
                                   for r in frame.itertuples()])
@@ -224,6 +236,12 @@ def council_chart(title: str, table: PublishedTable, unit: str) -> alt.LayerChar
     values = alt.Chart(data).mark_text(align="left", dx=3, color=INK).encode(
         x=x, y=y, **offset, text="Wert:Q")
     return bars + values
+
+
+def drawable(table: PublishedTable) -> bool:
+    """Whether council_chart draws the table: every value printed, and one of them above zero."""
+    frame = chart_data(table)
+    return not (frame["Hinweis"] != "").any() and bool((frame["Wert"].fillna(0) > 0).any())
 
 
 def hidden_instead(table: PublishedTable) -> str:

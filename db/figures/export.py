@@ -57,24 +57,32 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+UNITS = {"abgaenge": "Personen", "hemmnisse": "Hemmnisse", "kontakte": "Kontakte",
+         "sprechstunden": "Besuche"}
+
+
 @dataclass(frozen=True)
 class NamedChart:
     slug: str
     title: str
-    chart: alt.TopLevelMixin
     table: CouncilTable
 
+    @property
+    def unit(self) -> str:
+        return UNITS.get(self.slug, "Anzahl")
 
-UNITS = {"abgaenge": "Personen", "hemmnisse": "Hemmnisse", "kontakte": "Kontakte",
-         "sprechstunden": "Besuche"}
+    @property
+    def chart(self) -> alt.TopLevelMixin:
+        """The Altair chart, built when asked for (a page draws the cached spec instead)."""
+        chart = charts.council_chart(self.title, self.table.table, self.unit)
+        assert chart is not None  # briefing_charts keeps drawable tables only
+        return chart
 
 
 def briefing_charts(briefing: Briefing) -> list[NamedChart]:
     """The briefing's charts, each drawn from its printed table only; a table with no printed
     value above zero has none (db.figures.charts.council_chart)."""
-    drawn = [(t, charts.council_chart(t.title, t.table, UNITS.get(t.slug, "Anzahl")))
-             for t in briefing.tables if t.chart]
-    return [NamedChart(t.slug, t.title, chart, t) for t, chart in drawn if chart is not None]
+    return [NamedChart(t.slug, t.title, t) for t in briefing.tables if t.chart and charts.drawable(t.table)]
 
 
 def chart_png(chart: alt.TopLevelMixin, scale: float = 2) -> bytes:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from ..actors import Actor
 from ..clock import today
 from ..database import Database
-from ..memo import until_data_change
+from ..memo import by_content, until_data_change
 from ..models import Case, Client
 from ..permissions import case_scope, require_role
 from ..sqlfunc import days_between, month_start
@@ -128,6 +128,7 @@ def _percent(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(100 * part / whole, 1)
 
 
+@by_content
 def leaver_figures(frame: pd.DataFrame) -> LeaverFigures:
     """Sum a (filtered) frame of monthly leavers into the indicators."""
     if frame.empty:
@@ -150,6 +151,7 @@ def leaver_figures(frame: pd.DataFrame) -> LeaverFigures:
     )
 
 
+@by_content
 def by_gender(frame: pd.DataFrame) -> dict[str, LeaverFigures]:
     """Every indicator split by gender (as the ESF+ asks), every gender listed, and in total."""
     genders = frame["gender"].fillna(NOT_STATED) if not frame.empty else pd.Series(dtype=str)
@@ -161,15 +163,21 @@ def by_gender(frame: pd.DataFrame) -> dict[str, LeaverFigures]:
 
 
 def quarterly_rates(frame: pd.DataFrame) -> pd.DataFrame:
-    """The integration rate per calendar quarter of exit: quarter, leavers, into work, rate."""
+    """The integration rate per calendar quarter of exit: quarter, leavers, into work, rate
+    (counted as leaver_figures counts, in one grouping)."""
     if frame.empty:
         return pd.DataFrame(columns=["quarter", "leavers", "into_work_or_training", "rate"])
-    quarters = frame["month"].map(lambda m: f"{m.year}-Q{(m.month - 1) // 3 + 1}")
-    rows = []
-    for quarter, part in frame.groupby(quarters):
-        figures = leaver_figures(part)
-        rows.append((quarter, figures.leavers, figures.into_work_or_training, figures.rate))
-    return pd.DataFrame(rows, columns=["quarter", "leavers", "into_work_or_training", "rate"])
+    month = pd.to_datetime(frame["month"])
+    into = frame["result"].isin([r.value for r in INTO_WORK_OR_TRAINING])
+    sums = pd.DataFrame({
+        "quarter": month.dt.year.astype(str) + "-Q" + month.dt.quarter.astype(str),
+        "leavers": frame["count"], "into_work_or_training": frame["count"].where(into, 0),
+    }).groupby("quarter", sort=True).sum().reset_index()
+    sums["leavers"] = sums["leavers"].astype(int)
+    sums["into_work_or_training"] = sums["into_work_or_training"].astype(int)
+    sums["rate"] = [_percent(part, whole) for part, whole in
+                    zip(sums["into_work_or_training"], sums["leavers"], strict=True)]
+    return sums
 
 
 # --- participants and capacity ----------------------------------------------------------------
