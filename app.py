@@ -84,6 +84,12 @@ def stand_ins(every: dict[str, StreamlitPage], shown: list[StreamlitPage]) -> li
             for path in sorted(paths)]
 
 
+def document_title(page: StreamlitPage) -> str:
+    """The browser tab's and the screen reader's name of the page (WCAG 2.4.2): "Termine –
+    Begleiter-Cockpit", not the same name on every page."""
+    return f"{page.title} – Begleiter-Cockpit"
+
+
 def main() -> None:
     """One page run: who is logged in, and the page they asked for."""
     route_through_app()
@@ -106,6 +112,7 @@ def main() -> None:
         login_page = st.Page(lambda: None, title="Anmeldung", url_path="anmeldung", default=True)
         shown = [login_page, *all_pages.values()]
         st.navigation([*shown, *stand_ins(all_pages, shown)], position="hidden")
+        st.set_page_config(page_title=document_title(login_page))
         apply_cookie_action(gate)
         st.stop()
 
@@ -118,6 +125,7 @@ def main() -> None:
     allowed = (["account"] if actor.must_change_password else ROLE_PAGES[actor.role]) + EVERYONE
     shown = [all_pages[name] for name in allowed]
     page = st.navigation([*shown, *stand_ins(all_pages, shown)])
+    st.set_page_config(page_title=document_title(page))
     if page is not all_pages["case"]:
         st.session_state.pop("viewing_case", None)  # opening a case again is a new, audited view
     apply_cookie_action(gate)  # in a run that completes, so the browser receives the cookie

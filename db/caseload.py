@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from .actors import Actor
@@ -76,6 +76,18 @@ class CaseloadPage:
     total: int
 
 
+def work_order(day: date) -> tuple:
+    """The case list's order: what needs doing first (an overdue next step, a first interview
+    without an outcome) on top, then open next steps by due day, then the newest referrals.
+    SORT_TEXT says it in German on the page."""
+    due = case((Case.status.in_(OPEN_STATUSES), Case.next_step_due), else_=None)
+    return (case((needs_attention(day), 0), else_=1), due.asc().nulls_last(),
+            Case.referred_on.desc(), Case.id.desc())
+
+
+SORT_TEXT = "Sortiert: Überfälliges zuerst, dann nach Fälligkeit des nächsten Schritts, dann neueste Zuweisung."
+
+
 def caseload(
     db: Database,
     actor: Actor,
@@ -84,7 +96,7 @@ def caseload(
     limit: int = 50,
     offset: int = 0,
 ) -> CaseloadPage:
-    """One page of the cases this actor may see, newest referral first, and the total count."""
+    """One page of the cases this actor may see, in work_order, and the total count."""
     require_personal_read(actor)
     companion = aliased(User)
     conditions = [case_scope(actor)]
@@ -120,8 +132,9 @@ def caseload(
             )
         )
         conditions.append(Case.client_id.in_(matching))
+    day = today()
     if filters.overdue_only:
-        conditions.append(needs_attention(today()))
+        conditions.append(needs_attention(day))
 
     base = select(Case).join(Client, Case.client_id == Client.id).where(*conditions)
     with db.read() as session:
@@ -145,7 +158,7 @@ def caseload(
             .join(Client, Case.client_id == Client.id)
             .outerjoin(companion, Case.companion_id == companion.id)
             .where(*conditions)
-            .order_by(Case.referred_on.desc(), Case.id.desc())
+            .order_by(*work_order(day))
             .limit(limit)
             .offset(offset)
         )

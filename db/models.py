@@ -317,12 +317,16 @@ class Activity(Base):
     """A contact or accompaniment logged on a case."""
 
     __tablename__ = "activities"
-    __table_args__ = (Index("ix_activities_case_date", "case_id", "occurred_on"),)
+    __table_args__ = (
+        Index("ix_activities_case_date", "case_id", "occurred_on"),
+        # The Lagebild's contacts per week and kind are counted from this index alone.
+        Index("ix_activities_day_kind", "occurred_on", "kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     kind: Mapped[ActivityKind]
-    occurred_on: Mapped[date] = mapped_column(Date, index=True)
+    occurred_on: Mapped[date] = mapped_column(Date)
     duration_minutes: Mapped[int | None] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)
     employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id"), index=True)

@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from db.caseload import CaseFilter, caseload, client_towns
+from db.caseload import SORT_TEXT, CaseFilter, caseload, client_towns
 from db.figures.kpis import kpis
-from db.figures.registry import definition, label
+from db.figures.registry import counted, definition, label
 from db.users import staff_with_role
 from db.vocabulary import Barrier, CaseStatus, Role
 from pages.common import (
@@ -31,7 +31,7 @@ show_flash()
 with shown_errors():
     figures = kpis(db, actor)
 # One line instead of four tiles: on a phone the list starts on the first screen.
-st.caption(" · ".join(f"{getattr(figures, key)} {label(key)}" for key in (
+st.caption(" · ".join(counted(key, getattr(figures, key)) for key in (
     "active_cases", "planned_first_interviews", "employed", "overdue_next_steps",
     "interviews_outcome_missing")), help="\n\n".join(
     f"**{label(key)}:** {definition(key)}" for key in ("planned_first_interviews", "overdue_next_steps",
@@ -108,6 +108,7 @@ styled = table.style.apply(
                     for r in result.rows],
     subset=["Fällig"],
 )
+st.caption(SORT_TEXT)
 picked = st.dataframe(styled, hide_index=True, width="stretch", on_select="rerun",
                       selection_mode="single-row", key="cases_table")
 

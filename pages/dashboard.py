@@ -63,15 +63,20 @@ def work_list() -> None:
 work_list()
 
 with st.expander("Filter", expanded=False, icon=":material/filter_list:"):
-    cols = st.columns(3)
-    default = (date.today() - timedelta(weeks=10), date.today())
-    chosen = cols[0].date_input("Zeitraum", value=default, format="DD.MM.YYYY", key="dash_period")
-    start, end = chosen if isinstance(chosen, tuple) and len(chosen) == 2 else default
-    town = cols[1].selectbox("Wohnort", client_towns(db, actor), index=None, placeholder="alle",
+    cols = st.columns(4)
+    # Two fields, each with its German name: a range field is read out as "start date" and
+    # "end date" (Streamlit's English, not ours).
+    start = cols[0].date_input("Zeitraum von", value=date.today() - timedelta(weeks=10),
+                               format="DD.MM.YYYY", key="dash_from")
+    end = cols[1].date_input("Zeitraum bis", value=date.today(), format="DD.MM.YYYY", key="dash_to")
+    town = cols[2].selectbox("Wohnort", client_towns(db, actor), index=None, placeholder="alle",
                              key="dash_town")
     companions = {c.id: c.display_name for c in staff_with_role(db, actor, Role.COMPANION)}
-    companion_id = cols[2].selectbox("Begleitung", list(companions), format_func=companions.get,
+    companion_id = cols[3].selectbox("Begleitung", list(companions), format_func=companions.get,
                                      index=None, placeholder="alle", key="dash_companion")
+if start is None or end is None or start > end:  # an emptied field, or the days swapped
+    st.error("Bitte einen Zeitraum wählen, der nicht nach seinem Ende beginnt.")
+    st.stop()
 period = Period(start=start, end=end, town=town, companion_id=companion_id)
 
 with shown_errors():

@@ -106,3 +106,32 @@ def test_timeline_is_newest_first_also_within_a_day(world: World) -> None:
     assert [e.note for e in timeline[:2]] == ["dann", "erst"]
     keys = [(e.on, e.recorded_at) for e in timeline]
     assert keys == sorted(keys, reverse=True)
+
+
+def test_the_list_opens_with_what_needs_doing_first(world: World) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from db.models import Case
+    from db.workflow import OPEN_STATUSES
+
+    lead = world.actor("leitung")
+    everything = caseload(world.db, lead, limit=500).rows
+    # The case referred longest ago – last under "newest referral first" – gets a step due
+    # yesterday (written directly: the service refuses a due day in the past, rightly).
+    oldest = min((r for r in everything if r.status in (CaseStatus.ACTIVE, CaseStatus.EMPLOYED)),
+                 key=lambda r: (r.referred_on, r.case_id))
+    with world.db.write() as session:
+        session.execute(update(Case).where(Case.id == oldest.case_id)
+                        .values(next_step="Anruf Arbeitgeber", next_step_due=world.today - timedelta(days=1)))
+    rows = caseload(world.db, lead, limit=500).rows
+    attention = [r.overdue or r.outcome_missing for r in rows]
+    assert attention[0] and oldest.case_id in {r.case_id for r, a in zip(rows, attention) if a}
+    assert attention == sorted(attention, reverse=True)  # every one that needs doing comes first
+    # Then open next steps by due day, the earliest first.
+    due = [r.next_step_due for r, a in zip(rows, attention)
+           if not a and r.next_step_due and r.status in OPEN_STATUSES]
+    assert due == sorted(due)
+    # The first page of 25 shows it, however many cases were referred later.
+    assert oldest.case_id in {r.case_id for r in caseload(world.db, lead, limit=25).rows}

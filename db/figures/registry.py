@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from ..vocabulary import CaseStatus
+from .formats import plural
 
 
 class Kind(Enum):
@@ -159,6 +160,20 @@ def indicator(key: str) -> Indicator:
 
 def label(key: str) -> str:
     return BY_KEY[key].label
+
+
+# Labels that are plural nouns, in the singular: "1 Erstgespräch ohne Ergebnis", never
+# "1 Erstgespräche …". Labels that name a state ("In Begleitung") read right with any number.
+SINGULAR = {
+    "planned_first_interviews": "Erstgespräch geplant",
+    "overdue_next_steps": "Überfälliger nächster Schritt",
+    "interviews_outcome_missing": "Erstgespräch ohne Ergebnis",
+}
+
+
+def counted(key: str, n: int) -> str:
+    """A count with its label in the right number: "1 Erstgespräch geplant", "3 Erstgespräche geplant"."""
+    return plural(n, SINGULAR.get(key, label(key)), label(key))
 
 
 def definition(key: str) -> str:
