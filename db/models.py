@@ -228,7 +228,8 @@ class Case(Base):
 
     __tablename__ = "cases"
     __table_args__ = (
-        Index("ix_cases_status_companion", "status", "companion_id"),
+        # Covering: caseload per companion is counted from the index alone (db.team).
+        Index("ix_cases_status_companion_interview", "status", "companion_id", "first_interview_at"),
         Index("ix_cases_status_referred", "status", "referred_on"),
         Index("ix_cases_next_step_due", "next_step_due"),
         # The results' work list: leavers of the last 28 days, follow-ups due (db/results/tasks.py).
