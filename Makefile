@@ -41,7 +41,7 @@ serve: $(VENV)/.installed-app
 	umask 077 && $(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) \
 		--server.headless true
 
-# axe-core for the accessibility browser test, from the npm registry (pinned in
+# axe-core and HTML_CodeSniffer for the accessibility browser test, from the npm registry (pinned in
 # tests/a11y/package-lock.json). Without npm that one test is skipped – in CI it fails instead.
 AXE := tests/a11y/node_modules/axe-core/axe.min.js
 NPM := $(shell command -v npm 2>/dev/null)

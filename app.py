@@ -11,7 +11,9 @@ from streamlit.navigation.page import StreamlitPage
 from db.settings import ConfigurationError
 from db.vocabulary import Role
 from pages.common import database_unreachable, get_db, plain, route_through_app
+from pages.focus import focus_on_arrival
 from pages.german_chrome import german_page
+from pages.narrow import narrow_styles
 from pages.session import (
     apply_cookie_action,
     authenticator,
@@ -96,6 +98,8 @@ def main() -> None:
     all_pages = pages()
     st.set_page_config(page_title="Begleiter-Cockpit", page_icon="🧭", layout="wide")
     german_page()
+    narrow_styles()
+    focus_on_arrival()
 
     try:
         db = get_db()

@@ -13,7 +13,7 @@ from db.workflow import OPEN_STATUSES
 from db.caseload import case_detail
 from db.cases import NewClient, set_next_step, update_client
 from db.employers import list_employers
-from db.vocabulary import ActivityKind, Barrier
+from db.vocabulary import ActivityKind, Barrier, Role
 from pages.participant import entry_panel, outcome_panel, pause_note
 from pages.common import (
     current_actor,
@@ -31,17 +31,26 @@ from pages.common import (
 actor = current_actor()
 db = get_db()
 
+
+def way_back() -> None:
+    """Where a person goes on from here without a case: their own list of cases."""
+    if actor.role == Role.CASE_MANAGER:
+        st.page_link("pages/referrals.py", label="Zu den Zuweisungen", icon=":material/move_to_inbox:")
+    else:
+        st.page_link("pages/cases.py", label="Zur Fallliste", icon=":material/list:")
+
+
 raw_id = st.query_params.get("id", "")
 if not raw_id.isdigit():
     st.title("Fall")
-    st.info("Bitte wählen Sie einen Fall in der Fallliste oder im Terminkalender.")
-    st.page_link("pages/cases.py", label="Zur Fallliste", icon=":material/list:")
+    st.info("Bitte wählen Sie einen Fall in der Liste Ihrer Fälle oder im Terminkalender.")
+    way_back()
     st.stop()
 case_id = int(raw_id)
 
 # Each opening of a case is one audited view; redraws after an action on it are not.
 new_view = st.session_state.get("viewing_case") != case_id
-with shown_errors():
+with shown_errors(heading="Fall", way_back=way_back):
     case = case_detail(db, actor, case_id, new_view=new_view)
 st.session_state["viewing_case"] = case_id
 key = f"case_{case_id}"  # the feedback slot of this case's forms
@@ -166,14 +175,15 @@ with st.expander("Nächsten Schritt ändern", icon=":material/edit_calendar:"):
 st.header("Vermittlungshemmnisse")
 open_barriers = [b for b in case.barriers if b.resolved_on is None]
 for b in case.barriers:
-    line = st.columns([3, 2, 1])
+    line = st.columns([3, 2, 2])
     line[0].markdown(f"{'✅ ' if b.resolved_on else ''}{b.barrier.label}")
     line[1].caption(f"seit {fmt_date(b.noted_on)}" + (f", erledigt {fmt_date(b.resolved_on)}" if b.resolved_on else ""))
     if b.resolved_on is None:
-        line[2].button("Erledigt", key=f"resolve_{b.id}", help=f"{b.barrier.label} erledigt", **on_submit(
+        # Each button names its barrier: two open barriers are two different buttons to a screen reader.
+        line[2].button(f"Erledigt: {b.barrier.label}", key=f"resolve_{b.id}", **on_submit(
             lambda b=b: resolve_barrier(db, actor, b.id), f"„{b.barrier.label}“ bei {name} erledigt.", key=key))
     elif b.undoable:
-        line[2].button("Zurücknehmen", key=f"reopen_{b.id}", help=f"„Erledigt“ bei {b.barrier.label} zurücknehmen",
+        line[2].button(f"Zurücknehmen: {b.barrier.label}", key=f"reopen_{b.id}",
                        **on_submit(lambda b=b: reopen_barrier(db, actor, b.id),
                                    f"„{b.barrier.label}“ bei {name} wieder offen.", key=key))
 with st.form("barrier"):

@@ -5,10 +5,12 @@ import streamlit as st
 
 from db.caseload import SORT_TEXT, CaseFilter, caseload, client_towns
 from db.figures.kpis import kpis
+from db.figures.formats import plural
 from db.figures.registry import counted, definition, label
 from db.users import staff_with_role
 from db.vocabulary import Barrier, CaseStatus, Role
 from pages.common import (
+    CASE_PAGE,
     current_actor,
     fmt_date,
     get_db,
@@ -19,6 +21,7 @@ from pages.common import (
     status_badge,
     status_control,
 )
+from pages.narrow import desk, phone
 
 PAGE_SIZE = 25
 
@@ -109,15 +112,30 @@ styled = table.style.apply(
     subset=["Fällig"],
 )
 st.caption(SORT_TEXT)
-picked = st.dataframe(styled, hide_index=True, width="stretch", on_select="rerun",
-                      selection_mode="single-row", key="cases_table")
+with desk("cases"):
+    picked = st.dataframe(styled, hide_index=True, width="stretch", on_select="rerun",
+                          selection_mode="single-row", key="cases_table")
+with phone("cases"):
+    # On a phone: one card per case – who, status, what is next and when – opened with one tap.
+    for r, step, due in zip(result.rows, table["Nächster Schritt"], table["Fällig"], strict=True):
+        lines = [plain(f"{r.status.label} · {r.client_number}")]
+        if step:
+            lines.append(plain(f"Nächster Schritt: {step}"))
+        if r.overdue or r.outcome_missing:
+            lines.append(f"**{plain(f'Fällig: {due} – überfällig')}**")
+        elif r.next_step_due:
+            lines.append(plain(f"Fällig: {due}"))
+        with st.container(border=True, gap="small"):
+            st.page_link(CASE_PAGE, label=f"**{plain(r.client_name)}**", query_params={"id": str(r.case_id)},
+                         icon=":material/folder_open:")
+            st.markdown("  \n".join(lines))
 
 pages_total = max(1, -(-result.total // PAGE_SIZE))
 nav = st.columns([1, 2, 1])
 if nav[0].button("◀ Zurück", disabled=page_no == 0, key="cases_prev"):
     st.session_state["cases_page"] = page_no - 1
     st.rerun()
-nav[1].caption(f"Seite {page_no + 1} von {pages_total} · {result.total} Fälle")
+nav[1].caption(f"Seite {page_no + 1} von {pages_total} · {plural(result.total, 'Fall', 'Fälle')}")
 if nav[2].button("Weiter ▶", disabled=page_no + 1 >= pages_total, key="cases_next"):
     st.session_state["cases_page"] = page_no + 1
     st.rerun()

@@ -142,15 +142,18 @@ def current_actor() -> Actor:
 
 
 @contextmanager
-def shown_errors() -> Iterator[None]:
-    """Domain errors become a German message on the page instead of a traceback."""
+def shown_errors(heading: str | None = None, way_back: Callable[[], None] | None = None) -> Iterator[None]:
+    """Domain errors become a German message on the page instead of a traceback. Where nothing
+    of the page has been drawn yet, `heading` names the page above the message and `way_back`
+    offers a way on (a refused case is not a dead end)."""
     try:
         yield
-    except PermissionDenied as exc:
-        st.error(plain(exc.message), icon=":material/lock:")
-        st.stop()
     except DomainError as exc:  # messages may quote what was typed: shown as text
-        st.error(plain(exc.message))
+        if heading:
+            st.title(heading)
+        st.error(plain(exc.message), icon=":material/lock:" if isinstance(exc, PermissionDenied) else None)
+        if way_back:
+            way_back()
         st.stop()
 
 

@@ -18,6 +18,8 @@ from pages.common import (
     show_flash,
     shown_errors,
 )
+from pages import narrow
+from pages.narrow import desk, phone
 
 actor = current_actor()
 db = get_db()
@@ -31,14 +33,28 @@ show_flash()
 with shown_errors():
     employers = employer_overview(db, actor)
 
-picked = st.dataframe(pd.DataFrame([{
+overview = pd.DataFrame([{
     "Name": e.name, "Branche": e.sector or "–", "Ort": e.town or "–",
     "Ansprechperson": e.contact_person or "–", "Vermittlungen": e.placements,
     "In Nachbetreuung": e.in_follow_up, "Kontakte": e.contacts,
     "Letzter Kontakt": fmt_date(e.last_contact),
-} for e in employers]), hide_index=True, width="stretch", on_select="rerun",
-    selection_mode="single-row", key="employers_table")
-selected = picked.selection.rows if picked else []
+} for e in employers])
+with desk("employers"):
+    picked = st.dataframe(overview, hide_index=True, width="stretch", on_select="rerun",
+                          selection_mode="single-row", key="employers_table")
+with phone("employers"):
+    st.markdown(narrow.blocks(overview))  # one block per employer: nothing to scroll sideways
+# The grid's rows are not reachable by keyboard, nor on a phone: the same choice as a select box.
+# A new click in the grid wins (as on Fälle).
+by_id = {e.id: e for e in employers}
+clicked = employers[picked.selection.rows[0]].id if picked and picked.selection.rows else None
+if clicked != state.get("employers_clicked"):
+    state["employers_clicked"] = clicked
+    state["employers_pick"] = clicked
+if state.get("employers_pick") not in (None, *by_id):  # gone from the list meanwhile
+    state["employers_pick"] = None
+chosen = st.selectbox("Arbeitgeber auswählen", list(by_id), index=None, key="employers_pick",
+                      format_func=lambda i: by_id[i].name, placeholder="Zeile anklicken oder Namen tippen")
 
 
 def employer_form(form_key: str, employer_id: int | None, current: EmployerInput | None) -> None:
@@ -60,15 +76,15 @@ def employer_form(form_key: str, employer_id: int | None, current: EmployerInput
                               **on_submit(save, "Arbeitgeber gespeichert.", key=form_key))
 
 
-if not selected:
-    st.caption("Eine Zeile anklicken, um Vermittlungen und Kontakte zu sehen.")
+if chosen is None:
+    st.caption("Einen Arbeitgeber wählen, um Vermittlungen und Kontakte zu sehen.")
     with st.expander("Neuen Arbeitgeber anlegen", expanded=bool(state.get("conflict_employer_new")
                                                                    or state.get("error_employer_new"))):
         employer_form("employer_new", None, None)
     st.stop()
 
 with shown_errors():
-    detail = employer_detail(db, actor, employers[selected[0]].id)
+    detail = employer_detail(db, actor, chosen)
 e = detail.employer
 st.header(plain(e.name))
 st.caption(" · ".join(plain(x) for x in (e.sector, e.town, e.contact_person, e.phone) if x))
@@ -107,9 +123,9 @@ if follow_up:
 
 st.markdown("**Letzte Kontakte**")
 if detail.contacts:
-    st.dataframe(pd.DataFrame([{
+    narrow.table(pd.DataFrame([{
         "Datum": fmt_date(c.occurred_on), "Art": c.kind.label, "Fall": c.client, "Notiz": c.note or ""}
-        for c in detail.contacts]), hide_index=True, width="stretch")
+        for c in detail.contacts]), "contacts")
 else:
     st.caption("Noch keine Kontakte in Ihren Fällen.")
 

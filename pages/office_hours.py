@@ -16,6 +16,7 @@ from db.locations import (
     upcoming_sessions,
 )
 from db.vocabulary import LocationStatus, Role
+from pages import narrow
 from pages.common import (
     WEEKDAYS,
     current_actor,
@@ -42,22 +43,21 @@ show_flash()
 with shown_errors():
     places = list_locations(db, actor)
 
-st.dataframe(pd.DataFrame([{
+narrow.table(pd.DataFrame([{
     "Ort": p.town,
     "Räumlichkeit": p.venue or "noch offen",
     "Stand": p.status.label,
     "Ab": fmt_date(p.start_date),
     "Wochentag": WEEKDAYS[p.weekday] if p.weekday is not None else "–",
     "Uhrzeit": hours(p.time_from, p.time_to),
-} for p in places]), hide_index=True, width="stretch")
+} for p in places]), "places")
 
 st.header("Nächste Termine (4 Wochen)")
 coming = upcoming_sessions(places, today(), days=28)
 if coming:
-    st.dataframe(pd.DataFrame([{
+    narrow.table(pd.DataFrame([{
         "Datum": fmt_day(s.on), "Ort": s.town, "Räumlichkeit": s.venue or "–",
-        "Uhrzeit": hours(s.time_from, s.time_to)} for s in coming]),
-        hide_index=True, width="stretch")
+        "Uhrzeit": hours(s.time_from, s.time_to)} for s in coming]), "coming")
 else:
     st.info("In den nächsten vier Wochen sind keine Sprechstunden geplant.")
 
@@ -85,10 +85,10 @@ with shown_errors():
     held = held_sessions(db, actor, limit=20)
 if held:
     st.markdown("**Zuletzt gehalten**")
-    st.dataframe(pd.DataFrame([{
+    narrow.table(pd.DataFrame([{
         "Datum": fmt_date(h.held_on), "Ort": h.town, "Besucher:innen": h.visitors,
         "Erstgespräche": h.first_interviews, "Erfasst von": h.companion or "–",
-        "Notiz": h.note or ""} for h in held]), hide_index=True, width="stretch")
+        "Notiz": h.note or ""} for h in held]), "held")
 
 if actor.role != Role.LEAD:
     st.stop()

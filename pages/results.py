@@ -19,6 +19,7 @@ from db.results.report import export_funder_report, leaver_table, reason_table, 
 from db.team import companion_caseloads
 from db.users import staff_with_role
 from db.vocabulary import Role
+from pages import narrow
 from pages.common import (current_actor, fmt_date, get_db, metric_tiles, open_case_button, plain,
                           show_chart, shown_errors, yes_no)
 from pages.downloads import at_click
@@ -82,20 +83,19 @@ split = by_gender(frame)
 shown = leaver_table(split).astype(object)
 for name in shown.index:
     shown.loc[name] = [shown_cell(name, v) for v in shown.loc[name]]
-st.dataframe(shown.rename_axis("Abgänge"), width="stretch")
+narrow.table(shown.rename_axis("Abgänge"), "by_gender", hide_index=False)
 
 st.header("Abgänge nach Beendigungsgrund")
-st.dataframe(reason_table(split)[["Gesamt"]].rename(columns={"Gesamt": label("exits")})
-             .rename_axis("Beendigungsgrund"), width="stretch")
+narrow.table(reason_table(split)[["Gesamt"]].rename(columns={"Gesamt": label("exits")})
+             .rename_axis("Beendigungsgrund"), "by_reason", hide_index=False)
 
 st.header("Fallzahl je Begleitung")
 over = [c for c in team if c.over_cap]
 if over:
     st.warning("Über der Kapazität: " + ", ".join(f"{c.name} ({c.load_text})" for c in over))
-st.dataframe(pd.DataFrame([{"Name": c.name, label("participants"): c.accompanied, "Kapazität": c.cap_label,
+narrow.table(pd.DataFrame([{"Name": c.name, label("participants"): c.accompanied, "Kapazität": c.cap_label,
                             "Zulauf (Erstgespräche)": c.inflow, "Über der Kapazität": yes_no(c.over_cap)}
-                           for c in team]),
-             hide_index=True, width="stretch")
+                           for c in team]), "caseload")
 st.caption(definition("companions_over_cap"))
 
 st.header("Nicht zählbar")

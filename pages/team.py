@@ -14,6 +14,7 @@ from db.team import (
     save_position,
 )
 from db.vocabulary import PositionState
+from pages import narrow
 from pages.common import (current_actor, feedback, fmt_date, get_db, on_submit, show_chart, show_flash,
                           shown_errors)
 
@@ -30,8 +31,8 @@ with shown_errors():
 
 st.header("Integrationsbegleitung")
 # Small tables as HTML tables: cells wrap instead of being cut off ("Mittel ab April in A…"), and
-# screen readers read them as tables with headers.
-st.table(pd.DataFrame([{
+# screen readers read them as tables with headers; on a phone one block per row.
+narrow.table(pd.DataFrame([{
     # What the lead looks for first comes first: on a tablet the right-hand columns scroll away.
     "Name": c.name,
     label("participants"): c.accompanied,
@@ -39,7 +40,7 @@ st.table(pd.DataFrame([{
     "Zulauf: " + label("planned_first_interviews"): c.planned,
     "Zulauf: " + label("interviews_outcome_missing"): c.outcome_missing,
     "Beginn": fmt_date(c.start_date),
-} for c in team]), hide_index=True)
+} for c in team]), "team")
 st.caption("Gegen die Kapazität zählen die Teilnehmenden (In Begleitung und Nachbetreuung; höchstens "
            "20 je Vollzeitstelle). Vereinbarte Erstgespräche sind Zulauf und stehen daneben.")
 over = [f"{c.name} ({c.load_text})" for c in team if c.over_cap]
@@ -47,7 +48,7 @@ if over:
     st.warning("Über der Kapazität: " + ", ".join(over))
 
 st.header("Stellen")
-st.table(pd.DataFrame([{
+narrow.table(pd.DataFrame([{
     "Stelle": p.title,
     "Stand": p.state.label,
     "Finanziert ab": fmt_date(p.funded_from),
@@ -55,7 +56,7 @@ st.table(pd.DataFrame([{
     "Im Dienst ab": fmt_date(p.working_from),
     "Kapazität": p.capacity,
     "Hinweis": p.note or "–",
-} for p in positions]), hide_index=True)
+} for p in positions]), "positions")
 
 show_chart(alternatives.forecast_text(forecast), charts.forecast_chart, forecast)
 

@@ -1,8 +1,10 @@
 """Accessibility as a screen-reader or keyboard user meets the app (BITV 2.0 / WCAG 2.1 AA).
 
 axe-core (the npm package, installed into tests/a11y by `make test`) is injected into every page
-of every role; a violation of impact "serious" or "critical" fails the run. The full findings of
-each run are written to screenshots/axe-report.md, the table the issue asks for.
+of every role; a violation of impact "serious" or "critical" fails the run. HTML_CodeSniffer
+(npm html_codesniffer, same place) runs beside it and fails the run on any of its errors, and no
+id may occur twice on a page. The full findings of each run are written to
+screenshots/axe-report.md and axe-report.json.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from .test_browser import SHOTS, log_in, log_out, nav_to, settled, visit
 pytestmark = pytest.mark.browser
 
 AXE = Path(__file__).resolve().parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
+# HTML_CodeSniffer (npm html_codesniffer), a second checker with rules of its own (WCAG 2 AA).
+HTMLCS = Path(__file__).resolve().parent / "a11y" / "node_modules" / "html_codesniffer" / "build" / "HTMLCS.js"
 FAILING = {"serious", "critical"}
 
 # Every page of every role, as the menu shows it; "Fall" is opened from the case list. "Mein
@@ -37,8 +41,8 @@ ROLE_PAGES: list[tuple[str, list[str]]] = [
 
 
 def _axe_source() -> str:
-    if not AXE.exists():
-        message = f"{AXE} fehlt: `make test` installiert axe-core mit npm (tests/a11y)"
+    if not AXE.exists() or not HTMLCS.exists():
+        message = f"{AXE.parent.parent} fehlt: `make test` installiert axe-core und html_codesniffer mit npm (tests/a11y)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
@@ -58,6 +62,24 @@ def axe_violations(page, source: str) -> list[dict]:  # type: ignore[no-untyped-
                                         .split('\\n').slice(1).join(' ').slice(0, 200))}));
         }""")
     return result
+
+
+def htmlcs_errors(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """HTML_CodeSniffer's errors (not its warnings and notices) for the page as drawn now."""
+    if not page.evaluate("() => typeof window.HTMLCS !== 'undefined'"):
+        page.add_script_tag(content=HTMLCS.read_text(encoding="utf-8"))
+    return page.evaluate("""() => new Promise((done) => HTMLCS.process('WCAG2AA', document, () => done(
+        HTMLCS.getMessages().filter((m) => m.type === HTMLCS.ERROR).map((m) => m.code.split('.').slice(-2).join('.')
+          + ' :: ' + (m.element.id || m.element.getAttribute('data-testid') || m.element.tagName)
+          + ' :: ' + m.msg.slice(0, 140)))))""")
+
+
+# Ids that occur more than once on a page (WCAG 4.1.1 in 2.0; assistive technology follows ids).
+DUPLICATE_IDS = """() => {
+  const seen = new Map();
+  for (const e of document.querySelectorAll('[id]')) seen.set(e.id, (seen.get(e.id) || 0) + 1);
+  return [...seen].filter(([, n]) => n > 1).map(([id, n]) => `${id} ×${n}`);
+}"""
 
 
 # Every text and accessible name on the page that Streamlit wrote in English and the app knows a
@@ -180,6 +202,8 @@ def test_no_serious_accessibility_violation_on_any_page_of_any_role(  # type: ig
     page.wait_for_function("document.documentElement.lang === 'de'")
     findings["Anmeldung"] = axe_violations(page, source)
     english["Anmeldung"] = english_chrome(page)
+    sniffed: dict[str, list[str]] = {"Anmeldung": htmlcs_errors(page)}
+    duplicates: dict[str, list[str]] = {"Anmeldung": page.evaluate(DUPLICATE_IDS)}
 
     for username, titles in ROLE_PAGES:
         log_in(page, running_app, username)
@@ -189,6 +213,8 @@ def test_no_serious_accessibility_violation_on_any_page_of_any_role(  # type: ig
             where = f"{title} ({username})"
             findings[where] = axe_violations(page, source)
             english[where] = english_chrome(page)
+            sniffed[where] = htmlcs_errors(page)
+            duplicates[where] = page.evaluate(DUPLICATE_IDS)
             repeated[where] = page.evaluate(REPEATED_NAMES)
             charts = page.evaluate(CHART_TEXT_CONTRAST)
             if charts["count"]:
@@ -198,7 +224,8 @@ def test_no_serious_accessibility_violation_on_any_page_of_any_role(  # type: ig
     SHOTS.mkdir(exist_ok=True)
     (SHOTS / "axe-report.md").write_text(_report(findings), encoding="utf-8")
     (SHOTS / "axe-report.json").write_text(json.dumps(
-        {"axe": findings, "english": english, "charts": chart_problems, "repeated": repeated}, ensure_ascii=False, indent=1),
+        {"axe": findings, "english": english, "charts": chart_problems, "repeated": repeated,
+         "htmlcs": sniffed, "duplicate_ids": duplicates}, ensure_ascii=False, indent=1),
                                            encoding="utf-8")
     serious = {where: [f"{v['id']}: {v['help']} – {v['nodes'][:3]}" for v in violations
                        if v["impact"] in FAILING]
@@ -206,6 +233,8 @@ def test_no_serious_accessibility_violation_on_any_page_of_any_role(  # type: ig
     assert not {where: found for where, found in serious.items() if found}
     assert not {where: found for where, found in english.items() if found}
     assert not {where: found for where, found in repeated.items() if found}
+    assert not {where: found for where, found in duplicates.items() if found}
+    assert not {where: found for where, found in sniffed.items() if found}
     # Every chart is named for screen readers, its text readable (WCAG 1.1.1, 1.4.3).
     assert chart_problems and all(c["unnamed"] == 0 and c["weakest"] >= 4.5
                                   for c in chart_problems.values()), chart_problems

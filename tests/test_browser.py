@@ -232,7 +232,7 @@ def test_interview_held_contact_logged_and_seen_by_the_lead(page, running_app: R
     nav_to(page, "Fälle")
     page.get_by_role("heading", name="Fälle").first.wait_for()
     search_cases(page, name)
-    page.get_by_text("Seite 1 von 1 · 1 Fälle").wait_for()
+    page.get_by_text("Seite 1 von 1 · 1 Fall").wait_for()
     settled(page)  # the grid takes a click only once the run that drew it is over
     grid = page.get_by_test_id("stDataFrame").bounding_box()
     page.mouse.click(grid["x"] + 12, grid["y"] + 35 + 17)  # the selection box of the first row

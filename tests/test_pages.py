@@ -222,7 +222,9 @@ def test_case_page_of_another_companions_case_is_refused(app: AppTest, db: Datab
     app.query_params["id"] = str(_first_active_case(db))
     app.switch_page("pages/case.py").run()
     assert app.error[0].value == "Sie haben keinen Zugriff auf diesen Fall."
-    assert not app.title
+    # A page with its name and a way on, never the person's name.
+    assert [t.value for t in app.title] == ["Fall"]
+    assert [link.label for link in app.get("page_link")] == ["Zur Fallliste"]
 
 
 def test_case_manager_sees_status_but_no_notes(app: AppTest, db: Database) -> None:

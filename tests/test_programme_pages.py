@@ -51,7 +51,7 @@ def submit(app: AppTest, form: str, label: str) -> AppTest:
 def test_companion_records_an_office_hour(app: AppTest, db: Database) -> None:
     open_page(app, "begleiter1", "pages/office_hours.py")
     assert app.title[0].value == "Sprechstunden" and not app.exception
-    places = app.dataframe[0].value
+    places = app.table[0].value  # an HTML table: it wraps on a phone
     assert list(places["Ort"]) == ["Guben", "Forst (Lausitz)", "Spremberg", "Cottbus"]
     assert places.set_index("Ort").loc["Spremberg", "Räumlichkeit"] == "Kulturschloss Spremberg"
     before = count(db, OfficeHourSession)
@@ -91,7 +91,7 @@ def test_lead_sets_the_cottbus_venue(app: AppTest, db: Database) -> None:
     app.text_input(key=f"{form}_venue").input("Stadthaus Cottbus")
     submit(app, form, "Standort speichern")
     assert "Standort gespeichert." in [s.value for s in app.success]
-    assert app.dataframe[0].value.set_index("Ort").loc["Cottbus", "Räumlichkeit"] == "Stadthaus Cottbus"
+    assert app.table[0].value.set_index("Ort").loc["Cottbus", "Räumlichkeit"] == "Stadthaus Cottbus"
 
 
 # --- Team & Stellen ------------------------------------------------------------------------------
@@ -157,7 +157,23 @@ def test_selecting_an_employer_shows_its_contacts(app: AppTest, db: Database) ->
     app.run()
     assert not app.exception
     assert [as_read(s.value) for s in app.header] == [contacted]
-    assert len(app.dataframe) == 2  # the overview and the latest contacts
+    # The overview as a grid, the latest contacts as a table (at a desk).
+    assert len(app.dataframe) == 1 and len(app.table) == 1  # on a phone both are blocks of text
+
+
+def test_an_employer_can_be_chosen_without_the_grid(app: AppTest, db: Database) -> None:
+    # By keyboard, and on a phone where the grid is not shown: the select box.
+    with db.read() as session:
+        employer_id, contacted = session.execute(
+            select(Employer.id, Employer.name).join(Activity, Activity.employer_id == Employer.id)
+            .order_by(Employer.name).limit(1)).one()
+    open_page(app, "begleiter1", "pages/employers.py")
+    box = app.selectbox(key="employers_pick")
+    assert contacted in box.options  # the choices read as the names
+    box.set_value(employer_id)
+    app.run()
+    assert not app.exception
+    assert [as_read(s.value) for s in app.header] == [contacted]
 
 
 # --- Import & Export -----------------------------------------------------------------------------
@@ -186,7 +202,7 @@ def test_retention_panel_for_admin_and_lead(app: AppTest) -> None:
 @pytest.mark.parametrize("username", ["kreistag", "admin"])
 def test_places_are_public_but_held_sessions_and_recording_are_not(db: Database, username: str) -> None:
     at = run_alone(db, username, "pages/office_hours.py")
-    assert not at.exception and len(at.dataframe) == 2  # places and coming dates, nothing personal
+    assert not at.exception and len(at.table) == 2  # places and coming dates, nothing personal
     assert not any(b.label == "Sprechstunde speichern" for b in at.button)
 
 
@@ -200,7 +216,7 @@ def test_a_role_without_rights_gets_the_permission_message(db: Database, usernam
     at = run_alone(db, username, page)
     assert not at.exception
     assert [e.value for e in at.error] == ["Dafür fehlt Ihnen die Berechtigung."]
-    assert not at.dataframe and not at.get("download_button")
+    assert not at.dataframe and not at.table and not at.get("download_button")
 
 
 def test_admin_erases_a_person_on_request_from_the_page(app: AppTest, db: Database) -> None:

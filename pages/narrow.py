@@ -1,0 +1,78 @@
+"""Lists on a phone: the same rows as cards where a desk shows a grid (WCAG 1.4.10 Reflow).
+
+Streamlit draws on the server and does not know the screen's width, and its table grid is a
+canvas that scrolls sideways on a phone (a companion saw Status and Fällig, not whose row it
+was). A page therefore draws both views of a short list into two keyed containers, and the
+browser shows one of them by the screen's width: `desk(key)` from 481 px, `phone(key)` up to
+480 px. The hidden view is `display: none`, so it is neither seen nor read out, nor reachable
+by keyboard. A short list is an HTML table at a desk and one block per row on a phone
+(`table`), and labels Streamlit would cut off with an ellipsis wrap at every width.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pandas as pd
+import streamlit as st
+
+from pages.common import plain
+
+PHONE_MAX_PX = 480
+
+_STYLE = f"""<style>
+/* Labels Streamlit cuts to one line with an ellipsis – a link in the work list, a tile's label,
+   a button naming a person, a toggle – wrap instead: no word of them is lost (WCAG 1.4.10). */
+[data-testid=stMain] [data-testid=stPageLink-NavLink] span,
+[data-testid=stMain] [data-testid=stMetricLabel] [data-testid=stMarkdownContainer],
+[data-testid=stMain] button [data-testid=stMarkdownContainer],
+[data-testid=stMain] label [data-testid=stMarkdownContainer] {{
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  overflow-wrap: break-word;
+}}
+@media (min-width: {PHONE_MAX_PX + 1}px) {{ [class*="-phone-view"] {{ display: none !important; }} }}
+@media (max-width: {PHONE_MAX_PX}px) {{
+  [class*="-desk-view"] {{ display: none !important; }}
+  [data-testid="stTable"] table {{ width: 100%; }}
+  [data-testid="stTable"] th, [data-testid="stTable"] td {{ white-space: normal; overflow-wrap: anywhere; }}
+}}
+</style>"""
+
+
+def narrow_styles() -> None:
+    """The two views' rule; once per run, before any page."""
+    st.html(_STYLE)
+
+
+@contextmanager
+def desk(key: str) -> Iterator[None]:
+    with st.container(key=f"{key}-desk-view"):
+        yield
+
+
+@contextmanager
+def phone(key: str) -> Iterator[None]:
+    with st.container(key=f"{key}-phone-view", gap="small"):
+        yield
+
+
+def blocks(frame: pd.DataFrame) -> str:
+    """The rows as Markdown blocks, one per row: the first column in bold, then "Spalte: Wert"
+    lines; every value shown as text."""
+    columns = [str(c) for c in frame.columns]
+    out = []
+    for row in frame.itertuples(index=False):
+        first, *rest = (str(v) for v in row)
+        out.append("  \n".join([f"**{plain(first)}**",
+                                 *(f"{plain(c)}: {plain(v)}" for c, v in zip(columns[1:], rest, strict=True))]))
+    return "\n\n---\n\n".join(out)
+
+
+def table(frame: pd.DataFrame, key: str, *, hide_index: bool = True) -> None:
+    """A short list: an HTML table from 481 px, one block per row on a phone (nothing to scroll
+    sideways however many columns it has). A named index is shown as the first column."""
+    with desk(key):
+        st.table(frame, hide_index=hide_index)
+    with phone(key):
+        st.markdown(blocks(frame if hide_index else frame.reset_index()))

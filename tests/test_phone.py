@@ -1,0 +1,194 @@
+"""The companion's phone (issue 29): lists readable at 390 px, what needs doing on top, a
+document title per page. Headless Chromium (Debian's) driven by Playwright, as test_browser."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .conftest import RunningApp
+from .test_browser import log_in, nav_to, settled, shot
+
+pytestmark = pytest.mark.browser
+
+# Wider than the page's own width: what a user would have to scroll sideways to read (a folded
+# expander's content is not drawn).
+SIDEWAYS = """() => {
+  const main = document.querySelector('[data-testid=stMain]');
+  const wide = [];
+  for (const e of main.querySelectorAll('[data-testid=stMainBlockContainer] *')) {
+    const box = e.getBoundingClientRect();
+    if (box.width && e.offsetParent !== null && box.right > window.innerWidth + 1
+        && !e.closest('[data-testid=stVegaLiteChart], details:not([open])'))
+      wide.push(e.getAttribute('data-testid') || e.tagName);
+  }
+  return {page: main.scrollWidth > main.clientWidth, wide: [...new Set(wide)].slice(0, 8)};
+}"""
+
+
+def test_the_case_list_is_a_card_list_on_a_phone_with_what_needs_doing_first(
+        page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    page.set_viewport_size({"width": 390, "height": 900})
+    log_in(page, running_app, "begleiter1", path="cases")  # a phone's menu is folded away
+    page.get_by_text("Sortiert: Überfälliges zuerst").wait_for()
+    settled(page)
+    assert page.title() == "Fälle – Begleiter-Cockpit"
+
+    cards = page.locator("[class*='st-key-cases-phone-view']")
+    cards.get_by_role("link").first.wait_for()
+    assert cards.is_visible() and not page.locator("[class*='st-key-cases-desk-view']").is_visible()
+    links = cards.get_by_role("link")
+    names = [n.strip().splitlines()[-1] for n in links.all_inner_texts()]
+    assert len(names) >= 11 and all(re.search(r"\w+ \w+", n) for n in names)  # whose case it is
+    # Nothing to scroll sideways: every card, name, status and due day within the screen.
+    overflow = page.evaluate(SIDEWAYS)
+    assert not overflow["page"] and not overflow["wide"], overflow
+    shot(page, "faelle")
+
+    # One tap opens the case.
+    first = names[0]
+    links.first.click()
+    page.get_by_role("heading", name=re.compile(re.escape(first))).first.wait_for()
+    settled(page)
+    assert page.title() == "Fall – Begleiter-Cockpit"
+
+
+def test_the_desk_keeps_the_grid(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    page.set_viewport_size({"width": 1280, "height": 900})
+    log_in(page, running_app, "begleiter1")
+    assert page.title() == "Termine – Begleiter-Cockpit"
+    nav_to(page, "Fälle")
+    page.get_by_text("Sortiert: Überfälliges zuerst").wait_for()
+    settled(page)
+    assert page.locator("[class*='st-key-cases-desk-view']").is_visible()
+    assert not page.locator("[class*='st-key-cases-phone-view']").is_visible()
+
+
+@pytest.mark.parametrize(("title", "path"), [("Kreistag", "council"), ("Team & Stellen", "team"),
+                                           ("Ergebnisse", "results"), ("Sprechstunden", "office_hours"),
+                                           ("Arbeitgeber", "employers")])
+def test_the_leads_lists_need_no_sideways_scrolling_on_a_phone(
+        page, running_app: RunningApp, title: str, path: str) -> None:  # type: ignore[no-untyped-def]
+    page.set_viewport_size({"width": 390, "height": 900})
+    log_in(page, running_app, "leitung", path=path)
+    page.get_by_role("heading", name=title).first.wait_for()
+    settled(page)
+    page.wait_for_timeout(500)
+    shot(page, "phone-" + re.sub(r"\W+", "-", title.lower()))
+    overflow = page.evaluate(SIDEWAYS)
+    assert not overflow["page"] and not overflow["wide"], overflow
+
+
+ACTIVE = "() => { const e = document.activeElement; return e ? [e.tagName, e.getAttribute('autocomplete'), e.textContent.trim()] : null; }"
+
+
+def test_the_focus_starts_at_the_user_name_and_moves_to_each_new_pages_heading(
+        page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    from .test_browser import visit
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    visit(page, running_app.url)
+    page.get_by_label("Benutzername").wait_for()
+    page.wait_for_function("() => document.activeElement && document.activeElement.autocomplete === 'username'")
+    assert page.title() == "Anmeldung – Begleiter-Cockpit"
+    page.keyboard.type("begleiter1")  # typed where the focus is: the user-name field
+    page.keyboard.press("Tab")
+    page.keyboard.type("demo-passwort")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Abmelden").wait_for()
+    page.wait_for_function("() => document.activeElement.tagName === 'H1'")
+    assert page.evaluate(ACTIVE)[2].startswith("Termine")
+
+    nav_to(page, "Fälle")
+    page.wait_for_function("() => document.activeElement.tagName === 'H1' "
+                           "&& document.activeElement.textContent.startsWith('Fälle')")
+    settled(page)
+    # A click within the page keeps its focus: the filter opens, the heading does not take it back.
+    page.get_by_text("Filter", exact=True).click()
+    settled(page)
+    assert page.evaluate(ACTIVE)[0] != "H1"
+
+
+# Text cut off: an element that hides what overflows it (overflow hidden or clip, or an ellipsis)
+# and whose content is wider than its box. Hidden elements (aria-hidden, display: none), the
+# charts (SVG) and the grid (a canvas that scrolls) are not text boxes.
+CUT_OFF = """() => {
+  const cut = [];
+  for (const e of document.querySelectorAll('[data-testid=stMain] *')) {
+    if (e.offsetParent === null || e.closest('[aria-hidden=true]')) continue;
+    if (e.closest('[data-testid=stVegaLiteChart], [data-testid=stDataFrame]')) continue;
+    const style = getComputedStyle(e);
+    const clips = ['hidden', 'clip'].includes(style.overflowX) || style.textOverflow === 'ellipsis';
+    if (!clips || !e.textContent.trim()) continue;
+    if (e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0) cut.push(e.textContent.trim().slice(0, 60));
+  }
+  return [...new Set(cut)];
+}"""
+
+PAGES = {
+    "begleiter1": ["agenda", "cases", "referrals", "office_hours", "employers", "account"],
+    "leitung": ["", "results", "cases", "team", "council", "caseload_import"],
+}
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_no_text_is_cut_off_at_phone_or_desk_width(page, running_app: RunningApp, width: int) -> None:  # type: ignore[no-untyped-def]
+    from .test_browser import log_out, visit
+
+    page.set_viewport_size({"width": width, "height": 900})
+    found: dict[str, list[str]] = {}
+    for username, paths in PAGES.items():
+        log_in(page, running_app, username)
+        for path in paths:
+            visit(page, f"{running_app.url}/{path}")
+            page.locator("[data-testid=stMainBlockContainer] h1").first.wait_for()
+            settled(page)
+            page.wait_for_timeout(300)
+            found[f"{username}/{path}"] = page.evaluate(CUT_OFF)
+        page.set_viewport_size({"width": 1280, "height": 900})  # the phone's menu is folded away
+        log_out(page)
+        page.set_viewport_size({"width": width, "height": 900})
+    assert not {where: texts for where, texts in found.items() if texts}
+
+
+def test_a_contact_typed_and_saved_during_a_dropped_connection_is_saved_exactly_once(
+        page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from db.database import Database
+    from db.models import Activity, Case, Client, User
+    from db.vocabulary import CaseStatus
+
+    db = Database.from_url(running_app.db_url)
+    page.goto(running_app.url)  # the first run seeds the demo
+    page.get_by_label("Benutzername").wait_for()
+    with db.read() as session:
+        case_id, name = session.execute(
+            select(Case.id, Client.first_name + " " + Client.last_name).join(Client)
+            .join(User, Case.companion_id == User.id)
+            .where(User.username == "begleiter1", Case.status == CaseStatus.ACTIVE).limit(1)).one()
+
+    def saved(note: str) -> int:
+        with db.read() as session:
+            return session.scalar(select(func.count()).select_from(Activity).where(
+                Activity.case_id == case_id, Activity.note == note)) or 0
+
+    log_in(page, running_app, "begleiter1", path=f"case?id={case_id}")
+    page.get_by_role("heading", name=name).first.wait_for()
+    settled(page)
+    note = page.get_by_label("Notiz")
+    note.fill("Hausbesuch: ")
+    page.context.set_offline(True)  # the train enters the tunnel while the companion types …
+    try:
+        note.press_sequentially("Bewerbung besprochen")
+        page.get_by_role("button", name="Kontakt speichern").click()  # … and saves
+        page.wait_for_timeout(3000)
+        assert saved("Hausbesuch: Bewerbung besprochen") == 0  # nothing arrived yet
+    finally:
+        page.context.set_offline(False)
+    page.get_by_text(f"Hausbesuch bei {name} gespeichert.").first.wait_for(timeout=60_000)
+    settled(page)
+    page.wait_for_timeout(1000)  # a second delivery would arrive now
+    assert saved("Hausbesuch: Bewerbung besprochen") == 1
+    db.dispose()
