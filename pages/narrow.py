@@ -25,10 +25,12 @@ _STYLE = f"""<style>
 /* Labels Streamlit cuts to one line with an ellipsis – a link in the work list, a tile's label
    or value ("nicht ausgewiesen (Geheimhaltung)"), a button naming a person, a toggle – wrap instead: no word of them is lost (WCAG 1.4.10). */
 [data-testid=stMain] [data-testid=stPageLink-NavLink] span,
-[data-testid=stMain] [data-testid=stMetricLabel] [data-testid=stMarkdownContainer],
+[data-testid=stMain] [data-testid=stMetricLabel], [data-testid=stMain] [data-testid=stMetricLabel] *,
 [data-testid=stMain] [data-testid=stMetricValue], [data-testid=stMain] [data-testid=stMetricValue] *,
 [data-testid=stMain] button [data-testid=stMarkdownContainer],
-[data-testid=stMain] label [data-testid=stMarkdownContainer] {{
+[data-testid=stMain] button [data-testid=stMarkdownContainer] *,
+[data-testid=stMain] label [data-testid=stMarkdownContainer],
+[data-testid=stMain] label [data-testid=stMarkdownContainer] * {{
   white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
   overflow-wrap: break-word;
 }}
