@@ -236,16 +236,30 @@ async def warm_up(bases: list[str]) -> None:
         await tab.close()
 
 
-async def day(bases: list[str], persons: list[Person], args: argparse.Namespace, pids: list[int]
-              ) -> tuple[Measured, Measured, dict[str, list[float]], float, float]:
-    """Logins, rounds and soak. Returns what the logins and the rounds measured, memory samples,
-    the rounds' CPU seconds (all servers) and their duration."""
-    logins, rounds = Measured(), Measured()
+AFTER_LOGINS, AFTER_ROUNDS, AFTER_SOAK, SOAK_PEAK = (
+    "nach den Anmeldungen", "nach den Runden", "nach der Dauerlast", "höchster Wert der Dauerlast")
+
+
+@dataclass
+class Day:
+    """What one combination measured: logins, rounds (with their CPU seconds over all servers
+    and their duration), the soak if there was one, and each server's memory (MiB) by moment."""
+    logins: Measured
+    rounds: Measured
+    soak: Measured | None
+    memory: dict[str, list[float]]
+    cpu: float
+    elapsed: float
+
+
+async def day(bases: list[str], persons: list[Person], args: argparse.Namespace, pids: list[int]) -> Day:
+    """Logins, rounds and soak."""
+    logins, rounds, soak = Measured(), Measured(), Measured() if args.soak else None
     memory: dict[str, list[float]] = {}
     sessions = [Session(bases[n % len(bases)], who, args.think, logins) for n, who in enumerate(persons)]
     try:
         await asyncio.gather(*(s.guarded(s.log_in(random.uniform(0, args.login_spread))) for s in sessions))
-        memory["nach den Anmeldungen"] = [rss_mib(pid) for pid in pids]
+        memory[AFTER_LOGINS] = [rss_mib(pid) for pid in pids]
         working = [s for s in sessions if not s.failed]
         for s in working:
             s.measured = rounds
@@ -254,9 +268,8 @@ async def day(bases: list[str], persons: list[Person], args: argparse.Namespace,
         await asyncio.gather(*(s.guarded(s.work(args.rounds)) for s in working))
         elapsed = time.perf_counter() - start
         cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
-        memory["nach den Runden"] = [rss_mib(pid) for pid in pids]
-        if args.soak:
-            soak = Measured()
+        memory[AFTER_ROUNDS] = [rss_mib(pid) for pid in pids]
+        if soak is not None:
             for s in working:
                 s.measured = soak
             end = time.perf_counter() + args.soak * 60
@@ -267,13 +280,11 @@ async def day(bases: list[str], persons: list[Person], args: argparse.Namespace,
                     await asyncio.sleep(30)
                     samples.append([rss_mib(pid) for pid in pids])
             await asyncio.gather(sample(), *(s.guarded(s.read_until(end)) for s in working if not s.failed))
-            memory[f"nach {args.soak:g} min Dauerlast"] = [rss_mib(pid) for pid in pids]
-            memory["höchster Wert der Dauerlast"] = [max(column) for column in zip(*samples)] if samples else []
-            rounds.errors += soak.errors
-            rounds.timings.update({f"{a} (Dauerlast)": v for a, v in soak.timings.items()})
+            memory[AFTER_SOAK] = [rss_mib(pid) for pid in pids]
+            memory[SOAK_PEAK] = [max(column) for column in zip(*samples)] if samples else []
     finally:
         await asyncio.gather(*(s.tab.close() for s in sessions), return_exceptions=True)
-    return logins, rounds, memory, cpu, elapsed
+    return Day(logins, rounds, soak, memory, cpu, elapsed)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -294,45 +305,49 @@ def verdict(met: bool) -> str:
     return "erfüllt" if met else "VERFEHLT"
 
 
-def report(servers: int, sessions: int, logins: Measured, rounds: Measured, memory: dict[str, list[float]],
-           cpu: float, elapsed: float, shipped: bool) -> list[str]:
+def row(servers: int, sessions: int, action: str, values: list[float]) -> None:
+    print(f"{servers:>6} {sessions:>9}  {action:26} {len(values):>6} "
+          f"{statistics.median(values) * 1000:>10.0f} {percentile(values, 0.95) * 1000:>8.0f}")
+
+
+def report(servers: int, sessions: int, measured: Day, args: argparse.Namespace, shipped: bool) -> list[str]:
     """Print the table of one combination; returns the targets' verdict lines."""
-    verdicts = []
-    actions = [(a, v) for a, v in {**logins.timings, **rounds.timings}.items() if v]
-    for action, values in sorted(actions, key=lambda item: (ACTIONS.index(item[0].split(" ")[0]), item[0])):
-        print(f"{servers:>6} {sessions:>9}  {action:26} {len(values):>6} "
-              f"{statistics.median(values) * 1000:>10.0f} {percentile(values, 0.95) * 1000:>8.0f}")
-    done = sum(len(v) for v in rounds.timings.values() if v) - sum(
-        len(v) for a, v in rounds.timings.items() if a.endswith("(Dauerlast)"))
-    per_action = cpu / done if done else float("nan")
-    print(f"{'':>17} Runden: {elapsed:.0f} s, {done} Aktionen; CPU aller App-Server {cpu:.1f} s "
-          f"= {per_action * 1000:.1f} ms je Aktion; {100 * cpu / elapsed / servers:.0f} % eines Kerns je Server")
+    logins, rounds, memory = measured.logins, measured.rounds, measured.memory
+    for action in ACTIONS:
+        for part, suffix in ((logins, ""), (rounds, ""), (measured.soak, " (Dauerlast)")):
+            if part is not None and part.timings.get(action):
+                row(servers, sessions, action + suffix, part.timings[action])
+    done = sum(len(v) for v in rounds.timings.values())
+    per_action = measured.cpu / done if done else float("nan")
+    print(f"{'':>17} Runden: {measured.elapsed:.0f} s, {done} Aktionen; CPU aller App-Server {measured.cpu:.1f} s "
+          f"= {per_action * 1000:.1f} ms je Aktion; "
+          f"{100 * measured.cpu / measured.elapsed / servers:.0f} % eines Kerns je Server")
     for moment, values in memory.items():
         if values:
             print(f"{'':>17} Speicher (RSS) {moment}: " + ", ".join(f"{v:.0f} MiB" for v in values))
-    for error in logins.errors + rounds.errors:
+    errors = logins.errors + rounds.errors + (measured.soak.errors if measured.soak else [])
+    for error in errors:
         print(f"{'':>17} Fehler: {error}")
     if not shipped:
-        return verdicts
+        return []
+    verdicts = []
     limit = ACTION_P95_TARGETS.get((servers, sessions))
     if limit is not None:
-        worst = max((percentile(v, 0.95), a) for a, v in rounds.timings.items()
-                    if v and not a.endswith("(Dauerlast)"))
+        worst = max((percentile(v, 0.95), a) for a, v in rounds.timings.items() if v)
         verdicts.append(f"{sessions} Sitzungen auf {servers} Server(n): jede Aktion p95 ≤ {limit * 1000:.0f} ms "
                         f"(höchster: {worst[1]} {worst[0] * 1000:.0f} ms): "
                         f"{verdict(worst[0] <= limit and not rounds.errors)}")
     if servers == 1 and sessions >= 50 and logins.timings.get("Anmelden"):
         p95 = percentile(logins.timings["Anmelden"], 0.95)
-        verdicts.append(f"{sessions} Anmeldungen in 5 s auf einem Server: p95 {p95 * 1000:.0f} ms "
+        verdicts.append(f"{sessions} Anmeldungen in {args.login_spread:g} s auf einem Server: p95 {p95 * 1000:.0f} ms "
                         f"≤ {LOGIN_BURST_P95 * 1000:.0f} ms: {verdict(p95 <= LOGIN_BURST_P95 and not logins.errors)}")
     verdicts.append(f"{sessions} Sitzungen auf {servers} Server(n): CPU je Aktion {per_action * 1000:.1f} ms "
                     f"≤ {CPU_PER_ACTION * 1000:.0f} ms: {verdict(per_action <= CPU_PER_ACTION)}")
-    after, soaked = memory.get("nach den Runden"), [v for k, v in memory.items() if k.startswith("nach ") and
-                                                    "Dauerlast" in k]
-    if after and soaked:
-        growth = max(end - begin for begin, end in zip(after, soaked[0]))
-        verdicts.append(f"Speicher während der Dauerlast: +{growth:.0f} MiB je Server (flach heißt ≤ 10 %): "
-                        f"{verdict(all(end <= 1.1 * begin for begin, end in zip(after, soaked[0])))}")
+    if AFTER_SOAK in memory:
+        pairs = list(zip(memory[AFTER_ROUNDS], memory[AFTER_SOAK], strict=True))
+        growth = max(end - begin for begin, end in pairs)
+        verdicts.append(f"Speicher während {args.soak:g} min Dauerlast: +{growth:.0f} MiB je Server "
+                        f"(flach heißt ≤ 10 %): {verdict(all(end <= 1.1 * begin for begin, end in pairs))}")
     return verdicts
 
 
@@ -366,9 +381,8 @@ def main() -> None:
                     with app_servers(url, servers, VARIANTS[variant]) as running:
                         bases, pids = [b for b, _ in running], [p.pid for _, p in running]
                         asyncio.run(warm_up(bases))
-                        logins, rounds, memory, cpu, elapsed = asyncio.run(day(bases, persons, args, pids))
-                verdicts += report(servers, sessions, logins, rounds, memory, cpu, elapsed,
-                                   shipped=variant == "ausgeliefert")
+                        measured = asyncio.run(day(bases, persons, args, pids))
+                verdicts += report(servers, sessions, measured, args, shipped=variant == "ausgeliefert")
     if verdicts:
         print("\nZiele (ausgelieferte Einstellungen):")
         for line in verdicts:

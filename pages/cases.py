@@ -14,6 +14,7 @@ from pages.common import (
     current_actor,
     fmt_date,
     get_db,
+    grid_or_box_choice,
     open_case_button,
     plain,
     show_flash,
@@ -140,21 +141,9 @@ if nav[2].button("Weiter ▶", disabled=page_no + 1 >= pages_total, key="cases_n
     st.session_state["cases_page"] = page_no + 1
     st.rerun()
 
-# The table's rows are not reachable by keyboard: the same choice as a select box.
 by_key = {r.case_id: r for r in result.rows}
-selected_rows = picked.selection.rows if picked else []
-clicked = result.rows[selected_rows[0]].case_id if selected_rows else None
-if clicked != st.session_state.get("cases_clicked"):  # a new click in the table wins
-    st.session_state["cases_clicked"] = clicked
-    st.session_state["cases_pick"] = clicked
-# Another page of the list. Only an actual change is written: a write to a widget's key also
-# sets the box in the browser, and a run that began before somebody picked a case would then
-# take the choice back.
-if st.session_state.get("cases_pick") not in (None, *by_key):
-    st.session_state["cases_pick"] = None
-chosen_id = st.selectbox("Fall auswählen", list(by_key), index=None, key="cases_pick",
-                         format_func=lambda i: f"{by_key[i].client_name} · {by_key[i].status.label}",
-                         placeholder="Zeile anklicken oder hier Namen tippen")
+chosen_id = grid_or_box_choice(picked, list(by_key), "cases", "Fall auswählen",
+                               lambda i: f"{by_key[i].client_name} · {by_key[i].status.label}")
 if chosen_id is None:
     st.stop()
 

@@ -157,6 +157,34 @@ def shown_errors(heading: str | None = None, way_back: Callable[[], None] | None
         st.stop()
 
 
+def grid_or_box_choice(grid: object, ids: list[int], key: str, label: str,
+                       format_func: Callable[[int], str]) -> int | None:
+    """The row chosen by a click in a grid or in the select box beneath it: the grid's rows are
+    not reachable by keyboard, nor on a phone where the grid is hidden. A new click in the grid
+    wins; a choice gone from the list (another page of it, a removed row) is forgotten. Only an
+    actual change is written: a write to a widget's key also sets the box in the browser, and a
+    run that began before somebody picked would then take the choice back."""
+    state = st.session_state
+    rows = grid.selection.rows if grid else []  # type: ignore[attr-defined]
+    clicked = ids[rows[0]] if rows else None
+    if clicked != state.get(f"{key}_clicked"):
+        state[f"{key}_clicked"] = clicked
+        state[f"{key}_pick"] = clicked
+    if state.get(f"{key}_pick") not in (None, *ids):
+        state[f"{key}_pick"] = None
+    return st.selectbox(label, ids, index=None, key=f"{key}_pick", format_func=format_func,
+                        placeholder="Zeile anklicken oder hier Namen tippen")
+
+
+def checked_period(start: date | None, end: date | None) -> tuple[date, date]:
+    """A period from its two date fields – or, for an emptied field or swapped days, a German
+    message and nothing more of the page."""
+    if start is None or end is None or start > end:
+        st.error("Bitte einen Zeitraum wählen, der nicht nach seinem Ende beginnt.")
+        st.stop()
+    return start, end
+
+
 def fmt_date(value: date | datetime | None) -> str:
     if value is None:
         return "–"

@@ -19,7 +19,7 @@ from db.results.indicators import leaver_figures, monthly_leavers, quarterly_rat
 from db.users import staff_with_role
 from db.worklist import UNASSIGNED_WORKING_DAYS, needs_action
 from db.vocabulary import PlanMetric, Role
-from pages.common import (CASE_PAGE, current_actor, fmt_date, get_db, metric_tiles, plain, show_chart,
+from pages.common import (CASE_PAGE, checked_period, current_actor, fmt_date, get_db, metric_tiles, plain, show_chart,
                           shown_errors)
 
 actor = current_actor()
@@ -74,9 +74,7 @@ with st.expander("Filter", expanded=False, icon=":material/filter_list:"):
     companions = {c.id: c.display_name for c in staff_with_role(db, actor, Role.COMPANION)}
     companion_id = cols[3].selectbox("Begleitung", list(companions), format_func=companions.get,
                                      index=None, placeholder="alle", key="dash_companion")
-if start is None or end is None or start > end:  # an emptied field, or the days swapped
-    st.error("Bitte einen Zeitraum wählen, der nicht nach seinem Ende beginnt.")
-    st.stop()
+start, end = checked_period(start, end)
 period = Period(start=start, end=end, town=town, companion_id=companion_id)
 
 with shown_errors():

@@ -12,6 +12,7 @@ from pages.common import (
     feedback,
     fmt_date,
     get_db,
+    grid_or_box_choice,
     on_submit,
     open_case_button,
     plain,
@@ -44,17 +45,8 @@ with desk("employers"):
                           selection_mode="single-row", key="employers_table")
 with phone("employers"):
     st.markdown(narrow.blocks(overview))  # one block per employer: nothing to scroll sideways
-# The grid's rows are not reachable by keyboard, nor on a phone: the same choice as a select box.
-# A new click in the grid wins (as on Fälle).
 by_id = {e.id: e for e in employers}
-clicked = employers[picked.selection.rows[0]].id if picked and picked.selection.rows else None
-if clicked != state.get("employers_clicked"):
-    state["employers_clicked"] = clicked
-    state["employers_pick"] = clicked
-if state.get("employers_pick") not in (None, *by_id):  # gone from the list meanwhile
-    state["employers_pick"] = None
-chosen = st.selectbox("Arbeitgeber auswählen", list(by_id), index=None, key="employers_pick",
-                      format_func=lambda i: by_id[i].name, placeholder="Zeile anklicken oder Namen tippen")
+chosen = grid_or_box_choice(picked, list(by_id), "employers", "Arbeitgeber auswählen", lambda i: by_id[i].name)
 
 
 def employer_form(form_key: str, employer_id: int | None, current: EmployerInput | None) -> None:

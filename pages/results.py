@@ -20,7 +20,7 @@ from db.team import companion_caseloads
 from db.users import staff_with_role
 from db.vocabulary import Role
 from pages import narrow
-from pages.common import (current_actor, fmt_date, get_db, metric_tiles, open_case_button, plain,
+from pages.common import (checked_period, current_actor, fmt_date, get_db, metric_tiles, open_case_button, plain,
                           show_chart, shown_errors, yes_no)
 from pages.downloads import at_click
 
@@ -43,9 +43,7 @@ with st.expander("Zeitraum und Filter", expanded=False, icon=":material/filter_l
     companions = {c.id: c.display_name for c in staff_with_role(db, actor, Role.COMPANION)}
     companion_id = row[1].selectbox("Begleitung", list(companions), format_func=companions.get,
                                     index=None, placeholder="alle", key="results_companion")
-if start > end:
-    st.error("Der Zeitraum beginnt nach seinem Ende – bitte die Daten prüfen.")
-    st.stop()
+start, end = checked_period(start, end)
 period = f"{fmt_date(start)} bis {fmt_date(end)}"
 
 with shown_errors():
