@@ -14,6 +14,7 @@ from pages.common import database_unreachable, get_db, plain, route_through_app
 from pages.focus import focus_on_arrival
 from pages.german_chrome import german_page
 from pages.narrow import narrow_styles
+from pages.reconnect import press_from_an_earlier_server, replay
 from pages.session import (
     apply_cookie_action,
     authenticator,
@@ -95,6 +96,7 @@ def document_title(page: StreamlitPage) -> str:
 def main() -> None:
     """One page run: who is logged in, and the page they asked for."""
     route_through_app()
+    unheard = press_from_an_earlier_server()
     all_pages = pages()
     st.set_page_config(page_title="Begleiter-Cockpit", page_icon="🧭", layout="wide")
     german_page()
@@ -137,6 +139,7 @@ def main() -> None:
         page.run()
     except DBAPIError:
         database_unreachable()
+    replay(unheard)
 
 
 if __name__ == "__main__":  # Streamlit runs this file as __main__ on every click

@@ -41,15 +41,16 @@ def wait_healthy(url: str, proc: Popen, log: Path, seconds: float = 90) -> None:
         time.sleep(0.3)
 
 
-def start_app(env: Mapping[str, str], log: Path, *, production: bool = False) -> tuple[str, Popen]:
-    """`streamlit run app.py` with `env` on a free loopback port, its output in `log` – or, with
-    `production`, the README's production command `make serve`. Returns its address and process;
-    wait_healthy before using it."""
-    port = free_port()
+def start_app(env: Mapping[str, str], log: Path, *, production: bool = False,
+              port: int | None = None) -> tuple[str, Popen]:
+    """`streamlit run app.py` with `env` on `port` (a free loopback port by default), its output in
+    `log` – or, with `production`, the README's production command `make serve`. Returns its
+    address and process; wait_healthy before using it."""
+    port = port or free_port()
     command = (["make", "--no-print-directory", "serve", f"PORT={port}", "ADDRESS=127.0.0.1"] if production else
                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                 "--server.port", str(port), "--server.address", "127.0.0.1"])
-    with open(log, "w") as out:
+    with open(log, "a") as out:  # a restart on the same port keeps the first server's log
         proc = subprocess.Popen(command, cwd=ROOT, env=dict(env), stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=production)  # make's child goes with it (stop)
     return f"http://127.0.0.1:{port}", proc

@@ -202,3 +202,57 @@ def test_a_contact_typed_and_saved_during_a_dropped_connection_is_saved_exactly_
     page.wait_for_timeout(1000)  # a second delivery would arrive now
     assert saved("Hausbesuch: Bewerbung besprochen") == 1
     db.dispose()
+
+
+def test_a_contact_typed_while_the_app_server_restarts_is_saved_with_one_press(
+        page, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An update or a crash restarts the server while a companion types: the browser reconnects
+    to a new server process, which knows nothing of the old session."""
+    import os
+
+    from sqlalchemy import func, select
+
+    from db.database import Database
+    from db.models import Activity, Case, Client, User
+    from db.vocabulary import CaseStatus
+
+    from .servers import free_port, start_app, stop, wait_healthy
+
+    db_url = f"sqlite:///{tmp_path / 'restart.sqlite3'}"
+    env = {**os.environ, "DATABASE_URL": db_url, "COOKIE_KEY": "t" * 48, "DEMO_DATA": "1"}
+    env.pop("APP_ENV", None)
+    port, log = free_port(), tmp_path / "streamlit.log"
+    url, proc = start_app(env, log, port=port)
+    try:
+        wait_healthy(url, proc, log, seconds=60)
+        app = RunningApp(url=url, db_url=db_url)
+        db = Database.from_url(db_url)
+        page.goto(url)  # the first run seeds the demo
+        page.get_by_label("Benutzername").wait_for()
+        with db.read() as session:
+            case_id, name = session.execute(
+                select(Case.id, Client.first_name + " " + Client.last_name).join(Client)
+                .join(User, Case.companion_id == User.id)
+                .where(User.username == "begleiter1", Case.status == CaseStatus.ACTIVE).limit(1)).one()
+        log_in(page, app, "begleiter1", path=f"case?id={case_id}")
+        page.get_by_role("heading", name=name).first.wait_for()
+        settled(page)
+        note = page.get_by_label("Notiz")
+        note.fill("Arbeitsplatzbesuch vorbereitet")
+        stop(proc)  # the update …
+        page.wait_for_timeout(2000)
+        url, proc = start_app(env, log, port=port)  # … and the new server on the same address
+        wait_healthy(url, proc, log, seconds=60)
+        page.get_by_role("button", name="Kontakt speichern").wait_for(timeout=60_000)
+        settled(page)
+        assert note.input_value() == "Arbeitsplatzbesuch vorbereitet"  # nothing typed is lost
+        page.get_by_role("button", name="Kontakt speichern").click()
+        page.get_by_text(f"Hausbesuch bei {name} gespeichert.").first.wait_for(timeout=30_000)
+        settled(page)
+        page.wait_for_timeout(1000)  # a second delivery would arrive now
+        with db.read() as session:
+            assert session.scalar(select(func.count()).select_from(Activity).where(
+                Activity.case_id == case_id, Activity.note == "Arbeitsplatzbesuch vorbereitet")) == 1
+        db.dispose()
+    finally:
+        stop(proc)
