@@ -16,10 +16,10 @@ from .actors import Actor
 from .audit import audit
 from .clock import utcnow
 from .database import Database
-from .errors import DomainError
+from .errors import DomainError, ValidationError
 from .models import BrowserSession, LoginThrottle, User
 from .settings import keyed, session_limits
-from .users import check_password
+from .users import check_password, hash_password
 
 MAX_FAILED_LOGINS = 5  # per typed username, known or not
 MAX_FAILED_PER_ADDRESS = 20  # per client address, over all names it tries
@@ -195,3 +195,25 @@ def any_account(db: Database) -> bool:
     """False on a new, empty installation: the login page then says how the first admin is made."""
     with db.read() as session:
         return session.scalar(select(User.id).where(User.active.is_(True)).limit(1)) is not None
+
+
+def change_own_password(db: Database, actor: Actor, current: str, new: str, repeated: str,
+                        address: str | None = None) -> None:
+    """A user replaces their own password. The current one is checked like a login (the same
+    throttle: a stolen open session cannot guess it), and other open sessions end."""
+    if new != repeated:
+        raise ValidationError("Die beiden neuen Passwörter stimmen nicht überein.", "repeat")
+    if new == current:
+        raise ValidationError("Das neue Passwort muss sich vom bisherigen unterscheiden.", "password")
+    hashed = hash_password(new, actor.username, [actor.display_name])
+    try:
+        login(db, actor.username, current, address, action="password_check")
+    except DomainError as exc:
+        raise ValidationError(exc.message.replace("Benutzername oder Passwort ist falsch.",
+                                                  "Das bisherige Passwort ist falsch."), "current") from exc
+    with db.write() as session:
+        user = session.get_one(User, actor.id)
+        user.password_hash = hashed
+        user.must_change_password = False
+        user.sessions_revoked_at = utcnow()  # every other browser must log in again
+        audit(session, actor, "password_change", "user", user.id)

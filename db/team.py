@@ -22,15 +22,16 @@ from .memo import until_data_change
 from .overdue import outcome_missing
 from .models import Case, PlanTarget, Position, User
 from .permissions import require_role
+from .users import FULL_TIME_CAP
 from .validation import optional_text, required_text
 from .vocabulary import CaseStatus, PlanMetric, PositionState, Role
 from .workflow import ACCOMPANIED
 
-# The Land's rule, the one definition of capacity: a full-time companion accompanies at most 20
-# participants (In Begleitung and in Nachbetreuung) at a time. A companion's own capacity (set by
-# the lead, proportionally lower for part-time) replaces it, never raises it. Planned first
-# interviews are the inflow ("Zulauf"), shown beside the participants, not counted in them.
-FULL_TIME_CAP = 20
+# The one definition of capacity (the Land's limit, FULL_TIME_CAP, sits with the account that
+# carries a companion's own capacity): a full-time companion accompanies at most 20 participants
+# (In Begleitung and in Nachbetreuung) at a time. A companion's own capacity (set by the lead,
+# proportionally lower for part-time) replaces it, never raises it. Planned first interviews are
+# the inflow ("Zulauf"), shown beside the participants, not counted in them.
 MAX_CAPACITY = FULL_TIME_CAP
 
 

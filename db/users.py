@@ -19,11 +19,10 @@ from .actors import Actor
 from .audit import audit, diff
 from .clock import utcnow
 from .database import Database
-from .errors import DomainError, NotFound, ValidationError
+from .errors import NotFound, ValidationError
 from .models import LoginThrottle, User
 from .permissions import require_role
 from .settings import keyed
-from .team import FULL_TIME_CAP
 from .validation import required_text
 from .vocabulary import Role
 
@@ -31,6 +30,9 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 12
 # bcrypt work factor; tests lower it (hashing is deliberately slow).
 BCRYPT_ROUNDS = 12
+# The Land's limit: a full-time companion accompanies at most 20 participants at a time; a
+# companion's own capacity may only be lower (db.team counts against it).
+FULL_TIME_CAP = 20
 
 
 # The demo accounts' password: published in the README, so never acceptable as a chosen one.
@@ -222,30 +224,6 @@ def change_role(db: Database, actor: Actor, user_id: int, role: Role) -> None:
         if changes:  # open sessions were opened for the old role's pages
             user.sessions_revoked_at = utcnow()
         audit(session, actor, "role", "user", user.id, changes)
-
-
-def change_own_password(db: Database, actor: Actor, current: str, new: str, repeated: str,
-                        address: str | None = None) -> None:
-    """A user replaces their own password. The current one is checked like a login (the same
-    throttle: a stolen open session cannot guess it), and other open sessions end."""
-    from .auth import login  # auth imports this module
-
-    if new != repeated:
-        raise ValidationError("Die beiden neuen Passwörter stimmen nicht überein.", "repeat")
-    if new == current:
-        raise ValidationError("Das neue Passwort muss sich vom bisherigen unterscheiden.", "password")
-    hashed = hash_password(new, actor.username, [actor.display_name])
-    try:
-        login(db, actor.username, current, address, action="password_check")
-    except DomainError as exc:
-        raise ValidationError(exc.message.replace("Benutzername oder Passwort ist falsch.",
-                                                  "Das bisherige Passwort ist falsch."), "current") from exc
-    with db.write() as session:
-        user = session.get_one(User, actor.id)
-        user.password_hash = hashed
-        user.must_change_password = False
-        user.sessions_revoked_at = utcnow()  # every other browser must log in again
-        audit(session, actor, "password_change", "user", user.id)
 
 
 @dataclass(frozen=True)

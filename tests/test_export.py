@@ -15,6 +15,7 @@ from db.errors import PermissionDenied
 from db.figures import export
 from db.figures.disclosure import SECONDARY_MARK, SMALL_MARK
 from db.figures.releases import Release, release_file, releases
+from db.reporting.cells import safe_cell, safe_frame
 
 from .conftest import World
 from .helpers import audit_count

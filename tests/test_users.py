@@ -73,7 +73,7 @@ def test_only_admins_manage_accounts(world: World, username: str) -> None:
 
 def test_own_password_change_checks_the_current_one_and_ends_other_sessions(world: World) -> None:
     from db.clock import utcnow
-    from db.users import change_own_password
+    from db.auth import change_own_password
 
     actor = world.actor("begleiter1")
     issued = utcnow()
@@ -90,7 +90,7 @@ def test_own_password_change_checks_the_current_one_and_ends_other_sessions(worl
 
 
 def test_guessing_the_current_password_in_an_open_session_is_throttled(world: World) -> None:
-    from db.users import change_own_password
+    from db.auth import change_own_password
 
     actor = world.actor("begleiter1")
     messages = []

@@ -25,8 +25,8 @@ from ..database import Database
 from ..permissions import require_role
 from ..vocabulary import ActivityKind, Barrier, CaseStatus, Role
 from . import flows
-from .disclosure import TOTAL, ProtectedTable, PublishedTable, protect
-from .formats import fmt_percent, plural, shown_phrase
+from .disclosure import SECONDARY_MARK, SMALL_MARK, TOTAL, ProtectedTable, PublishedTable, protect
+from .formats import fmt_percent, plural
 from .kpis import kpis
 from .periods import ReportingPeriod
 from .registry import Tile, definition, indicator, label
@@ -98,6 +98,16 @@ class _Spec:
     row_title: str
     column_totals: bool
     build: Callable[[dict[str, pd.DataFrame], list[str], list[date]], pd.DataFrame]
+
+
+def shown_phrase(shown: str, singular: str, plural_form: str) -> str:
+    """A published count in a sentence: the number, or what its mark means in words."""
+    if shown == SMALL_MARK:
+        return f"weniger als 3 {plural_form}"
+    if shown == SECONDARY_MARK:
+        return f"eine nicht ausgewiesene Anzahl {plural_form}"
+    return plural(int(shown), singular, plural_form)
+
 
 
 def _in(frame: pd.DataFrame, months: list[date]) -> pd.DataFrame:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from .disclosure import SECONDARY_MARK, SMALL_MARK
-
 # German number and time formats for Vega-Lite (the `locale` config): pages, PNG and PDF draw
 # the same spec, so "2,5", "1.234" and "März" come out alike everywhere.
 VEGA_LOCALE = {
@@ -46,12 +44,3 @@ def fmt_percent(value: float | None, *, none: str = "–") -> str:
 def plural(n: int, singular: str, plural_form: str) -> str:
     """ "1 Fall", "0 Fälle", "2.345 Fälle". """
     return f"{fmt_int(n)} {singular if n == 1 else plural_form}"
-
-
-def shown_phrase(shown: str, singular: str, plural_form: str) -> str:
-    """A published count in a sentence: the number, or what its mark means in words."""
-    if shown == SMALL_MARK:
-        return f"weniger als 3 {plural_form}"
-    if shown == SECONDARY_MARK:
-        return f"eine nicht ausgewiesene Anzahl {plural_form}"
-    return plural(int(shown), singular, plural_form)
