@@ -30,10 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import select
 
 from db.actors import Actor
-from db.database import Database
+from db.store.database import Database
 from db.figures import releases
 from db.figures.periods import ReportingPeriod
-from db.models import User
+from db.store.models import User
 
 
 def main() -> None:

@@ -17,11 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from db.database import Database  # noqa: E402
+from db.store.database import Database  # noqa: E402
 from db.bootstrap import refresh_statistics  # noqa: E402
-from db.demo import has_data  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
-from db.synthetic import generate  # noqa: E402
+from db.demo.seed import has_data  # noqa: E402
+from db.store.migrate import upgrade  # noqa: E402
+from db.demo.synthetic import generate  # noqa: E402
 
 
 def main() -> None:

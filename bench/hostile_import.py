@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from db.caseload_io import COLUMNS, EXAMPLE_ROW, MAX_BYTES  # noqa: E402
+from db.casework.caseload_io import COLUMNS, EXAMPLE_ROW, MAX_BYTES  # noqa: E402
 
 CHILD = """
 import resource, sys, time

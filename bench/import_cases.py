@@ -20,11 +20,11 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from db.actors import Actor  # noqa: E402
-from db.caseload_io import COLUMNS, check_import, import_cases, read_upload  # noqa: E402
-from db.database import Database  # noqa: E402
-from db.demo import has_data, seed_demo  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
-from db.models import User  # noqa: E402
+from db.casework.caseload_io import COLUMNS, check_import, import_cases, read_upload  # noqa: E402
+from db.store.database import Database  # noqa: E402
+from db.demo.seed import has_data, seed_demo  # noqa: E402
+from db.store.migrate import upgrade  # noqa: E402
+from db.store.models import User  # noqa: E402
 
 STATUSES = ["Zugewiesen", "Erstgespräch geplant", "In Begleitung"]
 

@@ -61,11 +61,11 @@ from sqlalchemy import select  # noqa: E402
 
 from db.actors import Actor  # noqa: E402
 from db.bootstrap import refresh_statistics  # noqa: E402
-from db.cases import change_status  # noqa: E402
-from db.database import Database  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
-from db.models import Case, User  # noqa: E402
-from db.synthetic import PASSWORD, generate  # noqa: E402
+from db.casework.cases import change_status  # noqa: E402
+from db.store.database import Database  # noqa: E402
+from db.store.migrate import upgrade  # noqa: E402
+from db.store.models import Case, User  # noqa: E402
+from db.demo.synthetic import PASSWORD, generate  # noqa: E402
 from db.vocabulary import CaseStatus, PauseReason, Role  # noqa: E402
 from tests.protocol import BrowserTab, Run, log_in, pressed  # noqa: E402
 from tests.servers import PostgresServer, start_app, stop, wait_healthy  # noqa: E402

@@ -32,10 +32,10 @@ from sqlalchemy import Engine, event, select  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from db.actors import Actor  # noqa: E402
-from db.caseload import CaseFilter, caseload  # noqa: E402
-from db.cases import NewPlacement, change_status  # noqa: E402
-from db.database import Database  # noqa: E402
-from db.models import Case, Client, Employer, User  # noqa: E402
+from db.casework.caseload import CaseFilter, caseload  # noqa: E402
+from db.casework.cases import NewPlacement, change_status  # noqa: E402
+from db.store.database import Database  # noqa: E402
+from db.store.models import Case, Client, Employer, User  # noqa: E402
 from db.vocabulary import CaseStatus, JobKind  # noqa: E402
 
 TARGET_MS = 300  # every page's median at 100,000 cases, on both databases (README, Betrieb)

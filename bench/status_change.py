@@ -17,13 +17,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from db.actors import Actor  # noqa: E402
-from db.activities import record_activity  # noqa: E402
-from db.caseload import CaseFilter, caseload  # noqa: E402
-from db.cases import set_next_step  # noqa: E402
-from db.database import Database  # noqa: E402
-from db.demo import has_data, seed_demo  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
-from db.models import User  # noqa: E402
+from db.casework.activities import record_activity  # noqa: E402
+from db.casework.caseload import CaseFilter, caseload  # noqa: E402
+from db.casework.cases import set_next_step  # noqa: E402
+from db.store.database import Database  # noqa: E402
+from db.demo.seed import has_data, seed_demo  # noqa: E402
+from db.store.migrate import upgrade  # noqa: E402
+from db.store.models import User  # noqa: E402
 from db.vocabulary import ActivityKind, CaseStatus  # noqa: E402
 
 

@@ -11,25 +11,25 @@ from datetime import date
 from pathlib import Path
 
 from .actors import Actor
-from .audit import verify_chain
-from .audit_anchor import head, verify_anchor
-from .backup import backup_sqlite
+from .store.audit import verify_chain
+from .store.audit_anchor import head, verify_anchor
+from .store.backup import backup_sqlite
 from .clock import today
-from .database import Database
-from .demo import DEMO_PASSWORD, DEMO_USERS, has_data, seed_demo
-from .erasure import erase_person, erasure_pending, flush_old_values
+from .store.database import Database
+from .demo.seed import DEMO_PASSWORD, DEMO_USERS, has_data, seed_demo
+from .privacy.erasure import erase_person, erasure_pending, flush_old_values
 from .errors import DomainError
 from .figures.flows import programme_start
-from .figures.formats import fmt_number, fmt_percent, plural
+from .reporting.formats import fmt_number, fmt_percent, plural
 from .figures.kpis import figures_to_date
-from .figures.registry import TO_DATE, Kind, indicator, label
-from .migrate import current_revision, upgrade
+from .reporting.registry import TO_DATE, Kind, indicator, label
+from .store.migrate import current_revision, upgrade
 from .results.report import export_funder_report
-from .retention import anonymise_closed_cases
-from .roles import setup_app_role
+from .privacy.retention import anonymise_closed_cases
+from .store.roles import setup_app_role
 from .settings import ConfigurationError, demo_wanted, is_production
-from .subject_access import export_person
-from .users import create_user, remove_demo_accounts
+from .privacy.subject_access import export_person
+from .accounts.users import create_user, remove_demo_accounts
 from .vocabulary import Role
 
 

@@ -7,13 +7,13 @@ import os
 
 from sqlalchemy import func, select
 
-from .database import Database
-from .demo import has_data, seed_demo
-from .migrate import schema_is_current, upgrade
-from .models import User
-from .roles import unsafe_app_connection
+from .store.database import Database
+from .demo.seed import has_data, seed_demo
+from .store.migrate import schema_is_current, upgrade
+from .store.models import User
+from .store.roles import unsafe_app_connection
 from .settings import ConfigurationError, audit_key, demo_wanted, is_production
-from .users import NO_LOGIN
+from .accounts.users import NO_LOGIN
 
 
 def prepare(db: Database) -> bool:

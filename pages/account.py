@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
-from db.auth import change_own_password
-from db.users import MIN_PASSWORD
+from db.accounts.auth import change_own_password
+from db.accounts.users import MIN_PASSWORD
 from pages.common import current_actor, get_db, plain, shown_errors
 
 actor = current_actor()

@@ -5,12 +5,12 @@ from datetime import timedelta
 
 import streamlit as st
 
-from db.agenda import agenda, agenda_counts
+from db.casework.agenda import agenda, agenda_counts
 from db.clock import today as local_today
-from db.cases import change_status
-from db.corrections import undo_status_change
-from db.results.tasks import TASK_LABELS, result_tasks
-from db.users import staff_with_role
+from db.casework.cases import change_status
+from db.casework.corrections import undo_status_change
+from db.casework.results_tasks import TASK_LABELS, result_tasks
+from db.accounts.users import staff_with_role
 from db.vocabulary import CaseStatus, Role
 from pages.common import (
     current_actor,

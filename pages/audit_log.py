@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from db.audit_review import (
+from db.privacy.audit_review import (
     ACTION_LABELS,
     AuditFilter,
     actions,

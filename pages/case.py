@@ -4,15 +4,15 @@ import re
 
 import streamlit as st
 
-from db.activities import record_activity
-from db.barriers import add_barrier, resolve_barrier
+from db.casework.activities import record_activity
+from db.casework.barriers import add_barrier, resolve_barrier
 from db.clock import today as local_today
-from db.corrections import reopen_barrier, undo_status_change
+from db.casework.corrections import reopen_barrier, undo_status_change
 from db.errors import ValidationError
-from db.workflow import OPEN_STATUSES
-from db.caseload import case_detail
-from db.cases import NewClient, set_next_step, update_client
-from db.employers import list_employers
+from db.casework.workflow import OPEN_STATUSES
+from db.casework.caseload import case_detail
+from db.casework.cases import NewClient, set_next_step, update_client
+from db.programme.employers import list_employers
 from db.vocabulary import ActivityKind, Barrier, Role
 from pages.participant import entry_panel, outcome_panel, pause_note
 from pages.common import (

@@ -10,7 +10,7 @@ import secrets
 import pandas as pd
 import streamlit as st
 
-from db.caseload_io import (
+from db.casework.caseload_io import (
     check_import,
     export_caseload,
     import_cases,

@@ -3,11 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from db.caseload import SORT_TEXT, CaseFilter, caseload, client_towns
+from db.casework.caseload import SORT_TEXT, CaseFilter, caseload, client_towns
 from db.figures.kpis import kpis
-from db.figures.formats import plural
-from db.figures.registry import counted, definition, label
-from db.users import staff_with_role
+from db.reporting.formats import plural
+from db.reporting.registry import counted, definition, label
+from db.accounts.users import staff_with_role
 from db.vocabulary import Barrier, CaseStatus, Role
 from pages.common import (
     CASE_PAGE,

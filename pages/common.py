@@ -15,21 +15,21 @@ import streamlit as st
 
 from db.actors import Actor
 from db.bootstrap import prepare
-from db.cases import NewPlacement, change_status, schedule_first_interview
+from db.casework.cases import NewPlacement, change_status, schedule_first_interview
 from db.clock import today as local_today
-from db.database import Database
-from db.employers import list_employers
-from db.erasure import erase_person
+from db.store.database import Database
+from db.programme.employers import list_employers
+from db.privacy.erasure import erase_person
 from db.errors import ConflictError, DomainError, PermissionDenied, ValidationError
 from db.figures import charts
 from db.figures.alternatives import ChartText
-from db.figures.registry import Tile
-from db.locations import list_locations
-from db.retention import anonymise_closed_cases, count_due, retention_years
-from db.subject_access import export_person
+from db.reporting.registry import Tile
+from db.programme.locations import list_locations
+from db.privacy.retention import anonymise_closed_cases, count_due, retention_years
+from db.privacy.subject_access import export_person
 from db.validation import clean_text
 from db.vocabulary import CaseStatus, EndReason, ExitResult, JobKind, LocationStatus, PauseReason
-from db.workflow import NEEDS_INPUT, PARTICIPATING, action_label, allowed_next
+from db.casework.workflow import NEEDS_INPUT, PARTICIPATING, action_label, allowed_next
 from pages.downloads import at_click
 
 WEEKDAYS = ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"]

@@ -9,15 +9,15 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from db.caseload import client_towns
+from db.casework.caseload import client_towns
 from db.figures import alternatives, charts, flows, series
-from db.figures.formats import fmt_percent
+from db.reporting.formats import fmt_percent
 from db.figures.kpis import kpis
-from db.figures.registry import TARGET_RATE, TO_DATE, Tile, definition, label
+from db.reporting.registry import TARGET_RATE, TO_DATE, Tile, definition, label
 from db.figures.series import Period
 from db.results.indicators import leaver_figures, monthly_leavers, quarterly_rates
-from db.users import staff_with_role
-from db.worklist import UNASSIGNED_WORKING_DAYS, needs_action
+from db.accounts.users import staff_with_role
+from db.casework.worklist import UNASSIGNED_WORKING_DAYS, needs_action
 from db.vocabulary import PlanMetric, Role
 from pages.common import (CASE_PAGE, checked_period, current_actor, fmt_date, get_db, metric_tiles, plain, show_chart,
                           shown_errors)

@@ -18,9 +18,9 @@ import streamlit as st
 from streamlit.proto.ForwardMsg_pb2 import BackendOperationResponse, DeferredFileResponsePayload
 from streamlit.runtime import backend_operation_handler
 
-from db import auth
+from db.accounts import auth
 from db.actors import Actor
-from db.database import Database
+from db.store.database import Database
 from db.errors import DomainError
 
 # How long a made file may be fetched: the browser fetches it at once after the click. (The

@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from db.activities import record_activity
+from db.casework.activities import record_activity
 from db.clock import today
-from db.employers import EmployerInput, employer_detail, employer_overview, save_employer
+from db.programme.employers import EmployerInput, employer_detail, employer_overview, save_employer
 from db.vocabulary import ActivityKind, CaseStatus
 from pages.common import (
     current_actor,

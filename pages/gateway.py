@@ -28,8 +28,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from db import auth
-from db.database import Database
+from db.accounts import auth
+from db.store.database import Database
 from db.settings import secure_cookie
 from pages.downloads import done_with, owner_of
 from pages.session import COOKIE_EXPIRY_DAYS, COOKIE_NAME, COOKIE_PATH, TICKET_SECONDS, signing_key

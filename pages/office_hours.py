@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from db.clock import today
-from db.locations import (
+from db.programme.locations import (
     LocationInput,
     has_started,
     held_sessions,

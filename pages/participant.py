@@ -8,11 +8,11 @@ from datetime import date
 import streamlit as st
 
 from db.actors import Actor
-from db.caseload import CaseDetail
-from db.database import Database
-from db.results.card import ResultsView
-from db.results.entry import CORE_LABELS, FURTHER_LABELS, EntryData, save_entry_data
-from db.results.outcomes import record_exit_result, record_follow_up
+from db.casework.caseload import CaseDetail
+from db.store.database import Database
+from db.casework.results_card import ResultsView
+from db.casework.entry import CORE_LABELS, FURTHER_LABELS, EntryData, save_entry_data
+from db.casework.outcomes import record_exit_result, record_follow_up
 from db.vocabulary import Answer, Education, EntryEmployment, ExitResult, FollowUpResult, Gender, Household
 from pages.common import fmt_date, on_submit, plain
 

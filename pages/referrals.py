@@ -6,8 +6,8 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from db.caseload import CaseFilter, caseload
-from db.cases import (
+from db.casework.caseload import CaseFilter, caseload
+from db.casework.cases import (
     CapacityWarning,
     DuplicateClient,
     NewClient,
@@ -17,8 +17,8 @@ from db.cases import (
     schedule_first_interview,
 )
 from db.clock import today as local_today
-from db.team import assignment_choices
-from db.users import staff_with_role
+from db.casework.team import assignment_choices
+from db.accounts.users import staff_with_role
 from db.errors import DomainError
 from db.vocabulary import Barrier, CaseStatus, Gender, ReferralSource, Role
 from pages.common import (

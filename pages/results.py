@@ -8,16 +8,16 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from db.caseload import client_towns
+from db.casework.caseload import client_towns
 from db.figures import alternatives, charts
 from db.figures.flows import programme_start
-from db.figures.formats import fmt_int, fmt_percent, plural
-from db.figures.registry import TARGET_RATE, Tile, definition, label
-from db.results.entry import not_counted
+from db.reporting.formats import fmt_int, fmt_percent, plural
+from db.reporting.registry import TARGET_RATE, Tile, definition, label
+from db.casework.entry import not_counted
 from db.results.indicators import by_gender, leaver_figures, monthly_leavers, quarterly_rates
 from db.results.report import export_funder_report, leaver_table, reason_table, shown_cell
-from db.team import companion_caseloads
-from db.users import staff_with_role
+from db.casework.team import companion_caseloads
+from db.accounts.users import staff_with_role
 from db.vocabulary import Role
 from pages import narrow
 from pages.common import (checked_period, current_actor, fmt_date, get_db, metric_tiles, open_case_button, plain,

@@ -16,9 +16,9 @@ import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.models import cookie_model
 
-from db import auth
+from db.accounts import auth
 from db.actors import Actor
-from db.database import Database
+from db.store.database import Database
 from db.errors import DomainError
 from db.settings import ConfigurationError, cookie_key
 from pages.statement import show_statement

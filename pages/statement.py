@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from db.accessibility import COMPLIANCE, Contact, StatementError, load_statement
+from db.programme.accessibility import COMPLIANCE, Contact, StatementError, load_statement
 from pages.common import fmt_date, plain
 
 

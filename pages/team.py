@@ -4,8 +4,8 @@ import pandas as pd
 import streamlit as st
 
 from db.figures import alternatives, charts
-from db.figures.registry import label
-from db.team import (
+from db.reporting.registry import label
+from db.casework.team import (
     MAX_CAPACITY,
     PositionInput,
     capacity_forecast,

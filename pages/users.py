@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from db.users import change_role, create_user, list_users, reset_password, set_active
+from db.accounts.users import change_role, create_user, list_users, reset_password, set_active
 from db.vocabulary import Role
 from pages.common import (current_actor, fmt_date, get_db, person_rights_panel, retention_panel, show_flash,
                           shown_errors, yes_no)

@@ -31,12 +31,12 @@ os.environ.setdefault("AUDIT_KEY", "test-audit-key-" + "x" * 40)
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from db import users as users_module
+from db.accounts import users as users_module
 from db.actors import Actor
-from db.database import Database
-from db.demo import seed_demo
-from db.migrate import upgrade
-from db.models import Base, User
+from db.store.database import Database
+from db.demo.seed import seed_demo
+from db.store.migrate import upgrade
+from db.store.models import Base, User
 
 from .servers import PostgresServer, start_app, stop, wait_healthy
 

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from db.actors import Actor
-from db.cases import (
+from db.casework.cases import (
     NewClient,
     NewPlacement,
     assign_companion,
@@ -18,8 +18,8 @@ from db.cases import (
     refer_client,
     schedule_first_interview,
 )
-from db.database import Database
-from db.models import (
+from db.store.database import Database
+from db.store.models import (
     Activity,
     AuditEntry,
     Case,
@@ -128,7 +128,7 @@ def case_in(
 def part_time(db: Database, username: str, capacity: int) -> None:
     """A companion's own, lower capacity (as the lead sets it for part-time work). The demo's
     Bianca has 11 participants: at 10 she is over capacity, at 11 full."""
-    from db.audit import audit
+    from db.store.audit import audit
 
     with db.write() as session:
         user = session.scalars(select(User).where(User.username == username)).one()
@@ -209,11 +209,11 @@ def programme_through_services(db: Database, rng: random.Random, cases: int, tod
     functions with its own (past) date, and `imported` further running cases through the
     caseload import. Makes its own people unless `actors` (companion, case_manager, lead,
     council) are given. Returns the actors by role name."""
-    from db.activities import record_activity
-    from db.barriers import add_barrier, resolve_barrier
-    from db.caseload_io import COLUMNS, import_cases, read_upload
-    from db.locations import record_office_hours
-    from db.results.entry import EntryData, save_entry_data
+    from db.casework.activities import record_activity
+    from db.casework.barriers import add_barrier, resolve_barrier
+    from db.casework.caseload_io import COLUMNS, import_cases, read_upload
+    from db.programme.locations import record_office_hours
+    from db.casework.entry import EntryData, save_entry_data
     from db.vocabulary import Education, EntryEmployment, ExitResult, Gender, Household
 
     with db.write() as session:

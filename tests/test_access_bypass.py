@@ -9,12 +9,12 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from db.activities import record_activity
-from db.barriers import add_barrier
-from db.caseload import CaseFilter, case_detail, caseload
-from db.cases import NewPlacement, assign_companion, change_status, schedule_first_interview, set_next_step
+from db.casework.activities import record_activity
+from db.casework.barriers import add_barrier
+from db.casework.caseload import CaseFilter, case_detail, caseload
+from db.casework.cases import NewPlacement, assign_companion, change_status, schedule_first_interview, set_next_step
 from db.errors import PermissionDenied
-from db.models import AuditEntry, Case
+from db.store.models import AuditEntry, Case
 from db.vocabulary import ActivityKind, Barrier, CaseStatus
 
 from .conftest import World

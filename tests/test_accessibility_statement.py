@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from db.accessibility import StatementError, load_statement, parse_statement, statement_path
+from db.programme.accessibility import StatementError, load_statement, parse_statement, statement_path
 
 from .conftest import as_read, log_in
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from db.activities import record_activity
+from db.casework.activities import record_activity
 from db.errors import PermissionDenied, ValidationError
-from db.models import Activity
+from db.store.models import Activity
 from db.vocabulary import ActivityKind, CaseStatus
 
 from .conftest import World

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from db.agenda import agenda
+from db.casework.agenda import agenda
 from db.errors import PermissionDenied
 
 from .conftest import World

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from db import auth
-from db.database import Database
+from db.accounts import auth
+from db.store.database import Database
 from db.vocabulary import Role
 
 from .conftest import as_read, ROOT, log_in
@@ -84,7 +84,7 @@ def test_logout_returns_to_the_login_form_and_is_audited(app: AppTest, db_url: s
     assert [t.label for t in app.text_input] == ["Benutzername", "Passwort"]
     db = Database.from_url(db_url)
     with db.read() as session:
-        from db.models import AuditEntry
+        from db.store.models import AuditEntry
 
         actions = [e.action for e in session.query(AuditEntry).filter_by(username="begleiter1")
                    .filter(AuditEntry.entity == "session")]
@@ -121,7 +121,7 @@ def test_a_wrong_current_password_changes_nothing(app: AppTest, db_url: str) -> 
 
 def test_a_new_account_opens_only_its_password_page_until_changed(app: AppTest, db_url: str) -> None:
     from db.actors import Actor
-    from db.users import create_user
+    from db.accounts.users import create_user
 
     db = Database.from_url(db_url)
     create_user(db, Actor.system(), username="neu.lead", display_name="Neue Leitung", role=Role.LEAD,

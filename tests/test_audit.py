@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select, text
 
 from db.actors import Actor
-from db.audit import REDACTED, SPECIAL_CATEGORY, audit, verify_chain
-from db.barriers import add_barrier
-from db.cases import NewClient, update_client
-from db.database import Database
-from db.models import AuditEntry, Case, Client
+from db.store.audit import REDACTED, SPECIAL_CATEGORY, audit, verify_chain
+from db.casework.barriers import add_barrier
+from db.casework.cases import NewClient, update_client
+from db.store.database import Database
+from db.store.models import AuditEntry, Case, Client
 from db.vocabulary import Barrier
 
 from .conftest import World
@@ -103,8 +103,8 @@ def test_concurrent_writers_keep_one_chain(db: Database) -> None:
 
 
 def test_the_protocol_finds_a_person_s_history_and_logs_its_own_use(world: World) -> None:
-    from db.audit_review import AuditFilter, audit_entries
-    from db.caseload import case_detail
+    from db.privacy.audit_review import AuditFilter, audit_entries
+    from db.casework.caseload import case_detail
 
     with world.db.read() as session:
         case = session.scalars(select(Case).order_by(Case.id)).first()
@@ -142,7 +142,7 @@ def _rewrite_log(url: str, *statements: str) -> None:
 
 def _rechain(url: str, key: bytes) -> None:
     """Re-compute every link after a deletion, with the app's own hash function and a key."""
-    from db.audit import entry_hash
+    from db.store.audit import entry_hash
 
     db = Database.from_url(url)
     with db.read() as session:

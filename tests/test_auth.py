@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from db import auth
+from db.accounts import auth
 from db.clock import utcnow
-from db.models import AuditEntry, BrowserSession, LoginThrottle
-from db.users import set_active
+from db.store.models import AuditEntry, BrowserSession, LoginThrottle
+from db.accounts.users import set_active
 
 from .conftest import World
 from .helpers import audit_count
@@ -129,7 +129,7 @@ def test_one_address_trying_many_names_is_locked(world: World) -> None:
 
 
 def test_password_reset_lifts_the_lock_and_ends_sessions(world: World) -> None:
-    from db.users import reset_password
+    from db.accounts.users import reset_password
 
     issued = utcnow()
     _attempts(world, "begleiter1", 5)
@@ -139,7 +139,7 @@ def test_password_reset_lifts_the_lock_and_ends_sessions(world: World) -> None:
 
 
 def test_role_change_ends_sessions(world: World) -> None:
-    from db.users import change_role
+    from db.accounts.users import change_role
     from db.vocabulary import Role
 
     issued = utcnow()

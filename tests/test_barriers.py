@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from db.barriers import add_barrier, resolve_barrier
+from db.casework.barriers import add_barrier, resolve_barrier
 from db.errors import ValidationError
-from db.models import CaseBarrier
+from db.store.models import CaseBarrier
 from db.vocabulary import Barrier, CaseStatus
 
 from .conftest import World

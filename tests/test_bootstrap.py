@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import func, select
 
 from db.bootstrap import prepare
-from db.database import Database
-from db.demo import seed_demo
-from db.models import User
+from db.store.database import Database
+from db.demo.seed import seed_demo
+from db.store.models import User
 from db.settings import ConfigurationError
 from db.vocabulary import Role
 
@@ -64,7 +64,7 @@ def test_an_empty_installation_says_how_the_first_admin_is_made(db_url: str, mon
     from streamlit.testing.v1 import AppTest
 
     from db.actors import Actor
-    from db.users import create_user
+    from db.accounts.users import create_user
 
     from .conftest import ROOT
 

@@ -90,8 +90,8 @@ def choose(page, label: str, typed: str, option: str) -> None:  # type: ignore[n
 def case_id_of(app: RunningApp, client_number: str) -> int:
     from sqlalchemy import select
 
-    from db.database import Database
-    from db.models import Case, Client
+    from db.store.database import Database
+    from db.store.models import Case, Client
 
     db = Database.from_url(app.db_url)
     with db.read() as session:
@@ -159,7 +159,7 @@ def test_companion_sees_the_companion_menu(page, running_app: RunningApp) -> Non
 
 
 def test_council_sees_only_releases_and_downloads_the_stored_pdf(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
-    from db.database import Database
+    from db.store.database import Database
     from db.figures.releases import release_file, releases
 
     from .conftest import World, release_final_quarters
@@ -262,7 +262,7 @@ def test_referral_with_a_barrier_assigned_above_capacity_and_seen_as_a_chip(page
     page.get_by_text("Zuweisung von Rita Probefrau gespeichert.").first.wait_for()
     log_out(page)
 
-    from db.database import Database
+    from db.store.database import Database
 
     from .helpers import part_time
 
@@ -314,7 +314,7 @@ def test_lead_imports_three_cases_from_the_template_and_finds_them(page, running
     import csv
     import io
 
-    from db.caseload_io import template
+    from db.casework.caseload_io import template
 
     # The template as downloaded, its example row replaced by three real rows.
     header = next(csv.reader(io.StringIO(template("csv").decode("utf-8-sig")), delimiter=";"))
@@ -443,8 +443,8 @@ def test_a_name_written_as_markdown_makes_no_request(page, running_app: RunningA
     """A client named like a Markdown image or link stays text: the browser fetches nothing."""
     from sqlalchemy import select
 
-    from db.database import Database
-    from db.models import Case, Client
+    from db.store.database import Database
+    from db.store.models import Case, Client
     from db.vocabulary import CaseStatus
 
     bait = "![x](http://127.0.0.1:9/spur.png) [klick](http://127.0.0.1:9/los) www.spur.example"
@@ -505,9 +505,9 @@ def test_an_open_tab_gets_no_export_once_its_session_has_ended(page, running_app
     from sqlalchemy import func, select, update
 
     from db.clock import utcnow
-    from db.database import Database
-    from db.models import AuditEntry, BrowserSession
-    from db.users import reset_password, set_active
+    from db.store.database import Database
+    from db.store.models import AuditEntry, BrowserSession
+    from db.accounts.users import reset_password, set_active
 
     from .conftest import World
 

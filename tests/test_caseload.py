@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from db.caseload import CaseFilter, case_detail, caseload
+from db.casework.caseload import CaseFilter, case_detail, caseload
 from db.errors import PermissionDenied
 from db.vocabulary import Barrier, CaseStatus
 
@@ -95,7 +95,7 @@ def test_companion_cannot_open_another_companions_case(world: World) -> None:
 
 
 def test_timeline_is_newest_first_also_within_a_day(world: World) -> None:
-    from db.activities import record_activity
+    from db.casework.activities import record_activity
     from db.vocabulary import ActivityKind
 
     lead = world.actor("leitung")
@@ -113,8 +113,8 @@ def test_the_list_opens_with_what_needs_doing_first(world: World) -> None:
 
     from sqlalchemy import update
 
-    from db.models import Case
-    from db.workflow import OPEN_STATUSES
+    from db.store.models import Case
+    from db.casework.workflow import OPEN_STATUSES
 
     lead = world.actor("leitung")
     everything = caseload(world.db, lead, limit=500).rows

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from db.caseload_io import COLUMNS, check_import, export_caseload, import_cases, read_upload, template
+from db.casework.caseload_io import COLUMNS, check_import, export_caseload, import_cases, read_upload, template
 from db.errors import PermissionDenied, ValidationError
-from db.models import Case, Client, Placement
+from db.store.models import Case, Client, Placement
 from db.vocabulary import CaseStatus
 
 from .conftest import World
@@ -217,7 +217,7 @@ def test_a_sheet_with_too_many_rows_is_refused_while_reading(world: World, monke
                                                              fmt: str) -> None:
     """Reading stops at the limit (the rows are streamed): one row more is refused, blank lines
     between rows do not count, and a refused file writes nothing."""
-    from db import caseload_io
+    from db.casework import caseload_io
 
     monkeypatch.setattr(caseload_io, "MAX_ROWS", 50)
     fine = [row(client_number=f"L-{n:03d}") for n in range(50)]
@@ -232,7 +232,7 @@ def test_a_sheet_with_too_many_rows_is_refused_while_reading(world: World, monke
 
 
 def test_an_xlsx_that_unpacks_too_large_is_refused_before_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from db import caseload_io
+    from db.casework import caseload_io
 
     name, data = sheet(row(), fmt="xlsx")
     monkeypatch.setattr(caseload_io, "MAX_UNPACKED", 2_000)  # the small file unpacks to more

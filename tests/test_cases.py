@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-import db.cases as cases_module
-from db.cases import (
+import db.casework.cases as cases_module
+from db.casework.cases import (
     CapacityWarning,
     assign_companion,
     change_status,
@@ -17,7 +17,7 @@ from db.cases import (
     update_client,
 )
 from db.errors import ConflictError, NotFound, PermissionDenied, ValidationError
-from db.models import AuditEntry, Case, Client, StatusChange
+from db.store.models import AuditEntry, Case, Client, StatusChange
 from db.vocabulary import CaseStatus, EndReason, ReferralSource
 
 from .conftest import World

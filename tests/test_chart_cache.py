@@ -11,9 +11,9 @@ from datetime import date, timedelta
 import pandas as pd
 import pyarrow as pa
 
-from db import memo
-from db.cases import refer_client
-from db.database import Database
+from db.store import memo
+from db.casework.cases import refer_client
+from db.store.database import Database
 from db.figures import charts
 from db.results.indicators import leaver_figures, quarterly_rates
 from db.vocabulary import ExitResult

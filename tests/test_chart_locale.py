@@ -15,7 +15,7 @@ import vl_convert as vlc
 from db.figures import charts, export, series
 from db.figures.releases import releases
 from db.figures.series import Period
-from db.team import capacity_forecast
+from db.casework.team import capacity_forecast
 
 from .conftest import World
 

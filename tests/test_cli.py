@@ -114,9 +114,9 @@ def test_erase_person_says_in_german_what_stays(tmp_path: Path) -> None:
 
 def test_demo_accounts_are_closed_for_good_and_production_then_starts(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from db.auth import login
+    from db.accounts.auth import login
     from db.bootstrap import prepare
-    from db.database import Database
+    from db.store.database import Database
     from db.errors import DomainError
 
     url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"

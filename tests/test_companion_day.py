@@ -11,11 +11,11 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from db.activities import record_activity
-from db.agenda import agenda, agenda_counts
-from db.barriers import add_barrier, resolve_barrier
-from db.caseload import CaseFilter, caseload
-from db.cases import (
+from db.casework.activities import record_activity
+from db.casework.agenda import agenda, agenda_counts
+from db.casework.barriers import add_barrier, resolve_barrier
+from db.casework.caseload import CaseFilter, caseload
+from db.casework.cases import (
     CapacityWarning,
     DuplicateClient,
     NewPlacement,
@@ -23,11 +23,11 @@ from db.cases import (
     change_status,
     refer_client,
 )
-from db.corrections import reopen_barrier, undo_status_change
+from db.casework.corrections import reopen_barrier, undo_status_change
 from db.errors import ValidationError
 from db.figures.flows import monthly_events
 from db.figures.kpis import kpis
-from db.models import (
+from db.store.models import (
     Activity,
     AuditEntry,
     Case,
@@ -37,7 +37,7 @@ from db.models import (
     Placement,
     StatusChange,
 )
-from db.team import assignment_choices
+from db.casework.team import assignment_choices
 from db.vocabulary import (
     ActivityKind,
     Barrier,

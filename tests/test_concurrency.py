@@ -10,11 +10,11 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from db.activities import record_activity
-from db.caseload import CaseFilter, caseload
-from db.cases import NewPlacement, change_status, set_next_step
+from db.casework.activities import record_activity
+from db.casework.caseload import CaseFilter, caseload
+from db.casework.cases import NewPlacement, change_status, set_next_step
 from db.errors import ConflictError
-from db.models import AuditEntry, Case, StatusChange
+from db.store.models import AuditEntry, Case, StatusChange
 from db.vocabulary import ActivityKind, CaseStatus, JobKind
 
 from .conftest import World

@@ -15,13 +15,13 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import func, select, text
 
-from db.activities import record_activity
+from db.casework.activities import record_activity
 from db.errors import PermissionDenied, ValidationError
 from db.figures import export, releases
 from db.figures.charts import chart_data
 from db.figures.disclosure import MARKS, TOTAL, is_small
 from db.figures.periods import ReportingPeriod, final_quarters
-from db.models import Case, CouncilRelease, CouncilReleaseFile, StatusChange
+from db.store.models import Case, CouncilRelease, CouncilReleaseFile, StatusChange
 from db.vocabulary import ActivityKind, Barrier, CaseStatus
 
 from .conftest import World

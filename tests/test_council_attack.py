@@ -29,8 +29,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from db.activities import record_activity
-from db.database import Database
+from db.casework.activities import record_activity
+from db.store.database import Database
 from db.figures import council, releases
 from db.figures.disclosure import Hidden, ProtectedTable, with_totals
 from db.vocabulary import ActivityKind
@@ -146,7 +146,7 @@ def late_entries(db: Database, actors, rng: random.Random, today: date) -> None:
     """Contacts entered late, dated in released quarters: the figures of those quarters move."""
     from sqlalchemy import select
 
-    from db.models import Case
+    from db.store.models import Case
 
     last_released = releases.final_periods(db)[-1].end
     with db.read() as session:

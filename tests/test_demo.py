@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from db.actors import Actor
-from db.demo import next_on_or_after, seed_demo
+from db.demo.seed import next_on_or_after, seed_demo
 from db.errors import DomainError
 from db.figures.kpis import kpis
-from db.models import Case, CaseBarrier, OfficeHourLocation, Position, User
+from db.store.models import Case, CaseBarrier, OfficeHourLocation, Position, User
 from db.vocabulary import Barrier, CaseStatus, LocationStatus, PositionState, ReferralSource, Role
 
 from .conftest import World

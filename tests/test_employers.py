@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from db.activities import record_activity
-from db.employers import (
+from db.casework.activities import record_activity
+from db.programme.employers import (
     EmployerInput,
     employer_detail,
     employer_overview,
@@ -24,7 +24,7 @@ def placed_case(world: World, companion: str = "begleiter1") -> tuple[int, int]:
     case_id, _ = case_in(world.db, world.actor("leitung"), CaseStatus.EMPLOYED,
                          companion_id=world.user_id(companion), case_manager_id=world.user_id("fallmanager1"))
     with world.db.read() as session:
-        from db.models import Placement
+        from db.store.models import Placement
 
         employer_id = session.query(Placement.employer_id).filter_by(case_id=case_id).scalar()
     return case_id, employer_id

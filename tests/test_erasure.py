@@ -13,15 +13,15 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, text
 
-from db.activities import record_activity
-from db.audit import verify_chain
-from db.caseload import case_detail
-from db.cases import NewClient, update_client
-from db.erasure import erase_person
+from db.casework.activities import record_activity
+from db.store.audit import verify_chain
+from db.casework.caseload import case_detail
+from db.casework.cases import NewClient, update_client
+from db.privacy.erasure import erase_person
 from db.errors import NotFound, PermissionDenied, ValidationError
 from db.figures.kpis import kpis
-from db.models import Base, Case, Client
-from db.subject_access import export_person
+from db.store.models import Base, Case, Client
+from db.privacy.subject_access import export_person
 from db.vocabulary import ActivityKind, CaseStatus
 
 from .conftest import World
@@ -47,7 +47,7 @@ def marked_person(world: World) -> tuple[int, str]:
 
 
 def test_access_export_holds_the_data_and_who_saw_it(world: World) -> None:
-    from db.caseload_io import export_caseload
+    from db.casework.caseload_io import export_caseload
     from db.results.report import export_funder_report
 
     case_id, number = marked_person(world)
@@ -127,7 +127,7 @@ def test_erasure_removes_the_person_everywhere_and_keeps_the_figures(world: Worl
 def _maintained_until_clean(db) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     """What `maintain` does on its runs after an erasure: rewrite, until no transaction older
     than the erasure (here: other tests' on the same server) keeps an old version alive."""
-    from db.erasure import flush_old_values
+    from db.privacy.erasure import flush_old_values
 
     for _ in range(40):
         if not (left := _in_relation_files(db, MARKERS)):
@@ -166,9 +166,9 @@ def test_erasure_by_the_app_role_leaves_old_versions_until_the_owner_maintains(
     from sqlalchemy.engine import make_url
 
     from db.bootstrap import prepare
-    from db.database import Database
-    from db.erasure import flush_old_values
-    from db.roles import setup_app_role
+    from db.store.database import Database
+    from db.privacy.erasure import flush_old_values
+    from db.store.roles import setup_app_role
 
     from .conftest import World
 

@@ -119,10 +119,10 @@ def test_csv_has_every_table_with_numbers_and_marks_apart(released_world: World)
 
 @pytest.mark.parametrize("value", ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\t=1"])
 def test_formula_like_cells_are_neutralised(value: str) -> None:
-    frame = export.safe_frame(pd.DataFrame({value: [value]}, index=[value]))
+    frame = safe_frame(pd.DataFrame({value: [value]}, index=[value]))
     assert frame.iloc[0, 0] == "'" + value
     assert frame.columns[0] == "'" + value and frame.index[0] == "'" + value
-    assert export.safe_cell("Guben") == "Guben" and export.safe_cell(5) == 5
+    assert safe_cell("Guben") == "Guben" and safe_cell(5) == 5
 
 
 @pytest.mark.parametrize("username", ["begleiter1", "fallmanager1", "admin"])

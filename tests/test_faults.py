@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from streamlit.testing.v1 import AppTest
 
-from db import activities, cases
-from db.backup import backup_sqlite
-from db.caseload import CaseFilter, caseload
-from db.database import Database
-from db.demo import seed_demo
-from db.migrate import upgrade
-from db.models import Activity, AuditEntry, Case, StatusChange
+from db.casework import activities, cases
+from db.store.backup import backup_sqlite
+from db.casework.caseload import CaseFilter, caseload
+from db.store.database import Database
+from db.demo.seed import seed_demo
+from db.store.migrate import upgrade
+from db.store.models import Activity, AuditEntry, Case, StatusChange
 from db.vocabulary import ActivityKind, CaseStatus
 
 from .conftest import ROOT, World, log_in
@@ -94,7 +94,7 @@ def test_backup_while_writing_is_consistent_and_usable(tmp_path: Path) -> None:
     upgrade(db.engine)
     seed_demo(db)
     from db.actors import Actor
-    from db.models import User
+    from db.store.models import User
 
     with db.read() as session:
         lead = Actor.of(session.scalars(select(User).where(User.username == "leitung")).one())

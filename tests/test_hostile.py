@@ -12,13 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from db.activities import record_activity
-from db.caseload import CaseFilter, caseload, case_detail
-from db.caseload_io import check_import, read_upload
-from db.cases import NewClient, refer_client
+from db.casework.activities import record_activity
+from db.casework.caseload import CaseFilter, caseload, case_detail
+from db.casework.caseload_io import check_import, read_upload
+from db.casework.cases import NewClient, refer_client
 from db.errors import ValidationError
 from db.validation import clean_text
-from db.models import Activity, Case
+from db.store.models import Activity, Case
 from db.vocabulary import ActivityKind, CaseStatus
 from pages.common import plain
 
@@ -118,7 +118,7 @@ def test_like_wildcards_are_taken_literally(world: World, needle: str) -> None:
 @RUNS
 @given(text=NASTY, due=st.one_of(st.none(), st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31))))
 def test_next_steps_take_any_text_and_date_or_refuse(world: World, text: str, due: date | None) -> None:
-    from db.cases import set_next_step
+    from db.casework.cases import set_next_step
 
     lead = world.actor("leitung")
     row = caseload(world.db, lead, CaseFilter(statuses=(CaseStatus.ACTIVE,)), limit=1).rows[0]
@@ -133,7 +133,7 @@ def test_next_steps_take_any_text_and_date_or_refuse(world: World, text: str, du
 @RUNS
 @given(name=NASTY, town=NASTY, contact=NASTY)
 def test_employer_records_take_any_text_or_refuse(world: World, name: str, town: str, contact: str) -> None:
-    from db.employers import EmployerInput, list_employers, save_employer
+    from db.programme.employers import EmployerInput, list_employers, save_employer
 
     lead = world.actor("leitung")
     before = list_employers(world.db, lead)

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from markdown_it import MarkdownIt
 from sqlalchemy import select, update
 
-from db.database import Database
-from db.models import (
+from db.store.database import Database
+from db.store.models import (
     Activity,
     Case,
     CaseBarrier,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from db.actors import Actor
-from db.cases import set_next_step
-from db.caseload import CaseFilter, caseload
+from db.casework.cases import set_next_step
+from db.casework.caseload import CaseFilter, caseload
 from db.figures.kpis import kpis
 from db.vocabulary import CaseStatus
 

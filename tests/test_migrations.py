@@ -10,9 +10,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, text
 
-from db.database import make_engine
-from db.migrate import current_revision, downgrade, is_empty, upgrade
-from db.models import Base
+from db.store.database import make_engine
+from db.store.migrate import current_revision, downgrade, is_empty, upgrade
+from db.store.models import Base
 
 from .servers import PostgresServer
 
@@ -66,8 +66,8 @@ def test_audit_log_refuses_update_and_delete(empty_engine: Engine) -> None:
 
 
 def test_old_audit_entries_lose_their_personal_values_and_join_the_chain(empty_engine: Engine) -> None:
-    from db.audit import verify_chain
-    from db.database import Database
+    from db.store.audit import verify_chain
+    from db.store.database import Database
 
     upgrade(empty_engine, "0004")
     with empty_engine.begin() as conn:
@@ -119,8 +119,8 @@ def test_an_intact_keyless_chain_is_rechained_with_the_key_and_an_edited_one_is_
     import json
     from datetime import UTC, datetime
 
-    from db.audit import _canonical, verify_chain
-    from db.database import Database
+    from db.store.audit import _canonical, verify_chain
+    from db.store.database import Database
 
     upgrade(empty_engine, "0011")
     previous, rows = None, []

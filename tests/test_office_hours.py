@@ -7,7 +7,7 @@ from datetime import date, time, timedelta
 import pytest
 
 from db.errors import PermissionDenied, ValidationError
-from db.locations import (
+from db.programme.locations import (
     LocationInput,
     LocationRow,
     held_sessions,

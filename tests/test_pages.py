@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from db.actors import Actor
-from db.cases import set_next_step
-from db.database import Database
-from db.models import Activity, AuditEntry, Case, CaseBarrier, Client, Employer, Placement, User
+from db.casework.cases import set_next_step
+from db.store.database import Database
+from db.store.models import Activity, AuditEntry, Case, CaseBarrier, Client, Employer, Placement, User
 from db.vocabulary import ActivityKind, Barrier, CaseStatus, JobKind
 
 from .conftest import as_read, log_in

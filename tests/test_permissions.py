@@ -10,15 +10,15 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
-from db.activities import record_activity
-from db.barriers import add_barrier
-from db.audit_review import AuditFilter, audit_entries
+from db.casework.activities import record_activity
+from db.casework.barriers import add_barrier
+from db.privacy.audit_review import AuditFilter, audit_entries
 from db.figures.releases import prepare, releases
-from db.caseload import case_detail, caseload
-from db.cases import assign_companion, change_status, refer_client, schedule_first_interview, set_next_step
+from db.casework.caseload import case_detail, caseload
+from db.casework.cases import assign_companion, change_status, refer_client, schedule_first_interview, set_next_step
 from db.errors import PermissionDenied, ValidationError
 from db.figures.kpis import Kpis, kpis
-from db.users import list_users
+from db.accounts.users import list_users
 from db.vocabulary import ActivityKind, Barrier, CaseStatus, EndReason
 
 from .conftest import World

@@ -137,7 +137,7 @@ PAGES = {
 def test_no_text_is_cut_off_at_phone_or_desk_width(page, running_app: RunningApp, width: int) -> None:  # type: ignore[no-untyped-def]
     from .test_browser import log_out, visit
 
-    from db.database import Database
+    from db.store.database import Database
 
     from .conftest import World, release_final_quarters
 
@@ -166,8 +166,8 @@ def test_a_contact_typed_and_saved_during_a_dropped_connection_is_saved_exactly_
         page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import func, select
 
-    from db.database import Database
-    from db.models import Activity, Case, Client, User
+    from db.store.database import Database
+    from db.store.models import Activity, Case, Client, User
     from db.vocabulary import CaseStatus
 
     db = Database.from_url(running_app.db_url)
@@ -212,8 +212,8 @@ def test_a_contact_typed_while_the_app_server_restarts_is_saved_with_one_press(
 
     from sqlalchemy import func, select
 
-    from db.database import Database
-    from db.models import Activity, Case, Client, User
+    from db.store.database import Database
+    from db.store.models import Activity, Case, Client, User
     from db.vocabulary import CaseStatus
 
     from .servers import free_port, start_app, stop, wait_healthy

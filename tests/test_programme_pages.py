@@ -8,8 +8,8 @@ from streamlit.testing.v1 import AppTest
 
 from db.actors import Actor
 from db.bootstrap import prepare
-from db.database import Database
-from db.models import Activity, AuditEntry, Employer, OfficeHourSession, Position, User
+from db.store.database import Database
+from db.store.models import Activity, AuditEntry, Employer, OfficeHourSession, Position, User
 
 from .conftest import as_read, ROOT, log_in
 
@@ -220,7 +220,7 @@ def test_a_role_without_rights_gets_the_permission_message(db: Database, usernam
 
 
 def test_admin_erases_a_person_on_request_from_the_page(app: AppTest, db: Database) -> None:
-    from db.models import Client
+    from db.store.models import Client
 
     with db.read() as session:
         number = session.scalars(select(Client.client_number).order_by(Client.id)).first()

@@ -22,7 +22,7 @@ from db.figures import flows
 from db.figures.council import draft
 from db.figures.kpis import figures_to_date
 from db.figures.periods import ReportingPeriod
-from db.figures.registry import INDICATORS, label
+from db.reporting.registry import INDICATORS, label
 from db.figures.series import Period, intake
 from db.results.indicators import leaver_figures, monthly_leavers
 from db.results.report import funder_report
@@ -111,7 +111,7 @@ def test_the_cli_carries_every_registry_key_with_the_recounted_events(history: W
 
 
 def test_imported_cases_count_as_interviews_and_job_starts_on_their_own_dates(world: World) -> None:
-    from db.caseload_io import COLUMNS, import_cases, read_upload
+    from db.casework.caseload_io import COLUMNS, import_cases, read_upload
 
     lead = world.actor("leitung")
     referred, started, job = (world.today - timedelta(days=n) for n in (200, 150, 100))

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
-from db.figures.registry import INDICATORS, Kind, label
+from db.reporting.registry import INDICATORS, Kind, label
 from db.figures.releases import release_file, releases
 from db.figures.series import FUNNEL_STAGES
 from db.vocabulary import CaseStatus

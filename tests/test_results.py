@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from db.actors import Actor
-from db.cases import (
+from db.casework.cases import (
     DuplicateClient,
     NewPlacement,
     assign_companion,
@@ -17,23 +17,23 @@ from db.cases import (
     refer_client,
     schedule_first_interview,
 )
-from db.database import Database
-from db.erasure import erase_person
+from db.store.database import Database
+from db.privacy.erasure import erase_person
 from db.errors import ValidationError
 from db.figures.kpis import kpis
-from db.models import Case, Client
-from db.results import tasks as result_tasks_module
-from db.results.entry import EntryData, age_band, not_counted, save_entry_data
+from db.store.models import Case, Client
+from db.casework import results_tasks as result_tasks_module
+from db.casework.entry import EntryData, age_band, not_counted, save_entry_data
 from db.results.indicators import by_gender, leaver_figures, monthly_leavers, quarterly_rates
-from db.results.outcomes import (
+from db.casework.outcomes import (
     follow_up_due,
     last_end_with_follow_up_due,
     record_exit_result,
     record_follow_up,
     suggested_result,
 )
-from db.results.tasks import EXIT_RESULT, FOLLOW_UP, RESUME, result_tasks
-from db.team import companion_caseloads
+from db.casework.results_tasks import EXIT_RESULT, FOLLOW_UP, RESUME, result_tasks
+from db.casework.team import companion_caseloads
 from db.vocabulary import (
     Answer,
     CaseStatus,
@@ -325,7 +325,7 @@ def test_same_name_and_postcode_or_birth_date_is_the_same_person(world: World) -
 
 
 def test_duplicate_check_compares_umlauts_without_case(db: Database) -> None:
-    from db.users import create_user
+    from db.accounts.users import create_user
     from db.vocabulary import Role
     system = Actor.system()
     create_user(db, system, username="fm", display_name="FM", role=Role.CASE_MANAGER,
@@ -465,7 +465,7 @@ def test_only_the_lead_makes_the_funder_report(world: World) -> None:
 
 
 def test_the_follow_up_task_stops_asking_after_its_window(world: World, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from db.results.tasks import FOLLOW_UP_WINDOW_DAYS
+    from db.casework.results_tasks import FOLLOW_UP_WINDOW_DAYS
 
     ended = world.today - timedelta(days=200)
     leaver(world, ended=ended, result=ExitResult.EMPLOYED, started=ended - timedelta(days=90))

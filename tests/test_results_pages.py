@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from db.database import Database
-from db.models import Case, Client, ExitOutcome
+from db.store.database import Database
+from db.store.models import Case, Client, ExitOutcome
 from db.vocabulary import CaseStatus, Education, EndReason, ExitResult, Household, PauseReason
 
 from .conftest import as_read
@@ -106,7 +106,7 @@ def test_lead_sees_results_not_counted_and_report_downloads(app: AppTest) -> Non
 
 def test_a_missing_result_is_a_task_on_termine(app: AppTest, db: Database) -> None:
     from db.actors import Actor
-    from db.cases import change_status
+    from db.casework.cases import change_status
 
     case_id = active_case(db)
     with db.read() as session:

@@ -7,14 +7,14 @@ from datetime import datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from db.activities import record_activity
-from db.barriers import add_barrier
-from db.caseload import CaseFilter, caseload
-from db.cases import assign_companion, change_status, refer_client, schedule_first_interview
+from db.casework.activities import record_activity
+from db.casework.barriers import add_barrier
+from db.casework.caseload import CaseFilter, caseload
+from db.casework.cases import assign_companion, change_status, refer_client, schedule_first_interview
 from db.errors import PermissionDenied, ValidationError
 from db.figures.series import Period, barriers, contacts, funnel, intake
-from db.models import Activity, Client
-from db.retention import anonymise_closed_cases, count_due, retention_years
+from db.store.models import Activity, Client
+from db.privacy.retention import anonymise_closed_cases, count_due, retention_years
 from db.vocabulary import ActivityKind, Barrier, CaseStatus, EndReason
 
 from .conftest import World

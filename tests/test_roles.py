@@ -8,10 +8,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from db.actors import Actor
-from db.audit import audit
+from db.store.audit import audit
 from db.bootstrap import prepare
-from db.database import Database
-from db.roles import setup_app_role, unsafe_app_connection
+from db.store.database import Database
+from db.store.roles import setup_app_role, unsafe_app_connection
 from db.settings import ConfigurationError
 
 from .conftest import PostgresServer

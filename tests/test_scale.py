@@ -9,16 +9,16 @@ import pytest
 from sqlalchemy import Engine, event, func, select
 from streamlit.testing.v1 import AppTest
 
-from db import memo
+from db.store import memo
 from db.figures import series as indicators
-from db.activities import record_activity
-from db.caseload import CaseFilter, caseload
-from db.database import Database
+from db.casework.activities import record_activity
+from db.casework.caseload import CaseFilter, caseload
+from db.store.database import Database
 from db.errors import PermissionDenied
 from db.figures.series import Period
-from db.migrate import upgrade
-from db.models import Case
-from db.synthetic import generate
+from db.store.migrate import upgrade
+from db.store.models import Case
+from db.demo.synthetic import generate
 from db.vocabulary import ActivityKind, CaseStatus
 
 from .conftest import ROOT, World, log_in

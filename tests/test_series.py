@@ -6,18 +6,18 @@ from datetime import date, timedelta
 
 import pytest
 
-from db.activities import record_activity
+from db.casework.activities import record_activity
 from db.actors import Actor
-from db.barriers import add_barrier, resolve_barrier
-from db.cases import change_status, refer_client
-from db.database import Database
+from db.casework.barriers import add_barrier, resolve_barrier
+from db.casework.cases import change_status, refer_client
+from db.store.database import Database
 from db.errors import PermissionDenied
 from db.figures.series import INTAKE_SERIES, Period, barriers, caseload_by_companion, contacts, funnel, intake
-from db.models import PlanTarget, Position
-from db.users import create_user
+from db.store.models import PlanTarget, Position
+from db.accounts.users import create_user
 from db.vocabulary import ActivityKind, Barrier, CaseStatus, EndReason, PlanMetric, PositionState, Role
 
-from db.cases import assign_companion
+from db.casework.cases import assign_companion
 
 from .helpers import move, new_client
 

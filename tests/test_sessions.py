@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import select
 
-from db.database import Database
-from db.models import User
+from db.store.database import Database
+from db.store.models import User
 from pages.common import plain
 
 from .conftest import RunningApp

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from db.errors import PermissionDenied, ValidationError
-from db.team import (
+from db.casework.team import (
     FORECAST_SERIES,
     PositionInput,
     capacity_forecast,
@@ -58,7 +58,7 @@ def test_forecast_grows_when_the_second_companion_starts_and_in_april(world: Wor
 
 def test_lead_fills_an_advertised_position_and_capacity_follows(world: World) -> None:
     lead = world.actor("leitung")
-    from db.users import create_user
+    from db.accounts.users import create_user
     from db.vocabulary import Role
 
     start = world.today + timedelta(days=40)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from db import auth
+from db.accounts import auth
 from db.errors import PermissionDenied, ValidationError
-from db.users import (
+from db.accounts.users import (
     change_role,
     create_user,
     list_users,
@@ -73,7 +73,7 @@ def test_only_admins_manage_accounts(world: World, username: str) -> None:
 
 def test_own_password_change_checks_the_current_one_and_ends_other_sessions(world: World) -> None:
     from db.clock import utcnow
-    from db.auth import change_own_password
+    from db.accounts.auth import change_own_password
 
     actor = world.actor("begleiter1")
     issued = utcnow()
@@ -90,7 +90,7 @@ def test_own_password_change_checks_the_current_one_and_ends_other_sessions(worl
 
 
 def test_guessing_the_current_password_in_an_open_session_is_throttled(world: World) -> None:
-    from db.auth import change_own_password
+    from db.accounts.auth import change_own_password
 
     actor = world.actor("begleiter1")
     messages = []
@@ -107,14 +107,14 @@ def test_guessing_the_current_password_in_an_open_session_is_throttled(world: Wo
                                       "demo-passwort", "12345678901234567890", "abcdefghijklmnop",
                                       "abababababababab", "bianca-begleitmann!", "Begleitmann1979"])
 def test_weak_passwords_are_refused(world: World, password: str) -> None:
-    from db.users import password_problem
+    from db.accounts.users import password_problem
 
     assert password_problem(password, "begleiter1", ["Bianca Begleitmann (Demo)"]) is not None
     assert password_problem("korrekt-pferd-batterie", "begleiter1", ["Bianca Begleitmann (Demo)"]) is None
 
 
 def test_the_published_demo_password_cannot_be_chosen(world: World) -> None:
-    from db.users import DEMO_PASSWORD, reset_password
+    from db.accounts.users import DEMO_PASSWORD, reset_password
 
     with pytest.raises(ValidationError, match="veröffentlicht"):
         reset_password(world.db, world.actor("admin"), world.user_id("begleiter1"), DEMO_PASSWORD)

@@ -6,11 +6,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from db.cases import NewPlacement, change_status, schedule_first_interview
+from db.casework.cases import NewPlacement, change_status, schedule_first_interview
 from db.errors import TransitionError, ValidationError
-from db.models import Activity, Placement, StatusChange
+from db.store.models import Activity, Placement, StatusChange
 from db.vocabulary import CaseStatus, EndReason
-from db.workflow import TRANSITIONS, allowed_next
+from db.casework.workflow import TRANSITIONS, allowed_next
 
 from .conftest import World
 from .helpers import any_employer, audit_count, case_in, load_case, move

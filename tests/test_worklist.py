@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 from sqlalchemy import update
 
-from db.models import Case
-from db.worklist import needs_action, working_days_before
+from db.store.models import Case
+from db.casework.worklist import needs_action, working_days_before
 
 from .conftest import World
 from .helpers import part_time

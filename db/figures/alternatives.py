@@ -16,8 +16,8 @@ import pandas as pd
 
 from .charts import CAPACITY_TITLE, DATE, chart_data
 from .disclosure import PublishedTable
-from .formats import fmt_number, fmt_percent, plural
-from .registry import label
+from ..reporting.formats import fmt_number, fmt_percent, plural
+from ..reporting.registry import label
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from collections.abc import Callable
 import altair as alt
 import pandas as pd
 
-from ..memo import by_content
+from ..store.memo import by_content
 from .disclosure import TOTAL, PublishedTable
-from .formats import VEGA_LOCALE, fmt_percent
-from .registry import label
+from ..reporting.formats import VEGA_LOCALE, fmt_percent
+from ..reporting.registry import label
 
 DATE = "%d.%m.%Y"
 WIDTH = 640  # for the pictures in the briefing; on a page a chart takes the column's width

@@ -24,7 +24,7 @@ from . import charts
 from .alternatives import council_text
 from .council import Briefing, CouncilTable
 from .disclosure import MARKS_EXPLAINED
-from .registry import INDICATORS
+from ..reporting.registry import INDICATORS
 from ..reporting.cells import safe_cell, safe_frame
 from ..reporting.pdf import ReportPdf
 

@@ -13,10 +13,10 @@ import pandas as pd
 from sqlalchemy import ColumnElement, func, select
 
 from ..actors import Actor
-from ..corrections import counted_change
-from ..database import Database
-from ..memo import until_data_change
-from ..models import (
+from ..casework.corrections import counted_change
+from ..store.database import Database
+from ..store.memo import until_data_change
+from ..store.models import (
     Activity,
     Case,
     CaseBarrier,
@@ -25,9 +25,9 @@ from ..models import (
     Placement,
     StatusChange,
 )
-from ..permissions import case_scope, require_role
+from ..accounts.permissions import case_scope, require_role
 from ..results.indicators import monthly_leavers
-from ..sqlfunc import month_start
+from ..store.sqlfunc import month_start
 from ..vocabulary import CaseStatus, ExitResult, Role
 
 AGGREGATE_ROLES = (Role.LEAD, Role.COUNCIL)

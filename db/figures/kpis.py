@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 
 from ..actors import Actor
 from ..clock import today
-from ..database import Database
-from ..memo import until_data_change
-from ..models import Case, Position, User
-from ..overdue import outcome_missing, step_overdue
-from ..permissions import case_scope
+from ..store.database import Database
+from ..store.memo import until_data_change
+from ..store.models import Case, Position, User
+from ..casework.overdue import outcome_missing, step_overdue
+from ..accounts.permissions import case_scope
 from ..results.indicators import (
     companions_over_cap,
     headline,
@@ -24,7 +24,7 @@ from ..results.indicators import (
 )
 from ..vocabulary import CaseStatus, Role
 from . import flows
-from .registry import INDICATORS, Kind
+from ..reporting.registry import INDICATORS, Kind
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ..results.outcomes import RESULT_WINDOW_DAYS
+from ..casework.outcomes import RESULT_WINDOW_DAYS
 
 
 @dataclass(frozen=True, order=True)

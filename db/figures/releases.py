@@ -27,13 +27,13 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from ..actors import Actor
-from ..audit import audit
+from ..store.audit import audit
 from ..clock import today
-from ..database import Database
+from ..store.database import Database
 from ..errors import NotFound, ValidationError
-from ..memo import until_data_change
-from ..models import CouncilRelease, CouncilReleaseFile, User
-from ..permissions import require_role
+from ..store.memo import until_data_change
+from ..store.models import CouncilRelease, CouncilReleaseFile, User
+from ..accounts.permissions import require_role
 from ..vocabulary import Role
 from . import flows
 from .council import COUNCIL_ROLES, Briefing, briefing_of, draft

@@ -19,10 +19,10 @@ from sqlalchemy.sql.elements import True_
 
 from ..actors import Actor
 from ..clock import today
-from ..corrections import counted_change
-from ..database import Database
-from ..memo import until_data_change
-from ..models import (
+from ..casework.corrections import counted_change
+from ..store.database import Database
+from ..store.memo import until_data_change
+from ..store.models import (
     Activity,
     Case,
     CaseBarrier,
@@ -35,12 +35,12 @@ from ..models import (
     StatusChange,
     User,
 )
-from ..permissions import case_scope, require_role
-from ..sqlfunc import month_start, week_start
-from ..team import Load, load_by_companion
+from ..accounts.permissions import case_scope, require_role
+from ..store.sqlfunc import month_start, week_start
+from ..casework.team import Load, load_by_companion
 from ..vocabulary import ActivityKind, Barrier, CaseStatus, PlanMetric, Role
 from .flows import AGGREGATE_ROLES
-from .registry import label
+from ..reporting.registry import label
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,7 @@
-"""Programme results for the Land and the ESF+: who took part (entry data), where leavers went
-(within 28 days and after six months), the indicators built from them and the funder's report.
+"""Results for the Land and the ESF+: the result indicators counted in SQL (leavers,
+integration rate, six-month rate …), one row per person however often referred (persons), and the
+funder's participant report (Excel, CSV, PDF). What is recorded on each case – entry data, the
+exit result, the six-month follow-up – is casework (db.casework.entry, db.casework.outcomes).
 
-| module | holds |
-|---|---|
-| entry.py | the participant's entry data, their validation and the "complete" rule |
-| outcomes.py | pausing (Ruhend), the exit result at 28 days, the six-month follow-up |
-| tasks.py | what is due: results to complete, follow-ups, paused cases to resume |
-| indicators.py | the result indicators (leavers, integration rate …) counted in SQL |
-| report.py | the funder's participant report (Excel, CSV) and the one-page PDF |
+May import: casework, programme, reporting, accounts, store and the vocabulary layer.
 """

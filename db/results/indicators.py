@@ -29,14 +29,14 @@ from sqlalchemy.orm import Session
 
 from ..actors import Actor
 from ..clock import today
-from ..database import Database
-from ..memo import by_content, until_data_change
-from ..models import Case, Client
-from ..permissions import case_scope, require_role
-from ..sqlfunc import days_between, month_start
-from ..team import caseloads
+from ..store.database import Database
+from ..store.memo import by_content, until_data_change
+from ..store.models import Case, Client
+from ..accounts.permissions import case_scope, require_role
+from ..store.sqlfunc import days_between, month_start
+from ..casework.team import caseloads
 from ..vocabulary import CaseStatus, ExitResult, FollowUpResult, Gender, Role
-from .outcomes import (
+from ..casework.outcomes import (
     INTO_WORK_OR_TRAINING,
     RESULT_WINDOW_DAYS,
     last_end_with_follow_up_due,
@@ -214,7 +214,7 @@ def participant_profile(db: Database, actor: Actor, start: date, end: date,
                         characteristics: Iterable[str] | None = None) -> pd.DataFrame:
     """Counted participants active in the period by each entry characteristic and gender:
     columns characteristic, value, gender, count. One grouped query per characteristic."""
-    from .entry import PROFILE_COLUMNS
+    from ..casework.entry import PROFILE_COLUMNS
 
     require_role(actor, *RESULT_ROLES)
     active = and_(counted_participant(), Case.start_date <= end,

@@ -25,15 +25,16 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from sqlalchemy import and_, select
 
 from ..actors import Actor
-from ..audit import audit
+from ..store.audit import audit
 from ..clock import today
-from ..database import Database
+from ..store.database import Database
 from ..errors import ValidationError
-from ..figures.export import ReportPdf, safe_cell, safe_frame
-from ..figures.formats import fmt_int, fmt_percent
-from ..figures.registry import TARGET_RATE, definition, label
-from ..models import Case, Client, ExitOutcome
-from ..permissions import require_role
+from ..reporting.cells import safe_cell, safe_frame
+from ..reporting.pdf import ReportPdf
+from ..reporting.formats import fmt_int, fmt_percent
+from ..reporting.registry import TARGET_RATE, definition, label
+from ..store.models import Case, Client, ExitOutcome
+from ..accounts.permissions import require_role
 from ..vocabulary import (
     Answer,
     CaseStatus,
@@ -46,7 +47,7 @@ from ..vocabulary import (
     Household,
     Role,
 )
-from .entry import (
+from ..casework.entry import (
     AGE_BANDS,
     FURTHER_LABELS,
     PROFILE_COLUMNS,
@@ -55,7 +56,7 @@ from .entry import (
     missing_core,
 )
 from .indicators import NOT_STATED, LeaverFigures, participant_profile
-from .outcomes import (
+from ..casework.outcomes import (
     INTO_WORK_OR_TRAINING,
     last_end_with_follow_up_due,
     latest_result,

@@ -1,0 +1,167 @@
+"""Engine and transactions.
+
+SQLite (a local file) is the default; `DATABASE_URL` selects PostgreSQL. Service functions open
+their own transactions through `Database.read()` / `Database.write()`, so every write is exactly
+one transaction and callers cannot forget to commit or roll back.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from itertools import islice
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..errors import PermissionDenied
+
+T = TypeVar("T")
+
+DEFAULT_SQLITE_PATH = Path(__file__).resolve().parent.parent / "data" / "begleiter.sqlite3"
+
+
+def database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url:
+        # Accept the plain form hosting platforms hand out and use the psycopg 3 driver for it.
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url.removeprefix("postgres://")
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        return url
+    DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = url or database_url()
+    if make_url(url).get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    # The driver's own transaction handling is switched off so that we can say BEGIN IMMEDIATE
+    # for writes: a deferred transaction that later wants to write fails with "database is locked"
+    # instead of waiting for the busy timeout.
+    engine = create_engine(url, connect_args={"isolation_level": None, "timeout": 10})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        # REPLACE deletes the old row before inserting: only with recursive triggers does that
+        # delete meet the audit log's delete guard (INSERT OR REPLACE could rewrite it otherwise).
+        cur.execute("PRAGMA recursive_triggers=ON")
+        # Deleted and overwritten content is zeroed in the file, not left in free pages (an
+        # erased person's name must not be recoverable from the database file).
+        cur.execute("PRAGMA secure_delete=ON")
+        cur.close()
+        # SQLite's lower() knows only ASCII; PostgreSQL's knows "Ö". Names are compared in
+        # lower case (duplicate check, search), so both engines must agree.
+        dbapi_conn.create_function("lower", 1, lambda v: v.lower() if isinstance(v, str) else v,
+                                   deterministic=True)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        mode = conn.get_execution_options().get("sqlite_begin", "")
+        conn.exec_driver_sql(f"BEGIN {mode}".strip())
+
+    return engine
+
+
+class Database:
+    """The app's handle on its database: one per process, shared by all sessions."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # The transaction this thread/task is inside, so nested service calls join it (an
+        # import or the demo loader runs many service functions as one all-or-nothing unit).
+        self._current: ContextVar[Session | None] = ContextVar(f"tx_{id(self)}", default=None)
+
+    @classmethod
+    def from_url(cls, url: str | None = None) -> Database:
+        return cls(make_engine(url))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        outer = self._current.get()
+        if outer is not None:
+            yield outer
+            return
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except PermissionDenied as exc:
+            self._audit_denial(exc)
+            raise
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write transaction: committed when the block ends, rolled back on any error.
+
+        Inside another write() block it joins that transaction instead of starting its own.
+        """
+        outer = self._current.get()
+        if outer is not None:
+            yield outer
+            return
+        try:
+            with self._open_for_write() as session:
+                token = self._current.set(session)
+                try:
+                    with session.begin():
+                        yield session
+                finally:
+                    self._current.reset(token)
+        except PermissionDenied as exc:
+            self._audit_denial(exc)
+            raise
+
+    def _audit_denial(self, exc: PermissionDenied) -> None:
+        """An attempt on somebody else's record is itself a fact to keep (Sozialgeheimnis): it is
+        written in a transaction of its own, after the refused one was rolled back."""
+        if exc.actor is None or exc.entity is None:
+            return
+        from .audit import audit  # audit imports the models, which import nothing from here
+
+        with self.write() as session:
+            audit(session, exc.actor, "denied", exc.entity, exc.entity_id,  # type: ignore[arg-type]
+                  {"reason": exc.message})
+
+    @contextmanager
+    def _open_for_write(self) -> Iterator[Session]:
+        if not self.is_sqlite:
+            with self._sessions() as session:
+                yield session
+            return
+        # SQLite: take the write lock up front (see _sqlite_engine).
+        with self.engine.connect() as conn:
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+            with self._sessions(bind=conn) as session:
+                yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def batched(items: Iterable[T], size: int = 500) -> Iterator[list[T]]:
+    """Lists of at most `size` items: for IN lists below SQLite's limit of bound parameters
+    per statement, and for bulk inserts that should not hold everything in memory at once."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch

@@ -1,0 +1,141 @@
+"""Aggregates computed once per change of the data, shared by every session of the process.
+
+Two caches, one per kind of input:
+- `until_data_change` for functions that read the database (keyed by the data stamp below);
+- `by_content` for pure functions of figures already read (charts, indicator tables): keyed by
+  the content of their arguments, so a rerun with the same figures costs a hash, not the work.
+
+The Lagebild and the council briefing aggregate over all cases; at a hundred thousand cases
+that is tens of milliseconds per query, on every click. Their results only change when data
+change, and every change writes an audit entry in the same transaction (db.audit) – so the
+newest audit id of a changing action is a stamp that moves exactly when the figures may have
+moved. It is read from the database, so a change made through another app server is seen too.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import hashlib
+import io
+import pickle
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from ..actors import Actor
+from ..clock import today
+from .database import Database
+from .models import AuditEntry
+
+# Audit actions that read or concern only the session: they change no figure.
+READING_ACTIONS = ("view", "lookup", "export", "denied", "login", "login_failed", "login_refused",
+                   "logout")
+MAX_ENTRIES = 256
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_results: OrderedDict[object, object] = OrderedDict()
+_lock = threading.Lock()
+
+
+def data_stamp(db: Database) -> int:
+    """The id of the newest audit entry that changed data (0 for an empty database)."""
+    with db.read() as session:
+        return session.scalar(select(func.max(AuditEntry.id))
+                              .where(AuditEntry.action.not_in(READING_ACTIONS))) or 0
+
+
+def _token(db: Database) -> str:
+    # Per Database object, never reused (an id() could be, by a later object at the same address).
+    token = getattr(db, "_memo_token", None)
+    if token is None:
+        token = uuid.uuid4().hex
+        db._memo_token = token  # type: ignore[attr-defined]
+    return token
+
+
+def _remembered(key: object, compute: Callable[[], R]) -> R:
+    """The cached result for key (a copy: changing it cannot change the cached one), computed
+    once; the oldest entries go beyond MAX_ENTRIES."""
+    with _lock:
+        if key in _results:
+            _results.move_to_end(key)
+            return copy.deepcopy(_results[key])  # type: ignore[return-value]
+    result = compute()
+    with _lock:
+        _results[key] = result
+        while len(_results) > MAX_ENTRIES:
+            _results.popitem(last=False)
+    return copy.deepcopy(result)
+
+
+def until_data_change(fn: Callable[P, R]) -> Callable[P, R]:
+    """Cache fn(db, actor, …) per actor, arguments, day and data stamp.
+
+    The actor is part of the key: what a council member may see differs from the lead's view,
+    and the permission check inside fn runs for each actor at least once. Callers get a copy,
+    so changing a returned frame cannot change the cached one.
+    """
+
+    @functools.wraps(fn)
+    def cached(db: Database, actor: Actor, *args: object, **kwargs: object) -> R:
+        key = (fn.__qualname__, _token(db), data_stamp(db), today(), actor.id, actor.role, args,
+               tuple(sorted(kwargs.items())))
+        return _remembered(key, lambda: fn(db, actor, *args, **kwargs))  # type: ignore[arg-type]
+
+    return cached  # type: ignore[return-value]
+
+
+def _frame(columns: tuple[str, ...], dtypes: tuple[str, ...], rows: bytes) -> None:
+    """Stands for a DataFrame in a fingerprint (never called: fingerprints are not unpickled)."""
+
+
+class _Fingerprinter(pickle.Pickler):
+    """Pickles a DataFrame as its columns, dtypes and pandas' 64-bit hash of every row (with
+    the index): five times faster than pickling its object columns."""
+
+    def reducer_override(self, obj: object) -> object:
+        if isinstance(obj, pd.DataFrame):
+            return _frame, (tuple(map(str, obj.columns)), tuple(map(str, obj.dtypes)),
+                            pd.util.hash_pandas_object(obj, index=True).to_numpy().tobytes())
+        return NotImplemented
+
+
+def _fingerprint(name: str, args: tuple, kwargs: dict) -> bytes | None:
+    """A digest of the arguments' content (frames, dataclasses, numbers). Equal digests mean
+    equal content; equal content may give another digest (a frame's dtypes), which only costs a
+    miss. None for arguments that cannot be pickled or hashed: then nothing is cached."""
+    out = io.BytesIO()
+    try:
+        _Fingerprinter(out, protocol=pickle.HIGHEST_PROTOCOL).dump((name, args, sorted(kwargs.items())))
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return None
+    return hashlib.blake2b(out.getbuffer(), digest_size=20).digest()
+
+
+def by_content(fn: Callable[P, R]) -> Callable[P, R]:
+    """Cache a pure function by the content of its arguments (and, like until_data_change, hand
+    out copies). For work done on figures already read: the same figures give the same result."""
+
+    name = f"{fn.__module__}.{fn.__qualname__}"
+
+    @functools.wraps(fn)
+    def cached(*args: P.args, **kwargs: P.kwargs) -> R:
+        key = _fingerprint(name, args, kwargs)
+        if key is None:
+            return fn(*args, **kwargs)
+        return _remembered(key, lambda: fn(*args, **kwargs))
+
+    return cached
+
+
+def forget_all() -> None:
+    with _lock:
+        _results.clear()

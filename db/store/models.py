@@ -1,0 +1,482 @@
+"""Typed SQLAlchemy 2.0 models of the programme.
+
+Enums are stored as short strings (no native database enums) so SQLite and PostgreSQL hold the
+same values and new members need no type migration.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    false,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from ..clock import utcnow
+from ..vocabulary import (
+    ActivityKind,
+    Answer,
+    Barrier,
+    CaseStatus,
+    Education,
+    EndReason,
+    EntryEmployment,
+    ExitResult,
+    FollowUpResult,
+    Gender,
+    Household,
+    JobKind,
+    PauseReason,
+    LocationStatus,
+    PlanMetric,
+    PositionState,
+    ReferralSource,
+    Role,
+)
+
+# Deterministic constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _enum(cls: type) -> Enum:
+    return Enum(
+        cls,
+        native_enum=False,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A point in time, always timezone-aware UTC in Python (SQLite would hand back naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime for a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {
+        Role: _enum(Role),
+        ReferralSource: _enum(ReferralSource),
+        CaseStatus: _enum(CaseStatus),
+        ActivityKind: _enum(ActivityKind),
+        Barrier: _enum(Barrier),
+        EndReason: _enum(EndReason),
+        JobKind: _enum(JobKind),
+        PositionState: _enum(PositionState),
+        LocationStatus: _enum(LocationStatus),
+        PlanMetric: _enum(PlanMetric),
+        PauseReason: _enum(PauseReason),
+        Gender: _enum(Gender),
+        EntryEmployment: _enum(EntryEmployment),
+        Education: _enum(Education),
+        Household: _enum(Household),
+        Answer: _enum(Answer),
+        ExitResult: _enum(ExitResult),
+        FollowUpResult: _enum(FollowUpResult),
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+    }
+
+
+class User(Base):
+    """A staff member who logs in."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[Role]
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Companions only: target caseload and the day they start work.
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when an admin (or the command line) chose the password: the user replaces it first.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                       server_default=false())
+    locked_until: Mapped[datetime | None]
+    # Browser sessions started before this moment are void (set on logout and deactivation), so
+    # a copied or left-behind login cookie stops working.
+    sessions_revoked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Position(Base):
+    """A funded companion position; the holder is set once it is filled."""
+
+    __tablename__ = "positions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    state: Mapped[PositionState]
+    funded_from: Mapped[date] = mapped_column(Date)
+    holder_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    capacity: Mapped[int] = mapped_column(Integer, default=25)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    holder: Mapped[User | None] = relationship()
+
+
+class Client(Base):
+    """A citizen taking part. Participation is voluntary: consent is recorded."""
+
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_number: Mapped[str] = mapped_column(String(32), unique=True)
+    first_name: Mapped[str] = mapped_column(String(120))
+    last_name: Mapped[str] = mapped_column(String(120))
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    town: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    consent_date: Mapped[date | None] = mapped_column(Date)
+    # Entry data for the funder (db/results/entry.py); the birth year stays for older records.
+    gender: Mapped[Gender | None]
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    postcode: Mapped[str | None] = mapped_column(String(5))
+    # Street and number for home visits (the town is above); plain text, no map service.
+    address: Mapped[str | None] = mapped_column(String(200))
+    # Set by the retention rule (db/retention.py): the fields above no longer name anybody.
+    anonymised_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    cases: Mapped[list[Case]] = relationship(back_populates="client")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class OfficeHourLocation(Base):
+    """A place where the companions hold office hours (Sprechstunden)."""
+
+    __tablename__ = "office_hour_locations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    town: Mapped[str] = mapped_column(String(120), unique=True)
+    venue: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[LocationStatus]
+    start_date: Mapped[date | None] = mapped_column(Date)
+    weekday: Mapped[int | None] = mapped_column(Integer)  # 0 = Monday
+    time_from: Mapped[time | None] = mapped_column(Time)
+    time_to: Mapped[time | None] = mapped_column(Time)
+
+
+class OfficeHourSession(Base):
+    """One held office-hour session and how many people came."""
+
+    __tablename__ = "office_hour_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("office_hour_locations.id"), index=True)
+    held_on: Mapped[date] = mapped_column(Date, index=True)
+    companion_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    visitors: Mapped[int] = mapped_column(Integer, default=0)
+    first_interviews: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    location: Mapped[OfficeHourLocation] = relationship()
+
+
+class Case(Base):
+    """One accompaniment of one client by one companion."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        # Covering: caseload per companion is counted from the index alone (db.team).
+        Index("ix_cases_status_companion_interview", "status", "companion_id", "first_interview_at"),
+        Index("ix_cases_status_referred", "status", "referred_on"),
+        Index("ix_cases_next_step_due", "next_step_due"),
+        # The results' work list: leavers of the last 28 days, follow-ups due (db/results/tasks.py).
+        Index("ix_cases_status_end", "status", "end_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    companion_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    case_manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    referral_source: Mapped[ReferralSource]
+    status: Mapped[CaseStatus]
+    referred_on: Mapped[date] = mapped_column(Date, index=True)
+    # Appointments are local wall-clock times ("Tuesday 10:00 in Guben"), stored without zone.
+    first_interview_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=False))
+    # NULL with a first interview set means a home visit.
+    first_interview_location_id: Mapped[int | None] = mapped_column(
+        ForeignKey("office_hour_locations.id")
+    )
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    end_reason: Mapped[EndReason | None]
+    next_step: Mapped[str | None] = mapped_column(Text)
+    next_step_due: Mapped[date | None] = mapped_column(Date)
+    # Ruhend: why, and when accompaniment is planned to resume.
+    pause_reason: Mapped[PauseReason | None]
+    resume_on: Mapped[date | None] = mapped_column(Date)
+    # Entry data of this participation (ESF+ Annex I); see db/results/entry.py for the rules.
+    entry_employment: Mapped[EntryEmployment | None]
+    entry_education: Mapped[Education | None]
+    entry_household: Mapped[Household | None]
+    entry_children: Mapped[int | None] = mapped_column(Integer)
+    entry_disability: Mapped[Answer | None]
+    entry_third_country: Mapped[Answer | None]
+    entry_foreign_background: Mapped[Answer | None]
+    entry_minority: Mapped[Answer | None]
+    entry_homeless: Mapped[Answer | None]
+    entry_rural: Mapped[Answer | None]
+    # Derived when entry data or the birth date are saved, and kept when the person's data are
+    # erased, so anonymised participants stay counted as they were.
+    entry_age_band: Mapped[str | None] = mapped_column(String(8))
+    entry_complete: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Six months after the exit: in work or not, and the day it was found out.
+    follow_up_result: Mapped[FollowUpResult | None]
+    follow_up_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    # SQLAlchemy adds "AND version = :loaded" to every UPDATE, so a concurrent write fails loudly.
+    __mapper_args__ = {"version_id_col": version}
+
+    client: Mapped[Client] = relationship(back_populates="cases")
+    companion: Mapped[User | None] = relationship(foreign_keys=[companion_id])
+    case_manager: Mapped[User | None] = relationship(foreign_keys=[case_manager_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    first_interview_location: Mapped[OfficeHourLocation | None] = relationship()
+    barriers: Mapped[list[CaseBarrier]] = relationship(back_populates="case")
+    placements: Mapped[list[Placement]] = relationship(back_populates="case")
+
+
+class StatusChange(Base):
+    """The history of a case's status: the timeline and the intake charts read it."""
+
+    __tablename__ = "status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    from_status: Mapped[CaseStatus | None]
+    to_status: Mapped[CaseStatus]
+    changed_on: Mapped[date] = mapped_column(Date, index=True)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    # Same-day undo (db/undo.py) keeps the history: the undone change is marked, and the
+    # reversing change points at it. Figures count neither (`counted_changes`).
+    undone_on: Mapped[date | None] = mapped_column(Date)
+    reverses_id: Mapped[int | None] = mapped_column(Integer)
+    # What the change altered besides the status (case fields before it, rows it created), so
+    # that an undo restores exactly that.
+    prior_state: Mapped[dict[str, Any] | None]
+
+
+class Activity(Base):
+    """A contact or accompaniment logged on a case."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        Index("ix_activities_case_date", "case_id", "occurred_on"),
+        # The Lagebild's contacts per week and kind are counted from this index alone.
+        Index("ix_activities_day_kind", "occurred_on", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    kind: Mapped[ActivityKind]
+    occurred_on: Mapped[date] = mapped_column(Date)
+    duration_minutes: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExitOutcome(Base):
+    """An event within 28 days after a participant left (a job started, training began …).
+    Several may be recorded; the last one by date is the result (ESF+ rule)."""
+
+    __tablename__ = "exit_outcomes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    result: Mapped[ExitResult]
+    occurred_on: Mapped[date] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseBarrier(Base):
+    """A barrier to work recorded on a case (e.g. a missing driving licence)."""
+
+    __tablename__ = "case_barriers"
+    __table_args__ = (Index("ix_case_barriers_barrier", "barrier"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    barrier: Mapped[Barrier]
+    noted_on: Mapped[date] = mapped_column(Date)
+    resolved_on: Mapped[date | None] = mapped_column(Date)
+    # Who marked it "Erledigt" and when: only they may take it back, on the same day.
+    resolved_by_id: Mapped[int | None] = mapped_column(Integer)
+    resolved_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+
+    case: Mapped[Case] = relationship(back_populates="barriers")
+
+
+class Employer(Base):
+    __tablename__ = "employers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    sector: Mapped[str | None] = mapped_column(String(120))
+    town: Mapped[str | None] = mapped_column(String(120))
+    contact_person: Mapped[str | None] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(64))
+
+
+class Placement(Base):
+    """A job taken up by a client; follow-up support runs while it lasts."""
+
+    __tablename__ = "placements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employers.id"), index=True)
+    job_kind: Mapped[JobKind]
+    job_title: Mapped[str | None] = mapped_column(String(200))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+
+    case: Mapped[Case] = relationship(back_populates="placements")
+    employer: Mapped[Employer] = relationship()
+
+
+class PlanTarget(Base):
+    """What the programme plans for a period, e.g. 15 active cases in March."""
+
+    __tablename__ = "plan_targets"
+    __table_args__ = (UniqueConstraint("metric", "period_start", name="metric_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    metric: Mapped[PlanMetric]
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    target: Mapped[int] = mapped_column(Integer)
+
+
+class BrowserSession(Base):
+    """One login (a user and the moment of the login, which the signed cookie carries) and when
+    it was last used: an idle session ends even if the page is reloaded from the cookie."""
+
+    __tablename__ = "browser_sessions"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    issued_at: Mapped[datetime] = mapped_column(primary_key=True)
+    last_seen_at: Mapped[datetime]
+
+
+class LoginThrottle(Base):
+    """Failed logins per typed username (known or not) and per client address, keyed by a keyed
+    hash of either: the same lock for every name, so a lock tells nobody which names exist."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Append-only record of who viewed or changed what (database triggers refuse edits)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    changes: Mapped[dict[str, Any] | None]
+    # A hash chain (db/audit.py): each entry's hash covers its content and the previous entry's
+    # hash, so an edited, inserted or removed entry breaks the chain (`python -m db verify-audit`).
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class CouncilRelease(Base):
+    """A council briefing as released for one quarter: the printed tables, tiles and summary,
+    never a hidden value. Append-only (database triggers refuse edits): a correction is a new
+    release that names the one it corrects."""
+
+    __tablename__ = "council_releases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_key: Mapped[str] = mapped_column(String(8), index=True)
+    released_at: Mapped[datetime] = mapped_column(default=utcnow)
+    released_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    content: Mapped[dict[str, Any]]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("council_releases.id"), unique=True)
+
+
+class CouncilReleaseFile(Base):
+    """A file of a release (PDF, Excel, CSV, a chart as PNG), made once when it was released:
+    every download hands out the same bytes."""
+
+    __tablename__ = "council_release_files"
+    __table_args__ = (UniqueConstraint("release_id", "name", name="release_file"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("council_releases.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
