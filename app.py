@@ -10,7 +10,9 @@ from streamlit.navigation.page import StreamlitPage
 
 from db.settings import ConfigurationError
 from db.vocabulary import Role
-from pages.common import database_unreachable, get_db, plain, route_through_app
+from pages.ui.context import database_unreachable, get_db
+from pages.ui.formatting import plain
+from pages.ui.navigation import route_through_app
 from pages.focus import focus_on_arrival
 from pages.german_chrome import german_page
 from pages.narrow import narrow_styles

@@ -4,7 +4,7 @@
 
 Makes, in a temporary folder: an xlsx with 300,000 short rows (about a megabyte on disk – an
 xlsx is a zip), a CSV just under the 10 MB limit with far more rows than allowed, and a CSV over
-the limit. Each file is read by `db.caseload_io.read_upload` in a fresh process; printed are the
+the limit. Each file is read by `db.casework.caseload_io.read_upload` in a fresh process; printed are the
 answer, the seconds and the peak memory (RSS) above that of the same process reading an empty
 file (the modules the app loads anyway – pandas, Altair, the PDF library – are the baseline).
 """
@@ -26,7 +26,7 @@ CHILD = """
 import resource, sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
-from db.caseload_io import read_upload
+from db.casework.caseload_io import read_upload
 from db.errors import ValidationError
 path = Path(sys.argv[1])
 start = time.perf_counter()

@@ -5,7 +5,7 @@ CPU per action and memory per server, checked against the capacity targets.
                                    [--rounds 10] [--cases 4000] [--think 5.0] [--login-spread 5]
                                    [--soak 0] [--variant ausgeliefert] [--postgres URL]
 
-For each combination: a fresh PostgreSQL database (synthetic data from db/synthetic.py with as
+For each combination: a fresh PostgreSQL database (synthetic data from db/demo/synthetic.py with as
 many companions as sessions need), `streamlit run app.py` with the shipped .streamlit/config.toml
 on loopback ports, then N sessions at once. Each session is a websocket client speaking
 Streamlit's own protocol – what the browser sends: a rerun with the page and the widget values.

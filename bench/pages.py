@@ -159,7 +159,7 @@ def main() -> None:
 
     def after_change(path: str) -> Callable[[], None]:
         """The page as the first one to open it after somebody changed data: every figure
-        cached until then is stale (db.memo)."""
+        cached until then is stale (db.store.memo)."""
         def open_page() -> None:
             page(path)()
             change()

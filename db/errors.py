@@ -31,7 +31,7 @@ class ConflictError(DomainError):
 class PermissionDenied(DomainError):
     """The acting user's role or ownership does not allow this.
 
-    With `actor` and `entity` set (an attempt on a personal record), db.database writes an audit
+    With `actor` and `entity` set (an attempt on a personal record), db.store.database writes an audit
     entry for the attempt after rolling back the transaction it happened in.
     """
 

@@ -1,6 +1,6 @@
 """Barrierefreiheit: the accessibility statement, for every role (and below the login form)."""
 
-from pages.common import route_page_through_app
+from pages.ui.navigation import route_page_through_app
 from pages.statement import show_statement
 
 route_page_through_app()

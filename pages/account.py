@@ -6,7 +6,9 @@ import streamlit as st
 
 from db.accounts.auth import change_own_password
 from db.accounts.users import MIN_PASSWORD
-from pages.common import current_actor, get_db, plain, shown_errors
+from pages.ui.context import current_actor, get_db
+from pages.ui.feedback import shown_errors
+from pages.ui.formatting import plain
 
 actor = current_actor()
 db = get_db()

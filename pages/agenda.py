@@ -12,20 +12,10 @@ from db.casework.corrections import undo_status_change
 from db.casework.results_tasks import TASK_LABELS, result_tasks
 from db.accounts.users import staff_with_role
 from db.vocabulary import CaseStatus, Role
-from pages.common import (
-    current_actor,
-    feedback,
-    fmt_date,
-    fmt_day,
-    get_db,
-    more_button,
-    on_submit,
-    open_case_button,
-    plain,
-    show_flash,
-    shown_errors,
-    shown_limit,
-)
+from pages.ui.context import current_actor, get_db
+from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
+from pages.ui.formatting import fmt_date, fmt_day, plain
+from pages.ui.navigation import more_button, open_case_button, shown_limit
 
 actor = current_actor()
 db = get_db()

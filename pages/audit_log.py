@@ -13,7 +13,9 @@ from db.privacy.audit_review import (
     field_label,
 )
 from db.clock import as_local
-from pages.common import current_actor, fmt_date, get_db, shown_errors
+from pages.ui.context import current_actor, get_db
+from pages.ui.feedback import shown_errors
+from pages.ui.formatting import fmt_date
 
 actor = current_actor()
 db = get_db()

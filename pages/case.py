@@ -15,18 +15,10 @@ from db.casework.cases import NewClient, set_next_step, update_client
 from db.programme.employers import list_employers
 from db.vocabulary import ActivityKind, Barrier, Role
 from pages.participant import entry_panel, outcome_panel, pause_note
-from pages.common import (
-    current_actor,
-    feedback,
-    fmt_date,
-    get_db,
-    on_submit,
-    plain,
-    show_flash,
-    shown_errors,
-    status_badge,
-    status_control,
-)
+from pages.ui.context import current_actor, get_db
+from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
+from pages.ui.formatting import fmt_date, plain, status_badge
+from pages.ui.forms import status_control
 
 actor = current_actor()
 db = get_db()

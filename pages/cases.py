@@ -9,19 +9,11 @@ from db.reporting.formats import plural
 from db.reporting.registry import counted, definition, label
 from db.accounts.users import staff_with_role
 from db.vocabulary import Barrier, CaseStatus, Role
-from pages.common import (
-    CASE_PAGE,
-    current_actor,
-    fmt_date,
-    get_db,
-    grid_or_box_choice,
-    open_case_button,
-    plain,
-    show_flash,
-    shown_errors,
-    status_badge,
-    status_control,
-)
+from pages.ui.context import current_actor, get_db
+from pages.ui.feedback import show_flash, shown_errors
+from pages.ui.formatting import fmt_date, plain, status_badge
+from pages.ui.forms import grid_or_box_choice, status_control
+from pages.ui.navigation import CASE_PAGE, open_case_button
 from pages.narrow import desk, phone
 
 PAGE_SIZE = 25

@@ -20,15 +20,10 @@ from db.figures.releases import (
     releases,
 )
 from db.vocabulary import Role
-from pages.common import (
-    current_actor,
-    get_db,
-    metric_tiles,
-    plain,
-    show_chart,
-    show_flash,
-    shown_errors,
-)
+from pages.ui.charts import metric_tiles, show_chart
+from pages.ui.context import current_actor, get_db
+from pages.ui.feedback import show_flash, shown_errors
+from pages.ui.formatting import plain
 from pages.downloads import at_click
 
 actor = current_actor()

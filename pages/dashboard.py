@@ -19,8 +19,12 @@ from db.results.indicators import leaver_figures, monthly_leavers, quarterly_rat
 from db.accounts.users import staff_with_role
 from db.casework.worklist import UNASSIGNED_WORKING_DAYS, needs_action
 from db.vocabulary import PlanMetric, Role
-from pages.common import (CASE_PAGE, checked_period, current_actor, fmt_date, get_db, metric_tiles, plain, show_chart,
-                          shown_errors)
+from pages.ui.charts import metric_tiles, show_chart
+from pages.ui.context import current_actor, get_db
+from pages.ui.feedback import shown_errors
+from pages.ui.formatting import fmt_date, plain
+from pages.ui.forms import checked_period
+from pages.ui.navigation import CASE_PAGE
 
 actor = current_actor()
 db = get_db()

@@ -7,18 +7,11 @@ from db.casework.activities import record_activity
 from db.clock import today
 from db.programme.employers import EmployerInput, employer_detail, employer_overview, save_employer
 from db.vocabulary import ActivityKind, CaseStatus
-from pages.common import (
-    current_actor,
-    feedback,
-    fmt_date,
-    get_db,
-    grid_or_box_choice,
-    on_submit,
-    open_case_button,
-    plain,
-    show_flash,
-    shown_errors,
-)
+from pages.ui.context import current_actor, get_db
+from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
+from pages.ui.formatting import fmt_date, plain
+from pages.ui.forms import grid_or_box_choice
+from pages.ui.navigation import open_case_button
 from pages import narrow
 from pages.narrow import desk, phone
 

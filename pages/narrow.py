@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import pandas as pd
 import streamlit as st
 
-from pages.common import plain
+from pages.ui.formatting import plain
 
 PHONE_MAX_PX = 480
 

@@ -17,17 +17,9 @@ from db.programme.locations import (
 )
 from db.vocabulary import LocationStatus, Role
 from pages import narrow
-from pages.common import (
-    WEEKDAYS,
-    current_actor,
-    feedback,
-    fmt_date,
-    fmt_day,
-    get_db,
-    on_submit,
-    show_flash,
-    shown_errors,
-)
+from pages.ui.context import current_actor, get_db
+from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
+from pages.ui.formatting import WEEKDAYS, fmt_date, fmt_day
 
 actor = current_actor()
 db = get_db()

@@ -14,7 +14,8 @@ from db.casework.results_card import ResultsView
 from db.casework.entry import CORE_LABELS, FURTHER_LABELS, EntryData, save_entry_data
 from db.casework.outcomes import record_exit_result, record_follow_up
 from db.vocabulary import Answer, Education, EntryEmployment, ExitResult, FollowUpResult, Gender, Household
-from pages.common import fmt_date, on_submit, plain
+from pages.ui.feedback import on_submit
+from pages.ui.formatting import fmt_date, plain
 
 EDUCATION_HELP = ("ISCED 0–2: kein Abschluss, Hauptschul- oder Realschulabschluss (auch mit "
                   "abgebrochener Ausbildung). ISCED 3–4: Abitur, Fachabitur oder abgeschlossene "

@@ -4,7 +4,7 @@ The browser reconnects to the new server on its own and keeps showing the old pa
 everything typed into it. Streamlit calls a button's `on_click` only for a widget it drew in
 this session's previous run, and the new session has drawn nothing yet: the first press after
 the restart reaches the server with all inputs and is run as a plain page run, its callback
-skipped. Every save in this app is such a callback (common.on_submit), so "Kontakt speichern"
+skipped. Every save in this app is such a callback (pages.ui.feedback.on_submit), so "Kontakt speichern"
 would do nothing, with no message, and only a second press would save.
 
 The first run of a session that brings a press from such a page therefore draws the page

@@ -21,22 +21,11 @@ from db.casework.team import assignment_choices
 from db.accounts.users import staff_with_role
 from db.errors import DomainError
 from db.vocabulary import Barrier, CaseStatus, Gender, ReferralSource, Role
-from pages.common import (
-    current_actor,
-    feedback,
-    fmt_date,
-    get_db,
-    interview_choice,
-    interview_inputs,
-    interview_places,
-    more_button,
-    shown_limit,
-    on_submit,
-    open_case_button,
-    plain,
-    show_flash,
-    shown_errors,
-)
+from pages.ui.context import current_actor, get_db
+from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
+from pages.ui.formatting import fmt_date, plain
+from pages.ui.forms import interview_choice, interview_inputs, interview_places
+from pages.ui.navigation import more_button, shown_limit, open_case_button
 
 actor = current_actor()
 db = get_db()

@@ -20,8 +20,12 @@ from db.casework.team import companion_caseloads
 from db.accounts.users import staff_with_role
 from db.vocabulary import Role
 from pages import narrow
-from pages.common import (checked_period, current_actor, fmt_date, get_db, metric_tiles, open_case_button, plain,
-                          show_chart, shown_errors, yes_no)
+from pages.ui.charts import metric_tiles, show_chart
+from pages.ui.context import current_actor, get_db
+from pages.ui.feedback import shown_errors
+from pages.ui.formatting import fmt_date, plain, yes_no
+from pages.ui.forms import checked_period
+from pages.ui.navigation import open_case_button
 from pages.downloads import at_click
 
 actor = current_actor()

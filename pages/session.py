@@ -1,7 +1,7 @@
-"""The browser session: login form, cookie re-login, logout (UI glue for db.auth).
+"""The browser session: login form, cookie re-login, logout (UI glue for db.accounts.auth).
 
 streamlit-authenticator keeps the session in st.session_state and in a signed cookie; the
-password check, lockout and audit are db.auth's. This module only wires the two together.
+password check, lockout and audit are db.accounts.auth's. This module only wires the two together.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def authenticator() -> stauth.Authenticate:
         st.error(exc.message)
         st.stop()
     # No credential set held across runs: an account made by the CLI or on another server, or
-    # deactivated there, is read from the database at the login (db.auth) and on every run
+    # deactivated there, is read from the database at the login (db.accounts.auth) and on every run
     # (current_actor). The library only learns the one user this session has just proven.
     gate = stauth.Authenticate(
         {"usernames": {}},
@@ -127,7 +127,7 @@ def _cookie_token(gate: stauth.Authenticate) -> dict | None:
 
 def _restore_from_cookie(db: Database, gate: stauth.Authenticate) -> None:
     """A reload keeps the user logged in: the signed cookie names the user and its expiry; the
-    account must still be active and the session still valid (db.auth.session_actor)."""
+    account must still be active and the session still valid (db.accounts.auth.session_actor)."""
     token = _cookie_token(gate)
     if not token:
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from db.programme.accessibility import COMPLIANCE, Contact, StatementError, load_statement
-from pages.common import fmt_date, plain
+from pages.ui.formatting import fmt_date, plain
 
 
 def _contact(contact: Contact) -> None:

@@ -15,8 +15,10 @@ from db.casework.team import (
 )
 from db.vocabulary import PositionState
 from pages import narrow
-from pages.common import (current_actor, feedback, fmt_date, get_db, on_submit, show_chart, show_flash,
-                          shown_errors)
+from pages.ui.charts import show_chart
+from pages.ui.context import current_actor, get_db
+from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
+from pages.ui.formatting import fmt_date
 
 actor = current_actor()
 db = get_db()

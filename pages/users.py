@@ -5,8 +5,10 @@ import streamlit as st
 
 from db.accounts.users import change_role, create_user, list_users, reset_password, set_active
 from db.vocabulary import Role
-from pages.common import (current_actor, fmt_date, get_db, person_rights_panel, retention_panel, show_flash,
-                          shown_errors, yes_no)
+from pages.ui.context import current_actor, get_db
+from pages.ui.feedback import show_flash, shown_errors
+from pages.ui.formatting import fmt_date, yes_no
+from pages.ui.privacy_panels import person_rights_panel, retention_panel
 
 actor = current_actor()
 db = get_db()

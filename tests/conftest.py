@@ -361,7 +361,7 @@ def apptest_routing(monkeypatch: pytest.MonkeyPatch) -> None:
 
     AppTest forgets before every run that st.navigation is in use and then treats the files in
     pages/ as stand-alone pages again (the server forgets that only once, at start; see
-    pages.common.route_through_app). Widget ids would then change between runs.
+    pages.ui.navigation.route_through_app). Widget ids would then change between runs.
     """
     from streamlit.runtime.pages_manager import PagesManager
 

@@ -133,7 +133,7 @@ def part_time(db: Database, username: str, capacity: int) -> None:
     with db.write() as session:
         user = session.scalars(select(User).where(User.username == username)).one()
         user.capacity = capacity
-        # As any change through the app: audited, so cached figures see it (db.memo).
+        # As any change through the app: audited, so cached figures see it (db.store.memo).
         audit(session, Actor.system(), "update", "user", user.id, {"capacity": capacity})
 
 

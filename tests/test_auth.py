@@ -1,4 +1,4 @@
-"""Login, lockout, logout and session validity (db.auth)."""
+"""Login, lockout, logout and session validity (db.accounts.auth)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from db.store.database import Database
 from db.store.models import User
-from pages.common import plain
+from pages.ui.formatting import plain
 
 from .conftest import RunningApp
 from .protocol import BrowserTab, Run, log_in
@@ -20,7 +20,7 @@ PEOPLE = ["begleiter1", "begleiter2", "leitung", "fallmanager1", "admin"]
 
 def test_people_logging_in_at_the_same_moment_after_a_start_all_get_in(running_app: RunningApp) -> None:
     # After a restart every open browser reconnects at once. Their first script runs began before
-    # the app had switched Streamlit's page-directory mode off (pages.common.route_through_app),
+    # the app had switched Streamlit's page-directory mode off (pages.ui.navigation.route_through_app),
     # and the login sent after such a run was dropped: one of three people got in.
     async def everyone() -> list[Run | BaseException]:
         tabs = [BrowserTab(running_app.url) for _ in PEOPLE]

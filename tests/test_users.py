@@ -1,4 +1,4 @@
-"""Account administration (db.users)."""
+"""Account administration (db.accounts.users)."""
 
 from __future__ import annotations
 

@@ -85,7 +85,7 @@ def case_scope(actor: Actor, *, personal: bool = True) -> ColumnElement[bool]:
 
 def require_personal_read(actor: Actor, case_id: int | None = None) -> None:
     """Lists with names and client numbers: never for council or admin. With a case id the
-    refusal is an attempt on that record and gets audited (see db.database)."""
+    refusal is an attempt on that record and gets audited (see db.store.database)."""
     if actor.is_system or actor.role in (Role.LEAD, Role.COMPANION, Role.CASE_MANAGER):
         return
     if case_id is None:

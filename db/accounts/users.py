@@ -31,7 +31,7 @@ MIN_PASSWORD = 12
 # bcrypt work factor; tests lower it (hashing is deliberately slow).
 BCRYPT_ROUNDS = 12
 # The Land's limit: a full-time companion accompanies at most 20 participants at a time; a
-# companion's own capacity may only be lower (db.team counts against it).
+# companion's own capacity may only be lower (db.casework.team counts against it).
 FULL_TIME_CAP = 20
 
 

@@ -1,6 +1,6 @@
 """Handlungsbedarf: the lead's work list on the start page – who is over capacity, which next
 steps are overdue, which interviews lack an outcome, which referrals nobody took on. Each item
-names the person and leads to the case; the rules come from db/overdue.py and db/team.py."""
+names the person and leads to the case; the rules come from db/casework/overdue.py and db/casework/team.py."""
 
 from __future__ import annotations
 

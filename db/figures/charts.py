@@ -108,7 +108,7 @@ CAPACITY_TITLE = "Teilnehmende je Stelle gegen Kapazität, Zulauf daneben"
 
 def capacity_chart(frame: pd.DataFrame) -> alt.LayerChart:
     """Participants against capacity (the red mark); the inflow of first interviews as a bar of
-    its own beside them – it does not count against capacity (db.team)."""
+    its own beside them – it does not count against capacity (db.casework.team)."""
     long = frame.assign(inflow=frame["planned"] + frame["outcome_missing"]).melt(
         id_vars=["position", "state", "capacity"], value_vars=["accompanied", "inflow"],
         var_name="part", value_name="count")

@@ -1,5 +1,5 @@
 """Headline stocks and staff figures on a day, counted in SQL. What each one means is written
-in the indicator registry (db.figures.registry); aggregates only, no personal field."""
+in the indicator registry (db.reporting.registry); aggregates only, no personal field."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ def kpis(db: Database, actor: Actor, *, companion_id: int | None = None) -> Kpis
             late_q = late_q.where(Case.companion_id == companion_id)
         by_status = {CaseStatus(s): n for s, n in session.execute(by_status_q)}
         overdue, missing = session.execute(late_q).one()
-        # An interview whose day passed without an outcome is no longer planned (db/overdue.py).
+        # An interview whose day passed without an outcome is no longer planned (db/casework/overdue.py).
         by_status[CaseStatus.INTERVIEW_PLANNED] = by_status.get(CaseStatus.INTERVIEW_PLANNED, 0) - missing
         working, starting = session.execute(
             select(

@@ -9,7 +9,7 @@ Lagebild; the council gets one table set per quarter, as official statistics pub
 calendar.
 
 A quarter is final – and may be released – once the 28 days in which leavers' results arrive
-(db.results.outcomes) have passed after its last day.
+(db.casework.outcomes) have passed after its last day.
 """
 
 from __future__ import annotations

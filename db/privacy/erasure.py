@@ -5,7 +5,7 @@ about the person (contact notes, next steps, barrier notes, reasons of status ch
 titles). What stays: the cases with their dates and statuses, contacts with their kinds and
 dates, barriers, placements, the town, gender and the entry data the funder counts (age band,
 employment status, education …, and whether they were complete) – anonymous counts, so the figures of past periods do
-not change. The audit log holds no personal values (db/audit.py), so it needs no rewriting.
+not change. The audit log holds no personal values (db/store/audit.py), so it needs no rewriting.
 
 On SQLite every connection has secure_delete on (freed space is overwritten), and after an
 erasure the write-ahead log is checkpointed and truncated, so the old values are not left in

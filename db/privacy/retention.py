@@ -1,7 +1,7 @@
 """Retention: personal data of finished cases is removed after a period (default three years
 after the last case of a person ended), while every count stays as it was.
 
-What goes and what stays is db/erasure.py's rule (the same eraser serves a request under
+What goes and what stays is db/privacy/erasure.py's rule (the same eraser serves a request under
 Art. 17): the figures of the Lagebild and of the council for past periods are the same before
 and after.
 """

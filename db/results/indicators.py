@@ -1,6 +1,6 @@
 """The result indicators the Land judges the programme by, counted in SQL.
 
-Definitions (also in the indicator registry, db/figures/registry.py):
+Definitions (also in the indicator registry, db/reporting/registry.py):
 - **Abgänge** (leavers): counted participants – first interview held, core entry data complete –
   whose participation ended in the period (end date of the case).
 - **in Arbeit oder Ausbildung**: leavers whose result at 28 days (the last event recorded within
@@ -80,7 +80,7 @@ def monthly_leavers(db: Database, actor: Actor, companion_id: int | None = None,
     month = month_start(Case.end_date)
     result = latest_result(Case.id)
     passed = case((Case.end_date <= last_end_with_follow_up_due(today()), 1), else_=0)
-    # Still inside the 28 days in which a result may be recorded (db.results.outcomes).
+    # Still inside the 28 days in which a result may be recorded (db.casework.outcomes).
     in_window = case((Case.end_date >= today() - timedelta(days=RESULT_WINDOW_DAYS), 1), else_=0)
     query = (
         select(month, Client.gender, Case.end_reason, result, Case.follow_up_result, passed, in_window,

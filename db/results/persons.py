@@ -2,7 +2,7 @@
 
 Two records are the same person when they are the same client (one client number), or when first
 and last name agree (any capitals, spaces around ignored) together with the postcode or the date
-of birth. The referral form's duplicate check (db.cases) and the funder's report (db.results.report)
+of birth. The referral form's duplicate check (db.casework.cases) and the funder's report (db.results.report)
 both apply this rule.
 """
 

@@ -9,7 +9,7 @@ Two rules hold for every entry:
   hash. Editing, inserting or deleting an entry – even with direct access to the database file –
   breaks the chain, and without the key it cannot be re-chained; `verify_chain` names the first
   broken link. Cutting entries off the end leaves a shorter, intact chain: the anchor outside
-  the database (db/audit_anchor.py) shows that. Writers take a lock first so the chain stays one
+  the database (db/store/audit_anchor.py) shows that. Writers take a lock first so the chain stays one
   line under concurrent transactions.
 """
 
@@ -111,7 +111,7 @@ def audit(
     entry = AuditEntry(**values, prev_hash=previous, hash=entry_hash(previous, values))
     session.add(entry)  # inserts of one table are flushed in the order added: ids follow the chain
     session.info[_CHAIN_KEY] = (session.get_transaction(), entry.hash)
-    session.info[NEW_HEAD] = entry  # the anchor (db/audit_anchor.py) records it after the commit
+    session.info[NEW_HEAD] = entry  # the anchor (db/store/audit_anchor.py) records it after the commit
     return entry
 
 

@@ -1,6 +1,6 @@
 """The audit log's anchor outside the database: a file of heads (entry id and hash).
 
-The keyed chain (db/audit.py) shows an edited, inserted or deleted entry, but not entries cut
+The keyed chain (db/store/audit.py) shows an edited, inserted or deleted entry, but not entries cut
 off the end: the rest is still a valid chain. So every transaction that writes to the log
 appends the log's new head to AUDIT_ANCHOR_FILE, a line with its own HMAC (AUDIT_KEY), and
 `python -m db verify-audit --anchor FILE` checks that each anchored head is still in the log,
@@ -68,7 +68,7 @@ def append_anchor(path: str | Path, entry: Head) -> None:
 
 
 def anchor_new_head(entry: Head) -> None:
-    """Called after a commit that wrote to the log (db/audit.py), when AUDIT_ANCHOR_FILE is set."""
+    """Called after a commit that wrote to the log (db/store/audit.py), when AUDIT_ANCHOR_FILE is set."""
     if path := anchor_file(os.environ):
         append_anchor(path, entry)
 

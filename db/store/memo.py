@@ -7,7 +7,7 @@ Two caches, one per kind of input:
 
 The Lagebild and the council briefing aggregate over all cases; at a hundred thousand cases
 that is tens of milliseconds per query, on every click. Their results only change when data
-change, and every change writes an audit entry in the same transaction (db.audit) – so the
+change, and every change writes an audit entry in the same transaction (db.store.audit) – so the
 newest audit id of a changing action is a stamp that moves exactly when the figures may have
 moved. It is read from the database, so a change made through another app server is seen too.
 """

@@ -172,13 +172,13 @@ class Client(Base):
     town: Mapped[str] = mapped_column(String(120))
     phone: Mapped[str | None] = mapped_column(String(64))
     consent_date: Mapped[date | None] = mapped_column(Date)
-    # Entry data for the funder (db/results/entry.py); the birth year stays for older records.
+    # Entry data for the funder (db/casework/entry.py); the birth year stays for older records.
     gender: Mapped[Gender | None]
     birth_date: Mapped[date | None] = mapped_column(Date)
     postcode: Mapped[str | None] = mapped_column(String(5))
     # Street and number for home visits (the town is above); plain text, no map service.
     address: Mapped[str | None] = mapped_column(String(200))
-    # Set by the retention rule (db/retention.py): the fields above no longer name anybody.
+    # Set by the retention rule (db/privacy/retention.py): the fields above no longer name anybody.
     anonymised_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -228,11 +228,11 @@ class Case(Base):
 
     __tablename__ = "cases"
     __table_args__ = (
-        # Covering: caseload per companion is counted from the index alone (db.team).
+        # Covering: caseload per companion is counted from the index alone (db.casework.team).
         Index("ix_cases_status_companion_interview", "status", "companion_id", "first_interview_at"),
         Index("ix_cases_status_referred", "status", "referred_on"),
         Index("ix_cases_next_step_due", "next_step_due"),
-        # The results' work list: leavers of the last 28 days, follow-ups due (db/results/tasks.py).
+        # The results' work list: leavers of the last 28 days, follow-ups due (db/casework/results_tasks.py).
         Index("ix_cases_status_end", "status", "end_date"),
     )
 
@@ -257,7 +257,7 @@ class Case(Base):
     # Ruhend: why, and when accompaniment is planned to resume.
     pause_reason: Mapped[PauseReason | None]
     resume_on: Mapped[date | None] = mapped_column(Date)
-    # Entry data of this participation (ESF+ Annex I); see db/results/entry.py for the rules.
+    # Entry data of this participation (ESF+ Annex I); see db/casework/entry.py for the rules.
     entry_employment: Mapped[EntryEmployment | None]
     entry_education: Mapped[Education | None]
     entry_household: Mapped[Household | None]
@@ -446,7 +446,7 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[int | None] = mapped_column(Integer)
     changes: Mapped[dict[str, Any] | None]
-    # A hash chain (db/audit.py): each entry's hash covers its content and the previous entry's
+    # A hash chain (db/store/audit.py): each entry's hash covers its content and the previous entry's
     # hash, so an edited, inserted or removed entry breaks the chain (`python -m db verify-audit`).
     prev_hash: Mapped[str | None] = mapped_column(String(64))
     hash: Mapped[str | None] = mapped_column(String(64))

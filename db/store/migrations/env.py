@@ -1,4 +1,4 @@
-"""Alembic environment: the engine is handed in by db.migrate (no alembic.ini, no URL here)."""
+"""Alembic environment: the engine is handed in by db.store.migrate (no alembic.ini, no URL here)."""
 
 from __future__ import annotations
 

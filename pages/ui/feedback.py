@@ -1,0 +1,84 @@
+"""Buttons that act, and what the user is told: the action runs in the click's callback, its
+success message once, its error under the form, the input kept."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from db.errors import ConflictError, DomainError, PermissionDenied
+from pages.ui.formatting import plain
+from pages.ui.navigation import move_focus_to
+
+
+@contextmanager
+def shown_errors(heading: str | None = None, way_back: Callable[[], None] | None = None) -> Iterator[None]:
+    """Domain errors become a German message on the page instead of a traceback. Where nothing
+    of the page has been drawn yet, `heading` names the page above the message and `way_back`
+    offers a way on (a refused case is not a dead end)."""
+    try:
+        yield
+    except DomainError as exc:  # messages may quote what was typed: shown as text
+        if heading:
+            st.title(heading)
+        st.error(plain(exc.message), icon=":material/lock:" if isinstance(exc, PermissionDenied) else None)
+        if way_back:
+            way_back()
+        st.stop()
+
+
+def show_flash() -> None:
+    """The success message of the last action, once; the keyboard focus moves to it."""
+    if message := st.session_state.pop("flash", None):
+        st.toast(plain(message), icon=":material/check_circle:")  # messages name people
+        with st.container(key="flash_message"):
+            st.success(plain(message))
+        move_focus_to("flash_message")
+
+
+def on_submit(action: Callable[[], object], success: str | Callable[[], str], *, key: str,
+              reset: dict[str, object] | None = None) -> dict:
+    """Keyword arguments for st.button / st.form_submit_button that run `action` on the click.
+
+    The action runs in the click's callback, before the page reloads its data, and its closure
+    holds the version the user was looking at: a change saved by somebody else in between ends
+    in a conflict instead of being overwritten. On success the `reset` session keys (the inputs
+    of a form, say) get the given values – set, not deleted, so the browser shows them too; on
+    failure the input stays and feedback(key) says why. `success` may be a function, read after
+    the action, for a message that names what was entered ("Hausbesuch bei … gespeichert").
+    """
+    return {"on_click": _run_action, "args": (action, success, key, reset or {})}
+
+
+def _run_action(action: Callable[[], object], success: str | Callable[[], str], key: str,
+                reset: dict[str, object]) -> None:
+    st.session_state.pop(f"error_{key}", None)
+    try:
+        action()
+    except ConflictError as exc:
+        st.session_state[f"conflict_{key}"] = exc.message
+        return
+    except DomainError as exc:
+        st.session_state[f"error_{key}"] = exc.message
+        return
+    st.session_state.pop(f"conflict_{key}", None)
+    message = success() if callable(success) else success
+    for name, value in reset.items():
+        st.session_state[name] = value
+    st.session_state["flash"] = message
+
+
+def feedback(key: str) -> None:
+    """Why the last action of this control failed: a validation message, or the conflict
+    message with a way to load the other person's version."""
+    if message := st.session_state.pop(f"error_{key}", None):
+        with st.container(key=f"error_message_{key}"):
+            st.error(plain(message))
+        move_focus_to(f"error_message_{key}")
+    if message := st.session_state.get(f"conflict_{key}"):
+        st.error(plain(message), icon=":material/sync_problem:")
+        if st.button("Neu laden", key=f"reload_{key}", icon=":material/refresh:"):
+            st.session_state.pop(f"conflict_{key}", None)
+            st.rerun()

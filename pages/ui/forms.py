@@ -1,0 +1,168 @@
+"""Shared inputs: status change with what each target needs, first-interview time and place, a
+period, and the grid-or-select-box choice of a row."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+
+import streamlit as st
+
+from db.actors import Actor
+from db.casework.cases import NewPlacement, change_status, schedule_first_interview
+from db.clock import today as local_today
+from db.store.database import Database
+from db.programme.employers import list_employers
+from db.programme.locations import list_locations
+from db.vocabulary import CaseStatus, EndReason, ExitResult, JobKind, LocationStatus, PauseReason
+from db.casework.workflow import NEEDS_INPUT, PARTICIPATING, action_label, allowed_next
+from pages.ui.feedback import feedback, on_submit
+
+
+def grid_or_box_choice(grid: object, ids: list[int], key: str, label: str,
+                       format_func: Callable[[int], str]) -> int | None:
+    """The row chosen by a click in a grid or in the select box beneath it: the grid's rows are
+    not reachable by keyboard, nor on a phone where the grid is hidden. A new click in the grid
+    wins; a choice gone from the list (another page of it, a removed row) is forgotten. Only an
+    actual change is written: a write to a widget's key also sets the box in the browser, and a
+    run that began before somebody picked would then take the choice back."""
+    state = st.session_state
+    rows = grid.selection.rows if grid else []  # type: ignore[attr-defined]
+    clicked = ids[rows[0]] if rows else None
+    if clicked != state.get(f"{key}_clicked"):
+        state[f"{key}_clicked"] = clicked
+        state[f"{key}_pick"] = clicked
+    if state.get(f"{key}_pick") not in (None, *ids):
+        state[f"{key}_pick"] = None
+    return st.selectbox(label, ids, index=None, key=f"{key}_pick", format_func=format_func,
+                        placeholder="Zeile anklicken oder hier Namen tippen")
+
+
+def checked_period(start: date | None, end: date | None) -> tuple[date, date]:
+    """A period from its two date fields – or, for an emptied field or swapped days, a German
+    message and nothing more of the page."""
+    if start is None or end is None or start > end:
+        st.error("Bitte einen Zeitraum wählen, der nicht nach seinem Ende beginnt.")
+        st.stop()
+    return start, end
+
+
+def status_control(db: Database, actor: Actor, case_id: int, version: int, status: CaseStatus,
+                   *, key: str, name: str, suggested: ExitResult | None = None,
+                   planned: datetime | None = None) -> None:
+    """The allowed next statuses as buttons; those that need input open a small form. `name` is
+    the person's, for the message ("Status von Carola Beispiel geändert: In Begleitung")."""
+    feedback(key)
+    targets = allowed_next(status)
+    if not targets:
+        st.caption("Abgeschlossen – keine weiteren Statuswechsel.")
+        return
+    pending_key = f"pending_{key}"
+    day_key = f"{key}_event_on"
+    if status == CaseStatus.INTERVIEW_PLANNED:
+        # The outcome belongs to the interview's day: preset to the planned day (today for one
+        # still to come, held early), never later than today.
+        today = local_today()
+        st.date_input("Datum des Erstgesprächs", value=min(planned.date(), today) if planned else today,
+                      max_value=today, format="DD.MM.YYYY", key=day_key)
+    for column, target in zip(st.columns(len(targets)), targets, strict=True):
+        label = action_label(status, target)
+        if target in NEEDS_INPUT:
+            # Ending is rarely the next move: it looks secondary to the others.
+            if column.button(label, key=f"{key}_{target.value}", width="stretch",
+                             type="tertiary" if target == CaseStatus.CLOSED else "secondary"):
+                st.session_state[pending_key] = target
+        else:
+            column.button(label, key=f"{key}_{target.value}", width="stretch", **on_submit(
+                lambda t=target: change_status(db, actor, case_id, version, t,
+                                               on=st.session_state.get(day_key)),
+                f"Status von {name} geändert: {target.label}", key=key))
+    pending = st.session_state.get(pending_key)
+    if pending in targets:
+        _status_form(db, actor, case_id, version, pending, key=key, name=name, suggested=suggested,
+                     participant=status in PARTICIPATING)
+
+
+def _status_form(db: Database, actor: Actor, case_id: int, version: int, target: CaseStatus,
+                 *, key: str, name: str, suggested: ExitResult | None, participant: bool) -> None:
+    state = st.session_state
+    form_key = f"{key}_form"
+    done = {"success": f"Status von {name} geändert: {target.label}", "key": key,
+            "reset": {f"pending_{key}": None}}
+    with st.form(f"{form_key}_{target.value}", border=True):
+        st.markdown(f"**{target.label}**")
+        if target == CaseStatus.INTERVIEW_PLANNED:
+            interview_inputs(interview_places(db, actor), key=form_key)
+            st.form_submit_button("Termin speichern", type="primary", **on_submit(
+                lambda: schedule_first_interview(db, actor, case_id, version,
+                                                 *interview_choice(form_key)), **done))
+        elif target == CaseStatus.EMPLOYED:
+            employers = {e.id: e.name for e in list_employers(db, actor)}
+            st.selectbox("Arbeitgeber", list(employers), format_func=employers.get, index=None,
+                         placeholder="Bitte wählen", key=f"{form_key}_employer")
+            st.date_input("Arbeitsbeginn", value=date.today(), format="DD.MM.YYYY",
+                          key=f"{form_key}_start")
+            # No preselection: four taps must not record a Minijob as a full-time job.
+            st.selectbox("Art der Stelle", list(JobKind), format_func=lambda k: k.label, index=None,
+                         placeholder="Bitte wählen", key=f"{form_key}_kind")
+            st.text_input("Tätigkeit (optional)", key=f"{form_key}_title")
+            st.form_submit_button("Arbeitsaufnahme speichern", type="primary", **on_submit(
+                lambda: change_status(db, actor, case_id, version, target, placement=NewPlacement(
+                    employer_id=state[f"{form_key}_employer"], start_date=state[f"{form_key}_start"],
+                    job_kind=state[f"{form_key}_kind"], job_title=state[f"{form_key}_title"])),
+                **{**done, "success": lambda: f"Arbeitsaufnahme von {name} bei "
+                                              f"{employers[state[f'{form_key}_employer']]} gespeichert."}))
+        elif target == CaseStatus.PAUSED:
+            st.selectbox("Grund", list(PauseReason), index=None, format_func=lambda r: r.label,
+                         placeholder="Bitte wählen", key=f"{form_key}_pause_reason")
+            cols = st.columns(2)
+            cols[0].date_input("Ruht ab", value=date.today(), format="DD.MM.YYYY", key=f"{form_key}_on")
+            cols[1].date_input("Wiederaufnahme geplant am", value=date.today() + timedelta(days=28),
+                               format="DD.MM.YYYY", key=f"{form_key}_resume")
+            st.caption("Ruhende Fälle zählen nicht gegen die Kapazität; zum geplanten Datum "
+                       "erscheint die Wiederaufnahme auf der Aufgabenliste.")
+            st.form_submit_button("Ruhen lassen", type="primary", **on_submit(
+                lambda: change_status(db, actor, case_id, version, target, on=state[f"{form_key}_on"],
+                                      pause_reason=state[f"{form_key}_pause_reason"],
+                                      resume_on=state[f"{form_key}_resume"]), **done))
+        else:
+            st.selectbox("Beendigungsgrund", list(EndReason), index=None,
+                         format_func=lambda r: r.label, placeholder="Bitte wählen",
+                         key=f"{form_key}_reason")
+            st.date_input("Beendet am", value=date.today(), format="DD.MM.YYYY", key=f"{form_key}_on")
+            if participant:  # only a participation that began has a result for the Land
+                choices = list(ExitResult)
+                st.selectbox("Verbleib (innerhalb von 28 Tagen nach dem Ende)", choices,
+                             index=choices.index(suggested) if suggested else None,
+                             format_func=lambda r: r.label, placeholder="noch offen – später nachtragen",
+                             key=f"{form_key}_result",
+                             help="Es zählt das letzte Ereignis innerhalb von 28 Tagen nach dem Ende. "
+                                  "Noch offen? Dann steht „Verbleib erfassen“ auf der Aufgabenliste.")
+            st.form_submit_button("Fall beenden", type="primary", **on_submit(
+                lambda: change_status(db, actor, case_id, version, target,
+                                      end_reason=state[f"{form_key}_reason"],
+                                      on=state[f"{form_key}_on"],
+                                      exit_result=state.get(f"{form_key}_result")), **done))
+
+
+def interview_places(db: Database, actor: Actor) -> dict[int | None, str]:
+    """Where a first interview can take place; read once per page run, not once per form."""
+    places: dict[int | None, str] = {
+        loc.id: f"Sprechstunde {loc.town}" + ("" if loc.status == LocationStatus.RUNNING else " (geplant)")
+        for loc in list_locations(db, actor)
+    }
+    places[None] = "Hausbesuch"
+    return places
+
+
+def interview_inputs(places: dict[int | None, str], *, key: str) -> None:
+    """Date, time and place of a first interview (inside a form); read with interview_choice."""
+    cols = st.columns(3)
+    cols[0].date_input("Datum", value=date.today(), format="DD.MM.YYYY", key=f"{key}_day")
+    cols[1].time_input("Uhrzeit", value=time(10), step=900, key=f"{key}_time")
+    cols[2].selectbox("Ort", list(places), format_func=places.get, key=f"{key}_place")
+
+
+def interview_choice(key: str) -> tuple[datetime, int | None]:
+    state = st.session_state
+    return datetime.combine(state[f"{key}_day"], state[f"{key}_time"]), state[f"{key}_place"]

@@ -1,0 +1,58 @@
+"""Streamlit internals the app leans on, where Streamlit offers no public way (issue 28).
+
+Streamlit is pinned (constraints.txt). On the day an update changes one of these, this test
+fails and names what to look at – before a user finds a page that does nothing. Each one is also
+covered by a test of its behaviour, named beside it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import streamlit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_streamlit_is_pinned_to_the_version_these_checks_were_made_for() -> None:
+    pins = dict(re.findall(r"(?m)^([A-Za-z0-9_.-]+)==(\S+)$", (ROOT / "constraints.txt").read_text()))
+    assert pins.get("streamlit") == streamlit.__version__, (
+        "Streamlit-Update: pages/ui/navigation.py, pages/reconnect.py, pages/downloads.py gegen die "
+        "neue Version prüfen, dann constraints.txt anpassen")
+
+
+def test_the_page_directory_switch_exists() -> None:
+    """pages/ui/navigation.route_through_app, app.py (behaviour: test_sessions, test_app)."""
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner_utils.script_run_context import _FragmentThreadStateFields
+
+    assert isinstance(PagesManager.uses_pages_directory, (bool, type(None)))
+    assert "active_script_hash" in _FragmentThreadStateFields.__annotations__  # ThreadState.get()
+    assert {"main_script_hash", "intended_page_name"} <= set(dir(PagesManager))
+
+
+def test_a_press_from_an_earlier_server_can_be_kept_and_replayed() -> None:
+    """pages/reconnect.py (behaviour: test_phone, server restart during typing)."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+    from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
+    from streamlit.runtime.state.session_state import Serialized, SessionState, WStates
+
+    assert {"widget_states", "context_info", "query_string", "page_script_hash"} <= {
+        f.name for f in dataclasses.fields(RerunData)}
+    assert {"states", "widget_metadata"} <= {f.name for f in dataclasses.fields(WStates)}
+    assert "_new_widget_state" in SessionState.__dataclass_fields__
+    assert [f.name for f in dataclasses.fields(Serialized)] == ["value"]
+    pressed = WidgetState(id="x", trigger_value=True)
+    assert pressed.WhichOneof("value") == "trigger_value"
+
+
+def test_deferred_downloads_are_answered_by_the_app() -> None:
+    """pages/downloads.py replaces the handler (behaviour: test_browser, downloads in the browser)."""
+    from streamlit.proto.ForwardMsg_pb2 import BackendOperationResponse, DeferredFileResponsePayload
+    from streamlit.runtime import backend_operation_handler
+
+    assert callable(backend_operation_handler.DeferredFileHandler.handle)
+    assert "deferred_file" in BackendOperationResponse.DESCRIPTOR.fields_by_name
+    assert "url" in DeferredFileResponsePayload.DESCRIPTOR.fields_by_name
