@@ -42,6 +42,7 @@ import argparse
 import asyncio
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -265,7 +266,8 @@ async def day(bases: list[str], persons: list[Person], args: argparse.Namespace,
             s.measured = rounds
         cpu_before = sum(cpu_seconds(pid) for pid in pids)
         start = time.perf_counter()
-        await asyncio.gather(*(s.guarded(s.work(args.rounds)) for s in working))
+        with profiled(pids, args.profile):
+            await asyncio.gather(*(s.guarded(s.work(args.rounds)) for s in working))
         elapsed = time.perf_counter() - start
         cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
         memory[AFTER_ROUNDS] = [rss_mib(pid) for pid in pids]
@@ -285,6 +287,27 @@ async def day(bases: list[str], persons: list[Person], args: argparse.Namespace,
     finally:
         await asyncio.gather(*(s.tab.close() for s in sessions), return_exceptions=True)
     return Day(logins, rounds, soak, memory, cpu, elapsed)
+
+
+@contextmanager
+def profiled(pids: list[int], folder: Path | None) -> Iterator[None]:
+    """With --profile: py-spy samples each server during the rounds (collapsed stacks, one file
+    per server; `pip install py-spy`, as root or with ptrace allowed)."""
+    if folder is None:
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    spies = [subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--rate", "100", "--format", "raw",
+                               "--output", str(folder / f"server{n}.txt"), "--nonblocking"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+             for n, pid in enumerate(pids)]
+    try:
+        yield
+    finally:
+        for spy in spies:
+            spy.send_signal(signal.SIGINT)
+        for spy in spies:
+            spy.wait(timeout=60)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -361,6 +384,8 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=5.0)
     parser.add_argument("--login-spread", type=float, default=5.0)
     parser.add_argument("--soak", type=float, default=0.0, help="Minuten Dauerlast nach den Runden")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="Ordner: py-spy zeichnet jeden Server während der Runden auf")
     parser.add_argument("--variant", choices=list(VARIANTS), nargs="+", default=["ausgeliefert"])
     parser.add_argument("--postgres", default=os.environ.get(
         "BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
