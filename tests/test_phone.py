@@ -162,28 +162,40 @@ def test_no_text_is_cut_off_at_phone_or_desk_width(page, running_app: RunningApp
     assert not {where: texts for where, texts in found.items() if texts}
 
 
+class CompanionCase:
+    """begleiter1's first active case in a freshly started app (its first run seeds the demo),
+    and how often a note was saved on it."""
+
+    def __init__(self, page, app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+        from sqlalchemy import select
+
+        from db.store.database import Database
+        from db.store.models import Case, Client, User
+        from db.vocabulary import CaseStatus
+
+        self.db = Database.from_url(app.db_url)
+        page.goto(app.url)
+        page.get_by_label("Benutzername").wait_for()
+        with self.db.read() as session:
+            self.case_id, self.name = session.execute(
+                select(Case.id, Client.first_name + " " + Client.last_name).join(Client)
+                .join(User, Case.companion_id == User.id)
+                .where(User.username == "begleiter1", Case.status == CaseStatus.ACTIVE).limit(1)).one()
+
+    def saved(self, note: str) -> int:
+        from sqlalchemy import func, select
+
+        from db.store.models import Activity
+
+        with self.db.read() as session:
+            return session.scalar(select(func.count()).select_from(Activity).where(
+                Activity.case_id == self.case_id, Activity.note == note)) or 0
+
+
 def test_a_contact_typed_and_saved_during_a_dropped_connection_is_saved_exactly_once(
         page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
-    from sqlalchemy import func, select
-
-    from db.store.database import Database
-    from db.store.models import Activity, Case, Client, User
-    from db.vocabulary import CaseStatus
-
-    db = Database.from_url(running_app.db_url)
-    page.goto(running_app.url)  # the first run seeds the demo
-    page.get_by_label("Benutzername").wait_for()
-    with db.read() as session:
-        case_id, name = session.execute(
-            select(Case.id, Client.first_name + " " + Client.last_name).join(Client)
-            .join(User, Case.companion_id == User.id)
-            .where(User.username == "begleiter1", Case.status == CaseStatus.ACTIVE).limit(1)).one()
-
-    def saved(note: str) -> int:
-        with db.read() as session:
-            return session.scalar(select(func.count()).select_from(Activity).where(
-                Activity.case_id == case_id, Activity.note == note)) or 0
-
+    case = CompanionCase(page, running_app)
+    case_id, name, saved = case.case_id, case.name, case.saved
     log_in(page, running_app, "begleiter1", path=f"case?id={case_id}")
     page.get_by_role("heading", name=name).first.wait_for()
     settled(page)
@@ -201,7 +213,7 @@ def test_a_contact_typed_and_saved_during_a_dropped_connection_is_saved_exactly_
     settled(page)
     page.wait_for_timeout(1000)  # a second delivery would arrive now
     assert saved("Hausbesuch: Bewerbung besprochen") == 1
-    db.dispose()
+    case.db.dispose()
 
 
 def test_a_contact_typed_while_the_app_server_restarts_is_saved_with_one_press(
@@ -209,12 +221,6 @@ def test_a_contact_typed_while_the_app_server_restarts_is_saved_with_one_press(
     """An update or a crash restarts the server while a companion types: the browser reconnects
     to a new server process, which knows nothing of the old session."""
     import os
-
-    from sqlalchemy import func, select
-
-    from db.store.database import Database
-    from db.store.models import Activity, Case, Client, User
-    from db.vocabulary import CaseStatus
 
     from .servers import free_port, start_app, stop, wait_healthy
 
@@ -226,14 +232,8 @@ def test_a_contact_typed_while_the_app_server_restarts_is_saved_with_one_press(
     try:
         wait_healthy(url, proc, log, seconds=60)
         app = RunningApp(url=url, db_url=db_url)
-        db = Database.from_url(db_url)
-        page.goto(url)  # the first run seeds the demo
-        page.get_by_label("Benutzername").wait_for()
-        with db.read() as session:
-            case_id, name = session.execute(
-                select(Case.id, Client.first_name + " " + Client.last_name).join(Client)
-                .join(User, Case.companion_id == User.id)
-                .where(User.username == "begleiter1", Case.status == CaseStatus.ACTIVE).limit(1)).one()
+        case = CompanionCase(page, app)
+        case_id, name = case.case_id, case.name
         log_in(page, app, "begleiter1", path=f"case?id={case_id}")
         page.get_by_role("heading", name=name).first.wait_for()
         settled(page)
@@ -250,9 +250,7 @@ def test_a_contact_typed_while_the_app_server_restarts_is_saved_with_one_press(
         page.get_by_text(f"Hausbesuch bei {name} gespeichert.").first.wait_for(timeout=30_000)
         settled(page)
         page.wait_for_timeout(1000)  # a second delivery would arrive now
-        with db.read() as session:
-            assert session.scalar(select(func.count()).select_from(Activity).where(
-                Activity.case_id == case_id, Activity.note == "Arbeitsplatzbesuch vorbereitet")) == 1
-        db.dispose()
+        assert case.saved("Arbeitsplatzbesuch vorbereitet") == 1
+        case.db.dispose()
     finally:
         stop(proc)
