@@ -42,6 +42,7 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -297,7 +298,8 @@ def profiled(pids: list[int], folder: Path | None) -> Iterator[None]:
         yield
         return
     folder.mkdir(parents=True, exist_ok=True)
-    spies = [subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--rate", "100", "--format", "raw",
+    spy_command = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    spies = [subprocess.Popen([spy_command, "record", "--pid", str(pid), "--rate", "100", "--format", "raw",
                                "--output", str(folder / f"server{n}.txt"), "--nonblocking"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
              for n, pid in enumerate(pids)]

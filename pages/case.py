@@ -12,7 +12,7 @@ from db.errors import ValidationError
 from db.casework.workflow import OPEN_STATUSES
 from db.casework.caseload import case_detail
 from db.casework.cases import NewClient, set_next_step, update_client
-from db.programme.employers import list_employers
+from db.programme.employers import employer_names
 from db.vocabulary import ActivityKind, Barrier, Role
 from pages.participant import entry_panel, outcome_panel, pause_note
 from pages.ui.context import current_actor, get_db
@@ -110,7 +110,7 @@ if case.status in OPEN_STATUSES:
                            key=f"contact_on_{case_id}")
         cols[1].number_input("Dauer in Minuten (optional)", min_value=0, max_value=1440, value=None,
                              step=15, placeholder="–", key=f"contact_minutes_{case_id}")
-        employers = {e.id: e.name for e in list_employers(db, actor)}
+        employers = employer_names(db, actor)
         st.selectbox("Arbeitgeber (bei Arbeitgeberkontakt, Arbeitsplatzbesuch)", list(employers),
                      format_func=employers.get, index=None, placeholder="–", key=f"contact_employer_{case_id}")
         st.text_area("Notiz", key=f"contact_note_{case_id}", height=80)

@@ -8,6 +8,7 @@ from db.casework.activities import record_activity
 from db.programme.employers import (
     EmployerInput,
     employer_detail,
+    employer_names,
     employer_overview,
     list_employers,
     save_employer,
@@ -40,6 +41,15 @@ def test_companion_adds_an_employer_and_a_lead_corrects_it(world: World) -> None
     assert (row.sector, row.phone) == ("Metallbau", "03561 1234")
     assert audit_count(world.db, entity="employer", action="create") == 1
     assert audit_count(world.db, entity="employer", action="update") == 1
+
+
+def test_the_forms_choice_names_every_employer_in_name_order_for_staff_only(world: World) -> None:
+    employer_id = save_employer(world.db, world.actor("begleiter1"), EmployerInput(name="Aaa Anfang GmbH"))
+    names = employer_names(world.db, world.actor("begleiter1"))
+    assert names == {e.id: e.name for e in list_employers(world.db, world.actor("leitung"))}
+    assert list(names)[0] == employer_id  # name order (the database's collation)
+    with pytest.raises(PermissionDenied):
+        employer_names(world.db, world.actor("kreistag"))
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 201, "bäckerei probemann (demo)"])

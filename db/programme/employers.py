@@ -39,6 +39,15 @@ def list_employers(db: Database, actor: Actor) -> list[EmployerRow]:
         ]
 
 
+def employer_names(db: Database, actor: Actor) -> dict[int, str]:
+    """Every employer's name by id, in name order: the choice in a contact or placement form
+    (two columns, no ORM objects – it is read on every case page)."""
+    require_role(actor, *EMPLOYER_ROLES)
+    with db.read() as session:
+        rows = session.execute(select(Employer.id, Employer.name).order_by(Employer.name))
+        return {employer_id: name for employer_id, name in rows}
+
+
 @dataclass(frozen=True)
 class EmployerInput:
     name: str

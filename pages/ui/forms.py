@@ -12,7 +12,7 @@ from db.actors import Actor
 from db.casework.cases import NewPlacement, change_status, schedule_first_interview
 from db.clock import today as local_today
 from db.store.database import Database
-from db.programme.employers import list_employers
+from db.programme.employers import employer_names
 from db.programme.locations import list_locations
 from db.vocabulary import CaseStatus, EndReason, ExitResult, JobKind, LocationStatus, PauseReason
 from db.casework.workflow import NEEDS_INPUT, PARTICIPATING, action_label, allowed_next
@@ -97,7 +97,7 @@ def _status_form(db: Database, actor: Actor, case_id: int, version: int, target:
                 lambda: schedule_first_interview(db, actor, case_id, version,
                                                  *interview_choice(form_key)), **done))
         elif target == CaseStatus.EMPLOYED:
-            employers = {e.id: e.name for e in list_employers(db, actor)}
+            employers = employer_names(db, actor)
             st.selectbox("Arbeitgeber", list(employers), format_func=employers.get, index=None,
                          placeholder="Bitte wählen", key=f"{form_key}_employer")
             st.date_input("Arbeitsbeginn", value=date.today(), format="DD.MM.YYYY",
