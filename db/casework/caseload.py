@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import case, exists, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..actors import Actor
 from ..store.audit import audit
@@ -18,7 +18,7 @@ from .corrections import barrier_undoable, undoable_change
 from ..errors import NotFound
 from ..programme.locations import interview_place
 from .overdue import interview_outcome_missing, needs_attention
-from ..store.models import Activity, Case, CaseBarrier, Client, ExitOutcome, StatusChange, User
+from ..store.models import Activity, Case, CaseBarrier, Client, ExitOutcome, Placement, StatusChange, User
 from ..accounts.permissions import (
     can_read_notes,
     case_scope,
@@ -255,7 +255,11 @@ def case_detail(db: Database, actor: Actor, case_id: int, *, new_view: bool = Tr
     """
     with db.write() as session:
         require_personal_read(actor, case_id)  # inside the transaction: a refusal is audited
-        case = session.get(Case, case_id)
+        # Everything the page shows of the case in three queries, not one per relation.
+        case = session.get(Case, case_id, options=[
+            joinedload(Case.client), joinedload(Case.companion), joinedload(Case.case_manager),
+            joinedload(Case.first_interview_location), selectinload(Case.barriers),
+            selectinload(Case.placements).joinedload(Placement.employer)])
         if case is None:
             raise NotFound("Diesen Fall gibt es nicht.")
         require_case(actor, case)
