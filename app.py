@@ -12,7 +12,7 @@ from db.settings import ConfigurationError
 from db.vocabulary import Role
 from pages.ui.context import database_unreachable, get_db
 from pages.ui.formatting import plain
-from pages.ui.navigation import route_through_app
+from pages.ui.navigation import route_through_app, use_pages
 from pages.focus import focus_on_arrival
 from pages.german_chrome import german_page
 from pages.narrow import narrow_styles
@@ -133,6 +133,7 @@ def main() -> None:
     allowed = (["account"] if actor.must_change_password else ROLE_PAGES[actor.role]) + EVERYONE
     shown = [all_pages[name] for name in allowed]
     page = st.navigation([*shown, *stand_ins(all_pages, shown)])
+    use_pages(all_pages)
     st.set_page_config(page_title=document_title(page))
     if page is not all_pages["case"]:
         st.session_state.pop("viewing_case", None)  # opening a case again is a new, audited view

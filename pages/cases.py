@@ -13,7 +13,7 @@ from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import show_flash, shown_errors
 from pages.ui.formatting import fmt_date, plain, status_badge
 from pages.ui.forms import grid_or_box_choice, status_control
-from pages.ui.navigation import CASE_PAGE, open_case_button
+from pages.ui.navigation import case_link, open_case_button
 from pages.narrow import desk, phone
 
 PAGE_SIZE = 25
@@ -119,8 +119,7 @@ with phone("cases"):
         elif r.next_step_due:
             lines.append(plain(f"Fällig: {due}"))
         with st.container(border=True, gap="small"):
-            st.page_link(CASE_PAGE, label=f"**{plain(r.client_name)}**", query_params={"id": str(r.case_id)},
-                         icon=":material/folder_open:")
+            case_link(r.case_id, f"**{plain(r.client_name)}**")
             st.markdown("  \n".join(lines))
 
 pages_total = max(1, -(-result.total // PAGE_SIZE))

@@ -24,7 +24,7 @@ from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import shown_errors
 from pages.ui.formatting import fmt_date, plain
 from pages.ui.forms import checked_period
-from pages.ui.navigation import CASE_PAGE
+from pages.ui.navigation import case_link
 
 actor = current_actor()
 db = get_db()
@@ -54,10 +54,9 @@ def work_list() -> None:
             continue
         st.markdown(f"**{title}: {group.total}**")
         for item in group.items:
-            st.page_link(CASE_PAGE, query_params={"id": str(item.case_id)}, icon=":material/folder_open:",
-                         label=f"{plain(item.client_name)} · {what} {fmt_date(item.day)}"
-                               + (f" · {plain(item.text)}" if item.text else "")
-                               + (f" · {plain(item.companion)}" if item.companion else ""))
+            case_link(item.case_id, f"{plain(item.client_name)} · {what} {fmt_date(item.day)}"
+                      + (f" · {plain(item.text)}" if item.text else "")
+                      + (f" · {plain(item.companion)}" if item.companion else ""))
         if group.total > len(group.items):
             st.caption(f"… und {group.total - len(group.items)} weitere")
     st.page_link("pages/cases.py", label="Alle überfälligen Fälle in der Fallliste",

@@ -7,6 +7,7 @@ import json
 import secrets
 
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 from pages.ui.formatting import plain
 
 
@@ -90,6 +91,19 @@ def more_button(key: str, step: int, shown: int, total: int | None = None) -> No
     if st.button("Mehr anzeigen", key=f"{key}_more", icon=":material/expand_more:"):
         st.session_state[f"{key}_limit"] = limit + step
         st.rerun()
+
+
+def use_pages(registered: dict[str, StreamlitPage]) -> None:
+    """app.py hands over this run's registered pages (once per run, after st.navigation)."""
+    st.session_state["_registered_pages"] = registered
+
+
+def case_link(case_id: int, label: str, **kwargs: object) -> None:
+    """A link to one case. Given the registered page rather than its path, st.page_link skips
+    resolving the path on disk – a list of 25 cards draws 25 links on every run."""
+    page = st.session_state.get("_registered_pages", {}).get("case", CASE_PAGE)
+    st.page_link(page, label=label, query_params={"id": str(case_id)}, icon=":material/folder_open:",
+                 **kwargs)  # type: ignore[arg-type]
 
 
 def open_case_button(case_id: int, *, key: str, label: str = "Fall öffnen") -> None:
