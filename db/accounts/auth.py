@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from ..actors import Actor
@@ -156,21 +156,25 @@ def session_actor(db: Database, username: str | None, issued_at: datetime | None
         return None
     idle, longest = session_limits(os.environ)
     now = utcnow()
-    with db.read() as session:
-        user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
-        if user is None:
+    with db.read() as session:  # one query on every click: the account and this session's row
+        found = session.execute(
+            select(User, BrowserSession.last_seen_at)
+            .outerjoin(BrowserSession, and_(BrowserSession.user_id == User.id,
+                                            BrowserSession.issued_at == issued_at))
+            .where(User.username == username, User.active.is_(True))).first()
+        if found is None:
             return None
+        user, last_seen = found
         if issued_at is None:
             return Actor.of(user)
         if user.sessions_revoked_at is not None and issued_at <= user.sessions_revoked_at:
             return None
         if now - issued_at > longest:
             return None
-        seen = session.get(BrowserSession, (user.id, issued_at))
-        if seen is not None and now - seen.last_seen_at > idle:
+        if last_seen is not None and now - last_seen > idle:
             return None
         actor = Actor.of(user)
-        fresh = seen is not None and now - seen.last_seen_at < SEEN_EVERY
+        fresh = last_seen is not None and now - last_seen < SEEN_EVERY
     if not fresh:
         with db.write() as session:
             row = session.get(BrowserSession, (actor.id, issued_at))
