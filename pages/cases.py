@@ -99,11 +99,13 @@ table = pd.DataFrame(
         "Wohnort": [r.town for r in result.rows],
     }
 )
+# Overdue dates in red (the ⚠ says it without colour). The Styler is most of the table's
+# drawing time, so a page without anything overdue goes without one.
 styled = table.style.apply(
     lambda column: ["color: #b42318; font-weight: 600" if r.overdue or r.outcome_missing else ""
                     for r in result.rows],
     subset=["Fällig"],
-)
+) if any(r.overdue or r.outcome_missing for r in result.rows) else table
 st.caption(SORT_TEXT)
 with desk("cases"):
     picked = st.dataframe(styled, hide_index=True, width="stretch", on_select="rerun",
