@@ -81,6 +81,33 @@ def test_the_leads_lists_need_no_sideways_scrolling_on_a_phone(
     assert not overflow["page"] and not overflow["wide"], overflow
 
 
+@pytest.mark.parametrize(("title", "path"), [("Lagebild", "dashboard"), ("Ergebnisse", "results"),
+                                           ("Kreistag", "council")])
+def test_the_numbers_behind_each_chart_need_no_sideways_scrolling_on_a_phone(
+        page, running_app: RunningApp, title: str, path: str) -> None:  # type: ignore[no-untyped-def]
+    from db.store.database import Database
+
+    from .conftest import World, release_final_quarters
+
+    page.goto(running_app.url)  # the first run seeds the demo; then the council gets its releases
+    page.get_by_label("Benutzername").wait_for()
+    db = Database.from_url(running_app.db_url)
+    release_final_quarters(World(db=db, today=date.today()))
+    db.dispose()
+    page.set_viewport_size({"width": 390, "height": 900})
+    log_in(page, running_app, "leitung", path=path)
+    page.get_by_role("heading", name=title).first.wait_for()
+    settled(page)
+    opened = page.locator("summary", has_text="Daten zur Grafik")
+    assert opened.count() > 0
+    for n in range(opened.count()):
+        opened.nth(n).click()
+    page.wait_for_timeout(500)
+    shot(page, "phone-daten-" + re.sub(r"\W+", "-", title.lower()))
+    overflow = page.evaluate(SIDEWAYS)
+    assert not overflow["page"] and not overflow["wide"], overflow
+
+
 ACTIVE = "() => { const e = document.activeElement; return e ? [e.tagName, e.getAttribute('autocomplete'), e.textContent.trim()] : null; }"
 
 

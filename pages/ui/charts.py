@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 
@@ -11,6 +12,7 @@ import streamlit as st
 from db.figures import charts
 from db.figures.alternatives import ChartText
 from db.reporting.registry import Tile
+from pages import narrow
 from pages.ui.formatting import plain
 
 
@@ -25,7 +27,9 @@ def show_chart(text: ChartText, draw: Callable[..., alt.TopLevelMixin], *args: o
     st.vega_lite_chart(spec, width="stretch", key=key)
     st.caption(plain(text.summary))
     with st.expander("Daten zur Grafik"):
-        st.table(text.table, hide_index=True)  # an HTML table: read as a table, nothing cut off
+        # An HTML table (read as a table, nothing cut off); one block per row on a phone, where a
+        # week or month per column would run off the screen.
+        narrow.table(text.table, key or "chart-" + hashlib.sha1(text.name.encode()).hexdigest()[:10])
 
 
 def metric_tiles(tiles: list[Tile], per_row: int = 2) -> None:
