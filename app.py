@@ -10,9 +10,6 @@ from streamlit.navigation.page import StreamlitPage
 
 from db.settings import ConfigurationError
 from db.vocabulary import Role
-from pages.ui.context import database_unreachable, get_db
-from pages.ui.formatting import plain
-from pages.ui.navigation import route_through_app, use_pages
 from pages.focus import focus_on_arrival
 from pages.german_chrome import german_page
 from pages.narrow import narrow_styles
@@ -24,6 +21,9 @@ from pages.session import (
     login_form,
     logout_button,
 )
+from pages.ui.context import database_unreachable, get_db
+from pages.ui.formatting import plain
+from pages.ui.navigation import route_through_app, use_pages
 
 
 def pages() -> dict[str, StreamlitPage]:

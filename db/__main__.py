@@ -10,28 +10,27 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from .accounts.users import create_user, remove_demo_accounts
 from .actors import Actor
+from .clock import today
+from .demo.seed import DEMO_PASSWORD, DEMO_USERS, has_data, seed_demo
+from .errors import DomainError
+from .figures.flows import programme_start
+from .figures.kpis import figures_to_date
+from .privacy.erasure import erase_person, erasure_pending, flush_old_values
+from .privacy.retention import anonymise_closed_cases
+from .privacy.subject_access import export_person
+from .reporting.formats import fmt_number, fmt_percent, plural
+from .reporting.registry import TO_DATE, Kind, indicator, label
+from .results.report import export_funder_report
+from .settings import ConfigurationError, demo_wanted, is_production
 from .store.audit import verify_chain
 from .store.audit_anchor import head, verify_anchor
 from .store.backup import backup_sqlite
-from .clock import today
 from .store.database import Database
-from .demo.seed import DEMO_PASSWORD, DEMO_USERS, has_data, seed_demo
-from .privacy.erasure import erase_person, erasure_pending, flush_old_values
-from .errors import DomainError
-from .figures.flows import programme_start
-from .reporting.formats import fmt_number, fmt_percent, plural
-from .figures.kpis import figures_to_date
-from .reporting.registry import TO_DATE, Kind, indicator, label
 from .store.migrate import current_revision, upgrade
-from .results.report import export_funder_report
-from .privacy.retention import anonymise_closed_cases
 from .store.roles import setup_app_role
-from .settings import ConfigurationError, demo_wanted, is_production
-from .privacy.subject_access import export_person
-from .accounts.users import create_user, remove_demo_accounts
 from .vocabulary import Role
-
 
 # argparse's own words (usage, errors, help headings) in German: it asks gettext, which has no
 # German catalogue for it on a server.

@@ -7,13 +7,13 @@ import os
 
 from sqlalchemy import func, select
 
-from .store.database import Database
+from .accounts.users import NO_LOGIN
 from .demo.seed import has_data, seed_demo
+from .settings import ConfigurationError, audit_key, demo_wanted, is_production
+from .store.database import Database
 from .store.migrate import schema_is_current, upgrade
 from .store.models import User
 from .store.roles import unsafe_app_connection
-from .settings import ConfigurationError, audit_key, demo_wanted, is_production
-from .accounts.users import NO_LOGIN
 
 
 def prepare(db: Database) -> bool:

@@ -13,7 +13,6 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from .clock import today
 from .errors import ValidationError
 
-
 # Bidirectional overrides and isolates: "Anna\u202eredeirF" shows as something else than it is.
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 

@@ -1,7 +1,7 @@
 """Barrierefreiheit: the accessibility statement, for every role (and below the login form)."""
 
-from pages.ui.navigation import route_page_through_app
 from pages.statement import show_statement
+from pages.ui.navigation import route_page_through_app
 
 route_page_through_app()
 show_statement()

@@ -5,12 +5,12 @@ from datetime import timedelta
 
 import streamlit as st
 
+from db.accounts.users import staff_with_role
 from db.casework.agenda import agenda, agenda_counts
-from db.clock import today as local_today
 from db.casework.cases import change_status
 from db.casework.corrections import undo_status_change
 from db.casework.results_tasks import TASK_LABELS, result_tasks
-from db.accounts.users import staff_with_role
+from db.clock import today as local_today
 from db.vocabulary import CaseStatus, Role
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from db.clock import as_local
 from db.privacy.audit_review import (
     ACTION_LABELS,
     AuditFilter,
@@ -12,7 +13,6 @@ from db.privacy.audit_review import (
     entity_label,
     field_label,
 )
-from db.clock import as_local
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import shown_errors
 from pages.ui.formatting import fmt_date

@@ -6,12 +6,12 @@ import streamlit as st
 
 from db.casework.activities import record_activity
 from db.casework.barriers import add_barrier, resolve_barrier
-from db.clock import today as local_today
-from db.casework.corrections import reopen_barrier, undo_status_change
-from db.errors import ValidationError
-from db.casework.workflow import OPEN_STATUSES
 from db.casework.caseload import case_detail
 from db.casework.cases import NewClient, set_next_step, update_client
+from db.casework.corrections import reopen_barrier, undo_status_change
+from db.casework.workflow import OPEN_STATUSES
+from db.clock import today as local_today
+from db.errors import ValidationError
 from db.programme.employers import employer_names
 from db.vocabulary import ActivityKind, Barrier, Role
 from pages.participant import entry_panel, outcome_panel, pause_note

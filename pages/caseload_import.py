@@ -20,10 +20,10 @@ from db.casework.caseload_io import (
 )
 from db.clock import today
 from db.errors import DomainError
+from pages.downloads import at_click
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import show_flash, shown_errors
 from pages.ui.privacy_panels import person_rights_panel, retention_panel
-from pages.downloads import at_click
 
 actor = current_actor()
 db = get_db()

@@ -3,18 +3,18 @@
 import pandas as pd
 import streamlit as st
 
+from db.accounts.users import staff_with_role
 from db.casework.caseload import SORT_TEXT, CaseFilter, caseload, client_towns
 from db.figures.kpis import kpis
 from db.reporting.formats import plural
 from db.reporting.registry import counted, definition, label
-from db.accounts.users import staff_with_role
 from db.vocabulary import Barrier, CaseStatus, Role
+from pages.narrow import desk, phone
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import show_flash, shown_errors
 from pages.ui.formatting import fmt_date, plain, status_badge
 from pages.ui.forms import grid_or_box_choice, status_control
 from pages.ui.navigation import case_link, open_case_button
-from pages.narrow import desk, phone
 
 PAGE_SIZE = 25
 

@@ -4,8 +4,8 @@ Everything shown to the council comes from stored releases (db.figures.releases)
 import streamlit as st
 
 from db.clock import LOCAL_TZ
-from db.figures.alternatives import council_text
 from db.figures import charts
+from db.figures.alternatives import council_text
 from db.figures.charts import hidden_instead
 from db.figures.council import Briefing
 from db.figures.disclosure import MARKS_EXPLAINED
@@ -20,11 +20,11 @@ from db.figures.releases import (
     releases,
 )
 from db.vocabulary import Role
+from pages.downloads import at_click
 from pages.ui.charts import metric_tiles, show_chart
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import show_flash, shown_errors
 from pages.ui.formatting import plain
-from pages.downloads import at_click
 
 actor = current_actor()
 db = get_db()

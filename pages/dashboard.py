@@ -9,15 +9,15 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from db.casework.caseload import client_towns
-from db.figures import alternatives, charts, flows, series
-from db.reporting.formats import fmt_percent
-from db.figures.kpis import kpis
-from db.reporting.registry import TARGET_RATE, TO_DATE, Tile, definition, label
-from db.figures.series import Period
-from db.results.indicators import leaver_figures, monthly_leavers, quarterly_rates
 from db.accounts.users import staff_with_role
+from db.casework.caseload import client_towns
 from db.casework.worklist import UNASSIGNED_WORKING_DAYS, needs_action
+from db.figures import alternatives, charts, flows, series
+from db.figures.kpis import kpis
+from db.figures.series import Period
+from db.reporting.formats import fmt_percent
+from db.reporting.registry import TARGET_RATE, TO_DATE, Tile, definition, label
+from db.results.indicators import leaver_figures, monthly_leavers, quarterly_rates
 from db.vocabulary import PlanMetric, Role
 from pages.ui.charts import metric_tiles, show_chart
 from pages.ui.context import current_actor, get_db

@@ -20,8 +20,8 @@ from streamlit.runtime import backend_operation_handler
 
 from db.accounts import auth
 from db.actors import Actor
-from db.store.database import Database
 from db.errors import DomainError
+from db.store.database import Database
 
 # How long a made file may be fetched: the browser fetches it at once after the click. (The
 # browser test shortens it to see the file go.)

@@ -7,13 +7,13 @@ from db.casework.activities import record_activity
 from db.clock import today
 from db.programme.employers import EmployerInput, employer_detail, employer_overview, save_employer
 from db.vocabulary import ActivityKind, CaseStatus
+from pages import narrow
+from pages.narrow import desk, phone
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
 from pages.ui.formatting import fmt_date, plain
 from pages.ui.forms import grid_or_box_choice
 from pages.ui.navigation import open_case_button
-from pages import narrow
-from pages.narrow import desk, phone
 
 actor = current_actor()
 db = get_db()

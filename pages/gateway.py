@@ -29,8 +29,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from db.accounts import auth
-from db.store.database import Database
 from db.settings import secure_cookie
+from db.store.database import Database
 from pages.downloads import done_with, owner_of
 from pages.session import COOKIE_EXPIRY_DAYS, COOKIE_NAME, COOKIE_PATH, TICKET_SECONDS, signing_key
 

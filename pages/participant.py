@@ -9,11 +9,19 @@ import streamlit as st
 
 from db.actors import Actor
 from db.casework.caseload import CaseDetail
-from db.store.database import Database
-from db.casework.results_card import ResultsView
 from db.casework.entry import CORE_LABELS, FURTHER_LABELS, EntryData, save_entry_data
 from db.casework.outcomes import record_exit_result, record_follow_up
-from db.vocabulary import Answer, Education, EntryEmployment, ExitResult, FollowUpResult, Gender, Household
+from db.casework.results_card import ResultsView
+from db.store.database import Database
+from db.vocabulary import (
+    Answer,
+    Education,
+    EntryEmployment,
+    ExitResult,
+    FollowUpResult,
+    Gender,
+    Household,
+)
 from pages.ui.feedback import on_submit
 from pages.ui.formatting import fmt_date, plain
 

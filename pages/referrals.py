@@ -6,6 +6,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from db.accounts.users import staff_with_role
 from db.casework.caseload import CaseFilter, caseload
 from db.casework.cases import (
     CapacityWarning,
@@ -16,16 +17,15 @@ from db.casework.cases import (
     refer_client,
     schedule_first_interview,
 )
-from db.clock import today as local_today
 from db.casework.team import assignment_choices
-from db.accounts.users import staff_with_role
+from db.clock import today as local_today
 from db.errors import DomainError
 from db.vocabulary import Barrier, CaseStatus, Gender, ReferralSource, Role
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
 from pages.ui.formatting import fmt_date, plain
 from pages.ui.forms import interview_choice, interview_inputs, interview_places
-from pages.ui.navigation import more_button, shown_limit, open_case_button
+from pages.ui.navigation import more_button, open_case_button, shown_limit
 
 actor = current_actor()
 db = get_db()

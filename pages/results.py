@@ -8,25 +8,25 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from db.accounts.users import staff_with_role
 from db.casework.caseload import client_towns
+from db.casework.entry import not_counted
+from db.casework.team import companion_caseloads
 from db.figures import alternatives, charts
 from db.figures.flows import programme_start
 from db.reporting.formats import fmt_int, fmt_percent, plural
 from db.reporting.registry import TARGET_RATE, Tile, definition, label
-from db.casework.entry import not_counted
 from db.results.indicators import by_gender, leaver_figures, monthly_leavers, quarterly_rates
 from db.results.report import export_funder_report, leaver_table, reason_table, shown_cell
-from db.casework.team import companion_caseloads
-from db.accounts.users import staff_with_role
 from db.vocabulary import Role
 from pages import narrow
+from pages.downloads import at_click
 from pages.ui.charts import metric_tiles, show_chart
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import shown_errors
 from pages.ui.formatting import fmt_date, plain, yes_no
 from pages.ui.forms import checked_period
 from pages.ui.navigation import open_case_button
-from pages.downloads import at_click
 
 actor = current_actor()
 db = get_db()

@@ -18,9 +18,9 @@ from streamlit_authenticator.models import cookie_model
 
 from db.accounts import auth
 from db.actors import Actor
-from db.store.database import Database
 from db.errors import DomainError
 from db.settings import ConfigurationError, cookie_key
+from db.store.database import Database
 from pages.statement import show_statement
 
 COOKIE_NAME = "begleiter_cockpit"

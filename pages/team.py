@@ -3,8 +3,6 @@
 import pandas as pd
 import streamlit as st
 
-from db.figures import alternatives, charts
-from db.reporting.registry import label
 from db.casework.team import (
     MAX_CAPACITY,
     PositionInput,
@@ -13,6 +11,8 @@ from db.casework.team import (
     list_positions,
     save_position,
 )
+from db.figures import alternatives, charts
+from db.reporting.registry import label
 from db.vocabulary import PositionState
 from pages import narrow
 from pages.ui.charts import show_chart

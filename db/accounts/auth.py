@@ -13,12 +13,12 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from ..actors import Actor
-from ..store.audit import audit
 from ..clock import utcnow
-from ..store.database import Database
 from ..errors import DomainError, ValidationError
-from ..store.models import BrowserSession, LoginThrottle, User
 from ..settings import keyed, session_limits
+from ..store.audit import audit
+from ..store.database import Database
+from ..store.models import BrowserSession, LoginThrottle, User
 from .users import check_password, hash_password
 
 MAX_FAILED_LOGINS = 5  # per typed username, known or not

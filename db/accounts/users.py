@@ -11,20 +11,20 @@ from datetime import date
 from importlib.resources import files
 
 import bcrypt
-from zxcvbn import zxcvbn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
 from ..actors import Actor
-from ..store.audit import audit, diff
 from ..clock import utcnow
-from ..store.database import Database
 from ..errors import NotFound, ValidationError
-from ..store.models import LoginThrottle, User
-from .permissions import require_role
 from ..settings import keyed
+from ..store.audit import audit, diff
+from ..store.database import Database
+from ..store.models import LoginThrottle, User
 from ..validation import required_text
 from ..vocabulary import Role
+from .permissions import require_role
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 12

@@ -6,17 +6,17 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from ..actors import Actor
-from ..store.audit import audit
-from ..clock import today
-from ..store.database import Database
-from .editing import editing
-from ..errors import NotFound, ValidationError
-from ..store.models import Activity, Case, Employer
 from ..accounts.permissions import require_case
-from .cases import apply_next_step, checked_step
+from ..actors import Actor
+from ..clock import today
+from ..errors import NotFound, ValidationError
+from ..store.audit import audit
+from ..store.database import Database
+from ..store.models import Activity, Case, Employer
 from ..validation import clean_text, not_before, not_in_future, optional_text, positive_minutes
 from ..vocabulary import ActivityKind
+from .cases import apply_next_step, checked_step
+from .editing import editing
 
 
 def record_activity(

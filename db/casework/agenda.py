@@ -8,15 +8,16 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
+from ..accounts.permissions import case_scope, require_role
 from ..actors import Actor
 from ..clock import today
-from ..store.database import Database
 from ..programme.locations import interview_place
-from .overdue import interview_outcome_missing, outcome_missing, step_overdue
+from ..store.database import Database
 from ..store.models import Case, Client, OfficeHourLocation, User
-from ..accounts.permissions import case_scope, require_role
 from ..vocabulary import CaseStatus, Role
+from .overdue import interview_outcome_missing, outcome_missing, step_overdue
 from .workflow import OPEN_STATUSES
+
 
 @dataclass(frozen=True)
 class AgendaItem:

@@ -6,13 +6,13 @@ from datetime import date
 
 from sqlalchemy import select
 
-from ..actors import Actor
-from ..store.audit import audit
-from ..clock import today, utcnow
-from ..store.database import Database
-from ..errors import NotFound, ValidationError
-from ..store.models import Case, CaseBarrier
 from ..accounts.permissions import require_case
+from ..actors import Actor
+from ..clock import today, utcnow
+from ..errors import NotFound, ValidationError
+from ..store.audit import audit
+from ..store.database import Database
+from ..store.models import Case, CaseBarrier
 from ..validation import not_before, not_in_future, optional_text
 from ..vocabulary import Barrier
 

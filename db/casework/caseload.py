@@ -8,17 +8,6 @@ from datetime import date, datetime
 from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from ..actors import Actor
-from ..store.audit import audit
-from ..clock import today
-from ..store.database import Database
-from ..validation import clean_text
-from ..store.memo import until_data_change
-from .corrections import barrier_undoable, undoable_change
-from ..errors import NotFound
-from ..programme.locations import interview_place
-from .overdue import interview_outcome_missing, needs_attention
-from ..store.models import Activity, Case, CaseBarrier, Client, ExitOutcome, Placement, StatusChange, User
 from ..accounts.permissions import (
     can_read_notes,
     case_scope,
@@ -26,8 +15,28 @@ from ..accounts.permissions import (
     require_case,
     require_personal_read,
 )
+from ..actors import Actor
+from ..clock import today
+from ..errors import NotFound
+from ..programme.locations import interview_place
+from ..store.audit import audit
+from ..store.database import Database
+from ..store.memo import until_data_change
+from ..store.models import (
+    Activity,
+    Case,
+    CaseBarrier,
+    Client,
+    ExitOutcome,
+    Placement,
+    StatusChange,
+    User,
+)
+from ..validation import clean_text
+from ..vocabulary import SENSITIVE_BARRIERS, ActivityKind, Barrier, CaseStatus, ExitResult
+from .corrections import barrier_undoable, undoable_change
+from .overdue import interview_outcome_missing, needs_attention
 from .results_card import ResultsView, results_view
-from ..vocabulary import ActivityKind, Barrier, CaseStatus, ExitResult, SENSITIVE_BARRIERS
 from .workflow import OPEN_STATUSES
 
 

@@ -21,14 +21,14 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..accounts.permissions import case_scope, require_role
 from ..actors import Actor
-from ..store.audit import audit
 from ..clock import today
-from ..store.database import Database, batched
 from ..errors import ValidationError
 from ..reporting.cells import safe_frame
+from ..store.audit import audit
+from ..store.database import Database, batched
 from ..store.models import Activity, Case, Client, Employer, Placement, StatusChange, User
-from ..accounts.permissions import case_scope, require_role
 from ..validation import clean_text, plausible_birth_year
 from ..vocabulary import ActivityKind, CaseStatus, JobKind, ReferralSource, Role
 from .workflow import ACCOMPANIED, OPEN_STATUSES

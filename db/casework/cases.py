@@ -14,14 +14,23 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..actors import Actor
-from ..store.audit import audit, diff
-from ..clock import today
-from ..store.database import Database
-from .editing import conflict_message, editing
-from ..errors import ConflictError, NotFound, PermissionDenied, ValidationError
-from ..store.models import Activity, Case, CaseBarrier, Client, Employer, OfficeHourLocation, Placement, StatusChange, User
 from ..accounts.permissions import can_edit_case, require_role
+from ..actors import Actor
+from ..clock import today
+from ..errors import ConflictError, NotFound, PermissionDenied, ValidationError
+from ..store.audit import audit, diff
+from ..store.database import Database
+from ..store.models import (
+    Activity,
+    Case,
+    CaseBarrier,
+    Client,
+    Employer,
+    OfficeHourLocation,
+    Placement,
+    StatusChange,
+    User,
+)
 from ..validation import (
     Problems,
     not_before,
@@ -30,8 +39,6 @@ from ..validation import (
     plausible_birth_year,
     required_text,
 )
-from . import outcomes
-from .entry import EntryData, refresh_entry, refresh_person, validated
 from ..vocabulary import (
     ActivityKind,
     Barrier,
@@ -44,7 +51,10 @@ from ..vocabulary import (
     ReferralSource,
     Role,
 )
+from . import outcomes
 from .corrections import fields_of, prior_state
+from .editing import conflict_message, editing
+from .entry import EntryData, refresh_entry, refresh_person, validated
 from .team import CompanionLoad, caseloads
 from .workflow import OPEN_STATUSES, check_transition
 

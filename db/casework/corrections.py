@@ -15,16 +15,16 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
-from ..actors import Actor
-from ..store.audit import audit
-from ..clock import LOCAL_TZ, today
-from ..store.database import Database
-from .editing import editing
-from ..errors import NotFound, ValidationError
-from ..store.models import Activity, Case, CaseBarrier, ExitOutcome, Placement, StatusChange
 from ..accounts.permissions import require_case
-from .entry import refresh_entry
+from ..actors import Actor
+from ..clock import LOCAL_TZ, today
+from ..errors import NotFound, ValidationError
+from ..store.audit import audit
+from ..store.database import Database
+from ..store.models import Activity, Case, CaseBarrier, ExitOutcome, Placement, StatusChange
 from ..vocabulary import CaseStatus, EndReason, PauseReason
+from .editing import editing
+from .entry import refresh_entry
 
 # The case fields a status change may alter besides the status, and how to read them back.
 _FIELDS: dict[str, Any] = {

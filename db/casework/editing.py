@@ -9,11 +9,11 @@ from contextlib import contextmanager
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..actors import Actor
-from ..store.database import Database
-from ..errors import ConflictError, NotFound
-from ..store.models import Case
 from ..accounts.permissions import require_case
+from ..actors import Actor
+from ..errors import ConflictError, NotFound
+from ..store.database import Database
+from ..store.models import Case
 
 
 def conflict_message(changed_by: str | None) -> str:

@@ -18,15 +18,15 @@ from datetime import date
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
-from ..actors import Actor
-from ..store.audit import audit, diff
-from ..clock import today
-from ..store.database import Database
-from .editing import editing
-from ..errors import ValidationError
-from ..store.models import Case, Client, User
 from ..accounts.permissions import case_scope, require_personal_read
+from ..actors import Actor
+from ..clock import today
+from ..errors import ValidationError
+from ..store.audit import audit, diff
+from ..store.database import Database
+from ..store.models import Case, Client, User
 from ..vocabulary import Answer, Education, EntryEmployment, Gender, Household
+from .editing import editing
 
 AGE_BANDS = ("unter 18", "18–29", "30–54", "55+")
 MAX_CHILDREN = 15

@@ -20,14 +20,14 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from ..actors import Actor
-from ..store.audit import audit, diff
 from ..clock import today
-from ..store.database import Database
-from .editing import editing
 from ..errors import ValidationError
+from ..store.audit import audit, diff
+from ..store.database import Database
 from ..store.models import Case, ExitOutcome
 from ..validation import not_before, not_in_future
 from ..vocabulary import CaseStatus, ExitResult, FollowUpResult, JobKind, PauseReason
+from .editing import editing
 
 RESULT_WINDOW_DAYS = 28
 FOLLOW_UP_MONTHS = 6

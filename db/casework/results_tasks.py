@@ -16,13 +16,18 @@ from datetime import date, timedelta
 from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.orm import aliased
 
+from ..accounts.permissions import case_scope, require_role
 from ..actors import Actor
 from ..clock import today
 from ..store.database import Database
 from ..store.models import Case, Client, ExitOutcome, User
-from ..accounts.permissions import case_scope, require_role
 from ..vocabulary import CaseStatus, Role
-from .outcomes import RESULT_WINDOW_DAYS, follow_up_due, last_end_with_follow_up_due, result_deadline
+from .outcomes import (
+    RESULT_WINDOW_DAYS,
+    follow_up_due,
+    last_end_with_follow_up_due,
+    result_deadline,
+)
 
 FOLLOW_UP_WINDOW_DAYS = 90
 EXIT_RESULT = "exit_result"

@@ -13,18 +13,18 @@ import pandas as pd
 from sqlalchemy import ColumnElement, and_, case, func, not_, select
 from sqlalchemy.orm import Session
 
-from ..actors import Actor
-from ..store.audit import save_audited
-from ..clock import today
-from ..store.database import Database
-from ..errors import ValidationError
-from ..store.memo import until_data_change
-from .overdue import outcome_missing
-from ..store.models import Case, PlanTarget, Position, User
 from ..accounts.permissions import require_role
 from ..accounts.users import FULL_TIME_CAP
+from ..actors import Actor
+from ..clock import today
+from ..errors import ValidationError
+from ..store.audit import save_audited
+from ..store.database import Database
+from ..store.memo import until_data_change
+from ..store.models import Case, PlanTarget, Position, User
 from ..validation import optional_text, required_text
 from ..vocabulary import CaseStatus, PlanMetric, PositionState, Role
+from .overdue import outcome_missing
 from .workflow import ACCOMPANIED
 
 # The one definition of capacity (the Land's limit, FULL_TIME_CAP, sits with the account that

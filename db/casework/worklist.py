@@ -10,15 +10,15 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, func, null, select
 from sqlalchemy.orm import aliased
 
+from ..accounts.permissions import require_role
 from ..actors import Actor
 from ..clock import today
 from ..store.database import Database
 from ..store.memo import until_data_change
 from ..store.models import Case, Client, User
-from .overdue import outcome_missing, step_overdue
-from ..accounts.permissions import require_role
-from .team import CompanionLoad, caseloads
 from ..vocabulary import CaseStatus, Role
+from .overdue import outcome_missing, step_overdue
+from .team import CompanionLoad, caseloads
 
 # A referral should be taken on within three working days (the programme's promise to the
 # Fallmanager); after that it is the lead's to assign.

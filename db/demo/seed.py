@@ -13,8 +13,9 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from ..casework.activities import record_activity
+from ..accounts.users import DEMO_PASSWORD, bcrypt_hash, create_user
 from ..actors import Actor
+from ..casework.activities import record_activity
 from ..casework.barriers import add_barrier, resolve_barrier
 from ..casework.cases import (
     NewClient,
@@ -24,9 +25,10 @@ from ..casework.cases import (
     schedule_first_interview,
     set_next_step,
 )
+from ..casework.entry import EntryData, save_entry_data
 from ..clock import today as local_today
-from ..store.database import Database
 from ..errors import DomainError
+from ..store.database import Database
 from ..store.models import (
     Case,
     Client,
@@ -37,8 +39,6 @@ from ..store.models import (
     Position,
     User,
 )
-from ..casework.entry import EntryData, save_entry_data
-from ..accounts.users import DEMO_PASSWORD, bcrypt_hash, create_user
 from ..vocabulary import (
     ActivityKind,
     Answer,
@@ -54,7 +54,6 @@ from ..vocabulary import (
     ReferralSource,
     Role,
 )
-
 
 # username, display name, role, capacity, start offset in days from today (companions)
 DEMO_USERS: list[tuple[str, str, Role, int | None, int | None]] = [

@@ -15,6 +15,9 @@ from enum import Enum
 
 from sqlalchemy import func, insert, select
 
+from ..accounts.users import DEMO_PASSWORD, bcrypt_hash
+from ..casework.entry import age_band
+from ..casework.outcomes import follow_up_due, last_end_with_follow_up_due
 from ..clock import today
 from ..store.database import Database, batched
 from ..store.models import (
@@ -31,14 +34,11 @@ from ..store.models import (
     StatusChange,
     User,
 )
-from ..casework.entry import age_band
-from ..casework.outcomes import follow_up_due, last_end_with_follow_up_due
-from ..accounts.users import DEMO_PASSWORD, bcrypt_hash
 from ..vocabulary import (
     ActivityKind,
+    Answer,
     Barrier,
     CaseStatus,
-    Answer,
     Education,
     EndReason,
     EntryEmployment,
@@ -47,8 +47,8 @@ from ..vocabulary import (
     Gender,
     Household,
     JobKind,
-    PauseReason,
     LocationStatus,
+    PauseReason,
     PlanMetric,
     ReferralSource,
     Role,

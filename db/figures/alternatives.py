@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .charts import CAPACITY_TITLE, DATE, chart_data
-from .disclosure import PublishedTable
 from ..reporting.formats import fmt_number, fmt_percent, plural
 from ..reporting.registry import label
+from .charts import CAPACITY_TITLE, DATE, chart_data
+from .disclosure import PublishedTable
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from collections.abc import Callable
 import altair as alt
 import pandas as pd
 
-from ..store.memo import by_content
-from .disclosure import TOTAL, PublishedTable
 from ..reporting.formats import VEGA_LOCALE, fmt_percent
 from ..reporting.registry import label
+from ..store.memo import by_content
+from .disclosure import TOTAL, PublishedTable
 
 DATE = "%d.%m.%Y"
 WIDTH = 640  # for the pictures in the briefing; on a page a chart takes the column's width

@@ -20,16 +20,16 @@ from datetime import date
 
 import pandas as pd
 
-from ..actors import Actor
-from ..store.database import Database
 from ..accounts.permissions import require_role
+from ..actors import Actor
+from ..reporting.formats import fmt_percent, plural
+from ..reporting.registry import Tile, definition, indicator, label
+from ..store.database import Database
 from ..vocabulary import ActivityKind, Barrier, CaseStatus, Role
 from . import flows
 from .disclosure import SECONDARY_MARK, SMALL_MARK, TOTAL, ProtectedTable, PublishedTable, protect
-from ..reporting.formats import fmt_percent, plural
 from .kpis import kpis
 from .periods import ReportingPeriod
-from ..reporting.registry import Tile, definition, indicator, label
 
 COUNCIL_ROLES = (Role.COUNCIL, Role.LEAD)
 

@@ -20,13 +20,13 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..clock import LOCAL_TZ
+from ..reporting.cells import safe_cell, safe_frame
+from ..reporting.pdf import ReportPdf
+from ..reporting.registry import INDICATORS
 from . import charts
 from .alternatives import council_text
 from .council import Briefing, CouncilTable
 from .disclosure import MARKS_EXPLAINED
-from ..reporting.registry import INDICATORS
-from ..reporting.cells import safe_cell, safe_frame
-from ..reporting.pdf import ReportPdf
 
 TITLE = "Integrationsbegleitung Jobcenter Spree-Neiße – Lagebericht für den Kreistag"
 PUBLISHED_ONLY = ("Nur Summen, keine Personendaten. Je Kalenderquartal eine Freigabe, erst nach Ablauf "

@@ -12,8 +12,10 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import ColumnElement, func, select
 
+from ..accounts.permissions import case_scope, require_role
 from ..actors import Actor
 from ..casework.corrections import counted_change
+from ..results.indicators import monthly_leavers
 from ..store.database import Database
 from ..store.memo import until_data_change
 from ..store.models import (
@@ -25,8 +27,6 @@ from ..store.models import (
     Placement,
     StatusChange,
 )
-from ..accounts.permissions import case_scope, require_role
-from ..results.indicators import monthly_leavers
 from ..store.sqlfunc import month_start
 from ..vocabulary import CaseStatus, ExitResult, Role
 

@@ -8,13 +8,11 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 from sqlalchemy import func, select
 
-from ..actors import Actor
-from ..clock import today
-from ..store.database import Database
-from ..store.memo import until_data_change
-from ..store.models import Case, Position, User
-from ..casework.overdue import outcome_missing, step_overdue
 from ..accounts.permissions import case_scope
+from ..actors import Actor
+from ..casework.overdue import outcome_missing, step_overdue
+from ..clock import today
+from ..reporting.registry import INDICATORS, Kind
 from ..results.indicators import (
     companions_over_cap,
     headline,
@@ -22,9 +20,11 @@ from ..results.indicators import (
     leaver_figures,
     monthly_leavers,
 )
+from ..store.database import Database
+from ..store.memo import until_data_change
+from ..store.models import Case, Position, User
 from ..vocabulary import CaseStatus, Role
 from . import flows
-from ..reporting.registry import INDICATORS, Kind
 
 
 @dataclass(frozen=True)

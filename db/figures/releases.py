@@ -26,14 +26,14 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
+from ..accounts.permissions import require_role
 from ..actors import Actor
-from ..store.audit import audit
 from ..clock import today
-from ..store.database import Database
 from ..errors import NotFound, ValidationError
+from ..store.audit import audit
+from ..store.database import Database
 from ..store.memo import until_data_change
 from ..store.models import CouncilRelease, CouncilReleaseFile, User
-from ..accounts.permissions import require_role
 from ..vocabulary import Role
 from . import flows
 from .council import COUNCIL_ROLES, Briefing, briefing_of, draft

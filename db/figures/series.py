@@ -17,9 +17,12 @@ import pandas as pd
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.sql.elements import True_
 
+from ..accounts.permissions import case_scope, require_role
 from ..actors import Actor
-from ..clock import today
 from ..casework.corrections import counted_change
+from ..casework.team import Load, load_by_companion
+from ..clock import today
+from ..reporting.registry import label
 from ..store.database import Database
 from ..store.memo import until_data_change
 from ..store.models import (
@@ -35,12 +38,9 @@ from ..store.models import (
     StatusChange,
     User,
 )
-from ..accounts.permissions import case_scope, require_role
 from ..store.sqlfunc import month_start, week_start
-from ..casework.team import Load, load_by_companion
 from ..vocabulary import ActivityKind, Barrier, CaseStatus, PlanMetric, Role
 from .flows import AGGREGATE_ROLES
-from ..reporting.registry import label
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
+from ..accounts.permissions import require_role
 from ..actors import Actor
 from ..store.audit import ChainCheck, audit, verify_chain
 from ..store.database import Database
 from ..store.models import AuditEntry, Case, Client
-from ..accounts.permissions import require_role
 from ..validation import clean_text
 from ..vocabulary import Role
 

@@ -27,13 +27,13 @@ from datetime import timedelta
 from sqlalchemy import String, cast, select, text, update
 from sqlalchemy.orm import Session
 
-from ..actors import Actor
-from ..store.audit import audit
-from ..clock import today, utcnow
-from ..store.database import Database, batched
-from ..errors import NotFound, ValidationError
-from ..store.models import Activity, AuditEntry, Case, CaseBarrier, Client, Placement, StatusChange
 from ..accounts.permissions import require_role
+from ..actors import Actor
+from ..clock import today, utcnow
+from ..errors import NotFound, ValidationError
+from ..store.audit import audit
+from ..store.database import Database, batched
+from ..store.models import Activity, AuditEntry, Case, CaseBarrier, Client, Placement, StatusChange
 from ..validation import clean_text
 from ..vocabulary import Role
 

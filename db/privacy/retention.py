@@ -14,16 +14,16 @@ from datetime import date
 
 from sqlalchemy import and_, exists, func, select
 
-from ..actors import Actor
-from ..store.audit import audit
-from ..clock import today
-from ..store.database import Database
-from .erasure import erase_clients, flush_old_values
-from ..errors import ValidationError
-from ..store.models import Case, Client
 from ..accounts.permissions import require_role
-from ..vocabulary import Role
+from ..actors import Actor
 from ..casework.workflow import OPEN_STATUSES
+from ..clock import today
+from ..errors import ValidationError
+from ..store.audit import audit
+from ..store.database import Database
+from ..store.models import Case, Client
+from ..vocabulary import Role
+from .erasure import erase_clients, flush_old_values
 
 DEFAULT_YEARS = 3
 

@@ -11,17 +11,26 @@ from openpyxl.styles import Font
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from ..actors import Actor
-from ..store.audit import audit
-from .audit_review import ACTION_LABELS, entity_label, field_label
-from ..store.database import Database
-from .erasure import find_client
-from ..reporting.cells import safe_cell
-from ..store.models import Activity, AuditEntry, Case, CaseBarrier, Employer, Placement, StatusChange, User
 from ..accounts.permissions import require_role
+from ..actors import Actor
 from ..casework.entry import CASE_COLUMN, CORE_LABELS, FURTHER_LABELS
 from ..casework.outcomes import exit_result_of
+from ..reporting.cells import safe_cell
+from ..store.audit import audit
+from ..store.database import Database
+from ..store.models import (
+    Activity,
+    AuditEntry,
+    Case,
+    CaseBarrier,
+    Employer,
+    Placement,
+    StatusChange,
+    User,
+)
 from ..vocabulary import Role
+from .audit_review import ACTION_LABELS, entity_label, field_label
+from .erasure import find_client
 
 EXPORT_FILES = {"caseload": "Fallliste (Export)", "funder_report": "Meldung an das Land"}
 

@@ -8,12 +8,12 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from ..accounts.permissions import case_scope, require_role
 from ..actors import Actor
+from ..errors import NotFound
 from ..store.audit import save_audited
 from ..store.database import Database
-from ..errors import NotFound
 from ..store.models import Activity, Case, Client, Employer, Placement
-from ..accounts.permissions import case_scope, require_role
 from ..validation import optional_text, require_unique_name, required_text
 from ..vocabulary import ActivityKind, CaseStatus, JobKind, Role
 

@@ -8,12 +8,12 @@ from datetime import date, time, timedelta
 
 from sqlalchemy import select
 
+from ..accounts.permissions import require_role
 from ..actors import Actor
+from ..errors import NotFound, ValidationError
 from ..store.audit import audit, save_audited
 from ..store.database import Database
-from ..errors import NotFound, ValidationError
 from ..store.models import OfficeHourLocation, OfficeHourSession, User
-from ..accounts.permissions import require_role
 from ..validation import not_in_future, optional_text, require_unique_name, required_text
 from ..vocabulary import LocationStatus, Role
 

@@ -27,21 +27,21 @@ import pandas as pd
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from ..actors import Actor
-from ..clock import today
-from ..store.database import Database
-from ..store.memo import by_content, until_data_change
-from ..store.models import Case, Client
 from ..accounts.permissions import case_scope, require_role
-from ..store.sqlfunc import days_between, month_start
-from ..casework.team import caseloads
-from ..vocabulary import CaseStatus, ExitResult, FollowUpResult, Gender, Role
+from ..actors import Actor
 from ..casework.outcomes import (
     INTO_WORK_OR_TRAINING,
     RESULT_WINDOW_DAYS,
     last_end_with_follow_up_due,
     latest_result,
 )
+from ..casework.team import caseloads
+from ..clock import today
+from ..store.database import Database
+from ..store.memo import by_content, until_data_change
+from ..store.models import Case, Client
+from ..store.sqlfunc import days_between, month_start
+from ..vocabulary import CaseStatus, ExitResult, FollowUpResult, Gender, Role
 
 RESULT_ROLES = (Role.LEAD, Role.COUNCIL)
 NOT_STATED = "ohne Angabe"  # gender of a leaver whose record predates the entry data

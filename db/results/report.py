@@ -24,17 +24,31 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from sqlalchemy import and_, select
 
+from ..accounts.permissions import require_role
 from ..actors import Actor
-from ..store.audit import audit
+from ..casework.entry import (
+    AGE_BANDS,
+    FURTHER_LABELS,
+    PROFILE_COLUMNS,
+    PROFILE_LABELS,
+    entry_of,
+    missing_core,
+)
+from ..casework.outcomes import (
+    INTO_WORK_OR_TRAINING,
+    last_end_with_follow_up_due,
+    latest_result,
+    result_deadline,
+)
 from ..clock import today
-from ..store.database import Database
 from ..errors import ValidationError
 from ..reporting.cells import safe_cell, safe_frame
-from ..reporting.pdf import ReportPdf
 from ..reporting.formats import fmt_int, fmt_percent
+from ..reporting.pdf import ReportPdf
 from ..reporting.registry import TARGET_RATE, definition, label
+from ..store.audit import audit
+from ..store.database import Database
 from ..store.models import Case, Client, ExitOutcome
-from ..accounts.permissions import require_role
 from ..vocabulary import (
     Answer,
     CaseStatus,
@@ -47,21 +61,7 @@ from ..vocabulary import (
     Household,
     Role,
 )
-from ..casework.entry import (
-    AGE_BANDS,
-    FURTHER_LABELS,
-    PROFILE_COLUMNS,
-    PROFILE_LABELS,
-    entry_of,
-    missing_core,
-)
 from .indicators import NOT_STATED, LeaverFigures, participant_profile
-from ..casework.outcomes import (
-    INTO_WORK_OR_TRAINING,
-    last_end_with_follow_up_due,
-    latest_result,
-    result_deadline,
-)
 from .persons import identity_keys, same_persons
 
 TITLE = "Integrationsbegleitung Jobcenter Spree-Neiße – Teilnehmendendaten für das Land (ESF+)"

@@ -29,11 +29,11 @@ from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from ..actors import Actor
-from .audit_anchor import Head, anchor_new_head
 from ..clock import utcnow
-from .models import AuditEntry
 from ..settings import audit_key
 from ..vocabulary import SENSITIVE_ACTIVITIES, SENSITIVE_BARRIERS
+from .audit_anchor import Head, anchor_new_head
+from .models import AuditEntry
 
 # Fields whose values describe a person: only the fact that they changed is logged.
 PERSONAL_FIELDS = frozenset({

@@ -25,8 +25,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import AuditEntry
 from ..settings import anchor_file, audit_key
+from .models import AuditEntry
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from .database import Database
 from ..errors import DomainError
+from .database import Database
 
 
 def backup_sqlite(db: Database, target: Path) -> Path:

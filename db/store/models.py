@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    false,
     Boolean,
     Date,
     DateTime,
@@ -25,6 +24,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -43,8 +43,8 @@ from ..vocabulary import (
     Gender,
     Household,
     JobKind,
-    PauseReason,
     LocationStatus,
+    PauseReason,
     PlanMetric,
     PositionState,
     ReferralSource,

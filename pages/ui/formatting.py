@@ -10,7 +10,6 @@ import streamlit as st
 from db.validation import clean_text
 from db.vocabulary import CaseStatus
 
-
 WEEKDAYS = ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"]
 
 

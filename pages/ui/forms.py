@@ -10,12 +10,12 @@ import streamlit as st
 
 from db.actors import Actor
 from db.casework.cases import NewPlacement, change_status, schedule_first_interview
+from db.casework.workflow import NEEDS_INPUT, PARTICIPATING, action_label, allowed_next
 from db.clock import today as local_today
-from db.store.database import Database
 from db.programme.employers import employer_names
 from db.programme.locations import list_locations
+from db.store.database import Database
 from db.vocabulary import CaseStatus, EndReason, ExitResult, JobKind, LocationStatus, PauseReason
-from db.casework.workflow import NEEDS_INPUT, PARTICIPATING, action_label, allowed_next
 from pages.ui.feedback import feedback, on_submit
 
 

@@ -8,8 +8,8 @@ import secrets
 
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
-from pages.ui.formatting import plain
 
+from pages.ui.formatting import plain
 
 CASE_PAGE = "pages/case.py"
 

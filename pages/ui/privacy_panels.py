@@ -8,11 +8,11 @@ import secrets
 import streamlit as st
 
 from db.actors import Actor
-from db.store.database import Database
-from db.privacy.erasure import erase_person
 from db.errors import ValidationError
+from db.privacy.erasure import erase_person
 from db.privacy.retention import anonymise_closed_cases, count_due, retention_years
 from db.privacy.subject_access import export_person
+from db.store.database import Database
 from db.validation import clean_text
 from pages.downloads import at_click
 from pages.ui.feedback import feedback, on_submit, shown_errors

@@ -18,8 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from db.store.audit import entry_hash, without_personal_values  # the one definition of each
     from db.settings import keyed
+    from db.store.audit import entry_hash, without_personal_values  # the one definition of each
 
     # The append-only guard is lifted only inside this migration, to add and fill the columns.
     _lift_guard()

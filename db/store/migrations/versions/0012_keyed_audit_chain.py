@@ -35,8 +35,8 @@ def _unkeyed(previous: str | None, values: dict) -> str:
 
 
 def upgrade() -> None:
-    from db.store.audit import entry_hash
     from db.settings import audit_key
+    from db.store.audit import entry_hash
 
     key = audit_key(os.environ)
     log = sa.table("audit_log", sa.column("id", sa.Integer), sa.column("at", sa.DateTime(timezone=True)),
