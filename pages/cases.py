@@ -88,7 +88,7 @@ table = pd.DataFrame(
         "Status": [r.status.label for r in result.rows],
         "Nächster Schritt": [("Ergebnis des Erstgesprächs fehlt" if r.outcome_missing else r.next_step or "")
                              for r in result.rows],
-        "Fällig": [("⚠ " if r.overdue or r.outcome_missing else "")
+        "Fällig": [("⚠ " if r.late else "")
                    + fmt_date(r.first_interview_at.date() if r.outcome_missing and r.first_interview_at
                               else r.next_step_due) for r in result.rows],
         "Name": [r.client_name for r in result.rows],
@@ -102,10 +102,10 @@ table = pd.DataFrame(
 # Overdue dates in red (the ⚠ says it without colour). The Styler is most of the table's
 # drawing time, so a page without anything overdue goes without one.
 styled = table.style.apply(
-    lambda column: ["color: #b42318; font-weight: 600" if r.overdue or r.outcome_missing else ""
+    lambda column: ["color: #b42318; font-weight: 600" if r.late else ""
                     for r in result.rows],
     subset=["Fällig"],
-) if any(r.overdue or r.outcome_missing for r in result.rows) else table
+) if any(r.late for r in result.rows) else table
 st.caption(SORT_TEXT)
 with desk("cases"):
     picked = st.dataframe(styled, hide_index=True, width="stretch", on_select="rerun",
@@ -116,7 +116,7 @@ with phone("cases"):
         lines = [plain(f"{r.status.label} · {r.client_number}")]
         if step:
             lines.append(plain(f"Nächster Schritt: {step}"))
-        if r.overdue or r.outcome_missing:
+        if r.late:
             lines.append(f"**{plain(f'Fällig: {due} – überfällig')}**")
         elif r.next_step_due:
             lines.append(plain(f"Fällig: {due}"))

@@ -189,13 +189,19 @@ class RunningApp:
     db_url: str
 
 
+def app_env(db_url: str) -> dict[str, str]:
+    """A test app server's environment: its own database, a test cookie key, demo data, never
+    production."""
+    env = {**os.environ, "DATABASE_URL": db_url, "COOKIE_KEY": "t" * 48, "DEMO_DATA": "1"}
+    env.pop("APP_ENV", None)
+    return env
+
+
 @pytest.fixture
 def running_app(tmp_path: Path) -> Iterator[RunningApp]:
     """`streamlit run app.py` on a free port with its own SQLite file (demo data on start)."""
     db_url = f"sqlite:///{tmp_path / 'browser.sqlite3'}"
-    env = {**os.environ, "DATABASE_URL": db_url, "COOKIE_KEY": "t" * 48, "DEMO_DATA": "1"}
-    env.pop("APP_ENV", None)
-    url, proc = start_app(env, tmp_path / "streamlit.log")
+    url, proc = start_app(app_env(db_url), tmp_path / "streamlit.log")
     try:
         wait_healthy(url, proc, tmp_path / "streamlit.log", seconds=60)
         yield RunningApp(url=url, db_url=db_url)

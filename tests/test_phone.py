@@ -247,13 +247,11 @@ def test_a_contact_typed_while_the_app_server_restarts_is_saved_with_one_press(
         page, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """An update or a crash restarts the server while a companion types: the browser reconnects
     to a new server process, which knows nothing of the old session."""
-    import os
-
+    from .conftest import app_env
     from .servers import free_port, start_app, stop, wait_healthy
 
     db_url = f"sqlite:///{tmp_path / 'restart.sqlite3'}"
-    env = {**os.environ, "DATABASE_URL": db_url, "COOKIE_KEY": "t" * 48, "DEMO_DATA": "1"}
-    env.pop("APP_ENV", None)
+    env = app_env(db_url)
     port, log = free_port(), tmp_path / "streamlit.log"
     url, proc = start_app(env, log, port=port)
     try:

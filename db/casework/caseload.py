@@ -78,6 +78,11 @@ class CaseRow:
     def outcome_missing(self) -> bool:
         return interview_outcome_missing(self.first_interview_at, self.status, today())
 
+    @property
+    def late(self) -> bool:
+        """Marked in the list: an overdue next step or a first interview without outcome."""
+        return self.overdue or self.outcome_missing
+
 
 @dataclass(frozen=True)
 class CaseloadPage:
