@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from streamlit.navigation.page import StreamlitPage
 
 from db.settings import ConfigurationError
+from db.store.memo import one_stamp
 from db.vocabulary import Role
 from pages.focus import focus_on_arrival
 from pages.german_chrome import german_page
@@ -139,7 +140,8 @@ def main() -> None:
         st.session_state.pop("viewing_case", None)  # opening a case again is a new, audited view
     apply_cookie_action(gate)  # in a run that completes, so the browser receives the cookie
     try:
-        page.run()
+        with one_stamp(db):  # the page's figures all as of one data stamp: one query, not one each
+            page.run()
     except DBAPIError:
         database_unreachable()
     replay(unheard)

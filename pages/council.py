@@ -69,8 +69,8 @@ def show_briefing(briefing: Briefing, stored: Release | None, key: str) -> None:
         if not table.chart:
             continue
         if figure := figures.get(table.slug):
-            show_chart(council_text(figure.title, table.table), charts.council_chart, figure.title, table.table,
-                       figure.unit, key=f"{key}_chart_{figure.slug}")
+            show_chart(council_text, charts.council_chart, figure.title, table.table, figure.unit,
+                       text_args=(figure.title, table.table), key=f"{key}_chart_{figure.slug}")
             if stored is not None:
                 st.download_button(
                     f"Grafik „{figure.title}“ als PNG", key=f"{key}_png_{figure.slug}", icon=":material/image:",

@@ -130,7 +130,7 @@ with shown_errors():
         (series.contacts(db, actor, period), charts.contacts_chart, alternatives.contacts_text),
         (series.office_hours(db, actor, period), charts.office_hours_chart, alternatives.office_hours_text),
     ):
-        show_chart(described(data), draw, data)
+        show_chart(described, draw, data)
     quarters = quarterly_rates(leavers)
     if not quarters.dropna(subset=["rate"]).empty:  # the rate against the target, once there are leavers
-        show_chart(alternatives.rate_text(quarters, TARGET_RATE), charts.rate_chart, quarters, TARGET_RATE)
+        show_chart(alternatives.rate_text, charts.rate_chart, quarters, TARGET_RATE)

@@ -78,7 +78,7 @@ if figures.rate is not None:
 
 quarters = quarterly_rates(frame)
 if not quarters.dropna(subset=["rate"]).empty:
-    show_chart(alternatives.rate_text(quarters, TARGET_RATE), charts.rate_chart, quarters, TARGET_RATE)
+    show_chart(alternatives.rate_text, charts.rate_chart, quarters, TARGET_RATE)
 
 st.header("Nach Geschlecht")
 split = by_gender(frame)

@@ -60,7 +60,7 @@ narrow.table(pd.DataFrame([{
     "Hinweis": p.note or "–",
 } for p in positions]), "positions")
 
-show_chart(alternatives.forecast_text(forecast), charts.forecast_chart, forecast)
+show_chart(alternatives.forecast_text, charts.forecast_chart, forecast)
 
 st.header("Stelle bearbeiten")
 by_id = {p.id: p for p in positions}

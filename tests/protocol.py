@@ -33,6 +33,7 @@ class BrowserTab:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self.pages: dict[str, str] = {}  # url path (and title) → page script hash, from the menu
+        self.paths: dict[str, str] = {}  # url path (and title) → url path
         self.current_page = ""
 
     async def open(self) -> Run:
@@ -47,7 +48,9 @@ class BrowserTab:
         state.query_string = query
         # As the browser does: the page asked for, else the page the last run showed.
         state.page_script_hash = self.pages[page] if page else self.current_page
-        state.page_name = page
+        # The browser names the page by its url path ("" for the default page), never by its title:
+        # an unknown name would be an address the app answers with a stand-in page.
+        state.page_name = self.paths[page] if page else ""
         state.widget_states.widgets.extend(widgets or [])
         await self.ws.send(message.SerializeToString())
         shown = Run()
@@ -62,6 +65,8 @@ class BrowserTab:
             elif kind == "navigation":
                 # The default page's url path is "": it is also found by its title ("Lagebild").
                 self.pages = {name: p.page_script_hash for p in forward.navigation.app_pages
+                              for name in (p.page_name, p.url_pathname)}
+                self.paths = {name: p.url_pathname for p in forward.navigation.app_pages
                               for name in (p.page_name, p.url_pathname)}
                 self.current_page = forward.navigation.page_script_hash
             elif kind == "script_finished" and forward.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:

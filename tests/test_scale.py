@@ -114,3 +114,50 @@ def test_changing_a_returned_frame_does_not_change_the_cache(world: World) -> No
     assert (indicators.barriers(world.db, lead, Period())["total"] >= 0).all()
     with world.db.read() as session:
         assert session.scalar(select(func.count()).select_from(Case)) > 0
+
+
+def test_a_page_run_reads_the_data_stamp_once_for_all_its_figures(world: World) -> None:
+    lead = world.actor("leitung")
+    period = Period()
+    indicators.contacts(world.db, lead, period)
+    indicators.barriers(world.db, lead, period)
+    counter = Counter()
+    event.listen(Engine, "before_cursor_execute", counter)
+    try:
+        memo.data_stamp(world.db)
+        stamp_only = counter.statements
+        counter.statements = 0
+        with memo.one_stamp(world.db):
+            for _ in range(3):
+                indicators.contacts(world.db, lead, period)
+                indicators.barriers(world.db, lead, period)
+        assert counter.statements == stamp_only  # six cached figures, one stamp
+    finally:
+        event.remove(Engine, "before_cursor_execute", counter)
+
+
+def test_a_change_made_in_the_page_run_is_seen_by_its_next_figure(world: World) -> None:
+    lead = world.actor("leitung")
+    case = caseload(world.db, lead, CaseFilter(statuses=(CaseStatus.ACTIVE,)), limit=1).rows[0]
+    with memo.one_stamp(world.db):
+        before = indicators.contacts(world.db, lead, Period())["count"].sum()
+        record_activity(world.db, lead, case.case_id, ActivityKind.PHONE)
+        assert indicators.contacts(world.db, lead, Period())["count"].sum() == before + 1
+        record_activity(world.db, lead, case.case_id, ActivityKind.PHONE)  # pinned anew, and again
+        assert indicators.contacts(world.db, lead, Period())["count"].sum() == before + 2
+
+
+def test_a_change_from_elsewhere_is_seen_by_the_next_page_run(world: World) -> None:
+    """Another session (here: another thread) changes data while a page run holds its stamp;
+    the next page run shows it – the pin lasts one run, never longer."""
+    import threading
+
+    lead = world.actor("leitung")
+    case = caseload(world.db, lead, CaseFilter(statuses=(CaseStatus.ACTIVE,)), limit=1).rows[0]
+    with memo.one_stamp(world.db):
+        before = indicators.contacts(world.db, lead, Period())["count"].sum()
+        other = threading.Thread(target=record_activity, args=(world.db, lead, case.case_id, ActivityKind.PHONE))
+        other.start()
+        other.join()
+    with memo.one_stamp(world.db):
+        assert indicators.contacts(world.db, lead, Period())["count"].sum() == before + 1

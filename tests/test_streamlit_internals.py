@@ -8,6 +8,7 @@ covered by a test of its behaviour, named beside it.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 
@@ -56,3 +57,17 @@ def test_deferred_downloads_are_answered_by_the_app() -> None:
     assert callable(backend_operation_handler.DeferredFileHandler.handle)
     assert "deferred_file" in BackendOperationResponse.DESCRIPTOR.fields_by_name
     assert "url" in DeferredFileResponsePayload.DESCRIPTOR.fields_by_name
+
+
+def test_chart_data_given_as_arrow_bytes_is_sent_as_it_is() -> None:
+    """pages/ui/charts._for_streamlit hands over each chart's data as Arrow bytes, once per spec
+    (behaviour: test_chart_cache, the funnel's numbers read back from what the browser gets)."""
+    from streamlit.elements.vega_charts import _marshall_chart_data
+    from streamlit.proto.VegaLiteChart_pb2 import VegaLiteChart
+
+    from pages.ui.charts import _for_streamlit
+
+    spec, datasets = _for_streamlit('{"mark": "bar", "datasets": {"d1": [{"n": 1}, {"n": 2}]}}')
+    proto = VegaLiteChart()
+    _marshall_chart_data(proto, {**json.loads(spec), "datasets": dict(datasets)}, None)
+    assert [(d.name, d.data.data) for d in proto.datasets] == [("d1", datasets[0][1])]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import altair as alt
 import pandas as pd
@@ -19,6 +21,9 @@ from ..reporting.formats import VEGA_LOCALE, fmt_percent
 from ..reporting.registry import label
 from ..store.memo import by_content
 from .disclosure import TOTAL, PublishedTable
+
+if TYPE_CHECKING:  # alternatives reads the charts' data the same way (chart_data)
+    from .alternatives import ChartText
 
 DATE = "%d.%m.%Y"
 WIDTH = 640  # for the pictures in the briefing; on a page a chart takes the column's width
@@ -72,12 +77,21 @@ def fitted(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     return localised(chart).properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
 
 
+@dataclass(frozen=True)
+class PageChart:
+    """A chart as a page shows it: the finished Vega-Lite spec (JSON) and the chart in words."""
+    spec: str
+    text: ChartText
+
+
 @by_content
-def page_spec(draw: Callable[..., alt.TopLevelMixin], *args: object, description: str) -> str:
-    """The finished Vega-Lite spec (JSON) of draw(*args) for a page: fitted, described, and
-    validated against the Vega-Lite schema once per content of the figures – not on every rerun
-    (building and validating the Altair objects was half of a Lagebild rerun)."""
-    return json.dumps(fitted(draw(*args).properties(description=description)).to_dict())
+def page_chart(described: Callable[..., ChartText], draw: Callable[..., alt.TopLevelMixin], *args: object,
+               text_args: tuple[object, ...] | None = None) -> PageChart:
+    """draw(*args) fitted, described by described(*text_args) (text_args default to args), and
+    validated against the Vega-Lite schema – once per content of the figures, not on every
+    rerun: building and validating the Altair objects and the words was most of a Lagebild rerun."""
+    text = described(*(args if text_args is None else text_args))
+    return PageChart(json.dumps(fitted(draw(*args).properties(description=text.description)).to_dict()), text)
 
 
 def intake_chart(frame: pd.DataFrame) -> alt.Chart:

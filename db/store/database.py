@@ -88,6 +88,9 @@ class Database:
         # The transaction this thread/task is inside, so nested service calls join it (an
         # import or the demo loader runs many service functions as one all-or-nothing unit).
         self._current: ContextVar[Session | None] = ContextVar(f"tx_{id(self)}", default=None)
+        # Write transactions this thread/task committed: a cache that pinned the data stamp for a
+        # page run (db.store.memo.one_stamp) sees its own changes by this count moving.
+        self._committed: ContextVar[int] = ContextVar(f"committed_{id(self)}", default=0)
 
     @classmethod
     def from_url(cls, url: str | None = None) -> Database:
@@ -128,9 +131,15 @@ class Database:
                         yield session
                 finally:
                     self._current.reset(token)
+                    self._committed.set(self._committed.get() + 1)  # rolled back counts too: harmless
         except PermissionDenied as exc:
             self._audit_denial(exc)
             raise
+
+    @property
+    def writes_here(self) -> int:
+        """How many write transactions this thread/task has ended so far."""
+        return self._committed.get()
 
     def _audit_denial(self, exc: PermissionDenied) -> None:
         """An attempt on somebody else's record is itself a fact to keep (Sozialgeheimnis): it is

@@ -10,6 +10,11 @@ that is tens of milliseconds per query, on every click. Their results only chang
 change, and every change writes an audit entry in the same transaction (db.store.audit) – so the
 newest audit id of a changing action is a stamp that moves exactly when the figures may have
 moved. It is read from the database, so a change made through another app server is seen too.
+
+A page that shows many figures reads the stamp once for all of them (`one_stamp`): every query
+costs a connection checkout and a round trip, a dozen of them a tenth of a Lagebild. A figure
+computed inside is at least as new as the pinned stamp, never older; a change made in the same
+page run (this thread) is seen at once, because the pin is dropped when it writes.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ import pickle
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import ParamSpec, TypeVar
 
 import pandas as pd
@@ -43,6 +50,8 @@ R = TypeVar("R")
 
 _results: OrderedDict[object, object] = OrderedDict()
 _lock = threading.Lock()
+# (database token, its writes here when the stamp was read, the stamp) while a page runs.
+_pinned: ContextVar[tuple[str, int, int | None] | None] = ContextVar("memo_pinned_stamp", default=None)
 
 
 def data_stamp(db: Database) -> int:
@@ -50,6 +59,30 @@ def data_stamp(db: Database) -> int:
     with db.read() as session:
         return session.scalar(select(func.max(AuditEntry.id))
                               .where(AuditEntry.action.not_in(READING_ACTIONS))) or 0
+
+
+def _stamp(db: Database) -> int:
+    """Within one_stamp(db): the stamp read by the first figure, read anew (and kept) once this
+    thread has written since. Otherwise the database's own, read now."""
+    pinned = _pinned.get()
+    if pinned is None or pinned[0] != _token(db):
+        return data_stamp(db)
+    if pinned[2] is None or pinned[1] != db.writes_here:
+        pinned = (pinned[0], db.writes_here, data_stamp(db))
+        _pinned.set(pinned)  # one_stamp's reset still restores what was before it
+    return pinned[2]
+
+
+@contextmanager
+def one_stamp(db: Database) -> Iterator[None]:
+    """Within: cached figures of db are keyed by one data stamp, read by the first of them,
+    instead of one read per figure (a page without figures reads none). After a write in this
+    thread/task the next figure reads the stamp anew."""
+    token = _pinned.set((_token(db), db.writes_here, None))
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
 
 
 def _token(db: Database) -> str:
@@ -86,7 +119,7 @@ def until_data_change(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def cached(db: Database, actor: Actor, *args: object, **kwargs: object) -> R:
-        key = (fn.__qualname__, _token(db), data_stamp(db), today(), actor.id, actor.role, args,
+        key = (fn.__qualname__, _token(db), _stamp(db), today(), actor.id, actor.role, args,
                tuple(sorted(kwargs.items())))
         return _remembered(key, lambda: fn(db, actor, *args, **kwargs))  # type: ignore[arg-type]
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
 
 import altair as alt
 import streamlit as st
+from streamlit import dataframe_util
 
 from db.figures import charts
 from db.figures.alternatives import ChartText
@@ -16,20 +18,32 @@ from pages import narrow
 from pages.ui.formatting import plain
 
 
-def show_chart(text: ChartText, draw: Callable[..., alt.TopLevelMixin], *args: object,
-               key: str | None = None) -> None:
+def show_chart(described: Callable[..., ChartText], draw: Callable[..., alt.TopLevelMixin], *args: object,
+               text_args: tuple[object, ...] | None = None, key: str | None = None) -> None:
     """A chart as everybody can take it in: the drawing named and described for screen readers,
-    its summary in words beneath, and its numbers as a table in "Daten zur Grafik".
+    its summary in words (described(*text_args), by default of the chart's own args) beneath,
+    and its numbers as a table in "Daten zur Grafik".
 
-    draw(*args) is built and validated once per content of the figures (charts.page_spec); a
-    rerun hands Streamlit the finished spec."""
-    spec = json.loads(charts.page_spec(draw, *args, description=text.description))
-    st.vega_lite_chart(spec, width="stretch", key=key)
-    st.caption(plain(text.summary))
+    Spec and words are made once per content of the figures (charts.page_chart), and the
+    spec's data turned into Arrow once per spec: a rerun only hands Streamlit what is ready."""
+    chart = charts.page_chart(described, draw, *args, text_args=text_args)
+    spec, datasets = _for_streamlit(chart.spec)
+    st.vega_lite_chart({**json.loads(spec), "datasets": dict(datasets)}, width="stretch", key=key)
+    st.caption(plain(chart.text.summary))
     with st.expander("Daten zur Grafik"):
         # An HTML table (read as a table, nothing cut off); one block per row on a phone, where a
         # week or month per column would run off the screen.
-        narrow.table(text.table, key or "chart-" + hashlib.sha1(text.name.encode()).hexdigest()[:10])
+        narrow.table(chart.text.table, key or "chart-" + hashlib.sha1(chart.text.name.encode()).hexdigest()[:10])
+
+
+@functools.lru_cache(maxsize=256)
+def _for_streamlit(spec: str) -> tuple[str, tuple[tuple[str, bytes], ...]]:
+    """The spec without its named datasets, and each dataset as the Arrow bytes Streamlit sends
+    to the browser (it takes bytes as they are; rows it would convert on every rerun)."""
+    parsed = json.loads(spec)
+    datasets = tuple((name, dataframe_util.convert_anything_to_arrow_bytes(values))
+                     for name, values in parsed.pop("datasets", {}).items())
+    return json.dumps(parsed), datasets
 
 
 def metric_tiles(tiles: list[Tile], per_row: int = 2) -> None:
