@@ -414,6 +414,12 @@ def log_in(at: "AppTest", username: str, password: str = "demo-passwort") -> "Ap
     return at.run()
 
 
+def open_chart_numbers(at: "AppTest") -> "AppTest":
+    """Open every "Daten zur Grafik" of the page, as a user clicking each: their tables are
+    drawn only while open (pages/ui/charts.show_chart)."""
+    for key in [k for k in at.session_state.keys() if str(k).endswith("-daten")]:
+        at.session_state[key] = True
+    return at.run()
 
 
 def as_read(markdown: str) -> str:

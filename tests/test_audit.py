@@ -8,7 +8,7 @@ import sqlite3
 from datetime import date
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from db.actors import Actor
 from db.store.audit import REDACTED, SPECIAL_CATEGORY, audit, verify_chain
@@ -199,3 +199,23 @@ def test_production_does_not_start_without_an_audit_key(sqlite_db: Database, mon
     monkeypatch.setenv("AUDIT_KEY", "zu-kurz")
     with pytest.raises(ConfigurationError, match="zu kurz"):
         prepare(sqlite_db)
+
+
+def test_a_redraw_of_a_case_writes_nothing_and_a_refused_one_is_still_logged(world: World) -> None:
+    """case_detail(new_view=False) reads in a read transaction; a role that may not open case
+    records is refused there as on a first view, and the attempt is in the log."""
+    from db.casework.caseload import case_detail
+    from db.errors import PermissionDenied
+
+    lead, council = world.actor("leitung"), world.actor("kreistag")
+    with world.db.read() as session:
+        case_id = session.scalar(select(Case.id).order_by(Case.id).limit(1))
+        entries = session.scalar(select(func.count()).select_from(AuditEntry))
+    assert case_detail(world.db, lead, case_id, new_view=False).case_id == case_id
+    with world.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == entries
+    with pytest.raises(PermissionDenied):
+        case_detail(world.db, council, case_id, new_view=False)
+    with world.db.read() as session:
+        last = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
+    assert (last.action, last.entity, last.entity_id, last.user_id) == ("denied", "case", case_id, council.id)

@@ -114,6 +114,7 @@ def unfold(page, title: str) -> None:  # type: ignore[no-untyped-def]
     while the expander still grows is closed again by the movement (seen under CPU load)."""
     settled(page)
     page.get_by_text(title, exact=True).click()
+    settled(page)  # a lazy expander's content comes with the run its opening asks for
     expander = page.get_by_test_id("stExpander").filter(has=page.get_by_text(title, exact=True))
     expander.locator("details[open]").wait_for()
     expander.evaluate("""(e) => new Promise((done) => {

@@ -102,6 +102,10 @@ def test_the_numbers_behind_each_chart_need_no_sideways_scrolling_on_a_phone(
     assert opened.count() > 0
     for n in range(opened.count()):
         opened.nth(n).click()
+        settled(page)  # the numbers are drawn by the run the opening asks for
+    page.wait_for_function("""() => [...document.querySelectorAll('details')]
+        .filter((d) => d.querySelector('summary').textContent.includes('Daten zur Grafik'))
+        .every((d) => d.open && d.querySelector('table'))""")
     page.wait_for_timeout(500)
     shot(page, "phone-daten-" + re.sub(r"\W+", "-", title.lower()))
     overflow = page.evaluate(SIDEWAYS)

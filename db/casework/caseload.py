@@ -267,7 +267,8 @@ def case_detail(db: Database, actor: Actor, case_id: int, *, new_view: bool = Tr
     Opening a personal record is audited; `new_view=False` is for the page redrawing itself
     after an action on the same, already logged view.
     """
-    with db.write() as session:
+    # A redraw writes nothing: a read transaction (on SQLite it takes no write lock).
+    with (db.write() if new_view else db.read()) as session:
         require_personal_read(actor, case_id)  # inside the transaction: a refusal is audited
         # Everything the page shows of the case in three queries, not one per relation.
         case = session.get(Case, case_id, options=[

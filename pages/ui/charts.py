@@ -30,10 +30,16 @@ def show_chart(described: Callable[..., ChartText], draw: Callable[..., alt.TopL
     spec, datasets = _for_streamlit(chart.spec)
     st.vega_lite_chart({**json.loads(spec), "datasets": dict(datasets)}, width="stretch", key=key)
     st.caption(plain(chart.text.summary))
-    with st.expander("Daten zur Grafik"):
-        # An HTML table (read as a table, nothing cut off); one block per row on a phone, where a
-        # week or month per column would run off the screen.
-        narrow.table(chart.text.table, key or "chart-" + hashlib.sha1(chart.text.name.encode()).hexdigest()[:10])
+    table_key = key or "chart-" + hashlib.sha1(chart.text.name.encode()).hexdigest()[:10]
+    # The numbers are drawn only while somebody looks at them: Streamlit runs a lazy expander's
+    # content once it is opened (a rerun), not on every click elsewhere on the page – seven such
+    # tables were a sixth of a Lagebild rerun.
+    numbers = st.expander("Daten zur Grafik", key=f"{table_key}-daten", on_change="rerun")
+    if numbers.open:
+        with numbers:
+            # An HTML table (read as a table, nothing cut off); one block per row on a phone,
+            # where a week or month per column would run off the screen.
+            narrow.table(chart.text.table, table_key)
 
 
 @functools.lru_cache(maxsize=256)
