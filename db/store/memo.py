@@ -14,7 +14,7 @@ moved. It is read from the database, so a change made through another app server
 A page that shows many figures reads the stamp once for all of them (`one_stamp`): every query
 costs a connection checkout and a round trip, a dozen of them a tenth of a Lagebild. A figure
 computed inside is at least as new as the pinned stamp, never older; a change made in the same
-page run (this thread) is seen at once, because the pin is dropped when it writes.
+page run (this thread) is seen at once, because the stamp is read anew after each of its writes.
 """
 
 from __future__ import annotations
