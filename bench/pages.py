@@ -32,7 +32,6 @@ from sqlalchemy import Engine, event, select  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from db.actors import Actor  # noqa: E402
-from db.casework.caseload import CaseFilter, caseload  # noqa: E402
 from db.casework.cases import NewPlacement, change_status  # noqa: E402
 from db.store.database import Database  # noqa: E402
 from db.store.models import Case, Client, Employer, User  # noqa: E402
@@ -122,7 +121,12 @@ def main() -> None:
         lead = Actor.of(session.scalars(select(User).where(User.username == "leitung")).one())
         cases = session.scalar(select(Case.id).order_by(Case.id.desc()).limit(1)) or 0
         some_name = session.scalar(select(Client.last_name).order_by(Client.id.desc()).limit(1))
-    case_id = caseload(db, lead, CaseFilter(statuses=(CaseStatus.ACTIVE,)), limit=1).rows[0].case_id
+    # The case page shows the oldest active case; the status changes below toggle the newest one,
+    # so the page measured does not grow by this script's own changes from one run to the next.
+    with db.read() as session:
+        active = select(Case.id, Case.version).where(Case.status == CaseStatus.ACTIVE)
+        case_id = session.scalar(active.with_only_columns(Case.id).order_by(Case.id).limit(1))
+        row = session.execute(active.order_by(Case.id.desc()).limit(1)).one()
 
     route_through_app()
     at = log_in(AppTest.from_file(str(ROOT / "app.py"), default_timeout=120))
@@ -142,7 +146,6 @@ def main() -> None:
         at.session_state["cases_search"] = some_name
 
     # A real status change, back and forth: In Begleitung -> In Arbeit (with its placement) -> back.
-    row = caseload(db, lead, CaseFilter(statuses=(CaseStatus.ACTIVE,)), limit=1).rows[0]
     with db.read() as session:
         employer_id = session.scalar(select(Employer.id).limit(1))
     toggle = {"version": row.version, "employed": False}
@@ -153,7 +156,7 @@ def main() -> None:
         job = NewPlacement(employer_id=employer_id, start_date=None, job_kind=JobKind.FULL_TIME) \
             if target == CaseStatus.EMPLOYED else None
         start = time.perf_counter()
-        toggle["version"] = change_status(db, lead, row.case_id, toggle["version"], target, placement=job)
+        toggle["version"] = change_status(db, lead, row.id, toggle["version"], target, placement=job)
         toggle["employed"] = not toggle["employed"]
         return time.perf_counter() - start
 
