@@ -124,9 +124,9 @@ def main() -> None:
     # The case page shows the oldest active case; the status changes below toggle the newest one,
     # so the page measured does not grow by this script's own changes from one run to the next.
     with db.read() as session:
-        active = select(Case.id, Case.version).where(Case.status == CaseStatus.ACTIVE)
-        case_id = session.scalar(active.with_only_columns(Case.id).order_by(Case.id).limit(1))
-        row = session.execute(active.order_by(Case.id.desc()).limit(1)).one()
+        active = Case.status == CaseStatus.ACTIVE
+        case_id = session.scalar(select(Case.id).where(active).order_by(Case.id).limit(1))
+        row = session.execute(select(Case.id, Case.version).where(active).order_by(Case.id.desc()).limit(1)).one()
 
     route_through_app()
     at = log_in(AppTest.from_file(str(ROOT / "app.py"), default_timeout=120))

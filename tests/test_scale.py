@@ -3,6 +3,7 @@ aggregates are computed once per change of the data."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -150,8 +151,6 @@ def test_a_change_made_in_the_page_run_is_seen_by_its_next_figure(world: World) 
 def test_a_change_from_elsewhere_is_seen_by_the_next_page_run(world: World) -> None:
     """Another session (here: another thread) changes data while a page run holds its stamp;
     the next page run shows it – the pin lasts one run, never longer."""
-    import threading
-
     lead = world.actor("leitung")
     case = caseload(world.db, lead, CaseFilter(statuses=(CaseStatus.ACTIVE,)), limit=1).rows[0]
     with memo.one_stamp(world.db):
