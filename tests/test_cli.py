@@ -143,3 +143,25 @@ def test_the_command_line_answers_mistakes_in_german(tmp_path: Path) -> None:
         done = run_db(url, *args)
         assert done.returncode == 2 and expected in done.stderr, done.stderr
         assert "error" not in done.stderr and "usage" not in done.stderr
+
+
+def test_the_quick_start_database_lands_in_the_ignored_data_folder(tmp_path: Path) -> None:
+    """A fresh checkout (the tracked files as they are now), `python -m db migrate` without
+    DATABASE_URL: the file is under data/ at the checkout's root and git sees nothing new."""
+    clone = tmp_path / "checkout"
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True)
+    for name in filter(None, tracked.stdout.decode().split("\0")):
+        if (ROOT / name).is_file():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            (clone / name).write_bytes((ROOT / name).read_bytes())
+    git = lambda *args: subprocess.run(["git", *args], cwd=clone, capture_output=True, text=True,  # noqa: E731
+                                       check=True).stdout
+    git("init", "-q")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "checkout")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DEMO_DATA", "APP_ENV")}
+    migrated = subprocess.run([sys.executable, "-m", "db", "migrate"], cwd=clone, env=env, text=True,
+                              capture_output=True, timeout=120)
+    assert migrated.returncode == 0, migrated.stderr
+    assert (clone / "data" / "begleiter.sqlite3").is_file()
+    assert git("status", "--porcelain", "--untracked-files=all") == ""

@@ -23,7 +23,11 @@ from ..errors import PermissionDenied
 
 T = TypeVar("T")
 
-DEFAULT_SQLITE_PATH = Path(__file__).resolve().parent.parent / "data" / "begleiter.sqlite3"
+# The quick start's database lives in the checkout's own data/ folder (ignored by git, the
+# systemd unit's one writable path), never inside the package next to shipped files. The
+# checkout's root is found from this module's dotted name, so moving the module keeps the place.
+PROJECT_ROOT = Path(__file__).resolve().parents[__name__.count(".")]
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "data" / "begleiter.sqlite3"
 
 
 def database_url() -> str:
