@@ -15,7 +15,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -151,6 +151,19 @@ def world(db: Database) -> World:
     return World(db=db, today=today)
 
 
+def history_end(today: date) -> date:
+    """The last day of the newest quarter that is final on `today`. A generated history that
+    ends there falls into the same quarters, with the same events in each, on every day of the
+    year: the released tables (and which of their cells are printed) do not depend on the date
+    the tests run on."""
+    from db.figures.periods import ReportingPeriod
+
+    period = ReportingPeriod.containing(today)
+    while period.final_from > today:
+        period = ReportingPeriod.containing(period.start - timedelta(days=1))
+    return period.end
+
+
 def release_final_quarters(world: World, leave_last: bool = True) -> None:
     """A year of history (through the service functions) behind the demo world, and every final
     quarter released by the lead – all but the newest, unless `leave_last` is False."""
@@ -161,7 +174,8 @@ def release_final_quarters(world: World, leave_last: bool = True) -> None:
     actors = {role: world.actor(name) for role, name in (
         ("companion", "begleiter1"), ("case_manager", "fallmanager1"), ("lead", "leitung"),
         ("council", "kreistag"))}
-    programme_through_services(world.db, random.Random(4), 70, world.today, 8, actors=actors)
+    programme_through_services(world.db, random.Random(4), 70, history_end(world.today) + timedelta(days=1),
+                               8, actors=actors)
     periods = releases.final_periods(world.db)
     for period in periods[:-1] if leave_last else periods:
         candidate = releases.prepare(world.db, actors["lead"], period.key)

@@ -13,8 +13,10 @@ from streamlit.testing.v1 import AppTest
 from db.actors import Actor
 from db.casework.cases import set_next_step
 from db.store.database import Database
-from db.store.models import Activity, AuditEntry, Case, CaseBarrier, Client, Employer, Placement, User
-from db.vocabulary import ActivityKind, Barrier, CaseStatus, JobKind
+from db.store.models import (
+    Activity, AuditEntry, Case, CaseBarrier, Client, Employer, Placement, PlanTarget, User,
+)
+from db.vocabulary import ActivityKind, Barrier, CaseStatus, JobKind, PlanMetric
 
 from .conftest import as_read, log_in, open_chart_numbers
 from .helpers import part_time
@@ -28,6 +30,13 @@ def db(db_url: str) -> Database:  # noqa: F811 - the page's own database, not th
 def actor(db: Database, username: str) -> Actor:
     with db.read() as session:
         return Actor.of(session.scalars(select(User).where(User.username == username)).one())
+
+
+def plan_this_month(db: Database) -> dict[PlanMetric, int]:
+    today = date.today()
+    with db.read() as session:
+        return dict(session.execute(select(PlanTarget.metric, PlanTarget.target).where(
+            PlanTarget.period_start <= today, PlanTarget.period_end >= today)).tuples().all())
 
 
 def case_row(db: Database, case_id: int) -> Case:
@@ -315,13 +324,18 @@ def test_marking_an_interview_as_held_from_the_agenda(app: AppTest, db: Database
 # --- Lagebild and Kreistag ---------------------------------------------------------------------
 
 
-def test_lead_dashboard_shows_figures_against_plan_and_the_charts(app: AppTest) -> None:
+def test_lead_dashboard_shows_figures_against_plan_and_the_charts(app: AppTest, db: Database) -> None:
     log_in(app, "leitung")
     assert app.title[0].value == "Lagebild" and not app.exception
     tiles = {m.label: m.value for m in app.metric}
-    assert tiles["Teilnehmende (Begleitung und Nachbetreuung) / Plan"] == "11 / 15"
+    # The demo's plan is 15 participants and 10 interviews per companion working this month:
+    # 1, or 2 when the second companion's start (in ten days) falls in this month, or 4 in April.
+    plan = plan_this_month(db)
+    assert plan[PlanMetric.ACTIVE_CASES] in (15, 30, 60)
+    assert tiles["Teilnehmende (Begleitung und Nachbetreuung) / Plan"] == f"11 / {plan[PlanMetric.ACTIVE_CASES]}"
     # A monthly plan is compared with this month's events, not with a stock.
-    assert tiles["Erstgespräche geführt im laufenden Monat / Plan"].endswith(" / 10")
+    assert tiles["Erstgespräche geführt im laufenden Monat / Plan"].endswith(
+        f" / {plan[PlanMetric.FIRST_INTERVIEWS]}")
     assert tiles["Anteil der Abgänge in Arbeit oder Ausbildung (seit Programmstart bis heute)"] == "noch keine Abgänge"
     assert len(app.get("vega_lite_chart")) == 6
 

@@ -44,15 +44,22 @@ def test_positions_one_working_one_starting_two_funded_from_april(world: World) 
 
 
 def test_forecast_grows_when_the_second_companion_starts_and_in_april(world: World) -> None:
-    frame = capacity_forecast(world.db, world.actor("leitung"), months=12)
+    # 13 months: the next 1 April is at most 12 months after this month's first day.
+    frame = capacity_forecast(world.db, world.actor("leitung"), months=13)
     table = frame.pivot(index="month", columns="series", values="value")
     staffed = table[FORECAST_SERIES["staffed"]]
     funded = table[FORECAST_SERIES["funded"]]
-    assert staffed.iloc[0] == 20  # one companion working this month
-    start = list_positions(world.db, world.actor("leitung"))[1].working_from
-    assert staffed[date(start.year, start.month, 1)] == 40
-    april = next(m for m in table.index if m.month == 4)
+    positions = list_positions(world.db, world.actor("leitung"))
+    start = positions[1].working_from
+    start_month = date(start.year, start.month, 1)
+    # One companion until the month the second starts in (a start on the 20th counts for its
+    # month): whether that is this month or the next depends on today's date.
+    assert all(staffed[m] == 20 for m in table.index if m < start_month)
+    assert staffed[start_month] == 40
+    april = positions[2].funded_from
+    assert (april.month, april.day) == (4, 1)
     assert funded[april] == 80 and staffed[april] == 40  # funded, not yet staffed
+    assert all(funded[m] == 40 for m in table.index if m < april)
     assert set(table[FORECAST_SERIES["caseload"]]) == {31}  # 11 accompanied + 20 interviews
 
 

@@ -1,0 +1,68 @@
+"""The clock sweep: the calendar's tests once more on each day that tends to break them.
+
+`make test-days` (and CI after `make test`) runs every test marked `calendar` with the whole
+process tree's clock moved to each day below by libfaketime (Debian's `faketime`): the test
+processes, the app servers they start and the browser all see that day, at the current time of
+day in Brandenburg. Nothing in the application reads an override: production cannot be moved.
+
+A test is marked `calendar` when it uses the demo world, the history generator, releases,
+periods, forecasts or plans (tests/conftest.py marks those by fixture; files mark themselves).
+
+    python tests/clock_sweep.py [--days 2027-01-01,2028-02-29] [pytest arguments …]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+BERLIN = ZoneInfo("Europe/Berlin")
+
+# First and last day of a month, of a quarter and of the year, a leap day, the day the demo's
+# new positions are funded, and an ordinary mid-month day.
+SWEEP_DAYS = [
+    date(2026, 12, 31), date(2027, 1, 1), date(2027, 2, 28), date(2027, 3, 31), date(2027, 4, 1),
+    date(2027, 4, 2), date(2027, 6, 30), date(2027, 10, 1), date(2028, 2, 29), date(2028, 5, 17),
+]
+
+
+def offset_seconds(day: date, now: datetime | None = None) -> int:
+    """Seconds to add to the real clock so that it is `day` in Brandenburg at the same local
+    time of day (daylight saving time taken into account)."""
+    now = now or datetime.now(BERLIN)
+    target = datetime.combine(day, now.time().replace(tzinfo=None), BERLIN)
+    return round((target - now).total_seconds())
+
+
+def faked(day: date, command: list[str]) -> list[str]:
+    """`command` under libfaketime, its clock (and its children's) moved to `day`."""
+    if shutil.which("faketime") is None:
+        sys.exit("faketime fehlt: apt-get install faketime")
+    return ["faketime", "-f", f"{offset_seconds(day):+d}", *command]
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", help="Tage, kommagetrennt (JJJJ-MM-TT); sonst die Standardliste")
+    options, pytest_args = parser.parse_known_args(argv)
+    days = [date.fromisoformat(d) for d in options.days.split(",")] if options.days else SWEEP_DAYS
+    failed = []
+    for day in days:
+        print(f"\n=== Uhr auf {day:%d.%m.%Y} ({day.isoformat()}) ===", flush=True)
+        run = subprocess.run(faked(day, [sys.executable, "-m", "pytest", "-m", "calendar",
+                                         "-p", "no:cacheprovider", *pytest_args]), cwd=ROOT)
+        if run.returncode != 0:
+            failed.append(f"{day.isoformat()} (Exit-Code {run.returncode})")
+    ok = len(days) - len(failed)
+    print(f"\ndays: {ok} passed, {len(failed)} failed" + (": " + ", ".join(failed) if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
