@@ -24,7 +24,8 @@ from pages.downloads import at_click
 from pages.ui.charts import metric_tiles, show_chart
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import shown_errors
-from pages.ui.formatting import fmt_date, plain, yes_no
+from pages.ui.formatting import fmt_date, yes_no
+from pages.ui.shown import plain
 from pages.ui.forms import checked_period
 from pages.ui.navigation import open_case_button
 
@@ -94,7 +95,7 @@ narrow.table(reason_table(split)[["Gesamt"]].rename(columns={"Gesamt": label("ex
 st.header("Fallzahl je Begleitung")
 over = [c for c in team if c.over_cap]
 if over:
-    st.warning("Über der Kapazität: " + ", ".join(f"{c.name} ({c.load_text})" for c in over))
+    st.warning("Über der Kapazität: " + ", ".join(f"{plain(c.name)} ({plain(c.load_text)})" for c in over))
 narrow.table(pd.DataFrame([{"Name": c.name, label("participants"): c.accompanied, "Kapazität": c.cap_label,
                             "Zulauf (Erstgespräche)": c.inflow, "Über der Kapazität": yes_no(c.over_cap)}
                            for c in team]), "caseload")
@@ -111,7 +112,7 @@ else:
             cols = st.columns([4, 3, 2])
             cols[0].markdown(f"**{plain(row.client_name)}** · {plain(row.companion or 'ohne Begleitung')} · "
                              f"seit {fmt_date(row.start_date)}")
-            cols[1].markdown("fehlt: " + ", ".join(row.missing))
+            cols[1].markdown("fehlt: " + ", ".join(plain(m) for m in row.missing))
             with cols[2]:
                 open_case_button(row.case_id, key=f"missing_{row.case_id}", label=f"Fall {row.client_name} öffnen")
 
@@ -126,6 +127,6 @@ for column, (fmt, text, mime) in zip(cols, [
     ("csv", "CSV", "text/csv"),
     ("pdf", "PDF (Indikatoren, eine Seite)", "application/pdf"),
 ], strict=True):
-    column.download_button(text, key=f"report_{fmt}", icon=":material/download:", on_click="ignore",
+    column.download_button(plain(text), key=f"report_{fmt}", icon=":material/download:", on_click="ignore",
                            data=at_click(db, lambda now, fmt=fmt: export_funder_report(db, now, start, end, fmt)),
                            file_name=f"teilnehmende-{start:%Y%m%d}-{end:%Y%m%d}-{suffix}.{fmt}", mime=mime)
