@@ -7,14 +7,16 @@ allow-list below names the few builders whose result cannot carry markup."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
-from pages.ui.shown import Shown, md, plain, shown_frame
+from pages.ui.shown import Shown, md, md_join, plain, shown_frame
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted([ROOT / "app.py", *(ROOT / "pages").rglob("*.py")])
@@ -239,3 +241,99 @@ def test_no_streamlit_call_renders_raw_text() -> None:
     problems = [p for path in SOURCES
                 for p in _findings(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)), shown)]
     assert not problems, "\n".join(problems)
+
+
+# The sweep itself can fail: each of these is a way raw text has reached (or could reach) the
+# browser as Markdown, and each must be refused; the safe spellings beside them must pass.
+REFUSED = [
+    "st.markdown(name)",
+    "st.caption(f'{c.name} ({c.load_text})')",
+    "st.warning('Über der Kapazität: ' + ', '.join(over))",
+    "st.table(pd.DataFrame(rows))",
+    "cols[0].table(frame)",
+    "st.success(flash)",
+    "(st.warning if late else st.caption)(status)",
+    "st.metric('Fälle', value=row.client)",
+    "st.button(f'Fall {row.client_name} öffnen')",
+    "st.expander(employer.name)",
+    "st.tabs([user.display_name])",
+    "st.page_link('pages/case.py', label=client.name)",
+    "st.radio('Person', ids, format_func=lambda i: names[i])",
+    "st.selectbox('Ort', ids, help=place.note)",
+    "st.write('Notiz:', note)",
+    "st.markdown(md(template, name=x))",
+    "st.markdown(f'**{x}**', unsafe_allow_html=True)",
+    "st.html(f'<p>{note}</p>')",
+    "st.dataframe(frame, column_config={'a': st.column_config.LinkColumn()})",
+    "text = row.note\nst.info(text)",
+    "for label in labels:\n    st.toast(label)",
+    "def f(label: Shown) -> None:\n    pass\nf(row.name)",
+    "def g(x) -> Shown:\n    return x",
+]
+ACCEPTED = [
+    "st.markdown('**Zuletzt gehalten**')",
+    "st.markdown(plain(name))",
+    "st.caption(md('**{name}** · seit {day}', name=row.client, day=row.start))",
+    "st.warning('Über der Kapazität: ' + ', '.join(plain(c.name) for c in over))",
+    "st.table(shown_frame(frame))",
+    "st.caption(f'{n:d} Fälle am {day:%d.%m.%Y}')",
+    "st.info(status.label)",
+    "st.selectbox('Ort', ids, format_func=names.get)",  # select boxes show options as text
+    "st.dataframe(frame)",
+    "text = plain(row.note)\nst.info(text)",
+    "st.html(_STYLE)",
+    "def f(label: Shown) -> None:\n    pass\nf(md('**{n}**', n=row.name))",
+]
+
+
+@pytest.mark.parametrize("source", REFUSED)
+def test_the_sweep_refuses_raw_text(source: str) -> None:
+    shown = _shown_functions({Path("x.py"): ast.parse(source)})
+    assert _findings(source, "x.py", shown), source
+
+
+@pytest.mark.parametrize("source", ACCEPTED)
+def test_the_sweep_accepts_built_text(source: str) -> None:
+    shown = _shown_functions({Path("x.py"): ast.parse(source)})
+    assert not _findings(source, "x.py", shown), source
+
+
+def test_shown_is_built_only_escaped() -> None:
+    with pytest.raises(TypeError):
+        Shown("[x](https://evil.example)")
+    once = plain("*a*")
+    assert plain(once) is once  # never escaped twice
+    assert md("**{name}** · {n}", name="[x](y)", n=3) == "**\\[x\\]\\(y\\)** · 3"
+    assert md("{a}", a=once) == once
+    with pytest.raises(ValueError):
+        md("{name}", other="x")
+    with pytest.raises(ValueError):
+        md("{name.__class__}", name="x")  # only plain placeholders
+    assert md_join(" · ", ["a_b", once]) == "a\\_b · \\*a\\*"
+
+
+def test_shown_frame_escapes_every_header_index_and_cell() -> None:
+    frame = pd.DataFrame({"[Kopf](x)": ["*fett*", None], "Zahl": [1, 2]},
+                         index=pd.Index(["![i](y)", "b"], name=":red[n]"))
+    frame.columns.name = "$k$"
+    shown = shown_frame(frame)
+    assert list(shown.columns) == ["\\[Kopf\\]\\(x\\)", "Zahl"]
+    assert shown.columns.name == "\\$k\\$" and shown.index.name == "\\:red\\[n\\]"
+    assert list(shown.index) == ["\\!\\[i\\]\\(y\\)", "b"]
+    assert shown.iloc[0, 0] == "\\*fett\\*" and pd.isna(shown.iloc[1, 0])
+    assert shown["Zahl"].tolist() == [1, 2] and shown["Zahl"].dtype.kind == "i"  # numbers stay numbers
+
+
+ACTIVE = re.compile(r"<(a|img|b|em|strong|script)\b")
+MARKDOWN = MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["linkify", "table", "strikethrough"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab:[]()!*_<>$`#|~www.http/\\ \n1-=")), max_size=40),
+       st.text(max_size=20))
+def test_built_text_renders_no_markup(value: str, other: str) -> None:
+    """Whatever the values, md/md_join/shown_frame leave only the template's own markup."""
+    for text in (md("{v} · {o}", v=value, o=other), md_join(" · ", [value, other]),
+                 *(str(c) for c in shown_frame(pd.DataFrame({value: [other]})).to_numpy().ravel())):
+        html = MARKDOWN.render(text)
+        assert not ACTIVE.search(html), (text, html)
