@@ -23,8 +23,8 @@ from pages.session import (
     logout_button,
 )
 from pages.ui.context import database_unreachable, get_db
-from pages.ui.shown import plain
 from pages.ui.navigation import route_through_app, use_pages
+from pages.ui.shown import plain
 
 
 def pages() -> dict[str, StreamlitPage]:

@@ -15,8 +15,8 @@ from db.vocabulary import CaseStatus, Role
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
 from pages.ui.formatting import fmt_date, fmt_day
-from pages.ui.shown import plain
 from pages.ui.navigation import more_button, open_case_button, shown_limit
+from pages.ui.shown import plain
 
 actor = current_actor()
 db = get_db()

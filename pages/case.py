@@ -18,8 +18,8 @@ from pages.participant import entry_panel, outcome_panel, pause_note
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
 from pages.ui.formatting import fmt_date, status_badge
-from pages.ui.shown import md, md_join, plain
 from pages.ui.forms import status_control
+from pages.ui.shown import md, md_join, plain
 
 actor = current_actor()
 db = get_db()

@@ -13,9 +13,9 @@ from pages.narrow import desk, phone
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import show_flash, shown_errors
 from pages.ui.formatting import fmt_date, status_badge
-from pages.ui.shown import md, plain
 from pages.ui.forms import grid_or_box_choice, status_control
 from pages.ui.navigation import case_link, open_case_button
+from pages.ui.shown import md, plain
 
 PAGE_SIZE = 25
 

@@ -23,9 +23,9 @@ from pages.ui.charts import metric_tiles, show_chart
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import shown_errors
 from pages.ui.formatting import fmt_date
-from pages.ui.shown import md_join, plain
 from pages.ui.forms import checked_period
 from pages.ui.navigation import case_link
+from pages.ui.shown import md_join, plain
 
 actor = current_actor()
 db = get_db()

@@ -12,9 +12,9 @@ from pages.narrow import desk, phone
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
 from pages.ui.formatting import fmt_date
-from pages.ui.shown import plain
 from pages.ui.forms import grid_or_box_choice
 from pages.ui.navigation import open_case_button
+from pages.ui.shown import plain
 
 actor = current_actor()
 db = get_db()

@@ -24,9 +24,9 @@ from db.vocabulary import Barrier, CaseStatus, Gender, ReferralSource, Role
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
 from pages.ui.formatting import fmt_date
-from pages.ui.shown import plain
 from pages.ui.forms import interview_choice, interview_inputs, interview_places
 from pages.ui.navigation import more_button, open_case_button, shown_limit
+from pages.ui.shown import plain
 
 actor = current_actor()
 db = get_db()

@@ -25,9 +25,9 @@ from pages.ui.charts import metric_tiles, show_chart
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import shown_errors
 from pages.ui.formatting import fmt_date, yes_no
-from pages.ui.shown import plain
 from pages.ui.forms import checked_period
 from pages.ui.navigation import open_case_button
+from pages.ui.shown import plain
 
 actor = current_actor()
 db = get_db()

@@ -9,8 +9,8 @@ from contextlib import contextmanager
 import streamlit as st
 
 from db.errors import ConflictError, DomainError, PermissionDenied
-from pages.ui.shown import plain
 from pages.ui.navigation import move_focus_to
+from pages.ui.shown import plain
 
 
 @contextmanager
