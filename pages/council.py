@@ -56,7 +56,7 @@ def show_briefing(briefing: Briefing, stored: Release | None, key: str) -> None:
                 ("csv", "Tabellen als CSV", "text/csv", ":material/csv:"))):
             # Made at the moment of the click (deferred data): the role is checked and the
             # download audited then, and the bytes are those stored with the release.
-            column.download_button(plain(text), data=at_click(db, lambda now, n=name: release_file(db, now, stored.id, n)),
+            column.download_button(text, data=at_click(db, lambda now, n=name: release_file(db, now, stored.id, n)),
                                    file_name=f"lagebericht-{stamp}.{name}", mime=mime, icon=icon,
                                    on_click="ignore", key=f"{key}_{name}",
                                    type="primary" if name == "pdf" else "secondary")

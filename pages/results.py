@@ -127,6 +127,6 @@ for column, (fmt, text, mime) in zip(cols, [
     ("csv", "CSV", "text/csv"),
     ("pdf", "PDF (Indikatoren, eine Seite)", "application/pdf"),
 ], strict=True):
-    column.download_button(plain(text), key=f"report_{fmt}", icon=":material/download:", on_click="ignore",
+    column.download_button(text, key=f"report_{fmt}", icon=":material/download:", on_click="ignore",
                            data=at_click(db, lambda now, fmt=fmt: export_funder_report(db, now, start, end, fmt)),
                            file_name=f"teilnehmende-{start:%Y%m%d}-{end:%Y%m%d}-{suffix}.{fmt}", mime=mime)

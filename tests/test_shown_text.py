@@ -74,9 +74,11 @@ class Checker:
                             self.assigned.setdefault((scope, name.id), []).append(value)
             elif isinstance(node, ast.For | ast.comprehension | ast.withitem | ast.NamedExpr):
                 target = node.optional_vars if isinstance(node, ast.withitem) else node.target
+                fixed = _fixed_names(node.target, node.iter) if isinstance(node, ast.For) else set()
                 for name in ast.walk(target) if target else []:
                     if isinstance(name, ast.Name):
-                        self.assigned.setdefault((scope, name.id), []).append(None)
+                        self.assigned.setdefault((scope, name.id), []).append(
+                            ast.Constant("") if name.id in fixed else None)
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]:
                     shown = isinstance(arg.annotation, ast.Name | ast.Constant) and \
@@ -131,6 +133,24 @@ class Checker:
                     scope = self.owner.get(scope)
                 return False
         return False
+
+
+def _fixed_names(target: ast.AST, iterated: ast.AST) -> set[str]:
+    """Loop variables that take only literal values: `for a, b in ((…), …)`, or their part of a
+    `zip(columns, ((…), …))`."""
+    def literal(node: ast.AST) -> bool:
+        return all(isinstance(n, ast.Constant | ast.Tuple | ast.List | ast.Load) for n in ast.walk(node))
+
+    def names(node: ast.AST) -> set[str]:
+        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+    if literal(iterated):
+        return names(target)
+    if isinstance(iterated, ast.Call) and getattr(iterated.func, "id", None) == "zip" \
+            and isinstance(target, ast.Tuple) and len(target.elts) == len(iterated.args):
+        return {n for part, source in zip(target.elts, iterated.args, strict=True) if literal(source)
+                for n in names(part)}
+    return set()
 
 
 def _typed_format(spec: ast.JoinedStr) -> bool:
@@ -267,6 +287,7 @@ REFUSED = [
     "st.dataframe(frame, column_config={'a': st.column_config.LinkColumn()})",
     "text = row.note\nst.info(text)",
     "for label in labels:\n    st.toast(label)",
+    "for col, (fmt, text) in zip(cols, rows):\n    col.download_button(text)",
     "def f(label: Shown) -> None:\n    pass\nf(row.name)",
     "def g(x) -> Shown:\n    return x",
 ]
@@ -282,6 +303,7 @@ ACCEPTED = [
     "st.dataframe(frame)",
     "text = plain(row.note)\nst.info(text)",
     "st.html(_STYLE)",
+    "for col, (fmt, text) in zip(cols, (('csv', 'CSV'), ('pdf', 'PDF'))):\n    col.download_button(text)",
     "def f(label: Shown) -> None:\n    pass\nf(md('**{n}**', n=row.name))",
 ]
 
