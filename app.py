@@ -23,8 +23,8 @@ from pages.session import (
     logout_button,
 )
 from pages.ui.context import database_unreachable, get_db
-from pages.ui.formatting import plain
 from pages.ui.navigation import route_through_app, use_pages
+from pages.ui.shown import plain
 
 
 def pages() -> dict[str, StreamlitPage]:
@@ -113,7 +113,7 @@ def main() -> None:
     except DBAPIError:
         database_unreachable()
     except ConfigurationError as exc:  # e.g. demo accounts in production: say what to do, run nothing
-        st.error(exc.message, icon=":material/gpp_bad:")
+        st.error(plain(exc.message), icon=":material/gpp_bad:")
         st.stop()
     if actor is None:
         # Every page is registered, hidden and not run: a bookmarked address survives the login.

@@ -8,14 +8,14 @@ from db.accounts.auth import change_own_password
 from db.accounts.users import MIN_PASSWORD
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import shown_errors
-from pages.ui.formatting import plain
+from pages.ui.shown import md, plain
 
 actor = current_actor()
 db = get_db()
 
 st.title("Mein Konto")
-st.write(f"**{plain(actor.display_name)}** · Benutzername `{actor.username}` · "
-         f"{actor.role.label if actor.role else ''}")
+st.write(md("**{name}** · Benutzername {username} · {role}", name=actor.display_name,
+            username=actor.username, role=actor.role.label if actor.role else ""))
 if actor.must_change_password:
     st.warning("Ihr Passwort wurde von der Administration vergeben. Bitte wählen Sie jetzt ein "
                "eigenes – erst danach öffnen sich die anderen Seiten.", icon=":material/key:")
@@ -37,4 +37,4 @@ if submitted:
         st.session_state["flash"] = "Ihr Passwort wurde geändert. Andere angemeldete Geräte sind abgemeldet."
         st.rerun()
 if message := st.session_state.pop("flash", None):
-    st.success(message)
+    st.success(plain(message))

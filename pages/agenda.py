@@ -14,8 +14,9 @@ from db.clock import today as local_today
 from db.vocabulary import CaseStatus, Role
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
-from pages.ui.formatting import fmt_date, fmt_day, plain
+from pages.ui.formatting import fmt_date, fmt_day
 from pages.ui.navigation import more_button, open_case_button, shown_limit
+from pages.ui.shown import plain
 
 actor = current_actor()
 db = get_db()
@@ -30,12 +31,12 @@ if actor.role == Role.LEAD:
     companion_id = st.selectbox("Begleitung", list(companions), format_func=companions.get,
                                 index=None, placeholder="alle", key="agenda_companion")
 days = st.segmented_control("Zeitraum", [2, 7, 14, 28], default=2, key="agenda_days",
-                            format_func=lambda d: "Heute und morgen" if d == 2 else f"{d} Tage") or 2
+                            format_func=lambda d: "Heute und morgen" if d == 2 else f"{d:d} Tage") or 2
 
 with shown_errors():
     counts = agenda_counts(db, actor, companion_id=companion_id, days=days)
-st.markdown(f"**{counts.overdue_steps} überfällig · {counts.outcome_missing} Ergebnis fehlt · "
-            f"{counts.interviews} Erstgespräche**" + (" (heute und morgen)" if days == 2 else f" ({days} Tage)"))
+st.markdown(f"**{counts.overdue_steps:d} überfällig · {counts.outcome_missing:d} Ergebnis fehlt · "
+            f"{counts.interviews:d} Erstgespräche**" + (" (heute und morgen)" if days == 2 else f" ({days:d} Tage)"))
 
 # After an interview was marked, the case is one click away (barriers, first notes), and a
 # wrong tap can be taken back the same day.
@@ -68,7 +69,7 @@ def task_list() -> None:
     if not tasks:
         return
     st.header("Aufgaben")
-    st.caption(" · ".join(f"{n} × {TASK_LABELS[kind]}" for kind, n in counts.items() if n))
+    st.caption(" · ".join(f"{n:d} × {TASK_LABELS[kind]}" for kind, n in counts.items() if n))
     for task in tasks:
         with st.container(border=True):
             cols = st.columns([3, 2, 1])

@@ -16,6 +16,7 @@ from db.privacy.audit_review import (
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import shown_errors
 from pages.ui.formatting import fmt_date
+from pages.ui.shown import plain
 
 actor = current_actor()
 db = get_db()
@@ -29,13 +30,13 @@ with shown_errors():
     check = chain_status(db, actor)
     known_actions = actions(db, actor)
 if check.broken_at is None:
-    newest = (f" Neuester Eintrag: Nr. {check.head.id} vom {fmt_date(as_local(check.head.at))}, Prüfwert "
-              f"{check.head.hash[:16]} – mit der Ankerdatei und den Sicherungen vergleichbar."
+    newest = (f" Neuester Eintrag: Nr. {check.head.id:d} vom {fmt_date(as_local(check.head.at))}, Prüfwert "
+              f"{plain(check.head.hash[:16])} – mit der Ankerdatei und den Sicherungen vergleichbar."
               if check.head else "")
-    st.success(f"Protokoll unverändert: {check.entries} Einträge, Hash-Kette vollständig.{newest}",
+    st.success(f"Protokoll unverändert: {check.entries:d} Einträge, Hash-Kette vollständig.{newest}",
                icon=":material/verified:")
 else:
-    st.error(f"Protokoll verändert ab Eintrag {check.broken_at}: {check.problem}. Bitte die IT und "
+    st.error(f"Protokoll verändert ab Eintrag {check.broken_at:d}: {plain(check.problem)}. Bitte die IT und "
              "die Datenschutzbeauftragte informieren.", icon=":material/gpp_bad:")
 
 with st.form("audit_filter"):

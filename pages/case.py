@@ -17,8 +17,9 @@ from db.vocabulary import ActivityKind, Barrier, Role
 from pages.participant import entry_panel, outcome_panel, pause_note
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
-from pages.ui.formatting import fmt_date, plain, status_badge
+from pages.ui.formatting import fmt_date, status_badge
 from pages.ui.forms import status_control
+from pages.ui.shown import md, md_join, plain
 
 actor = current_actor()
 db = get_db()
@@ -77,9 +78,11 @@ if not case.notes_visible:
 
 # --- on the road: how to reach the person, what stands in the way, what is next ---------------
 with st.container(border=True):
-    reach = [f"[{plain(case.phone)}](tel:{tel_target(case.phone)})" if case.phone else "Telefon: –",
-             plain(case.address) + ", " + plain(case.town) if case.address else f"{plain(case.town)} (Adresse fehlt)"]
-    st.markdown(" · ".join(reach))
+    reach = [md("[{phone}](tel:{target})", phone=case.phone, target=tel_target(case.phone))
+             if case.phone else "Telefon: –",
+             md("{address}, {town}", address=case.address, town=case.town) if case.address
+             else md("{town} (Adresse fehlt)", town=case.town)]
+    st.markdown(md_join(" · ", reach))
     open_barriers = [b for b in case.barriers if b.resolved_on is None]
     if open_barriers:
         st.markdown(" ".join(f":orange-badge[{b.barrier.label}]" for b in open_barriers))
@@ -147,7 +150,7 @@ status_control(db, actor, case.case_id, case.version, case.status, key=f"status_
                planned=case.first_interview_at,
                suggested=results.suggested if results else None)
 if case.undo_label:
-    st.button(f"„{case.undo_label}“ rückgängig machen", key=f"undo_{case_id}", icon=":material/undo:",
+    st.button(f"„{plain(case.undo_label)}“ rückgängig machen", key=f"undo_{case_id}", icon=":material/undo:",
               help="Nur heute und nur durch Sie: der Statuswechsel bleibt im Verlauf sichtbar.",
               **on_submit(lambda: undo_status_change(db, actor, case.case_id, case.version),
                           f"Statuswechsel von {name} rückgängig gemacht.", key=f"status_{case_id}"))
@@ -191,7 +194,7 @@ if case.placements:
     st.header("Arbeitsaufnahme")
     for p in case.placements:
         st.markdown(
-            f"**{plain(p.employer)}** · {p.job_kind}" + (f" · {plain(p.job_title)}" if p.job_title else "")
+            f"**{plain(p.employer)}** · {plain(p.job_kind)}" + (f" · {plain(p.job_title)}" if p.job_title else "")
             + f" · ab {fmt_date(p.start_date)}" + (f" bis {fmt_date(p.end_date)}" if p.end_date else "")
         )
 
@@ -227,7 +230,7 @@ for entry in case.timeline:
     with st.container(border=True):
         head = f"**{fmt_date(entry.on)}** · {plain(entry.title)}"
         if entry.duration_minutes:
-            head += f" · {entry.duration_minutes} Min."
+            head += f" · {entry.duration_minutes:d} Min."
         if entry.by:
             head += f" · {plain(entry.by)}"
         st.markdown(head)

@@ -24,6 +24,7 @@ from pages.downloads import at_click
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import show_flash, shown_errors
 from pages.ui.privacy_panels import person_rights_panel, retention_panel
+from pages.ui.shown import plain
 
 actor = current_actor()
 db = get_db()
@@ -57,7 +58,7 @@ if upload is not None:
         with shown_errors(), st.spinner("Datei wird geprüft …"):
             check = check_import(db, actor, frame)
     except DomainError as exc:
-        st.error(exc.message)
+        st.error(plain(exc.message))
         check = None
     if check is not None:
         tiles = st.columns(3)

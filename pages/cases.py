@@ -12,9 +12,10 @@ from db.vocabulary import Barrier, CaseStatus, Role
 from pages.narrow import desk, phone
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import show_flash, shown_errors
-from pages.ui.formatting import fmt_date, plain, status_badge
+from pages.ui.formatting import fmt_date, status_badge
 from pages.ui.forms import grid_or_box_choice, status_control
 from pages.ui.navigation import case_link, open_case_button
+from pages.ui.shown import md, plain
 
 PAGE_SIZE = 25
 
@@ -27,7 +28,7 @@ show_flash()
 with shown_errors():
     figures = kpis(db, actor)
 # One line instead of four tiles: on a phone the list starts on the first screen.
-st.caption(" · ".join(counted(key, getattr(figures, key)) for key in (
+st.caption(" · ".join(plain(counted(key, getattr(figures, key))) for key in (
     "active_cases", "planned_first_interviews", "employed", "overdue_next_steps",
     "interviews_outcome_missing")), help="\n\n".join(
     f"**{label(key)}:** {definition(key)}" for key in ("planned_first_interviews", "overdue_next_steps",
@@ -121,7 +122,7 @@ with phone("cases"):
         elif r.next_step_due:
             lines.append(plain(f"Fällig: {due}"))
         with st.container(border=True, gap="small"):
-            case_link(r.case_id, f"**{plain(r.client_name)}**")
+            case_link(r.case_id, md("**{name}**", name=r.client_name))
             st.markdown("  \n".join(lines))
 
 pages_total = max(1, -(-result.total // PAGE_SIZE))
@@ -129,7 +130,7 @@ nav = st.columns([1, 2, 1])
 if nav[0].button("◀ Zurück", disabled=page_no == 0, key="cases_prev"):
     st.session_state["cases_page"] = page_no - 1
     st.rerun()
-nav[1].caption(f"Seite {page_no + 1} von {pages_total} · {plural(result.total, 'Fall', 'Fälle')}")
+nav[1].caption(f"Seite {page_no + 1:d} von {pages_total:d} · {plural(result.total, 'Fall', 'Fälle')}")
 if nav[2].button("Weiter ▶", disabled=page_no + 1 >= pages_total, key="cases_next"):
     st.session_state["cases_page"] = page_no + 1
     st.rerun()

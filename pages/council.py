@@ -20,11 +20,13 @@ from db.figures.releases import (
     releases,
 )
 from db.vocabulary import Role
+from pages import narrow
 from pages.downloads import at_click
 from pages.ui.charts import metric_tiles, show_chart
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import show_flash, shown_errors
-from pages.ui.formatting import plain
+from pages.ui.formatting import fmt_date
+from pages.ui.shown import Shown, md, plain
 
 actor = current_actor()
 db = get_db()
@@ -41,7 +43,7 @@ def show_briefing(briefing: Briefing, stored: Release | None, key: str) -> None:
     period = briefing.period
     st.subheader(f"Bestände am {period.end:%d.%m.%Y}")
     metric_tiles(briefing.stock_tiles)
-    st.subheader(f"{period.label} ({period.span})")
+    st.subheader(f"{period.label} ({plain(period.span)})")
     metric_tiles(briefing.period_tiles)
     st.info(plain(briefing.summary))
     if stored is not None:
@@ -60,10 +62,10 @@ def show_briefing(briefing: Briefing, stored: Release | None, key: str) -> None:
                                    type="primary" if name == "pdf" else "secondary")
     figures = {f.slug: f for f in briefing_charts(briefing)}
     for table in briefing.tables:
-        st.subheader(table.title)
+        st.subheader(plain(table.title))
         st.caption(plain(table.explanation))
         # An HTML table: on a phone the numbers wrap below the names instead of scrolling away.
-        st.table(table.table.shown().rename_axis(table.row_title).reset_index(), hide_index=True)
+        narrow.table(table.table.shown().rename_axis(table.row_title).reset_index(), f"{key}_{table.slug}")
         if table.table.hidden:  # what the marks mean, under every table that has one
             st.caption(MARKS_EXPLAINED)
         if not table.chart:
@@ -73,25 +75,25 @@ def show_briefing(briefing: Briefing, stored: Release | None, key: str) -> None:
                        text_args=(figure.title, table.table), key=f"{key}_chart_{figure.slug}")
             if stored is not None:
                 st.download_button(
-                    f"Grafik „{figure.title}“ als PNG", key=f"{key}_png_{figure.slug}", icon=":material/image:",
+                    f"Grafik „{plain(figure.title)}“ als PNG", key=f"{key}_png_{figure.slug}", icon=":material/image:",
                     data=at_click(db, lambda now, slug=figure.slug: release_file(db, now, stored.id, f"png:{slug}")),
                     file_name=f"{figure.slug}-{period.key}-freigabe-{stored.id}.png", mime="image/png",
                     on_click="ignore")
         else:
-            st.caption(hidden_instead(table.table))
+            st.caption(plain(hidden_instead(table.table)))
     st.caption(PUBLISHED_ONLY)
 
 
-def release_status(item: Release, stored: list[Release]) -> str:
-    when = f"{item.released_at.astimezone(LOCAL_TZ):%d.%m.%Y}"
-    text = f"Freigabe Nr. {item.id} vom {when} durch {plain(item.released_by)}"
+def release_status(item: Release, stored: list[Release]) -> Shown:
+    text = md("Freigabe Nr. {id} vom {when} durch {by}", id=item.id, by=item.released_by,
+              when=fmt_date(item.released_at.astimezone(LOCAL_TZ).date()))
     if item.corrects_id:
-        text += f"; berichtigt Freigabe Nr. {item.corrects_id}"
+        text = md("{text}; berichtigt Freigabe Nr. {id}", text=text, id=item.corrects_id)
     if item.corrected_by:
         later = next(r for r in stored if r.id == item.corrected_by)
-        text += (f". **Berichtigt** durch Freigabe Nr. {later.id} vom "
-                 f"{later.released_at.astimezone(LOCAL_TZ):%d.%m.%Y}")
-    return text + f". Prüfsumme {item.content_hash[:16]}"
+        text = md("{text}. **Berichtigt** durch Freigabe Nr. {id} vom {when}", text=text, id=later.id,
+                  when=fmt_date(later.released_at.astimezone(LOCAL_TZ).date()))
+    return md("{text}. Prüfsumme {digest}", text=text, digest=item.content_hash[:16])
 
 
 def release_section() -> None:
@@ -108,15 +110,15 @@ def release_section() -> None:
         candidate = prepare(db, actor, period.key)
     if candidate.unchanged:
         st.success(f"{period.label} ist mit genau diesen Zahlen freigegeben "
-                   f"(Freigabe Nr. {candidate.current.id}). Es gibt nichts zu berichtigen.")
+                   f"(Freigabe Nr. {candidate.current.id:d}). Es gibt nichts zu berichtigen.")
         return
     earlier = len(releases(db, actor))
-    st.write(f"Geprüft gegen {earlier} bisherige Freigabe{'n' if earlier != 1 else ''}: kein verdeckter "
+    st.write(f"Geprüft gegen {earlier:d} bisherige Freigabe{'n' if earlier != 1 else ''}: kein verdeckter "
              f"Wert lässt sich aus allen veröffentlichten Zahlen zusammen berechnen. "
-             f"{candidate.hidden} Werte geheim gehalten"
-             + (f", davon {candidate.widened} zusätzlich wegen dieser Prüfung." if candidate.widened else "."))
+             f"{candidate.hidden:d} Werte geheim gehalten"
+             + (f", davon {candidate.widened:d} zusätzlich wegen dieser Prüfung." if candidate.widened else "."))
     if candidate.current is not None:
-        st.warning(f"{period.label} ist schon freigegeben (Nr. {candidate.current.id}), die Zahlen haben "
+        st.warning(f"{period.label} ist schon freigegeben (Nr. {candidate.current.id:d}), die Zahlen haben "
                    "sich seitdem geändert. Eine Freigabe jetzt erscheint als **Berichtigung**; die "
                    "frühere bleibt sichtbar und wird als berichtigt gekennzeichnet.")
     with st.expander(f"Vorschau: {period.label}, wie der Kreistag es sehen wird"):

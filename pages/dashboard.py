@@ -22,9 +22,10 @@ from db.vocabulary import PlanMetric, Role
 from pages.ui.charts import metric_tiles, show_chart
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import shown_errors
-from pages.ui.formatting import fmt_date, plain
+from pages.ui.formatting import fmt_date
 from pages.ui.forms import checked_period
 from pages.ui.navigation import case_link
+from pages.ui.shown import md_join, plain
 
 actor = current_actor()
 db = get_db()
@@ -41,7 +42,7 @@ def work_list() -> None:
         st.success("Heute ist nichts überfällig, niemand über der Kapazität.", icon=":material/task_alt:")
         return
     for load in work.over_capacity:
-        st.warning(f"Über der Kapazität: {plain(load.name)} – {load.load_text}", icon=":material/group:")
+        st.warning(f"Über der Kapazität: {plain(load.name)} – {plain(load.load_text)}", icon=":material/group:")
     if work.over_capacity:
         st.page_link("pages/team.py", label="Team & Stellen: Kapazität und Stellen", icon=":material/groups:")
     for title, group, what in (
@@ -52,13 +53,12 @@ def work_list() -> None:
     ):
         if not group.total:
             continue
-        st.markdown(f"**{title}: {group.total}**")
+        st.markdown(f"**{plain(title)}: {group.total:d}**")
         for item in group.items:
-            case_link(item.case_id, f"{plain(item.client_name)} · {what} {fmt_date(item.day)}"
-                      + (f" · {plain(item.text)}" if item.text else "")
-                      + (f" · {plain(item.companion)}" if item.companion else ""))
+            case_link(item.case_id, md_join(" · ", [item.client_name, f"{what} {fmt_date(item.day)}",
+                                                    *(t for t in (item.text, item.companion) if t)]))
         if group.total > len(group.items):
-            st.caption(f"… und {group.total - len(group.items)} weitere")
+            st.caption(f"… und {group.total - len(group.items):d} weitere")
     st.page_link("pages/cases.py", label="Alle überfälligen Fälle in der Fallliste",
                  query_params={"ueberfaellig": "1"}, icon=":material/list:")
 

@@ -11,9 +11,10 @@ from pages import narrow
 from pages.narrow import desk, phone
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
-from pages.ui.formatting import fmt_date, plain
+from pages.ui.formatting import fmt_date
 from pages.ui.forms import grid_or_box_choice
 from pages.ui.navigation import open_case_button
+from pages.ui.shown import plain
 
 actor = current_actor()
 db = get_db()
@@ -50,7 +51,7 @@ def employer_form(form_key: str, employer_id: int | None, current: EmployerInput
         # (left, right, next row) instead of running down one column first.
         for row in range(0, len(fields), 2):
             for column, (name, label) in zip(st.columns(2), fields[row:row + 2], strict=False):
-                column.text_input(label, value=(getattr(current, name) or "") if current else "",
+                column.text_input(plain(label), value=(getattr(current, name) or "") if current else "",
                                   key=f"{form_key}_{name}")
 
         def save() -> None:
@@ -86,7 +87,7 @@ if detail.placements:
 else:
     st.caption("Keine Vermittlungen in Ihren Fällen.")
 if detail.hidden_placements:
-    st.caption(f"Dazu {detail.hidden_placements} Vermittlung(en) in Fällen anderer Begleiter:innen.")
+    st.caption(f"Dazu {detail.hidden_placements:d} Vermittlung(en) in Fällen anderer Begleiter:innen.")
 
 follow_up = {p.case_id: p.client for p in detail.placements
              if p.status == CaseStatus.EMPLOYED and p.end_date is None}

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import pandas as pd
 import streamlit as st
 
-from pages.ui.formatting import plain
+from pages.ui.shown import Shown, md, md_join, shown_frame
 
 PHONE_MAX_PX = 480
 
@@ -60,22 +60,24 @@ def phone(key: str) -> Iterator[None]:
         yield
 
 
-def blocks(frame: pd.DataFrame) -> str:
+def blocks(frame: pd.DataFrame) -> Shown:
     """The rows as Markdown blocks, one per row: the first column in bold, then "Spalte: Wert"
     lines; every value shown as text."""
     columns = [str(c) for c in frame.columns]
     out = []
     for row in frame.itertuples(index=False):
         first, *rest = (str(v) for v in row)
-        out.append("  \n".join([f"**{plain(first)}**",
-                                 *(f"{plain(c)}: {plain(v)}" for c, v in zip(columns[1:], rest, strict=True))]))
-    return "\n\n---\n\n".join(out)
+        out.append(md_join("  \n", [md("**{first}**", first=first),
+                                     *(md("{column}: {value}", column=c, value=v)
+                                       for c, v in zip(columns[1:], rest, strict=True))]))
+    return md_join("\n\n---\n\n", out)
 
 
 def table(frame: pd.DataFrame, key: str, *, hide_index: bool = True) -> None:
     """A short list: an HTML table from 481 px, one block per row on a phone (nothing to scroll
-    sideways however many columns it has). A named index is shown as the first column."""
+    sideways however many columns it has). A named index is shown as the first column. The one
+    way to an st.table: it renders every cell as Markdown, so every text is escaped."""
     with desk(key):
-        st.table(frame, hide_index=hide_index)
+        st.table(shown_frame(frame), hide_index=hide_index)
     with phone(key):
         st.markdown(blocks(frame if hide_index else frame.reset_index()))

@@ -23,7 +23,8 @@ from db.vocabulary import (
     Household,
 )
 from pages.ui.feedback import on_submit
-from pages.ui.formatting import fmt_date, plain
+from pages.ui.formatting import fmt_date
+from pages.ui.shown import plain
 
 EDUCATION_HELP = ("ISCED 0–2: kein Abschluss, Hauptschul- oder Realschulabschluss (auch mit "
                   "abgebrochener Ausbildung). ISCED 3–4: Abitur, Fachabitur oder abgeschlossene "
@@ -42,7 +43,7 @@ def entry_panel(db: Database, actor: Actor, case: CaseDetail, results: ResultsVi
     if case.start_date is None and not any(vars(results.entry).values()):
         return  # before the first interview there is nothing to record yet
     if results.missing:
-        st.warning("Eintrittsdaten fehlen: " + ", ".join(results.missing)
+        st.warning("Eintrittsdaten fehlen: " + ", ".join(plain(m) for m in results.missing)
                    + " – ohne sie zählt die Teilnahme für das Land nicht.", icon=":material/assignment_late:")
     else:
         st.success("Eintrittsdaten vollständig" + (f" · Altersgruppe {plain(results.age_band)}" if results.age_band else ""),
@@ -53,7 +54,7 @@ def entry_panel(db: Database, actor: Actor, case: CaseDetail, results: ResultsVi
 
 
 def _pick(label: str, options: list, current: object, key: str, **kwargs) -> None:  # type: ignore[type-arg]
-    st.selectbox(label, options, index=options.index(current) if current in options else None,
+    st.selectbox(plain(label), options, index=options.index(current) if current in options else None,
                  format_func=lambda o: o.label, placeholder="nicht erfasst", key=key, **kwargs)
 
 

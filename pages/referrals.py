@@ -23,9 +23,10 @@ from db.errors import DomainError
 from db.vocabulary import Barrier, CaseStatus, Gender, ReferralSource, Role
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
-from pages.ui.formatting import fmt_date, plain
+from pages.ui.formatting import fmt_date
 from pages.ui.forms import interview_choice, interview_inputs, interview_places
 from pages.ui.navigation import more_button, open_case_button, shown_limit
+from pages.ui.shown import plain
 
 actor = current_actor()
 db = get_db()
@@ -209,7 +210,7 @@ for row in incoming.rows:
             if st.session_state.get(f"{key}_needs_confirm"):
                 st.checkbox("Ja, trotz voller Kapazität zuweisen (wird protokolliert)", key=f"{key}_confirm")
             if actor.role == Role.COMPANION:
-                st.caption(f"Ihre Fallzahl: {labels[actor.id].split(' – ', 1)[1]}")
+                st.caption(f"Ihre Fallzahl: {plain(labels[actor.id].split(' – ', 1)[1])}")
                 st.button(f"Übernehmen – {plain(row.client_name)}", key=f"{key}_take", type="primary", **on_submit(
                     lambda r=row, k=key: assign(r.case_id, r.version, actor.id, k),
                     f"Zuweisung von {row.client_name} übernommen.", key=key))

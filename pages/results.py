@@ -24,9 +24,10 @@ from pages.downloads import at_click
 from pages.ui.charts import metric_tiles, show_chart
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import shown_errors
-from pages.ui.formatting import fmt_date, plain, yes_no
+from pages.ui.formatting import fmt_date, yes_no
 from pages.ui.forms import checked_period
 from pages.ui.navigation import open_case_button
+from pages.ui.shown import plain
 
 actor = current_actor()
 db = get_db()
@@ -94,7 +95,7 @@ narrow.table(reason_table(split)[["Gesamt"]].rename(columns={"Gesamt": label("ex
 st.header("Fallzahl je Begleitung")
 over = [c for c in team if c.over_cap]
 if over:
-    st.warning("Über der Kapazität: " + ", ".join(f"{c.name} ({c.load_text})" for c in over))
+    st.warning("Über der Kapazität: " + ", ".join(f"{plain(c.name)} ({plain(c.load_text)})" for c in over))
 narrow.table(pd.DataFrame([{"Name": c.name, label("participants"): c.accompanied, "Kapazität": c.cap_label,
                             "Zulauf (Erstgespräche)": c.inflow, "Über der Kapazität": yes_no(c.over_cap)}
                            for c in team]), "caseload")
@@ -111,7 +112,7 @@ else:
             cols = st.columns([4, 3, 2])
             cols[0].markdown(f"**{plain(row.client_name)}** · {plain(row.companion or 'ohne Begleitung')} · "
                              f"seit {fmt_date(row.start_date)}")
-            cols[1].markdown("fehlt: " + ", ".join(row.missing))
+            cols[1].markdown("fehlt: " + ", ".join(plain(m) for m in row.missing))
             with cols[2]:
                 open_case_button(row.case_id, key=f"missing_{row.case_id}", label=f"Fall {row.client_name} öffnen")
 

@@ -82,7 +82,7 @@ def authenticator() -> stauth.Authenticate:
     try:
         key = signing_key()
     except ConfigurationError as exc:
-        st.error(exc.message)
+        st.error(plain(exc.message))
         st.stop()
     # No credential set held across runs: an account made by the CLI or on another server, or
     # deactivated there, is read from the database at the login (db.accounts.auth) and on every run
@@ -177,7 +177,7 @@ def login_form(db: Database, gate: stauth.Authenticate) -> Actor | None:
         # throttle besides the per-name one, for one machine trying many names.
         actor = auth.login(db, username, password, st.context.ip_address)
     except DomainError as exc:
-        st.error(exc.message)
+        st.error(plain(exc.message))
         return None
     # Hand the verified user to the authenticator's session state; the signed cookie follows in
     # the next, complete run (a cookie written in a run that is cut short may never arrive).

@@ -5,7 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from db.programme.accessibility import COMPLIANCE, Contact, StatementError, load_statement
-from pages.ui.formatting import fmt_date, plain
+from pages.ui.formatting import fmt_date
+from pages.ui.shown import plain
+
+# Markdown headings by level: a fixed table, so the heading marks are never built from data.
+HEADING = {level: "#" * level for level in range(1, 7)}
 
 
 def _contact(contact: Contact) -> None:
@@ -24,11 +28,12 @@ def show_statement(level: int = 1) -> None:
     except StatementError as exc:
         st.error(plain(exc.message))
         return
-    title, section = "#" * level, "#" * (level + 1)
+    title = HEADING[level]
+    section = HEADING[level + 1]
     st.markdown(f"{title} {plain(statement.title)}")
     st.markdown(plain(statement.introduction))
     st.markdown(f"{section} Stand der Vereinbarkeit mit den Anforderungen")
-    st.markdown(f"**{COMPLIANCE[statement.compliance].capitalize()}.** {plain(statement.compliance_text)}")
+    st.markdown(f"**{plain(COMPLIANCE[statement.compliance].capitalize())}.** {plain(statement.compliance_text)}")
     st.markdown(f"{section} Nicht barrierefreie Inhalte")
     for item in statement.limitations:
         st.markdown(f"**{plain(item.content)}**  \n{plain(item.reason)}")

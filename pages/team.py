@@ -19,6 +19,7 @@ from pages.ui.charts import show_chart
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
 from pages.ui.formatting import fmt_date
+from pages.ui.shown import plain
 
 actor = current_actor()
 db = get_db()
@@ -45,7 +46,7 @@ narrow.table(pd.DataFrame([{
 } for c in team]), "team")
 st.caption("Gegen die Kapazität zählen die Teilnehmenden (In Begleitung und Nachbetreuung; höchstens "
            "20 je Vollzeitstelle). Vereinbarte Erstgespräche sind Zulauf und stehen daneben.")
-over = [f"{c.name} ({c.load_text})" for c in team if c.over_cap]
+over = [f"{plain(c.name)} ({plain(c.load_text)})" for c in team if c.over_cap]
 if over:
     st.warning("Über der Kapazität: " + ", ".join(over))
 

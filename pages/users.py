@@ -5,10 +5,12 @@ import streamlit as st
 
 from db.accounts.users import change_role, create_user, list_users, reset_password, set_active
 from db.vocabulary import Role
+from pages import narrow
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import show_flash, shown_errors
 from pages.ui.formatting import fmt_date, yes_no
 from pages.ui.privacy_panels import person_rights_panel, retention_panel
+from pages.ui.shown import plain
 
 actor = current_actor()
 db = get_db()
@@ -18,7 +20,7 @@ show_flash()
 with shown_errors():
     users = list_users(db, actor)
 
-st.table(
+narrow.table(
     pd.DataFrame(
         [
             {
@@ -34,7 +36,7 @@ st.table(
             for u in users
         ]
     ),
-    hide_index=True,
+    "users",
 )
 
 
@@ -44,7 +46,7 @@ def _done(message: str) -> None:
 
 
 if flash := st.session_state.pop("users_flash", None):
-    st.success(flash)
+    st.success(plain(flash))
 
 new_tab, edit_tab = st.tabs(["Neues Konto", "Konto bearbeiten"])
 

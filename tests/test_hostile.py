@@ -20,7 +20,7 @@ from db.errors import ValidationError
 from db.validation import clean_text
 from db.store.models import Activity, Case
 from db.vocabulary import ActivityKind, CaseStatus
-from pages.ui.formatting import plain
+from pages.ui.shown import plain
 
 from .conftest import World
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from db.store.database import Database
 from db.store.models import User
-from pages.ui.formatting import plain
+from pages.ui.shown import plain
 
 from .conftest import RunningApp
 from .protocol import BrowserTab, Run, log_in

@@ -15,7 +15,7 @@ from db.figures import charts
 from db.figures.alternatives import ChartText
 from db.reporting.registry import Tile
 from pages import narrow
-from pages.ui.formatting import plain
+from pages.ui.shown import plain
 
 
 def show_chart(described: Callable[..., ChartText], draw: Callable[..., alt.TopLevelMixin], *args: object,
@@ -57,4 +57,4 @@ def metric_tiles(tiles: list[Tile], per_row: int = 2) -> None:
     (Begleitung und Nachbetreuung)", "noch keine Abgänge") and must not be cut off."""
     for start in range(0, len(tiles), per_row):
         for column, tile in zip(st.columns(per_row), tiles[start:start + per_row], strict=False):
-            column.metric(tile.label, tile.value, help=tile.help)
+            column.metric(tile.label, plain(tile.value), help=plain(tile.help))

@@ -9,8 +9,8 @@ from contextlib import contextmanager
 import streamlit as st
 
 from db.errors import ConflictError, DomainError, PermissionDenied
-from pages.ui.formatting import plain
 from pages.ui.navigation import move_focus_to
+from pages.ui.shown import plain
 
 
 @contextmanager
@@ -22,7 +22,7 @@ def shown_errors(heading: str | None = None, way_back: Callable[[], None] | None
         yield
     except DomainError as exc:  # messages may quote what was typed: shown as text
         if heading:
-            st.title(heading)
+            st.title(plain(heading))
         st.error(plain(exc.message), icon=":material/lock:" if isinstance(exc, PermissionDenied) else None)
         if way_back:
             way_back()

@@ -17,6 +17,7 @@ from db.programme.locations import list_locations
 from db.store.database import Database
 from db.vocabulary import CaseStatus, EndReason, ExitResult, JobKind, LocationStatus, PauseReason
 from pages.ui.feedback import feedback, on_submit
+from pages.ui.shown import plain
 
 
 def grid_or_box_choice(grid: object, ids: list[int], key: str, label: str,
@@ -34,7 +35,7 @@ def grid_or_box_choice(grid: object, ids: list[int], key: str, label: str,
         state[f"{key}_pick"] = clicked
     if state.get(f"{key}_pick") not in (None, *ids):
         state[f"{key}_pick"] = None
-    return st.selectbox(label, ids, index=None, key=f"{key}_pick", format_func=format_func,
+    return st.selectbox(plain(label), ids, index=None, key=f"{key}_pick", format_func=format_func,
                         placeholder="Zeile anklicken oder hier Namen tippen")
 
 

@@ -9,7 +9,7 @@ import secrets
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from pages.ui.formatting import plain
+from pages.ui.shown import Shown, md, plain
 
 CASE_PAGE = "pages/case.py"
 
@@ -87,7 +87,8 @@ def more_button(key: str, step: int, shown: int, total: int | None = None) -> No
     limit = shown_limit(key, step)
     if shown < limit:
         return
-    st.caption(f"{shown} von {total} angezeigt." if total is not None else f"Die ersten {shown} angezeigt.")
+    st.caption(md("{shown} von {total} angezeigt.", shown=shown, total=total) if total is not None
+               else md("Die ersten {shown} angezeigt.", shown=shown))
     if st.button("Mehr anzeigen", key=f"{key}_more", icon=":material/expand_more:"):
         st.session_state[f"{key}_limit"] = limit + step
         st.rerun()
@@ -98,7 +99,7 @@ def use_pages(registered: dict[str, StreamlitPage]) -> None:
     st.session_state["_registered_pages"] = registered
 
 
-def case_link(case_id: int, label: str, **kwargs: object) -> None:
+def case_link(case_id: int, label: Shown, **kwargs: object) -> None:
     """A link to one case. Given the registered page rather than its path, st.page_link skips
     resolving the path on disk – a list of 25 cards draws 25 links on every run."""
     page = st.session_state.get("_registered_pages", {}).get("case", CASE_PAGE)

@@ -25,12 +25,12 @@ def retention_panel(db: Database, actor: Actor) -> None:
     with shown_errors():
         years = retention_years()
         due = count_due(db, actor, years)
-    st.caption(f"Personendaten werden {years} Jahre nach dem Ende des letzten Falls einer Person "
+    st.caption(f"Personendaten werden {years:d} Jahre nach dem Ende des letzten Falls einer Person "
                "entfernt. Zahlen und Auswertungen bleiben unverändert.")
     if not due:
         st.info("Derzeit sind keine Personendaten zu entfernen.")
         return
-    st.warning(f"{due} Person(en) mit Fällen, die vor mehr als {years} Jahren endeten.")
+    st.warning(f"{due:d} Person(en) mit Fällen, die vor mehr als {years:d} Jahren endeten.")
     sure = st.checkbox("Ich habe geprüft, dass diese Daten nicht mehr gebraucht werden.", key="retention_sure")
     st.button("Personendaten jetzt entfernen", type="primary", disabled=not sure, key="retention_go",
               **on_submit(lambda: anonymise_closed_cases(db, actor, years),

@@ -1,0 +1,94 @@
+"""The one way text reaches an element Streamlit renders as Markdown (markdown, captions, alerts,
+toasts, titles, labels, help texts, st.table cells): `Shown`, a str that only `plain` and `md`
+build. `plain` escapes what a user typed; `md` fills a literal Markdown template with escaped
+values; `md_join` joins escaped parts; `shown_frame` makes a table whose every header, index and cell is escaped.
+tests/test_shown_text.py refuses any other argument to such an element in pages/ and app.py.
+
+Elements that show text as typed (select-box and multiselect options, st.dataframe cells, chart
+labels) take the raw text: escaping there would show the backslashes."""
+
+from __future__ import annotations
+
+import numbers
+import re
+from collections.abc import Iterable
+from datetime import date
+
+import pandas as pd
+
+from db.validation import clean_text
+
+# Only plain and md hold this: Shown("…") anywhere else is refused.
+_BUILT = object()
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|<>~$:^@])")
+
+# "." and "=" are only active at a line's start ("1. " starts a list, "===" a heading).
+_LINE_START = re.compile(r"(?m)^(\s*\d*)([.=])")
+
+# Markdown turns a bare "www.x.de" or "http://…" into a link by itself; a zero-width space
+# after "www" and in "://" keeps it text (it is invisible, and copying the name still works).
+_AUTOLINK = re.compile(r"(?i)(www)(\.)|(:)(//)")
+
+# A template's placeholders: {name}, nothing else (no attribute access, no format spec).
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+class Shown(str):
+    """Text safe to render as Markdown. Built only by plain() and md(); joining or adding to a
+    plain str gives a plain str again, which the static test does not accept."""
+
+    __slots__ = ()
+
+    def __new__(cls, text: str, built: object = None) -> Shown:
+        if built is not _BUILT:
+            raise TypeError("Shown entsteht nur über plain() oder md()")
+        return super().__new__(cls, text)
+
+
+def plain(text: object) -> Shown:
+    """User text shown as typed: no Markdown, no links or images, no HTML, no colour or KaTeX
+    directives, no bare-URL links. Text that is already Shown stays as it is (never escaped
+    twice); None is the empty text, anything else its str()."""
+    if isinstance(text, Shown):
+        return text
+    raw = "" if text is None else text if isinstance(text, str) else str(text)
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", clean_text(raw, multiline=True))
+    escaped = _LINE_START.sub(r"\1\\\2", escaped)
+    escaped = _AUTOLINK.sub(lambda m: (m.group(1) or m.group(3)) + "\u200b" + (m.group(2) or m.group(4)),
+                            escaped)
+    return Shown(escaped, _BUILT)
+
+
+def md(template: str, /, **values: object) -> Shown:
+    """A literal Markdown template ("**{name}** · seit {day}") with every value escaped by
+    plain(); a value that is already Shown goes in as it is."""
+    names = set(_PLACEHOLDER.findall(template))
+    if names != set(values):
+        raise ValueError(f"template fields {sorted(names)} != values {sorted(values)}")
+    return Shown(_PLACEHOLDER.sub(lambda m: plain(values[m.group(1)]), template), _BUILT)
+
+
+def md_join(separator: str, parts: Iterable[object], /) -> Shown:
+    """Parts joined by a literal Markdown separator (" · ", "  \\n"); each part escaped by
+    plain() unless it is already Shown."""
+    return Shown(separator.join(plain(part) for part in parts), _BUILT)
+
+
+def shown_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table as st.table may draw it: st.table renders every header, index value and cell as
+    Markdown, so each text becomes plain(); numbers stay numbers (right-aligned, no markup)."""
+    def cell(value: object) -> object:
+        return value if _inert(value) else plain(value)
+
+    shown = frame.map(cell)
+    shown.columns = pd.Index([cell(c) for c in frame.columns], name=cell(frame.columns.name))
+    shown.index = pd.Index([cell(i) for i in frame.index], name=cell(frame.index.name))
+    return shown
+
+
+def _inert(value: object) -> bool:
+    """Values that cannot carry markup: numbers, dates, missing values."""
+    if isinstance(value, str):
+        return False
+    return isinstance(value, numbers.Number | date) or bool(pd.isna(value))
