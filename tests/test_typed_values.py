@@ -6,6 +6,7 @@ the rules in db/ refuse out-of-range values in German, naming the field."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -62,33 +63,34 @@ def test_the_fields_keep_any_typed_value(day: date) -> None:
     assert at.number_input(key="number").min is None and at.number_input(key="number").max is None
 
 
-def _every_page(app: AppTest, username: str) -> list[tuple[str, AppTest]]:
+def _every_page(app: AppTest, username: str) -> Iterator[tuple[str, AppTest]]:
+    """Each page of the role in turn (the same AppTest, switched: look before the next)."""
     from app import ROLE_PAGES
 
     from db.vocabulary import Role
 
     log_in(app, username)
-    shown = []
     role = {"begleiter1": Role.COMPANION, "leitung": Role.LEAD, "fallmanager1": Role.CASE_MANAGER,
             "admin": Role.ADMIN}[username]
     for name in ROLE_PAGES[role]:
         if name == "case":
             continue  # needs a case: test_a_refused_contact_stores_nothing opens one
-        app.switch_page(f"pages/{name}.py").run()  # app.pages(): each page is its file
-        shown.append((name, app))
-    return shown
+        yield name, app.switch_page(f"pages/{name}.py").run()  # app.pages(): each page is its file
 
 
 @pytest.mark.parametrize("username", ["begleiter1", "leitung", "fallmanager1", "admin"])
 def test_no_rendered_date_or_number_field_has_a_range(app: AppTest, username: str) -> None:
     """The sweep as the user meets it: every date and number field of every page of the role
     holds any value a person can type."""
+    seen = 0
     for name, at in _every_page(app, username):
         assert not at.exception, name
         for field in at.date_input:
             assert field.min <= date(1, 1, 1) and field.max >= date(9999, 12, 31), (name, field.label)
         for field in at.number_input:
             assert field.min is None and field.max is None, (name, field.label)
+        seen += len(at.date_input) + len(at.number_input)
+    assert seen > 0  # every one of these roles has a page with such a field
 
 
 def _active_case(db_url: str) -> int:
