@@ -23,6 +23,7 @@ from pages.session import (
     logout_button,
 )
 from pages.ui.context import database_unreachable, get_db
+from pages.ui.feedback import show_unexpected
 from pages.ui.navigation import route_through_app, use_pages
 from pages.ui.shown import plain
 
@@ -148,7 +149,10 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # Streamlit runs this file as __main__ on every click
-    main()
+    try:
+        main()
+    except Exception as exc:  # noqa: BLE001 - st.stop()/st.rerun() are BaseExceptions and pass
+        show_unexpected(exc)
 else:  # `streamlit run app.py` imports it once: the server, with the app's own HTTP layer
     from streamlit.runtime.pages_manager import PagesManager
 

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from .accounts.users import create_user, remove_demo_accounts
+from .casework.rules import stored_breaches
 from .actors import Actor
 from .clock import today
 from .demo.seed import DEMO_PASSWORD, DEMO_USERS, has_data, seed_demo
@@ -98,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     fr.add_argument("--out", required=True, type=Path, help="Datei: .xlsx, .csv oder .pdf")
     an = sub.add_parser("anonymise", help="Personendaten lange beendeter Fälle entfernen (Aufbewahrungsfrist)")
     an.add_argument("--years", type=int, help="Frist in Jahren nach dem Ende (Standard: RETENTION_YEARS oder 3)")
+    sub.add_parser("check", help="Gespeicherte Fälle gegen die Regeln prüfen (Reihenfolge der Ereignisse, "
+                                 "Pflichtfelder, Telefon); Exit-Status 1, wenn etwas gefunden wird")
     args = parser.parse_args(argv)
 
     db = Database.from_url()
@@ -219,6 +222,14 @@ def _run(args: argparse.Namespace, db: Database) -> int:
         rows = max(data.count(b"\n") - 1, 0) if args.out.suffix.lower() == ".csv" else None
         print(f"Bericht {start:%d.%m.%Y}–{end:%d.%m.%Y} geschrieben: {args.out}"
               + (f" ({plural(rows, 'Person', 'Personen')})" if rows is not None else ""))
+    elif args.command == "check":
+        found = stored_breaches(db, system)
+        for breach in found:
+            print(f"Fall {breach.case_id} (Kundennummer {breach.client_number}): {breach.message}")
+        cases = len({breach.case_id for breach in found})
+        print(f"{plural(cases, 'Fall verstößt', 'Fälle verstoßen')} gegen eine Regel." if found else
+              "Alle gespeicherten Fälle halten die Regeln ein.", file=sys.stderr if found else sys.stdout)
+        return 1 if found else 0
     elif args.command == "anonymise":
         upgrade(db.engine)
         result = anonymise_closed_cases(db, system, args.years)

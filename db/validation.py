@@ -68,16 +68,74 @@ def optional_text(value: str | None, field: str, label: str, max_len: int = 4000
     return text or None
 
 
-def not_in_future(value: date, field: str, label: str) -> date:
-    if value > today():
-        raise ValidationError(f"„{label}“ darf nicht in der Zukunft liegen.", field=field)
+# No date before this is a date of the programme, a birth or a consent: a typed "01.01.0019" is
+# a slip, not a value to store. Date fields accept any date (pages/ui/fields.py), so this and the
+# rules below are what refuses one – in German, naming the field and the allowed range.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+
+
+def german_day(value: date) -> str:
+    """DD.MM.YYYY for any year (strftime does not pad years below 1000 on Linux)."""
+    return f"{value.day:02d}.{value.month:02d}.{value.year:04d}"
+
+
+def plausible_day(value: date, field: str, label: str) -> date:
+    if not EARLIEST_DAY <= value <= LATEST_DAY:
+        raise ValidationError(
+            f"„{label}“ ({german_day(value)}) ist kein mögliches Datum: erlaubt ist "
+            f"{german_day(EARLIEST_DAY)} bis {german_day(LATEST_DAY)}.", field=field)
     return value
 
 
+def required_day(value: date | None, field: str, label: str) -> date:
+    """A date a form must have: an emptied field is refused, never replaced by today."""
+    if value is None:
+        raise ValidationError(f"Bitte „{label}“ ausfüllen (TT.MM.JJJJ).", field=field)
+    return plausible_day(value, field, label)
+
+
+def not_in_future(value: date, field: str, label: str) -> date:
+    """Something that already happened: from EARLIEST_DAY up to today."""
+    plausible_day(value, field, label)
+    if value > today():
+        raise ValidationError(f"„{label}“ darf nicht in der Zukunft liegen (erlaubt: bis heute, "
+                              f"{german_day(today())}).", field=field)
+    return value
+
+
+def not_in_past(value: date, field: str, label: str, *, since: date | None = None) -> date:
+    """Something still to come, like a new due date: from today on (or from `since`, the day it
+    was decided, for an entry made late)."""
+    plausible_day(value, field, label)
+    earliest = since or today()
+    if value < earliest:
+        raise ValidationError(f"„{label}“ darf nicht in der Vergangenheit liegen (erlaubt: ab "
+                              f"{'heute, ' if since is None else ''}{german_day(earliest)}).", field=field)
+    return value
+
+
+# A number to dial: digits and the usual separators, and enough digits to reach somebody.
+PHONE_CHARACTERS = frozenset("0123456789 +/-()")
+PHONE_MIN_DIGITS = 5
+
+
+def phone_number(value: str | None, field: str = "phone", label: str = "Telefon") -> str | None:
+    text = optional_text(value, field, label, 64)
+    if text is None:
+        return None
+    if not set(text) <= PHONE_CHARACTERS or sum(ch.isdigit() for ch in text) < PHONE_MIN_DIGITS:
+        raise ValidationError(
+            f"„{label}“ ist keine Telefonnummer: nur Ziffern, Leerzeichen und + / - ( ), "
+            f"mindestens {PHONE_MIN_DIGITS} Ziffern.", field=field)
+    return text
+
+
 def not_before(value: date, earliest: date | None, field: str, label: str, earliest_label: str) -> date:
+    plausible_day(value, field, label)
     if earliest is not None and value < earliest:
         raise ValidationError(
-            f"„{label}“ darf nicht vor {earliest_label} ({earliest:%d.%m.%Y}) liegen.", field=field
+            f"„{label}“ darf nicht vor {earliest_label} ({german_day(earliest)}) liegen.", field=field
         )
     return value
 

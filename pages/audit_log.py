@@ -16,6 +16,7 @@ from db.privacy.audit_review import (
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import shown_errors
 from pages.ui.formatting import fmt_date
+from pages.ui.fields import date_field
 from pages.ui.shown import plain
 
 actor = current_actor()
@@ -46,8 +47,8 @@ with st.form("audit_filter"):
     action = row1[2].selectbox("Aktion", known_actions, index=None, placeholder="alle",
                                format_func=lambda a: ACTION_LABELS.get(a, a))
     row2 = st.columns(3)
-    start = row2[0].date_input("von", value=None, format="DD.MM.YYYY")
-    end = row2[1].date_input("bis", value=None, format="DD.MM.YYYY")
+    start = date_field("von", where=row2[0])
+    end = date_field("bis", where=row2[1])
     searched = st.form_submit_button("Suchen", type="primary")
 
 if searched:

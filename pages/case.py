@@ -14,11 +14,13 @@ from db.clock import today as local_today
 from db.errors import ValidationError
 from db.programme.employers import employer_names
 from db.vocabulary import ActivityKind, Barrier, Role
+from db.validation import required_day
 from pages.participant import entry_panel, outcome_panel, pause_note
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
 from pages.ui.formatting import fmt_date, status_badge
 from pages.ui.forms import status_control
+from pages.ui.fields import date_field, number_field
 from pages.ui.shown import md, md_join, plain
 
 actor = current_actor()
@@ -109,10 +111,9 @@ if case.status in OPEN_STATUSES:
         st.segmented_control("Art", kinds, format_func=lambda k: k.label, default=ActivityKind.HOME_VISIT,
                              key=f"contact_kind_{case_id}")
         cols = st.columns(2)
-        cols[0].date_input("Datum", value=local_today(), max_value=local_today(), format="DD.MM.YYYY",
-                           key=f"contact_on_{case_id}")
-        cols[1].number_input("Dauer in Minuten (optional)", min_value=0, max_value=1440, value=None,
-                             step=15, placeholder="–", key=f"contact_minutes_{case_id}")
+        date_field("Datum", local_today(), key=f"contact_on_{case_id}", where=cols[0])
+        number_field("Dauer in Minuten (optional)", step=15, placeholder="–",
+                     key=f"contact_minutes_{case_id}", where=cols[1])
         employers = employer_names(db, actor)
         st.selectbox("Arbeitgeber (bei Arbeitgeberkontakt, Arbeitsplatzbesuch)", list(employers),
                      format_func=employers.get, index=None, placeholder="–", key=f"contact_employer_{case_id}")
@@ -121,14 +122,14 @@ if case.status in OPEN_STATUSES:
             st.checkbox(f"Nächster Schritt erledigt: {plain(case.next_step)}", key=f"contact_done_{case_id}")
         cols = st.columns([2, 1])
         cols[0].text_input("Neuer nächster Schritt (optional)", key=f"contact_step_{case_id}")
-        cols[1].date_input("fällig am", value=None, format="DD.MM.YYYY", key=f"contact_due_{case_id}")
+        date_field("fällig am", key=f"contact_due_{case_id}", where=cols[1])
 
         def save_contact() -> None:
             kind = state[f"contact_kind_{case_id}"]
             if kind is None:
                 raise ValidationError("Bitte die Art des Kontakts wählen.", "kind")
             minutes = state[f"contact_minutes_{case_id}"]
-            record_activity(db, actor, case.case_id, kind, occurred_on=state[f"contact_on_{case_id}"],
+            record_activity(db, actor, case.case_id, kind, occurred_on=required_day(state[f"contact_on_{case_id}"], "occurred_on", "Datum"),
                             duration_minutes=int(minutes) if minutes else None,
                             note=state[f"contact_note_{case_id}"], employer_id=state[f"contact_employer_{case_id}"],
                             step_done=bool(state.get(f"contact_done_{case_id}")),
@@ -161,7 +162,7 @@ if results is not None:
 with st.expander("Nächsten Schritt ändern", icon=":material/edit_calendar:"):
     with st.form("next_step"):
         st.text_input("Was ist zu tun?", value=case.next_step or "", key=f"step_text_{case_id}")
-        st.date_input("Fällig am", value=case.next_step_due, format="DD.MM.YYYY", key=f"step_due_{case_id}")
+        date_field("Fällig am", case.next_step_due, key=f"step_due_{case_id}")
         st.form_submit_button("Speichern", **on_submit(
             lambda: set_next_step(db, actor, case.case_id, case.version, state[f"step_text_{case_id}"],
                                   state[f"step_due_{case_id}"]),
@@ -205,13 +206,12 @@ with st.expander("Stammdaten bearbeiten", icon=":material/badge:"):
         cols[1].text_input("Wohnort", value=case.town, key=f"client_town_{case_id}")
         cols[0].text_input("Vorname", value=case.first_name, key=f"client_first_{case_id}")
         cols[1].text_input("Nachname", value=case.last_name, key=f"client_last_{case_id}")
-        cols[0].number_input("Geburtsjahr", min_value=1900, max_value=2100, value=case.birth_year,
-                             placeholder="–", key=f"client_born_{case_id}")
+        number_field("Geburtsjahr", case.birth_year, placeholder="–", key=f"client_born_{case_id}",
+                     where=cols[0])
         cols[1].text_input("Telefon", value=case.phone or "", key=f"client_phone_{case_id}")
         cols = st.columns(2)
         cols[0].text_input("Straße und Hausnummer", value=case.address or "", key=f"client_address_{case_id}")
-        cols[0].date_input("Einwilligung am", value=case.consent_date, format="DD.MM.YYYY",
-                           key=f"client_consent_{case_id}")
+        date_field("Einwilligung am", case.consent_date, key=f"client_consent_{case_id}", where=cols[0])
 
         def entered_client() -> NewClient:
             born = state[f"client_born_{case_id}"]

@@ -15,6 +15,7 @@ from pages.ui.feedback import show_flash, shown_errors
 from pages.ui.formatting import fmt_date, status_badge
 from pages.ui.forms import grid_or_box_choice, status_control
 from pages.ui.navigation import case_link, open_case_button
+from pages.ui.fields import date_field
 from pages.ui.shown import md, plain
 
 PAGE_SIZE = 25
@@ -59,10 +60,8 @@ with st.expander("Filter", expanded=filtering, icon=":material/filter_list:"):
         companions = {c.id: c.display_name for c in staff_with_role(db, actor, Role.COMPANION)}
         companion_id = row2[0].selectbox("Begleitung", list(companions), format_func=companions.get,
                                          index=None, key="cases_companion", placeholder="alle")
-    referred_from = row2[1].date_input("Zugewiesen ab", value=None, format="DD.MM.YYYY",
-                                       key="cases_from")
-    referred_to = row2[2].date_input("Zugewiesen bis", value=None, format="DD.MM.YYYY",
-                                     key="cases_to")
+    referred_from = date_field("Zugewiesen ab", key="cases_from", where=row2[1])
+    referred_to = date_field("Zugewiesen bis", key="cases_to", where=row2[2])
     overdue_only = row2[3].toggle("Nur überfällige", key="cases_overdue",
                                   help="Überfällige nächste Schritte und Erstgespräche ohne Ergebnis")
 

@@ -25,6 +25,7 @@ from pages.ui.feedback import shown_errors
 from pages.ui.formatting import fmt_date
 from pages.ui.forms import checked_period
 from pages.ui.navigation import case_link
+from pages.ui.fields import date_field
 from pages.ui.shown import md_join, plain
 
 actor = current_actor()
@@ -69,9 +70,9 @@ with st.expander("Filter", expanded=False, icon=":material/filter_list:"):
     cols = st.columns(4)
     # Two fields, each with its German name: a range field is read out as "start date" and
     # "end date" (Streamlit's English, not ours).
-    start = cols[0].date_input("Zeitraum von", value=date.today() - timedelta(weeks=10),
-                               format="DD.MM.YYYY", key="dash_from")
-    end = cols[1].date_input("Zeitraum bis", value=date.today(), format="DD.MM.YYYY", key="dash_to")
+    start = date_field("Zeitraum von", date.today() - timedelta(weeks=10), key="dash_from",
+                       where=cols[0])
+    end = date_field("Zeitraum bis", date.today(), key="dash_to", where=cols[1])
     town = cols[2].selectbox("Wohnort", client_towns(db, actor), index=None, placeholder="alle",
                              key="dash_town")
     companions = {c.id: c.display_name for c in staff_with_role(db, actor, Role.COMPANION)}

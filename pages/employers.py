@@ -7,6 +7,7 @@ from db.casework.activities import record_activity
 from db.clock import today
 from db.programme.employers import EmployerInput, employer_detail, employer_overview, save_employer
 from db.vocabulary import ActivityKind, CaseStatus
+from db.validation import required_day
 from pages import narrow
 from pages.narrow import desk, phone
 from pages.ui.context import current_actor, get_db
@@ -14,6 +15,7 @@ from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
 from pages.ui.formatting import fmt_date
 from pages.ui.forms import grid_or_box_choice
 from pages.ui.navigation import open_case_button
+from pages.ui.fields import date_field
 from pages.ui.shown import plain
 
 actor = current_actor()
@@ -99,11 +101,11 @@ if follow_up:
         cols = st.columns(3)
         cols[0].selectbox("Fall", list(follow_up), format_func=follow_up.get, key=f"{key}_case")
         cols[1].selectbox("Art", EMPLOYER_CONTACTS, format_func=lambda k: k.label, key=f"{key}_kind")
-        cols[2].date_input("Datum", value=today(), max_value=today(), format="DD.MM.YYYY", key=f"{key}_on")
+        date_field("Datum", today(), key=f"{key}_on", where=cols[2])
         st.text_area("Notiz", key=f"{key}_note", height=80)
         st.form_submit_button("Kontakt speichern", type="primary", **on_submit(
             lambda: record_activity(db, actor, state[f"{key}_case"], state[f"{key}_kind"],
-                                    occurred_on=state[f"{key}_on"], note=state[f"{key}_note"],
+                                    occurred_on=required_day(state[f"{key}_on"], "occurred_on", "Datum"), note=state[f"{key}_note"],
                                     employer_id=e.id),
             "Kontakt gespeichert.", key=key, reset={f"{key}_note": ""}))
 

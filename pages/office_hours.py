@@ -16,10 +16,12 @@ from db.programme.locations import (
     upcoming_sessions,
 )
 from db.vocabulary import LocationStatus, Role
+from db.validation import required_day
 from pages import narrow
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
 from pages.ui.formatting import WEEKDAYS, fmt_date, fmt_day
+from pages.ui.fields import date_field, number_field
 
 actor = current_actor()
 db = get_db()
@@ -62,12 +64,12 @@ feedback("held")
 with st.form("held_form", border=True):
     cols = st.columns(4)
     cols[0].selectbox("Ort", list(started), format_func=started.get, key="held_place")
-    cols[1].date_input("Datum", value=today(), max_value=today(), format="DD.MM.YYYY", key="held_on")
-    cols[2].number_input("Besucher:innen", min_value=0, max_value=500, step=1, key="held_visitors")
-    cols[3].number_input("daraus Erstgespräche", min_value=0, max_value=500, step=1, key="held_first")
+    date_field("Datum", today(), key="held_on", where=cols[1])
+    number_field("Besucher:innen", 0, key="held_visitors", where=cols[2])
+    number_field("daraus Erstgespräche", 0, key="held_first", where=cols[3])
     st.text_input("Notiz (ohne Namen)", key="held_note", max_chars=1000)
     st.form_submit_button("Sprechstunde speichern", type="primary", **on_submit(
-        lambda: record_office_hours(db, actor, state["held_place"], state["held_on"],
+        lambda: record_office_hours(db, actor, state["held_place"], required_day(state["held_on"], "held_on", "Datum"),
                                     int(state["held_visitors"]), int(state["held_first"]),
                                     state["held_note"]),
         "Sprechstunde gespeichert.", key="held",
@@ -99,8 +101,7 @@ with st.form(form_key, border=True):
     statuses = list(LocationStatus)
     cols[0].selectbox("Stand", statuses, format_func=lambda s: s.label, key=f"{form_key}_status",
                       index=statuses.index(place.status) if place else 1)
-    cols[1].date_input("Ab", value=place.start_date if place else None, format="DD.MM.YYYY",
-                       key=f"{form_key}_start")
+    date_field("Ab", place.start_date if place else None, key=f"{form_key}_start", where=cols[1])
     cols = st.columns(3)
     cols[0].selectbox("Wochentag", [None, *range(7)], key=f"{form_key}_weekday",
                       index=(place.weekday + 1) if place and place.weekday is not None else 0,

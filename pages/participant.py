@@ -23,6 +23,7 @@ from db.vocabulary import (
     Household,
 )
 from pages.ui.feedback import on_submit
+from pages.ui.fields import date_field, number_field
 from pages.ui.formatting import fmt_date
 from pages.ui.shown import plain
 
@@ -66,8 +67,7 @@ def _entry_form(db: Database, actor: Actor, case: CaseDetail, entry: EntryData, 
         row = st.columns(2)
         with row[0]:
             _pick(CORE_LABELS["gender"], list(Gender), entry.gender, f"{k}_gender")
-        row[1].date_input(CORE_LABELS["birth_date"], value=entry.birth_date, format="DD.MM.YYYY",
-                          min_value=date(1920, 1, 1), max_value=date.today(), key=f"{k}_birth_date")
+        date_field(CORE_LABELS["birth_date"], entry.birth_date, key=f"{k}_birth_date", where=row[1])
         row = st.columns(2)
         row[0].text_input(CORE_LABELS["postcode"], value=entry.postcode or "", max_chars=5,
                           key=f"{k}_postcode")
@@ -78,9 +78,8 @@ def _entry_form(db: Database, actor: Actor, case: CaseDetail, entry: EntryData, 
         row = st.columns(2)
         with row[0]:
             _pick(CORE_LABELS["household"], list(Household), entry.household, f"{k}_household")
-        row[1].number_input(f"{CORE_LABELS['children']} (nur Familienbedarfsgemeinschaft)",
-                            min_value=0, max_value=15, value=entry.children, placeholder="–",
-                            key=f"{k}_children")
+        number_field(f"{CORE_LABELS['children']} (nur Familienbedarfsgemeinschaft)",
+                     entry.children, placeholder="–", key=f"{k}_children", where=row[1])
         st.markdown("**Weitere Angaben** (jeweils auch „keine Angabe“ möglich)")
         names = list(FURTHER_LABELS)
         for first in range(0, len(names), 2):
@@ -120,8 +119,8 @@ def outcome_panel(db: Database, actor: Actor, case: CaseDetail, results: Results
             row = st.columns(2)
             with row[0]:
                 _pick("Ereignis", list(ExitResult), None, f"result_{case.case_id}_value")
-            row[1].date_input("am", value=min(today, results.result_deadline), format="DD.MM.YYYY",
-                              key=f"result_{case.case_id}_on")
+            date_field("am", min(today, results.result_deadline), key=f"result_{case.case_id}_on",
+                       where=row[1])
             st.caption("Es zählt das letzte Ereignis innerhalb von 28 Tagen nach dem Ende "
                        "(z. B. erst arbeitsuchend, dann Arbeit gefunden).")
             st.form_submit_button("Verbleib speichern", **on_submit(
@@ -140,8 +139,7 @@ def outcome_panel(db: Database, actor: Actor, case: CaseDetail, results: Results
             row = st.columns(2)
             with row[0]:
                 _pick("Antwort", list(FollowUpResult), None, f"follow_up_{case.case_id}_value")
-            row[1].date_input("Nachgefragt am", value=today, format="DD.MM.YYYY",
-                              key=f"follow_up_{case.case_id}_on")
+            date_field("Nachgefragt am", today, key=f"follow_up_{case.case_id}_on", where=row[1])
             st.form_submit_button("Antwort speichern", **on_submit(
                 lambda: record_follow_up(db, actor, case.case_id, case.version,
                                          st.session_state[f"follow_up_{case.case_id}_value"],

@@ -1,7 +1,6 @@
 """Zuweisungen: Fallmanager refer clients and follow their referrals; leads and companions take
 incoming referrals on, assign a companion and plan the first interview."""
 
-from datetime import date
 
 import pandas as pd
 import streamlit as st
@@ -26,6 +25,7 @@ from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
 from pages.ui.formatting import fmt_date
 from pages.ui.forms import interview_choice, interview_inputs, interview_places
 from pages.ui.navigation import more_button, open_case_button, shown_limit
+from pages.ui.fields import date_field
 from pages.ui.shown import plain
 
 actor = current_actor()
@@ -99,15 +99,13 @@ def referral_form() -> None:
             cols = st.columns(3)
             cols[0].selectbox("Geschlecht", list(Gender), format_func=lambda g: g.label, index=None,
                               placeholder="optional", key="ref_gender")
-            cols[1].date_input("Geburtsdatum", value=None, format="DD.MM.YYYY",
-                               min_value=date(1920, 1, 1), max_value=date.today(), key="ref_born")
+            date_field("Geburtsdatum", key="ref_born", where=cols[1])
             cols[2].text_input("Postleitzahl", max_chars=5, key="ref_postcode")
             cols = st.columns(3)
             cols[0].text_input("Wohnort", key="ref_town")
             cols[1].text_input("Straße und Hausnummer (optional)", key="ref_address")
             cols[2].text_input("Telefon (optional)", key="ref_phone")
-            st.date_input("Einwilligung zur Teilnahme am", value=local_today(), max_value=local_today(),
-                          format="DD.MM.YYYY", key="ref_consent")
+            date_field("Einwilligung zur Teilnahme am", local_today(), key="ref_consent")
         st.radio("Anlass", list(ReferralSource), format_func=lambda s: s.label, horizontal=True,
                  key="ref_source")
         if actor.role == Role.LEAD:

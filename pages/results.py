@@ -27,6 +27,7 @@ from pages.ui.feedback import shown_errors
 from pages.ui.formatting import fmt_date, yes_no
 from pages.ui.forms import checked_period
 from pages.ui.navigation import open_case_button
+from pages.ui.fields import date_field
 from pages.ui.shown import plain
 
 actor = current_actor()
@@ -40,8 +41,8 @@ st.caption("Was das Land misst: Abgänge und ihr Verbleib nach 28 Tagen und sech
 with st.expander("Zeitraum und Filter", expanded=False, icon=":material/filter_list:"):
     first = programme_start(db) or date.today()
     row = st.columns(2)
-    start = row[0].date_input("Abgänge von", value=first, format="DD.MM.YYYY", key="results_from")
-    end = row[1].date_input("bis", value=date.today(), format="DD.MM.YYYY", key="results_to")
+    start = date_field("Abgänge von", first, key="results_from", where=row[0])
+    end = date_field("bis", date.today(), key="results_to", where=row[1])
     row = st.columns(2)
     town = row[0].selectbox("Wohnort", client_towns(db, actor), index=None, placeholder="alle",
                             key="results_town")

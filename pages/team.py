@@ -19,6 +19,7 @@ from pages.ui.charts import show_chart
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
 from pages.ui.formatting import fmt_date
+from pages.ui.fields import date_field, number_field
 from pages.ui.shown import plain
 
 actor = current_actor()
@@ -77,10 +78,10 @@ with st.form(form_key, border=True):
     states = list(PositionState)
     cols[1].selectbox("Stand", states, format_func=lambda s: s.label, key=f"{form_key}_state",
                       index=states.index(position.state) if position else states.index(PositionState.FUNDED))
-    cols[0].date_input("Finanziert ab", value=position.funded_from if position else None,
-                       format="DD.MM.YYYY", key=f"{form_key}_funded")
-    cols[1].number_input("Kapazität (Teilnehmende, höchstens 20)", min_value=1, max_value=MAX_CAPACITY, step=1,
-                         value=position.capacity if position else 20, key=f"{form_key}_capacity")
+    date_field("Finanziert ab", position.funded_from if position else None, key=f"{form_key}_funded",
+               where=cols[0])
+    number_field(f"Kapazität (Teilnehmende, höchstens {MAX_CAPACITY})",
+                 position.capacity if position else MAX_CAPACITY, key=f"{form_key}_capacity", where=cols[1])
     options = [None, *holders]
     cols[0].selectbox("Besetzt mit", options, format_func=lambda i: "–" if i is None else holders[i],
                       index=options.index(position.holder_id) if position and position.holder_id in holders else 0,

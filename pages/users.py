@@ -10,6 +10,7 @@ from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import show_flash, shown_errors
 from pages.ui.formatting import fmt_date, yes_no
 from pages.ui.privacy_panels import person_rights_panel, retention_panel
+from pages.ui.fields import date_field, number_field
 from pages.ui.shown import plain
 
 actor = current_actor()
@@ -58,9 +59,9 @@ with new_tab, st.form("new_user", clear_on_submit=False):
     role = cols[0].selectbox("Rolle", list(Role), format_func=lambda r: r.label,
                              index=list(Role).index(Role.COUNCIL))
     password = cols[1].text_input("Erstes Passwort", type="password")
-    capacity = cols[0].number_input("Kapazität (Teilnehmende; höchstens 20, Teilzeit weniger)", min_value=1,
-                                    max_value=20, value=20)
-    start = cols[1].date_input("Beginn (nur Begleitung)", value=None, format="DD.MM.YYYY")
+    capacity = number_field("Kapazität (Teilnehmende; höchstens 20, Teilzeit weniger)", 20,
+                            where=cols[0])
+    start = date_field("Beginn (nur Begleitung)", where=cols[1])
     if st.form_submit_button("Konto anlegen", type="primary"):
         with shown_errors():
             create_user(db, actor, username=username, display_name=display_name, role=role,

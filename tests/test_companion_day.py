@@ -112,7 +112,8 @@ def test_a_job_start_is_dated_on_the_first_working_day(world: World) -> None:
     start = world.today - timedelta(days=3)
     with world.db.write() as session:  # the interview was held a week ago
         session.execute(update(Case).where(Case.id == case_id).values(
-            start_date=world.today - timedelta(days=7)))
+            start_date=world.today - timedelta(days=7),
+            first_interview_at=datetime.combine(world.today - timedelta(days=7), time(10))))
     job = NewPlacement(employer_id=any_employer(world.db), start_date=world.today + timedelta(days=5),
                        job_kind=JobKind.PART_TIME)
     with pytest.raises(ValidationError, match="Arbeitsbeginn"):

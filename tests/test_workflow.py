@@ -70,7 +70,13 @@ def test_forbidden_transition_changes_nothing(world: World, source: CaseStatus, 
 
 def test_held_interview_starts_accompaniment_and_logs_the_interview(world: World) -> None:
     case_id, version = _case(world, CaseStatus.INTERVIEW_PLANNED)
-    held = world.today - timedelta(days=1)
+    planned = load_case(world.db, case_id).first_interview_at.date()
+    # Accompaniment does not begin before its first interview (db/casework/rules.py): held
+    # earlier than planned, the appointment is moved first.
+    with pytest.raises(ValidationError, match="„Begleitung seit“ .* liegt vor „Erstgespräch am“"):
+        change_status(world.db, world.actor("begleiter1"), case_id, version, CaseStatus.ACTIVE,
+                      on=planned - timedelta(days=1))
+    held = planned
 
     change_status(world.db, world.actor("begleiter1"), case_id, version, CaseStatus.ACTIVE, on=held)
 

@@ -12,9 +12,9 @@ import csv
 import io
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 from openpyxl import load_workbook
@@ -29,8 +29,9 @@ from ..reporting.cells import safe_frame
 from ..store.audit import audit
 from ..store.database import Database, batched
 from ..store.models import Activity, Case, Client, Employer, Placement, StatusChange, User
-from ..validation import clean_text, plausible_birth_year
+from ..validation import clean_text, not_in_future, not_in_past, plausible_birth_year, plausible_day
 from ..vocabulary import ActivityKind, CaseStatus, JobKind, ReferralSource, Role
+from .rules import PERSON_LIMITS, REQUIRED_PERSON, History, history_breaches, person_breaches
 from .workflow import ACCOMPANIED, OPEN_STATUSES
 
 # Column key -> German header, in the template's order.
@@ -53,9 +54,9 @@ COLUMNS: dict[str, str] = {
     "next_step": "Nächster Schritt",
     "next_step_due": "Fällig am",
 }
-REQUIRED = ("client_number", "first_name", "last_name", "town", "status", "referred_on")
-LIMITS = {"client_number": 32, "first_name": 120, "last_name": 120, "town": 120, "phone": 64,
-          "next_step": 1000}
+# Required cells and their limits: the person's from the one rule set (db/casework/rules.py).
+REQUIRED = (*REQUIRED_PERSON, "status", "referred_on")
+LIMITS = {**PERSON_LIMITS, "phone": 64, "next_step": 1000}
 # Only running cases come over; a closed case belongs to the old file, not to the caseload.
 IMPORTABLE = (CaseStatus.REFERRED, CaseStatus.INTERVIEW_PLANNED, CaseStatus.ACTIVE, CaseStatus.EMPLOYED)
 MAX_ROWS = 20_000
@@ -81,9 +82,17 @@ def require_import_rights(actor: Actor) -> None:
 
 
 def template(fmt: str) -> bytes:
-    """An empty sheet with the German headers and one example row to overwrite."""
-    frame = pd.DataFrame([EXAMPLE_ROW]).rename(columns=COLUMNS)[list(COLUMNS.values())]
-    return _encode(frame, fmt)
+    """An empty sheet with the German headers and one example row to overwrite: its dates
+    relative to today, so that the example passes the rules it shows (a due date ahead)."""
+    frame = pd.DataFrame([{**EXAMPLE_ROW, **_example_dates(today())}])
+    return _encode(frame.rename(columns=COLUMNS)[list(COLUMNS.values())], fmt)
+
+
+def _example_dates(day: date) -> dict[str, str]:
+    referred, held = day - timedelta(days=30), day - timedelta(days=25)
+    return {"consent_date": f"{referred + timedelta(days=1):%d.%m.%Y}", "referred_on": f"{referred:%d.%m.%Y}",
+            "first_interview_at": f"{held:%d.%m.%Y} 10:00", "start_date": f"{held:%d.%m.%Y}",
+            "next_step_due": f"{day + timedelta(days=14):%d.%m.%Y}"}
 
 
 def _encode(frame: pd.DataFrame, fmt: str) -> bytes:
@@ -204,6 +213,10 @@ class Problem:
     column: str
     message: str
 
+    @property
+    def text(self) -> str:
+        return f"Zeile {self.row}, {self.column}: {self.message}"
+
 
 @dataclass(frozen=True)
 class ImportRow:
@@ -282,22 +295,19 @@ class _RowReader:
             return None
         return value
 
-    def day(self, key: str, *, past_only: bool = True) -> date | None:
+    def day(self, key: str, rule: Callable[[date, str, str], date] = plausible_day) -> date | None:
+        """A date cell, checked by `rule` (db.validation: plausible, not in the future …); the
+        events of the history are checked together afterwards (rules.history_breaches)."""
         value = self.text(key)
         if value is None:
             return None
         try:
-            parsed = _parse_date(value)
+            return rule(_parse_date(value), key, COLUMNS[key])
         except ValueError:
             self.problem(key, f"„{value}“ ist kein Datum (TT.MM.JJJJ)")
-            return None
-        if past_only and parsed > today():
-            self.problem(key, "liegt in der Zukunft")
-            return None
-        if parsed.year < 1950:
-            self.problem(key, "liegt zu weit zurück")
-            return None
-        return parsed
+        except ValidationError as exc:
+            self.problem(key, exc.message)
+        return None
 
 
 def _people(session: Session, role: Role) -> dict[str, int]:
@@ -361,7 +371,7 @@ def _check(session: Session, frame: pd.DataFrame) -> ImportCheck:
             r.problem("companion", f"für „{status.label}“ nötig")
         case_manager_id = _person(r, "case_manager", case_managers)
         referred_on = r.day("referred_on")
-        consent_date = r.day("consent_date")
+        consent_date = r.day("consent_date", not_in_future)
         interview_at = None
         if raw_interview := r.text("first_interview_at"):
             try:
@@ -371,8 +381,6 @@ def _check(session: Session, frame: pd.DataFrame) -> ImportCheck:
         if status == CaseStatus.INTERVIEW_PLANNED and not raw_interview:
             r.problem("first_interview_at", "für „Erstgespräch geplant“ nötig")
         start_date = r.day("start_date")
-        if referred_on and start_date and start_date < referred_on:
-            r.problem("start_date", "liegt vor der Zuweisung")
         employer_id = job_start = None
         if status == CaseStatus.EMPLOYED:
             raw_employer = r.text("employer")
@@ -385,7 +393,19 @@ def _check(session: Session, frame: pd.DataFrame) -> ImportCheck:
             if job_start is None and not r.cells.get(COLUMNS["job_start"], "").strip():
                 r.problem("job_start", "für „In Arbeit – Nachbetreuung“ nötig")
         next_step = r.text("next_step")
-        next_step_due = r.day("next_step_due", past_only=False)
+        next_step_due = r.day("next_step_due", not_in_past)
+        phone = r.text("phone")
+        # The same rules as every form (db/casework/rules.py): the person, the events' order.
+        for breach in person_breaches({"phone": phone, "client_number": number, "first_name": first_name,
+                                       "last_name": last_name, "town": town}):
+            if breach.field == "phone":  # the required cells were named above already
+                r.problem("phone", breach.message)
+        accompanied = status in ACCOMPANIED
+        for breach in history_breaches(History(
+                referred_on, interview_at.date() if interview_at else None,
+                _start(start_date, interview_at, referred_on) if accompanied and referred_on else None,
+                job_start)):
+            r.problem(breach.field, breach.message)
 
         if existing is not None and (known_first.casefold(), known_last.casefold()) != (
                 (first_name or "").casefold(), (last_name or "").casefold()):
@@ -395,7 +415,7 @@ def _check(session: Session, frame: pd.DataFrame) -> ImportCheck:
         assert number and first_name and last_name and town and status and referred_on
         check.rows.append(ImportRow(
             row=r.number, client_number=number, first_name=first_name, last_name=last_name,
-            town=town, birth_year=birth_year, phone=r.text("phone"), consent_date=consent_date,
+            town=town, birth_year=birth_year, phone=phone, consent_date=consent_date,
             status=status, companion_id=companion_id, case_manager_id=case_manager_id,
             referred_on=referred_on, first_interview_at=interview_at,
             start_date=start_date if status in ACCOMPANIED else None,
@@ -455,9 +475,11 @@ def import_cases(db: Database, actor: Actor, frame: pd.DataFrame, filename: str)
     with db.write() as session:
         check = _check(session, frame)
         if not check.ok:
+            shown = "; ".join(p.text for p in check.problems[:3])
+            more = f" (und {len(check.problems) - 3} weitere)" if len(check.problems) > 3 else ""
             raise ValidationError(
-                f"Import abgebrochen: {len(check.problems)} Fehler in der Datei. Es wurde nichts gespeichert.",
-                "file")
+                f"Import abgebrochen: {len(check.problems)} Fehler in der Datei – {shown}{more}. "
+                "Es wurde nichts gespeichert.", "file")
         clients = [
             Client(client_number=row.client_number, first_name=row.first_name, last_name=row.last_name,
                    town=row.town, birth_year=row.birth_year, phone=row.phone, consent_date=row.consent_date)
@@ -502,6 +524,11 @@ def _history(row: ImportRow, case: Case) -> list[tuple[CaseStatus | None, CaseSt
     return steps
 
 
+def _start(start_date: date | None, interview_at: datetime | None, referred_on: date) -> date:
+    """When accompaniment began: the sheet's day, else the first interview's, else the referral."""
+    return start_date or (interview_at.date() if interview_at else referred_on)
+
+
 def _case(row: ImportRow, client_id: int, actor: Actor) -> Case:
     return Case(
         client_id=client_id,
@@ -511,7 +538,7 @@ def _case(row: ImportRow, client_id: int, actor: Actor) -> Case:
         status=row.status,
         referred_on=row.referred_on,
         first_interview_at=row.first_interview_at,
-        start_date=(row.start_date or (row.first_interview_at.date() if row.first_interview_at else row.referred_on))
+        start_date=_start(row.start_date, row.first_interview_at, row.referred_on)
         if row.status in ACCOMPANIED else None,
         next_step=row.next_step,
         next_step_due=row.next_step_due,

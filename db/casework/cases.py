@@ -7,7 +7,7 @@ optimistic-lock version, changes the data and writes its audit entry — or chan
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import func, or_, select
@@ -35,7 +35,9 @@ from ..validation import (
     Problems,
     not_before,
     not_in_future,
+    not_in_past,
     optional_text,
+    phone_number,
     plausible_birth_year,
     required_text,
 )
@@ -55,6 +57,7 @@ from . import outcomes
 from .corrections import fields_of, prior_state
 from .editing import conflict_message, editing
 from .entry import EntryData, refresh_entry, refresh_person, validated
+from .rules import PERSON_LIMITS, REQUIRED_PERSON, History, history_of, require_history
 from .team import CompanionLoad, caseloads
 from .workflow import OPEN_STATUSES, check_transition
 
@@ -92,13 +95,12 @@ def _validated_client(new: NewClient, problems: Problems | None = None) -> Clien
         p.check(not_in_future, new.consent_date, "consent_date", "Einwilligung am")
     person = p.check(validated, EntryData(gender=new.gender, birth_date=new.birth_date,
                                           postcode=new.postcode), on=today())
+    required = {key: p.check(required_text, getattr(new, key), key, label, PERSON_LIMITS[key])
+                for key, label in REQUIRED_PERSON.items()}
     client = Client(
-        client_number=p.check(required_text, new.client_number, "client_number", "Kundennummer", 32),
-        first_name=p.check(required_text, new.first_name, "first_name", "Vorname"),
-        last_name=p.check(required_text, new.last_name, "last_name", "Nachname"),
-        town=p.check(required_text, new.town, "town", "Wohnort"),
+        **required,
         birth_year=p.check(plausible_birth_year, new.birth_year),
-        phone=p.check(optional_text, new.phone, "phone", "Telefon", 64),
+        phone=p.check(phone_number, new.phone),
         address=p.check(optional_text, new.address, "address", "Straße und Hausnummer", 200),
         consent_date=new.consent_date,
     )
@@ -301,7 +303,7 @@ def schedule_first_interview(
             raise ValidationError(
                 "Bitte zuerst eine Integrationsbegleitung zuweisen.", "companion"
             )
-        not_before(at.date(), case.referred_on, "first_interview_at", "Erstgespräch", "der Zuweisung")
+        require_history(History(case.referred_on, at.date()), new="first_interview_at")
         if location_id is not None and session.get(OfficeHourLocation, location_id) is None:
             raise ValidationError("Diesen Sprechstunden-Ort gibt es nicht.", "location")
         if case.status != CaseStatus.INTERVIEW_PLANNED:
@@ -399,6 +401,7 @@ def _transition(
 
     if target == CaseStatus.ACTIVE and previous == CaseStatus.INTERVIEW_PLANNED:
         # The Erstgespräch was held: accompaniment starts, and the interview is a logged contact.
+        require_history(replace(history_of(case), start_date=on), new="start_date")
         case.start_date = on
         refresh_entry(case)  # the age band is the age on the day of entry
         interview = Activity(case_id=case.id, kind=ActivityKind.FIRST_INTERVIEW, occurred_on=on,
@@ -416,7 +419,7 @@ def _transition(
     elif target == CaseStatus.CLOSED:
         if end_reason is None:
             raise ValidationError("Bitte einen Beendigungsgrund wählen.", "end_reason")
-        not_before(on, case.start_date, "on", "Beendet am", "dem Beginn der Begleitung")
+        require_history(replace(history_of(case), end_date=on), new="end_date")
         case.end_date = on
         case.end_reason = end_reason
         outcomes.end_pause(case)
@@ -446,8 +449,7 @@ def _start_job(session: Session, case: Case, job: NewPlacement | None, on: date)
     if job.job_kind is None:
         raise ValidationError("Bitte die Art der Stelle wählen (Vollzeit, Teilzeit, Minijob …).", "job_kind")
     start = job.start_date or on
-    not_in_future(start, "job_start", "Arbeitsbeginn")
-    not_before(start, case.start_date, "job_start", "Arbeitsbeginn", "dem Beginn der Begleitung")
+    require_history(replace(history_of(case), job_start=start, end_date=None), new="job_start")
     row = Placement(
         case_id=case.id,
         employer_id=job.employer_id,
@@ -461,11 +463,15 @@ def _start_job(session: Session, case: Case, job: NewPlacement | None, on: date)
 
 
 def set_next_step(
-    db: Database, actor: Actor, case_id: int, version: int, text: str | None, due: date | None
+    db: Database, actor: Actor, case_id: int, version: int, text: str | None, due: date | None,
+    *, set_on: date | None = None,
 ) -> int:
+    """`set_on` is the day the step was agreed (default today): its due date lies after it."""
     text, due = checked_step(text, due)
+    if set_on is not None:
+        not_in_future(set_on, "set_on", "Vereinbart am")
     with editing(db, actor, case_id, version) as (session, case):
-        apply_next_step(session, actor, case, text, due)
+        apply_next_step(session, actor, case, text, due, set_on=set_on)
     return case.version
 
 
@@ -478,10 +484,12 @@ def checked_step(text: str | None, due: date | None) -> tuple[str | None, date |
 
 
 def apply_next_step(session: Session, actor: Actor, case: Case, text: str | None,
-                    due: date | None) -> None:
+                    due: date | None, *, set_on: date | None = None) -> None:
     """Set a checked next step on a case loaded for editing (audited)."""
     if case.status not in OPEN_STATUSES:
         raise ValidationError("Der Fall ist abgeschlossen.")
+    if due is not None and due != case.next_step_due:  # a due date kept as it was may be overdue
+        not_in_past(due, "next_step_due", "Fällig am", since=set_on)
     changes = diff(case, next_step=text, next_step_due=due)
     audit(session, actor, "update", "case", case.id, changes)
 

@@ -351,7 +351,8 @@ def _cases(db, system, rng, users, locations, employers, day) -> None:  # type: 
                 note="Demo-Eintrag")
         # Two next steps are overdue, so the team lead's list has something to show.
         due = day + timedelta(days=rng.randint(1, 14)) if i not in (2, 6) else day - timedelta(days=3)
-        set_next_step(db, system, case_id, version, NEXT_STEPS[i % len(NEXT_STEPS)], due)
+        set_next_step(db, system, case_id, version, NEXT_STEPS[i % len(NEXT_STEPS)], due,
+                      set_on=min(day, due - timedelta(days=7)))  # agreed a week before it fell due
 
     # 19 first interviews in the coming days, about three a working day.
     for i, slot_day in enumerate(

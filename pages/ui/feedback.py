@@ -3,6 +3,8 @@ success message once, its error under the form, the input kept."""
 
 from __future__ import annotations
 
+import logging
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -10,7 +12,26 @@ import streamlit as st
 
 from db.errors import ConflictError, DomainError, PermissionDenied
 from pages.ui.navigation import move_focus_to
-from pages.ui.shown import plain
+from pages.ui.shown import Shown, md, plain
+
+
+log = logging.getLogger("begleiter_cockpit")
+
+
+def unexpected(exc: BaseException) -> Shown:
+    """For an error nobody foresaw: logged with its traceback under a short reference, and the
+    German message that gives the reference to the user – never Streamlit's English banner,
+    never a stack trace on screen (`client.showErrorDetails = "none"` as well)."""
+    reference = secrets.token_hex(4).upper()
+    log.error("Unerwarteter Fehler, Referenz %s", reference, exc_info=exc)
+    # No promise about what was saved: a service that committed before the failure stays done.
+    return md("Es ist ein unerwarteter Fehler aufgetreten. Bitte laden Sie die Seite neu und prüfen "
+              "Sie, ob Ihre letzte Eingabe gespeichert ist. Tritt der Fehler wieder auf, nennen Sie "
+              "der Administration die Referenz {reference}.", reference=reference)
+
+
+def show_unexpected(exc: Exception) -> None:
+    st.error(unexpected(exc), icon=":material/error:")
 
 
 @contextmanager
@@ -62,6 +83,9 @@ def _run_action(action: Callable[[], object], success: str | Callable[[], str], 
         return
     except DomainError as exc:
         st.session_state[f"error_{key}"] = exc.message
+        return
+    except Exception as exc:  # noqa: BLE001 - a click's unforeseen error: said under its form
+        st.session_state[f"error_{key}"] = unexpected(exc)
         return
     st.session_state.pop(f"conflict_{key}", None)
     message = success() if callable(success) else success

@@ -16,7 +16,9 @@ from db.programme.employers import employer_names
 from db.programme.locations import list_locations
 from db.store.database import Database
 from db.vocabulary import CaseStatus, EndReason, ExitResult, JobKind, LocationStatus, PauseReason
+from db.validation import required_day
 from pages.ui.feedback import feedback, on_submit
+from pages.ui.fields import date_field
 from pages.ui.shown import plain
 
 
@@ -64,8 +66,7 @@ def status_control(db: Database, actor: Actor, case_id: int, version: int, statu
         # The outcome belongs to the interview's day: preset to the planned day (today for one
         # still to come, held early), never later than today.
         today = local_today()
-        st.date_input("Datum des Erstgesprächs", value=min(planned.date(), today) if planned else today,
-                      max_value=today, format="DD.MM.YYYY", key=day_key)
+        date_field("Datum des Erstgesprächs", min(planned.date(), today) if planned else today, key=day_key)
     for column, target in zip(st.columns(len(targets)), targets, strict=True):
         label = action_label(status, target)
         if target in NEEDS_INPUT:
@@ -76,7 +77,7 @@ def status_control(db: Database, actor: Actor, case_id: int, version: int, statu
         else:
             column.button(label, key=f"{key}_{target.value}", width="stretch", **on_submit(
                 lambda t=target: change_status(db, actor, case_id, version, t,
-                                               on=st.session_state.get(day_key)),
+                                               on=_day(day_key, "Datum des Erstgesprächs")),
                 f"Status von {name} geändert: {target.label}", key=key))
     pending = st.session_state.get(pending_key)
     if pending in targets:
@@ -101,15 +102,15 @@ def _status_form(db: Database, actor: Actor, case_id: int, version: int, target:
             employers = employer_names(db, actor)
             st.selectbox("Arbeitgeber", list(employers), format_func=employers.get, index=None,
                          placeholder="Bitte wählen", key=f"{form_key}_employer")
-            st.date_input("Arbeitsbeginn", value=date.today(), format="DD.MM.YYYY",
-                          key=f"{form_key}_start")
+            date_field("Arbeitsbeginn", date.today(), key=f"{form_key}_start")
             # No preselection: four taps must not record a Minijob as a full-time job.
             st.selectbox("Art der Stelle", list(JobKind), format_func=lambda k: k.label, index=None,
                          placeholder="Bitte wählen", key=f"{form_key}_kind")
             st.text_input("Tätigkeit (optional)", key=f"{form_key}_title")
             st.form_submit_button("Arbeitsaufnahme speichern", type="primary", **on_submit(
                 lambda: change_status(db, actor, case_id, version, target, placement=NewPlacement(
-                    employer_id=state[f"{form_key}_employer"], start_date=state[f"{form_key}_start"],
+                    employer_id=state[f"{form_key}_employer"],
+                    start_date=_day(f"{form_key}_start", "Arbeitsbeginn"),
                     job_kind=state[f"{form_key}_kind"], job_title=state[f"{form_key}_title"])),
                 **{**done, "success": lambda: f"Arbeitsaufnahme von {name} bei "
                                               f"{employers[state[f'{form_key}_employer']]} gespeichert."}))
@@ -117,20 +118,21 @@ def _status_form(db: Database, actor: Actor, case_id: int, version: int, target:
             st.selectbox("Grund", list(PauseReason), index=None, format_func=lambda r: r.label,
                          placeholder="Bitte wählen", key=f"{form_key}_pause_reason")
             cols = st.columns(2)
-            cols[0].date_input("Ruht ab", value=date.today(), format="DD.MM.YYYY", key=f"{form_key}_on")
-            cols[1].date_input("Wiederaufnahme geplant am", value=date.today() + timedelta(days=28),
-                               format="DD.MM.YYYY", key=f"{form_key}_resume")
+            date_field("Ruht ab", date.today(), key=f"{form_key}_on", where=cols[0])
+            date_field("Wiederaufnahme geplant am", date.today() + timedelta(days=28),
+                       key=f"{form_key}_resume", where=cols[1])
             st.caption("Ruhende Fälle zählen nicht gegen die Kapazität; zum geplanten Datum "
                        "erscheint die Wiederaufnahme auf der Aufgabenliste.")
             st.form_submit_button("Ruhen lassen", type="primary", **on_submit(
-                lambda: change_status(db, actor, case_id, version, target, on=state[f"{form_key}_on"],
+                lambda: change_status(db, actor, case_id, version, target,
+                                      on=_day(f"{form_key}_on", "Ruht ab"),
                                       pause_reason=state[f"{form_key}_pause_reason"],
                                       resume_on=state[f"{form_key}_resume"]), **done))
         else:
             st.selectbox("Beendigungsgrund", list(EndReason), index=None,
                          format_func=lambda r: r.label, placeholder="Bitte wählen",
                          key=f"{form_key}_reason")
-            st.date_input("Beendet am", value=date.today(), format="DD.MM.YYYY", key=f"{form_key}_on")
+            date_field("Beendet am", date.today(), key=f"{form_key}_on")
             if participant:  # only a participation that began has a result for the Land
                 choices = list(ExitResult)
                 st.selectbox("Verbleib (innerhalb von 28 Tagen nach dem Ende)", choices,
@@ -142,8 +144,16 @@ def _status_form(db: Database, actor: Actor, case_id: int, version: int, target:
             st.form_submit_button("Fall beenden", type="primary", **on_submit(
                 lambda: change_status(db, actor, case_id, version, target,
                                       end_reason=state[f"{form_key}_reason"],
-                                      on=state[f"{form_key}_on"],
+                                      on=_day(f"{form_key}_on", "Beendet am"),
                                       exit_result=state.get(f"{form_key}_result")), **done))
+
+
+def _day(key: str, label: str) -> date | None:
+    """A form's required date as typed; an emptied field is refused, never taken for today. (The
+    interview's day exists only while a case waits for it.)"""
+    if key not in st.session_state:
+        return None
+    return required_day(st.session_state[key], "on", label)
 
 
 def interview_places(db: Database, actor: Actor) -> dict[int | None, str]:
@@ -159,11 +169,12 @@ def interview_places(db: Database, actor: Actor) -> dict[int | None, str]:
 def interview_inputs(places: dict[int | None, str], *, key: str) -> None:
     """Date, time and place of a first interview (inside a form); read with interview_choice."""
     cols = st.columns(3)
-    cols[0].date_input("Datum", value=date.today(), format="DD.MM.YYYY", key=f"{key}_day")
+    date_field("Datum", date.today(), key=f"{key}_day", where=cols[0])
     cols[1].time_input("Uhrzeit", value=time(10), step=900, key=f"{key}_time")
     cols[2].selectbox("Ort", list(places), format_func=places.get, key=f"{key}_place")
 
 
 def interview_choice(key: str) -> tuple[datetime, int | None]:
     state = st.session_state
-    return datetime.combine(state[f"{key}_day"], state[f"{key}_time"]), state[f"{key}_place"]
+    day = required_day(state[f"{key}_day"], "first_interview_at", "Datum")
+    return datetime.combine(day, state[f"{key}_time"]), state[f"{key}_place"]
