@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from pathlib import Path
 from datetime import date
 
 import pytest
@@ -219,3 +220,105 @@ def test_a_redraw_of_a_case_writes_nothing_and_a_refused_one_is_still_logged(wor
     with world.db.read() as session:
         last = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
     assert (last.action, last.entity, last.entity_id, last.user_id) == ("denied", "case", case_id, council.id)
+
+
+@pytest.fixture
+def journal(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A stand-in for the system journal: a syslog socket of the test's own (/dev/log may be
+    absent here). Returns a function that hands out the anchor lines it received so far."""
+    import socket
+    import tempfile
+
+    from db.store import audit_anchor
+
+    directory = Path(tempfile.mkdtemp(prefix="bc-log-", dir="/tmp"))  # socket paths are short
+    address = directory / "log"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(address))
+    sock.setblocking(False)
+    monkeypatch.setattr(audit_anchor, "SYSLOG_ADDRESS", str(address))
+    monkeypatch.setattr(audit_anchor, "_witness", {})
+    received: list[str] = []
+
+    def lines() -> list[str]:
+        while True:
+            try:
+                message = sock.recv(65536).decode().rstrip("\x00")
+            except BlockingIOError:
+                return received
+            assert message.startswith(f"<{8 + 6}>begleiter-cockpit: ") or "ALARM" in message or "neu begonnen" in message
+            text_part = message.split(": ", 1)[1]
+            received.append(text_part)
+
+    yield lines
+    sock.close()
+    address.unlink(missing_ok=True)
+    directory.rmdir()
+
+
+def _write_entries(db: Database, count: int) -> None:
+    for n in range(count):
+        with db.write() as session:
+            audit(session, Actor.system(), "view", "case", n)
+
+
+def test_the_anchor_must_end_at_the_log_s_head(url: str, tmp_path, journal,  # type: ignore[no-untyped-def]
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 39, finding 8: a missing, emptied or shortened anchor fails verify-audit in German;
+    the app does not begin a new anchor file beside an existing log; the journal is a witness
+    that survives cutting the log and the anchor file alike."""
+    from db.bootstrap import prepare
+    from db.settings import ConfigurationError
+    from db.store.migrate import upgrade
+
+    anchor = tmp_path / "anker.log"
+    monkeypatch.setenv("AUDIT_ANCHOR_FILE", str(anchor))
+    monkeypatch.delenv("APP_ENV", raising=False)
+    monkeypatch.delenv("DEMO_DATA", raising=False)
+    db = Database.from_url(url)
+    upgrade(db.engine)
+    _write_entries(db, 6)  # the log's first entry begins the anchor file
+    assert anchor.read_text().count("\n") == 6
+    ok = run_db(url, "verify-audit", "--anchor", str(anchor))
+    assert ok.returncode == 0 and "der neueste ist der Kopf" in ok.stdout, ok.stderr
+    lines = anchor.read_text().splitlines(keepends=True)
+
+    # The anchor shorter than the log: its last line is not the log's head.
+    anchor.write_text("".join(lines[:-2]))
+    short = run_db(url, "verify-audit", "--anchor", str(anchor))
+    assert short.returncode == 2 and "endet bei Eintrag 4" in short.stderr and "bis Eintrag 6" in short.stderr
+    # Emptied.
+    anchor.write_text("")
+    empty = run_db(url, "verify-audit", "--anchor", str(anchor))
+    assert empty.returncode == 2 and "leer" in empty.stderr
+    # Deleted: a German sentence, no traceback.
+    anchor.unlink()
+    gone = run_db(url, "verify-audit", "--anchor", str(anchor))
+    assert gone.returncode == 2 and "fehlt" in gone.stderr and "Traceback" not in gone.stderr
+    # … and the app neither starts nor begins a fresh file beside the log.
+    with pytest.raises(ConfigurationError, match="Ankerdatei .* fehlt"):
+        prepare(db)
+    _write_entries(db, 1)
+    assert not anchor.exists()
+    assert any("ALARM" in line for line in journal())
+    anchor.write_text("")
+    with pytest.raises(ConfigurationError, match="Ankerdatei .* ist leer"):
+        prepare(db)
+    # Begun again deliberately, at the log's head (after checking the chain).
+    begun = run_db(url, "new-anchor", str(anchor))
+    assert begun.returncode == 0 and "bei Eintrag 7" in begun.stdout, begun.stderr
+    assert run_db(url, "new-anchor", str(anchor)).returncode == 1  # never over a file with lines
+    prepare(db)
+    assert run_db(url, "verify-audit", "--anchor", str(anchor)).returncode == 0
+
+    # Log and anchor file cut alike pass on their own – the journal still names the head.
+    _write_entries(db, 2)
+    witnessed = tmp_path / "journal.log"
+    witnessed.write_text("".join(line + "\n" for line in journal() if line.startswith("{")))
+    assert run_db(url, "verify-audit", "--anchor", str(witnessed)).returncode == 0
+    _rewrite_log(url, "DELETE FROM audit_log WHERE id > 7")
+    anchor.write_text("".join(anchor.read_text().splitlines(keepends=True)[:1]))
+    assert run_db(url, "verify-audit", "--anchor", str(anchor)).returncode == 0
+    caught = run_db(url, "verify-audit", "--anchor", str(witnessed))
+    assert caught.returncode == 2 and "Eintrag 9 fehlt" in caught.stderr
+    db.dispose()
