@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
                                     "aus den Tabellendateien entfernen (VACUUM)")
     va = sub.add_parser("verify-audit", help="Protokoll auf Veränderungen prüfen (Hash-Kette, Anker)")
     va.add_argument("--anchor", type=Path, help="Ankerdatei (AUDIT_ANCHOR_FILE): fehlt am Ende etwas?")
-    na = sub.add_parser("new-anchor", help="Ankerdatei bewusst neu beginnen (nur wenn sie fehlt oder leer ist)")
+    na = sub.add_parser("new-anchor",
+                        help="Ankerdatei bewusst neu beginnen (nur wenn sie fehlt oder leer ist)")
     na.add_argument("file", type=Path)
     sr = sub.add_parser("setup-roles", help="PostgreSQL: Anwendungsrolle anlegen (mit Eigentümer-Verbindung)")
     sr.add_argument("--app-role", required=True)
@@ -219,8 +220,8 @@ def _run(args: argparse.Namespace, db: Database) -> int:
         with db.read() as session:
             check = verify_chain(session)
             if check.broken_at is not None:
-                print(f"Protokoll VERÄNDERT (Eintrag {check.broken_at}): keine neue Ankerdatei auf einem "
-                      "veränderten Protokoll.", file=sys.stderr)
+                print(f"Protokoll VERÄNDERT (Eintrag {check.broken_at}): keine neue Ankerdatei "
+                      "auf einem veränderten Protokoll.", file=sys.stderr)
                 return 2
             newest = start_anchor(session, args.file)
         print(f"Ankerdatei {args.file} neu begonnen"

@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from db.actors import Actor
+from db.errors import ValidationError
 from db.store.audit import REDACTED, SPECIAL_CATEGORY, audit, verify_chain
+from db.store.audit_anchor import start_anchor
 from db.casework.barriers import add_barrier
 from db.casework.cases import NewClient, update_client
 from db.store.database import Database
@@ -251,6 +253,9 @@ def journal(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
             received.append(text_part)
 
     yield lines
+    for logger in audit_anchor._witness.values():  # the app's end of the socket
+        for handler in logger.handlers:
+            handler.close()
     sock.close()
     address.unlink(missing_ok=True)
     directory.rmdir()
@@ -262,11 +267,20 @@ def _write_entries(db: Database, count: int) -> None:
             audit(session, Actor.system(), "view", "case", n)
 
 
-def test_the_anchor_must_end_at_the_log_s_head(url: str, tmp_path, journal,  # type: ignore[no-untyped-def]
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def _anchor_problems(db: Database, path: Path) -> list[str]:
+    """What `verify-audit --anchor` reports, in this process (the command line costs seconds)."""
+    from db.store.audit_anchor import verify_anchor
+
+    with db.read() as session:
+        return verify_anchor(session, path).problems
+
+
+def test_the_anchor_must_end_at_the_log_s_head(  # type: ignore[no-untyped-def]
+        url: str, tmp_path, journal, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """Issue 39, finding 8: a missing, emptied or shortened anchor fails verify-audit in German;
     the app does not begin a new anchor file beside an existing log; the journal is a witness
     that survives cutting the log and the anchor file alike."""
+    from db.__main__ import main
     from db.bootstrap import prepare
     from db.settings import ConfigurationError
     from db.store.migrate import upgrade
@@ -275,26 +289,23 @@ def test_the_anchor_must_end_at_the_log_s_head(url: str, tmp_path, journal,  # t
     monkeypatch.setenv("AUDIT_ANCHOR_FILE", str(anchor))
     monkeypatch.delenv("APP_ENV", raising=False)
     monkeypatch.delenv("DEMO_DATA", raising=False)
+    monkeypatch.setenv("DATABASE_URL", url)  # for the command line, run in this process
     db = Database.from_url(url)
     upgrade(db.engine)
     _write_entries(db, 6)  # the log's first entry begins the anchor file
-    assert anchor.read_text().count("\n") == 6
-    ok = run_db(url, "verify-audit", "--anchor", str(anchor))
-    assert ok.returncode == 0 and "der neueste ist der Kopf" in ok.stdout, ok.stderr
+    assert anchor.read_text().count("\n") == 6 and _anchor_problems(db, anchor) == []
     lines = anchor.read_text().splitlines(keepends=True)
 
     # The anchor shorter than the log: its last line is not the log's head.
     anchor.write_text("".join(lines[:-2]))
-    short = run_db(url, "verify-audit", "--anchor", str(anchor))
-    assert short.returncode == 2 and "endet bei Eintrag 4" in short.stderr and "bis Eintrag 6" in short.stderr
-    # Emptied.
-    anchor.write_text("")
-    empty = run_db(url, "verify-audit", "--anchor", str(anchor))
-    assert empty.returncode == 2 and "leer" in empty.stderr
-    # Deleted: a German sentence, no traceback.
+    assert any("endet bei Eintrag 4" in p and "bis Eintrag 6" in p for p in _anchor_problems(db, anchor))
+    anchor.write_text("")  # emptied
+    assert any("leer" in p for p in _anchor_problems(db, anchor))
+    # Deleted: on the command line a German sentence, no traceback.
     anchor.unlink()
-    gone = run_db(url, "verify-audit", "--anchor", str(anchor))
-    assert gone.returncode == 2 and "fehlt" in gone.stderr and "Traceback" not in gone.stderr
+    capsys.readouterr()
+    assert main(["verify-audit", "--anchor", str(anchor)]) == 2  # no exception
+    assert "fehlt" in capsys.readouterr().err
     # … and the app neither starts nor begins a fresh file beside the log.
     with pytest.raises(ConfigurationError, match="Ankerdatei .* fehlt"):
         prepare(db)
@@ -304,21 +315,22 @@ def test_the_anchor_must_end_at_the_log_s_head(url: str, tmp_path, journal,  # t
     anchor.write_text("")
     with pytest.raises(ConfigurationError, match="Ankerdatei .* ist leer"):
         prepare(db)
-    # Begun again deliberately, at the log's head (after checking the chain).
-    begun = run_db(url, "new-anchor", str(anchor))
-    assert begun.returncode == 0 and "bei Eintrag 7" in begun.stdout, begun.stderr
-    assert run_db(url, "new-anchor", str(anchor)).returncode == 1  # never over a file with lines
+    # Begun again deliberately, at the log's head (after checking the chain); never over lines.
+    assert main(["new-anchor", str(anchor)]) == 0
+    assert "bei Eintrag 7" in capsys.readouterr().out
+    with db.read() as session, pytest.raises(ValidationError, match="nicht leer"):
+        start_anchor(session, anchor)
     prepare(db)
-    assert run_db(url, "verify-audit", "--anchor", str(anchor)).returncode == 0
+    _write_entries(db, 2)
+    assert main(["verify-audit", "--anchor", str(anchor)]) == 0
+    assert "der neueste ist der Kopf" in capsys.readouterr().out
 
     # Log and anchor file cut alike pass on their own – the journal still names the head.
-    _write_entries(db, 2)
     witnessed = tmp_path / "journal.log"
     witnessed.write_text("".join(line + "\n" for line in journal() if line.startswith("{")))
-    assert run_db(url, "verify-audit", "--anchor", str(witnessed)).returncode == 0
+    assert _anchor_problems(db, witnessed) == []
     _rewrite_log(url, "DELETE FROM audit_log WHERE id > 7")
     anchor.write_text("".join(anchor.read_text().splitlines(keepends=True)[:1]))
-    assert run_db(url, "verify-audit", "--anchor", str(anchor)).returncode == 0
-    caught = run_db(url, "verify-audit", "--anchor", str(witnessed))
-    assert caught.returncode == 2 and "Eintrag 9 fehlt" in caught.stderr
+    assert _anchor_problems(db, anchor) == []
+    assert any("Eintrag 9 fehlt" in p for p in _anchor_problems(db, witnessed))
     db.dispose()

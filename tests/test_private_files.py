@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 
 from db.settings import cookie_key
+from db.store.database import Database
 from db.store.private_files import FileNotWritten, append_private, write_private
 
-from .test_cli import ROOT, run_db, url  # noqa: F401 - url: the CLI on SQLite and on PostgreSQL
+from .conftest import World
+from .test_cli import ROOT
 
 HELPER = ROOT / "db" / "store" / "private_files.py"
 # Calls that make or fill a file on disk. A serialiser (save, to_excel, to_csv, ExcelWriter,
@@ -135,30 +137,32 @@ def test_the_helper_writes_whole_private_files(tmp_path: Path, loose_umask: None
     assert (log.read_text(), mode(log)) == ("a\nb\n", 0o600)
 
 
-def test_every_command_line_writer_is_private_under_umask_022(url: str, tmp_path: Path,  # noqa: F811
-                                                               loose_umask: None) -> None:
+def test_every_command_line_writer_is_private_under_umask_022(
+        world: World, tmp_path: Path, loose_umask: None, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from db.__main__ import main
+
+    monkeypatch.setenv("DATABASE_URL", world.db.engine.url.render_as_string(hide_password=False))
     anchor = tmp_path / "anker.log"
-    assert run_db(url, "seed-demo", AUDIT_ANCHOR_FILE=str(anchor)).returncode == 0
+    assert main(["new-anchor", str(anchor)]) == 0
     written = [anchor]
-    if url.startswith("sqlite"):
-        written.append(Path(url.removeprefix("sqlite:///")))  # the database itself
-        done = run_db(url, "backup", str(tmp_path / "sicherung.sqlite3"))
-        assert done.returncode == 0, done.stderr
-        written.append(tmp_path / "sicherung.sqlite3")
+    if world.db.is_sqlite:
+        new_database = tmp_path / "neu.sqlite3"
+        Database.from_url(f"sqlite:///{new_database}").dispose()
+        assert main(["backup", str(tmp_path / "sicherung.sqlite3")]) == 0
+        written += [new_database, tmp_path / "sicherung.sqlite3"]
     (tmp_path / "auskunft.xlsx").write_bytes(b"alt")  # a file the export replaces
-    done = run_db(url, "export-person", "--client-number", "DEMO-1001", "--out", str(tmp_path / "auskunft.xlsx"))
-    assert done.returncode == 0, done.stderr
-    written.append(tmp_path / "auskunft.xlsx")
+    monkeypatch.setenv("AUDIT_ANCHOR_FILE", str(anchor))
+    assert main(["export-person", "--client-number", "DEMO-1001", "--out", str(tmp_path / "auskunft.xlsx")]) == 0
     for suffix in ("xlsx", "csv", "pdf"):
-        out = tmp_path / f"meldung.{suffix}"
-        done = run_db(url, "funder-report", "--out", str(out))
-        assert done.returncode == 0, done.stderr
-        written.append(out)
+        assert main(["funder-report", "--out", str(tmp_path / f"meldung.{suffix}")]) == 0
+        written.append(tmp_path / f"meldung.{suffix}")
+    written.append(tmp_path / "auskunft.xlsx")
     assert {path.name: mode(path) for path in written} == {path.name: 0o600 for path in written}
-    # A directory that is not there: a German sentence, no traceback, nothing written.
-    missing = run_db(url, "export-person", "--client-number", "DEMO-1001", "--out", str(tmp_path / "x" / "a.xlsx"))
-    assert missing.returncode == 1 and "Ordner fehlt" in missing.stderr and "Traceback" not in missing.stderr
-    assert not (tmp_path / "x").exists()
+    # A directory that is not there: a German sentence (no exception), nothing written.
+    capsys.readouterr()
+    assert main(["export-person", "--client-number", "DEMO-1001", "--out", str(tmp_path / "x" / "a.xlsx")]) == 1
+    assert "Ordner fehlt" in capsys.readouterr().err and not (tmp_path / "x").exists()
 
 
 def test_make_run_writes_the_cookie_key_private(tmp_path: Path, loose_umask: None) -> None:

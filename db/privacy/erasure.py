@@ -109,7 +109,8 @@ def vacuum_erased_tables(db: Database) -> None:
     with db.engine.begin() as conn:
         for table, column in stray_statistics(conn):
             withhold_statistics(conn, table, column)
-        superuser = conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar()
+        superuser = conn.execute(text(
+            "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for table in ERASED_TABLES:
             conn.execute(text(f'VACUUM (FULL, ANALYZE) "{table}"'))

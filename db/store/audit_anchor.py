@@ -134,10 +134,11 @@ def missing_anchor(session: Session, path: str | Path) -> str | None:
     path = Path(path)
     if path.exists() and path.stat().st_size > 0:
         return None
-    return (f"Die Ankerdatei {path} {'ist leer' if path.exists() else 'fehlt'}, das Protokoll hat aber "
-            f"schon Einträge (bis {newest.text}). Eine gelöschte Ankerdatei darf nicht unbemerkt neu "
-            "beginnen: bitte die Datei aus der Sicherung zurückholen, oder – nach Prüfung mit "
-            "`python -m db verify-audit` – bewusst `python -m db new-anchor DATEI` ausführen.")
+    return (f"Die Ankerdatei {path} {'ist leer' if path.exists() else 'fehlt'}, das Protokoll "
+            f"hat aber schon Einträge (bis {newest.text}). Eine gelöschte Ankerdatei darf nicht "
+            "unbemerkt neu beginnen: bitte die Datei aus der Sicherung zurückholen, oder – nach "
+            "Prüfung mit `python -m db verify-audit` – bewusst `python -m db new-anchor DATEI` "
+            "ausführen.")
 
 
 def start_anchor(session: Session, path: str | Path) -> Head | None:
@@ -203,5 +204,6 @@ def verify_anchor(session: Session, path: str | Path) -> AnchorCheck:
         # Cut from the anchor file, or written by a process without AUDIT_ANCHOR_FILE: either
         # way the newest entries are not witnessed.
         problems.append(f"Die Ankerdatei endet bei Eintrag {ids[-1]}, das Protokoll reicht bis "
-                        f"{newest.text}: Ankerdatei gekürzt, oder ein Schreiber ohne AUDIT_ANCHOR_FILE.")
+                        f"{newest.text}: Ankerdatei gekürzt, oder ein Schreiber ohne "
+                        "AUDIT_ANCHOR_FILE.")
     return AnchorCheck(len(lines), problems)

@@ -115,7 +115,9 @@ def unsafe_app_connection(engine: Engine) -> str | None:
             return (f"Eigentümer {' und '.join(owned)}" if login else
                     f"Mitglied der Eigentümerrolle „{name}“ ({' und '.join(owned)})")
         if held := [label for column, label in ESCALATING_ATTRIBUTES.items() if role[column]]:
-            return f"{'Anmelderolle' if login else f'Mitglied der Rolle „{name}“'} mit {', '.join(held)}"
+            who = "Anmelderolle" if login else f"Mitglied der Rolle „{name}“"
+            return f"{who} mit {', '.join(held)}"
         if name in SERVER_ROLES:
-            return f"Mitglied der Serverrolle „{name}“ (darf Programme oder Dateien des Servers nutzen)"
+            return (f"Mitglied der Serverrolle „{name}“ (darf Programme oder Dateien des "
+                    "Servers nutzen)")
     return None

@@ -31,6 +31,7 @@ def stray_statistics(conn: Connection) -> list[tuple[str, str]]:
     found = conn.execute(text(
         "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
         "WHERE c.relnamespace = 'public'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped "
-        "AND (a.attstattarget <> 0 OR EXISTS (SELECT 1 FROM pg_stats s WHERE s.schemaname = 'public' "
-        "AND s.tablename = c.relname AND s.attname = a.attname))")).all()
+        "AND (a.attstattarget <> 0 OR EXISTS (SELECT 1 FROM pg_stats s "
+        "WHERE s.schemaname = 'public' AND s.tablename = c.relname "
+        "AND s.attname = a.attname))")).all()
     return sorted(set(wanted) & {(table, column) for table, column in found})
