@@ -25,12 +25,15 @@ $(VENV)/.installed-test: $(VENV)/.installed-app
 
 install: $(VENV)/.installed-app
 
-# A local cookie-signing key, made once (never committed: .gitignore).
+# A local cookie-signing key, made once (never committed: .gitignore). Whoever reads it can forge
+# any login: 0600 whatever the caller's umask, and in place only when complete.
 .streamlit/secrets.toml:
-	$(PYTHON) -c "import secrets; print('cookie_key = \"' + secrets.token_urlsafe(48) + '\"')" > $@
+	umask 077 && $(PYTHON) -c "import secrets; print('cookie_key = \"' + secrets.token_urlsafe(48) + '\"')" > $@.part
+	chmod 600 $@.part && mv $@.part $@
 
 # umask 077: the database and everything the app writes is readable by this account only.
 run: $(VENV)/.installed-app .streamlit/secrets.toml
+	chmod 600 .streamlit/secrets.toml  # also a key file made by an older version (0644)
 	umask 077 && $(BIN)/python -m db migrate
 	umask 077 && DEMO_DATA=$(DEMO_DATA) $(BIN)/python -m db seed-demo --if-empty
 	umask 077 && DEMO_DATA=$(DEMO_DATA) $(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)

@@ -26,10 +26,11 @@ from .reporting.registry import TO_DATE, Kind, indicator, label
 from .results.report import export_funder_report
 from .settings import ConfigurationError, demo_wanted, is_production
 from .store.audit import verify_chain
-from .store.audit_anchor import head, verify_anchor
+from .store.audit_anchor import head, start_anchor, verify_anchor
 from .store.backup import backup_sqlite
 from .store.database import Database
 from .store.migrate import current_revision, upgrade
+from .store.private_files import write_private
 from .store.roles import setup_app_role
 from .vocabulary import Role
 
@@ -82,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
                                     "aus den Tabellendateien entfernen (VACUUM)")
     va = sub.add_parser("verify-audit", help="Protokoll auf Veränderungen prüfen (Hash-Kette, Anker)")
     va.add_argument("--anchor", type=Path, help="Ankerdatei (AUDIT_ANCHOR_FILE): fehlt am Ende etwas?")
+    na = sub.add_parser("new-anchor",
+                        help="Ankerdatei bewusst neu beginnen (nur wenn sie fehlt oder leer ist)")
+    na.add_argument("file", type=Path)
     sr = sub.add_parser("setup-roles", help="PostgreSQL: Anwendungsrolle anlegen (mit Eigentümer-Verbindung)")
     sr.add_argument("--app-role", required=True)
     sr.add_argument("--password", help="Passwort der Rolle (sonst ohne, z. B. für Peer-/Zertifikats-Anmeldung)")
@@ -182,7 +186,7 @@ def _run(args: argparse.Namespace, db: Database) -> int:
             print("Die alten Fassungen stehen noch in den Tabellendateien von PostgreSQL, bis der "
                   "Eigentümer der Datenbank `python -m db maintain` ausführt (Timer in deploy/).")
     elif args.command == "export-person":
-        args.out.write_bytes(export_person(db, system, args.client_number))
+        write_private(args.out, export_person(db, system, args.client_number))
         print(f"Auskunft geschrieben: {args.out}")
     elif args.command == "setup-roles":
         upgrade(db.engine)
@@ -211,14 +215,25 @@ def _run(args: argparse.Namespace, db: Database) -> int:
                   sep="\n  ", file=sys.stderr)
         if check.broken_at is not None or (anchors is not None and anchors.problems):
             return 2
-        checked = f", alle {anchors.lines} Anker gefunden" if anchors is not None else ""
+        checked = (f", alle {anchors.lines} Anker gefunden, der neueste ist der Kopf"
+                   if anchors is not None else "")
         print(f"Protokoll unverändert: {check.entries} Einträge, Hash-Kette vollständig{checked}. "
               f"Neuester: {check.head.text if check.head else '–'}.")
+    elif args.command == "new-anchor":
+        with db.read() as session:
+            check = verify_chain(session)
+            if check.broken_at is not None:
+                print(f"Protokoll VERÄNDERT (Eintrag {check.broken_at}): keine neue Ankerdatei "
+                      "auf einem veränderten Protokoll.", file=sys.stderr)
+                return 2
+            newest = start_anchor(session, args.file)
+        print(f"Ankerdatei {args.file} neu begonnen"
+              + (f" bei {newest.text}." if newest else " (Protokoll noch leer)."))
     elif args.command == "funder-report":
         end = args.end or today()
         start = args.start or programme_start(db) or end
         data = export_funder_report(db, system, start, end, args.out.suffix.lstrip(".").lower())
-        args.out.write_bytes(data)
+        write_private(args.out, data)
         rows = max(data.count(b"\n") - 1, 0) if args.out.suffix.lower() == ".csv" else None
         print(f"Bericht {start:%d.%m.%Y}–{end:%d.%m.%Y} geschrieben: {args.out}"
               + (f" ({plural(rows, 'Person', 'Personen')})" if rows is not None else ""))

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from .accounts.users import NO_LOGIN
 from .demo.seed import has_data, seed_demo
-from .settings import ConfigurationError, audit_key, demo_wanted, is_production
+from .settings import ConfigurationError, anchor_file, audit_key, demo_wanted, is_production
+from .store.audit_anchor import missing_anchor
 from .store.database import Database
 from .store.migrate import schema_is_current, upgrade
 from .store.models import User
@@ -35,6 +36,7 @@ def prepare(db: Database) -> bool:
     else:
         upgrade(db.engine)
     refuse_demo_accounts_in_production(db)
+    refuse_a_new_anchor_beside_the_log(db)
     loaded = False
     if demo_wanted(os.environ) and not has_data(db):
         seed_demo(db)
@@ -55,6 +57,15 @@ def refuse_demo_accounts_in_production(db: Database) -> None:
             f"Produktionsbetrieb mit Demo-Konten ({demo}) ist nicht erlaubt: Die Demo-Konten haben ein "
             "öffentlich bekanntes Passwort. Bitte eine neue, leere Datenbank verwenden oder auf dem "
             "Server `python -m db remove-demo` ausführen (sperrt sie endgültig).")
+
+
+def refuse_a_new_anchor_beside_the_log(db: Database) -> None:
+    """A missing or emptied anchor file beside a log with entries: the app would begin a new
+    one and hide the deletion (db/store/audit_anchor.py)."""
+    if path := anchor_file(os.environ):
+        with db.read() as session:
+            if why := missing_anchor(session, path):
+                raise ConfigurationError(why)
 
 
 def refresh_statistics(db: Database) -> None:

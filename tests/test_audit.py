@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from pathlib import Path
 from datetime import date
 
 import pytest
 from sqlalchemy import func, select, text
 
 from db.actors import Actor
+from db.errors import ValidationError
 from db.store.audit import REDACTED, SPECIAL_CATEGORY, audit, verify_chain
+from db.store.audit_anchor import start_anchor
 from db.casework.barriers import add_barrier
 from db.casework.cases import NewClient, update_client
 from db.store.database import Database
@@ -219,3 +222,115 @@ def test_a_redraw_of_a_case_writes_nothing_and_a_refused_one_is_still_logged(wor
     with world.db.read() as session:
         last = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
     assert (last.action, last.entity, last.entity_id, last.user_id) == ("denied", "case", case_id, council.id)
+
+
+@pytest.fixture
+def journal(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A stand-in for the system journal: a syslog socket of the test's own (/dev/log may be
+    absent here). Returns a function that hands out the anchor lines it received so far."""
+    import socket
+    import tempfile
+
+    from db.store import audit_anchor
+
+    directory = Path(tempfile.mkdtemp(prefix="bc-log-", dir="/tmp"))  # socket paths are short
+    address = directory / "log"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(address))
+    sock.setblocking(False)
+    monkeypatch.setattr(audit_anchor, "SYSLOG_ADDRESS", str(address))
+    monkeypatch.setattr(audit_anchor, "_witness", {})
+    received: list[str] = []
+
+    def lines() -> list[str]:
+        while True:
+            try:
+                message = sock.recv(65536).decode().rstrip("\x00")
+            except BlockingIOError:
+                return received
+            assert message.startswith(f"<{8 + 6}>begleiter-cockpit: ") or "ALARM" in message or "neu begonnen" in message
+            text_part = message.split(": ", 1)[1]
+            received.append(text_part)
+
+    yield lines
+    for logger in audit_anchor._witness.values():  # the app's end of the socket
+        for handler in logger.handlers:
+            handler.close()
+    sock.close()
+    address.unlink(missing_ok=True)
+    directory.rmdir()
+
+
+def _write_entries(db: Database, count: int) -> None:
+    for n in range(count):
+        with db.write() as session:
+            audit(session, Actor.system(), "view", "case", n)
+
+
+def _anchor_problems(db: Database, path: Path) -> list[str]:
+    """What `verify-audit --anchor` reports, in this process (the command line costs seconds)."""
+    from db.store.audit_anchor import verify_anchor
+
+    with db.read() as session:
+        return verify_anchor(session, path).problems
+
+
+def test_the_anchor_must_end_at_the_log_s_head(  # type: ignore[no-untyped-def]
+        url: str, tmp_path, journal, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 39, finding 8: a missing, emptied or shortened anchor fails verify-audit in German;
+    the app does not begin a new anchor file beside an existing log; the journal is a witness
+    that survives cutting the log and the anchor file alike."""
+    from db.__main__ import main
+    from db.bootstrap import prepare
+    from db.settings import ConfigurationError
+    from db.store.migrate import upgrade
+
+    anchor = tmp_path / "anker.log"
+    monkeypatch.setenv("AUDIT_ANCHOR_FILE", str(anchor))
+    monkeypatch.delenv("APP_ENV", raising=False)
+    monkeypatch.delenv("DEMO_DATA", raising=False)
+    monkeypatch.setenv("DATABASE_URL", url)  # for the command line, run in this process
+    db = Database.from_url(url)
+    upgrade(db.engine)
+    _write_entries(db, 6)  # the log's first entry begins the anchor file
+    assert anchor.read_text().count("\n") == 6 and _anchor_problems(db, anchor) == []
+    lines = anchor.read_text().splitlines(keepends=True)
+
+    # The anchor shorter than the log: its last line is not the log's head.
+    anchor.write_text("".join(lines[:-2]))
+    assert any("endet bei Eintrag 4" in p and "bis Eintrag 6" in p for p in _anchor_problems(db, anchor))
+    anchor.write_text("")  # emptied
+    assert any("leer" in p for p in _anchor_problems(db, anchor))
+    # Deleted: on the command line a German sentence, no traceback.
+    anchor.unlink()
+    capsys.readouterr()
+    assert main(["verify-audit", "--anchor", str(anchor)]) == 2  # no exception
+    assert "fehlt" in capsys.readouterr().err
+    # … and the app neither starts nor begins a fresh file beside the log.
+    with pytest.raises(ConfigurationError, match="Ankerdatei .* fehlt"):
+        prepare(db)
+    _write_entries(db, 1)
+    assert not anchor.exists()
+    assert any("ALARM" in line for line in journal())
+    anchor.write_text("")
+    with pytest.raises(ConfigurationError, match="Ankerdatei .* ist leer"):
+        prepare(db)
+    # Begun again deliberately, at the log's head (after checking the chain); never over lines.
+    assert main(["new-anchor", str(anchor)]) == 0
+    assert "bei Eintrag 7" in capsys.readouterr().out
+    with db.read() as session, pytest.raises(ValidationError, match="nicht leer"):
+        start_anchor(session, anchor)
+    prepare(db)
+    _write_entries(db, 2)
+    assert main(["verify-audit", "--anchor", str(anchor)]) == 0
+    assert "der neueste ist der Kopf" in capsys.readouterr().out
+
+    # Log and anchor file cut alike pass on their own – the journal still names the head.
+    witnessed = tmp_path / "journal.log"
+    witnessed.write_text("".join(line + "\n" for line in journal() if line.startswith("{")))
+    assert _anchor_problems(db, witnessed) == []
+    _rewrite_log(url, "DELETE FROM audit_log WHERE id > 7")
+    anchor.write_text("".join(anchor.read_text().splitlines(keepends=True)[:1]))
+    assert _anchor_problems(db, anchor) == []
+    assert any("Eintrag 9 fehlt" in p for p in _anchor_problems(db, witnessed))
+    db.dispose()

@@ -20,7 +20,7 @@ from db.casework.cases import NewClient, update_client
 from db.privacy.erasure import erase_person
 from db.errors import NotFound, PermissionDenied, ValidationError
 from db.figures.kpis import kpis
-from db.store.models import Base, Case, Client
+from db.store.models import Base, Case, Client, personal_columns
 from db.privacy.subject_access import export_person
 from db.vocabulary import ActivityKind, CaseStatus
 
@@ -96,11 +96,55 @@ def _figures(world: World) -> tuple:
     return kpis(world.db, council), council_drafts(world.db, council, world.today)
 
 
+def _analyse(db) -> None:  # type: ignore[no-untyped-def]
+    """What autovacuum does on its own: statistics of every table, sampled from its rows."""
+    if not db.is_sqlite:
+        with db.engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+
+
+def _in_statistics(db, markers) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+    """(table, column, marker) for every marker in pg_stats as this connection reads it."""
+    with db.engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT tablename, attname, concat_ws(' ', most_common_vals::text, histogram_bounds::text) "
+            "FROM pg_stats WHERE schemaname = 'public'")).all()
+    return [(table, column, m) for table, column, values in rows for m in markers if m in (values or "")]
+
+
+def test_every_personal_column_keeps_no_statistics(postgres_db) -> None:  # type: ignore[no-untyped-def]
+    """Issue 39, finding 3: a column marked personal (models.PERSONAL) without SET STATISTICS 0
+    in the migrations fails here – ANALYZE would copy its values into pg_statistic."""
+    personal = personal_columns()
+    assert {("clients", "first_name"), ("clients", "phone"), ("activities", "note")} <= set(personal)
+    with postgres_db.engine.connect() as conn:
+        targets = dict(((t, c), v) for t, c, v in conn.execute(text(
+            "SELECT c.relname, a.attname, a.attstattarget FROM pg_attribute a JOIN pg_class c "
+            "ON c.oid = a.attrelid WHERE c.relnamespace = 'public'::regnamespace AND a.attnum > 0 "
+            "AND c.relkind = 'r'")).all())
+    assert {column: targets[column] for column in personal} == {column: 0 for column in personal}
+    assert targets[("cases", "status")] == -1  # the others keep theirs: the planner needs them
+
+
 def test_erasure_removes_the_person_everywhere_and_keeps_the_figures(world: World) -> None:
     case_id, number = marked_person(world)
     before = _figures(world)
+    _analyse(world.db)
     erased = erase_person(world.db, world.actor("leitung"), number, "Antrag nach Art. 17 DSGVO")
     assert erased.cases == 1
+    # Every column marked personal is empty or anonymous in the erased person's rows.
+    with world.db.read() as session:
+        client_id = session.get(Case, case_id).client_id
+        for table, column in personal_columns():
+            key = {"clients": "id", "users": None, "employers": None, "positions": None,
+                   "office_hour_sessions": None, "cases": "id"}.get(table, "case_id")
+            if key is None:
+                continue  # staff, employers, office hours: not the person's rows
+            owner = client_id if table == "clients" else case_id
+            values = session.execute(text(f'SELECT "{column}" FROM "{table}" WHERE "{key}" = :id'),
+                                     {"id": owner}).scalars().all()
+            assert all(v in (None, "Anonymisiert", f"#{client_id}", f"ANON-{client_id}") for v in values), \
+                (table, column, values)
     assert _figures(world) == before  # anonymous counts stay
     with world.db.read() as session:
         assert verify_chain(session).broken_at is None
@@ -122,6 +166,7 @@ def test_erasure_removes_the_person_everywhere_and_keeps_the_figures(world: Worl
                     assert hits == 0, (table.name, marker)
         assert erased.files_clean  # a superuser's connection VACUUMs at once
         assert _maintained_until_clean(db) == []  # nor in the table and index files
+        assert _in_statistics(db, MARKERS) == []  # nor in the planner's statistics
 
 
 def _maintained_until_clean(db) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -139,14 +184,15 @@ def _maintained_until_clean(db) -> list[tuple[str, str]]:  # type: ignore[no-unt
 
 def _in_relation_files(db, markers) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     """(file, marker) for every marker still in a file of the database's tables, their indexes
-    and TOAST tables, after a CHECKPOINT wrote every page to disk."""
+    and TOAST tables, and of pg_statistic (the planner's statistics), after a CHECKPOINT wrote
+    every page to disk."""
     with db.engine.connect() as conn:
         conn.execute(text("CHECKPOINT"))
         directory = Path(conn.execute(text("SHOW data_directory")).scalar())
         rows = conn.execute(text(
             "SELECT pg_relation_filepath(c.oid), c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname IN ('public', 'pg_toast') AND c.relkind IN ('r', 'i', 't') "
-            "AND pg_relation_filepath(c.oid) IS NOT NULL")).all()
+            "WHERE (n.nspname IN ('public', 'pg_toast') OR c.oid = 'pg_catalog.pg_statistic'::regclass) "
+            "AND c.relkind IN ('r', 'i', 't') AND pg_relation_filepath(c.oid) IS NOT NULL")).all()
     conn_names = {path: name for path, name in rows}
     files = list(conn_names)
     if not directory.exists():
@@ -183,14 +229,45 @@ def test_erasure_by_the_app_role_leaves_old_versions_until_the_owner_maintains(
         app = Database.from_url(make_url(owner_url).set(username=role).render_as_string(hide_password=False))
         world = World(db=app, today=date.today())
         _, number = marked_person(world)
+        _analyse(owner)  # autovacuum's ANALYZE, before the request arrives
         erased = erase_person(app, world.actor("leitung"), number, "Antrag nach Art. 17 DSGVO")
         assert not erased.files_clean
         assert _in_relation_files(owner, MARKERS)  # the finding: UPDATE keeps the old version
-        app.dispose()
         assert flush_old_values(owner)  # python -m db maintain, as the owner
         assert _maintained_until_clean(owner) == []
+        # Issue 39, finding 3: the app role reads the statistics – none of the person there.
+        assert _in_statistics(app, MARKERS) == []
+        app.dispose()
     finally:
         owner.dispose()
         postgres_server.drop_database(owner_url)
         with postgres_server.admin.connect() as conn:
             conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+
+
+def test_the_migration_removes_statistics_analyse_had_taken(postgres_server) -> None:  # type: ignore[no-untyped-def]
+    """A database analysed before migration 0015: the personal columns' statistics go."""
+    from sqlalchemy import create_engine
+
+    from db.store.database import Database
+    from db.store.migrate import upgrade
+
+    url = postgres_server.create_database()
+    engine = create_engine(url)
+    try:
+        upgrade(engine, "0013")
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO clients (client_number, first_name, last_name, town, phone, version, created_at) "
+                "SELECT 'K-' || g, 'Vorname' || g, 'Zyxname' || g, 'Guben', '0355 ' || g, 1, now() "
+                "FROM generate_series(1, 50) g"))
+            conn.execute(text("ANALYZE clients"))
+        assert _in_statistics(Database(engine), ["Zyxname7"])  # what autovacuum left
+        upgrade(engine)
+        assert _in_statistics(Database(engine), ["Zyxname7", "0355 7", "K-7"]) == []
+        with engine.connect() as conn:  # the town, not personal, keeps its statistics
+            assert conn.execute(text("SELECT count(*) FROM pg_stats WHERE tablename = 'clients' "
+                                     "AND attname = 'town'")).scalar() == 1
+    finally:
+        engine.dispose()
+        postgres_server.drop_database(url)

@@ -141,3 +141,101 @@ def test_a_plain_owner_with_createrole_sets_up_the_app_role_again_and_again(
     finally:
         app.dispose()
         db.dispose()
+
+
+@pytest.fixture(scope="module")
+def guarded(postgres_server: PostgresServer):  # type: ignore[no-untyped-def]
+    """One database owned by an ordinary role, migrated, with its application role; the
+    escalations below are applied to the application role one at a time and taken back. Roles
+    are cluster-wide: their names carry this database's unique suffix, and all are dropped."""
+    url = postgres_server.create_database()
+    suffix = make_url(url).database[-10:]
+    owner, app_role = f"bc_owner_{suffix}", f"bc_app_{suffix}"
+    with postgres_server.admin.connect() as conn:
+        conn.execute(text(f'CREATE ROLE "{owner}" LOGIN CREATEROLE'))
+        conn.execute(text(f'ALTER DATABASE "{make_url(url).database}" OWNER TO "{owner}"'))
+    owner_url = make_url(url).set(username=owner).render_as_string(hide_password=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("APP_ENV", raising=False)
+        patch.delenv("DEMO_DATA", raising=False)
+        owner_db = Database.from_url(owner_url)
+        prepare(owner_db)
+        setup_app_role(owner_db.engine, app_role)
+        owner_db.dispose()
+    app = Database.from_url(make_url(url).set(username=app_role).render_as_string(hide_password=False))
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")  # the cluster's superuser, this database
+    yield app, admin, {"owner": owner, "app": app_role, "mid": f"bc_mid_{suffix}", "db": make_url(url).database}
+    app.dispose()
+    admin.dispose()
+    postgres_server.drop_database(url)
+    with postgres_server.admin.connect() as conn:
+        for role in conn.execute(text("SELECT rolname FROM pg_roles WHERE rolname LIKE :p"),
+                                 {"p": f"bc_%_{suffix}"}).scalars().all():
+            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+
+
+# (name, statements that give the application role the escalation, statements that take it back,
+# what the refusal names). Every way the login could become able to rewrite the audit log.
+ESCALATIONS = [
+    ("superuser", ['ALTER ROLE "{app}" SUPERUSER'], ['ALTER ROLE "{app}" NOSUPERUSER'], "Superuser"),
+    ("createrole", ['ALTER ROLE "{app}" CREATEROLE'], ['ALTER ROLE "{app}" NOCREATEROLE'], "CREATEROLE"),
+    ("bypassrls", ['ALTER ROLE "{app}" BYPASSRLS'], ['ALTER ROLE "{app}" NOBYPASSRLS'], "BYPASSRLS"),
+    ("replication", ['ALTER ROLE "{app}" REPLICATION'], ['ALTER ROLE "{app}" NOREPLICATION'], "REPLICATION"),
+    ("member_direct", ['GRANT "{owner}" TO "{app}"'], ['REVOKE "{owner}" FROM "{app}"'], "Eigentümerrolle"),
+    ("member_indirect", ['CREATE ROLE "{mid}" NOLOGIN', 'GRANT "{owner}" TO "{mid}"', 'GRANT "{mid}" TO "{app}"'],
+     ['DROP ROLE "{mid}"'], "Eigentümerrolle"),
+    ("member_noinherit", ['ALTER ROLE "{app}" NOINHERIT', 'GRANT "{owner}" TO "{app}"'],
+     ['REVOKE "{owner}" FROM "{app}"', 'ALTER ROLE "{app}" INHERIT'], "Eigentümerrolle"),
+    ("member_of_createrole", ['CREATE ROLE "{mid}" NOLOGIN CREATEROLE', 'GRANT "{mid}" TO "{app}"'],
+     ['DROP ROLE "{mid}"'], "CREATEROLE"),
+    ("owns_a_table", ['ALTER TABLE employers OWNER TO "{app}"'], ['ALTER TABLE employers OWNER TO "{owner}"'],
+     "Eigentümer der Tabellen employers"),
+    ("owns_the_schema", ['ALTER SCHEMA public OWNER TO "{app}"'],
+     ['ALTER SCHEMA public OWNER TO pg_database_owner'], "Schemas public"),
+    ("owns_the_database", ['ALTER DATABASE "{db}" OWNER TO "{app}"'], ['ALTER DATABASE "{db}" OWNER TO "{owner}"'],
+     "der Datenbank"),
+    ("server_program", ['GRANT pg_execute_server_program TO "{app}"'],
+     ['REVOKE pg_execute_server_program FROM "{app}"'], "Serverrolle"),
+]
+
+
+@pytest.mark.parametrize(("give", "take", "named"), [e[1:] for e in ESCALATIONS], ids=[e[0] for e in ESCALATIONS])
+def test_production_refuses_every_escalating_attribute_of_the_login(
+        guarded, give: list[str], take: list[str], named: str,  # type: ignore[no-untyped-def]
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    app, admin, names = guarded
+    monkeypatch.delenv("DEMO_DATA", raising=False)
+    assert unsafe_app_connection(app.engine) is None  # the plain application role is fine
+    with admin.connect() as conn:
+        for statement in give:
+            conn.execute(text(statement.format(**names)))
+    try:
+        assert named in (unsafe_app_connection(app.engine) or ""), unsafe_app_connection(app.engine)
+        monkeypatch.setenv("APP_ENV", "production")
+        with pytest.raises(ConfigurationError, match="Produktionsbetrieb mit einer Datenbankverbindung"):
+            prepare(app)
+    finally:
+        with admin.connect() as conn:
+            for statement in take:
+                conn.execute(text(statement.format(**names)))
+    assert unsafe_app_connection(app.engine) is None
+
+
+def test_createrole_is_a_way_to_the_owner_and_so_refused(guarded) -> None:  # type: ignore[no-untyped-def]
+    """The finding itself: with CREATEROLE the login grants itself the owner role and switches
+    the log's triggers off (PostgreSQL 15)."""
+    app, admin, names = guarded
+    with admin.connect() as conn:
+        conn.execute(text('ALTER ROLE "{app}" CREATEROLE'.format(**names)))
+    try:
+        with app.engine.begin() as conn:
+            conn.execute(text('GRANT "{owner}" TO "{app}"'.format(**names)))
+            conn.execute(text('SET LOCAL ROLE "{owner}"'.format(**names)))
+            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
+            conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER USER"))
+            conn.execute(text("RESET ROLE"))
+            conn.execute(text('REVOKE "{owner}" FROM "{app}"'.format(**names)))
+        assert "CREATEROLE" in (unsafe_app_connection(app.engine) or "")
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text('ALTER ROLE "{app}" NOCREATEROLE'.format(**names)))

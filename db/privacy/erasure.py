@@ -11,7 +11,9 @@ On SQLite every connection has secure_delete on (freed space is overwritten), an
 erasure the write-ahead log is checkpointed and truncated, so the old values are not left in
 the database files. On PostgreSQL an UPDATE leaves the old row version in the table file, and
 even a plain VACUUM only marks its space free without overwriting it: the erased tables are
-rewritten (VACUUM FULL, new files; the old ones are deleted). The erasure does that when its
+rewritten (VACUUM FULL, new files; the old ones are deleted) and analysed afresh. Personal
+columns keep no planner statistics (db/store/statistics.py): pg_statistic, which the app role
+reads through pg_stats, never holds their values. The erasure rewrites when its
 connection may (owner, superuser), else the owner's `python -m db maintain` does (deploy/: a
 timer) – the app role may not VACUUM tables it does not own (PostgreSQL 15). VACUUM FULL
 locks each table while it is rewritten: a moment at the programme's size. A row version that a
@@ -34,6 +36,7 @@ from ..errors import NotFound, ValidationError
 from ..store.audit import audit
 from ..store.database import Database, batched
 from ..store.models import Activity, AuditEntry, Case, CaseBarrier, Client, Placement, StatusChange
+from ..store.statistics import stray_statistics, withhold_statistics
 from ..validation import clean_text
 from ..vocabulary import Role
 
@@ -97,11 +100,22 @@ def erasure_pending(db: Database) -> bool:
 
 
 def vacuum_erased_tables(db: Database) -> None:
-    """PostgreSQL: rewrite the erased tables and their indexes without the dead row versions.
-    Needs the tables' owner or a superuser; VACUUM runs outside a transaction."""
+    """PostgreSQL: rewrite the erased tables and their indexes without the dead row versions,
+    and analyse them afresh (VACUUM FULL keeps the old planner statistics). Personal columns
+    gather none (SET STATISTICS 0); one that shows some anyway loses them first
+    (db/store/statistics.py). A superuser also rewrites pg_statistic itself, whose file still
+    holds statistics removed since. Needs the tables' owner or a superuser; VACUUM runs outside
+    a transaction."""
+    with db.engine.begin() as conn:
+        for table, column in stray_statistics(conn):
+            withhold_statistics(conn, table, column)
+        superuser = conn.execute(text(
+            "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for table in ERASED_TABLES:
-            conn.execute(text(f'VACUUM FULL "{table}"'))
+            conn.execute(text(f'VACUUM (FULL, ANALYZE) "{table}"'))
+        if superuser:
+            conn.execute(text("VACUUM FULL pg_catalog.pg_statistic"))
 
 
 @dataclass(frozen=True)

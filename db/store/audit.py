@@ -50,6 +50,7 @@ SPECIAL_CATEGORY = "besondere Kategorie (Art. 9 DSGVO)"
 _CHAIN_LOCK = 7_171_717  # PostgreSQL advisory lock id: one audit writer at a time
 _CHAIN_KEY = "audit_chain"  # session.info: (transaction, hash of its last entry)
 NEW_HEAD = "audit_new_head"  # session.info: the newest entry of the transaction under way
+_STARTS_LOG = "audit_starts_log"  # session.info: this transaction wrote the log's first entry
 
 
 def _plain(value: Any) -> Any:
@@ -109,6 +110,8 @@ def audit(
         "changes": without_personal_values(changes) if changes else None,
     }
     entry = AuditEntry(**values, prev_hash=previous, hash=entry_hash(previous, values))
+    if previous is None:  # the log's first entry: only now may a new anchor file begin
+        session.info[_STARTS_LOG] = True
     session.add(entry)  # inserts of one table are flushed in the order added: ids follow the chain
     session.info[_CHAIN_KEY] = (session.get_transaction(), entry.hash)
     session.info[NEW_HEAD] = entry  # the anchor (db/store/audit_anchor.py) records it after the commit
@@ -140,14 +143,15 @@ def _note_head(session: Session, _context: object) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _anchor_head(session: Session) -> None:
+    starts_log = session.info.pop(_STARTS_LOG, False)
     if (new := session.info.pop(_FLUSHED_HEAD, None)) is not None:
-        anchor_new_head(new)
+        anchor_new_head(new, starts_log=starts_log)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_head(session: Session) -> None:
-    session.info.pop(NEW_HEAD, None)
-    session.info.pop(_FLUSHED_HEAD, None)
+    for key in (NEW_HEAD, _FLUSHED_HEAD, _STARTS_LOG):
+        session.info.pop(key, None)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..errors import DomainError
 from .database import Database
+from .private_files import PRIVATE_DIRECTORY, private_file
 
 
 def backup_sqlite(db: Database, target: Path) -> Path:
@@ -16,15 +17,14 @@ def backup_sqlite(db: Database, target: Path) -> Path:
     if not source_path:
         raise DomainError("Eine In-Memory-Datenbank lässt sich nicht sichern.")
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".part")
-    tmp.unlink(missing_ok=True)
-    tmp.touch(mode=0o600)  # social data: readable by this account only, whatever the umask
+    target.parent.mkdir(mode=PRIVATE_DIRECTORY, parents=True, exist_ok=True)
+    # Social data: the copy is 0600 from its first byte, whatever the umask (private_file).
     # sqlite3's backup API copies page by page under SQLite's own locking, so the copy is a
     # consistent snapshot even while other connections write.
-    with sqlite3.connect(source_path, timeout=30) as src, sqlite3.connect(tmp) as dst:
-        src.backup(dst)
-    dst.close()
-    src.close()
-    tmp.replace(target)
+    with private_file(target) as part, db.engine.connect() as source:
+        copy = sqlite3.connect(part)
+        try:
+            source.connection.driver_connection.backup(copy)
+        finally:
+            copy.close()
     return target

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import PermissionDenied
+from .private_files import create_private
 
 T = TypeVar("T")
 
@@ -39,7 +40,6 @@ def database_url() -> str:
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         return url
-    DEFAULT_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 
@@ -54,6 +54,11 @@ def _sqlite_engine(url: str) -> Engine:
     # The driver's own transaction handling is switched off so that we can say BEGIN IMMEDIATE
     # for writes: a deferred transaction that later wants to write fails with "database is locked"
     # instead of waiting for the busy timeout.
+    path = make_url(url).database
+    if path and path != ":memory:" and not path.startswith("file:"):
+        # Social data: a new database file is 0600 whatever the umask, and SQLite gives its
+        # -wal and -shm files the database file's mode.
+        create_private(path)
     engine = create_engine(url, connect_args={"isolation_level": None, "timeout": 10})
 
     @event.listens_for(engine, "connect")

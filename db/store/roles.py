@@ -65,23 +65,59 @@ def setup_app_role(engine: Engine, role: str, password: str | None = None) -> No
         conn.execute(text(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"'))
 
 
+# Role attributes that let a login reach past its grants: a superuser switches any guard off,
+# CREATEROLE may grant itself the owner role (PostgreSQL 15), BYPASSRLS skips row security,
+# REPLICATION streams the whole cluster's files. Held by the login or by any role it can
+# become (SET ROLE), each is refused.
+ESCALATING_ATTRIBUTES = {"rolsuper": "Superuser", "rolcreaterole": "CREATEROLE",
+                         "rolbypassrls": "BYPASSRLS", "rolreplication": "REPLICATION"}
+# Built-in roles that run programs or write files as the database server: the server's files
+# hold the log, so these are as good as a superuser.
+SERVER_ROLES = ("pg_execute_server_program", "pg_write_server_files")
+
+# Every role the connection is or can become (directly, indirectly, with or without INHERIT:
+# pg_has_role's MEMBER ignores the inherit flag, and SET ROLE needs only membership), and for
+# each: its escalating attributes, and what of this database it owns (tables and views of the
+# schema, the schema, the database itself – the schema's owner may drop the audit table).
+_ROLES_OF_THIS_LOGIN = text("""
+    SELECT r.rolname, r.rolsuper, r.rolcreaterole, r.rolbypassrls, r.rolreplication,
+           r.rolname = session_user OR r.rolname = current_user AS is_login,
+           (SELECT string_agg(c.relname, ', ' ORDER BY c.relname) FROM pg_class c
+              WHERE c.relowner = r.oid AND c.relnamespace = 'public'::regnamespace
+                AND c.relkind IN ('r', 'p', 'v', 'm', 'S')) AS tables,
+           EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = 'public'
+                   AND n.nspowner = r.oid) AS owns_schema,
+           EXISTS (SELECT 1 FROM pg_database d WHERE d.datname = current_database()
+                   AND d.datdba = r.oid) AS owns_database
+      FROM pg_roles r
+     WHERE pg_has_role(session_user, r.oid, 'MEMBER') OR pg_has_role(current_user, r.oid, 'MEMBER')
+     ORDER BY is_login DESC, r.rolname
+""")
+
+
 def unsafe_app_connection(engine: Engine) -> str | None:
-    """Why this connection must not serve the app in production, or None: a superuser, the owner
-    of the audit table, or any role with the owner's privileges through membership (it could
-    `SET ROLE` to the owner and switch the triggers off) – each could rewrite the audit log."""
+    """Why this connection must not serve the app in production, or None. Deny by default: the
+    login and every role it can become are looked at, and any ownership in this database, any
+    escalating attribute (ESCALATING_ATTRIBUTES) or a server role (SERVER_ROLES) is refused –
+    each could switch the audit log's triggers off or rewrite its files."""
     if engine.dialect.name != "postgresql":
         return None
     with engine.connect() as conn:
-        superuser = conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar()
-        owner = conn.execute(text("SELECT tableowner FROM pg_tables WHERE schemaname = 'public' "
-                                  "AND tablename = :t"), {"t": APPEND_ONLY[0]}).scalar()
-        member = owner is not None and conn.execute(
-            text("SELECT pg_has_role(current_user, :owner, 'MEMBER')"), {"owner": owner}).scalar()
-        user = conn.execute(text("SELECT current_user")).scalar()
-    if superuser:
-        return "Superuser"
-    if owner == user:
-        return f"Eigentümer der Tabelle {APPEND_ONLY[0]}"
-    if member:
-        return f"Mitglied der Eigentümerrolle „{owner}“ der Tabelle {APPEND_ONLY[0]}"
+        roles = conn.execute(_ROLES_OF_THIS_LOGIN).mappings().all()
+    for role in roles:
+        name, login = role["rolname"], role["is_login"]
+        if login and role["rolsuper"]:
+            return "Superuser"
+        owned = [item for item in (f"der Tabellen {role['tables']}" if role["tables"] else "",
+                                   "des Schemas public" if role["owns_schema"] else "",
+                                   "der Datenbank" if role["owns_database"] else "") if item]
+        if owned:
+            return (f"Eigentümer {' und '.join(owned)}" if login else
+                    f"Mitglied der Eigentümerrolle „{name}“ ({' und '.join(owned)})")
+        if held := [label for column, label in ESCALATING_ATTRIBUTES.items() if role[column]]:
+            who = "Anmelderolle" if login else f"Mitglied der Rolle „{name}“"
+            return f"{who} mit {', '.join(held)}"
+        if name in SERVER_ROLES:
+            return (f"Mitglied der Serverrolle „{name}“ (darf Programme oder Dateien des "
+                    "Servers nutzen)")
     return None
