@@ -6,9 +6,10 @@ Makes, in a temporary folder: an xlsx with 300,000 short rows (about a megabyte 
 xlsx is a zip), the dimension bomb (a few KB: the sheet claims A1:Q100000000 and has one cell in
 row 10^8 – before the limit on rows read, 363 s of one core and accepted), the same cell without
 the claimed size, an xlsx of 60,000 blank rows, a CSV just under the 10 MB limit with far more
-rows than allowed, and a CSV over the limit. Each file is read by `db.casework.caseload_io.read_upload` in a fresh process; printed are the
-answer, the seconds and the peak memory (RSS) above that of the same process reading an empty
-file (the modules the app loads anyway – pandas, Altair, the PDF library – are the baseline).
+rows than allowed, and a CSV over the limit. Each file is read by
+`db.casework.caseload_io.read_upload` in a fresh process; printed are the answer, the seconds
+and the peak memory (RSS) above that of the same process reading an empty file (the modules the
+app loads anyway – pandas, Altair, the PDF library – are the baseline).
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ def make_files(folder: Path) -> dict[str, Path]:
     files["xlsx, Größe A1:Q100000000 (Dimensionsbombe)"].write_bytes(
         sheet_with(cell_row(100_000_000), "A1:Q100000000"))
     files["xlsx, eine Zelle in Zeile 10^8, ohne Größe"] = folder / "weit-unten.xlsx"
-    files["xlsx, eine Zelle in Zeile 10^8, ohne Größe"].write_bytes(sheet_with(cell_row(100_000_000), None))
+    files["xlsx, eine Zelle in Zeile 10^8, ohne Größe"].write_bytes(
+        sheet_with(cell_row(100_000_000), None))
     files["xlsx, 60.000 leere Zeilen"] = folder / "leer-60000.xlsx"
     files["xlsx, 60.000 leere Zeilen"].write_bytes(
         sheet_with("".join(f'<row r="{n}"/>' for n in range(2, 60_002)), None))

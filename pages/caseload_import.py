@@ -46,8 +46,8 @@ cols = st.columns(2)
 cols[0].download_button("Vorlage als Excel", at_click(db, lambda _actor: template("xlsx")),
                         "vorlage-faelle.xlsx", XLSX,
                         icon=":material/download:", width="stretch", on_click="ignore")
-cols[1].download_button("Vorlage als CSV", at_click(db, lambda _actor: template("csv")), "vorlage-faelle.csv",
-                        "text/csv",
+cols[1].download_button("Vorlage als CSV", at_click(db, lambda _actor: template("csv")),
+                        "vorlage-faelle.csv", "text/csv",
                         icon=":material/download:", width="stretch", on_click="ignore")
 
 # A new key after each import empties the upload field (a file uploader cannot be reset otherwise).

@@ -112,10 +112,12 @@ async def _deferred_file(self, request, session_id):  # type: ignore[no-untyped-
         _making.reset(token)
     name = url.rsplit("/", 1)[-1]
     if note and (file := stored_file(name)) is not None:
-        file_id = next(key for key, value in _storage()._files_by_id.items() if value is file)  # noqa: SLF001
+        stored = _storage()._files_by_id  # noqa: SLF001
+        file_id = next(key for key, value in stored.items() if value is file)
         with _lock:
             stale = [key for key, owner in _owners.items() if owner.expired]
-            _owners[file_id] = Owner(note["username"], note["issued_at"], time.monotonic(), file_id, file)
+            _owners[file_id] = Owner(note["username"], note["issued_at"], time.monotonic(), file_id,
+                                     file)
         for key in stale:
             done_with(key)
     return BackendOperationResponse(request_id=request.request_id,

@@ -180,8 +180,9 @@ class Gate:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1008})
                 return
-            refused = PlainTextResponse(_REFUSED if need == "media" else _NOT_LOGGED_IN, status_code=403,
-                                        headers=dict((k.decode(), v.decode()) for k, v in _NO_STORE))
+            refused = PlainTextResponse(_REFUSED if need == "media" else _NOT_LOGGED_IN,
+                                        status_code=403,
+                                        headers={k.decode(): v.decode() for k, v in _NO_STORE})
             await refused(scope, receive, send)
             return
         media = need == "media"
@@ -213,15 +214,15 @@ async def login_cookie(request: Request) -> Response:
         response.delete_cookie(COOKIE_NAME, path="/", secure=secure, httponly=True, samesite="strict")
         return response
     try:
-        ticket = jwt.decode(await request.body(), signing_key(), algorithms=["HS256"], audience="cookie",
-                            options={"require": ["exp", "jti"]})
+        ticket = jwt.decode(await request.body(), signing_key(), algorithms=["HS256"],
+                            audience="cookie", options={"require": ["exp", "jti"]})
         value, max_age, ticket_id = str(ticket["value"]), int(ticket["max_age"]), str(ticket["jti"])
         expires = datetime.fromtimestamp(float(ticket["exp"]), UTC)
     except (jwt.PyJWTError, KeyError, TypeError, ValueError, OverflowError):
         return PlainTextResponse("Ungültig.", status_code=403)
     # Once across every app server: the mark that it was used is in the shared database.
-    if len(ticket_id) > 64 or not await anyio.to_thread.run_sync(tickets.redeem, _database(), ticket_id,
-                                                                  expires):
+    if len(ticket_id) > 64 or not await anyio.to_thread.run_sync(
+            tickets.redeem, _database(), ticket_id, expires):
         return PlainTextResponse("Ungültig.", status_code=403)
     response.set_cookie(COOKIE_NAME, value, max_age=max_age, path="/", secure=secure, httponly=True,
                         samesite="strict")

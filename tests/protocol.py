@@ -19,8 +19,8 @@ class Run:
     widgets: dict[str, str] = field(default_factory=dict)
     texts: list[str] = field(default_factory=list)
     exception: str | None = None
-    html: list[str] = field(default_factory=list)  # st.html bodies (the login-cookie ticket's script)
-    deferred: dict[str, str] = field(default_factory=dict)  # download button label → deferred file id
+    html: list[str] = field(default_factory=list)  # st.html bodies (the login cookie's ticket)
+    deferred: dict[str, str] = field(default_factory=dict)  # download button label → its file id
 
     def shows(self, words: str) -> bool:
         return any(words in t for t in self.texts)
@@ -89,7 +89,8 @@ class BrowserTab:
             forward = ForwardMsg()
             forward.ParseFromString(await self.ws.recv())
             answer = forward.backend_operation_response
-            if forward.WhichOneof("type") == "backend_operation_response" and answer.request_id == request.request_id:
+            kind = forward.WhichOneof("type")
+            if kind == "backend_operation_response" and answer.request_id == request.request_id:
                 return answer.deferred_file.url, answer.error_msg
 
     async def close(self) -> None:

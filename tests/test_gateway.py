@@ -26,6 +26,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from db.store.database import Database
+
 from .protocol import BrowserTab, log_in
 from .servers import start_app, stop, wait_healthy
 
@@ -33,8 +35,14 @@ KEY = "g" * 48
 COOKIE = "begleiter_cockpit"
 GATE_TEXTS = (b"Nur mit g\xc3\xbcltiger Anmeldung", b"Diese Datei gibt es nur")
 # What the static files' handler and Streamlit's path check answer on their own: no content.
-STATIC_ANSWERS = {301: b"", 307: b"", 308: b"", 400: b"Bad Request", 404: b"Not Found",
-                  405: b"Method Not Allowed"}
+STATIC_ANSWERS = {
+    301: b"",
+    307: b"",
+    308: b"",
+    400: b"Bad Request",
+    404: b"Not Found",
+    405: b"Method Not Allowed",
+}
 METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")
 
 
@@ -57,8 +65,12 @@ def servers(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) ->
     """Two app servers on one SQLite file (the first fills it with the demo world)."""
     folder = tmp_path_factory.mktemp("gateway")
     shutil.copy(_sqlite_template, folder / "app.sqlite3")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'app.sqlite3'}", "COOKIE_KEY": KEY,
-           "DEMO_DATA": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{folder / 'app.sqlite3'}",
+        "COOKIE_KEY": KEY,
+        "DEMO_DATA": "1",
+    }
     env.pop("APP_ENV", None)
     started = [start_app(env, folder / f"app{n}.log") for n in (1, 2)]
     try:
@@ -71,8 +83,14 @@ def servers(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) ->
             stop(proc)
 
 
-def request(base: str, method: str, path: str, cookie: str | None = None, body: bytes | None = None,
-            headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+def request(
+    base: str,
+    method: str,
+    path: str,
+    cookie: str | None = None,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, str], bytes]:
     """One request with the path sent exactly as written (no client-side normalising)."""
     where = urlsplit(base)
     connection = http.client.HTTPConnection(where.hostname, where.port, timeout=30)
@@ -89,12 +107,20 @@ def request(base: str, method: str, path: str, cookie: str | None = None, body: 
 
 
 def ticket(value: str = "x", jti: str | None = None) -> bytes:
-    return jwt.encode({"aud": "cookie", "value": value, "max_age": 60, "jti": jti or secrets.token_urlsafe(16),
-                       "exp": datetime.now(UTC) + timedelta(seconds=60)}, KEY, algorithm="HS256").encode()
+    claims = {
+        "aud": "cookie",
+        "value": value,
+        "max_age": 60,
+        "jti": jti or secrets.token_urlsafe(16),
+        "exp": datetime.now(UTC) + timedelta(seconds=60),
+    }
+    return jwt.encode(claims, KEY, algorithm="HS256").encode()
 
 
 def redeem(base: str, body: bytes) -> tuple[int, str | None]:
-    status, headers, _ = request(base, "POST", "/_cockpit/anmeldung", body=body, headers={"X-Cockpit": "1"})
+    status, headers, _ = request(
+        base, "POST", "/_cockpit/anmeldung", body=body, headers={"X-Cockpit": "1"}
+    )
     return status, headers.get("set-cookie")
 
 
@@ -103,7 +129,8 @@ def refused_or_public(status: int, headers: dict[str, str], body: bytes, index: 
     page itself, or the static layer's own empty answers – never anything a handler behind the
     gate made (a file, Streamlit's "File not found", an upload's or a component's answer)."""
     if status == 403:
-        return (body.startswith(GATE_TEXTS) or body == b"") and headers.get("cache-control") == "no-store"
+        refusal = body.startswith(GATE_TEXTS) or body == b""  # HEAD: the same, without a body
+        return refusal and headers.get("cache-control") == "no-store"
     if status == 200:
         return body in (index, b"")  # HEAD has no body
     return status in STATIC_ANSWERS and body in (STATIC_ANSWERS[status], b"")
@@ -114,8 +141,12 @@ async def login(base: str, username: str) -> tuple[BrowserTab, str]:
     tab = BrowserTab(base)
     runs = [await log_in(tab, username), await tab.run()]
     # The run that completes the login sends the cookie's ticket in a script.
-    sent = [found.group(1) for run in runs for html in run.html
-            if (found := re.search(r'body: "(ey[^"]+)"', html))]
+    sent = [
+        found.group(1)
+        for run in runs
+        for html in run.html
+        if (found := re.search(r'body: "(ey[^"]+)"', html))
+    ]
     assert len(sent) == 1, [run.html for run in runs]
     status, cookie = redeem(base, sent[0].encode())
     assert status == 204 and cookie, status
@@ -136,6 +167,7 @@ def download(servers: Servers) -> Download:
         await tab.close()
         await other_tab.close()
         return urlsplit(url).path, own, other
+
     path, own, other = asyncio.run(press())
     status, _, body = request(base, "GET", path, own)
     assert status == 200 and b"Nachname" in body  # the session that made it gets it
@@ -148,15 +180,38 @@ def spellings(path: str) -> list[str]:
     file_id, ext = name.split(".", 1) if "." in name else (name, "")
     encoded = "".join(f"%{ord(c):02x}" for c in file_id)
     return [
-        path, f"{folder}/{file_id}", f"{folder}/{file_id}.", f"{folder}/{file_id}.x-y",
-        f"{folder}/{file_id}.{ext}.{ext}", f"{folder}/{file_id}.tar.gz", f"{folder}/{file_id}..{ext}",
-        f"{folder}/{file_id.upper()}.{ext}", f"{folder.upper()}/{name}", f"{folder}/{name.upper()}",
-        f"{folder}/{encoded}.{ext}", f"{folder}/{encoded}", f"/%6d%65dia/{name}", f"{folder}%2F{name}",
-        f"{folder}/{file_id}%2E{ext}", f"{folder}/{file_id}%2e", f"{folder}/{name};x",
-        f"{folder}/{file_id};x.{ext}", f"{folder};x/{name}", f"/{path}", f"{folder}//{name}",
-        f"/x/..{path}", f"{folder}/../{folder.lstrip('/')}/{name}", f"{folder}/./{name}",
-        f"/x/%2e%2e{path}", f"{path}/", f"{path}?download=1", f"{path}%00", f"{folder}/{file_id}%00.{ext}",
-        f"{folder}/{file_id}%20", f"{folder}/{file_id}.{ext}%20", f"{folder}/./{file_id}.",
+        path,
+        f"{folder}/{file_id}",
+        f"{folder}/{file_id}.",
+        f"{folder}/{file_id}.x-y",
+        f"{folder}/{file_id}.{ext}.{ext}",
+        f"{folder}/{file_id}.tar.gz",
+        f"{folder}/{file_id}..{ext}",
+        f"{folder}/{file_id.upper()}.{ext}",
+        f"{folder.upper()}/{name}",
+        f"{folder}/{name.upper()}",
+        f"{folder}/{encoded}.{ext}",
+        f"{folder}/{encoded}",
+        f"/%6d%65dia/{name}",
+        f"{folder}%2F{name}",
+        f"{folder}/{file_id}%2E{ext}",
+        f"{folder}/{file_id}%2e",
+        f"{folder}/{name};x",
+        f"{folder}/{file_id};x.{ext}",
+        f"{folder};x/{name}",
+        f"/{path}",
+        f"{folder}//{name}",
+        f"/x/..{path}",
+        f"{folder}/../{folder.lstrip('/')}/{name}",
+        f"{folder}/./{name}",
+        f"/x/%2e%2e{path}",
+        f"{path}/",
+        f"{path}?download=1",
+        f"{path}%00",
+        f"{folder}/{file_id}%00.{ext}",
+        f"{folder}/{file_id}%20",
+        f"{folder}/{file_id}.{ext}%20",
+        f"{folder}/./{file_id}.",
     ]
 
 
@@ -178,44 +233,97 @@ def streamlit_route_paths() -> set[str]:
 PUBLIC = {"/_stcore/health", "/_stcore/host-config", "/_stcore/stream"}
 
 
-def test_every_route_of_the_installed_streamlit_needs_a_session_unless_public(servers: Servers) -> None:
-    forged = jwt.encode({"username": "leitung", "exp_date": time.time() + 3600}, "x" * 48, algorithm="HS256")
+def test_every_route_of_the_installed_streamlit_needs_a_session_unless_public(
+    servers: Servers,
+) -> None:
+    forged = jwt.encode(
+        {"username": "leitung", "exp_date": time.time() + 3600}, "x" * 48, algorithm="HS256"
+    )
     for path in sorted(streamlit_route_paths() - PUBLIC):
         for method in METHODS:
             for cookie in (None, f"{COOKIE}={forged}", f"{COOKIE}=kaputt"):
                 status, headers, body = request(servers.urls[0], method, path, cookie)
-                assert refused_or_public(status, headers, body, servers.index), (method, path, status, body[:80])
+                assert refused_or_public(status, headers, body, servers.index), (
+                    method,
+                    path,
+                    status,
+                    body[:80],
+                )
     for path in PUBLIC - {"/_stcore/stream"}:  # the login page needs these before any login
         assert request(servers.urls[0], "GET", path)[0] == 200, path
 
 
-def test_every_spelling_of_a_download_reaches_only_its_own_session(servers: Servers, download: Download) -> None:
+def test_every_spelling_of_a_download_reaches_only_its_own_session(
+    servers: Servers, download: Download
+) -> None:
     for path in spellings(download.path):
         for method in ("GET", "HEAD", "OPTIONS"):
             for cookie in (None, download.other, f"{COOKIE}=kaputt"):
                 status, headers, body = request(servers.urls[0], method, path, cookie)
-                assert refused_or_public(status, headers, body, servers.index), (method, path, status, body[:80])
+                assert refused_or_public(status, headers, body, servers.index), (
+                    method,
+                    path,
+                    status,
+                    body[:80],
+                )
                 assert download.body[:40] not in body
     # The session that made it still gets it: the refusals above are the gate, not a lost file.
     assert request(servers.urls[0], "GET", download.path, download.own)[2] == download.body
 
 
-PIECES = st.sampled_from(["media", "MEDIA", "m%65dia", "_stcore", "metrics", "upload_file", "component",
-                          "bidi-components", "static", "auth", "login", "agent", "..", ".", "", "%2e%2e",
-                          "%2F", ";x", "probe", "favicon.png", "index.html", "health", "host-config"])
+PIECES = st.sampled_from(
+    [
+        "media",
+        "MEDIA",
+        "m%65dia",
+        "_stcore",
+        "metrics",
+        "upload_file",
+        "component",
+        "bidi-components",
+        "static",
+        "auth",
+        "login",
+        "agent",
+        "..",
+        ".",
+        "",
+        "%2e%2e",
+        "%2F",
+        ";x",
+        "probe",
+        "favicon.png",
+        "index.html",
+        "health",
+        "host-config",
+    ]
+)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(parts=st.lists(st.one_of(PIECES, st.text("abcdef0123456789.;%-_~", max_size=8)), min_size=1, max_size=5),
-       with_file=st.sampled_from(["", "id", "name"]), suffix=st.text(".;%/x-Y0", max_size=4),
-       method=st.sampled_from(METHODS))
-def test_no_path_gets_past_the_gate_without_a_session(servers: Servers, download: Download, parts: list[str],
-                                                       with_file: str, suffix: str, method: str) -> None:
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    parts=st.lists(
+        st.one_of(PIECES, st.text("abcdef0123456789.;%-_~", max_size=8)), min_size=1, max_size=5
+    ),
+    with_file=st.sampled_from(["", "id", "name"]),
+    suffix=st.text(".;%/x-Y0", max_size=4),
+    method=st.sampled_from(METHODS),
+)
+def test_no_path_gets_past_the_gate_without_a_session(
+    servers: Servers, download: Download, parts: list[str], with_file: str, suffix: str, method: str
+) -> None:
     name = download.path.rsplit("/", 1)[1]
     target = {"": "", "id": name.split(".")[0], "name": name}[with_file]
     path = "/" + "/".join([*parts, target] if target else parts) + suffix
     status, headers, body = request(servers.urls[0], method, path)
-    assert refused_or_public(status, headers, body, servers.index), (method, path, status, body[:80])
+    assert refused_or_public(status, headers, body, servers.index), (
+        method,
+        path,
+        status,
+        body[:80],
+    )
     assert download.body[:40] not in body
 
 
@@ -230,7 +338,7 @@ def test_a_login_ticket_sets_the_cookie_once_across_servers(servers: Servers) ->
     assert redeem(first, ticket(jti="y" * 65))[0] == 403  # longer than any ticket we make
 
 
-def test_a_ticket_is_redeemed_once_even_when_raced_and_its_mark_goes_with_it(db) -> None:  # type: ignore[no-untyped-def]
+def test_a_ticket_is_redeemed_once_even_when_raced_and_its_mark_goes(db: Database) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from sqlalchemy import func, select

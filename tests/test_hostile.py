@@ -107,17 +107,18 @@ def test_blank_rows_within_the_limit_are_no_rows(world: World) -> None:
 
 # Files that make a reader walk far more rows than they hold: a claimed size of 10^8 rows, one cell
 # far down (with a claimed size that fits, or none), more explicitly blank rows than the limit.
-# LIMIT stands in for MAX_LINES, which the tests lower to it: the rule is the same, the files smaller.
+# LIMIT stands in for MAX_LINES, which the tests lower to it: the same rule, smaller files.
 LIMIT = 1_000
 BOMBS = {
     "claimed size": lambda: sheet_with(cell_row(100_000_000), "A1:Q100000000"),
     "cell far down, no size": lambda: sheet_with(cell_row(100_000_000), None),
     "cell far down, size that lies": lambda: sheet_with(cell_row(100_000_000), "A1:Q2"),
     "cell just past the limit": lambda: sheet_with(cell_row(LIMIT + 1), None),
-    "blank row elements": lambda: sheet_with("".join(f'<row r="{n}"/>' for n in range(2, LIMIT + 2)), None),
+    "blank row elements": lambda: sheet_with(
+        "".join(f'<row r="{n}"/>' for n in range(2, LIMIT + 2)), None),
     "blank rows with empty cells": lambda: sheet_with("".join(
-        f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t></t></is></c></row>' for n in range(2, LIMIT + 2)),
-        None),
+        f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t></t></is></c></row>'
+        for n in range(2, LIMIT + 2)), None),
 }
 
 
@@ -130,7 +131,8 @@ def test_sheets_claiming_or_padding_many_rows_are_refused_by_what_is_read(
     data = BOMBS[bomb]()
     with pytest.raises(ValidationError) as refused:
         read_upload("bombe.xlsx", data)
-    assert f"höchstens {LIMIT:,}".replace(",", ".") + " Zeilen, leere mitgezählt" in refused.value.message
+    limit = f"höchstens {LIMIT:,}".replace(",", ".")
+    assert f"{limit} Zeilen, leere mitgezählt" in refused.value.message
     # The reader itself never hands out more than one row past the limit, whatever the file says.
     read = 0
     with contextlib.suppress(ValidationError):
@@ -148,7 +150,8 @@ def test_the_limit_leaves_room_for_every_case_and_gaps() -> None:
 def test_csv_with_blank_lines_past_the_limit_is_refused() -> None:
     header = "Kundennummer;Vorname;Nachname;Wohnort;Status;Zugewiesen am\n"
     with pytest.raises(ValidationError, match="leere mitgezählt"):
-        read_upload("leer.csv", (header + "\n" * MAX_LINES + "K1;A;B;Forst;Zugewiesen;01.01.2026\n").encode())
+        read_upload("leer.csv",
+                    (header + "\n" * MAX_LINES + "K1;A;B;Forst;Zugewiesen;01.01.2026\n").encode())
 
 
 def test_reading_stops_when_the_cpu_budget_is_spent(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -156,7 +159,8 @@ def test_reading_stops_when_the_cpu_budget_is_spent(monkeypatch: pytest.MonkeyPa
     from db.casework import caseload_io
 
     monkeypatch.setattr(caseload_io, "READ_SECONDS", -1.0)  # every row is over budget
-    for name, data in (("a.csv", caseload_io.template("csv")), ("a.xlsx", caseload_io.template("xlsx"))):
+    for fmt in ("csv", "xlsx"):
+        name, data = f"a.{fmt}", caseload_io.template(fmt)
         with pytest.raises(ValidationError, match="Rechenzeit"):
             read_upload(name, data)
 

@@ -21,10 +21,17 @@ PADDING = "0123456789!#$%&*+-._/ @"
 
 USER, DISPLAY_NAME = "bbegleitmann", "Bianca Begleitmann (Demo)"
 # (phrase, the refusal it must get): the demo password, the product's and programme's names.
-WHOLE = [(DEMO_PASSWORD, PUBLISHED), ("Demo Passwort", PUBLISHED),
-         ("Begleiter-Cockpit", PROGRAMME), ("Begleiter Cockpit Spree-Neiße", PROGRAMME),
-         ("Spree-Neiße", PROGRAMME), ("Spree-Neisse", PROGRAMME), ("Integrationsbegleitung", PROGRAMME),
-         ("Jobcenter Spree-Neiße", PROGRAMME), ("Cockpit Integrationsbegleitung", PROGRAMME)]
+WHOLE = [
+    (DEMO_PASSWORD, PUBLISHED),
+    ("Demo Passwort", PUBLISHED),
+    ("Begleiter-Cockpit", PROGRAMME),
+    ("Begleiter Cockpit Spree-Neiße", PROGRAMME),
+    ("Spree-Neiße", PROGRAMME),
+    ("Spree-Neisse", PROGRAMME),
+    ("Integrationsbegleitung", PROGRAMME),
+    ("Jobcenter Spree-Neiße", PROGRAMME),
+    ("Cockpit Integrationsbegleitung", PROGRAMME),
+]
 # The person's own names and username, anywhere in a password with other words.
 INSIDE = [("Bianca", NAME), ("Begleitmann", NAME), (USER, USERNAME)]
 
@@ -68,8 +75,17 @@ def inside_variants(draw: st.DrawFn) -> tuple[str, str]:
     return "".join(parts), refusal
 
 
-@pytest.mark.parametrize("password", ["demo-passwort1", "Demo-Passwort#2026", "Begleiter-Cockpit1",
-                                      "Spree-Neisse-2026", "D3m0_P4$$w0rt!", "sPREE.ne1sse.2026"])
+@pytest.mark.parametrize(
+    "password",
+    [
+        "demo-passwort1",
+        "Demo-Passwort#2026",
+        "Begleiter-Cockpit1",
+        "Spree-Neisse-2026",
+        "D3m0_P4$$w0rt!",
+        "sPREE.ne1sse.2026",
+    ],
+)
 def test_the_issues_examples_are_refused(password: str) -> None:
     problem = password_problem(password, USER, [DISPLAY_NAME])
     assert problem is not None and (PUBLISHED in problem or PROGRAMME in problem)
@@ -92,8 +108,10 @@ def test_passwords_containing_the_persons_names_are_refused(case: tuple[str, str
     assert problem is not None and refusal.lower() in problem.lower(), (password, problem)
 
 
-@pytest.mark.parametrize("password", ["korrekt-pferd-batterie", "Kiefernzapfen-Wolkenkuckuck-7",
-                                      "Spree-Kiefernzapfen-Wolke!"])
+@pytest.mark.parametrize(
+    "password",
+    ["korrekt-pferd-batterie", "Kiefernzapfen-Wolkenkuckuck-7", "Spree-Kiefernzapfen-Wolke!"],
+)
 def test_strong_passwords_that_merely_mention_a_word_are_kept(password: str) -> None:
     """Only passwords made of the words are refused: a long passphrase with one of them is not."""
     assert password_problem(password, USER, [DISPLAY_NAME]) is None

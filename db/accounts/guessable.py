@@ -14,8 +14,18 @@ import re
 from collections.abc import Iterable
 
 # Common substitutions, by the letter they stand for.
-_SUBSTITUTES = {"a": "4@", "b": "8", "e": "3€", "g": "9", "i": "1!|", "l": "1|", "o": "0",
-                "s": "5$", "t": "7+", "z": "2"}
+_SUBSTITUTES = {
+    "a": "4@",
+    "b": "8",
+    "e": "3€",
+    "g": "9",
+    "i": "1!|",
+    "l": "1|",
+    "o": "0",
+    "s": "5$",
+    "t": "7+",
+    "z": "2",
+}
 # Spellings of a letter without its diacritic ("neisse" for "neiße", "passwoerter").
 _SPELLINGS = {"ß": ("ss", "sz"), "ä": ("ae", "a"), "ö": ("oe", "o"), "ü": ("ue", "u")}
 _LETTER = "a-zäöüß"

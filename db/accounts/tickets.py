@@ -21,6 +21,9 @@ def redeem(db: Database, ticket_id: str, expires_at: datetime) -> bool:
     with db.write() as session:
         # Tickets past their expiry are refused by their signature: their marks can go.
         session.execute(delete(LoginTicket).where(LoginTicket.expires_at < utcnow()))
-        insert = _INSERT[db.engine.dialect.name](LoginTicket).values(
-            ticket_id=ticket_id, expires_at=expires_at).on_conflict_do_nothing()
+        insert = (
+            _INSERT[db.engine.dialect.name](LoginTicket)
+            .values(ticket_id=ticket_id, expires_at=expires_at)
+            .on_conflict_do_nothing()
+        )
         return session.execute(insert.returning(LoginTicket.ticket_id)).first() is not None

@@ -140,9 +140,9 @@ def _number(n: int) -> str:
 
 def _too_many_lines(row: int, *, claimed: bool) -> ValidationError:
     where = f"reicht laut Datei bis Zeile {_number(row)}" if claimed else "ist länger"
-    return ValidationError(f"Die Tabelle {where}: erlaubt sind höchstens {_number(MAX_LINES)} Zeilen, "
-                           "leere mitgezählt. Bitte nur den Bereich mit den Fällen speichern "
-                           f"(höchstens {_number(MAX_ROWS)} Fälle).", "file")
+    return ValidationError(f"Die Tabelle {where}: erlaubt sind höchstens {_number(MAX_LINES)} "
+                           "Zeilen, leere mitgezählt. Bitte nur den Bereich mit den Fällen "
+                           f"speichern (höchstens {_number(MAX_ROWS)} Fälle).", "file")
 
 
 def _csv_rows(data: bytes) -> Iterator[list[object]]:
@@ -198,10 +198,10 @@ def _bounded_frame(rows: Iterator[list[object]]) -> pd.DataFrame:
         if position + 2 > MAX_LINES:  # its line in the file: after the header, 1-based
             raise _too_many_lines(position + 2, claimed=False)
         if thread_time() - started > READ_SECONDS:
-            raise ValidationError(f"Die Datei braucht zu lange zum Lesen (mehr als {READ_SECONDS:.0f} "
-                                  f"Sekunden Rechenzeit, abgebrochen bei Zeile {_number(position + 2)}). "
-                                  "Bitte nur die Tabelle der Fälle speichern, ohne Formeln und "
-                                  "Formatierung ganzer Zeilen.", "file")
+            raise ValidationError(f"Die Datei braucht zu lange zum Lesen (mehr als "
+                                  f"{READ_SECONDS:.0f} Sekunden Rechenzeit, abgebrochen bei Zeile "
+                                  f"{_number(position + 2)}). Bitte nur die Tabelle der Fälle "
+                                  "speichern, ohne Formeln und Formatierung ganzer Zeilen.", "file")
         if all(_cell_text(v) == "" for v in row):
             continue  # blank lines (at the end of a sheet) are no rows
         if len(body) == MAX_ROWS:
