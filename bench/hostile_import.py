@@ -3,10 +3,13 @@
     .venv/bin/python bench/hostile_import.py
 
 Makes, in a temporary folder: an xlsx with 300,000 short rows (about a megabyte on disk – an
-xlsx is a zip), a CSV just under the 10 MB limit with far more rows than allowed, and a CSV over
-the limit. Each file is read by `db.casework.caseload_io.read_upload` in a fresh process; printed are the
-answer, the seconds and the peak memory (RSS) above that of the same process reading an empty
-file (the modules the app loads anyway – pandas, Altair, the PDF library – are the baseline).
+xlsx is a zip), the dimension bomb (a few KB: the sheet claims A1:Q100000000 and has one cell in
+row 10^8 – before the limit on rows read, 363 s of one core and accepted), the same cell without
+the claimed size, an xlsx of 60,000 blank rows, a CSV just under the 10 MB limit with far more
+rows than allowed, and a CSV over the limit. Each file is read by
+`db.casework.caseload_io.read_upload` in a fresh process; printed are the answer, the seconds
+and the peak memory (RSS) above that of the same process reading an empty file (the modules the
+app loads anyway – pandas, Altair, the PDF library – are the baseline).
 """
 
 from __future__ import annotations
@@ -38,6 +41,38 @@ print(f"{{time.perf_counter() - start:.2f}}|{{resource.getrusage(resource.RUSAGE
 """
 
 
+def sheet_with(rows_xml: str, dimension: str | None) -> bytes:
+    """An xlsx of the template's header whose sheet XML gets these rows and claims this size (None:
+    no size at all) – what a hostile file looks like inside (tests/test_hostile.py uses it too)."""
+    import io
+    import re
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(list(COLUMNS.values()))
+    made = io.BytesIO()
+    book.save(made)
+    out = io.BytesIO()
+    with zipfile.ZipFile(made) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                xml = re.sub(r'<dimension ref="[^"]*"\s*/>', "", data.decode())
+                xml = xml.replace("</sheetData>", rows_xml + "</sheetData>")
+                if dimension:
+                    xml = xml.replace("<sheetData", f'<dimension ref="{dimension}"/><sheetData', 1)
+                data = xml.encode()
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+def cell_row(row: int) -> str:
+    """One filled cell, in column A of this row."""
+    return f'<row r="{row}"><c r="A{row}" t="inlineStr"><is><t>K1</t></is></c></row>'
+
+
 def make_files(folder: Path) -> dict[str, Path]:
     from openpyxl import Workbook
 
@@ -57,6 +92,15 @@ def make_files(folder: Path) -> dict[str, Path]:
         sheet.append([f"K{n}", *row[1:]])
     files["xlsx, 21.000 volle Zeilen"] = folder / "etwas-zu-viel.xlsx"
     book.save(files["xlsx, 21.000 volle Zeilen"])
+    files["xlsx, Größe A1:Q100000000 (Dimensionsbombe)"] = folder / "dimension.xlsx"
+    files["xlsx, Größe A1:Q100000000 (Dimensionsbombe)"].write_bytes(
+        sheet_with(cell_row(100_000_000), "A1:Q100000000"))
+    files["xlsx, eine Zelle in Zeile 10^8, ohne Größe"] = folder / "weit-unten.xlsx"
+    files["xlsx, eine Zelle in Zeile 10^8, ohne Größe"].write_bytes(
+        sheet_with(cell_row(100_000_000), None))
+    files["xlsx, 60.000 leere Zeilen"] = folder / "leer-60000.xlsx"
+    files["xlsx, 60.000 leere Zeilen"].write_bytes(
+        sheet_with("".join(f'<row r="{n}"/>' for n in range(2, 60_002)), None))
     line = (";".join(row) + "\n").encode()
     header = (";".join(COLUMNS.values()) + "\n").encode()
     count = (MAX_BYTES - len(header)) // len(line)

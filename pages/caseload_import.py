@@ -42,9 +42,13 @@ st.markdown(
     "2. Datei hochladen und die Vorschau prüfen.  \n"
     "3. Übernehmen: alle Zeilen oder keine. Bereits übernommene Kundennummern werden übersprungen.")
 cols = st.columns(2)
-cols[0].download_button("Vorlage als Excel", lambda: template("xlsx"), "vorlage-faelle.xlsx", XLSX,
+# Through at_click like every download: the server hands a file only to the session it was made
+# for (pages/gateway.py), and a file made any other way to nobody.
+cols[0].download_button("Vorlage als Excel", at_click(db, lambda _actor: template("xlsx")),
+                        "vorlage-faelle.xlsx", XLSX,
                         icon=":material/download:", width="stretch", on_click="ignore")
-cols[1].download_button("Vorlage als CSV", lambda: template("csv"), "vorlage-faelle.csv", "text/csv",
+cols[1].download_button("Vorlage als CSV", at_click(db, lambda _actor: template("csv")),
+                        "vorlage-faelle.csv", "text/csv",
                         icon=":material/download:", width="stretch", on_click="ignore")
 
 # A new key after each import empties the upload field (a file uploader cannot be reset otherwise).

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -30,11 +29,13 @@ FETCH_SECONDS = float(os.environ.get("DOWNLOAD_FETCH_SECONDS", "30"))
 
 @dataclass(frozen=True)
 class Owner:
-    """The login session a download was made for."""
+    """The login session a download was made for, and the file Streamlit stored for it."""
 
     username: str
     issued_at: datetime
     made: float  # time.monotonic()
+    file_id: str
+    file: object  # Streamlit's stored file: the gate compares what a request would get with it
 
     @property
     def expired(self) -> bool:
@@ -47,20 +48,36 @@ _lock = threading.Lock()
 _making: ContextVar[dict | None] = ContextVar("download_owner", default=None)
 
 
-def owner_of(file_id: str) -> Owner | None:
-    """Whom a download was made for; None for any other file (not made by at_click)."""
+def _storage():  # type: ignore[no-untyped-def]
+    from streamlit import runtime
+
+    return runtime.get_instance().media_file_mgr._storage  # noqa: SLF001
+
+
+def stored_file(name: str) -> object | None:
+    """The file Streamlit's /media handler would serve for this last path segment, looked up by
+    Streamlit's own storage (whatever spelling of the id it accepts), or None."""
+    from streamlit.runtime.media_file_storage import MediaFileStorageError
+
+    try:
+        return _storage().get_file(name)
+    except MediaFileStorageError:
+        return None
+
+
+def owner_of(file: object) -> Owner | None:
+    """Whom a stored file was made for (by at_click); None for any other file – which nobody
+    may fetch (pages/gateway.py)."""
     with _lock:
-        return _owners.get(file_id)
+        return next((owner for owner in _owners.values() if owner.file is file), None)
 
 
 def done_with(file_id: str) -> None:
     """Too late to fetch: the file is removed from the server's memory (a new click makes it
     anew)."""
-    from streamlit import runtime
-
     with _lock:
         _owners.pop(file_id, None)
-    runtime.get_instance().media_file_mgr._storage.delete_file(file_id)  # noqa: SLF001
+    _storage().delete_file(file_id)
 
 
 def at_click(db: Database, produce: Callable[[Actor], bytes | str]) -> Callable[[], bytes | str]:
@@ -78,9 +95,6 @@ def at_click(db: Database, produce: Callable[[Actor], bytes | str]) -> Callable[
     return data
 
 
-_FILE_ID = re.compile(r"/([0-9a-f]+)(?:\.[A-Za-z0-9]+)?$")
-
-
 async def _deferred_file(self, request, session_id):  # type: ignore[no-untyped-def]  # noqa: ARG001
     """Streamlit's handler for a pressed download button, with the app's German reason under the
     button when the data are refused (Streamlit shows only "Failed to generate file")."""
@@ -96,12 +110,16 @@ async def _deferred_file(self, request, session_id):  # type: ignore[no-untyped-
         return BackendOperationResponse(request_id=request.request_id, error_msg=message)
     finally:
         _making.reset(token)
-    if note and (match := _FILE_ID.search(url)):
+    name = url.rsplit("/", 1)[-1]
+    if note and (file := stored_file(name)) is not None:
+        stored = _storage()._files_by_id  # noqa: SLF001
+        file_id = next(key for key, value in stored.items() if value is file)
         with _lock:
-            stale = [file_id for file_id, owner in _owners.items() if owner.expired]
-            _owners[match.group(1)] = Owner(note["username"], note["issued_at"], time.monotonic())
-        for file_id in stale:
-            done_with(file_id)
+            stale = [key for key, owner in _owners.items() if owner.expired]
+            _owners[file_id] = Owner(note["username"], note["issued_at"], time.monotonic(), file_id,
+                                     file)
+        for key in stale:
+            done_with(key)
     return BackendOperationResponse(request_id=request.request_id,
                                     deferred_file=DeferredFileResponsePayload(url=url))
 

@@ -19,6 +19,8 @@ class Run:
     widgets: dict[str, str] = field(default_factory=dict)
     texts: list[str] = field(default_factory=list)
     exception: str | None = None
+    html: list[str] = field(default_factory=list)  # st.html bodies (the login cookie's ticket)
+    deferred: dict[str, str] = field(default_factory=dict)  # download button label → its file id
 
     def shows(self, words: str) -> bool:
         return any(words in t for t in self.texts)
@@ -59,6 +61,7 @@ class BrowserTab:
             forward.ParseFromString(await self.ws.recv())
             kind = forward.WhichOneof("type")
             if kind == "new_session":
+                self.session_id = forward.new_session.initialize.session_id
                 shown = Run()  # a run started anew (st.rerun) replaces what the last one drew
             elif kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
                 _note(forward.delta.new_element, shown)
@@ -71,6 +74,24 @@ class BrowserTab:
                 self.current_page = forward.navigation.page_script_hash
             elif kind == "script_finished" and forward.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                 return shown
+
+    async def deferred_file(self, file_id: str) -> tuple[str, str]:
+        """Press a download button whose data are made on the click, as the browser does: (the
+        file's address, "") or ("", the message shown under the button)."""
+        from streamlit.proto.BackMsg_pb2 import DeferredFileRequestPayload
+
+        message = BackMsg()
+        request = message.backend_operation_request
+        request.request_id, request.session_id = f"download-{file_id}", self.session_id
+        request.deferred_file.CopyFrom(DeferredFileRequestPayload(file_id=file_id))
+        await self.ws.send(message.SerializeToString())
+        while True:
+            forward = ForwardMsg()
+            forward.ParseFromString(await self.ws.recv())
+            answer = forward.backend_operation_response
+            kind = forward.WhichOneof("type")
+            if kind == "backend_operation_response" and answer.request_id == request.request_id:
+                return answer.deferred_file.url, answer.error_msg
 
     async def close(self) -> None:
         if hasattr(self, "ws"):
@@ -86,6 +107,10 @@ def _note(element, shown: Run) -> None:  # type: ignore[no-untyped-def]
         shown.widgets[body.label] = body.id
     if kind in ("alert", "markdown", "heading", "toast"):
         shown.texts.append(body.body)
+    elif kind == "html":
+        shown.html.append(body.body)
+    elif kind == "download_button" and body.deferred_file_id:
+        shown.deferred[body.label] = body.deferred_file_id
     elif kind == "exception":
         shown.exception = f"{body.type}: {body.message}"
 

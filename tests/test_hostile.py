@@ -3,6 +3,7 @@ in German why not – it never crashes, never half-writes and never runs it as S
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 from datetime import date
@@ -12,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from bench.hostile_import import cell_row, sheet_with
 from db.casework.activities import record_activity
 from db.casework.caseload import CaseFilter, caseload, case_detail
-from db.casework.caseload_io import check_import, read_upload
+from db.casework.caseload_io import MAX_LINES, check_import, read_upload
 from db.casework.cases import NewClient, refer_client
 from db.errors import ValidationError
 from db.validation import clean_text
@@ -96,11 +98,71 @@ def test_any_uploaded_bytes_give_a_frame_or_a_german_message(data: bytes, name: 
         assert exc.message
 
 
-def test_an_upload_of_a_hundred_thousand_empty_rows_is_just_empty(world: World) -> None:
+def test_blank_rows_within_the_limit_are_no_rows(world: World) -> None:
     header = "Kundennummer;Vorname;Nachname;Wohnort;Status;Zugewiesen am\n"
-    frame = read_upload("leer.csv", (header + ";;;;;\n" * 100_000).encode())
+    frame = read_upload("leer.csv", (header + ";;;;;\n" * 1_000).encode())
     assert len(frame) == 0
     assert check_import(world.db, world.actor("leitung"), frame).rows == []
+
+
+# Files that make a reader walk far more rows than they hold: a claimed size of 10^8 rows, one cell
+# far down (with a claimed size that fits, or none), more explicitly blank rows than the limit.
+# LIMIT stands in for MAX_LINES, which the tests lower to it: the same rule, smaller files.
+LIMIT = 1_000
+BOMBS = {
+    "claimed size": lambda: sheet_with(cell_row(100_000_000), "A1:Q100000000"),
+    "cell far down, no size": lambda: sheet_with(cell_row(100_000_000), None),
+    "cell far down, size that lies": lambda: sheet_with(cell_row(100_000_000), "A1:Q2"),
+    "cell just past the limit": lambda: sheet_with(cell_row(LIMIT + 1), None),
+    "blank row elements": lambda: sheet_with(
+        "".join(f'<row r="{n}"/>' for n in range(2, LIMIT + 2)), None),
+    "blank rows with empty cells": lambda: sheet_with("".join(
+        f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t></t></is></c></row>'
+        for n in range(2, LIMIT + 2)), None),
+}
+
+
+@pytest.mark.parametrize("bomb", BOMBS, ids=list(BOMBS))
+def test_sheets_claiming_or_padding_many_rows_are_refused_by_what_is_read(
+        bomb: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from db.casework import caseload_io
+
+    monkeypatch.setattr(caseload_io, "MAX_LINES", LIMIT)
+    data = BOMBS[bomb]()
+    with pytest.raises(ValidationError) as refused:
+        read_upload("bombe.xlsx", data)
+    limit = f"höchstens {LIMIT:,}".replace(",", ".")
+    assert f"{limit} Zeilen, leere mitgezählt" in refused.value.message
+    # The reader itself never hands out more than one row past the limit, whatever the file says.
+    read = 0
+    with contextlib.suppress(ValidationError):
+        for _ in caseload_io._xlsx_rows(data):
+            read += 1
+    assert read <= LIMIT + 1
+
+
+def test_the_limit_leaves_room_for_every_case_and_gaps() -> None:
+    from db.casework.caseload_io import MAX_ROWS
+
+    assert MAX_LINES > MAX_ROWS + 1
+
+
+def test_csv_with_blank_lines_past_the_limit_is_refused() -> None:
+    header = "Kundennummer;Vorname;Nachname;Wohnort;Status;Zugewiesen am\n"
+    with pytest.raises(ValidationError, match="leere mitgezählt"):
+        read_upload("leer.csv",
+                    (header + "\n" * MAX_LINES + "K1;A;B;Forst;Zugewiesen;01.01.2026\n").encode())
+
+
+def test_reading_stops_when_the_cpu_budget_is_spent(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The budget, not a count, stops a file that is slow for a reason no limit here names."""
+    from db.casework import caseload_io
+
+    monkeypatch.setattr(caseload_io, "READ_SECONDS", -1.0)  # every row is over budget
+    for fmt in ("csv", "xlsx"):
+        name, data = f"a.{fmt}", caseload_io.template(fmt)
+        with pytest.raises(ValidationError, match="Rechenzeit"):
+            read_upload(name, data)
 
 
 @settings(max_examples=200, deadline=None)

@@ -59,6 +59,27 @@ def test_deferred_downloads_are_answered_by_the_app() -> None:
     assert "url" in DeferredFileResponsePayload.DESCRIPTOR.fields_by_name
 
 
+def test_the_gateway_finds_the_routes_and_files_as_streamlit_does() -> None:
+    """pages/gateway.py decides by the route Streamlit's router picks and looks media up in its
+    storage (behaviour: test_gateway, against running servers)."""
+    from streamlit.runtime.media_file_storage import MediaFileKind
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+    from streamlit.web.server.starlette import (
+        starlette_routes,
+        starlette_static_routes,
+        starlette_websocket,
+    )
+
+    assert starlette_routes._ROUTE_MEDIA == "media/{file_id:path}"
+    public = {starlette_routes.ROUTE_HEALTH, starlette_routes.ROUTE_HOST_CONFIG,
+              starlette_websocket._ROUTE_WEBSOCKET_STREAM}
+    assert public == {"_stcore/health", "_stcore/host-config", "_stcore/stream"}
+    assert 'name="static-assets"' in Path(starlette_static_routes.__file__).read_text()
+    storage = MemoryMediaFileStorage("/media")
+    file_id = storage.load_and_get_id(b"x", "text/csv", MediaFileKind.DOWNLOADABLE, "x.csv")
+    assert storage.get_file(f"{file_id}.csv") is storage._files_by_id[file_id]
+
+
 def test_chart_data_given_as_arrow_bytes_is_sent_as_it_is() -> None:
     """pages/ui/charts._for_streamlit hands over each chart's data as Arrow bytes, once per spec
     (behaviour: test_chart_cache, the funnel's numbers read back from what the browser gets)."""

@@ -24,6 +24,7 @@ from ..store.database import Database
 from ..store.models import LoginThrottle, User
 from ..validation import required_text
 from ..vocabulary import Role
+from .guessable import contains, made_of
 from .permissions import require_role
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -39,7 +40,8 @@ FULL_TIME_CAP = 20
 DEMO_PASSWORD = "demo-passwort"
 # Words anyone guessing a password here would try first (zxcvbn weighs them like user data).
 PROGRAMME_WORDS = ("demo", "passwort", "begleiter", "begleitung", "integrationsbegleitung", "cockpit",
-                   "jobcenter", "kreistag", "leitung", "fallmanager", "spree", "neisse", "neiße",
+                   "integration", "integrations", "jobcenter", "kreistag", "leitung", "fallmanager",
+                   "spree", "neisse", "neiße", "landkreis", "kreis",
                    "guben", "forst", "spremberg", "cottbus", "lausitz")
 MIN_STRENGTH = 3  # zxcvbn's score (0–4): 3 means about 10^8 guesses or more
 
@@ -133,17 +135,21 @@ def password_problem(password: str, username: str | None = None, names: Iterable
         return f"Das Passwort muss mindestens {MIN_PASSWORD} Zeichen haben."
     if len(password.encode()) > 72:  # bcrypt's limit; longer input would be cut silently
         return "Das Passwort ist zu lang (höchstens 72 Bytes)."
-    if password == DEMO_PASSWORD:
+    # Each word list also in its disguises: case, digits and symbols around, 0 for o, … (guessable).
+    if made_of(password, [DEMO_PASSWORD]):
         return "Das Passwort der Demo-Konten ist veröffentlicht und darf nicht verwendet werden."
+    if made_of(password, PROGRAMME_WORDS):
+        return ("Das Passwort darf nicht nur aus dem Namen des Programms, des Cockpits, des "
+                "Jobcenters oder der Region bestehen – auch nicht mit Ziffern, Zeichen oder "
+                "Ersetzungen wie 0 für o.")
     lowered = password.lower()
     whole, bases = _common_passwords()
-    core = re.sub(r"[^a-zäöüß]", "", lowered)  # the letters, without the digits and symbols around
-    if lowered in whole or core in bases or len(set(lowered)) <= 2:
+    if lowered in whole or made_of(password, bases) or len(set(lowered)) <= 2:
         return "Dieses Passwort ist zu verbreitet und leicht zu erraten. Bitte ein anderes wählen."
-    if username and username.lower() in lowered:
+    if username and contains(password, username):
         return "Das Passwort darf den Benutzernamen nicht enthalten."
     own = {part for name in names for part in re.split(r"[^\w]+", name.lower()) if len(part) >= 3}
-    if any(part in lowered for part in own):
+    if any(contains(password, part) for part in own):
         return "Das Passwort darf Ihren Namen nicht enthalten."
     # A maintained estimator (zxcvbn) finds repeats, sequences (1234, abcd, qwertz), keyboard
     # patterns, dates and dictionary words – with the programme's own words among them.

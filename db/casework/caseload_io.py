@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from time import thread_time
 
 import pandas as pd
 from openpyxl import load_workbook
@@ -134,8 +135,23 @@ def read_upload(filename: str, data: bytes) -> pd.DataFrame:
 
 # Rows and columns are read one at a time and reading stops at the limit: a small file can
 # unpack to hundreds of thousands of rows (an xlsx is a zip), and a page must not spend minutes
-# and a gigabyte on a file it refuses anyway.
+# and a gigabyte on a file it refuses anyway. What bounds the work is what is read, not what is
+# kept: blank rows count too (a reader hands out every row up to the last filled one, and an
+# xlsx may claim a size such as A1:Q100000000), and the reading thread has a CPU-time budget.
 MAX_COLUMNS = 2 * len(COLUMNS)
+MAX_LINES = 50_000  # rows read, blank ones included: 20,000 cases and room for gaps
+READ_SECONDS = 30.0  # CPU seconds of the reading thread (21,000 full template rows: about 10 s)
+
+
+def _number(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def _too_many_lines(row: int, *, claimed: bool) -> ValidationError:
+    where = f"reicht laut Datei bis Zeile {_number(row)}" if claimed else "ist länger"
+    return ValidationError(f"Die Tabelle {where}: erlaubt sind höchstens {_number(MAX_LINES)} "
+                           "Zeilen, leere mitgezählt. Bitte nur den Bereich mit den Fällen "
+                           f"speichern (höchstens {_number(MAX_ROWS)} Fälle).", "file")
 
 
 def _csv_rows(data: bytes) -> Iterator[list[object]]:
@@ -164,14 +180,21 @@ def _xlsx_rows(data: bytes) -> Iterator[list[object]]:
                                   "Tabelle der Fälle, höchstens 20.000 Zeilen.", "file")
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)  # streams the sheet
     try:
-        for row in book.worksheets[0].iter_rows(max_col=MAX_COLUMNS, values_only=True):
+        sheet = book.worksheets[0]
+        if (sheet.max_row or 0) > MAX_LINES:  # the size the file claims, refused before reading
+            raise _too_many_lines(sheet.max_row, claimed=True)
+        # openpyxl fills gaps and a claimed size with blank rows: it is asked for one row past
+        # the limit at most, whatever the file says (_bounded_frame refuses that one).
+        for row in sheet.iter_rows(max_col=MAX_COLUMNS, max_row=MAX_LINES + 1, values_only=True):
             yield list(row)
     finally:
         book.close()
 
 
 def _bounded_frame(rows: Iterator[list[object]]) -> pd.DataFrame:
-    """Header and at most MAX_ROWS non-blank rows; one more and reading stops with a refusal."""
+    """Header and at most MAX_ROWS non-blank rows out of at most MAX_LINES rows read, within
+    READ_SECONDS of CPU time; one more of any and reading stops with a refusal."""
+    started = thread_time()  # the reading thread's own CPU: other sessions' work does not count
     header = next(rows, None)
     if header is None:
         raise ValueError("no header")  # read_upload: "lässt sich nicht lesen"
@@ -181,10 +204,17 @@ def _bounded_frame(rows: Iterator[list[object]]) -> pd.DataFrame:
     body: list[list[object]] = []
     positions: list[int] = []  # each row's place under the header, so messages name its line
     for position, row in enumerate(rows):
+        if position + 2 > MAX_LINES:  # its line in the file: after the header, 1-based
+            raise _too_many_lines(position + 2, claimed=False)
+        if thread_time() - started > READ_SECONDS:
+            raise ValidationError(f"Die Datei braucht zu lange zum Lesen (mehr als "
+                                  f"{READ_SECONDS:.0f} Sekunden Rechenzeit, abgebrochen bei Zeile "
+                                  f"{_number(position + 2)}). Bitte nur die Tabelle der Fälle "
+                                  "speichern, ohne Formeln und Formatierung ganzer Zeilen.", "file")
         if all(_cell_text(v) == "" for v in row):
             continue  # blank lines (at the end of a sheet) are no rows
         if len(body) == MAX_ROWS:
-            raise ValidationError(f"Zu viele Zeilen (höchstens {MAX_ROWS:,}).".replace(",", "."), "file")
+            raise ValidationError(f"Zu viele Zeilen (höchstens {_number(MAX_ROWS)}).", "file")
         body.append((list(row) + [None] * width)[:width])
         positions.append(position)
     return pd.DataFrame(body, index=positions, columns=[str(h) if h is not None else "" for h in header],

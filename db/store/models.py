@@ -440,6 +440,17 @@ class LoginThrottle(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class LoginTicket(Base):
+    """A one-time login ticket that has been used (pages/gateway.py): kept in the database, which
+    every app server shares, so a ticket sets the cookie once – not once per server. Kept until
+    the ticket expires; after that its signature check refuses it anyway."""
+
+    __tablename__ = "login_tickets"
+
+    ticket_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime]
+
+
 class AuditEntry(Base):
     """Append-only record of who viewed or changed what (database triggers refuse edits)."""
 
