@@ -13,7 +13,7 @@ import random
 import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -144,58 +144,60 @@ class World:
         return actor.id
 
 
-# The demo world as seeded once per worker, day and engine – a SQLite file, or the rows of every
-# table for PostgreSQL – copied into each test's empty database instead of seeding anew (the seed
-# is the same for the same day; seeding costs ~1.5 s a test on PostgreSQL, a copy ~0.1 s).
-_SEEDED: dict[tuple[str, date], object] = {}
+# Worlds built once per worker, day and engine – a SQLite file, or the rows of every table for
+# PostgreSQL – and copied into each test's empty database instead of built anew: the same build
+# on the same day gives the same world, and building is most of a test's time (the demo world
+# ~1.5 s on PostgreSQL, a released year ~25 s; a copy ~0.1 s).
+_SNAPSHOTS: dict[tuple[str, str, date], object] = {}
 
 
 @dataclass
-class _SeededRows:
+class _Rows:
     rows: list[tuple[Table, list[dict[str, object]]]]
     sequences: list[tuple[str, str]]  # (sequence, table) to move past the copied ids
 
 
-def _copy_seeded_world(db: Database, today: date) -> None:
-    """Fill db (empty, migrated) with the demo world of `today`: seeded on first use, copied after."""
+def _from_snapshot(db: Database, name: str, today: date, build: Callable[[], None]) -> None:
+    """Fill db (empty, migrated) with the world `build` makes: built on first use, copied after."""
     import sqlite3
 
     backend = db.engine.url.get_backend_name()
-    seeded = _SEEDED.get((backend, today))
+    key = (name, backend, today)
+    snapshot = _SNAPSHOTS.get(key)
     if backend == "sqlite":
         path = db.engine.url.database
         assert path
-        if seeded is None:
-            seed_demo(db, today=today)
-            _SEEDED[(backend, today)] = copy = f"{path}.seeded"
+        if snapshot is None:
+            build()
+            _SNAPSHOTS[key] = copy = f"{path}.{name}"
             with sqlite3.connect(path) as live, sqlite3.connect(copy) as target:
                 live.backup(target)
             return
         db.engine.dispose()
-        with sqlite3.connect(str(seeded)) as source, sqlite3.connect(path) as live:
+        with sqlite3.connect(str(snapshot)) as source, sqlite3.connect(path) as live:
             source.backup(live)
         return
-    if seeded is None:
-        seed_demo(db, today=today)
+    if snapshot is None:
+        build()
         with db.engine.connect() as conn:
             rows = [(t, [dict(r) for r in conn.execute(t.select()).mappings()]) for t in Base.metadata.sorted_tables]
             sequences = [(seq, t.name) for t in Base.metadata.sorted_tables if "id" in t.c
                          and (seq := conn.scalar(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": t.name}))]
-        _SEEDED[(backend, today)] = _SeededRows(rows, sequences)
+        _SNAPSHOTS[key] = _Rows(rows, sequences)
         return
-    assert isinstance(seeded, _SeededRows)
+    assert isinstance(snapshot, _Rows)
     with db.engine.begin() as conn:
-        for table, rows in seeded.rows:
+        for table, rows in snapshot.rows:
             if rows:
                 conn.execute(table.insert(), rows)
-        for sequence, table in seeded.sequences:
+        for sequence, table in snapshot.sequences:
             conn.execute(text(f"SELECT setval('{sequence}', COALESCE((SELECT max(id) FROM \"{table}\"), 0) + 1, false)"))
 
 
 @pytest.fixture
 def world(db: Database) -> World:
     today = date.today()
-    _copy_seeded_world(db, today)
+    _from_snapshot(db, "demo", today, lambda: seed_demo(db, today=today))
     return World(db=db, today=today)
 
 
@@ -231,8 +233,14 @@ def release_final_quarters(world: World, leave_last: bool = True) -> None:
 
 
 @pytest.fixture
-def released_world(world: World) -> World:
-    release_final_quarters(world)
+def released_world(db: Database) -> World:
+    """The demo world with a year of history behind it, every final quarter but the newest released."""
+    world = World(db=db, today=date.today())
+
+    def build() -> None:
+        seed_demo(db, today=world.today)
+        release_final_quarters(world)
+    _from_snapshot(db, "released", world.today, build)
     return world
 
 
