@@ -10,7 +10,7 @@ DEMO_DATA ?= 1
 ADDRESS ?= 127.0.0.1
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: run serve test install clean-venv
+.PHONY: run serve test test-days install clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,12 @@ TEST_WORKERS ?= 2
 
 test: $(VENV)/.installed-test $(if $(NPM),$(AXE))
 	$(BIN)/python -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist worksteal) $(PYTEST_ARGS)
+
+# The clock sweep (tests/clock_sweep.py): the tests marked `calendar` once more on each day that
+# breaks date assumptions (first and last of a month, quarter and year, 29 February, 1 April),
+# the clock of the tests, their app servers and the browser moved by libfaketime (`faketime`).
+test-days: $(VENV)/.installed-test $(if $(NPM),$(AXE))
+	$(BIN)/python tests/clock_sweep.py $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist worksteal) $(PYTEST_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -64,6 +64,28 @@ def _postgres_reachable() -> str | None:
         return f"PostgreSQL unter {TEST_PG_URL} nicht erreichbar: {exc.__class__.__name__}"
 
 
+# --- the calendar ---------------------------------------------------------------------------------
+# Tests whose expectations depend on the date: the demo world's plans and positions, forecasts,
+# periods and quarters, releases, figures per month or week, due dates. tests/clock_sweep.py
+# (CI, `make test-days`) runs them again on the days that break date assumptions. A file listed
+# here is marked whole; any test using a released world is marked wherever it is; a single test
+# elsewhere can say @pytest.mark.calendar.
+CALENDAR_FILES = {
+    "test_agenda", "test_caseload", "test_chart_locale", "test_companion_day", "test_council",
+    "test_demo", "test_export", "test_feasibility", "test_kpis", "test_office_hours", "test_pages",
+    "test_recount", "test_results", "test_results_pages", "test_series", "test_team",
+    "test_worklist",
+}
+CALENDAR_FIXTURES = {"released_world"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
+        if module in CALENDAR_FILES or CALENDAR_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.calendar)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     problem = _postgres_reachable()
