@@ -8,8 +8,8 @@ table that is consistent with the published numbers and marks.
 from __future__ import annotations
 
 from fractions import Fraction
-from itertools import product
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -85,11 +85,19 @@ def consistent_values(table: ProtectedTable) -> dict:
     seen: dict = {c: set() for c in hidden}
     known = {(r, c): int(table.values.loc[r, c]) for r in table.values.index for c in table.values.columns
              if (r, c) not in table.hidden}
-    for combo in product(*ranges):
-        trial = {**known, **dict(zip(hidden, combo, strict=True))}
-        if all(sum(coef * trial[cell] for cell, coef in line.items()) == 0 for line in lines):
-            for cell, value in zip(hidden, combo, strict=True):
-                seen[cell].add(value)
+    # Every combination is tried, as integer arrays a million at a time (the same search as a
+    # loop over itertools.product, two orders of magnitude faster).
+    starts = np.array([r.start for r in ranges])
+    sizes = tuple(len(r) for r in ranges)
+    offsets = np.array([sum(coef * known[cell] for cell, coef in line.items() if cell in known) for line in lines])
+    coefs = np.array([[line.get(cell, 0) for cell in hidden] for line in lines]).reshape(len(lines), len(hidden))
+    total = int(np.prod(sizes))
+    for first in range(0, total, 1_000_000):
+        flat = np.arange(first, min(total, first + 1_000_000))
+        combos = np.stack(np.unravel_index(flat, sizes), axis=1) + starts if hidden else np.zeros((len(flat), 0), int)
+        fits = ((combos @ coefs.T + offsets) == 0).all(axis=1)
+        for i, cell in enumerate(hidden):
+            seen[cell].update(combos[fits, i].tolist())
     return seen
 
 
