@@ -13,5 +13,5 @@ imports run one way, from the top of this list down (tests/test_layers.py keeps 
 | `reporting/` | what every report shares: indicator registry, German number forms, safe cells, PDF |
 | `accounts/` | users, passwords, login, sessions, permissions |
 | `store/` | models, database, migrations, audit log, memo, backup, PostgreSQL roles |
-| `vocabulary`, `errors`, `clock`, `actors`, `validation`, `settings` | the words everything speaks |
+| `vocabulary`, `phonetics`, `errors`, `clock`, `actors`, `validation`, `settings` | the words everything speaks (`phonetics`: how a name sounds) |
 """

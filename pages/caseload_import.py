@@ -83,9 +83,24 @@ if upload is not None:
                 hide_index=True, width="stretch")
             if len(check.rows) > 200:
                 st.caption(f"Vorschau der ersten 200 von {len(check.rows)} Zeilen.")
-            if st.button(f"{len(check.rows)} Fälle übernehmen", type="primary", key=f"import_{fingerprint[:12]}"):
+            others = True
+            if check.likely_known:
+                # Only the sound of a name agrees: the lead decides, row by row in the file.
+                st.warning(f"{len(check.likely_known)} Personen sind vermutlich schon erfasst. Ist es "
+                           "dieselbe Person, bitte ihre Kundennummer in die Datei eintragen und erneut "
+                           "hochladen.", icon=":material/person_search:")
+                st.dataframe(pd.DataFrame([{
+                    "Zeile": likely.row, "Vermutlich": likely.known.match.name,
+                    "Kundennummer": likely.known.match.client_number, "Wohnort": likely.known.match.town,
+                    "Warum": likely.known.reason} for likely in check.likely_known]),
+                    hide_index=True, width="stretch")
+                others = st.checkbox("Das sind andere Personen: trotzdem neu anlegen (wird protokolliert)",
+                                     key=f"import_others_{fingerprint[:12]}")
+            if st.button(f"{len(check.rows)} Fälle übernehmen", type="primary", key=f"import_{fingerprint[:12]}",
+                         disabled=not others):
                 with shown_errors(), st.spinner("Fälle werden übernommen …"):
-                    result = import_cases(db, actor, frame, upload.name)
+                    result = import_cases(db, actor, frame, upload.name,
+                                          confirmed_others=[likely.pair for likely in check.likely_known])
                 state["flash"] = (f"{result.created} Fälle übernommen"
                                   + (f", {result.skipped} übersprungen." if result.skipped else "."))
                 state["import_round"] = state.get("import_round", 0) + 1

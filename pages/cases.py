@@ -47,7 +47,8 @@ FILTER_KEYS = ("cases_search", "cases_status", "cases_town", "cases_barrier", "c
 filtering = any(st.session_state.get(k) for k in FILTER_KEYS)
 with st.expander("Filter", expanded=filtering, icon=":material/filter_list:"):
     row1 = st.columns([2, 2, 1, 1])
-    search = row1[0].text_input("Suche (Name oder Kundennummer)", key="cases_search")
+    search = row1[0].text_input("Suche (Name oder Kundennummer)", key="cases_search",
+                                help="Findet auch gleich klingende Namen: Maier findet Meyer und Mayer.")
     statuses = row1[1].multiselect("Status", list(CaseStatus), format_func=lambda s: s.label,
                                    key="cases_status", placeholder="alle")
     town = row1[2].selectbox("Wohnort", client_towns(db, actor), index=None, key="cases_town",

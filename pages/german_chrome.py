@@ -4,7 +4,13 @@ Streamlit's page says <html lang="en"> and its own texts – input hints, the da
 placeholder and names, the file uploader, the table toolbar, "Skip to main content" – are
 English with no setting to change them. One small script, run in the page (no installed file is
 edited, so it survives upgrades), sets the page language and translates those texts and their
-accessible names (aria-label, placeholder, title) as Streamlit draws them. A Streamlit upgrade
+accessible names (aria-label, aria-valuetext, placeholder, title) as Streamlit draws them.
+
+Date fields: Streamlit (1.5x, react-aria) draws a date's parts under a fixed "en-US" ("day,
+Geburtsdatum", "Empty", placeholders dd/mm/yyyy, "Selected Date: December 06, 2026") and its
+calendar in the browser's language, named "Choose date, …" with an English keyboard hint. The
+parts are translated here (placeholders and "Empty" only inside a date field), and the browser's
+language is reported as German, so the calendar's days and months are German in any browser. A Streamlit upgrade
 that rewords a text makes it English again: the accessibility browser test lists every English
 text it still finds (tests/test_accessibility.py), and the statement names what is left.
 """
@@ -78,7 +84,31 @@ GERMAN: dict[str, str] = {
     "Copy Vega-Lite spec": "Vega-Lite-Beschreibung kopieren",
     "Month": "Monat",
     "Year": "Jahr",
+    "Date range": "Zeitraum",
+    # The calendar's hint for screen readers (aria-describedby of the date picker).
+    "Use arrow keys to navigate dates. Enter to select. Escape to close.":
+        "Mit den Pfeiltasten durch die Tage gehen, Eingabetaste wählt, Escape schließt.",
+    "Use arrow keys to navigate. Enter to select. Tab to switch between calendar and time. "
+    "Escape to close.": "Mit den Pfeiltasten durch die Tage gehen, Eingabetaste wählt, Tab wechselt "
+                        "zwischen Kalender und Uhrzeit, Escape schließt.",
 }
+
+# Only inside a date or time field: its parts' placeholders and the empty part's value. Short
+# words like "mm" may be anybody's text elsewhere on the page.
+DATE_FIELD_PARTS: dict[str, str] = {
+    "dd": "TT",
+    "mm": "MM",
+    "yyyy": "JJJJ",
+    "Empty": "leer",
+}
+DATE_FIELDS = "[data-testid=stDateInput], [data-testid=stDateTimeInput], [data-testid=stTimeInput]"
+
+# The names react-aria gives a date's parts, read before the field's own label ("day, Geburtsdatum").
+PART_NAMES = {"day": "Tag", "month": "Monat", "year": "Jahr", "hour": "Stunde", "minute": "Minute",
+              "second": "Sekunde", "dayPeriod": "Tageszeit", "era": "Epoche"}
+MONTHS = {"January": "Januar", "February": "Februar", "March": "März", "April": "April", "May": "Mai",
+          "June": "Juni", "July": "Juli", "August": "August", "September": "September",
+          "October": "Oktober", "November": "November", "December": "Dezember"}
 
 # Texts with a part that varies (regular expression → replacement, JavaScript syntax).
 PATTERNS: list[tuple[str, str]] = [
@@ -89,6 +119,15 @@ PATTERNS: list[tuple[str, str]] = [
     (r"^DD\.MM\.YYYY$|^dd\.mm\.yyyy$", "TT.MM.JJJJ"),
     (r"^(?:HH|hh):mm$", "hh:mm"),
     (r"^Choose a date\. (.*)$", "Datum wählen. $1"),
+    # The calendar's name with the month it shows ("Choose date, Dezember 2026").
+    (r"^Choose date, (.+)$", "Datum wählen, $1"),
+    (r"^Choose date range, (.+)$", "Zeitraum wählen, $1"),
+    (r"^Choose date and time, (.+)$", "Datum und Uhrzeit wählen, $1"),
+    *((rf"^{english}, (.+)$", f"{german}, $1") for english, german in PART_NAMES.items()),
+    # A month part's value: "12 – December"; the field's description of its value.
+    *((rf"^(\d+) – {english}$", f"$1 – {german}") for english, german in MONTHS.items()),
+    *((rf"^Selected Date: {english} 0?(\d+), (\d+)$", f"Gewähltes Datum: $1. {german} $2")
+      for english, german in MONTHS.items()),
     (r"^Selected date is (.*)\.$", "Gewählt: $1."),
     (r"^(\d+) selected$", "$1 ausgewählt"),
     (r"^Help for (.+)$", "Hilfe zu $1"),
@@ -100,13 +139,20 @@ _SCRIPT = """
   document.documentElement.lang = "de";
   if (window.__germanChrome) return;
   window.__germanChrome = true;
+  // Streamlit hands the browser's language to its calendars (weekdays, months, the first day of
+  // the week) with each redraw: German, whatever language the browser is set to.
+  for (const [name, value] of [["language", "de-DE"], ["languages", ["de-DE", "de"]]]) {
+    try { Object.defineProperty(navigator, name, {get: () => value, configurable: true}); } catch (e) {}
+  }
   const whole = new Map(Object.entries(%(whole)s));
   const patterns = %(patterns)s.map(([source, german]) => [new RegExp(source), german]);
-  const attributes = ["aria-label", "placeholder", "title"];
-  const german = (text) => {
+  const parts = new Map(Object.entries(%(parts)s));
+  const attributes = ["aria-label", "aria-valuetext", "placeholder", "title"];
+  const german = (text, element) => {
     const core = text.trim();
     if (!core) return null;
     if (whole.has(core)) return text.replace(core, whole.get(core));
+    if (parts.has(core) && element && element.closest(%(fields)s)) return text.replace(core, parts.get(core));
     for (const [pattern, replacement] of patterns) {
       if (pattern.test(core)) return text.replace(core, core.replace(pattern, replacement));
     }
@@ -114,14 +160,14 @@ _SCRIPT = """
   };
   const translate = (node) => {
     if (node.nodeType === Node.TEXT_NODE) {
-      const text = german(node.nodeValue);
+      const text = german(node.nodeValue, node.parentElement);
       if (text !== null && text !== node.nodeValue) node.nodeValue = text;
       return;
     }
     if (node.nodeType !== Node.ELEMENT_NODE) return;
     for (const name of attributes) {
       const value = node.getAttribute(name);
-      const text = value && german(value);
+      const text = value && german(value, node);
       if (text && text !== value) node.setAttribute(name, text);
     }
   };
@@ -149,7 +195,9 @@ _STYLE = "<style>.element-container:has(.stHtml script) { display: none; }</styl
 
 # Built once per server process, not on every rerun.
 _PAGE_SCRIPT = _SCRIPT % {"whole": json.dumps(GERMAN, ensure_ascii=False),
-                          "patterns": json.dumps(PATTERNS, ensure_ascii=False)}
+                          "patterns": json.dumps(PATTERNS, ensure_ascii=False),
+                          "parts": json.dumps(DATE_FIELD_PARTS, ensure_ascii=False),
+                          "fields": json.dumps(DATE_FIELDS)}
 
 
 def german_page() -> None:

@@ -38,12 +38,14 @@ show_flash()
 # What the referral form is reset to once a referral was saved.
 REFERRAL_RESET = {"ref_number": "", "ref_first": "", "ref_last": "", "ref_town": "",
                   "ref_born": None, "ref_gender": None, "ref_postcode": "", "ref_phone": "",
-                  "ref_note": "", "ref_lookup": "", "ref_duplicate": None, "ref_barriers": [],
+                  "ref_note": "", "ref_lookup": "", "ref_duplicate": None, "ref_duplicate_likely": False,
+                  "ref_barriers": [],
                   "ref_address": ""}
 
 
-def submit_referral() -> None:
-    """Called on the form's click: the referral of a new or of an already known person."""
+def submit_referral(other_person: bool = False) -> None:
+    """Called on the form's click: the referral of a new or of an already known person; with
+    `other_person`, the Fallmanager said the likely match shown is somebody else."""
     state = st.session_state
     client, client_id = None, None
     state["ref_duplicate"] = None
@@ -63,9 +65,10 @@ def submit_referral() -> None:
     try:
         refer_client(db, actor, client=client, client_id=client_id, source=state["ref_source"],
                      case_manager_id=state.get("ref_manager"), note=state["ref_note"],
-                     barriers=state["ref_barriers"])
+                     barriers=state["ref_barriers"], other_person_confirmed=other_person)
     except DuplicateClient as known:
         state["ref_duplicate"] = known.match  # offered below the form instead of a second record
+        state["ref_duplicate_likely"] = known.likely
         raise
 
 
@@ -133,6 +136,11 @@ def referral_form() -> None:
                       key="ref_twin", **on_submit(lambda: refer_known(twin.client_id),
                                                   "Zuweisung gespeichert.", key="referral",
                                                   reset=REFERRAL_RESET))
+        if st.session_state.get("ref_duplicate_likely"):
+            # Only the sound of the name agrees: the Fallmanager knows whether it is the same person.
+            st.button("Andere Person – neu anlegen", key="ref_other_person", **on_submit(
+                lambda: submit_referral(other_person=True), referral_saved, key="referral",
+                reset=REFERRAL_RESET))
 
 
 if actor.role == Role.CASE_MANAGER:

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Lowest first. A module may import its own layer's modules and any layer below, never above.
 LAYERS = [
-    {"db.vocabulary", "db.errors", "db.clock", "db.actors", "db.validation", "db.settings"},
+    {"db.vocabulary", "db.phonetics", "db.errors", "db.clock", "db.actors", "db.validation", "db.settings"},
     {"db.store"},
     {"db.accounts"},
     {"db.reporting"},
@@ -28,7 +28,7 @@ LAYERS = [
     {"pages", "app"},
 ]
 # Within the vocabulary layer the order matters too (settings knows errors, not the reverse).
-BASE_ORDER = ["db.vocabulary", "db.errors", "db.clock", "db.actors", "db.validation", "db.settings"]
+BASE_ORDER = ["db.vocabulary", "db.phonetics", "db.errors", "db.clock", "db.actors", "db.validation", "db.settings"]
 
 
 def module_name(path: Path) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..accounts.permissions import (
@@ -18,6 +18,7 @@ from ..accounts.permissions import (
 from ..actors import Actor
 from ..clock import today
 from ..errors import NotFound
+from ..phonetics import cologne
 from ..programme.locations import interview_place
 from ..store.audit import audit
 from ..store.database import Database
@@ -50,6 +51,19 @@ class CaseFilter:
     referred_to: date | None = None
     search: str | None = None  # client number or name
     overdue_only: bool = False
+
+
+def sounds_like(search: str) -> list[ColumnElement[bool]]:
+    """"Maier" finds Meyer too: every word of the search sounds like the first or the last name
+    (Kölner Phonetik, the stored codes). Only for words of letters, at least two: a client
+    number or an initial would sound like half the caseload."""
+    words = search.split()
+    if not words or any(len(word) < 2 or not word.replace("-", "").isalpha() for word in words):
+        return []
+    codes = [cologne(word) for word in words]
+    if not all(codes):
+        return []
+    return [and_(*(or_(Client.first_name_code == code, Client.last_name_code == code) for code in codes))]
 
 
 @dataclass(frozen=True)
@@ -143,6 +157,7 @@ def caseload(
             or_(
                 func.lower(Client.client_number).like(pattern, escape="\\"),
                 func.lower(Client.first_name + " " + Client.last_name).like(pattern, escape="\\"),
+                *sounds_like(filters.search),
             )
         )
         conditions.append(Case.client_id.in_(matching))

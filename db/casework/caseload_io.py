@@ -12,7 +12,7 @@ import csv
 import io
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from time import thread_time
@@ -32,6 +32,8 @@ from ..store.database import Database, batched
 from ..store.models import Activity, Case, Client, Employer, Placement, StatusChange, User
 from ..validation import clean_text, not_in_future, not_in_past, plausible_birth_year, plausible_day
 from ..vocabulary import ActivityKind, CaseStatus, JobKind, ReferralSource, Role
+from .entry import EntryData, validated
+from .identity import Entered, KnownPerson, known_persons
 from .rules import PERSON_LIMITS, REQUIRED_PERSON, History, history_breaches, person_breaches
 from .workflow import ACCOMPANIED, OPEN_STATUSES
 
@@ -41,6 +43,8 @@ COLUMNS: dict[str, str] = {
     "first_name": "Vorname",
     "last_name": "Nachname",
     "birth_year": "Geburtsjahr",
+    "birth_date": "Geburtsdatum",
+    "postcode": "Postleitzahl",
     "town": "Wohnort",
     "phone": "Telefon",
     "consent_date": "Einwilligung am",
@@ -66,7 +70,8 @@ IMPORT_NOTE = "Übernommen aus Tabelle"
 
 EXAMPLE_ROW = {
     "client_number": "123D456789", "first_name": "Erika", "last_name": "Beispiel",
-    "birth_year": "1979", "town": "Guben", "phone": "03561 000000", "consent_date": "02.03.2026",
+    "birth_year": "1979", "birth_date": "14.05.1979", "postcode": "03172", "town": "Guben",
+    "phone": "03561 000000", "consent_date": "02.03.2026",
     "status": "In Begleitung", "companion": "begleiter1", "case_manager": "fallmanager1",
     "referred_on": "01.03.2026", "first_interview_at": "05.03.2026 10:00",
     "start_date": "05.03.2026", "employer": "", "job_start": "",
@@ -231,7 +236,7 @@ def _cell_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # Excel stores 1979 as 1979.0
     text = clean_text(str(value))
-    return text[1:] if text.startswith("'") else text  # our own exports escape formulas so
+    return text.removeprefix("'")  # our own exports escape formulas so
 
 
 # --- checking ------------------------------------------------------------------------------------
@@ -269,6 +274,27 @@ class ImportRow:
     next_step: str | None
     next_step_due: date | None
     existing_client_id: int | None = None
+    birth_date: date | None = None
+    postcode: str | None = None
+
+
+@dataclass(frozen=True)
+class LikelyKnown:
+    """A row whose person is probably a stored client under another number: the lead decides."""
+
+    row: int
+    known: KnownPerson
+
+    @property
+    def pair(self) -> tuple[int, int]:
+        """What a confirmation names: this row is not that stored client."""
+        return self.row, self.known.match.client_id
+
+    @property
+    def text(self) -> str:
+        match = self.known.match
+        return (f"Zeile {self.row}: vermutlich {match.name} ({match.town}), Kundennummer "
+                f"{match.client_number} – {self.known.reason}")
 
 
 @dataclass
@@ -276,6 +302,7 @@ class ImportCheck:
     rows: list[ImportRow] = field(default_factory=list)  # to be created
     skipped: list[int] = field(default_factory=list)  # row numbers already in the programme
     problems: list[Problem] = field(default_factory=list)
+    likely_known: list[LikelyKnown] = field(default_factory=list)  # created only if confirmed
 
     @property
     def ok(self) -> bool:
@@ -425,6 +452,12 @@ def _check(session: Session, frame: pd.DataFrame) -> ImportCheck:
         next_step = r.text("next_step")
         next_step_due = r.day("next_step_due", not_in_past)
         phone = r.text("phone")
+        birth_date, postcode = r.day("birth_date"), r.text("postcode")
+        try:  # the referral form's rule for both (db/casework/entry.py)
+            person = validated(EntryData(birth_date=birth_date, postcode=postcode), on=today())
+            birth_date, postcode = person.birth_date, person.postcode
+        except ValidationError as exc:
+            r.problem("birth_date" if "Geburtsdatum" in exc.message else "postcode", exc.message)
         # The same rules as every form (db/casework/rules.py): the person, the events' order.
         for breach in person_breaches({"phone": phone, "client_number": number, "first_name": first_name,
                                        "last_name": last_name, "town": town}):
@@ -451,8 +484,31 @@ def _check(session: Session, frame: pd.DataFrame) -> ImportCheck:
             start_date=start_date if status in ACCOMPANIED else None,
             employer_id=employer_id, job_start=job_start, next_step=next_step,
             next_step_due=next_step_due, existing_client_id=existing[0] if existing else None,
+            birth_date=birth_date, postcode=postcode,
         ))
+    _known_persons(session, check)
     return check
+
+
+def _known_persons(session: Session, check: ImportCheck) -> None:
+    """The referral's duplicate check for every new person of the file: spelled alike with the
+    same postcode or birth date as a stored client is a problem of the row (their number
+    belongs in it); only sounding alike is listed for the lead to decide."""
+    new = [row for row in check.rows if row.existing_client_id is None]
+    found = known_persons(session, [Entered(row.first_name, row.last_name, row.postcode, row.birth_date)
+                                    for row in new])
+    refused = set()
+    for row, known in zip(new, found, strict=True):
+        if known is None:
+            continue
+        if known.exact:
+            refused.add(row.row)
+            check.problems.append(Problem(row.row, COLUMNS["client_number"], (
+                f"{known.match.name} ist bereits unter der Kundennummer {known.match.client_number} "
+                f"erfasst ({known.reason}): bitte diese Kundennummer eintragen")))
+        else:
+            check.likely_known.append(LikelyKnown(row.row, known))
+    check.rows = [row for row in check.rows if row.row not in refused]
 
 
 def _person(r: _RowReader, key: str, people: dict[str, int]) -> int | None:
@@ -495,8 +551,11 @@ class ImportResult:
     skipped: int
 
 
-def import_cases(db: Database, actor: Actor, frame: pd.DataFrame, filename: str) -> ImportResult:
-    """Write the checked sheet: one transaction, audited; refuses if any row has a problem.
+def import_cases(db: Database, actor: Actor, frame: pd.DataFrame, filename: str, *,
+                 confirmed_others: Collection[tuple[int, int]] = ()) -> ImportResult:
+    """Write the checked sheet: one transaction, audited; refuses if any row has a problem, or
+    a row's person is probably a stored client and the lead has not confirmed that they are
+    somebody else (`confirmed_others`: the (row, client id) pairs shown, LikelyKnown.pair).
 
     The rows are checked again inside the transaction, so a change made between preview and
     confirmation (somebody referred one of the clients meanwhile) cannot slip through.
@@ -510,9 +569,17 @@ def import_cases(db: Database, actor: Actor, frame: pd.DataFrame, filename: str)
             raise ValidationError(
                 f"Import abgebrochen: {len(check.problems)} Fehler in der Datei – {shown}{more}. "
                 "Es wurde nichts gespeichert.", "file")
+        unconfirmed = [likely for likely in check.likely_known if likely.pair not in set(confirmed_others)]
+        if unconfirmed:
+            raise ValidationError(
+                f"Import angehalten: {len(unconfirmed)} Personen sind vermutlich schon erfasst – "
+                + "; ".join(likely.text for likely in unconfirmed[:3])
+                + ". Bitte die Kundennummern prüfen oder bestätigen, dass es andere Personen sind. "
+                "Es wurde nichts gespeichert.", "file")
         clients = [
             Client(client_number=row.client_number, first_name=row.first_name, last_name=row.last_name,
-                   town=row.town, birth_year=row.birth_year, phone=row.phone, consent_date=row.consent_date)
+                   town=row.town, birth_year=row.birth_year, phone=row.phone, consent_date=row.consent_date,
+                   birth_date=row.birth_date, postcode=row.postcode)
             for row in check.rows if row.existing_client_id is None
         ]
         session.add_all(clients)
@@ -537,7 +604,10 @@ def import_cases(db: Database, actor: Actor, frame: pd.DataFrame, filename: str)
             audit(session, actor, "import", "case", case.id,
                   {"status": row.status, "client_id": case.client_id, "row": row.row})
         audit(session, actor, "import", "caseload", None,
-              {"file": filename[:200], "created": len(cases), "skipped": len(check.skipped)})
+              {"file": filename[:200], "created": len(cases), "skipped": len(check.skipped),
+               # confirmed as others than these records: [row, client id] (ids, never names)
+               **({"other_than_client_ids": [list(likely.pair) for likely in check.likely_known]}
+                  if check.likely_known else {})})
         return ImportResult(created=len(cases), skipped=len(check.skipped))
 
 
@@ -593,7 +663,7 @@ def export_caseload(db: Database, actor: Actor, fmt: str) -> bytes:
     with db.write() as session:
         rows = session.execute(
             select(Client.id, Client.client_number, Client.first_name, Client.last_name, Client.birth_year,
-                   Client.town, Client.phone, Client.consent_date, Case.status, companion,
+                   Client.birth_date, Client.postcode, Client.town, Client.phone, Client.consent_date, Case.status, companion,
                    case_manager, Case.referred_on, Case.first_interview_at, Case.start_date,
                    employer, job_start, Case.next_step, Case.next_step_due)
             .join(Client, Case.client_id == Client.id)

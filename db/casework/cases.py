@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -57,6 +57,7 @@ from . import outcomes
 from .corrections import fields_of, prior_state
 from .editing import conflict_message, editing
 from .entry import EntryData, refresh_entry, refresh_person, validated
+from .identity import ClientMatch, Entered, KnownPerson, client_match, known_persons
 from .rules import PERSON_LIMITS, REQUIRED_PERSON, History, history_of, require_history
 from .team import CompanionLoad, caseloads
 from .workflow import OPEN_STATUSES, check_transition
@@ -122,11 +123,15 @@ def refer_client(
     case_manager_id: int | None = None,
     note: str | None = None,
     barriers: Iterable[Barrier] = (),
+    other_person_confirmed: bool = False,
 ) -> int:
     """A Fallmanager refers a new or known client to the programme. Returns the new case id.
 
     Barriers the Fallmanager knows of (a missing driving licence, say) are recorded on the case
-    as of the referral day, so the companion does not type them again."""
+    as of the referral day, so the companion does not type them again. A new person who is
+    probably known already (db/casework/identity.py) is refused with the known record; one whose
+    name only sounds alike is created if the Fallmanager confirms it is somebody else
+    (`other_person_confirmed`, audited with the record they were shown)."""
     require_role(actor, Role.CASE_MANAGER, Role.LEAD)
     if (client is None) == (client_id is None):
         raise ValidationError("Bitte eine neue Person erfassen oder eine vorhandene wählen.", "client")
@@ -147,13 +152,15 @@ def refer_client(
                 select(Client).where(Client.client_number == person.client_number)
             )
             if taken is not None:  # a known person: offer their record instead of a new one
-                raise DuplicateClient(_match(session, taken), by_number=True)
-            twin = _same_person(session, person)
-            if twin is not None:
-                raise DuplicateClient(twin)
+                raise DuplicateClient(client_match(session, taken), by_number=True)
+            twin = known_persons(session, [Entered(person.first_name, person.last_name, person.postcode,
+                                                   person.birth_date)])[0]
+            if twin is not None and (twin.exact or not other_person_confirmed):
+                raise DuplicateClient(twin.match, known=twin)
             session.add(person)
             session.flush()
-            audit(session, actor, "create", "client", person.id)
+            audit(session, actor, "create", "client", person.id,
+                  {"other_than_client_id": twin.match.client_id} if twin is not None else None)
         else:
             person = session.get(Client, client_id)
             if person is None:
@@ -202,41 +209,28 @@ def refer_client(
 
 
 class DuplicateClient(ValidationError):
-    """The person is known already: the referral should use the existing record."""
+    """The person is known already, or probably (`likely`: the name only sounds alike): the
+    referral should use the existing record – for a likely one, unless confirmed otherwise."""
 
-    def __init__(self, match: ClientMatch, *, by_number: bool = False) -> None:
-        known = (f"Die Kundennummer {match.client_number} ist bereits vergeben: {match.name} "
-                 f"({match.town})." if by_number else
-                 f"{match.name} ({match.town}) ist bereits unter der Kundennummer "
-                 f"{match.client_number} erfasst.")
-        super().__init__(
-            known + " Bitte die vorhandene Person zuweisen, statt sie ein zweites Mal anzulegen."
-            + (" Für sie läuft bereits ein Fall." if match.has_open_case else ""),
-            "client")
+    def __init__(self, match: ClientMatch, *, by_number: bool = False,
+                 known: KnownPerson | None = None) -> None:
+        self.likely = known is not None and not known.exact
+        if by_number:
+            text = (f"Die Kundennummer {match.client_number} ist bereits vergeben: {match.name} "
+                    f"({match.town}).")
+        elif self.likely:
+            assert known is not None
+            text = (f"Vermutlich schon erfasst: {match.name} ({match.town}), Kundennummer "
+                    f"{match.client_number} – {known.reason}. Ist es dieselbe Person, bitte die "
+                    "vorhandene zuweisen; ist es eine andere, „Andere Person – neu anlegen“ wählen.")
+        else:
+            text = (f"{match.name} ({match.town}) ist bereits unter der Kundennummer "
+                    f"{match.client_number} erfasst.")
+        if not self.likely:
+            text += " Bitte die vorhandene Person zuweisen, statt sie ein zweites Mal anzulegen."
+        super().__init__(text + (" Für sie läuft bereits ein Fall." if match.has_open_case else ""),
+                         "client")
         self.match = match
-
-
-def _same_person(session: Session, new: Client) -> ClientMatch | None:
-    """A participant may be recorded once: same first and last name (any capitals) and the same
-    postcode or date of birth as a known person (the ESF+ duplicate check)."""
-    same_place_or_birth = [column == value for column, value in (
-        (Client.postcode, new.postcode), (Client.birth_date, new.birth_date)) if value is not None]
-    if not same_place_or_birth:
-        return None
-    twin = session.scalar(
-        select(Client).where(
-            func.lower(Client.first_name) == new.first_name.lower(),
-            func.lower(Client.last_name) == new.last_name.lower(),
-            Client.anonymised_on.is_(None), or_(*same_place_or_birth))
-        .order_by(Client.id).limit(1))
-    return None if twin is None else _match(session, twin)
-
-
-def _match(session: Session, person: Client) -> ClientMatch:
-    open_case = session.scalar(
-        select(Case.id).where(Case.client_id == person.id, Case.status.in_(OPEN_STATUSES)))
-    return ClientMatch(person.id, person.client_number, person.full_name, person.town,
-                       open_case is not None, open_case)
 
 
 def _require_user_with_role(session: Session, user_id: int, role: Role, field: str) -> User:
@@ -535,16 +529,6 @@ def update_client(db: Database, actor: Actor, client_id: int, version: int, data
         raise ConflictError(conflict_message(None)) from exc
 
 
-@dataclass(frozen=True)
-class ClientMatch:
-    client_id: int
-    client_number: str
-    name: str
-    town: str
-    has_open_case: bool
-    open_case_id: int | None = None
-
-
 def find_client(db: Database, actor: Actor, client_number: str) -> ClientMatch | None:
     """Look a known person up by client number before referring them again (audited)."""
     require_role(actor, Role.CASE_MANAGER, Role.LEAD)
@@ -556,4 +540,4 @@ def find_client(db: Database, actor: Actor, client_number: str) -> ClientMatch |
         if person is None:
             return None
         audit(session, actor, "lookup", "client", person.id)
-        return _match(session, person)
+        return client_match(session, person)

@@ -33,6 +33,7 @@ from ..store.models import (
     PlanTarget,
     StatusChange,
     User,
+    name_codes,
 )
 from ..vocabulary import (
     ActivityKind,
@@ -193,7 +194,8 @@ def generate(db: Database, cases: int, *, seed: int = 7, activities_per_case: in
         "client_number": f"S{n:08d}", "first_name": f"Synth{n % 997}", "last_name": f"Person{n}",
         "birth_year": born(n).year, "birth_date": born(n), "gender": genders[n],
         "postcode": f"03{100 + n % len(TOWNS):03d}", "town": TOWNS[n % len(TOWNS)], "phone": None,
-        "consent_date": None, "version": 1} for n in range(cases)))
+        "consent_date": None, "version": 1,
+        **name_codes(f"Synth{n % 997}", f"Person{n}")} for n in range(cases)))
     with db.read() as session:
         first_client = session.scalar(select(func.min(Client.id)))
     progress(f"{counts['clients']} Personen")

@@ -35,7 +35,16 @@ from ..clock import today, utcnow
 from ..errors import NotFound, ValidationError
 from ..store.audit import audit
 from ..store.database import Database, batched
-from ..store.models import Activity, AuditEntry, Case, CaseBarrier, Client, Placement, StatusChange
+from ..store.models import (
+    Activity,
+    AuditEntry,
+    Case,
+    CaseBarrier,
+    Client,
+    Placement,
+    StatusChange,
+    name_codes,
+)
 from ..store.statistics import stray_statistics, withhold_statistics
 from ..validation import clean_text
 from ..vocabulary import Role
@@ -51,7 +60,8 @@ def erase_clients(session: Session, client_ids: list[int]) -> list[int]:
             client_number="ANON-" + cast(Client.id, String), first_name=ANONYMOUS,
             last_name="#" + cast(Client.id, String), birth_year=None, birth_date=None,
             postcode=None, address=None, phone=None,
-            consent_date=None, anonymised_on=today(), version=Client.version + 1))
+            consent_date=None, anonymised_on=today(), version=Client.version + 1,
+            **name_codes(None, None, anonymised_on=today())))  # how the old name sounded goes too
     for ids in batched(case_ids):
         session.execute(update(Case).where(Case.id.in_(ids)).values(
             next_step=None, version=Case.version + 1))

@@ -24,12 +24,14 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    event,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from ..clock import utcnow
+from ..phonetics import cologne
 from ..vocabulary import (
     ActivityKind,
     Answer,
@@ -188,16 +190,38 @@ class Client(Base):
     address: Mapped[str | None] = mapped_column(String(200), info=PERSONAL)
     # Set by the retention rule (db/privacy/retention.py): the fields above no longer name anybody.
     anonymised_on: Mapped[date | None] = mapped_column(Date)
+    # How the names sound (Kölner Phonetik, db/phonetics.py), for the duplicate check and the
+    # search: set from the names on every ORM write (_sound_codes below), None once anonymised.
+    first_name_code: Mapped[str | None] = mapped_column(String(120), info=PERSONAL)
+    last_name_code: Mapped[str | None] = mapped_column(String(120), info=PERSONAL)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (Index("ix_clients_name_code", "last_name_code", "first_name_code"),)
 
     cases: Mapped[list[Case]] = relationship(back_populates="client")
 
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+
+def name_codes(first_name: str | None, last_name: str | None,
+               anonymised_on: date | None = None) -> dict[str, str | None]:
+    """The stored sound codes of a person's names: the one rule, for the ORM event below, the
+    bulk writes that bypass it (erasure, synthetic data) and the migration's backfill."""
+    if anonymised_on is not None:
+        return {"first_name_code": None, "last_name_code": None}
+    return {"first_name_code": cologne(first_name or "") or None,
+            "last_name_code": cologne(last_name or "") or None}
+
+
+@event.listens_for(Client, "before_insert")
+@event.listens_for(Client, "before_update")
+def _sound_codes(_mapper: Any, _connection: Any, client: Client) -> None:
+    for column, code in name_codes(client.first_name, client.last_name, client.anonymised_on).items():
+        setattr(client, column, code)
 
 
 class OfficeHourLocation(Base):

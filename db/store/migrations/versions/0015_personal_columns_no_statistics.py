@@ -7,7 +7,7 @@ removed (db/store/statistics.py). The list is this revision's: a personal column
 needs the same in its own migration (tests/test_erasure.py fails until it has it).
 
 Revision ID: 0015
-Revises: 0013 (the lead re-chains it at merge if another 0014 comes first)
+Revises: 0014
 Create Date: 2026-12-06
 """
 
