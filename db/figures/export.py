@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from ..clock import LOCAL_TZ
 from ..reporting.cells import safe_cell, safe_frame
 from ..reporting.pdf import ReportPdf
-from ..reporting.registry import INDICATORS
+from ..reporting.registry import INDICATORS, indicator
 from . import charts
 from .alternatives import council_text
 from .council import Briefing, CouncilTable
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from .releases import Release
 
 
-UNITS = {"abgaenge": "Personen", "hemmnisse": "Hemmnisse", "kontakte": "Kontakte",
+UNITS = {"abgaenge": indicator("exits").unit, "hemmnisse": "Hemmnisse", "kontakte": "Kontakte",
          "sprechstunden": "Besuche"}
 
 
