@@ -109,6 +109,24 @@ class _Spec:
     build: Callable[[dict[str, pd.DataFrame], list[str], list[date]], pd.DataFrame]
 
 
+# Words of the briefing a council member may not know, explained once at the top of the page and
+# on page 1 of the PDF.
+TERMS = (
+    ("Abgänge", "beendete Teilnahmen (Fälle) im Zeitraum; wer zweimal teilnahm, zählt zweimal."),
+    ("Verbleib", "wo jemand 28 Tage nach dem Ende der Begleitung steht: Arbeit, Ausbildung, "
+                 "Minijob oder anderes."),
+    ("Zulauf", "vereinbarte Erstgespräche: Personen, die demnächst in die Begleitung kommen."),
+    ("Nachbetreuung", "Begleitung nach der Aufnahme einer Arbeit."),
+)
+TERMS_EXPLAINED = "Begriffe: " + " ".join(f"„{term}“: {text}" for term, text in TERMS)
+
+
+def shows_a_mark(briefing: Briefing) -> bool:
+    """Whether the tiles or summary on top already print "< 3" or "•"."""
+    return any(t.value in (SMALL_MARK, SECONDARY_MARK)
+               for t in (*briefing.stock_tiles, *briefing.period_tiles))
+
+
 def shown_phrase(shown: str, singular: str, plural_form: str) -> str:
     """A published count in a sentence: the number, or what its mark means in words."""
     if shown == SMALL_MARK:
