@@ -4,7 +4,7 @@ import re
 
 import streamlit as st
 
-from db.casework.activities import record_activity
+from db.casework.activities import LOGGABLE_KINDS, record_activity
 from db.casework.barriers import add_barrier, resolve_barrier
 from db.casework.caseload import case_detail
 from db.casework.cases import NewClient, set_next_step, update_client
@@ -107,8 +107,7 @@ with st.container(border=True):
 if case.status in OPEN_STATUSES:
     with st.form(f"contact_{case_id}", clear_on_submit=False):
         st.markdown("**Kontakt erfassen**")
-        kinds = [k for k in ActivityKind if k != ActivityKind.FIRST_INTERVIEW]
-        st.segmented_control("Art", kinds, format_func=lambda k: k.label, default=ActivityKind.HOME_VISIT,
+        st.segmented_control("Art", LOGGABLE_KINDS, format_func=lambda k: k.label, default=ActivityKind.HOME_VISIT,
                              key=f"contact_kind_{case_id}")
         cols = st.columns(2)
         date_field("Datum", local_today(), key=f"contact_on_{case_id}", where=cols[0])

@@ -7,7 +7,7 @@ from db.clock import LOCAL_TZ
 from db.figures import charts
 from db.figures.alternatives import council_text
 from db.figures.charts import hidden_instead
-from db.figures.council import Briefing
+from db.figures.council import TERMS_EXPLAINED, Briefing, shows_a_mark
 from db.figures.disclosure import MARKS_EXPLAINED
 from db.figures.export import PUBLISHED_ONLY, briefing_charts
 from db.figures.releases import (
@@ -45,7 +45,10 @@ def show_briefing(briefing: Briefing, stored: Release | None, key: str) -> None:
     metric_tiles(briefing.stock_tiles)
     st.subheader(f"{period.label} ({plain(period.span)})")
     metric_tiles(briefing.period_tiles)
+    if shows_a_mark(briefing):  # explained where a mark first appears, not screens below
+        st.caption(MARKS_EXPLAINED)
     st.info(plain(briefing.summary))
+    st.caption(TERMS_EXPLAINED)
     if stored is not None:
         stamp = f"{period.key}-freigabe-{stored.id}"
         downloads = st.columns(3)
@@ -109,8 +112,8 @@ def release_section() -> None:
     with shown_errors(), st.spinner("Zahlen werden gegen alle bisherigen Freigaben geprüft …"):
         candidate = prepare(db, actor, period.key)
     if candidate.unchanged:
-        st.success(f"{period.label} ist mit genau diesen Zahlen freigegeben "
-                   f"(Freigabe Nr. {candidate.current.id:d}). Es gibt nichts zu berichtigen.")
+        st.success(md("{quarter} ist mit genau diesen Zahlen freigegeben (Freigabe Nr. {id}). Es gibt "
+                      "nichts zu berichtigen.", quarter=period.label, id=candidate.current.id))
         return
     earlier = len(releases(db, actor))
     st.write(f"Geprüft gegen {earlier:d} bisherige Freigabe{'n' if earlier != 1 else ''}: kein verdeckter "
@@ -118,13 +121,19 @@ def release_section() -> None:
              f"{candidate.hidden:d} Werte geheim gehalten"
              + (f", davon {candidate.widened:d} zusätzlich wegen dieser Prüfung." if candidate.widened else "."))
     if candidate.current is not None:
-        st.warning(f"{period.label} ist schon freigegeben (Nr. {candidate.current.id:d}), die Zahlen haben "
-                   "sich seitdem geändert. Eine Freigabe jetzt erscheint als **Berichtigung**; die "
-                   "frühere bleibt sichtbar und wird als berichtigt gekennzeichnet.")
+        st.warning(md("{quarter} ist schon freigegeben (Nr. {id}), die Zahlen haben sich seitdem "
+                      "geändert. Eine Freigabe jetzt erscheint als **Berichtigung**; die frühere bleibt "
+                      "sichtbar und wird als berichtigt gekennzeichnet.", quarter=period.label,
+                      id=candidate.current.id))
     with st.expander(f"Vorschau: {period.label}, wie der Kreistag es sehen wird"):
         show_briefing(candidate.briefing, None, key="preview")
     label = f"{'Berichtigung für ' if candidate.current else ''}{period.label} freigeben"
-    if st.button(label, type="primary", key="release_button", icon=":material/publish:"):
+    # Released figures never change: one deliberate step before the button does anything.
+    confirmed = st.checkbox(f"Ich habe die Vorschau geprüft. {period.label} wird so für den Kreistag "
+                            "freigegeben und lässt sich danach nicht mehr ändern, nur berichtigen.",
+                            key=f"release_confirm_{period.key}")
+    if st.button(label, type="primary", key="release_button", icon=":material/publish:",
+                 disabled=not confirmed):
         with shown_errors(), st.spinner("Freigabe wird gespeichert, Dateien werden erstellt …"):
             stored = release(db, actor, period.key, candidate.content_hash)
         st.session_state["flash"] = f"{stored.title} ist freigegeben (Nr. {stored.id})."

@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from db.actors import Actor
+from db.casework.activities import LOGGABLE_KINDS
 from db.casework.cases import (
     NewClient,
     NewPlacement,
@@ -33,7 +34,6 @@ from db.store.models import (
     User,
 )
 from db.vocabulary import (
-    ActivityKind,
     Barrier,
     CaseStatus,
     EndReason,
@@ -195,7 +195,7 @@ def past_caseload(db: Database, rng: random.Random, cases: int, today: date) -> 
                         session.add(CaseBarrier(case_id=case.id, barrier=barrier, noted_on=day,
                                                 resolved_on=resolved if resolved and resolved < today else None))
                     for _ in range(rng.randint(0, 4)):
-                        session.add(Activity(case_id=case.id, kind=rng.choice(list(ActivityKind)),
+                        session.add(Activity(case_id=case.id, kind=rng.choice(LOGGABLE_KINDS),
                                              occurred_on=min(today, day + timedelta(days=rng.randint(0, 60)))))
                 if target == CaseStatus.EMPLOYED:
                     session.add(Placement(case_id=case.id, employer_id=employer.id, start_date=day,
@@ -272,7 +272,7 @@ def programme_through_services(db: Database, rng: random.Random, cases: int, tod
             if rng.random() < 0.4:
                 resolve_barrier(db, companion, barrier_id, resolved_on=day_after(interview, 120))
         for _ in range(rng.randint(0, 4)):
-            record_activity(db, companion, case_id, rng.choice(list(ActivityKind)),
+            record_activity(db, companion, case_id, rng.choice(LOGGABLE_KINDS),
                             occurred_on=day_after(interview, 90))
         if steps >= 3 and rng.random() < 0.6:
             day = day_after(day, 90)

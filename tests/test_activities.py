@@ -71,6 +71,15 @@ def test_unknown_contact_type_is_refused(world: World) -> None:
         record_activity(world.db, world.actor("begleiter1"), _case(world), "picknick")  # type: ignore[arg-type]
 
 
+def test_a_first_interview_is_not_logged_by_hand(world: World) -> None:
+    """Only the status change (and the import) writes the "Erstgespräch" contact, once per
+    interview: the council's figures count interviews once (db.figures.identities)."""
+    before = audit_count(world.db, entity="activity")
+    with pytest.raises(ValidationError, match="über den Status"):
+        record_activity(world.db, world.actor("begleiter1"), _case(world), ActivityKind.FIRST_INTERVIEW)
+    assert audit_count(world.db, entity="activity") == before  # nothing written
+
+
 @pytest.mark.parametrize("username", ["begleiter2", "fallmanager1", "kreistag", "admin"])
 def test_only_the_cases_companion_or_a_lead_logs_contacts(world: World, username: str) -> None:
     case_id = _case(world)

@@ -413,13 +413,20 @@ def test_the_lead_releases_a_quarter_on_the_page(app: AppTest, db: Database) -> 
     button = app.button(key="release_button")
     assert "freigeben" in button.label and "Berichtigung" not in button.label
     assert any("Geprüft gegen" in m.value for m in app.markdown)
-    button.click().run()
-    assert not app.exception
-    assert any("ist freigegeben" in s.value for s in app.success)
+    assert button.disabled  # released figures never change: first the confirmation
     from db.figures.releases import releases
 
+    confirm = next(c for c in app.checkbox if c.key.startswith("release_confirm_"))
+    assert "nicht mehr ändern" in confirm.label
+    confirm.check().run()
+    app.button(key="release_button").click().run()
+    assert not app.exception
+    done = next(s.value for s in app.success if "ist freigegeben" in s.value)
+    # "3. Quartal …" at a line's start would be a numbered list item: the dot is escaped.
+    assert re.match(r"\d\\\. Quartal \d{4} ist freigegeben", done), done
     assert len(releases(db, actor(db, "kreistag"))) == len(stored) + 1
-    assert any("genau diesen Zahlen freigegeben" in s.value for s in app.success)  # nothing left to do
+    assert any(re.match(r"\d\\\. Quartal .* genau diesen Zahlen freigegeben", s.value)
+               for s in app.success)  # nothing left to do, said as text
     assert not [b for b in app.button if b.key == "release_button"]
 
 

@@ -11,7 +11,12 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
-from db.reporting.registry import INDICATORS, Kind, label
+from db.figures.council import briefing_of, draft
+from db.figures.flows import programme_start
+from db.figures.kpis import figures_to_date
+from db.figures.periods import ReportingPeriod
+from db.reporting.registry import BY_KEY, INDICATORS, PERSON_INDICATORS, Kind, label
+from db.results.report import funder_report
 from db.figures.releases import release_file, releases
 from db.figures.series import FUNNEL_STAGES
 from db.vocabulary import CaseStatus
@@ -21,10 +26,11 @@ from .test_cli import run_db
 
 
 def test_every_indicator_is_defined_once_with_its_own_label() -> None:
-    labels = [i.label for i in INDICATORS]
+    everything = (*INDICATORS, *PERSON_INDICATORS)
+    labels = [i.label for i in everything]
     assert len(set(labels)) == len(labels)
-    assert len({i.key for i in INDICATORS}) == len(INDICATORS)
-    for indicator in INDICATORS:
+    assert len({i.key for i in everything}) == len(everything)
+    for indicator in everything:
         assert indicator.definition.endswith(".") and len(indicator.definition) > 30
         if indicator.kind is Kind.STOCK and indicator.statuses:
             # A stock named like a status counts exactly that status.
@@ -87,3 +93,32 @@ def test_a_release_shows_one_number_per_label_in_tiles_tables_excel_and_pdf(rele
             assert match, name
             sources["PDF"] = match.group(1)
             assert len(set(sources.values())) == 1, (stored.title, name, sources)
+
+
+def _row_name(name: str) -> str:
+    return name.removesuffix(" (%)")
+
+
+def test_persons_and_cases_never_share_a_label(world) -> None:  # type: ignore[no-untyped-def]
+    """The funder's report counts persons (each once, however often referred); the Lagebild,
+    `kpis` and the council count cases. Every row of the report against every label the
+    case-counting surfaces print: no word names both, and each registry label in the report is
+    one of the registry's person figures."""
+    lead = world.actor("leitung")
+    report = funder_report(world.db, lead, programme_start(world.db), world.today)
+    person_rows = {_row_name(str(name)) for _, block in report.indicators for name in block.index}
+    person_rows |= {title for title, _ in report.indicators}
+    case_labels = {label(key) for key in figures_to_date(world.db, lead)}  # kpis, CLI, Lagebild
+    quarter = ReportingPeriod.containing(world.today)
+    briefing = briefing_of(draft(world.db, lead, quarter, world.today))
+    for tile in (*briefing.stock_tiles, *briefing.period_tiles):
+        case_labels.add(tile.label)
+    by_label = {i.label: i for i in BY_KEY.values()}
+    for table in briefing.tables:  # what a table counts: its title and rows that are figures
+        case_labels |= {table.title, *(r for r in table.table.rows if r in by_label)}
+    shared = person_rows & case_labels
+    assert not shared, shared
+    for row in person_rows & set(by_label):
+        indicator = by_label[row]
+        assert indicator in PERSON_INDICATORS or indicator.unit == "Personen", row
+    assert {i.label for i in PERSON_INDICATORS} & person_rows, "the report shows no person figure"

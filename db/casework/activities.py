@@ -18,6 +18,10 @@ from ..vocabulary import ActivityKind
 from .cases import apply_next_step, checked_step
 from .editing import editing
 
+# The Erstgespräch is logged by the status change that holds it (db.casework.cases) or by the
+# import, exactly once per case: the council's figures rely on one such contact per interview.
+LOGGABLE_KINDS = tuple(k for k in ActivityKind if k != ActivityKind.FIRST_INTERVIEW)
+
 
 def record_activity(
     db: Database,
@@ -46,6 +50,9 @@ def record_activity(
         kind = ActivityKind(kind)
     except ValueError:
         raise ValidationError("Unbekannte Kontaktart.", "kind") from None
+    if kind not in LOGGABLE_KINDS:
+        raise ValidationError("Ein Erstgespräch wird über den Status erfasst („Erstgespräch "
+                              "geführt“), nicht als Kontakt.", "kind")
     if step_done or clean_text(next_step) or next_step_due is not None:
         step, due = checked_step(next_step, next_step_due)
         if version is None:

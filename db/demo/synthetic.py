@@ -16,6 +16,7 @@ from enum import Enum
 from sqlalchemy import func, insert, select
 
 from ..accounts.users import DEMO_PASSWORD, bcrypt_hash
+from ..casework.activities import LOGGABLE_KINDS
 from ..casework.entry import age_band
 from ..casework.outcomes import follow_up_due, last_end_with_follow_up_due
 from ..clock import today
@@ -72,7 +73,7 @@ FOLLOW_UP_WEIGHTS = {FollowUpResult.EMPLOYED: 30, FollowUpResult.MINIJOB: 8,
 GENDER_WEIGHTS = {Gender.FEMALE: 45, Gender.MALE: 54, Gender.DIVERSE: 1}
 INCOMPLETE_SHARE = 0.03  # participants whose education was never recorded
 TOWNS = ["Guben", "Forst (Lausitz)", "Spremberg", "Cottbus", "Peitz", "Drebkau", "Welzow", "Döbern"]
-KINDS = list(ActivityKind)
+KINDS = list(LOGGABLE_KINDS)  # the Erstgespräch is written with the status change
 # Führerschein first: the most common barrier in the article.
 BARRIER_WEIGHTS = {Barrier.NO_DRIVING_LICENCE: 30, Barrier.MOBILITY: 12, Barrier.DEBT: 14,
                    Barrier.ADDICTION: 6, Barrier.HEALTH: 10, Barrier.CHILDCARE: 8, Barrier.LANGUAGE: 6,

@@ -21,13 +21,22 @@ from datetime import date
 import pandas as pd
 
 from ..accounts.permissions import require_role
+from ..casework.activities import LOGGABLE_KINDS
 from ..actors import Actor
 from ..reporting.formats import fmt_percent, plural
 from ..reporting.registry import Tile, definition, indicator, label
 from ..store.database import Database
 from ..vocabulary import ActivityKind, Barrier, CaseStatus, Role
 from . import flows
-from .disclosure import SECONDARY_MARK, SMALL_MARK, TOTAL, ProtectedTable, PublishedTable, protect
+from .disclosure import (
+    SECONDARY_MARK,
+    SMALL_MARK,
+    TOTAL,
+    ProtectedTable,
+    PublishedTable,
+    protect,
+    with_totals,
+)
 from .kpis import kpis
 from .periods import ReportingPeriod
 
@@ -100,6 +109,24 @@ class _Spec:
     build: Callable[[dict[str, pd.DataFrame], list[str], list[date]], pd.DataFrame]
 
 
+# Words of the briefing a council member may not know, explained once at the top of the page and
+# on page 1 of the PDF.
+TERMS = (
+    ("Abgänge", "beendete Teilnahmen (Fälle) im Zeitraum; wer zweimal teilnahm, zählt zweimal."),
+    ("Verbleib", "wo jemand 28 Tage nach dem Ende der Begleitung steht: Arbeit, Ausbildung, "
+                 "Minijob oder anderes."),
+    ("Zulauf", "vereinbarte Erstgespräche: Personen, die demnächst in die Begleitung kommen."),
+    ("Nachbetreuung", "Begleitung nach der Aufnahme einer Arbeit."),
+)
+TERMS_EXPLAINED = "Begriffe: " + " ".join(f"„{term}“: {text}" for term, text in TERMS)
+
+
+def shows_a_mark(briefing: Briefing) -> bool:
+    """Whether the tiles or summary on top already print "< 3" or "•"."""
+    return any(t.value in (SMALL_MARK, SECONDARY_MARK)
+               for t in (*briefing.stock_tiles, *briefing.period_tiles))
+
+
 def shown_phrase(shown: str, singular: str, plural_form: str) -> str:
     """A published count in a sentence: the number, or what its mark means in words."""
     if shown == SMALL_MARK:
@@ -140,7 +167,9 @@ def _barriers(data: dict[str, pd.DataFrame], towns: list[str], months: list[date
 
 
 def _contacts(data: dict[str, pd.DataFrame], towns: list[str], months: list[date]) -> pd.DataFrame:
-    return _one_column(_in(data["contacts"], months), "kind", [k.value for k in ActivityKind],
+    # Without "Erstgespräch": each held interview is one such contact, already printed as
+    # "Erstgespräche geführt" – printed twice it only ties the two tables (db.figures.identities).
+    return _one_column(_in(data["contacts"], months), "kind", [k.value for k in LOGGABLE_KINDS],
                        "Kontakte", lambda k: ActivityKind(k).label)
 
 
@@ -160,7 +189,8 @@ PERIOD_TABLES: tuple[_Spec, ...] = (
           "(ein Fall kann mehrere haben). Alle Hemmnisse des Katalogs in fester Reihenfolge.",
           "Hemmnis", True, _barriers),
     _Spec("kontakte", "Kontakte nach Art",
-          "Im Zeitraum erfasste Kontakte und Begleitungen (Datum des Kontakts).", "Kontaktart", True,
+          "Im Zeitraum erfasste Kontakte und Begleitungen (Datum des Kontakts), ohne die "
+          f"Erstgespräche (sie stehen als „{label('interviews_held')}“ oben).", "Kontaktart", True,
           _contacts),
     _Spec("sprechstunden", "Besuche der Sprechstunden",
           "Besuche in den Sprechstunden im Zeitraum, je Ort (eine Person kann mehrmals kommen).",
@@ -189,8 +219,25 @@ def _stock_counts(by_status: dict[CaseStatus, int], key: str) -> int:
     return sum(by_status.get(s, 0) for s in indicator(key).statuses)
 
 
-def draft(db: Database, actor: Actor, period: ReportingPeriod, as_of: date) -> Draft:
-    """The quarter's tables, each protected on its own (primary and secondary suppression)."""
+@dataclass(frozen=True)
+class Counts:
+    """One table before protection: the counts and which totals it prints."""
+
+    counts: pd.DataFrame
+    column_totals: bool
+    row_totals: bool = False
+    stock: bool = False  # a stock on the period's last day, not the period's events
+
+    def grid(self) -> pd.DataFrame:
+        """Every cell the table prints, totals included (what an identity can relate)."""
+        return with_totals(self.counts, row_totals=self.row_totals, column_totals=self.column_totals)
+
+
+def counts(db: Database, actor: Actor, period: ReportingPeriod) -> dict[str, Counts]:
+    """Every table the council gets for the period, unprotected, by slug in the order published.
+
+    The one list of council tables: the draft protects these, and the identity test
+    (tests/test_identities.py) searches them for relations between cells."""
     require_role(actor, *COUNCIL_ROLES)
     data = {
         "events": flows.monthly_events(db, actor),
@@ -205,10 +252,17 @@ def draft(db: Database, actor: Actor, period: ReportingPeriod, as_of: date) -> D
                          index=pd.Index([label(k) for k in STOCK_ROWS]))
     planned = pd.DataFrame({"Fälle": [_stock_counts(by_status, "planned_first_interviews")]},
                            index=pd.Index([label("planned_first_interviews")]))
-    tables = {"stichtag": protect(stock, column_totals=True),
-              "geplant": protect(planned, column_totals=False)}
+    tables = {"stichtag": Counts(stock, column_totals=True, stock=True),
+              "geplant": Counts(planned, column_totals=False, stock=True)}
     for spec in PERIOD_TABLES:
-        tables[spec.slug] = protect(spec.build(data, towns, months), column_totals=spec.column_totals)
+        tables[spec.slug] = Counts(spec.build(data, towns, months), column_totals=spec.column_totals)
+    return tables
+
+
+def draft(db: Database, actor: Actor, period: ReportingPeriod, as_of: date) -> Draft:
+    """The quarter's tables, each protected on its own (primary and secondary suppression)."""
+    tables = {slug: protect(t.counts, row_totals=t.row_totals, column_totals=t.column_totals)
+              for slug, t in counts(db, actor, period).items()}
     k = kpis(db, actor)
     staff = Staff(k.companions_working, k.companions_starting, k.positions_total, k.positions_open)
     return Draft(period, as_of, staff, tables)

@@ -22,10 +22,11 @@ from openpyxl.utils import get_column_letter
 from ..clock import LOCAL_TZ
 from ..reporting.cells import safe_cell, safe_frame
 from ..reporting.pdf import ReportPdf
-from ..reporting.registry import INDICATORS
+from ..reporting.registry import INDICATORS, indicator
 from . import charts
 from .alternatives import council_text
 from .council import Briefing, CouncilTable
+from .council import TERMS_EXPLAINED
 from .disclosure import MARKS_EXPLAINED
 
 TITLE = "Integrationsbegleitung Jobcenter Spree-Neiße – Lagebericht für den Kreistag"
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from .releases import Release
 
 
-UNITS = {"abgaenge": "Personen", "hemmnisse": "Hemmnisse", "kontakte": "Kontakte",
+UNITS = {"abgaenge": indicator("exits").unit, "hemmnisse": "Hemmnisse", "kontakte": "Kontakte",
          "sprechstunden": "Besuche"}
 
 
@@ -219,6 +220,9 @@ def export_pdf(release: Release) -> bytes:
     pdf.add_page()
     pdf.heading(TITLE, level=0)
     pdf.para(briefing.summary)
+    # The marks and words are explained where they first appear: page 1, before the tiles.
+    pdf.para(MARKS_EXPLAINED, size=8, style="I", height=4)
+    pdf.para(TERMS_EXPLAINED, size=8, style="I", height=4)
     pdf.ln(2)
     usable = pdf.usable
     for caption, tiles in ((f"Stichtag {briefing.period.end:%d.%m.%Y}", briefing.stock_tiles),

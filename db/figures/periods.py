@@ -68,7 +68,12 @@ class ReportingPeriod:
         return self.end + timedelta(days=RESULT_WINDOW_DAYS + 1)
 
     def month_starts(self) -> list[date]:
-        return [date(self.start.year, self.start.month + i, 1) for i in range(3)]
+        """The first day of every month the period covers (a quarter: three)."""
+        months, month = [], date(self.start.year, self.start.month, 1)
+        while month <= self.end:
+            months.append(month)
+            month = (month + timedelta(days=32)).replace(day=1)
+        return months
 
     def next(self) -> ReportingPeriod:
         return ReportingPeriod.containing(self.end + timedelta(days=1))

@@ -5,7 +5,8 @@ once it is final (db.figures.periods). Releasing
 
 1. drafts the quarter's tables, each protected on its own (db.figures.council);
 2. audits them together with every earlier release (db.figures.feasibility): an integer program
-   over every printed cell, total and mark. Where it can pin down a hidden value, the draft
+   over every printed cell, total, mark and declared identity between tables
+   (db.figures.identities). Where it can pin down a hidden value, the draft
    protects one more cell (db.figures.disclosure.widened) and the audit runs again, until
    nothing can be derived;
 3. stores the briefing exactly as printed – tables, tiles, summary, no hidden value – with who
@@ -40,6 +41,7 @@ from .council import COUNCIL_ROLES, Briefing, briefing_of, draft
 from .disclosure import PublishedTable, widened
 from .feasibility import CellRef, Exposure
 from .feasibility import audit as disclosure_audit
+from .identities import links
 from .periods import ReportingPeriod, final_quarters
 
 RELEASE_ROLES = (Role.LEAD,)
@@ -146,7 +148,7 @@ def _check(earlier: list[Release], new: dict[str, PublishedTable], period: Repor
                 differences += [(((later, slug), r, c), ((before, slug), r, c))
                                 for r in table.rows if r in other.rows
                                 for c in table.columns if c in other.columns]
-    return disclosure_audit(tables, differences=differences)
+    return disclosure_audit(tables, links=links(tables), differences=differences)
 
 
 def _exposed_in_new(exposure: Exposure) -> tuple[str, tuple[str, str]] | None:

@@ -106,17 +106,20 @@ INDICATORS: tuple[Indicator, ...] = (
               "Aufnahmen einer Arbeit oder Ausbildung während der Begleitung im Zeitraum (Datum der "
               "Arbeitsaufnahme), Minijobs eingeschlossen; wer zweimal eine Arbeit aufnimmt, zählt "
               "zweimal.", "Arbeitsaufnahmen", Kind.FLOW),
+    # Abgänge count cases: a person who took part twice and left twice is two Abgänge. The
+    # funder's report counts persons and has its own labels (PERSON_INDICATORS below).
     Indicator("exits", "Abgänge",
-              "Gezählte Teilnehmende (Erstgespräch geführt, Kerndaten bei Eintritt vollständig), "
-              "deren Teilnahme im Zeitraum endete (Enddatum des Falls).", "Personen", Kind.FLOW),
+              "Beendete Teilnahmen gezählter Teilnehmender (Erstgespräch geführt, Kerndaten bei "
+              "Eintritt vollständig), deren Ende im Zeitraum liegt (Enddatum des Falls); wer zweimal "
+              "teilgenommen hat, zählt je Teilnahme.", "Fälle", Kind.FLOW),
     Indicator("exits_work_or_training", "Abgänge in Arbeit oder Ausbildung",
               "Abgänge, deren Verbleib innerhalb von 28 Tagen nach dem Ende eine "
               "sozialversicherungspflichtige oder selbständige Erwerbstätigkeit oder eine schulische "
               "oder berufliche Ausbildung ist; es zählt das letzte erfasste Ereignis der 28 Tage.",
-              "Personen", Kind.FLOW),
+              "Fälle", Kind.FLOW),
     Indicator("exits_minijob", "Abgänge in einen Minijob",
               "Abgänge, deren Verbleib nach 28 Tagen ein Minijob ist (getrennt ausgewiesen, wie vom "
-              "Land verlangt; nicht im Anteil enthalten).", "Personen", Kind.FLOW),
+              "Land verlangt; nicht im Anteil enthalten).", "Fälle", Kind.FLOW),
     Indicator("integration_rate", "Anteil der Abgänge in Arbeit oder Ausbildung",
               "Abgänge in Arbeit oder Ausbildung geteilt durch alle Abgänge des Zeitraums, in "
               "Prozent (Integrationsquote). Abgänge mit noch offenem Verbleib zählen im Nenner mit. "
@@ -124,10 +127,10 @@ INDICATORS: tuple[Indicator, ...] = (
               "Prozent", Kind.SHARE),
     Indicator("exits_result_pending", "Abgänge, Verbleib noch offen (innerhalb 28 Tagen)",
               "Abgänge ohne erfassten Verbleib, deren Ende höchstens 28 Tage zurückliegt: der "
-              "Verbleib kann noch nachgetragen werden.", "Personen", Kind.FLOW),
+              "Verbleib kann noch nachgetragen werden.", "Fälle", Kind.FLOW),
     Indicator("exits_result_unknown", "Abgänge, Verbleib unbekannt",
               "Abgänge ohne erfassten Verbleib, deren Ende mehr als 28 Tage zurückliegt: der "
-              "Verbleib bleibt unbekannt und zählt im Nenner der Quote mit.", "Personen", Kind.FLOW),
+              "Verbleib bleibt unbekannt und zählt im Nenner der Quote mit.", "Fälle", Kind.FLOW),
     Indicator("six_month_rate", "Nach sechs Monaten in Arbeit",
               "Abgänge, deren Ende mindestens sechs Monate zurückliegt und die bei der Nachfrage "
               "erwerbstätig waren (auch selbständig, ohne Minijob), geteilt durch alle diese "
@@ -138,7 +141,31 @@ INDICATORS: tuple[Indicator, ...] = (
               "Tage", Kind.FLOW),
 )
 
-BY_KEY: dict[str, Indicator] = {i.key: i for i in INDICATORS}
+# The funder's report (db.results.report) counts persons, each once however often referred, as
+# the Land asks. Its figures never borrow a label of the cases' figures above: "Abgänge" there
+# would be a second number under one word.
+PERSON_INDICATORS: tuple[Indicator, ...] = (
+    Indicator("persons_left", "Ausgetretene Personen",
+              "Gezählte Teilnehmende (Kerndaten bei Eintritt vollständig), deren letzte Teilnahme "
+              "im Zeitraum endete, je Person einmal – auch wer zweimal teilgenommen hat "
+              "(Meldung an das Land).", "Personen", Kind.FLOW),
+    Indicator("persons_left_result_pending", "Ausgetretene Personen, Verbleib noch offen",
+              "Ausgetretene Personen ohne erfassten Verbleib, deren Austritt höchstens 28 Tage "
+              "zurückliegt.", "Personen", Kind.FLOW),
+    Indicator("persons_left_result_unknown", "Ausgetretene Personen, Verbleib unbekannt",
+              "Ausgetretene Personen ohne erfassten Verbleib, deren Austritt mehr als 28 Tage "
+              "zurückliegt; sie zählen im Nenner des Anteils mit.", "Personen", Kind.FLOW),
+    Indicator("persons_rate", "Anteil der Ausgetretenen in Arbeit oder Ausbildung",
+              "Ausgetretene Personen in Arbeit oder Ausbildung (Verbleib innerhalb von 28 Tagen) "
+              "geteilt durch alle ausgetretenen Personen des Zeitraums, in Prozent. Zielwert des "
+              "Landes: 25 %.", "Prozent", Kind.SHARE),
+    Indicator("persons_six_month_rate", "Ausgetretene nach sechs Monaten in Arbeit",
+              "Ausgetretene Personen, deren Austritt mindestens sechs Monate zurückliegt und die bei "
+              "der Nachfrage erwerbstätig waren (auch selbständig, ohne Minijob), geteilt durch alle "
+              "diese Personen, in Prozent.", "Prozent", Kind.SHARE),
+)
+
+BY_KEY: dict[str, Indicator] = {i.key: i for i in (*INDICATORS, *PERSON_INDICATORS)}
 # Flows without a chosen period (the CLI, the Lagebild's rate) count from the first referral to
 # today; the label says so, so that they are never mistaken for a closed period's figure.
 TO_DATE = "seit Programmstart bis heute"

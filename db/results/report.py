@@ -225,7 +225,8 @@ def _answers(name: str) -> list[tuple[str | None, str]]:
 
 WORK_OR_TRAINING = {r.value for r in INTO_WORK_OR_TRAINING}
 EMPLOYMENT = {ExitResult.EMPLOYED.value, ExitResult.SELF_EMPLOYED.value}
-LAND_RATE = "Anteil an allen Teilnehmenden des Zeitraums, Rechnung des Landes (%)"
+LAND_RATE = "Anteil an allen Teilnehmenden seit Programmstart, Rechnung des Landes (%)"
+LAND_DENOMINATOR = "Nenner: gezählte Teilnehmende seit Programmstart"
 
 
 def _person_columns(people: list[Participant]) -> list[str]:
@@ -273,26 +274,31 @@ def _indicator_blocks(people: list[Participant], start: date, end: date) -> list
         "Teilnehmende im Zeitraum (auch früher eingetreten)": len,
     })
     on_leaving = _by_gender(leavers, columns, {
-        label("exits"): len,
+        label("persons_left"): len,
         "davon arbeitsuchend": results({ExitResult.JOB_SEEKING.value}),
         "davon in schulischer oder beruflicher Bildung": results({ExitResult.EDUCATION.value}),
         "davon mit erlangter Qualifizierung": results({ExitResult.QUALIFICATION.value}),
         "davon erwerbstätig, auch selbständig (ohne Minijob)": results(EMPLOYMENT),
         "davon im Minijob (getrennt ausgewiesen)": results({ExitResult.MINIJOB.value}),
         "davon sonstiger Verbleib": results({ExitResult.OTHER.value}),
-        label("exits_result_pending"): lambda g: sum(1 for p in g if p.still_open and p.still_open >= today()),
-        label("exits_result_unknown"): lambda g: sum(1 for p in g if p.still_open and p.still_open < today()),
-        f"{label('integration_rate')} (%)": lambda g: _share(in_work_or_training(g), len(g)),
+        label("persons_left_result_pending"): lambda g: sum(1 for p in g if p.still_open and p.still_open >= today()),
+        label("persons_left_result_unknown"): lambda g: sum(1 for p in g if p.still_open and p.still_open < today()),
+        f"{label('persons_rate')} (%)": lambda g: _share(in_work_or_training(g), len(g)),
     })
-    # The Land's worked example divides by all participants: (12 + 4) / 63 = 25 %.
+    # The Land's worked example divides by all participants of the programme: (12 + 4) / 63 =
+    # 25 %. Over a period that starts after some entered, the leavers of the period are divided
+    # by participants who mostly leave later: a few percent beside a 25 % target. Shown only
+    # where it means the target's figure, with its denominator in the row above.
+    whole = all(start <= p.entered for p in counted)
+    on_leaving.loc[LAND_DENOMINATOR] = [len(_of(counted, c)) if whole else None for c in columns]
     on_leaving.loc[LAND_RATE] = [_share(in_work_or_training(_of(leavers, c)), len(_of(counted, c)))
-                                 for c in columns]
+                                 if whole else None for c in columns]
     six_months = _by_gender(leavers, columns, {
         "Sechs Monate nach dem Austritt vergangen": passed,
         "davon erwerbstätig, auch selbständig": follow(employed),
         "davon im Minijob": follow({FollowUpResult.MINIJOB.value}),
         "davon mit verbesserter Lage am Arbeitsmarkt": follow(improved),
-        f"{label('six_month_rate')} (%)": lambda g: _share(follow(employed)(g), passed(g)),
+        f"{label('persons_six_month_rate')} (%)": lambda g: _share(follow(employed)(g), passed(g)),
         "Anteil erwerbstätig oder mit verbesserter Lage (%)": lambda g: _share(follow(employed | improved)(g), passed(g)),
     })
     reasons = _by_gender(leavers, columns, {
@@ -300,7 +306,7 @@ def _indicator_blocks(people: list[Participant], start: date, end: date) -> list
     return [("Teilnehmende (je Person)", entered),
             ("Verbleib bei Austritt (innerhalb 28 Tagen)", on_leaving),
             ("Sechs Monate nach dem Austritt", six_months),
-            ("Abgänge nach Beendigungsgrund", reasons)]
+            ("Ausgetretene Personen nach Beendigungsgrund", reasons)]
 
 
 def funder_report(db: Database, actor: Actor, start: date, end: date) -> FunderReport:
@@ -378,12 +384,15 @@ def to_xlsx(report: FunderReport) -> bytes:
                          "Erstgespräch) in den Zeitraum fällt. Wer mehrmals zugewiesen wurde (dieselbe "
                          "Kundennummer, oder Vor- und Nachname mit Postleitzahl oder Geburtsdatum), ist "
                          "eine Person: Eintrittsdaten vom ersten Fall, Austritt und Verbleib vom letzten "
-                         "(Spalte „Fälle“). Abgänge zählen nach dem Tag des Austritts."),
-        ("Quoten", f"Zwei Nenner: „{label('integration_rate')}“ teilt durch die Abgänge des "
-                   f"Zeitraums, „{LAND_RATE}“ durch alle gezählten Teilnehmenden des Zeitraums, wie "
-                   "im Rechenbeispiel des Landes ((12 + 4) / 63 = 25 %)."),
-        ("Ziel des Landes", f"{fmt_percent(TARGET_RATE)} der Abgänge in Arbeit oder Ausbildung; "
-                            "Minijobs getrennt ausgewiesen."),
+                         "(Spalte „Fälle“). Ausgetretene Personen zählen nach dem Tag des letzten Austritts; "
+                         "die Abgänge im Cockpit und beim Kreistag zählen dagegen Fälle."),
+        ("Quoten", f"Zwei Nenner: „{label('persons_rate')}“ teilt durch die ausgetretenen "
+                   f"Personen des Zeitraums, „{LAND_RATE}“ durch alle gezählten Teilnehmenden seit "
+                   "Programmstart, wie im Rechenbeispiel des Landes ((12 + 4) / 63 = 25 %). Diesen "
+                   "zweiten Anteil gibt es nur für einen Zeitraum ab Programmstart: für einen "
+                   "späteren Zeitraum stünde er neben dem Ziel, ohne dasselbe zu messen („–“)."),
+        ("Ziel des Landes", f"{fmt_percent(TARGET_RATE)} der ausgetretenen Personen in Arbeit oder "
+                            "Ausbildung; Minijobs getrennt ausgewiesen."),
         ("Datenschutz", PERSONAL), ("", ""), ("Kennzahl", "Definition"),
         *[(label(key), definition(key)) for key in RESULT_KEYS],
     ]
@@ -411,7 +420,7 @@ def to_pdf(report: FunderReport) -> bytes:
     pdf.add_page()
     pdf.heading("Indikatoren der Integrationsbegleitung", level=0)
     pdf.para(f"Zeitraum: {report.period} · Stand: {report.as_of:%d.%m.%Y} · Ziel des Landes: "
-             f"{fmt_percent(TARGET_RATE)} der Abgänge in Arbeit oder Ausbildung.", size=9)
+             f"{fmt_percent(TARGET_RATE)} der ausgetretenen Personen in Arbeit oder Ausbildung.", size=9)
     pdf.ln(2)
     for title, block in report.indicators[:3]:  # participants, results on leaving, after six months
         pdf.heading(title, level=1, rows_after=len(block))
@@ -423,7 +432,7 @@ def to_pdf(report: FunderReport) -> bytes:
     pdf.para(f"Nicht gezählt wegen unvollständiger Eintrittsdaten: {report.not_counted} "
              "Teilnehmende.", size=9)
     pdf.ln(1)
-    for key in ("exits", "exits_work_or_training", "integration_rate", "six_month_rate"):
+    for key in ("persons_left", "persons_rate", "persons_six_month_rate"):
         pdf.para(f"{label(key)}: {definition(key)}", size=7.5, height=3.6)
     return bytes(pdf.output())
 
@@ -439,9 +448,8 @@ def shown_cell(name: str, value: object) -> str:
     return fmt_int(int(value))  # type: ignore[call-overload]
 
 
-RESULT_KEYS = ("exits", "exits_work_or_training", "exits_minijob", "integration_rate",
-               "exits_result_pending", "exits_result_unknown", "six_month_rate", "average_days",
-               "incomplete_participants")
+RESULT_KEYS = ("persons_left", "persons_rate", "persons_left_result_pending",
+               "persons_left_result_unknown", "persons_six_month_rate", "incomplete_participants")
 FORMATS = {"xlsx": to_xlsx, "csv": to_csv, "pdf": to_pdf}
 
 
