@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 
 from db.casework.activities import record_activity
 from db.actors import Actor
 from db.casework.barriers import add_barrier, resolve_barrier
-from db.casework.cases import change_status, refer_client
+from db.casework.cases import change_status, refer_client, schedule_first_interview
 from db.store.database import Database
 from db.errors import PermissionDenied
 from db.figures.series import INTAKE_SERIES, Period, barriers, caseload_by_companion, contacts, funnel, intake
@@ -19,7 +19,7 @@ from db.vocabulary import ActivityKind, Barrier, CaseStatus, EndReason, PlanMetr
 
 from db.casework.cases import assign_companion
 
-from .helpers import move, new_client
+from .helpers import new_client
 
 
 def monday(d: date) -> date:
@@ -45,7 +45,7 @@ def small(db: Database) -> dict:
     held = base + timedelta(weeks=2)
     for i in (0, 1):
         cid, v = cases[i]
-        v = move(db, system, cid, v, CaseStatus.INTERVIEW_PLANNED)
+        v = schedule_first_interview(db, system, cid, v, datetime.combine(held, time(10)), planned_on=held)
         v = change_status(db, system, cid, v, CaseStatus.ACTIVE, on=held)
         cases[i] = (cid, v)
     change_status(db, system, cases[0][0], cases[0][1], CaseStatus.CLOSED,
