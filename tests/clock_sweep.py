@@ -17,18 +17,19 @@ import argparse
 import shutil
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 BERLIN = ZoneInfo("Europe/Berlin")
 
-# First and last day of a month, of a quarter and of the year, a leap day, the day the demo's
-# new positions are funded, and an ordinary mid-month day.
+# The last and first day of a year (and so of a quarter and a month), the end of February in a
+# common and in a leap year, the last day before and the first two days of April (the demo's new
+# positions are funded from 1 April: on the 2nd the next April is a year away), the end of June.
 SWEEP_DAYS = [
-    date(2026, 12, 31), date(2027, 1, 1), date(2027, 2, 28), date(2027, 3, 31), date(2027, 4, 1),
-    date(2027, 4, 2), date(2027, 6, 30), date(2027, 10, 1), date(2028, 2, 29), date(2028, 5, 17),
+    date(2026, 12, 31), date(2027, 1, 1), date(2027, 2, 28), date(2028, 2, 29),
+    date(2027, 3, 31), date(2027, 4, 1), date(2027, 4, 2), date(2027, 6, 30),
 ]
 
 
@@ -37,7 +38,8 @@ def offset_seconds(day: date, now: datetime | None = None) -> int:
     time of day (daylight saving time taken into account)."""
     now = now or datetime.now(BERLIN)
     target = datetime.combine(day, now.time().replace(tzinfo=None), BERLIN)
-    return round((target - now).total_seconds())
+    # In UTC: two aware datetimes of one zone subtract as wall clocks, blind to a DST switch.
+    return round((target.astimezone(UTC) - now.astimezone(UTC)).total_seconds())
 
 
 def faked(day: date, command: list[str]) -> list[str]:

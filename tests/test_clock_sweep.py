@@ -1,0 +1,19 @@
+"""The clock sweep's arithmetic: each day it names is the day the moved clock shows in Brandenburg."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from .clock_sweep import BERLIN, SWEEP_DAYS, offset_seconds
+
+
+def test_the_moved_clock_shows_each_sweep_day_in_brandenburg_at_any_time_of_day() -> None:
+    # Late evening and just after midnight, in summer and in winter time: the daylight saving
+    # switch between now and the target day must not move the date.
+    for now in (datetime(2026, 7, 1, 23, 30, tzinfo=BERLIN), datetime(2026, 7, 1, 0, 15, tzinfo=BERLIN),
+                datetime(2026, 12, 6, 23, 30, tzinfo=BERLIN), datetime(2026, 12, 6, 0, 15, tzinfo=BERLIN),
+                datetime(2027, 3, 28, 1, 59, tzinfo=BERLIN)):
+        for day in SWEEP_DAYS:
+            # Real seconds, counted in UTC (aware datetimes in one zone subtract as wall clocks).
+            moved = (now.astimezone(UTC) + timedelta(seconds=offset_seconds(day, now))).astimezone(BERLIN)
+            assert moved.date() == day, (now, day, moved)
