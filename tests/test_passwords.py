@@ -9,7 +9,6 @@ import subprocess
 import sys
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 import bcrypt
 import pytest
@@ -132,7 +131,7 @@ def test_an_unknown_name_costs_a_check_and_never_matches(world: World, monkeypat
     real_verify = CHEAP_ARGON2.verify
 
     class Counting(PasswordHasher):
-        def verify(self, hash: str | bytes, password: str | bytes) -> bool:  # noqa: A002
+        def verify(self, hash: str | bytes, password: str | bytes) -> bool:
             checked.append(str(hash))
             return real_verify(hash, password)
 
