@@ -33,6 +33,9 @@ server answers one login before the measured sessions start (its first runs impo
 `mit-dateiwaechter` (the module watcher back on), `streamlit-standard` (both).
 Prints a table, CPU seconds per action (logins apart), each server's memory (RSS) after the
 logins, after the rounds and at the end of the soak, every error, and the targets met or missed.
+Beside every figure stands the cost of an almost empty page ("Mein Konto", one session, before
+the load: what Streamlit and the login check cost per click on this machine), so that figures
+from different machines can be compared: each time also as a multiple of it.
 Everything stays on 127.0.0.1; the databases are dropped at the end.
 """
 
@@ -86,6 +89,8 @@ VARIANTS = {
 ACTION_P95_TARGETS = {(1, 50): 0.5, (2, 100): 1.0}
 LOGIN_BURST_P95 = 2.0  # 50 logins within 5 s on one server
 CPU_PER_ACTION = 0.030  # CPU seconds per action, logins apart
+# The yardstick: an almost empty page (its url path), opened this often per server before the load.
+EMPTY_PAGE, EMPTY_TITLE, EMPTY_RUNS = "account", "Mein Konto", 50
 
 
 @dataclass
@@ -230,12 +235,40 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
-async def warm_up(bases: list[str]) -> None:
-    for base in bases:
+@dataclass(frozen=True)
+class EmptyPage:
+    """What the almost empty page cost, one session and no load, over all servers: the median
+    wall time of a run and the servers' CPU seconds per run."""
+    wall: float
+    cpu: float
+
+    def times(self, seconds: float) -> str:
+        return f"{seconds / self.wall:.1f}×" if self.wall else "–"
+
+    def describe(self) -> str:
+        return f"leere Seite „{EMPTY_TITLE}“ ohne Last {self.wall * 1000:.1f} ms, CPU {self.cpu * 1000:.1f} ms"
+
+
+async def warm_up(bases: list[str], pids: list[int]) -> EmptyPage:
+    """One login and a Lagebild per server (their first runs import and cache), then the empty
+    page EMPTY_RUNS times per server, before any other session is there."""
+    walls: list[float] = []
+    cpu = 0.0
+    for base, pid in zip(bases, pids, strict=True):
         tab = BrowserTab(base)
         await log_in(tab, "leitung", PASSWORD)
         await tab.run(page="Lagebild")
+        await tab.run(page=EMPTY_PAGE)
+        before = cpu_seconds(pid)
+        for _ in range(EMPTY_RUNS):
+            start = time.perf_counter()
+            shown = await tab.run(page=EMPTY_PAGE)
+            walls.append(time.perf_counter() - start)
+            if not shown.shows(EMPTY_TITLE):
+                raise RuntimeError(f"{EMPTY_TITLE} ohne Titel: {shown.summary()}")
+        cpu += cpu_seconds(pid) - before
         await tab.close()
+    return EmptyPage(statistics.median(walls), cpu / (EMPTY_RUNS * len(bases)))
 
 
 AFTER_LOGINS, AFTER_ROUNDS, AFTER_SOAK, SOAK_PEAK = (
@@ -330,23 +363,31 @@ def verdict(met: bool) -> str:
     return "erfüllt" if met else "VERFEHLT"
 
 
-def row(servers: int, sessions: int, action: str, values: list[float]) -> None:
-    print(f"{servers:>6} {sessions:>9}  {action:26} {len(values):>6} "
-          f"{statistics.median(values) * 1000:>10.0f} {percentile(values, 0.95) * 1000:>8.0f}")
+TABLE_HEAD = (f"{'Server':>6} {'Sitzungen':>9}  {'Aktion':26} {'Anzahl':>6} {'Median ms':>10} {'p95 ms':>8}"
+              f" {'leer ms':>8} {'Median÷leer':>11} {'p95÷leer':>8}")
 
 
-def report(servers: int, sessions: int, measured: Day, args: argparse.Namespace, shipped: bool) -> list[str]:
+def row(servers: int, sessions: int, action: str, values: list[float], empty: EmptyPage) -> None:
+    median, p95 = statistics.median(values), percentile(values, 0.95)
+    print(f"{servers:>6} {sessions:>9}  {action:26} {len(values):>6} {median * 1000:>10.0f} {p95 * 1000:>8.0f}"
+          f" {empty.wall * 1000:>8.1f} {empty.times(median):>11} {empty.times(p95):>8}")
+
+
+def report(servers: int, sessions: int, measured: Day, args: argparse.Namespace, shipped: bool,
+           empty: EmptyPage) -> list[str]:
     """Print the table of one combination; returns the targets' verdict lines."""
     logins, rounds, memory = measured.logins, measured.rounds, measured.memory
     for action in ACTIONS:
         for part, suffix in ((logins, ""), (rounds, ""), (measured.soak, " (Dauerlast)")):
             if part is not None and part.timings.get(action):
-                row(servers, sessions, action + suffix, part.timings[action])
+                row(servers, sessions, action + suffix, part.timings[action], empty)
     done = sum(len(v) for v in rounds.timings.values())
     per_action = measured.cpu / done if done else float("nan")
+    cpu_times = f"{per_action / empty.cpu:.1f}×" if empty.cpu else "–"
     print(f"{'':>17} Runden: {measured.elapsed:.0f} s, {done} Aktionen; CPU aller App-Server {measured.cpu:.1f} s "
-          f"= {per_action * 1000:.1f} ms je Aktion; "
+          f"= {per_action * 1000:.1f} ms je Aktion ({cpu_times} der leeren Seite: {empty.cpu * 1000:.1f} ms); "
           f"{100 * measured.cpu / measured.elapsed / servers:.0f} % eines Kerns je Server")
+    print(f"{'':>17} Maßstab: {empty.describe()}")
     for moment, values in memory.items():
         if values:
             print(f"{'':>17} Speicher (RSS) {moment}: " + ", ".join(f"{v:.0f} MiB" for v in values))
@@ -360,14 +401,15 @@ def report(servers: int, sessions: int, measured: Day, args: argparse.Namespace,
     if limit is not None:
         worst = max((percentile(v, 0.95), a) for a, v in rounds.timings.items() if v)
         verdicts.append(f"{sessions} Sitzungen auf {servers} Server(n): jede Aktion p95 ≤ {limit * 1000:.0f} ms "
-                        f"(höchster: {worst[1]} {worst[0] * 1000:.0f} ms): "
+                        f"(höchster: {worst[1]} {worst[0] * 1000:.0f} ms = {empty.times(worst[0])} leer): "
                         f"{verdict(worst[0] <= limit and not rounds.errors)}")
     if servers == 1 and sessions >= 50 and logins.timings.get("Anmelden"):
         p95 = percentile(logins.timings["Anmelden"], 0.95)
         verdicts.append(f"{sessions} Anmeldungen in {args.login_spread:g} s auf einem Server: p95 {p95 * 1000:.0f} ms "
-                        f"≤ {LOGIN_BURST_P95 * 1000:.0f} ms: {verdict(p95 <= LOGIN_BURST_P95 and not logins.errors)}")
+                        f"({empty.times(p95)} leer) ≤ {LOGIN_BURST_P95 * 1000:.0f} ms: "
+                        f"{verdict(p95 <= LOGIN_BURST_P95 and not logins.errors)}")
     verdicts.append(f"{sessions} Sitzungen auf {servers} Server(n): CPU je Aktion {per_action * 1000:.1f} ms "
-                    f"≤ {CPU_PER_ACTION * 1000:.0f} ms: {verdict(per_action <= CPU_PER_ACTION)}")
+                    f"({cpu_times} leer) ≤ {CPU_PER_ACTION * 1000:.0f} ms: {verdict(per_action <= CPU_PER_ACTION)}")
     if AFTER_SOAK in memory:
         pairs = list(zip(memory[AFTER_ROUNDS], memory[AFTER_SOAK], strict=True))
         growth = max(end - begin for begin, end in pairs)
@@ -399,7 +441,7 @@ def main() -> None:
     verdicts: list[str] = []
     for variant in args.variant:
         print(f"\nEinstellungen: {variant} {VARIANTS[variant] or '(.streamlit/config.toml)'}")
-        print(f"{'Server':>6} {'Sitzungen':>9}  {'Aktion':26} {'Anzahl':>6} {'Median ms':>10} {'p95 ms':>8}")
+        print(TABLE_HEAD)
         for servers in args.servers:
             for sessions in args.sessions:
                 leads = max(1, round(sessions * args.leads_share)) if args.leads_share else 0
@@ -407,9 +449,9 @@ def main() -> None:
                     persons = prepare(url, args.cases, sessions, leads, args.rounds)
                     with app_servers(url, servers, VARIANTS[variant]) as running:
                         bases, pids = [b for b, _ in running], [p.pid for _, p in running]
-                        asyncio.run(warm_up(bases))
+                        empty = asyncio.run(warm_up(bases, pids))
                         measured = asyncio.run(day(bases, persons, args, pids))
-                verdicts += report(servers, sessions, measured, args, shipped=variant == "ausgeliefert")
+                verdicts += report(servers, sessions, measured, args, variant == "ausgeliefert", empty)
     if verdicts:
         print("\nZiele (ausgelieferte Einstellungen):")
         for line in verdicts:

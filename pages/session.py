@@ -22,6 +22,7 @@ from db.errors import DomainError
 from db.settings import ConfigurationError, cookie_key
 from db.store.database import Database
 from pages.statement import show_statement
+from pages.ui.shown import plain
 
 COOKIE_NAME = "begleiter_cockpit"
 COOKIE_EXPIRY_DAYS = 0.5  # one working day; then a fresh login

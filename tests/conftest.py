@@ -29,9 +29,10 @@ time.tzset()
 # attack tests re-chain with the published development key and must be caught.
 os.environ.setdefault("AUDIT_KEY", "test-audit-key-" + "x" * 40)
 
+from argon2 import PasswordHasher, Type  # noqa: E402
 from sqlalchemy import Table, create_engine, text  # noqa: E402
 
-from db.accounts import users as users_module
+from db.accounts import passwords as passwords_module
 from db.actors import Actor
 from db.store.database import Database
 from db.demo.seed import seed_demo
@@ -47,10 +48,14 @@ TEST_PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres
 REQUIRE_POSTGRES = os.environ.get("REQUIRE_POSTGRES") == "1"
 
 
+# argon2id at the least cost it allows (8 KiB, one pass): the tests check behaviour, not hashing
+# cost. Set for each test in this process only; app servers started by tests hash as shipped.
+CHEAP_ARGON2 = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, type=Type.ID)
+
+
 @pytest.fixture(autouse=True)
-def _fast_bcrypt(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The lowest work factor bcrypt allows: the tests check behaviour, not hashing cost.
-    monkeypatch.setattr(users_module, "BCRYPT_ROUNDS", 4)
+def _fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(passwords_module, "ARGON2", CHEAP_ARGON2)
 
 
 def _postgres_reachable() -> str | None:

@@ -19,14 +19,12 @@ from ..settings import keyed, session_limits
 from ..store.audit import audit
 from ..store.database import Database
 from ..store.models import BrowserSession, LoginThrottle, User
-from .users import check_password, hash_password
+from . import passwords
+from .users import hash_password
 
 MAX_FAILED_LOGINS = 5  # per typed username, known or not
 MAX_FAILED_PER_ADDRESS = 20  # per client address, over all names it tries
 LOCK_DURATION = timedelta(minutes=15)
-# Checked against when the username is unknown, so a wrong name costs as long as a wrong password
-# (the answer time does not tell which usernames exist).
-_DUMMY_HASH = "$2b$12$mfy20PGNpcrEcsQ5N.sTKejHovyEGhwpcV2Ab6GFSGlHbO0H8SWVW"
 
 
 class LoginFailed(DomainError):
@@ -89,6 +87,7 @@ def login(db: Database, username: str, password: str, address: str | None = None
     `action` names a success in the log: "login", or "password_check" where an open session
     confirms its password (the same throttle applies)."""
     name = (username or "").strip().lower()[:64]
+    typed = password or ""
     with db.write() as session:
         by_name = _throttle(session, keyed("name", name))
         by_address = _throttle(session, keyed("addr", address)) if address else None
@@ -101,7 +100,12 @@ def login(db: Database, username: str, password: str, address: str | None = None
         elif _locked(by_name):
             failure = AccountLocked(_minutes_left(by_name.locked_until))  # type: ignore[arg-type]
             audit(session, who, "login_refused", "session", None, {"reason": "locked"})
-        elif user is not None and check_password(password or "", user.password_hash):
+        # An unknown name costs one check too (passwords.matches), and matches nothing.
+        elif passwords.matches(typed, user.password_hash if user else None) and user is not None:
+            if passwords.outdated(user.password_hash):
+                # Only now is the password at hand: an older hash (bcrypt, or argon2id at other
+                # costs) becomes today's, in the login's own transaction.
+                user.password_hash = passwords.new_hash(typed)
             by_name.failures = 0
             by_name.locked_until = None
             user.failed_logins = 0
@@ -109,8 +113,6 @@ def login(db: Database, username: str, password: str, address: str | None = None
             audit(session, who, action, "session")
             return who
         else:
-            if user is None:
-                check_password(password or "", _DUMMY_HASH)
             failure = LoginFailed()
             audit(session, who, "login_failed", "session", None,
                   {"reason": "password" if user is not None else "unknown"})

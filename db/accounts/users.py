@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import date
 from importlib.resources import files
 
-import bcrypt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
@@ -25,12 +24,11 @@ from ..store.models import LoginThrottle, User
 from ..validation import required_text
 from ..vocabulary import Role
 from .guessable import contains, made_of
+from .passwords import new_hash
 from .permissions import require_role
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 12
-# bcrypt work factor; tests lower it (hashing is deliberately slow).
-BCRYPT_ROUNDS = 12
 # The Land's limit: a full-time companion accompanies at most 20 participants at a time; a
 # companion's own capacity may only be lower (db.casework.team counts against it).
 FULL_TIME_CAP = 20
@@ -47,27 +45,15 @@ MIN_STRENGTH = 3  # zxcvbn's score (0–4): 3 means about 10^8 guesses or more
 
 
 def hash_password(password: str, username: str | None = None, names: Iterable[str] = ()) -> str:
-    """The bcrypt hash of a password somebody chose, after password_problem accepted it."""
+    """The hash of a password somebody chose, after password_problem accepted it."""
     problem = password_problem(password, username, names)
     if problem:
         raise ValidationError(problem, "password")
-    return bcrypt_hash(password)
-
-
-def bcrypt_hash(password: str) -> str:
-    """Without the strength check: only for the demo's and the benchmarks' published password."""
-    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_ROUNDS)).decode()
+    return new_hash(password)
 
 
 # A password hash no password matches: a removed demo account can never log in again.
 NO_LOGIN = "!entfernt"
-
-
-def check_password(password: str, password_hash: str) -> bool:
-    try:
-        return bcrypt.checkpw(password.encode(), password_hash.encode())
-    except ValueError:
-        return False
 
 
 def create_user(
@@ -133,7 +119,9 @@ def password_problem(password: str, username: str | None = None, names: Iterable
     person's own names (display name), which the password may not contain either."""
     if len(password) < MIN_PASSWORD:
         return f"Das Passwort muss mindestens {MIN_PASSWORD} Zeichen haben."
-    if len(password.encode()) > 72:  # bcrypt's limit; longer input would be cut silently
+    # An upper bound for the strength estimate (its cost grows with the length); 72 bytes was
+    # bcrypt's limit, so the rule stays what it was when argon2id came.
+    if len(password.encode()) > 72:
         return "Das Passwort ist zu lang (höchstens 72 Bytes)."
     # Each word list also in its disguises: case, digits and symbols around, 0 for o, … (guessable).
     if made_of(password, [DEMO_PASSWORD]):

@@ -13,7 +13,8 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from ..accounts.users import DEMO_PASSWORD, bcrypt_hash, create_user
+from ..accounts.passwords import new_hash
+from ..accounts.users import DEMO_PASSWORD, create_user
 from ..actors import Actor
 from ..casework.activities import record_activity
 from ..casework.barriers import add_barrier, resolve_barrier
@@ -158,8 +159,8 @@ def seed_demo(db: Database, *, today: date | None = None, seed: int = 2026) -> N
 
 
 def _users(db: Database, system: Actor, day: date) -> dict[str, User]:
-    # One bcrypt hash for all demo accounts: hashing is deliberately slow.
-    shared_hash = bcrypt_hash(DEMO_PASSWORD)  # published on purpose: not a password anyone chose
+    # One hash for all demo accounts: hashing is deliberately slow.
+    shared_hash = new_hash(DEMO_PASSWORD)  # published on purpose: not a password anyone chose
     ids = {
         username: create_user(
             db,

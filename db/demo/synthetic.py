@@ -15,7 +15,8 @@ from enum import Enum
 
 from sqlalchemy import func, insert, select
 
-from ..accounts.users import DEMO_PASSWORD, bcrypt_hash
+from ..accounts.passwords import new_hash
+from ..accounts.users import DEMO_PASSWORD
 from ..casework.activities import LOGGABLE_KINDS
 from ..casework.entry import age_band
 from ..casework.outcomes import follow_up_due, last_end_with_follow_up_due
@@ -128,7 +129,7 @@ def generate(db: Database, cases: int, *, seed: int = 7, activities_per_case: in
     rng = random.Random(seed)
     day = today()
     first_day = day - timedelta(days=365 * YEARS)
-    password_hash = bcrypt_hash(PASSWORD)  # once: every synthetic account shares it
+    password_hash = new_hash(PASSWORD)  # once: every synthetic account shares it
     counts: dict[str, int] = {}
 
     staff = [
