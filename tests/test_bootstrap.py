@@ -48,7 +48,7 @@ def test_production_refuses_to_start_with_demo_accounts(sqlite_db: Database,
 def test_the_app_says_so_in_german(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from streamlit.testing.v1 import AppTest
 
-    from .conftest import ROOT
+    from .conftest import ROOT, as_read
 
     db = Database.from_url(db_url)
     prepare(db)  # DEMO_DATA=1 from the fixture: the demo world
@@ -57,7 +57,7 @@ def test_the_app_says_so_in_german(db_url: str, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("COOKIE_KEY", "p" * 48)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
-    assert "Demo-Konten" in at.error[0].value and not at.text_input
+    assert "Demo-Konten" in as_read(at.error[0].value) and not at.text_input
 
 
 def test_an_empty_installation_says_how_the_first_admin_is_made(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -66,7 +66,7 @@ def test_an_empty_installation_says_how_the_first_admin_is_made(db_url: str, mon
     from db.actors import Actor
     from db.accounts.users import create_user
 
-    from .conftest import ROOT
+    from .conftest import ROOT, as_read
 
     monkeypatch.setenv("DEMO_DATA", "0")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
