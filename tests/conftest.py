@@ -42,6 +42,7 @@ from db.store.models import Base, User
 from .servers import PostgresServer, start_app, stop, wait_healthy
 
 if TYPE_CHECKING:
+    import pandas as pd
     from streamlit.testing.v1 import AppTest
 
 TEST_PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -522,3 +523,10 @@ def open_chart_numbers(at: "AppTest") -> "AppTest":
 def as_read(markdown: str) -> str:
     """A message as the user reads it: the escapes that keep typed text inert removed."""
     return re.sub(r"\\(.)", r"\1", markdown).replace("\u200b", "")
+
+
+def table_as_read(frame: "pd.DataFrame") -> "pd.DataFrame":
+    """An st.table as the user reads it: st.table renders Markdown, so the page escapes every
+    header, index value and text cell (pages/ui/shown.shown_frame)."""
+    read = lambda v: as_read(v) if isinstance(v, str) else v  # noqa: E731
+    return frame.map(read).rename(columns=read, index=read)

@@ -6,7 +6,6 @@ share one database. The sessions are driven over Streamlit's own websocket proto
 
 from __future__ import annotations
 
-import asyncio
 import http.client
 import importlib
 import os
@@ -28,7 +27,7 @@ from hypothesis import strategies as st
 
 from db.store.database import Database
 
-from .protocol import BrowserTab, log_in
+from .protocol import BrowserTab, log_in, run_async
 from .servers import start_app, stop, wait_healthy
 
 KEY = "g" * 48
@@ -168,7 +167,7 @@ def download(servers: Servers) -> Download:
         await other_tab.close()
         return urlsplit(url).path, own, other
 
-    path, own, other = asyncio.run(press())
+    path, own, other = run_async(press())
     status, _, body = request(base, "GET", path, own)
     assert status == 200 and b"Nachname" in body  # the session that made it gets it
     return Download(path, body, own, other)

@@ -18,7 +18,7 @@ from db.store.models import (
 )
 from db.vocabulary import ActivityKind, Barrier, CaseStatus, JobKind, PlanMetric
 
-from .conftest import as_read, log_in, open_chart_numbers
+from .conftest import as_read, log_in, open_chart_numbers, table_as_read
 from .helpers import part_time
 
 
@@ -36,7 +36,7 @@ def plan_this_month(db: Database) -> dict[PlanMetric, int]:
     today = date.today()
     with db.read() as session:
         return dict(session.execute(select(PlanTarget.metric, PlanTarget.target).where(
-            PlanTarget.period_start <= today, PlanTarget.period_end >= today)).tuples().all())
+            PlanTarget.period_start <= today, PlanTarget.period_end >= today)).all())
 
 
 def case_row(db: Database, case_id: int) -> Case:
@@ -387,7 +387,7 @@ def test_council_page_shows_the_release_as_stored_and_no_names(app: AppTest, db:
     expected = [t.table.shown().rename_axis(t.row_title).reset_index() for t in briefing.tables]
     expected += [council_text(t.title, t.table).table for t in briefing.tables if t.slug in charted]
     # Cells as the reader sees them: st.table renders Markdown, so the page escapes every cell.
-    shown = [t.value.map(lambda v: as_read(v) if isinstance(v, str) else v) for t in app.table]
+    shown = [table_as_read(t.value) for t in app.table]
     assert len(shown) == len(expected) and folded == len(briefing.tables)
     for page_table, table in zip(shown, expected, strict=True):
         assert page_table.values.tolist() == table.values.tolist()

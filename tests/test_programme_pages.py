@@ -11,7 +11,7 @@ from db.bootstrap import prepare
 from db.store.database import Database
 from db.store.models import Activity, AuditEntry, Employer, OfficeHourSession, Position, User
 
-from .conftest import as_read, ROOT, log_in
+from .conftest import ROOT, as_read, log_in, table_as_read
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def submit(app: AppTest, form: str, label: str) -> AppTest:
 def test_companion_records_an_office_hour(app: AppTest, db: Database) -> None:
     open_page(app, "begleiter1", "pages/office_hours.py")
     assert app.title[0].value == "Sprechstunden" and not app.exception
-    places = app.table[0].value  # an HTML table: it wraps on a phone
+    places = table_as_read(app.table[0].value)  # an HTML table: it wraps on a phone
     assert list(places["Ort"]) == ["Guben", "Forst (Lausitz)", "Spremberg", "Cottbus"]
     assert places.set_index("Ort").loc["Spremberg", "Räumlichkeit"] == "Kulturschloss Spremberg"
     before = count(db, OfficeHourSession)
@@ -91,7 +91,7 @@ def test_lead_sets_the_cottbus_venue(app: AppTest, db: Database) -> None:
     app.text_input(key=f"{form}_venue").input("Stadthaus Cottbus")
     submit(app, form, "Standort speichern")
     assert "Standort gespeichert." in [s.value for s in app.success]
-    assert app.table[0].value.set_index("Ort").loc["Cottbus", "Räumlichkeit"] == "Stadthaus Cottbus"
+    assert table_as_read(app.table[0].value).set_index("Ort").loc["Cottbus", "Räumlichkeit"] == "Stadthaus Cottbus"
 
 
 # --- Team & Stellen ------------------------------------------------------------------------------
@@ -100,11 +100,11 @@ def test_lead_sets_the_cottbus_venue(app: AppTest, db: Database) -> None:
 def test_lead_sees_caseload_positions_and_forecast(app: AppTest) -> None:
     open_page(app, "leitung", "pages/team.py")
     assert app.title[0].value == "Team & Stellen" and not app.exception
-    team = app.table[0].value.set_index("Name")
+    team = table_as_read(app.table[0].value).set_index("Name")
     assert team.loc["Bianca Begleitmann (Demo)", "Teilnehmende (Begleitung und Nachbetreuung)"] == 11
     assert team.loc["Bianca Begleitmann (Demo)", "Zulauf: Erstgespräche geplant"] == 19
     assert not app.warning  # 11 participants at 20
-    positions = app.table[1].value
+    positions = table_as_read(app.table[1].value)
     assert list(positions["Stand"]).count("ausgeschrieben") + list(positions["Stand"]).count(
         "Ausgeschrieben") == 2
     assert len(app.get("vega_lite_chart")) == 1

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import select
 
@@ -13,7 +12,7 @@ from db.store.models import User
 from pages.ui.shown import plain
 
 from .conftest import RunningApp
-from .protocol import BrowserTab, Run, log_in
+from .protocol import BrowserTab, Run, log_in, run_async
 
 PEOPLE = ["begleiter1", "begleiter2", "leitung", "fallmanager1", "admin"]
 
@@ -30,10 +29,7 @@ def test_people_logging_in_at_the_same_moment_after_a_start_all_get_in(running_a
         finally:
             await asyncio.gather(*(tab.close() for tab in tabs))
 
-    # In a thread of its own: a Playwright test before this one in the same worker leaves an
-    # event loop running in this thread, and asyncio.run refuses to start a second one there.
-    with ThreadPoolExecutor(1) as thread:
-        shown = thread.submit(asyncio.run, everyone()).result()
+    shown = run_async(everyone())
 
     assert [str(r) for r in shown if isinstance(r, BaseException)] == []
     db = Database.from_url(running_app.db_url)
