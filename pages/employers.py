@@ -52,8 +52,8 @@ def employer_form(form_key: str, employer_id: int | None, current: EmployerInput
         # Two fields a row, each row its own columns: the Tab key then follows the reading order
         # (left, right, next row) instead of running down one column first.
         for row in range(0, len(fields), 2):
-            for column, (name, label) in zip(st.columns(2), fields[row:row + 2], strict=False):
-                column.text_input(plain(label), value=(getattr(current, name) or "") if current else "",
+            for column, (name, _) in zip(st.columns(2), fields[row:row + 2], strict=False):
+                column.text_input(EMPLOYER_FIELDS[name], value=(getattr(current, name) or "") if current else "",
                                   key=f"{form_key}_{name}")
 
         def save() -> None:

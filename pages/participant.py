@@ -25,7 +25,7 @@ from db.vocabulary import (
 from pages.ui.feedback import on_submit
 from pages.ui.fields import date_field, number_field
 from pages.ui.formatting import fmt_date
-from pages.ui.shown import plain
+from pages.ui.shown import Shown, plain
 
 EDUCATION_HELP = ("ISCED 0–2: kein Abschluss, Hauptschul- oder Realschulabschluss (auch mit "
                   "abgebrochener Ausbildung). ISCED 3–4: Abitur, Fachabitur oder abgeschlossene "
@@ -54,8 +54,9 @@ def entry_panel(db: Database, actor: Actor, case: CaseDetail, results: ResultsVi
         _entry_form(db, actor, case, results.entry, key=key)
 
 
-def _pick(label: str, options: list, current: object, key: str, **kwargs) -> None:  # type: ignore[type-arg]
-    st.selectbox(plain(label), options, index=options.index(current) if current in options else None,
+def _pick(label: Shown, options: list, current: object, key: str, **kwargs) -> None:  # type: ignore[type-arg]
+    # The label as written: a select box's accessible name is its raw label (escapes read aloud).
+    st.selectbox(label, options, index=options.index(current) if current in options else None,
                  format_func=lambda o: o.label, placeholder="nicht erfasst", key=key, **kwargs)
 
 

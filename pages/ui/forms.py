@@ -19,10 +19,10 @@ from db.vocabulary import CaseStatus, EndReason, ExitResult, JobKind, LocationSt
 from db.validation import required_day
 from pages.ui.feedback import feedback, on_submit
 from pages.ui.fields import date_field
-from pages.ui.shown import plain
+from pages.ui.shown import Shown
 
 
-def grid_or_box_choice(grid: object, ids: list[int], key: str, label: str,
+def grid_or_box_choice(grid: object, ids: list[int], key: str, label: Shown,
                        format_func: Callable[[int], str]) -> int | None:
     """The row chosen by a click in a grid or in the select box beneath it: the grid's rows are
     not reachable by keyboard, nor on a phone where the grid is hidden. A new click in the grid
@@ -37,7 +37,8 @@ def grid_or_box_choice(grid: object, ids: list[int], key: str, label: str,
         state[f"{key}_pick"] = clicked
     if state.get(f"{key}_pick") not in (None, *ids):
         state[f"{key}_pick"] = None
-    return st.selectbox(plain(label), ids, index=None, key=f"{key}_pick", format_func=format_func,
+    # The label as written: a select box's accessible name is its raw label (escapes read aloud).
+    return st.selectbox(label, ids, index=None, key=f"{key}_pick", format_func=format_func,
                         placeholder="Zeile anklicken oder hier Namen tippen")
 
 
