@@ -36,6 +36,7 @@ from .entry import EntryData, validated
 from .identity import Entered, KnownPerson, known_persons
 from .rules import PERSON_LIMITS, REQUIRED_PERSON, History, history_breaches, person_breaches
 from .workflow import ACCOMPANIED, OPEN_STATUSES
+from .xlsx_bounds import check_xlsx_parts
 
 # Column key -> German header, in the template's order.
 COLUMNS: dict[str, str] = {
@@ -183,6 +184,9 @@ def _xlsx_rows(data: bytes) -> Iterator[list[object]]:
         if sum(item.file_size for item in archive.infolist()) > MAX_UNPACKED:
             raise ValidationError("Die Datei ist entpackt zu groß (höchstens 64 MB). Bitte nur die "
                                   "Tabelle der Fälle, höchstens 20.000 Zeilen.", "file")
+        # Rows, cells per row, styles, shared strings: counted before openpyxl builds one object.
+        check_xlsx_parts(archive, max_lines=MAX_LINES,
+                         too_many_lines=lambda row: _too_many_lines(row, claimed=False))
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)  # streams the sheet
     try:
         sheet = book.worksheets[0]
