@@ -30,7 +30,8 @@ from ..reporting.cells import safe_frame
 from ..store.audit import audit
 from ..store.database import Database, batched
 from ..store.models import Activity, Case, Client, Employer, Placement, StatusChange, User
-from ..validation import clean_text, not_in_future, not_in_past, plausible_birth_year, plausible_day
+from ..validation import (ascii_number, clean_text, not_in_future, not_in_past, plausible_birth_year,
+                          plausible_day)
 from ..vocabulary import ActivityKind, CaseStatus, JobKind, ReferralSource, Role
 from .entry import EntryData, validated
 from .identity import Entered, KnownPerson, known_persons
@@ -413,7 +414,9 @@ def _check(session: Session, frame: pd.DataFrame) -> ImportCheck:
         birth_year = None
         if raw_year := r.text("birth_year"):
             try:
-                birth_year = plausible_birth_year(int(raw_year))
+                if (year := ascii_number(raw_year)) is None:
+                    raise ValueError(raw_year)
+                birth_year = plausible_birth_year(year)
             except ValueError:
                 r.problem("birth_year", f"„{raw_year}“ ist keine Jahreszahl")
             except ValidationError as exc:
