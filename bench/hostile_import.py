@@ -5,8 +5,10 @@
 Makes, in a temporary folder: an xlsx with 300,000 short rows (about a megabyte on disk – an
 xlsx is a zip), the dimension bomb (a few KB: the sheet claims A1:Q100000000 and has one cell in
 row 10^8 – before the limit on rows read, 363 s of one core and accepted), the same cell without
-the claimed size, an xlsx of 60,000 blank rows, a CSV just under the 10 MB limit with far more
-rows than allowed, and a CSV over the limit. Each file is read by
+the claimed size, an xlsx of 60,000 blank rows, one row of 2,000,000 empty cells (13 KB; before
+the pre-scan 7 s and 760 MB, accepted), 2,500,000 `<xf/>` in the styles (23 KB; 35 s, 1.6 GB,
+accepted) and 200,000 of them under the styles' size limit, a CSV just under the 10 MB limit
+with far more rows than allowed, and a CSV over the limit. Each file is read by
 `db.casework.caseload_io.read_upload` in a fresh process; printed are the answer, the seconds
 and the peak memory (RSS) above that of the same process reading an empty file (the modules the
 app loads anyway – pandas, Altair, the PDF library – are the baseline).
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,9 +44,10 @@ print(f"{{time.perf_counter() - start:.2f}}|{{resource.getrusage(resource.RUSAGE
 """
 
 
-def sheet_with(rows_xml: str, dimension: str | None) -> bytes:
+def sheet_with(rows_xml: str, dimension: str | None, styles: Callable[[str], str] | None = None) -> bytes:
     """An xlsx of the template's header whose sheet XML gets these rows and claims this size (None:
-    no size at all) – what a hostile file looks like inside (tests/test_hostile.py uses it too)."""
+    no size at all), its styles.xml rewritten by `styles` – what a hostile file looks like
+    inside (tests/test_hostile.py uses it too)."""
     import io
     import re
     import zipfile
@@ -64,8 +68,27 @@ def sheet_with(rows_xml: str, dimension: str | None) -> bytes:
                 if dimension:
                     xml = xml.replace("<sheetData", f'<dimension ref="{dimension}"/><sheetData', 1)
                 data = xml.encode()
+            if item.filename == "xl/styles.xml" and styles is not None:
+                data = styles(data.decode()).encode()
             target.writestr(item, data)
     return out.getvalue()
+
+
+def wide_row(cells: int) -> bytes:
+    """One row of nothing but empty cells: 2,000,000 are a 13 KB file (7 s, 760 MB before the
+    pre-scan)."""
+    return sheet_with('<row r="2">' + "<c/>" * cells + "</row>", None)
+
+
+def styles_bomb(entries: int) -> bytes:
+    """styles.xml whose cell formats are `<xf/>` this many times: 2,500,000 are a 23 KB file (35 s,
+    1.6 GB before the pre-scan)."""
+    import re
+
+    def bloat(xml: str) -> str:
+        return re.sub(r'<cellXfs count="\d+">', lambda m: m.group(0) + "<xf/>" * entries, xml, count=1)
+
+    return sheet_with("", None, styles=bloat)
 
 
 def cell_row(row: int) -> str:
@@ -98,6 +121,12 @@ def make_files(folder: Path) -> dict[str, Path]:
     files["xlsx, eine Zelle in Zeile 10^8, ohne Größe"] = folder / "weit-unten.xlsx"
     files["xlsx, eine Zelle in Zeile 10^8, ohne Größe"].write_bytes(
         sheet_with(cell_row(100_000_000), None))
+    files["xlsx, eine Zeile mit 2.000.000 Zellen"] = folder / "breit.xlsx"
+    files["xlsx, eine Zeile mit 2.000.000 Zellen"].write_bytes(wide_row(2_000_000))
+    files["xlsx, 2.500.000 Formatvorlagen"] = folder / "formate.xlsx"
+    files["xlsx, 2.500.000 Formatvorlagen"].write_bytes(styles_bomb(2_500_000))
+    files["xlsx, 200.000 Formatvorlagen (unter 1 MB)"] = folder / "formate-klein.xlsx"
+    files["xlsx, 200.000 Formatvorlagen (unter 1 MB)"].write_bytes(styles_bomb(200_000))
     files["xlsx, 60.000 leere Zeilen"] = folder / "leer-60000.xlsx"
     files["xlsx, 60.000 leere Zeilen"].write_bytes(
         sheet_with("".join(f'<row r="{n}"/>' for n in range(2, 60_002)), None))

@@ -13,6 +13,7 @@ from pathlib import Path
 from .accounts.users import create_user, remove_demo_accounts
 from .casework.rules import stored_breaches
 from .actors import Actor
+from .bootstrap import refuse_a_new_anchor_beside_the_log
 from .clock import today
 from .demo.seed import DEMO_PASSWORD, DEMO_USERS, has_data, seed_demo
 from .errors import DomainError
@@ -60,7 +61,13 @@ def _day(text: str) -> date:
 _day.__name__ = "Datum JJJJ-MM-TT"  # how argparse names the type in its error message
 
 
-def main(argv: list[str] | None = None) -> int:
+# Commands that run beside a missing or emptied anchor file: the ones that find out and repair.
+# Every other command – a new one too – is refused there like the app's start (db/bootstrap.py):
+# each may write to the log, and a deleted anchor must not pass unnoticed.
+WITHOUT_ANCHOR = frozenset({"verify-audit", "new-anchor"})
+
+
+def command_line() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m db", description="Begleiter-Cockpit: Datenbank")
     sub = parser.add_subparsers(dest="command", required=True, metavar="Befehl")
     sub.add_parser("migrate", help="Schema auf den neuesten Stand bringen")
@@ -105,10 +112,15 @@ def main(argv: list[str] | None = None) -> int:
     an.add_argument("--years", type=int, help="Frist in Jahren nach dem Ende (Standard: RETENTION_YEARS oder 3)")
     sub.add_parser("check", help="Gespeicherte Fälle gegen die Regeln prüfen (Reihenfolge der Ereignisse, "
                                  "Pflichtfelder, Telefon); Exit-Status 1, wenn etwas gefunden wird")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = command_line().parse_args(argv)
     db = Database.from_url()
     try:
+        if args.command not in WITHOUT_ANCHOR:
+            refuse_a_new_anchor_beside_the_log(db)
         return _run(args, db)
     except DomainError as exc:
         print(f"Fehler: {exc.message}", file=sys.stderr)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from .errors import DomainError
+from .validation import ascii_number
 
 EXAMPLE_COOKIE_KEY = "bitte-ersetzen-beispielschluessel"
 MIN_KEY_LENGTH = 32
@@ -92,10 +93,9 @@ def keyed(kind: str, value: str) -> str:
 def session_limits(environ: Mapping[str, str]) -> tuple[timedelta, timedelta]:
     """(idle, absolute) session timeouts: SESSION_IDLE_MINUTES (60) and SESSION_MAX_HOURS (12)."""
     def number(name: str, default: int, low: int, high: int) -> int:
-        try:
-            value = int(environ.get(name, default))
-        except ValueError:
-            raise ConfigurationError(f"{name} muss eine ganze Zahl sein.") from None
+        value = ascii_number(environ.get(name, str(default)).strip())
+        if value is None:
+            raise ConfigurationError(f"{name} muss eine ganze Zahl sein (Ziffern 0–9).")
         if not low <= value <= high:
             raise ConfigurationError(f"{name} muss zwischen {low} und {high} liegen.")
         return value

@@ -29,6 +29,26 @@ def clean_text(value: str | None, *, multiline: bool = False) -> str:
     ).strip()
 
 
+# The one way a number or an id is read from text (query parameters, spreadsheet cells, the
+# environment): ASCII digits only. str.isdigit() is true for "²", "①" and "٣", and int() reads
+# "٣" as 3 but raises on "²" – and takes " 1_0 " as 10. Every other spelling is no number.
+_ASCII_DIGITS = frozenset("0123456789")
+MAX_DIGITS = 18  # an id or count never has more; int() on a megabyte of digits costs seconds
+
+
+def ascii_digits(text: object) -> str | None:
+    """The text if it is nothing but ASCII digits 0–9 (leading zeros kept: a postcode), else None."""
+    if not isinstance(text, str) or not text or len(text) > MAX_DIGITS or not set(text) <= _ASCII_DIGITS:
+        return None
+    return text
+
+
+def ascii_number(text: object) -> int | None:
+    """The whole number that text spells in ASCII digits 0–9, else None (no sign, no spaces)."""
+    digits = ascii_digits(text)
+    return int(digits) if digits is not None else None
+
+
 T = TypeVar("T")
 
 

@@ -14,7 +14,7 @@ from db.clock import today as local_today
 from db.errors import ValidationError
 from db.programme.employers import employer_names
 from db.vocabulary import ActivityKind, Barrier, Role
-from db.validation import required_day
+from db.validation import ascii_number, required_day
 from pages.participant import entry_panel, outcome_panel, pause_note
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
@@ -35,13 +35,13 @@ def way_back() -> None:
         st.page_link("pages/cases.py", label="Zur Fallliste", icon=":material/list:")
 
 
-raw_id = st.query_params.get("id", "")
-if not raw_id.isdigit():
+parsed_id = ascii_number(st.query_params.get("id", ""))  # "²", "٣", "①" are no ids
+if parsed_id is None:
     st.title("Fall")
     st.info("Bitte wählen Sie einen Fall in der Liste Ihrer Fälle oder im Terminkalender.")
     way_back()
     st.stop()
-case_id = int(raw_id)
+case_id: int = parsed_id
 
 # Each opening of a case is one audited view; redraws after an action on it are not.
 new_view = st.session_state.get("viewing_case") != case_id

@@ -3,6 +3,7 @@ personal values."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sqlite3
 from pathlib import Path
@@ -333,4 +334,87 @@ def test_the_anchor_must_end_at_the_log_s_head(  # type: ignore[no-untyped-def]
     anchor.write_text("".join(anchor.read_text().splitlines(keepends=True)[:1]))
     assert _anchor_problems(db, anchor) == []
     assert any("Eintrag 9 fehlt" in p for p in _anchor_problems(db, witnessed))
+    db.dispose()
+
+
+def test_blank_lines_in_the_anchor_file_are_no_forgeries(  # type: ignore[no-untyped-def]
+        url: str, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An editor's or a copy's trailing newline is no anchor line – and a file of nothing but
+    blank lines is an empty one: the app does not start beside it."""
+    from db.bootstrap import prepare
+    from db.settings import ConfigurationError
+    from db.store.audit_anchor import verify_anchor
+    from db.store.migrate import upgrade
+
+    anchor = tmp_path / "anker.log"
+    monkeypatch.setenv("AUDIT_ANCHOR_FILE", str(anchor))
+    monkeypatch.delenv("APP_ENV", raising=False)
+    monkeypatch.delenv("DEMO_DATA", raising=False)
+    db = Database.from_url(url)
+    upgrade(db.engine)
+    _write_entries(db, 3)
+    lines = anchor.read_text().splitlines(keepends=True)
+    anchor.write_text(lines[0] + "\n" + "".join(lines[1:]) + "\n  \n\r\n\t\n")
+    with db.read() as session:
+        check = verify_anchor(session, anchor)
+    assert (check.lines, check.problems) == (3, [])
+    # Line numbers of real forgeries are still the file's own.
+    anchor.write_text(anchor.read_text() + "kein Anker\n")
+    assert any("Ankerzeile 9 " in p for p in _anchor_problems(db, anchor))
+    anchor.write_text("\n \n\n")
+    assert any("leer" in p for p in _anchor_problems(db, anchor))
+    with pytest.raises(ConfigurationError, match="Ankerdatei .* ist leer"):
+        prepare(db)
+    db.dispose()
+
+
+def _arguments(command: argparse.ArgumentParser) -> list[str]:
+    """Values for a command's required arguments, of the type it asks for."""
+    out: list[str] = []
+    for action in command._actions:
+        if not action.required or action.dest == "help":
+            continue
+        value = (action.choices[0] if action.choices else
+                 "2026-01-01" if getattr(action.type, "__name__", "").startswith("Datum") else
+                 "1" if action.type is int else "x")
+        out += [*action.option_strings[:1], str(value)]
+    return out
+
+
+def test_every_command_line_writer_refuses_a_deleted_anchor(  # type: ignore[no-untyped-def]
+        url: str, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Like the app's start: beside a log with entries, a missing or emptied anchor file stops
+    every command (a new one too) but those that find out and repair – German message, exit 1,
+    nothing written. A sweep over the parser's own list of commands."""
+    import db.__main__ as cli
+    from db.store.migrate import upgrade
+
+    anchor = tmp_path / "anker.log"
+    monkeypatch.setenv("AUDIT_ANCHOR_FILE", str(anchor))
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.delenv("APP_ENV", raising=False)
+    monkeypatch.delenv("DEMO_DATA", raising=False)
+    db = Database.from_url(url)
+    upgrade(db.engine)
+    _write_entries(db, 2)
+    anchor.unlink()
+
+    def entries() -> int:
+        with db.read() as session:
+            return session.scalar(select(func.count()).select_from(AuditEntry)) or 0
+
+    # The finding: create-user went on writing (and its log entry stayed unanchored).
+    capsys.readouterr()
+    assert cli.main(["create-user", "--username", "zweite", "--name", "Zweite Admin", "--role", "admin",
+                     "--password", "Kiefernzapfen-Wolkenkuckuck-7"]) == 1
+    assert "Ankerdatei" in capsys.readouterr().err and entries() == 2
+    ran: list[str] = []
+    monkeypatch.setattr(cli, "_run", lambda args, _db: ran.append(args.command) or 0)
+    commands = cli.command_line()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert len(commands) > 10
+    for name, command in commands.items():
+        ran.clear()
+        status = cli.main([name, *_arguments(command)])
+        assert (status, ran) == ((0, [name]) if name in cli.WITHOUT_ANCHOR else (1, [])), name
+    assert not anchor.exists() and entries() == 2
     db.dispose()

@@ -4,8 +4,11 @@ in German why not – it never crashes, never half-writes and never runs it as S
 from __future__ import annotations
 
 import contextlib
+import io
 import itertools
 import re
+import zipfile
+from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -13,10 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bench.hostile_import import cell_row, sheet_with
+from bench.hostile_import import cell_row, sheet_with, styles_bomb, wide_row
 from db.casework.activities import record_activity
 from db.casework.caseload import CaseFilter, caseload, case_detail
-from db.casework.caseload_io import MAX_LINES, check_import, read_upload
+from db.casework import xlsx_bounds
+from db.casework.caseload_io import COLUMNS, MAX_LINES, check_import, read_upload
 from db.casework.cases import NewClient, refer_client
 from db.errors import ValidationError
 from db.validation import clean_text
@@ -139,6 +143,117 @@ def test_sheets_claiming_or_padding_many_rows_are_refused_by_what_is_read(
         for _ in caseload_io._xlsx_rows(data):
             read += 1
     assert read <= LIMIT + 1
+
+
+# Every bound of the pre-scan (db/casework/xlsx_bounds.py) as a pair: the file at the bound
+# passes, one element more is refused with a German message naming the bound. MAX_LINES is
+# lowered to LIMIT where the total depends on it. A new bound gets its pair here.
+def _extra_part(name: str, xml: str) -> Callable[[], bytes]:
+    """The template's header plus one more zip member (no relationship points at it: the
+    pre-scan goes by content, not by name)."""
+    def make() -> bytes:
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(sheet_with("", None))) as source, \
+                zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+            for item in source.infolist():
+                target.writestr(item, source.read(item.filename))
+            target.writestr(name, xml)
+        return out.getvalue()
+    return make
+
+
+def _rows(count: int, cells: int) -> str:
+    return "".join(f'<row r="{n}">' + "<c/>" * cells + "</row>" for n in range(2, count + 2))
+
+
+def _strings(count: int) -> str:
+    return f'<sst xmlns="{MAIN}">' + "<si><t>x</t></si>" * count + "</sst>"
+
+
+def _style_entries() -> int:
+    """The entries (fonts, fills, formats …) openpyxl writes into every workbook's styles."""
+    from xml.etree import ElementTree
+
+    with zipfile.ZipFile(io.BytesIO(sheet_with("", None))) as archive:
+        root = ElementTree.fromstring(archive.read("xl/styles.xml"))
+    return sum(len(collection) for collection in root)
+
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+HEADER = len(COLUMNS)  # the cells of the template's header (inline strings: no shared ones)
+BOUNDS = {  # name: (bound, file with n elements, words of the refusal)
+    "cells in one row": (xlsx_bounds.MAX_ROW_CELLS, wide_row, "je Zeile"),
+    "style entries": (xlsx_bounds.MAX_STYLE_ENTRIES - _style_entries(), styles_bomb, "Formatvorlagen (höchstens 5.000)"),
+    "elements in one cell": (xlsx_bounds.MAX_CELL_ELEMENTS - 1, lambda n: sheet_with(
+        '<row r="2"><c t="inlineStr"><is>' + "<r><t>x</t></r>" * (n // 2) + "<t>x</t>" * (n % 2)
+        + "</is></c></row>", None), "Elemente je Zelle"),
+    "cells of all sheets": (LIMIT * xlsx_bounds.MAX_ROW_CELLS - HEADER, lambda n: _extra_part(
+        "xl/media/image9.png",  # a worksheet under a picture's name counts as a worksheet
+        f'<worksheet xmlns="{MAIN}"><sheetData>{_rows(n // 100, 100)}{_rows(1, n % 100)}'
+        "</sheetData></worksheet>")(), "zu viele Zellen (höchstens 100.000)"),
+    "shared strings": (LIMIT * xlsx_bounds.MAX_ROW_CELLS, lambda n: _extra_part(
+        "xl/sharedStrings2.xml", _strings(n))(), "mehr Texte"),
+    "elements of any other part": (xlsx_bounds.MAX_PART_ELEMENTS - 1, lambda n: _extra_part(
+        "customXml/item9.xml", "<names>" + "<n/>" * n + "</names>")(), "höchstens 100.000 Elemente"),
+}
+
+
+@pytest.mark.parametrize("bound", BOUNDS, ids=list(BOUNDS))
+def test_each_bound_of_the_pre_scan_admits_its_limit_and_refuses_one_more(
+        bound: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from db.casework import caseload_io
+
+    monkeypatch.setattr(caseload_io, "MAX_LINES", LIMIT)
+    limit, make, words = BOUNDS[bound]
+    with zipfile.ZipFile(io.BytesIO(make(limit))) as archive:  # at the bound: passes the scan
+        xlsx_bounds.check_xlsx_parts(archive, max_lines=LIMIT, too_many_lines=ValueError)
+    with pytest.raises(ValidationError) as refused:
+        read_upload("bombe.xlsx", make(limit + 1))
+    assert words in refused.value.message
+
+
+@pytest.mark.parametrize("make", [lambda: wide_row(2_000_000), lambda: styles_bomb(2_500_000)],
+                         ids=["2.000.000 cells in a row", "2.500.000 <xf/>"])
+def test_the_auditors_bombs_are_refused_before_openpyxl_reads_them(make: Callable[[], bytes]) -> None:
+    data = make()
+    assert len(data) < 30_000  # what the bomb is: a few kilobytes
+    with pytest.raises(ValidationError, match="höchstens"):
+        read_upload("bombe.xlsx", data)
+
+
+def test_a_styles_part_over_its_size_is_refused_unread() -> None:
+    with pytest.raises(ValidationError, match="höchstens 1 MB entpackt"):
+        read_upload("bombe.xlsx", styles_bomb(xlsx_bounds.MAX_STYLES_BYTES // 5))
+
+
+def test_a_doctype_is_no_xlsx() -> None:
+    """Entity expansion needs a DOCTYPE; no workbook part has one."""
+    make = _extra_part("docProps/custom9.xml",
+                       '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>')
+    with pytest.raises(ValidationError, match="nicht lesen"):
+        read_upload("bombe.xlsx", make())
+
+
+def test_ordinary_workbooks_pass_the_pre_scan() -> None:
+    """The template, and a workbook as people save it: shared strings, styles, dates, two sheets."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    from db.casework.caseload_io import EXAMPLE_ROW, template
+
+    assert len(read_upload("vorlage.xlsx", template("xlsx"))) == 1
+    book = Workbook()
+    sheet = book.active
+    sheet.append(list(COLUMNS.values()))
+    for n in range(300):
+        sheet.append([f"K{n}", *(EXAMPLE_ROW[k] for k in list(COLUMNS)[1:])])
+    for n, cell in enumerate(sheet[1]):
+        cell.font = Font(bold=True, color=f"FF{n:02d}0000")
+        cell.fill = PatternFill("solid", fgColor=f"FF00{n:02d}00")
+    book.create_sheet("Notizen").append(["frei"] * 30)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    assert len(read_upload("faelle.xlsx", buffer.getvalue())) == 300
 
 
 def test_the_limit_leaves_room_for_every_case_and_gaps() -> None:

@@ -11,7 +11,7 @@ from db.actors import Actor
 from db.store.audit import audit
 from db.bootstrap import prepare
 from db.store.database import Database
-from db.store.roles import setup_app_role, unsafe_app_connection
+from db.store.roles import ALLOWED_PREDEFINED_ROLES, granted_tables, setup_app_role, unsafe_app_connection
 from db.settings import ConfigurationError
 
 from .conftest import PostgresServer
@@ -196,6 +196,27 @@ ESCALATIONS = [
      "der Datenbank"),
     ("server_program", ['GRANT pg_execute_server_program TO "{app}"'],
      ['REVOKE pg_execute_server_program FROM "{app}"'], "Serverrolle"),
+    # Issue 39's audit: what a list of forbidden things did not name.
+    ("createdb", ['ALTER ROLE "{app}" CREATEDB'], ['ALTER ROLE "{app}" NOCREATEDB'], "CREATEDB"),
+    ("owns_the_trigger_function", ['ALTER FUNCTION audit_log_append_only() OWNER TO "{app}"'],
+     ['ALTER FUNCTION audit_log_append_only() OWNER TO "{owner}"'], "function audit_log_append_only()"),
+    ("create_on_schema", ['GRANT CREATE ON SCHEMA public TO "{app}"'], ['REVOKE CREATE ON SCHEMA public FROM "{app}"'],
+     "Recht CREATE auf Schema public"),
+    ("create_on_database", ['GRANT CREATE ON DATABASE "{db}" TO "{app}"'],
+     ['REVOKE CREATE ON DATABASE "{db}" FROM "{app}"'], "Recht CREATE auf Datenbank"),
+    ("update_one_column_of_the_log", ['GRANT UPDATE (action) ON audit_log TO "{app}"'],
+     ['REVOKE UPDATE (action) ON audit_log FROM "{app}"'], "Recht UPDATE auf Tabelle public.audit_log"),
+    ("update_through_public", ['GRANT UPDATE ON audit_log TO PUBLIC'], ['REVOKE UPDATE ON audit_log FROM PUBLIC'],
+     "Recht UPDATE auf Tabelle public.audit_log"),
+    ("update_through_a_member_role", ['CREATE ROLE "{mid}" NOLOGIN', 'GRANT DELETE ON council_releases TO "{mid}"',
+                                      'GRANT "{mid}" TO "{app}"'],
+     ['REVOKE DELETE ON council_releases FROM "{mid}"', 'DROP ROLE "{mid}"'],
+     "Recht DELETE auf Tabelle public.council_releases"),
+    ("setval_on_a_sequence", ['GRANT UPDATE ON SEQUENCE audit_log_id_seq TO "{app}"'],
+     ['REVOKE UPDATE ON SEQUENCE audit_log_id_seq FROM "{app}"'], "Recht UPDATE auf Sequenz public.audit_log_id_seq"),
+    ("a_table_outside_the_schema", ['CREATE SCHEMA side', 'CREATE TABLE side.notes (x int)',
+                                    'GRANT USAGE ON SCHEMA side TO "{app}"', 'GRANT SELECT ON side.notes TO "{app}"'],
+     ['DROP SCHEMA side CASCADE'], "auf Tabelle side.notes"),
 ]
 
 
@@ -239,3 +260,41 @@ def test_createrole_is_a_way_to_the_owner_and_so_refused(guarded) -> None:  # ty
     finally:
         with admin.connect() as conn:
             conn.execute(text('ALTER ROLE "{app}" NOCREATEROLE'.format(**names)))
+
+
+def _refusal_of(app, admin, names, give: str, take: str) -> str | None:  # type: ignore[no-untyped-def]
+    with admin.connect() as conn:
+        conn.execute(text(give.format(**names)))
+    try:
+        return unsafe_app_connection(app.engine)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(take.format(**names)))
+
+
+def test_every_right_beyond_setup_roles_on_every_table_is_refused(guarded) -> None:  # type: ignore[no-untyped-def]
+    """A sweep over every table setup-roles knows and every table right it does not grant there:
+    the guard compares with the grants (granted_tables), so none can be forgotten."""
+    app, admin, names = guarded
+    rights = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
+    missed = []
+    for table, granted in granted_tables().items():
+        for right in sorted(set(rights) - granted):
+            why = _refusal_of(app, admin, names, f'GRANT {right} ON "{table}" TO "{{app}}"',
+                              f'REVOKE {right} ON "{table}" FROM "{{app}}"')
+            if f"Recht {right} auf Tabelle public.{table}" not in (why or ""):
+                missed.append((table, right, why))
+    assert missed == []
+    assert unsafe_app_connection(app.engine) is None
+
+
+def test_every_predefined_role_but_the_allowed_is_refused(guarded) -> None:  # type: ignore[no-untyped-def]
+    """Whatever predefined roles this PostgreSQL has – a later version's new ones included."""
+    app, admin, names = guarded
+    with admin.connect() as conn:
+        predefined = conn.execute(text("SELECT rolname FROM pg_roles WHERE rolname LIKE 'pg\\_%' "
+                                       "AND rolname <> 'pg_database_owner'")).scalars().all()
+    assert {"pg_write_all_data", "pg_read_all_data", "pg_read_server_files"} <= set(predefined)
+    for role in sorted(set(predefined) - ALLOWED_PREDEFINED_ROLES):
+        why = _refusal_of(app, admin, names, f'GRANT {role} TO "{{app}}"', f'REVOKE {role} FROM "{{app}}"')
+        assert f"Serverrolle „{role}“" in (why or ""), (role, why)

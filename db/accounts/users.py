@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from ..store.database import Database
 from ..store.models import LoginThrottle, User
 from ..validation import required_text
 from ..vocabulary import Role
-from .guessable import contains, made_of
+from .guessable import contains, dominated_by
 from .passwords import new_hash
 from .permissions import require_role
 
@@ -123,16 +124,16 @@ def password_problem(password: str, username: str | None = None, names: Iterable
     # bcrypt's limit, so the rule stays what it was when argon2id came.
     if len(password.encode()) > 72:
         return "Das Passwort ist zu lang (höchstens 72 Bytes)."
-    # Each word list also in its disguises: case, digits and symbols around, 0 for o, … (guessable).
-    if made_of(password, [DEMO_PASSWORD]):
+    # Each word list also in its disguises: case, width, separators, 0 for o, c for k … (guessable).
+    if dominated_by(password, [DEMO_PASSWORD]):
         return "Das Passwort der Demo-Konten ist veröffentlicht und darf nicht verwendet werden."
-    if made_of(password, PROGRAMME_WORDS):
-        return ("Das Passwort darf nicht nur aus dem Namen des Programms, des Cockpits, des "
-                "Jobcenters oder der Region bestehen – auch nicht mit Ziffern, Zeichen oder "
+    if dominated_by(password, PROGRAMME_WORDS):
+        return ("Das Passwort darf nicht hauptsächlich aus dem Namen des Programms, des Cockpits, "
+                "des Jobcenters oder der Region bestehen – auch nicht mit Ziffern, Zeichen oder "
                 "Ersetzungen wie 0 für o.")
-    lowered = password.lower()
+    lowered = unicodedata.normalize("NFKC", password).casefold()
     whole, bases = _common_passwords()
-    if lowered in whole or made_of(password, bases) or len(set(lowered)) <= 2:
+    if lowered in whole or dominated_by(password, bases) or len(set(lowered)) <= 2:
         return "Dieses Passwort ist zu verbreitet und leicht zu erraten. Bitte ein anderes wählen."
     if username and contains(password, username):
         return "Das Passwort darf den Benutzernamen nicht enthalten."

@@ -30,12 +30,14 @@ from ..reporting.cells import safe_frame
 from ..store.audit import audit
 from ..store.database import Database, batched
 from ..store.models import Activity, Case, Client, Employer, Placement, StatusChange, User
-from ..validation import clean_text, not_in_future, not_in_past, plausible_birth_year, plausible_day
+from ..validation import (ascii_number, clean_text, not_in_future, not_in_past, plausible_birth_year,
+                          plausible_day)
 from ..vocabulary import ActivityKind, CaseStatus, JobKind, ReferralSource, Role
 from .entry import EntryData, validated
 from .identity import Entered, KnownPerson, known_persons
 from .rules import PERSON_LIMITS, REQUIRED_PERSON, History, history_breaches, person_breaches
 from .workflow import ACCOMPANIED, OPEN_STATUSES
+from .xlsx_bounds import check_xlsx_parts
 
 # Column key -> German header, in the template's order.
 COLUMNS: dict[str, str] = {
@@ -183,6 +185,9 @@ def _xlsx_rows(data: bytes) -> Iterator[list[object]]:
         if sum(item.file_size for item in archive.infolist()) > MAX_UNPACKED:
             raise ValidationError("Die Datei ist entpackt zu groß (höchstens 64 MB). Bitte nur die "
                                   "Tabelle der Fälle, höchstens 20.000 Zeilen.", "file")
+        # Rows, cells per row, styles, shared strings: counted before openpyxl builds one object.
+        check_xlsx_parts(archive, max_lines=MAX_LINES,
+                         too_many_lines=lambda row: _too_many_lines(row, claimed=False))
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)  # streams the sheet
     try:
         sheet = book.worksheets[0]
@@ -409,7 +414,9 @@ def _check(session: Session, frame: pd.DataFrame) -> ImportCheck:
         birth_year = None
         if raw_year := r.text("birth_year"):
             try:
-                birth_year = plausible_birth_year(int(raw_year))
+                if (year := ascii_number(raw_year)) is None:
+                    raise ValueError(raw_year)
+                birth_year = plausible_birth_year(year)
             except ValueError:
                 r.problem("birth_year", f"„{raw_year}“ ist keine Jahreszahl")
             except ValidationError as exc:

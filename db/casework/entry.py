@@ -11,7 +11,6 @@ anonymised participant (birth date and postcode erased) is still counted as befo
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, fields
 from datetime import date
 
@@ -25,6 +24,7 @@ from ..errors import ValidationError
 from ..store.audit import audit, diff
 from ..store.database import Database
 from ..store.models import Case, Client, User
+from ..validation import ascii_digits
 from ..vocabulary import Answer, Education, EntryEmployment, Gender, Household
 from .editing import editing
 
@@ -114,7 +114,7 @@ def validated(data: EntryData, *, on: date) -> EntryData:
         elif age == AGE_BANDS[0] and on.year - data.birth_date.year < 14:
             problems.append("Das Geburtsdatum ergibt ein Alter unter 14 Jahren.")
     postcode = (data.postcode or "").strip() or None
-    if postcode is not None and not re.fullmatch(r"\d{5}", postcode):
+    if postcode is not None and (ascii_digits(postcode) is None or len(postcode) != 5):
         problems.append("Die Postleitzahl hat fünf Ziffern (z. B. 03172).")
     children = data.children
     if data.household == Household.FAMILY:

@@ -26,6 +26,7 @@ from ..actors import Actor
 from ..reporting.formats import fmt_percent, plural
 from ..reporting.registry import Tile, definition, indicator, label
 from ..store.database import Database
+from ..validation import ascii_digits
 from ..vocabulary import ActivityKind, Barrier, CaseStatus, Role
 from . import flows
 from .disclosure import (
@@ -335,7 +336,7 @@ def _summary(staff: Staff, stock: PublishedTable, planned: str, events: Publishe
              f"{plural(staff.positions_total, 'Stelle', 'Stellen')}, davon "
              f"{'ist' if staff.positions_open == 1 else 'sind'} {staff.positions_open} noch nicht besetzt.")
     rate_sentence = (f"Der Anteil der Abgänge in Arbeit oder Ausbildung beträgt {rate} (Ziel des Landes: 25 %)."
-                     if rate[0].isdigit() else f"Anteil der Abgänge in Arbeit oder Ausbildung: {rate}.")
+                     if ascii_digits(rate[:1]) else f"Anteil der Abgänge in Arbeit oder Ausbildung: {rate}.")
     return (
         f"Am {period.end:%d.%m.%Y} wurden {shown_phrase(participants, 'Person', 'Personen')} begleitet, "
         f"davon {shown_phrase(follow_up, 'Person', 'Personen')} in der Nachbetreuung nach einer "

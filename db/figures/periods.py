@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from ..casework.outcomes import RESULT_WINDOW_DAYS
+from ..validation import ascii_number
 
 
 @dataclass(frozen=True, order=True)
@@ -40,10 +41,10 @@ class ReportingPeriod:
     @classmethod
     def from_key(cls, key: str) -> ReportingPeriod:
         """"2026-Q3" → the third quarter of 2026 (ValueError for anything else)."""
-        year, _, number = key.partition("-Q")
-        if not (year.isdigit() and number.isdigit()):
+        year, _, number = (ascii_number(part) for part in key.partition("-Q"))
+        if year is None or number is None:
             raise ValueError(f"no quarter key: {key!r}")
-        return cls.quarter(int(year), int(number))
+        return cls.quarter(year, number)
 
     @property
     def number(self) -> int:

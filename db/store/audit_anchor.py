@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from ..errors import ValidationError
@@ -128,11 +128,13 @@ def anchor_new_head(entry: Head, *, starts_log: bool = False) -> None:
 def missing_anchor(session: Session, path: str | Path) -> str | None:
     """Why the app must not start with this anchor file, or None: the log has entries but the
     file is missing or empty – whoever deleted it would otherwise get a fresh one for free."""
+    if not inspect(session.connection()).has_table(AuditEntry.__tablename__):
+        return None  # no schema yet (a first `migrate`): no log, nothing to anchor
     newest = head(session)
     if newest is None:
         return None
     path = Path(path)
-    if path.exists() and path.stat().st_size > 0:
+    if has_lines(path):
         return None
     return (f"Die Ankerdatei {path} {'ist leer' if path.exists() else 'fehlt'}, das Protokoll "
             f"hat aber schon Einträge (bis {newest.text}). Eine gelöschte Ankerdatei darf nicht "
@@ -141,11 +143,24 @@ def missing_anchor(session: Session, path: str | Path) -> str | None:
             "ausführen.")
 
 
+def has_lines(path: Path) -> bool:
+    """True if the file has a line that is not blank; read only up to the first such character
+    (an anchor file grows by a line per transaction). A file of blank lines is an empty one."""
+    try:
+        with path.open("rb") as stream:
+            while chunk := stream.read(64 * 1024):
+                if chunk.strip():
+                    return True
+    except FileNotFoundError:
+        return False
+    return False
+
+
 def start_anchor(session: Session, path: str | Path) -> Head | None:
     """Begin an anchor file deliberately (python -m db new-anchor) with the log's head; refused
     if the file has lines already. The system log hears that a new file was begun."""
     path = Path(path)
-    if path.exists() and path.stat().st_size > 0:
+    if has_lines(path):
         raise ValidationError(f"Die Ankerdatei {path} ist nicht leer; sie wird nicht ersetzt.")
     newest = head(session)
     if newest is not None:
@@ -175,6 +190,8 @@ def verify_anchor(session: Session, path: str | Path) -> AnchorCheck:
         why = "keine Berechtigung" if isinstance(error, PermissionError) else "nicht lesbar"
         return AnchorCheck(0, [f"Die Ankerdatei {path} lässt sich nicht lesen ({why})."])
     for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue  # no anchor and no forgery: an editor's or a copy's trailing newline
         try:
             data = json.loads(line)
             record = {k: data[k] for k in ("id", "hash", "written")}
@@ -206,4 +223,4 @@ def verify_anchor(session: Session, path: str | Path) -> AnchorCheck:
         problems.append(f"Die Ankerdatei endet bei Eintrag {ids[-1]}, das Protokoll reicht bis "
                         f"{newest.text}: Ankerdatei gekürzt, oder ein Schreiber ohne "
                         "AUDIT_ANCHOR_FILE.")
-    return AnchorCheck(len(lines), problems)
+    return AnchorCheck(sum(1 for line in lines if line.strip()), problems)

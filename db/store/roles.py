@@ -13,6 +13,7 @@ Run it again after each `python -m db migrate` (new tables); it is idempotent.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from sqlalchemy import Engine, text
 
@@ -57,30 +58,51 @@ def setup_app_role(engine: Engine, role: str, password: str | None = None) -> No
         conn.execute(text(f'GRANT CONNECT ON DATABASE "{database}" TO "{role}"'))
         conn.execute(text(f'GRANT USAGE ON SCHEMA public TO "{role}"'))
         conn.execute(text(f'REVOKE CREATE ON SCHEMA public FROM "{role}"'))
-        for table in tables + ["alembic_version"]:
+        for table, rights in granted_tables().items():
             conn.execute(text(f'REVOKE ALL ON TABLE "{table}" FROM "{role}"'))
-            rights = "SELECT, INSERT" if table in APPEND_ONLY else (
-                "SELECT" if table == "alembic_version" else "SELECT, INSERT, UPDATE, DELETE")
-            conn.execute(text(f'GRANT {rights} ON TABLE "{table}" TO "{role}"'))
-        conn.execute(text(f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{role}"'))
+            conn.execute(text(f'GRANT {", ".join(sorted(rights))} ON TABLE "{table}" TO "{role}"'))
+        conn.execute(text(f'GRANT {", ".join(sorted(SEQUENCE_RIGHTS))} ON ALL SEQUENCES IN SCHEMA public '
+                          f'TO "{role}"'))
 
 
-# Role attributes that let a login reach past its grants: a superuser switches any guard off,
-# CREATEROLE may grant itself the owner role (PostgreSQL 15), BYPASSRLS skips row security,
-# REPLICATION streams the whole cluster's files. Held by the login or by any role it can
-# become (SET ROLE), each is refused.
+# What setup_app_role grants – and so all the production guard accepts (deny by default).
+SEQUENCE_RIGHTS = frozenset({"USAGE", "SELECT"})  # nextval and currval; no setval (UPDATE)
+SCHEMA_RIGHTS = frozenset({"USAGE"})  # on public only: no CREATE
+# CONNECT is granted; TEMPORARY is every role's by default (PUBLIC) and reaches no table.
+DATABASE_RIGHTS = frozenset({"CONNECT", "TEMPORARY"})
+
+
+def granted_tables() -> dict[str, frozenset[str]]:
+    """Each table of the schema and the rights the application role gets on it: the audit log
+    and the releases read and extend only, Alembic's version read only."""
+    rights = {t.name: frozenset({"SELECT", "INSERT"} if t.name in APPEND_ONLY else
+                                {"SELECT", "INSERT", "UPDATE", "DELETE"})
+              for t in Base.metadata.sorted_tables}
+    return {**rights, "alembic_version": frozenset({"SELECT"})}
+
+
+# Role attributes setup_app_role sets to false, each a way past the grants: a superuser switches
+# any guard off, CREATEROLE may grant itself the owner role (PostgreSQL 15), BYPASSRLS skips row
+# security, REPLICATION streams the whole cluster's files, CREATEDB makes databases it owns.
+# Held by the login or by any role it can become (SET ROLE), each is refused.
 ESCALATING_ATTRIBUTES = {"rolsuper": "Superuser", "rolcreaterole": "CREATEROLE",
-                         "rolbypassrls": "BYPASSRLS", "rolreplication": "REPLICATION"}
-# Built-in roles that run programs or write files as the database server: the server's files
-# hold the log, so these are as good as a superuser.
-SERVER_ROLES = ("pg_execute_server_program", "pg_write_server_files")
+                         "rolbypassrls": "BYPASSRLS", "rolreplication": "REPLICATION",
+                         "rolcreatedb": "CREATEDB"}
+# Predefined roles (pg_*) the login may be a member of: none. pg_read_all_data and
+# pg_write_all_data reach every table past the grants, pg_read/write_server_files and
+# pg_execute_server_program the server's files (the log's too), pg_signal_backend ends other
+# sessions, and even pg_monitor reads other sessions' statements: monitoring gets its own role.
+# A new predefined role of a later PostgreSQL is refused until it is named here.
+ALLOWED_PREDEFINED_ROLES: frozenset[str] = frozenset()
+_OWN_MEMBERSHIP = "pg_has_role(session_user, r.oid, 'MEMBER') OR pg_has_role(current_user, r.oid, 'MEMBER')"
 
 # Every role the connection is or can become (directly, indirectly, with or without INHERIT:
 # pg_has_role's MEMBER ignores the inherit flag, and SET ROLE needs only membership), and for
-# each: its escalating attributes, and what of this database it owns (tables and views of the
-# schema, the schema, the database itself – the schema's owner may drop the audit table).
-_ROLES_OF_THIS_LOGIN = text("""
-    SELECT r.rolname, r.rolsuper, r.rolcreaterole, r.rolbypassrls, r.rolreplication,
+# each: its attributes and what it owns – tables and views of the schema, the schema, the
+# database by name, and anything else by PostgreSQL's own record of owners (pg_shdepend:
+# functions such as the log's trigger function, types, objects in other databases).
+_ROLES_OF_THIS_LOGIN = text(f"""
+    SELECT r.rolname, r.rolsuper, r.rolcreaterole, r.rolbypassrls, r.rolreplication, r.rolcreatedb,
            r.rolname = session_user OR r.rolname = current_user AS is_login,
            (SELECT string_agg(c.relname, ', ' ORDER BY c.relname) FROM pg_class c
               WHERE c.relowner = r.oid AND c.relnamespace = 'public'::regnamespace
@@ -88,36 +110,103 @@ _ROLES_OF_THIS_LOGIN = text("""
            EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = 'public'
                    AND n.nspowner = r.oid) AS owns_schema,
            EXISTS (SELECT 1 FROM pg_database d WHERE d.datname = current_database()
-                   AND d.datdba = r.oid) AS owns_database
+                   AND d.datdba = r.oid) AS owns_database,
+           (SELECT string_agg(CASE WHEN d.dbid IN (0, (SELECT oid FROM pg_database
+                                                       WHERE datname = current_database()))
+                                   THEN pg_describe_object(d.classid, d.objid, d.objsubid)
+                                   ELSE 'ein Objekt einer anderen Datenbank' END, ', ')
+              FROM pg_shdepend d WHERE d.refclassid = 'pg_authid'::regclass
+               AND d.refobjid = r.oid AND d.deptype = 'o') AS owns_other
       FROM pg_roles r
-     WHERE pg_has_role(session_user, r.oid, 'MEMBER') OR pg_has_role(current_user, r.oid, 'MEMBER')
+     WHERE {_OWN_MEMBERSHIP}
      ORDER BY is_login DESC, r.rolname
 """)
+
+# Every right any of those roles has (through PUBLIC and inheritance too) on the tables, views,
+# sequences and schemas of this database outside PostgreSQL's own, and on the database itself.
+# Column rights count: an UPDATE on one column of audit_log is an UPDATE on audit_log.
+_RIGHTS_OF_THIS_LOGIN = text(f"""
+    WITH r AS (SELECT oid, rolname FROM pg_roles r WHERE {_OWN_MEMBERSHIP}),
+         n AS (SELECT oid, nspname FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema')
+                 AND nspname NOT LIKE 'pg\\_toast%' AND nspname NOT LIKE 'pg\\_temp\\_%'),
+         c AS (SELECT c.oid, n.nspname, c.relname, c.relkind FROM pg_class c JOIN n ON n.oid = c.relnamespace
+                WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S'))
+    SELECT r.rolname, 'table' AS kind, c.nspname || '.' || c.relname AS object, p.name AS privilege
+      FROM r, c, unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES',
+                              'TRIGGER']) AS p(name)
+     WHERE c.relkind <> 'S' AND CASE WHEN p.name IN ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES')
+                                     THEN has_any_column_privilege(r.oid, c.oid, p.name)
+                                     ELSE has_table_privilege(r.oid, c.oid, p.name) END
+    UNION ALL
+    SELECT r.rolname, 'sequence', c.nspname || '.' || c.relname, p.name
+      FROM r, c, unnest(ARRAY['USAGE', 'SELECT', 'UPDATE']) AS p(name)
+     WHERE c.relkind = 'S' AND has_sequence_privilege(r.oid, c.oid, p.name)
+    UNION ALL
+    SELECT r.rolname, 'schema', n.nspname, p.name
+      FROM r, n, unnest(ARRAY['USAGE', 'CREATE']) AS p(name)
+     WHERE has_schema_privilege(r.oid, n.oid, p.name)
+    UNION ALL
+    SELECT r.rolname, 'database', current_database(), p.name
+      FROM r, unnest(ARRAY['CONNECT', 'TEMPORARY', 'CREATE']) AS p(name)
+     WHERE has_database_privilege(r.oid, current_database(), p.name)
+""")
+
+
+def _expected(kind: str, target: str, tables: dict[str, frozenset[str]]) -> frozenset[str]:
+    """What setup_app_role grants on this object; nothing for anything it does not name."""
+    schema, _, name = target.partition(".")
+    if kind == "table" and schema == "public":
+        return tables.get(name, frozenset())
+    if kind == "sequence" and schema == "public":
+        return SEQUENCE_RIGHTS
+    if kind == "schema" and target == "public":
+        return SCHEMA_RIGHTS
+    return DATABASE_RIGHTS if kind == "database" else frozenset()
+
+
+_KINDS = {"table": "Tabelle", "sequence": "Sequenz", "schema": "Schema", "database": "Datenbank"}
 
 
 def unsafe_app_connection(engine: Engine) -> str | None:
     """Why this connection must not serve the app in production, or None. Deny by default: the
-    login and every role it can become are looked at, and any ownership in this database, any
-    escalating attribute (ESCALATING_ATTRIBUTES) or a server role (SERVER_ROLES) is refused –
-    each could switch the audit log's triggers off or rewrite its files."""
+    login and every role it can become may own nothing, hold none of the attributes
+    setup_app_role switches off, be no predefined role outside ALLOWED_PREDEFINED_ROLES, and
+    together have no right beyond what setup_app_role grants (granted_tables, SEQUENCE_RIGHTS,
+    SCHEMA_RIGHTS, DATABASE_RIGHTS) – each excess could rewrite the audit log or read past it."""
     if engine.dialect.name != "postgresql":
         return None
     with engine.connect() as conn:
         roles = conn.execute(_ROLES_OF_THIS_LOGIN).mappings().all()
+        rights = conn.execute(_RIGHTS_OF_THIS_LOGIN).mappings().all()
     for role in roles:
-        name, login = role["rolname"], role["is_login"]
-        if login and role["rolsuper"]:
-            return "Superuser"
-        owned = [item for item in (f"der Tabellen {role['tables']}" if role["tables"] else "",
-                                   "des Schemas public" if role["owns_schema"] else "",
-                                   "der Datenbank" if role["owns_database"] else "") if item]
-        if owned:
-            return (f"Eigentümer {' und '.join(owned)}" if login else
-                    f"Mitglied der Eigentümerrolle „{name}“ ({' und '.join(owned)})")
-        if held := [label for column, label in ESCALATING_ATTRIBUTES.items() if role[column]]:
-            who = "Anmelderolle" if login else f"Mitglied der Rolle „{name}“"
-            return f"{who} mit {', '.join(held)}"
-        if name in SERVER_ROLES:
-            return (f"Mitglied der Serverrolle „{name}“ (darf Programme oder Dateien des "
-                    "Servers nutzen)")
+        if why := _role_problem(role):
+            return why
+    tables = granted_tables()
+    for right in rights:
+        if right["privilege"] not in _expected(right["kind"], right["object"], tables):
+            who = "" if right["rolname"] in (r["rolname"] for r in roles if r["is_login"]) else \
+                f" (über die Rolle „{right['rolname']}“)"
+            return (f"Recht {right['privilege']} auf {_KINDS[right['kind']]} {right['object']}{who}, "
+                    "das setup-roles nicht vergibt")
+    return None
+
+
+def _role_problem(role: Mapping[str, object]) -> str | None:
+    name, login = role["rolname"], role["is_login"]
+    if login and role["rolsuper"]:
+        return "Superuser"
+    owned = [item for item in (f"der Tabellen {role['tables']}" if role["tables"] else "",
+                               "des Schemas public" if role["owns_schema"] else "",
+                               "der Datenbank" if role["owns_database"] else "") if item]
+    if not owned and role["owns_other"]:
+        owned = [f"von {str(role['owns_other'])[:200]}"]
+    if owned:
+        return (f"Eigentümer {' und '.join(owned)}" if login else
+                f"Mitglied der Eigentümerrolle „{name}“ ({' und '.join(owned)})")
+    if held := [label for column, label in ESCALATING_ATTRIBUTES.items() if role[column]]:
+        who = "Anmelderolle" if login else f"Mitglied der Rolle „{name}“"
+        return f"{who} mit {', '.join(held)}"
+    if str(name).startswith("pg_") and name not in ALLOWED_PREDEFINED_ROLES:
+        return (f"Mitglied der vordefinierten Serverrolle „{name}“ (reicht über die Rechte von "
+                "setup-roles hinaus)")
     return None

@@ -23,8 +23,9 @@ _BUILT = object()
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-!|<>~$:^@])")
 
-# "." and "=" are only active at a line's start ("1. " starts a list, "===" a heading).
-_LINE_START = re.compile(r"(?m)^(\s*\d*)([.=])")
+# "." and "=" are only active at a line's start ("1. " starts a list, "===" a heading). A list
+# number is ASCII digits in Markdown (and \d would be any Unicode digit).
+_LINE_START = re.compile(r"(?m)^(\s*[0-9]*)([.=])")
 
 # Markdown turns a bare "www.x.de" or "http://…" into a link by itself; a zero-width space
 # after "www" and in "://" keeps it text (it is invisible, and copying the name still works).
