@@ -130,7 +130,7 @@ def unfold(page, title: str) -> None:  # type: ignore[no-untyped-def]
 def search_cases(page, text: str) -> None:  # type: ignore[no-untyped-def]
     """Type into the case list's search; the filters are folded until one is set."""
     unfold(page, "Filter")
-    page.get_by_label("Suche (Name oder Kundennummer)").fill(text)
+    page.get_by_label("Suche (Name oder Kundennummer)", exact=True).fill(text)
     page.keyboard.press("Enter")
 
 

@@ -88,7 +88,7 @@ def test_events_recounted_from_the_status_history_agree_everywhere(history: Worl
         leavers = leaver_figures(monthly_leavers(world.db, lead, ended_from=a, ended_to=b))
         assert leavers.leavers == expected["exits"]
         report = dict(funder_report(world.db, lead, a, b).indicators)
-        assert report["Verbleib bei Austritt (innerhalb 28 Tagen)"].loc[label("exits"), "Gesamt"] == expected["exits"]
+        assert report["Verbleib bei Austritt (innerhalb 28 Tagen)"].loc[label("persons_left"), "Gesamt"] == expected["exits"]
         # The Lagebild's weekly interviews, summed over the quarter's weeks (whole weeks inside).
         series = intake(world.db, lead, Period(start=a, end=b))
         weekly = series[(series["kind"] == "Ist") & (series["series"] == "Erstgespräche geführt")]
