@@ -25,7 +25,7 @@ from db.store.migrate import upgrade
 from db.store.models import User
 from db.vocabulary import Role
 
-from .servers import ROOT, free_port, start_app, stop, wait_healthy
+from .servers import free_port, start_app, stop, wait_healthy
 
 GOOD_KEY = "c" * 48
 
