@@ -40,8 +40,12 @@ run: $(VENV)/.installed-app .streamlit/secrets.toml
 
 # Production (deploy/begleiter-cockpit@.service): only the app server – no migration (the
 # database owner runs `python -m db migrate`), no demo data, settings from the environment.
+# The start check runs first, in a process of its own: a refused setting ends `make serve` with
+# exit status 2 and its German reason on stderr (the journal) before any port answers, so the
+# unit shows "failed" instead of a server that refuses every visitor in the browser.
 serve: $(VENV)/.installed-app
-	umask 077 && $(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) \
+	umask 077 && $(BIN)/python -m db preflight
+	umask 077 && exec $(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) \
 		--server.headless true
 
 # axe-core and HTML_CodeSniffer for the accessibility browser test, from the npm registry (pinned in

@@ -10,7 +10,10 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy.exc import DBAPIError
+
 from .accounts.users import create_user, remove_demo_accounts
+from .bootstrap import prepare
 from .casework.rules import stored_breaches
 from .actors import Actor
 from .bootstrap import refuse_a_new_anchor_beside_the_log
@@ -71,6 +74,9 @@ def command_line() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m db", description="Begleiter-Cockpit: Datenbank")
     sub = parser.add_subparsers(dest="command", required=True, metavar="Befehl")
     sub.add_parser("migrate", help="Schema auf den neuesten Stand bringen")
+    sub.add_parser("preflight", help="Startprüfung des App-Servers (`make serve` vor dem Start): "
+                                     "Schlüssel, Datenbankrolle, Schema, Demo-Konten, Ankerdatei; "
+                                     "Exit-Status 1 mit dem Grund, wenn etwas verweigert wird")
     seed = sub.add_parser("seed-demo", help="Demodaten in eine leere Datenbank laden")
     seed.add_argument("--if-empty", action="store_true",
                       help="nichts tun (statt Fehler), wenn schon Daten da sind")
@@ -138,6 +144,20 @@ def _run(args: argparse.Namespace, db: Database) -> int:
         print("Schema ist aktuell (Stand " + str(after) + ")." if before == after else
               f"Schema angelegt (Stand {after})." if before is None else
               f"Schema aktualisiert von Stand {before} auf {after}.")
+    elif args.command == "preflight":
+        # The app server's own start check (db.bootstrap.prepare), run before the server opens
+        # its port: a refused setting stops the start – the unit fails, no browser sees it.
+        try:
+            prepare(db)
+        except DBAPIError as exc:
+            print("Begleiter-Cockpit startet nicht: Die Datenbank ist nicht erreichbar "
+                  f"({type(exc.orig or exc).__name__}). Bitte DATABASE_URL und den Datenbankserver "
+                  "prüfen.", file=sys.stderr)
+            return 1
+        except ConfigurationError as exc:
+            print(f"Begleiter-Cockpit startet nicht: {exc.message}", file=sys.stderr)
+            return 1
+        print("Startprüfung bestanden.")
     elif args.command == "seed-demo":
         if is_production(os.environ):
             if args.if_empty:  # `make run` with APP_ENV=production: start without demo data

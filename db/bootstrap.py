@@ -1,5 +1,6 @@
 """What happens when the app or `make run` starts: schema upgrade, demo data only if asked for,
-and a refusal to run in production while a demo account exists."""
+and the refusals of a production start (prepare: the same check `python -m db preflight` runs
+before `make serve` starts the server, and each app server runs before its first page)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from sqlalchemy import func, select
 
 from .accounts.users import NO_LOGIN
 from .demo.seed import has_data, seed_demo
-from .settings import ConfigurationError, anchor_file, audit_key, demo_wanted, is_production
+from .settings import (
+    ConfigurationError,
+    anchor_file,
+    audit_key,
+    cookie_key,
+    demo_wanted,
+    is_production,
+    secrets_cookie_key,
+)
 from .store.audit_anchor import missing_anchor
 from .store.database import Database
 from .store.migrate import schema_is_current, upgrade
@@ -19,8 +28,9 @@ from .store.roles import unsafe_app_connection
 
 def prepare(db: Database) -> bool:
     """Upgrade the schema; load the demo world into an empty database when DEMO_DATA=1.
-    True if demo data was loaded."""
-    audit_key(os.environ)  # production without its own key stops here (ConfigurationError)
+    True if demo data was loaded. Every refused production setting raises ConfigurationError
+    (German: the setting and the fix)."""
+    refuse_unsafe_keys()
     if is_production(os.environ) and not db.is_sqlite:
         # PostgreSQL in production: the owner migrates, the app connects as the application role.
         if why := unsafe_app_connection(db.engine):
@@ -45,6 +55,13 @@ def prepare(db: Database) -> bool:
     return loaded
 
 
+def refuse_unsafe_keys() -> None:
+    """The cookie key (environment or the project's secrets.toml) and the audit log's key: in
+    production neither may be missing, short or the published example."""
+    cookie_key(os.environ, secrets_cookie_key())
+    audit_key(os.environ)
+
+
 def refuse_demo_accounts_in_production(db: Database) -> None:
     """Demo accounts share a published password: with real data they are an open door."""
     if not is_production(os.environ):
@@ -65,7 +82,7 @@ def refuse_a_new_anchor_beside_the_log(db: Database) -> None:
     if path := anchor_file(os.environ):
         with db.read() as session:
             if why := missing_anchor(session, path):
-                raise ConfigurationError(why)
+                raise ConfigurationError(f"AUDIT_ANCHOR_FILE: {why}")
 
 
 def refresh_statistics(db: Database) -> None:

@@ -6,8 +6,10 @@ import hashlib
 import hmac
 import os
 import secrets
+import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
+from pathlib import Path
 
 from .errors import DomainError
 from .validation import ascii_number
@@ -15,6 +17,10 @@ from .validation import ascii_number
 EXAMPLE_COOKIE_KEY = "bitte-ersetzen-beispielschluessel"
 MIN_KEY_LENGTH = 32
 _EPHEMERAL_KEY = secrets.token_urlsafe(48)
+# The one secrets file: the project's own (`make run` makes it). .streamlit/config.toml names
+# only this one for Streamlit too (secrets.files): never a file in the account's home, which
+# the service's sandbox hides (ProtectHome) and Streamlit then cannot read.
+SECRETS_FILE = Path(__file__).resolve().parent.parent / ".streamlit" / "secrets.toml"
 
 
 class ConfigurationError(DomainError):
@@ -48,6 +54,28 @@ def cookie_key(environ: Mapping[str, str], from_secrets: str | None) -> str:
             "zufällige Zeichen)."
         )
     return key or _EPHEMERAL_KEY
+
+
+def secrets_cookie_key(path: Path = SECRETS_FILE) -> str | None:
+    """cookie_key from the project's secrets.toml, None without the file. A file that exists
+    but cannot be read is refused: Streamlit reads it on every request and would answer each
+    one with an error (HTTP 500)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(
+            f"Die Schlüsseldatei {path} ist für dieses Konto nicht lesbar ({exc}). Bitte dem "
+            "Dienstkonto Lesezugriff geben (chmod 600, Eigentümer das Dienstkonto) oder die "
+            "Datei entfernen und COOKIE_KEY in der Umgebungsdatei setzen.") from None
+    try:
+        value = tomllib.loads(text).get("cookie_key")
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigurationError(
+            f"Die Schlüsseldatei {path} ist kein gültiges TOML ({exc}). Bitte die Zeile "
+            "cookie_key = \"…\" prüfen oder COOKIE_KEY in der Umgebungsdatei setzen.") from None
+    return str(value) if value else None
 
 
 # Outside production only: demo and test logs are chained with this published key, so there the

@@ -19,7 +19,7 @@ from streamlit_authenticator.models import cookie_model
 from db.accounts import auth
 from db.actors import Actor
 from db.errors import DomainError
-from db.settings import ConfigurationError, cookie_key
+from db.settings import ConfigurationError, cookie_key, secrets_cookie_key
 from db.store.database import Database
 from pages.statement import show_statement
 from pages.ui.shown import plain
@@ -66,17 +66,10 @@ class ScriptCookies:
 cookie_model.stx = type("ScriptCookieComponents", (), {"CookieManager": ScriptCookies})
 
 
-def _secret_cookie_key() -> str | None:
-    try:
-        value = st.secrets.get("cookie_key")
-    except Exception:  # noqa: BLE001 - no secrets.toml is a normal local set-up
-        return None
-    return str(value) if value else None
-
-
 def signing_key() -> str:
-    """The key that signs login cookies and tickets (db.settings.cookie_key)."""
-    return cookie_key(os.environ, _secret_cookie_key())
+    """The key that signs login cookies and tickets (db.settings.cookie_key), read as the start
+    check reads it (db.bootstrap.refuse_unsafe_keys)."""
+    return cookie_key(os.environ, secrets_cookie_key())
 
 
 def authenticator() -> stauth.Authenticate:

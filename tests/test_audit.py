@@ -197,6 +197,7 @@ def test_production_does_not_start_without_an_audit_key(sqlite_db: Database, mon
     from db.settings import ConfigurationError
 
     monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("COOKIE_KEY", "k" * 48)  # production refuses to start without one
     monkeypatch.delenv("AUDIT_KEY")
     with pytest.raises(ConfigurationError, match="AUDIT_KEY"):
         prepare(sqlite_db)

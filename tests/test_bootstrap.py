@@ -26,6 +26,7 @@ def test_an_empty_database_stays_empty_without_demo_data(db: Database, monkeypat
     if db.is_sqlite:  # (PostgreSQL in production first wants the application role: test_roles)
         monkeypatch.setenv("DEMO_DATA", "1")
         monkeypatch.setenv("APP_ENV", "production")
+        monkeypatch.setenv("COOKIE_KEY", "k" * 48)  # production refuses to start without one
         assert prepare(db) is False and users(db) == 0
 
 
@@ -40,6 +41,7 @@ def test_production_refuses_to_start_with_demo_accounts(sqlite_db: Database,
     db = sqlite_db
     seed_demo(db)
     monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("COOKIE_KEY", "k" * 48)  # production refuses to start without one
     with pytest.raises(ConfigurationError) as err:
         prepare(db)
     assert "Demo-Konten" in err.value.message

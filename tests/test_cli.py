@@ -123,6 +123,7 @@ def test_demo_accounts_are_closed_for_good_and_production_then_starts(tmp_path: 
     assert run_db(url, "seed-demo").returncode == 0
     db = Database.from_url(url)
     monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("COOKIE_KEY", "k" * 48)  # production refuses to start without one
     monkeypatch.delenv("DEMO_DATA", raising=False)
     with pytest.raises(DomainError, match="remove-demo"):  # the app's start, in production
         prepare(db)

@@ -35,6 +35,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "deploy" / "nginx-begleiter-cockpit.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 PASSWORD = "Deploy-Test-Passwort-2026"
+# Where users reach nginx: a loopback address Streamlit does not trust by name (it allows
+# 127.0.0.1 and localhost whatever the Host header says), on a port that is not 443 – so the
+# websocket only connects when nginx passes the Host header with its port.
+PUBLIC_ADDRESS = "127.0.0.2"
+# Nothing leaves the machine: an app server that cannot match Origin and Host asks
+# checkip.amazonaws.com for its external address; here that goes to a closed loopback port.
+NO_OUTSIDE = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
+              "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9", "NO_PROXY": "", "no_proxy": ""}
 
 
 @dataclass
@@ -51,8 +59,8 @@ def _site_config(tmp: Path, ports: list[int], https_port: int, http_port: int) -
     """The shipped file with this test's ports, certificate and log paths – nothing else changed."""
     site = SITE.read_text(encoding="utf-8")
     site = site.replace("127.0.0.1:8501", f"127.0.0.1:{ports[0]}").replace("127.0.0.1:8502", f"127.0.0.1:{ports[1]}")
-    site = site.replace("listen 443 ssl;", f"listen 127.0.0.1:{https_port} ssl;")
-    site = site.replace("listen 80;", f"listen 127.0.0.1:{http_port};")
+    site = site.replace("listen 443 ssl;", f"listen {PUBLIC_ADDRESS}:{https_port} ssl;")
+    site = site.replace("listen 80;", f"listen {PUBLIC_ADDRESS}:{http_port};")
     site = site.replace("/etc/ssl/begleiter-cockpit/", f"{tmp}/")
     return site.replace("/var/log/nginx/", f"{tmp}/")
 
@@ -103,11 +111,11 @@ def deployment(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Depl
             assert done.returncode == 0, (args, done.stderr)
 
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                        "-subj", "/CN=127.0.0.1", "-keyout", str(tmp_path / "key.pem"),
+                        "-subj", f"/CN={PUBLIC_ADDRESS}", "-keyout", str(tmp_path / "key.pem"),
                         "-out", str(tmp_path / "cert.pem")], check=True, capture_output=True)
 
         app_env = {**base_env, "APP_ENV": "production", "DATABASE_URL": app_url, "COOKIE_KEY": "d" * 48,
-                   "COOKIE_SECURE": "1", "DEMO_DATA": "0"}
+                   "COOKIE_SECURE": "1", "DEMO_DATA": "0", **NO_OUTSIDE}
         servers = []
         for n in range(2):  # the unit's command: `make serve`
             log = tmp_path / f"app-{n}.log"
@@ -123,7 +131,7 @@ def deployment(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Depl
         nginx = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
                                   "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         procs.append(nginx)
-        url = f"https://127.0.0.1:{https_port}"
+        url = f"https://{PUBLIC_ADDRESS}:{https_port}"
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -133,7 +141,7 @@ def deployment(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Depl
                 if nginx.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError((tmp_path / "nginx-error.log").read_text()) from None
                 time.sleep(0.2)
-        yield Deployment(url=url, http_url=f"http://127.0.0.1:{http_port}", servers=servers,
+        yield Deployment(url=url, http_url=f"http://{PUBLIC_ADDRESS}:{http_port}", servers=servers,
                          app_url=app_url, owner_env=owner_env,
                          access_log=tmp_path / "begleiter-cockpit.access.log")
     finally:
@@ -220,9 +228,9 @@ def test_behind_nginx_two_servers_one_database(deployment: Deployment, browser) 
         context.maximum_version = ssl.TLSVersion.TLSv1_2
         context.set_ciphers(weak)
         with pytest.raises(ssl.SSLError):
-            with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            with socket.create_connection((PUBLIC_ADDRESS, port), timeout=10) as raw:
                 context.wrap_socket(raw).close()
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+    with socket.create_connection((PUBLIC_ADDRESS, port), timeout=10) as raw:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
         context.maximum_version = ssl.TLSVersion.TLSv1_2

@@ -59,9 +59,16 @@ def test_the_application_role_may_only_append_to_the_audit_log(owner_url: str, m
             assert conn.execute(text("SELECT count(*) FROM audit_log")).scalar() == 2
         # Production refuses the owner (here a superuser), accepts the application role.
         monkeypatch.setenv("APP_ENV", "production")
+        monkeypatch.setenv("COOKIE_KEY", "k" * 48)  # production refuses to start without one
         with pytest.raises(ConfigurationError, match="Superuser|Eigentümer"):
             prepare(owner)
         prepare(app)
+        # A schema behind the code (new version installed, `migrate` forgotten): refused, and the
+        # message says what to run – the same check `make serve` runs before it serves.
+        with owner.engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = 'vorher'"))
+        with pytest.raises(ConfigurationError, match="Datenbankschema ist nicht aktuell.*migrate"):
+            prepare(app)
     finally:
         app.dispose()
         owner.dispose()
@@ -109,6 +116,7 @@ def test_production_refuses_a_role_that_is_a_member_of_the_owner_role(
             conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER USER"))
         assert "Mitglied der Eigentümerrolle" in (unsafe_app_connection(member_db.engine) or "")
         monkeypatch.setenv("APP_ENV", "production")
+        monkeypatch.setenv("COOKIE_KEY", "k" * 48)  # production refuses to start without one
         with pytest.raises(ConfigurationError, match="Mitglied"):
             prepare(member_db)
     finally:
@@ -233,6 +241,7 @@ def test_production_refuses_every_escalating_attribute_of_the_login(
     try:
         assert named in (unsafe_app_connection(app.engine) or ""), unsafe_app_connection(app.engine)
         monkeypatch.setenv("APP_ENV", "production")
+        monkeypatch.setenv("COOKIE_KEY", "k" * 48)  # production refuses to start without one
         with pytest.raises(ConfigurationError, match="Produktionsbetrieb mit einer Datenbankverbindung"):
             prepare(app)
     finally:

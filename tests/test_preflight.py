@@ -1,0 +1,126 @@
+"""The production start check (`make serve` runs `python -m db preflight` before the server):
+every refused setting ends the start with a non-zero exit and its German reason in the log,
+before any port answers; a correct configuration starts. Real processes, the unit's command.
+
+The checks that need PostgreSQL roles (owner, escalating role, schema behind the code) are the
+same function (db.bootstrap.prepare) and are tested against PostgreSQL in tests/test_roles.py.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from db.accounts.users import create_user
+from db.actors import Actor
+from db.settings import EXAMPLE_COOKIE_KEY, ConfigurationError, secrets_cookie_key
+from db.store.database import Database
+from db.store.audit_anchor import start_anchor
+from db.store.migrate import upgrade
+from db.store.models import User
+from db.vocabulary import Role
+
+from .servers import free_port, start_app, stop, wait_healthy
+
+GOOD_KEY = "c" * 48
+
+
+def _installation(tmp: Path, *, demo: bool = False) -> dict[str, str]:
+    """A correct production installation on SQLite: migrated, one account (so the audit log has
+    entries), its anchor file begun (as `python -m db new-anchor` does); its environment."""
+    url = f"sqlite:///{tmp / 'prod.sqlite3'}"
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("COOKIE_KEY", "AUDIT_KEY", "AUDIT_ANCHOR_FILE", "DEMO_DATA", "COOKIE_SECURE")}
+    env.update(APP_ENV="production", DATABASE_URL=url, COOKIE_KEY=GOOD_KEY, DEMO_DATA="0",
+               AUDIT_KEY=os.environ["AUDIT_KEY"], COOKIE_SECURE="1",
+               AUDIT_ANCHOR_FILE=str(tmp / "anker.log"))
+    db = Database.from_url(url)
+    try:
+        upgrade(db.engine)
+        create_user(db, Actor.system(), username="erste.admin", display_name="Erste Administration",
+                    role=Role.ADMIN, password="Ein-langes-Admin-Passwort-1")
+        if demo:  # as left behind by `seed-demo`: a login with the published password
+            with db.write() as session:
+                session.execute(update(User).values(is_demo=True))
+        with db.read() as session:
+            start_anchor(session, env["AUDIT_ANCHOR_FILE"])
+    finally:
+        db.dispose()
+    return env
+
+
+# Each refused setting: how it is made from a correct installation, and the words the log must
+# carry (the setting and what to do about it).
+Refusal = Callable[[Path, dict[str, str]], None]
+REFUSED: dict[str, tuple[Refusal, list[str]]] = {
+    "no cookie key": (lambda tmp, env: env.pop("COOKIE_KEY"), ["COOKIE_KEY", "setzen"]),
+    "example cookie key": (lambda tmp, env: env.update(COOKIE_KEY=EXAMPLE_COOKIE_KEY),
+                           ["Cookie-Schlüssel ist unsicher", "COOKIE_KEY"]),
+    "short cookie key": (lambda tmp, env: env.update(COOKIE_KEY="kurz-1234"),
+                         ["Cookie-Schlüssel ist unsicher", "COOKIE_KEY"]),
+    "no audit key": (lambda tmp, env: env.pop("AUDIT_KEY"), ["ohne AUDIT_KEY", "Umgebungsdatei setzen"]),
+    "short audit key": (lambda tmp, env: env.update(AUDIT_KEY="zu-kurz"), ["AUDIT_KEY ist zu kurz"]),
+    "demo accounts open": (lambda tmp, env: None, ["Demo-Konten", "remove-demo"]),
+    "anchor missing beside the log": (lambda tmp, env: Path(env["AUDIT_ANCHOR_FILE"]).unlink(),
+                                      ["AUDIT_ANCHOR_FILE", "fehlt", "new-anchor"]),
+    "anchor emptied": (lambda tmp, env: Path(env["AUDIT_ANCHOR_FILE"]).write_text(""),
+                       ["AUDIT_ANCHOR_FILE", "ist leer"]),
+}
+
+
+def _serve(env: dict[str, str], log: Path) -> tuple[int, str]:
+    """`make serve` as the unit runs it; its exit status and its whole output (the journal)."""
+    url, proc = start_app(env, log, production=True, port=free_port())
+    try:
+        status = proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:  # it started serving after all: the failure shows below
+        status = 0
+    finally:
+        stop(proc)
+    return status, log.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_a_refused_setting_stops_the_start_with_its_reason(case: str, tmp_path: Path) -> None:
+    make_it, words = REFUSED[case]
+    env = _installation(tmp_path, demo=case == "demo accounts open")
+    make_it(tmp_path, env)
+    if case == "no cookie key" and secrets_cookie_key() is not None:
+        pytest.skip("diese Arbeitskopie hat .streamlit/secrets.toml (make run): dann gilt deren Schlüssel")
+    status, log = _serve(env, tmp_path / "serve.log")
+    assert status != 0, log
+    assert "Begleiter-Cockpit startet nicht:" in log, log
+    for word in words:
+        assert word in log, (word, log)
+    assert "Traceback" not in log and "You can now view" not in log, log  # never served
+
+
+def test_a_correct_configuration_starts(tmp_path: Path) -> None:
+    env = _installation(tmp_path)
+    log = tmp_path / "serve.log"
+    url, proc = start_app(env, log, production=True)
+    try:
+        wait_healthy(url, proc, log)
+    finally:
+        stop(proc)
+    assert "Startprüfung bestanden." in log.read_text(encoding="utf-8")
+
+
+def test_an_unreadable_secrets_file_is_refused_not_ignored(tmp_path: Path) -> None:
+    """Streamlit reads the secrets file on every request: unreadable, each one would fail."""
+    unreadable = tmp_path / "secrets.toml"
+    unreadable.mkdir()  # unreadable as a file even for root, who ignores file modes
+    with pytest.raises(ConfigurationError, match="nicht lesbar"):
+        secrets_cookie_key(unreadable)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("cookie_key = ", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="kein gültiges TOML"):
+        secrets_cookie_key(broken)
+    assert secrets_cookie_key(tmp_path / "fehlt.toml") is None
+    (tmp_path / "ok.toml").write_text(f'cookie_key = "{GOOD_KEY}"\n', encoding="utf-8")
+    assert secrets_cookie_key(tmp_path / "ok.toml") == GOOD_KEY
