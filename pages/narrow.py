@@ -65,7 +65,9 @@ _FOLD_MENU = f"""<script>
   window.__cockpitFoldMenu = true;
   document.addEventListener("click", (event) => {{
     if (window.innerWidth >= {SIDEBAR_OVERLAY_BELOW_PX}) return;
-    if (!(event.target instanceof Element) || !event.target.closest("[data-testid=stSidebarNav] a")) return;
+    const link = event.target instanceof Element
+      && event.target.closest("[data-testid=stSidebarNav] a");
+    if (!link) return;
     setTimeout(() => {{
       const sidebar = document.querySelector("[data-testid=stSidebar]");
       if (!sidebar || sidebar.dataset.collapsed === "true") return;
