@@ -13,7 +13,7 @@ from db.store.memo import one_stamp
 from db.vocabulary import Role
 from pages.focus import focus_on_arrival
 from pages.german_chrome import german_page
-from pages.narrow import narrow_styles
+from pages.narrow import fold_menu_after_choice, narrow_styles
 from pages.reconnect import press_from_an_earlier_server, replay
 from pages.session import (
     apply_cookie_action,
@@ -105,6 +105,7 @@ def main() -> None:
     st.set_page_config(page_title="Begleiter-Cockpit", page_icon="🧭", layout="wide")
     german_page()
     narrow_styles()
+    fold_menu_after_choice()
     focus_on_arrival()
 
     try:

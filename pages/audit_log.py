@@ -3,7 +3,6 @@
 import pandas as pd
 import streamlit as st
 
-from db.clock import as_local
 from db.privacy.audit_review import (
     ACTION_LABELS,
     AuditFilter,
@@ -15,9 +14,9 @@ from db.privacy.audit_review import (
 )
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import shown_errors
-from pages.ui.formatting import fmt_date
+from pages.ui.formatting import LOCAL_TIME, fmt_moment
 from pages.ui.fields import date_field
-from pages.ui.shown import plain
+from pages.ui.shown import md, plain
 
 actor = current_actor()
 db = get_db()
@@ -31,8 +30,9 @@ with shown_errors():
     check = chain_status(db, actor)
     known_actions = actions(db, actor)
 if check.broken_at is None:
-    newest = (f" Neuester Eintrag: Nr. {check.head.id:d} vom {fmt_date(as_local(check.head.at))}, Prüfwert "
-              f"{plain(check.head.hash[:16])} – mit der Ankerdatei und den Sicherungen vergleichbar."
+    newest = (md(" Neuester Eintrag: Nr. {id} vom {when} ({zone}), Prüfwert {hash} – mit der "
+                 "Ankerdatei und den Sicherungen vergleichbar.", id=check.head.id,
+                 when=fmt_moment(check.head.at), zone=LOCAL_TIME, hash=check.head.hash[:16])
               if check.head else "")
     st.success(f"Protokoll unverändert: {check.entries:d} Einträge, Hash-Kette vollständig.{newest}",
                icon=":material/verified:")
@@ -56,7 +56,8 @@ if searched:
         rows = audit_entries(db, actor, AuditFilter(number, user, action or "", start, end))
     st.caption(f"{len(rows)} Einträge (die neuesten zuerst, höchstens 200).")
     st.dataframe(pd.DataFrame([{
-        "Zeitpunkt (UTC)": r.at.strftime("%d.%m.%Y %H:%M:%S"), "Benutzer": r.username, "Aktion": ACTION_LABELS.get(r.action, r.action),
+        f"Zeitpunkt ({LOCAL_TIME})": fmt_moment(r.at), "Benutzer": r.username,
+        "Aktion": ACTION_LABELS.get(r.action, r.action),
         "Bereich": entity_label(r.entity), "Datensatz": r.entity_id if r.entity_id is not None else "–",
         "Felder": ", ".join(f"{field_label(k)}: {v}" for k, v in (r.changes or {}).items()) or "–",
     } for r in rows]), hide_index=True, width="stretch")

@@ -7,6 +7,11 @@ browser shows one of them by the screen's width: `desk(key)` from 481 px, `phone
 480 px. The hidden view is `display: none`, so it is neither seen nor read out, nor reachable
 by keyboard. A short list is an HTML table at a desk and one block per row on a phone
 (`table`), and labels Streamlit would cut off with an ellipsis wrap at every width.
+
+The menu on a phone (`fold_menu_after_choice`): below Streamlit's own breakpoint (768 px, its
+theme's `md`) the sidebar lies over the page, and Streamlit folds it after a choice only when
+the browser's user agent says "mobile" – a phone asking for the desktop site, a tablet or a
+narrow window kept it open over the new page (three taps per page: open, choose, close).
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import streamlit as st
 from pages.ui.shown import Shown, md, md_join, shown_frame
 
 PHONE_MAX_PX = 480
+# Streamlit's breakpoint (theme `md`): narrower, its sidebar is an overlay that starts folded.
+SIDEBAR_OVERLAY_BELOW_PX = 768
 
 _STYLE = f"""<style>
 /* Labels Streamlit cuts to one line with an ellipsis – a link in the work list, a tile's label
@@ -46,6 +53,35 @@ _STYLE = f"""<style>
 def narrow_styles() -> None:
     """The two views' rule; once per run, before any page."""
     st.html(_STYLE)
+
+
+# A choice in the menu – by tap, click or Enter, all of them a click on its link – folds the menu
+# wherever the menu lies over the page. Streamlit's own handler runs first (on its root) and
+# navigates; the fold waits for its render, then uses the menu's own close button, so the menu's
+# state stays Streamlit's. pages/focus.py then puts the focus on the new page's heading.
+_FOLD_MENU = f"""<script>
+(() => {{
+  if (window.__cockpitFoldMenu) return;
+  window.__cockpitFoldMenu = true;
+  document.addEventListener("click", (event) => {{
+    if (window.innerWidth >= {SIDEBAR_OVERLAY_BELOW_PX}) return;
+    const link = event.target instanceof Element
+      && event.target.closest("[data-testid=stSidebarNav] a");
+    if (!link) return;
+    setTimeout(() => {{
+      const sidebar = document.querySelector("[data-testid=stSidebar]");
+      if (!sidebar || sidebar.dataset.collapsed === "true") return;
+      const close = sidebar.querySelector("[data-testid=stSidebarCollapseButton] button");
+      if (close) close.click();
+    }}, 0);
+  }});
+}})();
+</script>"""
+
+
+def fold_menu_after_choice() -> None:
+    """Once per run, before any page: one tap per page change on a phone."""
+    st.html(_FOLD_MENU, unsafe_allow_javascript=True)
 
 
 @contextmanager

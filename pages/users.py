@@ -7,7 +7,7 @@ from db.accounts.users import change_role, create_user, list_users, reset_passwo
 from db.vocabulary import Role
 from pages import narrow
 from pages.ui.context import current_actor, get_db
-from pages.ui.feedback import show_flash, shown_errors
+from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
 from pages.ui.formatting import fmt_date, yes_no
 from pages.ui.privacy_panels import person_rights_panel, retention_panel
 from pages.ui.fields import date_field, number_field
@@ -51,22 +51,36 @@ if flash := st.session_state.pop("users_flash", None):
 
 new_tab, edit_tab = st.tabs(["Neues Konto", "Konto bearbeiten"])
 
+# The new account's inputs and what they show again once it is created: the form is empty for
+# the next person (the first password above all does not linger); a refused entry stays to fix.
+NEW_USER = {"new_user_username": "", "new_user_name": "", "new_user_role": Role.COUNCIL,
+            "new_user_password": "", "new_user_capacity": 20, "new_user_start": None}
+
+
+def _create_user() -> None:
+    state = st.session_state
+    capacity = state["new_user_capacity"]
+    create_user(db, actor, username=state["new_user_username"], display_name=state["new_user_name"],
+                role=state["new_user_role"], password=state["new_user_password"],
+                capacity=None if capacity is None else int(capacity),
+                start_date=state["new_user_start"])
+
+
 with new_tab, st.form("new_user", clear_on_submit=False):
+    feedback("new_user")
     cols = st.columns(2)
-    username = cols[0].text_input("Benutzername")
-    display_name = cols[1].text_input("Name")
+    cols[0].text_input("Benutzername", key="new_user_username")
+    cols[1].text_input("Name", key="new_user_name")
     # Least privilege by default: the council role sees only aggregates.
-    role = cols[0].selectbox("Rolle", list(Role), format_func=lambda r: r.label,
-                             index=list(Role).index(Role.COUNCIL))
-    password = cols[1].text_input("Erstes Passwort", type="password")
-    capacity = number_field("Kapazität (Teilnehmende; höchstens 20, Teilzeit weniger)", 20,
-                            where=cols[0])
-    start = date_field("Beginn (nur Begleitung)", where=cols[1])
-    if st.form_submit_button("Konto anlegen", type="primary"):
-        with shown_errors():
-            create_user(db, actor, username=username, display_name=display_name, role=role,
-                        password=password, capacity=int(capacity), start_date=start)
-        _done(f"Konto „{username}“ angelegt.")
+    cols[0].selectbox("Rolle", list(Role), format_func=lambda r: r.label,
+                      index=list(Role).index(Role.COUNCIL), key="new_user_role")
+    cols[1].text_input("Erstes Passwort", type="password", key="new_user_password")
+    number_field("Kapazität (Teilnehmende; höchstens 20, Teilzeit weniger)", 20,
+                 key="new_user_capacity", where=cols[0])
+    date_field("Beginn (nur Begleitung)", key="new_user_start", where=cols[1])
+    st.form_submit_button("Konto anlegen", type="primary", **on_submit(
+        _create_user, lambda: f"Konto „{st.session_state['new_user_username']}“ angelegt.",
+        key="new_user", reset=NEW_USER))
 
 with edit_tab:
     by_name = {u.username: u for u in users}

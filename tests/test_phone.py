@@ -289,3 +289,24 @@ def test_a_contact_typed_while_the_app_server_restarts_is_saved_with_one_press(
         case.db.dispose()
     finally:
         stop(proc)
+
+
+def test_one_tap_on_a_phone_menu_entry_folds_the_menu_and_focuses_the_new_page(
+        page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    # Chromium's own (desktop) user agent at a phone's width: Streamlit folds its menu after a
+    # choice only for a user agent it reads as a phone, a narrow window kept it open over the page.
+    page.set_viewport_size({"width": 390, "height": 900})
+    log_in(page, running_app, "begleiter1", path="agenda")
+    sidebar = page.get_by_test_id("stSidebar")
+    assert sidebar.get_attribute("data-collapsed") == "true"  # a phone starts with the menu folded
+    page.get_by_test_id("stExpandSidebarButton").click()  # tap 1 of the old three: open …
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=stSidebar]').dataset.collapsed === 'false'")
+    nav_to(page, "Fälle")  # … the one tap that counts: choose
+    page.wait_for_function("() => document.activeElement.tagName === 'H1' "
+                           "&& document.activeElement.textContent.startsWith('Fälle')")
+    settled(page)
+    assert sidebar.get_attribute("data-collapsed") == "true"
+    assert page.evaluate("() => document.querySelector('[data-testid=stSidebar]')"
+                         ".getBoundingClientRect().right") <= 1  # out of the way, not over the page
+    assert page.evaluate(ACTIVE)[0] == "H1"  # folding the menu did not take the focus with it

@@ -35,7 +35,8 @@ MARKDOWN_KEYWORDS = {"body", "label", "help"}
 MARKDOWN_OPTIONS = {"radio", "pills", "segmented_control"}
 # Builders whose result carries no markup: the escaping ones and those of numbers, dates and the
 # fixed German vocabulary (registry labels and definitions are code, not user text).
-SAFE_BUILDERS = {"plain", "md", "fmt_date", "fmt_day", "fmt_int", "fmt_percent", "yes_no", "label",
+SAFE_BUILDERS = {"plain", "md", "fmt_date", "fmt_moment", "fmt_day", "fmt_int", "fmt_percent",
+                 "yes_no", "label",
                  "definition", "plural", "len", "action_label"}
 # st.html runs HTML: only literals, and values json.dumps / a random token made.
 HTML_BUILDERS = {"dumps", "token_hex"}

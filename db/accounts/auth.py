@@ -203,10 +203,22 @@ def any_account(db: Database) -> bool:
         return session.scalar(select(User.id).where(User.active.is_(True)).limit(1)) is not None
 
 
+# The own-password form's fields by the labels Mein Konto shows (pages/account.py; a test keeps
+# them equal): a message names what is missing the way the form does.
+OWN_PASSWORD_LABELS = ("Bisheriges Passwort", "Neues Passwort", "Neues Passwort wiederholen")
+
+
 def change_own_password(db: Database, actor: Actor, current: str, new: str, repeated: str,
                         address: str | None = None) -> None:
     """A user replaces their own password. The current one is checked like a login (the same
-    throttle: a stolen open session cannot guess it), and other open sessions end."""
+    throttle: a stolen open session cannot guess it), and other open sessions end. An empty
+    field is named first: compared empty, "" == "" would otherwise read as "not different"."""
+    given = zip(OWN_PASSWORD_LABELS, ("current", "password", "repeat"), (current, new, repeated),
+                strict=True)
+    missing = [(label, field) for label, field, value in given if not value]
+    if missing:
+        raise ValidationError("Bitte ausfüllen: " + ", ".join(f"„{label}“" for label, _ in missing)
+                              + ".", missing[0][1])
     if new != repeated:
         raise ValidationError("Die beiden neuen Passwörter stimmen nicht überein.", "repeat")
     if new == current:

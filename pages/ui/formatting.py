@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 import streamlit as st
 
+from db.clock import as_local
 from db.vocabulary import CaseStatus
 
 WEEKDAYS = ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"]
@@ -30,6 +31,16 @@ def fmt_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         return value.strftime("%d.%m.%Y %H:%M")
     return value.strftime("%d.%m.%Y")
+
+
+# A stored moment (UTC) is shown in Brandenburg's time, and where the zone matters its header
+# says so: the banner and the column of one page then show the same clock time.
+LOCAL_TIME = "Ortszeit"
+
+
+def fmt_moment(value: datetime) -> str:
+    """A stored moment to the second, in local time (summer or winter as on that day)."""
+    return as_local(value).strftime("%d.%m.%Y %H:%M:%S")
 
 
 def yes_no(value: bool) -> str:
