@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.deploy, pytest.mark.browser]
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "deploy" / "nginx-begleiter-cockpit.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-PASSWORD = "Deploy-Test-Passwort-2026"
+PASSWORD = "Kiefernzapfen-Deich-2026"
 # Where users reach nginx: a loopback address Streamlit does not trust by name (it allows
 # 127.0.0.1 and localhost whatever the Host header says), on a port that is not 443 – so the
 # websocket only connects when nginx passes the Host header with its port.

@@ -107,8 +107,11 @@ def test_the_numbers_behind_each_chart_need_no_sideways_scrolling_on_a_phone(
     opened = page.locator("summary", has_text="Daten zur Grafik")
     assert opened.count() > 0
     for n in range(opened.count()):
-        opened.nth(n).click()
+        summary = opened.nth(n)
+        summary.click()
         settled(page)  # the numbers are drawn by the run the opening asks for
+        # Each one drawn before the next is opened: a click during a run can be overtaken by it.
+        summary.locator("xpath=..").locator("table").first.wait_for(state="attached")
     page.wait_for_function("""() => [...document.querySelectorAll('details')]
         .filter((d) => d.querySelector('summary').textContent.includes('Daten zur Grafik'))
         .every((d) => d.open && d.querySelector('table'))""")

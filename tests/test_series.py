@@ -30,7 +30,7 @@ def monday(d: date) -> date:
 def small(db: Database) -> dict:
     """Three cases of one companion, referred in three consecutive weeks four weeks ago."""
     system = Actor.system()
-    ids = {u: create_user(db, system, username=u, display_name=u.title(), role=r, password="ein-test-passwort",
+    ids = {u: create_user(db, system, username=u, display_name=u.title(), role=r, password="Kiefernzapfen-Wolke-17",
                           capacity=10 if r == Role.COMPANION else None,
                           start_date=date(2020, 1, 1) if r == Role.COMPANION else None)
            for u, r in [("lead", Role.LEAD), ("comp", Role.COMPANION), ("fm", Role.CASE_MANAGER),
