@@ -64,10 +64,11 @@ def _day(text: str) -> date:
 _day.__name__ = "Datum JJJJ-MM-TT"  # how argparse names the type in its error message
 
 
-# Commands that run beside a missing or emptied anchor file: the ones that find out and repair.
-# Every other command – a new one too – is refused there like the app's start (db/bootstrap.py):
-# each may write to the log, and a deleted anchor must not pass unnoticed.
-WITHOUT_ANCHOR = frozenset({"verify-audit", "new-anchor"})
+# Commands that run beside a missing or emptied anchor file: the ones that find out and repair,
+# and `preflight`, which is the app's start check itself (db/bootstrap.prepare refuses the same
+# anchor and says so as a refused start). Every other command – a new one too – is refused there
+# like the app's start: each may write to the log, and a deleted anchor must not pass unnoticed.
+WITHOUT_ANCHOR = frozenset({"verify-audit", "new-anchor", "preflight"})
 
 
 def command_line() -> argparse.ArgumentParser:
