@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy.exc import DBAPIError
 
 from .accounts.users import create_user, remove_demo_accounts
-from .bootstrap import prepare
+from .bootstrap import prepare, readiness
 from .casework.rules import stored_breaches
 from .actors import Actor
 from .bootstrap import refuse_a_new_anchor_beside_the_log
@@ -28,10 +28,10 @@ from .privacy.subject_access import export_person
 from .reporting.formats import fmt_number, fmt_percent, plural
 from .reporting.registry import TO_DATE, Kind, indicator, label
 from .results.report import export_funder_report
-from .settings import ConfigurationError, demo_wanted, is_production
+from .settings import ConfigurationError, database_url, demo_wanted, is_production
 from .store.audit import verify_chain
-from .store.audit_anchor import head, start_anchor, verify_anchor
-from .store.backup import backup_sqlite
+from .store.audit_anchor import rotate_anchor, start_anchor, verify_anchor
+from .store.backup import ALSO_BACK_UP, backup
 from .store.database import Database
 from .store.migrate import current_revision, upgrade
 from .store.private_files import write_private
@@ -68,7 +68,9 @@ _day.__name__ = "Datum JJJJ-MM-TT"  # how argparse names the type in its error m
 # and `preflight`, which is the app's start check itself (db/bootstrap.prepare refuses the same
 # anchor and says so as a refused start). Every other command – a new one too – is refused there
 # like the app's start: each may write to the log, and a deleted anchor must not pass unnoticed.
-WITHOUT_ANCHOR = frozenset({"verify-audit", "new-anchor", "preflight"})
+# `ready` reports the anchor as one of its checks, `rotate-anchor` closes the file it is given.
+WITHOUT_ANCHOR = frozenset({"verify-audit", "new-anchor", "preflight", "ready", "rotate-anchor",
+                            "database-url"})
 
 
 def command_line() -> argparse.ArgumentParser:
@@ -78,6 +80,10 @@ def command_line() -> argparse.ArgumentParser:
     sub.add_parser("preflight", help="Startprüfung des App-Servers (`make serve` vor dem Start): "
                                      "Schlüssel, Datenbankrolle, Schema, Demo-Konten, Ankerdatei; "
                                      "Exit-Status 1 mit dem Grund, wenn etwas verweigert wird")
+    sub.add_parser("ready", help="Bereitschaft für die Überwachung: Datenbank erreichbar, Schema "
+                                 "aktuell, Schlüssel gültig, (Produktion) keine Demo-Konten und "
+                                 "App-Rolle, Ankerdatei endet beim Kopf des Protokolls; Exit 1, "
+                                 "wenn etwas fehlt (dieselbe Prüfung: /_cockpit/ready)")
     seed = sub.add_parser("seed-demo", help="Demodaten in eine leere Datenbank laden")
     seed.add_argument("--if-empty", action="store_true",
                       help="nichts tun (statt Fehler), wenn schon Daten da sind")
@@ -90,13 +96,27 @@ def command_line() -> argparse.ArgumentParser:
     cu.add_argument("--password", help="sonst wird interaktiv gefragt")
     cu.add_argument("--capacity", type=int)
     cu.add_argument("--start-date", type=_day)
-    b = sub.add_parser("backup", help="Konsistente Kopie der SQLite-Datenbank im laufenden Betrieb")
+    b = sub.add_parser("backup", help="Konsistente Sicherung im laufenden Betrieb, 0600: SQLite als "
+                                      "Datenbankdatei, PostgreSQL mit pg_dump im Custom-Format "
+                                      "(pg_restore); nennt, was außerdem dazugehört")
     b.add_argument("file", type=Path)
     sub.add_parser("remove-demo", help="Demo-Konten endgültig sperren (vor dem Produktionsbetrieb)")
     sub.add_parser("maintain", help="PostgreSQL, als Eigentümer: alte Fassungen gelöschter Daten "
                                     "aus den Tabellendateien entfernen (VACUUM)")
     va = sub.add_parser("verify-audit", help="Protokoll auf Veränderungen prüfen (Hash-Kette, Anker)")
-    va.add_argument("--anchor", type=Path, help="Ankerdatei (AUDIT_ANCHOR_FILE): fehlt am Ende etwas?")
+    va.add_argument("--anchor", type=Path, action="append",
+                    help="Ankerdatei (AUDIT_ANCHOR_FILE): fehlt am Ende etwas? Mehrmals: die Reihe "
+                         "rotierter Dateien, älteste zuerst")
+    ra = sub.add_parser("rotate-anchor", help="Ankerdatei abschließen und in einer neuen fortsetzen "
+                                              "(schreibt nur ans Ende: geht mit chattr +a)")
+    ra.add_argument("old", type=Path, help="die bisherige Ankerdatei")
+    ra.add_argument("new", type=Path, help="die neue (fehlt oder leer)")
+    du = sub.add_parser("database-url", help="DATABASE_URL mit URL-kodiertem Passwort ausgeben "
+                                             "(Passwort wird gefragt; @, #, / usw. sind dann erlaubt)")
+    du.add_argument("--user", required=True)
+    du.add_argument("--host", default="127.0.0.1")
+    du.add_argument("--port", type=int, default=5432)
+    du.add_argument("--database", required=True)
     na = sub.add_parser("new-anchor",
                         help="Ankerdatei bewusst neu beginnen (nur wenn sie fehlt oder leer ist)")
     na.add_argument("file", type=Path)
@@ -124,21 +144,26 @@ def command_line() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = command_line().parse_args(argv)
-    db = Database.from_url()
+    # `database-url` makes the address before there is a database: it opens none.
+    db = None if args.command == "database-url" else Database.from_url()
     try:
-        if args.command not in WITHOUT_ANCHOR:
+        if db is not None and args.command not in WITHOUT_ANCHOR:
             refuse_a_new_anchor_beside_the_log(db)
         return _run(args, db)
     except DomainError as exc:
         print(f"Fehler: {exc.message}", file=sys.stderr)
         return 1
     finally:
-        db.dispose()
+        if db is not None:
+            db.dispose()
 
 
 def _run(args: argparse.Namespace, db: Database) -> int:
     system = Actor.system()
-    if args.command == "migrate":
+    if args.command == "database-url":
+        password = getpass.getpass("Passwort der Datenbankrolle: ")
+        print(database_url(args.user, password, args.host, args.port, args.database))
+    elif args.command == "migrate":
         before = current_revision(db.engine)
         upgrade(db.engine)
         after = current_revision(db.engine)
@@ -200,14 +225,11 @@ def _run(args: argparse.Namespace, db: Database) -> int:
                               start_date=args.start_date)
         print(f"Konto „{args.username}“ angelegt (id {user_id}).")
     elif args.command == "backup":
-        target = backup_sqlite(db, args.file)
-        copy = Database.from_url(f"sqlite:///{target}")
-        with copy.read() as session:
-            newest = head(session)
-        copy.dispose()
+        newest = backup(db, args.file)
         # Noted with the backup, the head shows later whether the log was cut short since.
-        print(f"Sicherung geschrieben: {target}. Protokoll darin bis "
+        print(f"Sicherung geschrieben: {args.file}. Protokoll darin bis "
               f"{newest.text if newest else 'Eintrag 0 (leer)'}.")
+        print(ALSO_BACK_UP)
     elif args.command == "erase-person":
         if not args.yes and input(f"Alle Personendaten zu „{args.client_number}“ löschen? [ja/nein] ").strip().lower() != "ja":
             print("Abgebrochen – nichts gelöscht.")
@@ -236,10 +258,30 @@ def _run(args: argparse.Namespace, db: Database) -> int:
             return 2
         else:
             print("Tabellen bereinigt: alte Fassungen gelöschter Daten sind aus den Dateien entfernt.")
+    elif args.command == "ready":
+        checks = readiness(db)
+        for found in checks:
+            print(f"{found.name}: {'in Ordnung' if found.ok else found.problem}",
+                  file=sys.stdout if found.ok else sys.stderr)
+        failed = [found.name for found in checks if not found.ok]
+        print(f"Nicht bereit: {', '.join(failed)}." if failed else "Bereit.",
+              file=sys.stderr if failed else sys.stdout)
+        return 1 if failed else 0
+    elif args.command == "rotate-anchor":
+        with db.read() as session:
+            check = verify_chain(session)
+            if check.broken_at is not None:
+                print(f"Protokoll VERÄNDERT (Eintrag {check.broken_at}): keine Rotation.", file=sys.stderr)
+                return 2
+            newest = rotate_anchor(session, args.old, args.new)
+        print(f"Ankerdatei {args.old} abgeschlossen bei {newest.text if newest else '–'} und in "
+              f"{args.new} fortgesetzt. Jetzt AUDIT_ANCHOR_FILE in allen Umgebungsdateien auf "
+              f"{args.new} stellen, dann die App-Server starten; {args.old} archivieren (wird nie "
+              f"mehr beschrieben). Prüfen: `verify-audit --anchor {args.old} --anchor {args.new}`.")
     elif args.command == "verify-audit":
         with db.read() as session:
             check = verify_chain(session)
-            anchors = verify_anchor(session, args.anchor) if args.anchor else None
+            anchors = verify_anchor(session, *args.anchor) if args.anchor else None
         if check.broken_at is not None:
             print(f"Protokoll VERÄNDERT: Eintrag {check.broken_at} – {check.problem}. "
                   f"{check.entries - 1} Einträge davor sind in Ordnung.", file=sys.stderr)
@@ -249,6 +291,7 @@ def _run(args: argparse.Namespace, db: Database) -> int:
         if check.broken_at is not None or (anchors is not None and anchors.problems):
             return 2
         checked = (f", alle {anchors.lines} Anker gefunden, der neueste ist der Kopf"
+                   + (f" (setzt {anchors.continues} fort)" if anchors.continues else "")
                    if anchors is not None else "")
         print(f"Protokoll unverändert: {check.entries} Einträge, Hash-Kette vollständig{checked}. "
               f"Neuester: {check.head.text if check.head else '–'}.")

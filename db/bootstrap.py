@@ -1,12 +1,21 @@
 """What happens when the app or `make run` starts: schema upgrade, demo data only if asked for,
 and the refusals of a production start (prepare: the same check `python -m db preflight` runs
-before `make serve` starts the server, and each app server runs before its first page)."""
+before `make serve` starts the server, and each app server runs before its first page).
+
+Readiness (`python -m db ready`, the app server's /_cockpit/ready): the same refusals, read-only
+and while running, plus whether the anchor file still ends at the log's head – "people can log in
+and every change is witnessed", for monitoring beside the health check (which only says the
+process answers)."""
 
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from .accounts.users import NO_LOGIN
 from .demo.seed import has_data, seed_demo
@@ -19,9 +28,9 @@ from .settings import (
     is_production,
     secrets_cookie_key,
 )
-from .store.audit_anchor import missing_anchor
+from .store.audit_anchor import head, last_anchor, missing_anchor
 from .store.database import Database
-from .store.migrate import schema_is_current, upgrade
+from .store.migrate import code_head, current_revision, schema_is_current, upgrade
 from .store.models import User
 from .store.roles import unsafe_app_connection
 
@@ -94,3 +103,93 @@ def refresh_statistics(db: Database) -> None:
         return
     with db.engine.begin() as conn:  # committed: ANALYZE writes its findings to sqlite_stat1
         conn.exec_driver_sql("ANALYZE")
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """One check of `readiness`: a short name (no personal data, no paths: what the HTTP answer
+    names) and, if it fails, the German reason with the fix."""
+
+    name: str
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def readiness(db: Database, *, settle_seconds: float = 0.5) -> list[Readiness]:
+    """Whether this installation can serve now: database reachable, schema at the code's head,
+    keys present and valid, in production no demo account and no connection that could rewrite
+    the log, and the anchor file ending at the log's head. Reads only: nothing is migrated,
+    seeded or written (unlike prepare)."""
+    checks: list[Readiness] = []
+
+    def check(name: str, test: Callable[[], str | None]) -> None:
+        try:
+            checks.append(Readiness(name, test()))
+        except ConfigurationError as exc:
+            checks.append(Readiness(name, exc.message))
+
+    def keys() -> None:
+        refuse_unsafe_keys()
+
+    check("schluessel", keys)
+    try:
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except DBAPIError as exc:
+        checks.append(Readiness("datenbank", "Die Datenbank ist nicht erreichbar "
+                                f"({type(exc.orig or exc).__name__}). Bitte DATABASE_URL und den "
+                                "Datenbankserver prüfen."))
+        return checks
+    checks.append(Readiness("datenbank"))
+
+    def schema() -> str | None:
+        if schema_is_current(db.engine):
+            return None
+        return (f"Das Datenbankschema steht auf {current_revision(db.engine) or '(leer)'}, der Code "
+                f"erwartet {code_head(db.engine)}. Bitte als Eigentümer `python -m db migrate` und "
+                "`python -m db setup-roles --app-role …` ausführen.")
+
+    check("schema", schema)
+    if not checks[-1].ok:
+        return checks  # the remaining checks read tables the schema may not have yet
+    production = is_production(os.environ)
+    if production and not db.is_sqlite:
+        def role() -> str | None:
+            why = unsafe_app_connection(db.engine)
+            return (f"Verbindung als {why}: sie könnte das Protokoll umschreiben. Bitte mit der "
+                    "Anwendungsrolle verbinden (DATABASE_URL).") if why else None
+
+        check("datenbankrolle", role)
+    if production:
+        check("demo-konten", lambda: refuse_demo_accounts_in_production(db))
+    check("anker", lambda: _anchor_at_head(db, production, settle_seconds))
+    return checks
+
+
+def _anchor_at_head(db: Database, production: bool, settle_seconds: float) -> str | None:
+    path = anchor_file(os.environ)
+    if path is None:
+        return ("Produktionsbetrieb ohne AUDIT_ANCHOR_FILE: das Ende des Protokolls ist nirgends "
+                "außerhalb der Datenbank festgehalten. Bitte AUDIT_ANCHOR_FILE setzen.") if production else None
+    for attempt in range(2):
+        with db.read() as session:
+            if why := missing_anchor(session, path):
+                return f"AUDIT_ANCHOR_FILE: {why}"
+            newest = head(session)
+        if newest is None:
+            return None
+        try:
+            anchored = last_anchor(path)
+        except OSError as error:
+            return f"Die Ankerdatei {path} lässt sich nicht lesen ({error.strerror})."
+        if anchored is not None and int(anchored["id"]) == newest.id and anchored["hash"] == newest.hash:
+            return None
+        if attempt == 0:  # a writer appends its line just after its commit: look once more
+            time.sleep(settle_seconds)
+    where = f"bei Eintrag {anchored['id']}" if anchored is not None else "ohne Anker des Cockpits"
+    return (f"Die Ankerdatei {path} endet {where}, das Protokoll reicht bis {newest.text}: ein "
+            "Schreiber ohne AUDIT_ANCHOR_FILE oder eine gekürzte Datei. Bitte "
+            "`python -m db verify-audit --anchor …` ausführen.")

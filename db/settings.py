@@ -7,6 +7,7 @@ import hmac
 import os
 import secrets
 import tomllib
+from urllib.parse import quote
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -142,3 +143,13 @@ def demo_wanted(environ: Mapping[str, str]) -> bool:
     """Demo data only when asked for (DEMO_DATA=1), and never in production."""
     return (environ.get("DEMO_DATA", "").strip().lower() in ("1", "true", "yes", "ja")
             and not is_production(environ))
+
+
+def database_url(user: str, password: str, host: str, port: int, database: str) -> str:
+    """A PostgreSQL DATABASE_URL whose parts are URL-encoded: a password with @, #, /, : or %
+    would otherwise be read as part of the address (the host after an @, a fragment after #).
+    Encoded, the URL holds only letters, digits and "%-._~:/@+" – nothing a shell or an
+    environment file reads specially."""
+    part = lambda value: quote(value, safe="")  # noqa: E731 - one rule for every part
+    login = part(user) + (":" + part(password) if password else "")
+    return f"postgresql+psycopg://{login}@{host}:{port}/{part(database)}"

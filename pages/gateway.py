@@ -15,6 +15,8 @@ the login cookie of a session that is still valid.
   never read it (pages/session.py asks for it with a one-time ticket, redeemed once across all
   app servers: db.accounts.tickets).
 - Streamlit's `_streamlit_xsrf` cookie gets `Secure` when COOKIE_SECURE=1.
+- `/_cockpit/ready` (public, for monitoring): 200 "bereit" or 503 naming the failed checks of
+  db.bootstrap.readiness – only their short names, never a reason, a path or a person.
 
 app.py builds the ASGI app from these when `streamlit run app.py` imports it.
 """
@@ -36,6 +38,7 @@ from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from db.accounts import auth, tickets
+from db.bootstrap import readiness
 from db.settings import secure_cookie
 from db.store.database import Database
 from pages.downloads import done_with, owner_of, stored_file
@@ -130,7 +133,7 @@ def _public_paths() -> frozenset[str]:
     base = config.get_option("server.baseUrlPath") or ""
     return frozenset([*(make_url_path(base, path) for path in (ROUTE_HEALTH, ROUTE_HOST_CONFIG,
                                                                _ROUTE_WEBSOCKET_STREAM)),
-                      COOKIE_PATH])
+                      COOKIE_PATH, READY_PATH])
 
 
 def _media_path() -> str:
@@ -229,5 +232,21 @@ async def login_cookie(request: Request) -> Response:
     return response
 
 
-ROUTES = [Route(COOKIE_PATH, login_cookie, methods=["POST", "DELETE"])]
+READY_PATH = "/_cockpit/ready"
+
+
+async def ready(request: Request) -> Response:
+    """Readiness for monitoring (beside /_stcore/health, which only says the process answers):
+    the same checks as `python -m db ready`, with this server's own settings and connection. The
+    answer names failed checks only by their short names (datenbank, schema, schluessel,
+    datenbankrolle, demo-konten, anker); the reasons are in `python -m db ready`."""
+    checks = await anyio.to_thread.run_sync(readiness, _database())
+    failed = [check.name for check in checks if not check.ok]
+    return PlainTextResponse("nicht bereit: " + ", ".join(failed) if failed else "bereit",
+                             status_code=503 if failed else 200,
+                             headers={"Cache-Control": "no-store"})
+
+
+ROUTES = [Route(COOKIE_PATH, login_cookie, methods=["POST", "DELETE"]),
+          Route(READY_PATH, ready, methods=["GET"])]
 MIDDLEWARE = [Middleware(Gate)]

@@ -20,7 +20,7 @@ from db.accounts.users import create_user
 from db.actors import Actor
 from db.settings import EXAMPLE_COOKIE_KEY, ConfigurationError, secrets_cookie_key
 from db.store.database import Database
-from db.store.audit_anchor import start_anchor
+from db.store.audit_anchor import rotate_anchor, start_anchor
 from db.store.migrate import upgrade
 from db.store.models import User
 from db.vocabulary import Role
@@ -70,7 +70,19 @@ REFUSED: dict[str, tuple[Refusal, list[str]]] = {
                                       ["AUDIT_ANCHOR_FILE", "fehlt", "new-anchor"]),
     "anchor emptied": (lambda tmp, env: Path(env["AUDIT_ANCHOR_FILE"]).write_text(""),
                        ["AUDIT_ANCHOR_FILE", "ist leer"]),
+    "anchor rotated away": (lambda tmp, env: _rotate(env, tmp / "anker-2.log"),
+                            ["AUDIT_ANCHOR_FILE", "abgeschlossen", "anker-2.log"]),
 }
+
+
+def _rotate(env: dict[str, str], new: Path) -> None:
+    """`python -m db rotate-anchor` done, but AUDIT_ANCHOR_FILE still names the closed file."""
+    db = Database.from_url(env["DATABASE_URL"])
+    try:
+        with db.read() as session:
+            rotate_anchor(session, env["AUDIT_ANCHOR_FILE"], new)
+    finally:
+        db.dispose()
 
 
 def _serve(env: dict[str, str], log: Path) -> tuple[int, str]:

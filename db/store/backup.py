@@ -1,18 +1,50 @@
-"""Online backup of the SQLite database (consistent while the app keeps writing)."""
+"""Backups by command: SQLite by its online backup API, PostgreSQL by pg_dump (custom format).
+Both consistent while the app keeps writing, both 0600 from the first byte, both name the audit
+log's head as it stands in the copy (noted with the backup, it shows later whether the log was cut
+short since)."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
+import subprocess
 from pathlib import Path
 
+from sqlalchemy import select, text
+
 from ..errors import DomainError
+from .audit_anchor import Head, head
 from .database import Database
+from .models import AuditEntry
 from .private_files import PRIVATE_DIRECTORY, private_file
+
+# What a restore needs besides the database: without AUDIT_KEY the log can never be verified
+# again, without COOKIE_KEY everybody is logged out, the anchor file proves the log was not cut,
+# and the accessibility statement is the Jobcenter's own text. The command says it every time.
+ALSO_BACK_UP = ("Zur Sicherung gehören außerdem (nicht in dieser Datei): die Umgebungsdateien mit "
+                "AUDIT_KEY und COOKIE_KEY (ohne AUDIT_KEY lässt sich das Protokoll nie wieder "
+                "prüfen), die Ankerdatei (AUDIT_ANCHOR_FILE, samt abgeschlossener Vorgänger) und "
+                "die eigene Erklärung zur Barrierefreiheit (ACCESSIBILITY_STATEMENT).")
+
+
+def backup(db: Database, target: Path) -> Head | None:
+    """Write the backup to `target` (replaced only when complete); the log's head in it."""
+    target = Path(target)
+    if db.is_sqlite:
+        backup_sqlite(db, target)
+        copy = Database.from_url(f"sqlite:///{target}")
+        try:
+            with copy.read() as session:
+                return head(session)
+        finally:
+            copy.dispose()
+    return backup_postgres(db, target)
 
 
 def backup_sqlite(db: Database, target: Path) -> Path:
     if not db.is_sqlite:
-        raise DomainError("Die Sicherung per Befehl gibt es nur für SQLite; für PostgreSQL pg_dump verwenden.")
+        raise DomainError("Die SQLite-Sicherung gilt nur für SQLite-Datenbanken.")
     source_path = db.engine.url.database
     if not source_path:
         raise DomainError("Eine In-Memory-Datenbank lässt sich nicht sichern.")
@@ -28,3 +60,44 @@ def backup_sqlite(db: Database, target: Path) -> Path:
         finally:
             copy.close()
     return target
+
+
+def _libpq(db: Database) -> tuple[str, dict[str, str]]:
+    """DATABASE_URL as pg_dump takes it, and its environment: the password goes in PGPASSWORD,
+    never on the command line (where every account on the machine could read it in `ps`)."""
+    url = db.engine.url
+    env = {**os.environ}
+    if url.password is not None:
+        env["PGPASSWORD"] = str(url.password)
+    return url.set(drivername="postgresql", password=None).render_as_string(hide_password=False), env
+
+
+def backup_postgres(db: Database, target: Path) -> Head | None:
+    """pg_dump in custom format (`pg_restore` reads it) into a 0600 file. The dump and the head
+    it reports are one snapshot: a transaction exports it, reads the head in it, and pg_dump
+    dumps exactly that (--snapshot) while the transaction stays open."""
+    pg_dump = shutil.which("pg_dump")
+    if pg_dump is None:
+        raise DomainError("pg_dump fehlt: bitte das Paket postgresql-client installieren "
+                          "(`apt-get install postgresql-client`, Version wie der Server oder neuer).")
+    target = Path(target)
+    if not target.parent.is_dir():
+        raise DomainError(f"Der Ordner {target.parent} fehlt: bitte anlegen (nur für das "
+                          "sichernde Konto lesbar, chmod 700). Nichts wurde geschrieben.")
+    url, env = _libpq(db)
+    with db.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
+        snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+        row = conn.execute(select(AuditEntry.id, AuditEntry.hash, AuditEntry.at)
+                           .order_by(AuditEntry.id.desc()).limit(1)).first()
+        with private_file(target) as part:
+            done = subprocess.run([pg_dump, "--format=custom", f"--snapshot={snapshot}",
+                                   "--file", str(part), "--dbname", url],
+                                  env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                reason = (done.stderr.strip().splitlines() or ["ohne Meldung"])[-1]
+                hint = (" pg_dump muss mindestens die Version des Servers haben."
+                        if "version mismatch" in reason else "")
+                raise DomainError(f"pg_dump ist gescheitert: {reason}.{hint} Die Datei {target} "
+                                  "wurde nicht geschrieben (eine frühere bleibt, wie sie war).")
+        conn.rollback()
+    return Head(row.id, row.hash, row.at) if row is not None else None

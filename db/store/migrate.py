@@ -33,10 +33,15 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def schema_is_current(engine: Engine) -> bool:
+def code_head(engine: Engine) -> str | None:
+    """The newest revision this code knows."""
     from alembic.script import ScriptDirectory
 
-    return current_revision(engine) == ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def schema_is_current(engine: Engine) -> bool:
+    return current_revision(engine) == code_head(engine)
 
 
 def is_empty(engine: Engine) -> bool:
