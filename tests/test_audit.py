@@ -250,7 +250,7 @@ def journal(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
                 message = sock.recv(65536).decode().rstrip("\x00")
             except BlockingIOError:
                 return received
-            assert message.startswith(f"<{8 + 6}>begleiter-cockpit: ") or "ALARM" in message or "neu begonnen" in message
+            assert message.startswith(f"<{8 + 6}>begleiter-cockpit: ") or "ALARM" in message or "neu begonnen" in message or "fortgesetzt in" in message
             text_part = message.split(": ", 1)[1]
             received.append(text_part)
 

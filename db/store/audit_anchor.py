@@ -356,7 +356,7 @@ def verify_anchor(session: Session, *paths: str | Path) -> AnchorCheck:
     for start in range(0, len(ids), 1000):
         chunk = ids[start:start + 1000]
         stored.update(session.execute(select(AuditEntry.id, AuditEntry.hash)
-                                      .where(AuditEntry.id.in_(chunk))).tuples().all())
+                                      .where(AuditEntry.id.in_(chunk))).all())
     for entry_id in ids:
         if entry_id not in stored:
             problems.append(f"Eintrag {entry_id} fehlt im Protokoll, war aber verankert "
