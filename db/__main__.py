@@ -10,7 +10,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .accounts.users import create_user, remove_demo_accounts
 from .bootstrap import prepare, readiness
@@ -152,6 +152,15 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args, db)
     except DomainError as exc:
         print(f"Fehler: {exc.message}", file=sys.stderr)
+        return 1
+    except OperationalError as exc:  # no connection (or it broke off): not a crash, a reason
+        reason = (str(exc.orig or exc).strip().splitlines() or [""])[0]
+        if exc.connection_invalidated or "connect" in reason.lower() or "open database" in reason.lower():
+            print(f"Fehler: Die Datenbank ist nicht erreichbar ({reason}). Bitte DATABASE_URL und "
+                  "den Datenbankserver prüfen.", file=sys.stderr)
+        else:
+            print(f"Fehler: Die Datenbank hat den Befehl abgebrochen ({reason}). Nichts davon ist "
+                  "gespeichert; bitte erneut versuchen.", file=sys.stderr)
         return 1
     finally:
         if db is not None:

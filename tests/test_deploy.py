@@ -330,39 +330,98 @@ def test_behind_nginx_two_servers_one_database(deployment: Deployment, browser) 
         engine.dispose()
 
 
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 def test_a_postgres_backup_restores_to_a_working_database(postgres_server: PostgresServer,
                                                           tmp_path: Path) -> None:
-    """The README's backup and restore, as written: pg_dump -Fc, pg_restore into an empty
-    database, the audit chain still intact and every row back."""
+    """The README's backup and restore, as written: `python -m db backup` (pg_dump, custom
+    format, 0600 whatever the umask) as the owner, a new empty database of the owner,
+    `pg_restore --no-owner --no-acl`, `setup-roles`; then the log verifies against the anchor
+    file kept beside the backup, every row is back, and the application role is ready on it."""
     if not shutil.which("pg_dump") or not shutil.which("pg_restore"):
         if os.environ.get("CI"):
             pytest.fail("pg_dump/pg_restore fehlen (Paket postgresql-client)")
         pytest.skip("pg_dump/pg_restore nicht installiert")
-    source, target = postgres_server.create_database(), postgres_server.create_database()
-    env = {**os.environ, "DEMO_DATA": "1", "DATABASE_URL": source}
-    env.pop("APP_ENV", None)
+    source = postgres_server.create_database()
+    suffix = make_url(source).database[-10:]
+    owner_role, role, restored_name = f"bc_owner_{suffix}", f"bc_app_{suffix}", f"{make_url(source).database}_neu"
+    restored = make_url(source).set(database=restored_name).render_as_string(hide_password=False)
+    with postgres_server.admin.connect() as conn:
+        conn.execute(text(f'CREATE ROLE "{owner_role}" LOGIN CREATEROLE'))
+        conn.execute(text(f'ALTER DATABASE "{make_url(source).database}" OWNER TO "{owner_role}"'))
+    as_owner = lambda url: make_url(url).set(username=owner_role).render_as_string(hide_password=False)  # noqa: E731
+    anchor = tmp_path / "anker.log"
+    env = {k: v for k, v in os.environ.items() if k not in ("APP_ENV", "DEMO_DATA", "COOKIE_KEY")}
+    env.update(APP_ENV="production", DATABASE_URL=as_owner(source), AUDIT_ANCHOR_FILE=str(anchor))
+
+    def db(*args: str, url: str | None = None, umask: int = 0o077) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "db", *args], cwd=ROOT, umask=umask, text=True,
+                              env={**env, **({"DATABASE_URL": url} if url else {})}, capture_output=True)
+
     try:
-        for args in (["migrate"], ["seed-demo", "--if-empty"]):
-            subprocess.run([sys.executable, "-m", "db", *args], cwd=ROOT, env=env, check=True, capture_output=True)
-        dump = tmp_path / "cockpit.dump"
-        subprocess.run(["pg_dump", "-Fc", "-f", str(dump), _libpq(source)], check=True, capture_output=True)
-        subprocess.run(["pg_restore", "--no-owner", "-d", _libpq(target), str(dump)], check=True,
-                       capture_output=True)
+        for args in (["migrate"], ["setup-roles", "--app-role", role, "--password", "App-Rolle-2026"],
+                     ["create-user", "--username", "admin", "--name", "Erste Administration", "--role",
+                      "admin", "--password", PASSWORD],
+                     ["create-user", "--username", "leitung", "--name", "Lena Leitung", "--role",
+                      "lead", "--password", PASSWORD]):
+            done = db(*args)
+            assert done.returncode == 0, (args, done.stderr)
+        dump = tmp_path / "sicherung" / "cockpit.dump"
+        dump.parent.mkdir(mode=0o700)
+        made = db("backup", str(dump), umask=0o022)  # 0600 even under a lax umask
+        assert made.returncode == 0, made.stderr
+        assert dump.stat().st_mode & 0o777 == 0o600
+        assert "Protokoll darin bis Eintrag" in made.stdout
+        for part in ("AUDIT_KEY", "COOKIE_KEY", "Ankerdatei", "Barrierefreiheit"):
+            assert part in made.stdout, part  # what else belongs to a backup
+        assert dump.read_bytes().startswith(b"PGDMP")  # custom format: pg_restore reads it
+        assert [p.name for p in dump.parent.iterdir()] == ["cockpit.dump"]  # no part left over
+        # German refusals, nothing written: a missing folder, a database pg_dump cannot reach.
+        missing = db("backup", str(tmp_path / "fehlt" / "x.dump"))
+        assert missing.returncode == 1 and "Der Ordner" in missing.stderr and "fehlt" in missing.stderr
+        unreachable = make_url(as_owner(source)).set(database="gibt_es_nicht").render_as_string(hide_password=False)
+        gone = db("backup", str(dump.parent / "y.dump"), url=unreachable)
+        assert gone.returncode == 1 and "Die Datenbank ist nicht erreichbar" in gone.stderr, gone.stderr
+        assert "Traceback" not in gone.stderr
+        # pg_dump itself fails (here: one older than the server): its reason, in German words.
+        fake = tmp_path / "bin"
+        fake.mkdir()
+        (fake / "pg_dump").write_text("#!/bin/sh\necho 'pg_dump: error: aborting because of server "
+                                      "version mismatch' >&2\nexit 1\n")
+        (fake / "pg_dump").chmod(0o755)
+        env_path = env["PATH"]
+        env["PATH"] = f"{fake}:{env_path}"
+        refused = db("backup", str(dump))
+        env["PATH"] = env_path
+        assert refused.returncode == 1 and "pg_dump ist gescheitert" in refused.stderr, refused.stderr
+        assert "mindestens die Version des Servers" in refused.stderr
+        assert [p.name for p in dump.parent.iterdir()] == ["cockpit.dump"]  # the earlier one kept
+
+        # Restore as in the README: a new empty database of the owner, pg_restore as the owner.
+        with postgres_server.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{restored_name}" OWNER "{owner_role}"'))
+        subprocess.run(["pg_restore", "--no-owner", "--no-acl", "-d", _libpq(as_owner(restored)), str(dump)],
+                       check=True, capture_output=True)
         counts = {}
-        for url in (source, target):
+        for url in (source, restored):
             engine = create_engine(url)
             with engine.connect() as conn:
                 counts[url] = [conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
-                               for table in ("cases", "clients", "activities", "audit_log", "users")]
+                               for table in ("users", "audit_log")]
             engine.dispose()
-        assert counts[source] == counts[target] and counts[target][0] > 0
-        check = subprocess.run([sys.executable, "-m", "db", "verify-audit"], cwd=ROOT,
-                               env={**env, "DATABASE_URL": target}, capture_output=True, text=True)
-        assert check.returncode == 0, check.stdout + check.stderr
+        assert counts[source] == counts[restored] and counts[restored][1] > 0
+        for args in (["setup-roles", "--app-role", role], ["verify-audit", "--anchor", str(anchor)]):
+            done = db(*args, url=as_owner(restored))
+            assert done.returncode == 0, (args, done.stdout + done.stderr)
+        app_url = make_url(restored).set(username=role, password="App-Rolle-2026").render_as_string(hide_password=False)
+        ready = subprocess.run([sys.executable, "-m", "db", "ready"], cwd=ROOT, capture_output=True, text=True,
+                               env={**env, "DATABASE_URL": app_url, "COOKIE_KEY": "r" * 48})
+        assert ready.returncode == 0 and "Bereit." in ready.stdout, ready.stdout + ready.stderr
     finally:
         postgres_server.drop_database(source)
-        postgres_server.drop_database(target)
+        postgres_server.drop_database(restored)
+        with postgres_server.admin.connect() as conn:
+            for name in (role, owner_role):
+                conn.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
