@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .accounts.users import create_user, remove_demo_accounts
-from .bootstrap import prepare, readiness
+from .bootstrap import prepare, readiness, start_warnings
 from .casework.rules import stored_breaches
 from .actors import Actor
 from .bootstrap import refuse_a_new_anchor_beside_the_log
@@ -174,7 +174,16 @@ def _run(args: argparse.Namespace, db: Database) -> int:
         print(database_url(args.user, password, args.host, args.port, args.database))
     elif args.command == "migrate":
         before = current_revision(db.engine)
-        upgrade(db.engine)
+        try:
+            upgrade(db.engine)
+        except DBAPIError as exc:
+            # PostgreSQL: the whole run was one transaction – the schema is where it was.
+            reason = (str(exc.orig or exc).strip().splitlines() or [""])[0]
+            print(f"Migration gescheitert ({reason}). Das Schema steht auf Stand "
+                  f"{current_revision(db.engine) or '(leer)'} (vorher {before or '(leer)'}). Bitte die "
+                  "vorige Version wieder einspielen (README: Update, zurück zur vorigen Version).",
+                  file=sys.stderr)
+            return 1
         after = current_revision(db.engine)
         print("Schema ist aktuell (Stand " + str(after) + ")." if before == after else
               f"Schema angelegt (Stand {after})." if before is None else
@@ -192,6 +201,8 @@ def _run(args: argparse.Namespace, db: Database) -> int:
         except ConfigurationError as exc:
             print(f"Begleiter-Cockpit startet nicht: {exc.message}", file=sys.stderr)
             return 1
+        for warning in start_warnings():
+            print(warning, file=sys.stderr)
         print("Startprüfung bestanden.")
     elif args.command == "seed-demo":
         if is_production(os.environ):

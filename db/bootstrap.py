@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from .accounts.users import NO_LOGIN
 from .demo.seed import has_data, seed_demo
+from .errors import DomainError
 from .settings import (
     ConfigurationError,
     anchor_file,
@@ -28,6 +29,7 @@ from .settings import (
     is_production,
     secrets_cookie_key,
 )
+from .programme.accessibility import load_statement, placeholders, statement_path
 from .store.audit_anchor import head, last_anchor, missing_anchor
 from .store.database import Database
 from .store.migrate import code_head, current_revision, schema_is_current, upgrade
@@ -56,6 +58,7 @@ def prepare(db: Database) -> bool:
         upgrade(db.engine)
     refuse_demo_accounts_in_production(db)
     refuse_a_new_anchor_beside_the_log(db)
+    refuse_a_broken_accessibility_statement()
     loaded = False
     if demo_wanted(os.environ) and not has_data(db):
         seed_demo(db)
@@ -69,6 +72,35 @@ def refuse_unsafe_keys() -> None:
     production neither may be missing, short or the published example."""
     cookie_key(os.environ, secrets_cookie_key())
     audit_key(os.environ)
+
+
+def refuse_a_broken_accessibility_statement() -> None:
+    """In production a statement file named by ACCESSIBILITY_STATEMENT must exist and hold
+    every required part: a typo in the path would otherwise publish the shipped placeholders."""
+    if not is_production(os.environ) or not os.environ.get("ACCESSIBILITY_STATEMENT", "").strip():
+        return
+    try:
+        load_statement()
+    except DomainError as exc:
+        raise ConfigurationError(f"ACCESSIBILITY_STATEMENT: {exc.message}") from None
+
+
+def start_warnings() -> list[str]:
+    """What a production start tolerates but the journal should say at every start: the
+    accessibility statement still naming "vom Jobcenter einzutragen" as its contact. Not a
+    refusal – the Jobcenter can fill it in at any time without a stop, and a refused start would
+    take the tool from every member of staff; but it is said until it is done."""
+    if not is_production(os.environ):
+        return []
+    try:
+        gaps = placeholders(load_statement())
+    except DomainError:
+        return []  # refused by refuse_a_broken_accessibility_statement when it is the Jobcenter's file
+    if not gaps:
+        return []
+    return [f"Warnung: Die Erklärung zur Barrierefreiheit ({statement_path()}) nennt noch Platzhalter "
+            f"(„… einzutragen“): {', '.join(gaps)}. Bitte eine eigene Fassung mit der Feedback-Stelle "
+            "anlegen und ACCESSIBILITY_STATEMENT darauf setzen (README, Erstinstallation Schritt 3)."]
 
 
 def refuse_demo_accounts_in_production(db: Database) -> None:
@@ -165,6 +197,7 @@ def readiness(db: Database, *, settle_seconds: float = 0.5) -> list[Readiness]:
         check("datenbankrolle", role)
     if production:
         check("demo-konten", lambda: refuse_demo_accounts_in_production(db))
+        check("erklaerung", refuse_a_broken_accessibility_statement)
     check("anker", lambda: _anchor_at_head(db, production, settle_seconds))
     return checks
 

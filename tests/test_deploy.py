@@ -101,7 +101,9 @@ def deployment(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Depl
     try:
         # The owner migrates, makes the application role (again after every update, with and
         # without its password) and the first administrator – as in the README.
-        owner_env = {**base_env, "DATABASE_URL": owner_url, "APP_ENV": "production"}
+        anchor = tmp_path / "anker.log"  # the same file in env and owner.env (README, step 3)
+        owner_env = {**base_env, "DATABASE_URL": owner_url, "APP_ENV": "production",
+                     "AUDIT_ANCHOR_FILE": str(anchor)}
         for args in (["migrate"], ["setup-roles", "--app-role", role, "--password", "App-Rolle-2026"],
                      ["setup-roles", "--app-role", role],
                      ["create-user", "--username", "admin", "--name", "Erste Administration", "--role",
@@ -115,7 +117,7 @@ def deployment(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Depl
                         "-out", str(tmp_path / "cert.pem")], check=True, capture_output=True)
 
         app_env = {**base_env, "APP_ENV": "production", "DATABASE_URL": app_url, "COOKIE_KEY": "d" * 48,
-                   "COOKIE_SECURE": "1", "DEMO_DATA": "0", **NO_OUTSIDE}
+                   "COOKIE_SECURE": "1", "DEMO_DATA": "0", "AUDIT_ANCHOR_FILE": str(anchor), **NO_OUTSIDE}
         servers = []
         for n in range(2):  # the unit's command: `make serve`
             log = tmp_path / f"app-{n}.log"
@@ -210,6 +212,10 @@ def test_behind_nginx_two_servers_one_database(deployment: Deployment, browser) 
     # Not even on loopback without a login: the gateway serves only its short public list.
     assert _get(deployment.servers[0] + "/_stcore/metrics")[0] == 403
     assert _get(deployment.url + "/_stcore/health")[2] == b"ok"
+    # Readiness on each app server (monitoring on this machine): database, schema, keys, role,
+    # no demo account, the anchor at the log's head.
+    for server in deployment.servers:
+        assert _get(server + "/_cockpit/ready")[:3:2] == (200, b"bereit"), server
     status, headers, _ = _get(deployment.http_url + "/")
     assert status == 301 and headers["Location"].startswith("https://")
     assert "includeSubDomains" in _get(deployment.url + "/")[1]["Strict-Transport-Security"]

@@ -153,3 +153,59 @@ def test_an_edited_keyless_chain_stops_the_migration(empty_engine: Engine) -> No
     with pytest.raises(Exception, match="passt nicht in die Hash-Kette"):
         upgrade(empty_engine)
     assert current_revision(empty_engine) == "0011"
+
+
+FAILING = '''"""A migration that fails half-way (tests only): a table made, then an error."""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9999"
+down_revision = "{head}"
+
+
+def upgrade() -> None:
+    op.create_table("update_half_done", sa.Column("id", sa.Integer, primary_key=True))
+    op.execute("SELECT 1 FROM table_that_is_not_there")
+
+
+def downgrade() -> None:
+    op.drop_table("update_half_done")
+'''
+
+
+def test_a_failing_migration_leaves_the_old_schema_on_postgres(postgres_server: PostgresServer,
+                                                             tmp_path: Path) -> None:
+    """The README's rollback: when `migrate` fails during an update, PostgreSQL keeps the old
+    schema – every migration of the run is one transaction (db/store/migrations/env.py) – so the
+    previous version starts again without a restore. Here an update of two steps (the newest
+    shipped migration, then one that fails): neither is left behind."""
+    import shutil
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from db.store.migrate import MIGRATIONS, alembic_config
+
+    url = postgres_server.create_database()
+    engine = create_engine(url)
+    try:
+        head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+        previous = ScriptDirectory.from_config(alembic_config(engine)).get_revision(head).down_revision
+        upgrade(engine, str(previous))  # the version before the update
+        scripts = tmp_path / "migrations"
+        shutil.copytree(MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+        (scripts / "versions" / "9999_fails.py").write_text(FAILING.format(head=head))
+        config: Config = alembic_config(engine)
+        config.set_main_option("script_location", str(scripts))
+        from alembic import command
+
+        with pytest.raises(Exception, match="table_that_is_not_there"):
+            command.upgrade(config, "head")
+        assert current_revision(engine) == previous
+        assert "update_half_done" not in inspect(engine).get_table_names()
+        # The previous version's code runs on it as before; the update, once fixed, applies.
+        upgrade(engine)
+        assert current_revision(engine) == head
+    finally:
+        engine.dispose()
+        postgres_server.drop_database(url)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from db.store.migrate import upgrade
 from db.store.models import User
 from db.vocabulary import Role
 
-from .servers import free_port, start_app, stop, wait_healthy
+from .servers import ROOT, free_port, start_app, stop, wait_healthy
 
 GOOD_KEY = "c" * 48
 
@@ -70,9 +71,32 @@ REFUSED: dict[str, tuple[Refusal, list[str]]] = {
                                       ["AUDIT_ANCHOR_FILE", "fehlt", "new-anchor"]),
     "anchor emptied": (lambda tmp, env: Path(env["AUDIT_ANCHOR_FILE"]).write_text(""),
                        ["AUDIT_ANCHOR_FILE", "ist leer"]),
+    "accessibility statement missing": (
+        lambda tmp, env: env.update(ACCESSIBILITY_STATEMENT=str(tmp / "barrierefreiheit.toml")),
+        ["ACCESSIBILITY_STATEMENT", "nicht lesbar"]),
+    "accessibility statement incomplete": (
+        lambda tmp, env: env.update(ACCESSIBILITY_STATEMENT=str(_statement(tmp, drop="email = "))),
+        ["ACCESSIBILITY_STATEMENT", "feedback.email"]),
     "anchor rotated away": (lambda tmp, env: _rotate(env, tmp / "anker-2.log"),
                             ["AUDIT_ANCHOR_FILE", "abgeschlossen", "anker-2.log"]),
 }
+
+
+SHIPPED_STATEMENT = Path(__file__).resolve().parent.parent / "db" / "data" / "barrierefreiheit.toml"
+
+
+def _statement(tmp: Path, *, drop: str | None = None) -> Path:
+    """The Jobcenter's own statement: the shipped one with every placeholder filled in (or, with
+    `drop`, the first line starting so removed)."""
+    lines = SHIPPED_STATEMENT.read_text(encoding="utf-8").replace(
+        "vom Jobcenter nach der Mustererklärung einzutragen", "post@lbb.brandenburg.example").replace(
+        "zuständige Stelle vom Jobcenter einzutragen", "Servicestelle Barrierefreiheit").replace(
+        "vom Jobcenter einzutragen", "Jobcenter Forst, barrierefrei@jc.example").splitlines(keepends=True)
+    if drop is not None:
+        lines.remove(next(line for line in lines if line.startswith(drop)))
+    path = tmp / "barrierefreiheit.toml"
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
 
 
 def _rotate(env: dict[str, str], new: Path) -> None:
@@ -113,14 +137,23 @@ def test_a_refused_setting_stops_the_start_with_its_reason(case: str, tmp_path: 
 
 
 def test_a_correct_configuration_starts(tmp_path: Path) -> None:
+    """It starts – and while the accessibility statement still names "vom Jobcenter
+    einzutragen" as its contact, every start says so in the journal (a warning, no refusal)."""
     env = _installation(tmp_path)
+    env.pop("ACCESSIBILITY_STATEMENT", None)
     log = tmp_path / "serve.log"
     url, proc = start_app(env, log, production=True)
     try:
         wait_healthy(url, proc, log)
     finally:
         stop(proc)
-    assert "Startprüfung bestanden." in log.read_text(encoding="utf-8")
+    said = log.read_text(encoding="utf-8")
+    assert "Startprüfung bestanden." in said
+    assert "Warnung: Die Erklärung zur Barrierefreiheit" in said and "feedback.email" in said, said
+    env["ACCESSIBILITY_STATEMENT"] = str(_statement(tmp_path))
+    checked = subprocess.run([sys.executable, "-m", "db", "preflight"], cwd=ROOT, env=env, capture_output=True,
+                             text=True)
+    assert checked.returncode == 0 and "Warnung" not in checked.stderr, checked.stderr
 
 
 def test_an_unreadable_secrets_file_is_refused_not_ignored(tmp_path: Path) -> None:

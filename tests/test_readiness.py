@@ -28,11 +28,12 @@ EXPECTED = {  # which checks each refused start setting fails (without AUDIT_KEY
     "no audit key": ["schluessel", "anker"], "short audit key": ["schluessel", "anker"],
     "demo accounts open": ["demo-konten"], "anchor missing beside the log": ["anker"],
     "anchor emptied": ["anker"], "anchor rotated away": ["anker"],
+    "accessibility statement missing": ["erklaerung"], "accessibility statement incomplete": ["erklaerung"],
 }
 
 
 def _failed(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    for name in ("COOKIE_KEY", "AUDIT_KEY", "AUDIT_ANCHOR_FILE", "APP_ENV"):
+    for name in ("COOKIE_KEY", "AUDIT_KEY", "AUDIT_ANCHOR_FILE", "APP_ENV", "ACCESSIBILITY_STATEMENT"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)

@@ -114,3 +114,17 @@ def load_statement(path: Path | None = None) -> AccessibilityStatement:
     except OSError as exc:
         raise StatementError(f"Die Erklärung zur Barrierefreiheit ({path}) ist nicht lesbar: {exc.strerror}.") from exc
     return parse_statement(source)
+
+
+PLACEHOLDER = "einzutragen"  # how the shipped file marks what the Jobcenter must fill in
+
+
+def placeholders(statement: AccessibilityStatement) -> list[str]:
+    """The contact fields that still say "… einzutragen" (the shipped file's placeholders)."""
+    found = []
+    for key, contact in (("feedback", statement.feedback), ("durchsetzung", statement.enforcement)):
+        for field, value in (("stelle", contact.office), ("anschrift", contact.address),
+                             ("email", contact.email), ("telefon", contact.phone)):
+            if PLACEHOLDER in value:
+                found.append(f"{key}.{field}")
+    return found
