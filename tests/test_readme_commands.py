@@ -96,6 +96,8 @@ def _check(words: list[str], cwd: str | None, made: set[str], where: str) -> str
     elif program == "install" and "/dev/null" in words:
         made.add(words[-1])
         made.add(str(Path(cwd or "/") / words[-1]))
+        if "-o" in words and f"User={words[words.index('-o') + 1]}" in UNIT:
+            made.add("service:" + str(Path(cwd or "/") / words[-1]))
     elif program in ("install", "cp"):
         sources, target = [w for w in words[1:-1] if not w.startswith("-") and not re.fullmatch(r"\d+|[a-z-]+", w)], words[-1]
         for source in sources:
@@ -110,7 +112,7 @@ def _check(words: list[str], cwd: str | None, made: set[str], where: str) -> str
     elif program == "chattr":
         path = words[-1]
         full = path if path.startswith("/") else str(Path(cwd or "/") / path)
-        assert full in made, (f"{where}: chattr +a auf {path}, die vorher nicht dem Dienstkonto angelegt "
+        assert "service:" + full in made, (f"{where}: chattr +a auf {path}, die vorher nicht dem Dienstkonto angelegt "
                               "wurde (install -o begleiter-cockpit … /dev/null)")
     elif program == "systemctl":
         for unit in words[2:]:
