@@ -84,3 +84,104 @@ def test_the_app_server_never_reads_the_home(tmp_path: Path) -> None:
         stop(proc)
         home.chmod(0o700)
     assert "Traceback" not in log.read_text(encoding="utf-8")
+
+
+# The unit's sandbox, approximated where PID 1 is not systemd: a mount namespace (unshare) with
+# the unit's settings, then the unit's command as its service account. Each line says which
+# setting of deploy/begleiter-cockpit@.service it stands for.
+SANDBOX = r"""
+set -eu
+mount --make-rprivate /
+mount --bind "$DATA" "$STAGE"                  # ReadWritePaths: kept across the private /tmp
+mount -t tmpfs -o mode=1777 tmpfs /tmp          # PrivateTmp=true
+mkdir -p "$DATA"
+mount --move "$STAGE" "$DATA"
+mount -t tmpfs -o mode=755 tmpfs /home          # ProtectHome=true: /home, /root empty
+mount -t tmpfs -o mode=700 tmpfs /root
+awk '{print $5}' /proc/self/mountinfo | while read -r point; do
+  case "$point" in /proc|/proc/*|/sys|/sys/*|/dev|/dev/*|/tmp|"$DATA") continue ;; esac
+  mount -o remount,bind,ro "$point" 2>/dev/null || true
+done
+mount -o remount,bind,ro /                      # ProtectSystem=strict: all else read-only
+mount -o remount,bind,rw "$DATA"
+if touch "$PROJECT/.sandbox-probe" 2>/dev/null; then echo "SANDBOX: project writable" >&2; exit 97; fi
+if [ -n "$(ls -A /home /root)" ]; then echo "SANDBOX: /home or /root visible" >&2; exit 97; fi
+cd "$PROJECT"                                   # WorkingDirectory
+umask 0077                                      # UMask=0077
+exec setpriv --reuid="$SERVICE" --regid="$SERVICE" --clear-groups --no-new-privs \
+  make --no-print-directory serve PORT="$PORT" ADDRESS=127.0.0.1   # User=, NoNewPrivileges=, ExecStart=
+"""
+
+
+def test_the_app_server_runs_in_the_unit_s_sandbox(tmp_path: Path) -> None:
+    """`make serve` as the unit runs it: as a system account of its own (HOME in the project, no
+    home under /home), /home hidden, everything read-only but the data directory, a private
+    /tmp, UMask=0077, no new privileges. Health, the login page over Streamlit's protocol and
+    readiness answer; what the server writes is 0600."""
+    import asyncio
+    import uuid
+
+    from .protocol import BrowserTab
+    from .servers import free_port
+    from .test_preflight import _installation
+
+    settings = _settings(ROOT / "deploy" / "begleiter-cockpit@.service")
+    assert {"ProtectSystem": ["strict"], "PrivateTmp": ["true"], "UMask": ["0077"], "NoNewPrivileges": ["true"],
+            "ProtectHome": ["true"]}.items() <= settings.items()
+    unshare, setpriv, useradd = (shutil.which(name) for name in ("unshare", "setpriv", "useradd"))
+    if os.geteuid() != 0 or None in (unshare, setpriv, useradd):
+        pytest.skip("braucht root, unshare, setpriv und useradd (in CI: root)")
+    interpreter = (ROOT / ".venv" / "bin" / "python").resolve()
+    if interpreter.is_relative_to("/root") or interpreter.is_relative_to("/home"):
+        pytest.skip(f"die .venv dieser Arbeitskopie läuft mit {interpreter}: unter ProtectHome=true "
+                    "erreicht das Dienstkonto es nicht (die Unit selbst auch nicht) – .venv mit "
+                    "/usr/bin/python3 anlegen (make install PYTHON=/usr/bin/python3), wie auf dem Server")
+    probe = subprocess.run([unshare, "--mount", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"der Kern verweigert einen Mount-Namensraum (unshare --mount): {probe.stderr.strip()}")
+    account = f"bc-sbx-{uuid.uuid4().hex[:8]}"
+    subprocess.run([useradd, "--system", "--home-dir", str(ROOT), "--no-create-home", "--shell",
+                    "/usr/sbin/nologin", account], check=True, capture_output=True)
+    data = tmp_path / "data"
+    stage = Path(f"/dev/shm/{account}")
+    stage.mkdir()
+    proc = None
+    try:
+        data.mkdir()
+        env = _installation(data)  # production settings, its SQLite database and anchor in data/
+        env.pop("ACCESSIBILITY_STATEMENT", None)
+        subprocess.run(["chown", "-R", f"{account}:{account}", str(data)], check=True)
+        data.chmod(0o700)
+        port = free_port()
+        env.update(HOME=settings["Environment"][0].split("=", 1)[1].replace("/opt/begleiter-cockpit", str(ROOT)),
+                   DATA=str(data), STAGE=str(stage), PROJECT=str(ROOT), SERVICE=account, PORT=str(port))
+        assert env["HOME"] == str(ROOT)
+        log = tmp_path / "sandbox.log"
+        with open(log, "w") as out:
+            proc = subprocess.Popen([unshare, "--mount", "--fork", "sh", "-c", SANDBOX], env=env, stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, proc, log)
+        assert _get(f"{url}/_stcore/health") == 200
+        assert _get(f"{url}/") == 200
+        assert _get(f"{url}/_cockpit/ready") == 200, log.read_text()
+
+        async def login_page() -> bool:
+            tab = BrowserTab(url)
+            try:
+                return (await tab.open()).shows("Benutzername")
+            finally:
+                await tab.close()
+
+        assert asyncio.run(login_page()), log.read_text()
+        said = log.read_text(encoding="utf-8")
+        assert "Startprüfung bestanden." in said and "Traceback" not in said, said
+        for path in data.iterdir():  # written by the service account, readable by it only
+            assert path.stat().st_mode & 0o077 == 0, (path, oct(path.stat().st_mode))
+            assert path.owner() == account, path
+    finally:
+        if proc is not None:
+            stop(proc)
+        stage.rmdir()
+        subprocess.run(["userdel", account], capture_output=True)
+        subprocess.run(["chown", "-R", "root:root", str(data)], capture_output=True)
