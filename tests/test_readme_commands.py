@@ -178,3 +178,18 @@ def test_the_encoded_password_example_is_what_the_helper_prints() -> None:
         url = database_url("u@x", tricky, "127.0.0.1", 5432, "db")
         assert make_url(url).password == tricky and make_url(url).username == "u@x"
         assert re.fullmatch(r"[A-Za-z0-9%._~:/@+-]+", url), url  # nothing a shell or env file reads
+
+
+def test_the_helper_command_prints_the_encoded_address() -> None:
+    """`python -m db database-url` as the README shows it: asks for the password (here on
+    stdin, no terminal), prints the address – without opening any database."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "db", "database-url", "--user", "begleiter_owner",
+                           "--database", "begleiter_cockpit"], cwd=ROOT, input="Mai@2026#x\n", text=True,
+                          capture_output=True, env={"PATH": "/usr/bin:/bin", "DATABASE_URL": "sqlite:////nonexistent/x.sqlite3"},
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == \
+        "postgresql+psycopg://begleiter_owner:Mai%402026%23x@127.0.0.1:5432/begleiter_cockpit"
