@@ -162,11 +162,10 @@ def readiness(db: Database, *, settle_seconds: float = 0.5) -> list[Readiness]:
             checks.append(Readiness(name, test()))
         except ConfigurationError as exc:
             checks.append(Readiness(name, exc.message))
+        except DBAPIError as exc:  # the database went away in the middle: not ready, no crash
+            checks.append(Readiness(name, f"Datenbankfehler ({type(exc.orig or exc).__name__})."))
 
-    def keys() -> None:
-        refuse_unsafe_keys()
-
-    check("schluessel", keys)
+    check("schluessel", refuse_unsafe_keys)
     try:
         with db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
