@@ -55,15 +55,20 @@ def test_the_case_list_is_a_card_list_on_a_phone_with_what_needs_doing_first(
     assert page.title() == "Fall – Begleiter-Cockpit"
 
 
-def test_the_desk_keeps_the_grid(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+def test_the_desk_shows_every_column_with_the_name_first(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
     page.set_viewport_size({"width": 1280, "height": 900})
     log_in(page, running_app, "begleiter1")
     assert page.title() == "Termine – Begleiter-Cockpit"
     nav_to(page, "Fälle")
     page.get_by_text("Sortiert: Überfälliges zuerst").wait_for()
-    settled(page)
-    assert page.locator("[class*='st-key-cases-desk-view']").is_visible()
-    assert not page.locator("[class*='st-key-cases-phone-view']").is_visible()
+    drawn(page)
+    desk = page.locator("[class*='st-key-cases-desk-view']")
+    assert desk.is_visible() and not page.locator("[class*='st-key-cases-phone-view']").is_visible()
+    headers = [h.strip() for h in desk.locator("thead th").all_inner_texts()]
+    assert headers[0] == "Name" and len(headers) == 9, headers
+    # Every column within the page: nothing hidden to the right, nothing to scroll sideways.
+    assert page.evaluate(SCROLLS_SIDEWAYS) == []
+    assert desk.locator("table").bounding_box()["width"] <= desk.bounding_box()["width"] + 1
 
 
 def open_chart_numbers(page) -> int:  # type: ignore[no-untyped-def]
@@ -161,6 +166,14 @@ LINKED = """(base) => [...document.querySelectorAll('[data-testid=stMain] a[href
   .map((a) => a.href).filter((h) => h.startsWith(base))"""
 
 
+def drawn(page) -> None:  # type: ignore[no-untyped-def]
+    """The page's run is over and every element is drawn (no placeholder left where an element's
+    code was still loading)."""
+    page.locator("[data-testid=stMainBlockContainer] h1").first.wait_for()
+    settled(page)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stMain] [data-testid=stSkeleton]')")
+
+
 def _page_path(url: str) -> str:
     """The page an address opens: without its query and its anchor (a heading's link)."""
     return re.split(r"[?#]", url, maxsplit=1)[0].rstrip("/")
@@ -185,8 +198,7 @@ def test_no_page_of_any_role_scrolls_sideways_on_a_phone(
         while todo:
             url = todo.pop(0)
             visit(page, url)
-            page.locator("[data-testid=stMainBlockContainer] h1").first.wait_for()
-            settled(page)
+            drawn(page)
             open_chart_numbers(page)
             page.wait_for_timeout(500)  # grids and charts draw after the run
             where = f"{username} {url.removeprefix(running_app.url) or '/'}"
@@ -394,3 +406,22 @@ def test_one_tap_on_a_phone_menu_entry_folds_the_menu_and_focuses_the_new_page(
     assert page.evaluate("() => document.querySelector('[data-testid=stSidebar]')"
                          ".getBoundingClientRect().right") <= 1  # out of the way, not over the page
     assert page.evaluate(ACTIVE)[0] == "H1"  # folding the menu did not take the focus with it
+
+
+def test_the_protocols_search_results_are_blocks_on_a_phone(
+        page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    """A list the sweep does not see (it appears after a search): one block per entry at 390 px,
+    the grid at a desk."""
+    page.set_viewport_size({"width": 390, "height": 900})
+    log_in(page, running_app, "datenschutz")
+    page.get_by_text("Hash-Kette vollständig").wait_for()
+    page.get_by_role("button", name="Suchen").click()
+    page.get_by_text("Einträge (die neuesten zuerst").wait_for()
+    drawn(page)
+    blocks = page.locator("[class*='st-key-audit-phone-view']")
+    assert blocks.is_visible() and not page.get_by_test_id("stDataFrame").is_visible()
+    assert blocks.get_by_text("Benutzer: datenschutz").count() >= 1  # the search's own entry
+    assert page.evaluate(SCROLLS_SIDEWAYS) == []
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.get_by_test_id("stDataFrame").wait_for()
+    assert not blocks.is_visible()
