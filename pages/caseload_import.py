@@ -73,13 +73,13 @@ if upload is not None:
         if check.problems:
             st.error("Die Datei enthält Fehler. Bitte korrigieren und erneut hochladen – "
                      "es wurde nichts gespeichert.")
-            narrow.grid(pd.DataFrame([{"Zeile": p.row, "Spalte": p.column, "Problem": p.message}
+            narrow.grid(pd.DataFrame([{"Problem": p.message, "Zeile": p.row, "Spalte": p.column}
                                       for p in check.problems]), "import_problems")
         elif not check.rows:
             st.info("Alle Fälle dieser Datei sind bereits im Cockpit. Es gibt nichts zu übernehmen.")
         else:
             narrow.grid(pd.DataFrame([{
-                "Zeile": r.row, "Kundennummer": r.client_number, "Name": f"{r.first_name} {r.last_name}",
+                "Name": f"{r.first_name} {r.last_name}", "Zeile": r.row, "Kundennummer": r.client_number,
                 "Wohnort": r.town, "Status": r.status.label} for r in check.rows[:200]]), "import_rows")
             if len(check.rows) > 200:
                 st.caption(f"Vorschau der ersten 200 von {len(check.rows)} Zeilen.")
@@ -90,7 +90,7 @@ if upload is not None:
                            "dieselbe Person, bitte ihre Kundennummer in die Datei eintragen und erneut "
                            "hochladen.", icon=":material/person_search:")
                 narrow.grid(pd.DataFrame([{
-                    "Zeile": likely.row, "Vermutlich": likely.known.match.name,
+                    "Vermutlich": likely.known.match.name, "Zeile": likely.row,
                     "Kundennummer": likely.known.match.client_number, "Wohnort": likely.known.match.town,
                     "Warum": likely.known.reason} for likely in check.likely_known]), "import_likely")
                 others = st.checkbox("Das sind andere Personen: trotzdem neu anlegen (wird protokolliert)",
