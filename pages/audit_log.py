@@ -12,6 +12,7 @@ from db.privacy.audit_review import (
     entity_label,
     field_label,
 )
+from pages import narrow
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import shown_errors
 from pages.ui.formatting import LOCAL_TIME, fmt_moment
@@ -55,9 +56,10 @@ if searched:
     with shown_errors():
         rows = audit_entries(db, actor, AuditFilter(number, user, action or "", start, end))
     st.caption(f"{len(rows)} Einträge (die neuesten zuerst, höchstens 200).")
-    st.dataframe(pd.DataFrame([{
+    # One block per entry on a phone: time, who, what, where and which fields, nothing sideways.
+    narrow.grid(pd.DataFrame([{
         f"Zeitpunkt ({LOCAL_TIME})": fmt_moment(r.at), "Benutzer": r.username,
         "Aktion": ACTION_LABELS.get(r.action, r.action),
         "Bereich": entity_label(r.entity), "Datensatz": r.entity_id if r.entity_id is not None else "–",
         "Felder": ", ".join(f"{field_label(k)}: {v}" for k, v in (r.changes or {}).items()) or "–",
-    } for r in rows]), hide_index=True, width="stretch")
+    } for r in rows]), "audit")

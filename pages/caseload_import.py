@@ -21,6 +21,7 @@ from db.casework.caseload_io import (
 from db.clock import today
 from db.errors import DomainError
 from pages.downloads import at_click
+from pages import narrow
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import show_flash, shown_errors
 from pages.ui.privacy_panels import person_rights_panel, retention_panel
@@ -72,15 +73,14 @@ if upload is not None:
         if check.problems:
             st.error("Die Datei enthält Fehler. Bitte korrigieren und erneut hochladen – "
                      "es wurde nichts gespeichert.")
-            st.dataframe(pd.DataFrame([{"Zeile": p.row, "Spalte": p.column, "Problem": p.message}
-                                       for p in check.problems]), hide_index=True, width="stretch")
+            narrow.grid(pd.DataFrame([{"Problem": p.message, "Zeile": p.row, "Spalte": p.column}
+                                      for p in check.problems]), "import_problems")
         elif not check.rows:
             st.info("Alle Fälle dieser Datei sind bereits im Cockpit. Es gibt nichts zu übernehmen.")
         else:
-            st.dataframe(pd.DataFrame([{
-                "Zeile": r.row, "Kundennummer": r.client_number, "Name": f"{r.first_name} {r.last_name}",
-                "Wohnort": r.town, "Status": r.status.label} for r in check.rows[:200]]),
-                hide_index=True, width="stretch")
+            narrow.grid(pd.DataFrame([{
+                "Name": f"{r.first_name} {r.last_name}", "Zeile": r.row, "Kundennummer": r.client_number,
+                "Wohnort": r.town, "Status": r.status.label} for r in check.rows[:200]]), "import_rows")
             if len(check.rows) > 200:
                 st.caption(f"Vorschau der ersten 200 von {len(check.rows)} Zeilen.")
             others = True
@@ -89,11 +89,10 @@ if upload is not None:
                 st.warning(f"{len(check.likely_known)} Personen sind vermutlich schon erfasst. Ist es "
                            "dieselbe Person, bitte ihre Kundennummer in die Datei eintragen und erneut "
                            "hochladen.", icon=":material/person_search:")
-                st.dataframe(pd.DataFrame([{
-                    "Zeile": likely.row, "Vermutlich": likely.known.match.name,
+                narrow.grid(pd.DataFrame([{
+                    "Vermutlich": likely.known.match.name, "Zeile": likely.row,
                     "Kundennummer": likely.known.match.client_number, "Wohnort": likely.known.match.town,
-                    "Warum": likely.known.reason} for likely in check.likely_known]),
-                    hide_index=True, width="stretch")
+                    "Warum": likely.known.reason} for likely in check.likely_known]), "import_likely")
                 others = st.checkbox("Das sind andere Personen: trotzdem neu anlegen (wird protokolliert)",
                                      key=f"import_others_{fingerprint[:12]}")
             if st.button(f"{len(check.rows)} Fälle übernehmen", type="primary", key=f"import_{fingerprint[:12]}",

@@ -9,12 +9,12 @@ from db.figures.kpis import kpis
 from db.reporting.formats import plural
 from db.reporting.registry import counted, definition, label
 from db.vocabulary import Barrier, CaseStatus, Role
-from pages.narrow import desk, phone
+from pages import narrow
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import show_flash, shown_errors
 from pages.ui.formatting import fmt_date, status_badge
 from pages.ui.forms import grid_or_box_choice, status_control
-from pages.ui.navigation import case_link, open_case_button
+from pages.ui.navigation import case_card, open_case_button
 from pages.ui.fields import date_field
 from pages.ui.shown import md, plain
 
@@ -83,16 +83,19 @@ if not result.rows:
     st.info("Keine Fälle zu diesen Filtern.")
     st.stop()
 
-# What decides the next move first: status, next step, due date; the rest after.
+# Whose case it is first, then what decides the next move: status, next step, due date; the rest after.
+steps = [("Ergebnis des Erstgesprächs fehlt" if r.outcome_missing else r.next_step or "") for r in result.rows]
+dues = [fmt_date(r.first_interview_at.date() if r.outcome_missing and r.first_interview_at else r.next_step_due)
+        for r in result.rows]
 table = pd.DataFrame(
     {
-        "Status": [r.status.label for r in result.rows],
-        "Nächster Schritt": [("Ergebnis des Erstgesprächs fehlt" if r.outcome_missing else r.next_step or "")
-                             for r in result.rows],
-        "Fällig": [("⚠ " if r.late else "")
-                   + fmt_date(r.first_interview_at.date() if r.outcome_missing and r.first_interview_at
-                              else r.next_step_due) for r in result.rows],
         "Name": [r.client_name for r in result.rows],
+        "Status": [r.status.label for r in result.rows],
+        "Nächster Schritt": steps,
+        # Overdue in red and bold; the ⚠ says it without colour. (An object column: pandas would
+        # turn the Shown cells into plain strings, and the table would escape them again.)
+        "Fällig": pd.Series([md(":red[**⚠ {due}**]", due=due) if r.late else due
+                             for r, due in zip(result.rows, dues, strict=True)], dtype=object),
         "Kundennr.": [r.client_number for r in result.rows],
         "Begleitung": [r.companion or "–" for r in result.rows],
         "Erstgespräch": [fmt_date(r.first_interview_at) for r in result.rows],
@@ -100,30 +103,24 @@ table = pd.DataFrame(
         "Wohnort": [r.town for r in result.rows],
     }
 )
-# Overdue dates in red (the ⚠ says it without colour). The Styler is most of the table's
-# drawing time, so a page without anything overdue goes without one.
-styled = table.style.apply(
-    lambda column: ["color: #b42318; font-weight: 600" if r.late else ""
-                    for r in result.rows],
-    subset=["Fällig"],
-) if any(r.late for r in result.rows) else table
-st.caption(SORT_TEXT)
-with desk("cases"):
-    picked = st.dataframe(styled, hide_index=True, width="stretch", on_select="rerun",
-                          selection_mode="single-row", key="cases_table")
-with phone("cases"):
-    # On a phone: one card per case – who, status, what is next and when – opened with one tap.
-    for r, step, due in zip(result.rows, table["Nächster Schritt"], table["Fällig"], strict=True):
+
+
+def cards() -> None:
+    """On a phone: one card per case – who, status, what is next and when – opened with one tap."""
+    for r, step, due in zip(result.rows, steps, dues, strict=True):
         lines = [plain(f"{r.status.label} · {r.client_number}")]
         if step:
             lines.append(plain(f"Nächster Schritt: {step}"))
         if r.late:
-            lines.append(f"**{plain(f'Fällig: {due} – überfällig')}**")
+            lines.append(md("**Fällig: {due} – überfällig**", due=due))
         elif r.next_step_due:
             lines.append(plain(f"Fällig: {due}"))
-        with st.container(border=True, gap="small"):
-            case_link(r.case_id, md("**{name}**", name=r.client_name))
-            st.markdown("  \n".join(lines))
+        case_card(r.case_id, r.client_name, lines)
+
+
+st.caption(SORT_TEXT)
+# At a desk an HTML table that wraps: every column in view, whose case it is first.
+narrow.table(table, "cases", cards=cards)
 
 pages_total = max(1, -(-result.total // PAGE_SIZE))
 nav = st.columns([1, 2, 1])
@@ -136,7 +133,7 @@ if nav[2].button("Weiter ▶", disabled=page_no + 1 >= pages_total, key="cases_n
     st.rerun()
 
 by_key = {r.case_id: r for r in result.rows}
-chosen_id = grid_or_box_choice(picked, list(by_key), "cases", "Fall auswählen",
+chosen_id = grid_or_box_choice(None, list(by_key), "cases", "Fall auswählen",
                                lambda i: f"{by_key[i].client_name} · {by_key[i].status.label}")
 if chosen_id is None:
     st.stop()

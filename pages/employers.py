@@ -9,7 +9,6 @@ from db.programme.employers import EmployerInput, employer_detail, employer_over
 from db.vocabulary import ActivityKind, CaseStatus
 from db.validation import required_day
 from pages import narrow
-from pages.narrow import desk, phone
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
 from pages.ui.formatting import fmt_date
@@ -36,11 +35,8 @@ overview = pd.DataFrame([{
     "In Nachbetreuung": e.in_follow_up, "Kontakte": e.contacts,
     "Letzter Kontakt": fmt_date(e.last_contact),
 } for e in employers])
-with desk("employers"):
-    picked = st.dataframe(overview, hide_index=True, width="stretch", on_select="rerun",
-                          selection_mode="single-row", key="employers_table")
-with phone("employers"):
-    st.markdown(narrow.blocks(overview))  # one block per employer: nothing to scroll sideways
+picked = narrow.grid(overview, "employers", on_select="rerun", selection_mode="single-row",
+                     key="employers_table")
 by_id = {e.id: e for e in employers}
 chosen = grid_or_box_choice(picked, list(by_id), "employers", "Arbeitgeber auswählen", lambda i: by_id[i].name)
 

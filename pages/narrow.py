@@ -5,8 +5,11 @@ canvas that scrolls sideways on a phone (a companion saw Status and Fällig, not
 was). A page therefore draws both views of a short list into two keyed containers, and the
 browser shows one of them by the screen's width: `desk(key)` from 481 px, `phone(key)` up to
 480 px. The hidden view is `display: none`, so it is neither seen nor read out, nor reachable
-by keyboard. A short list is an HTML table at a desk and one block per row on a phone
-(`table`), and labels Streamlit would cut off with an ellipsis wrap at every width.
+by keyboard. Every list goes one of two ways, and either way it is one block per row on a phone
+(or the page's own cards, e.g. with a link to each case), nothing to scroll sideways however many
+columns it has: `table`, an HTML table at a desk that wraps its text (every column in view), or
+`grid`, Streamlit's grid at a desk for long lists and rows picked by a click. Labels Streamlit
+would cut off with an ellipsis wrap at every width.
 
 The menu on a phone (`fold_menu_after_choice`): below Streamlit's own breakpoint (768 px, its
 theme's `md`) the sidebar lies over the page, and Streamlit folds it after a choice only when
@@ -16,8 +19,9 @@ narrow window kept it open over the new page (three taps per page: open, choose,
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -46,6 +50,8 @@ _STYLE = f"""<style>
   [class*="-desk-view"] {{ display: none !important; }}
   [data-testid="stTable"] table {{ width: 100%; }}
   [data-testid="stTable"] th, [data-testid="stTable"] td {{ white-space: normal; overflow-wrap: anywhere; }}
+  /* A block's long word (an e-mail address, a list of changed fields) breaks rather than runs off. */
+  [class*="-phone-view"] [data-testid=stMarkdownContainer] {{ overflow-wrap: anywhere; }}
 }}
 </style>"""
 
@@ -109,11 +115,32 @@ def blocks(frame: pd.DataFrame) -> Shown:
     return md_join("\n\n---\n\n", out)
 
 
-def table(frame: pd.DataFrame, key: str, *, hide_index: bool = True) -> None:
-    """A short list: an HTML table from 481 px, one block per row on a phone (nothing to scroll
-    sideways however many columns it has). A named index is shown as the first column. The one
-    way to an st.table: it renders every cell as Markdown, so every text is escaped."""
+def table(frame: pd.DataFrame, key: str, *, hide_index: bool = True,
+          cards: Callable[[], None] | None = None) -> None:
+    """A short list: an HTML table from 481 px that wraps its text, every column in view; one
+    block per row on a phone, or the page's `cards`. A named index is shown as the first column.
+    The one way to an st.table: it renders every cell as Markdown, so every text is escaped (a
+    cell already Shown, e.g. md(":red[{day}]"), stays as it is)."""
     with desk(key):
         st.table(shown_frame(frame), hide_index=hide_index)
+    _on_a_phone(frame if hide_index else frame.reset_index(), key, cards)
+
+
+def grid(frame: pd.DataFrame, view: str, *, cards: Callable[[], None] | None = None,
+         **dataframe: Any) -> Any:
+    """A long list: Streamlit's grid from 481 px (its own scroll box downwards, sorting, a row
+    picked by a click with on_select); one block per row on a phone, or the page's `cards`.
+    `view` names the two views; `dataframe` goes to st.dataframe (its `key` too). Cells are
+    shown as typed. Returns what st.dataframe returns."""
+    with desk(view):
+        picked = st.dataframe(frame, hide_index=True, width="stretch", **dataframe)
+    _on_a_phone(frame, view, cards)
+    return picked
+
+
+def _on_a_phone(frame: pd.DataFrame, key: str, cards: Callable[[], None] | None) -> None:
     with phone(key):
-        st.markdown(blocks(frame if hide_index else frame.reset_index()))
+        if cards is None:
+            st.markdown(blocks(frame))
+        else:
+            cards()

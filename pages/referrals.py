@@ -20,11 +20,12 @@ from db.casework.team import assignment_choices
 from db.clock import today as local_today
 from db.errors import DomainError
 from db.vocabulary import Barrier, CaseStatus, Gender, ReferralSource, Role
+from pages import narrow
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
 from pages.ui.formatting import fmt_date
 from pages.ui.forms import interview_choice, interview_inputs, interview_places
-from pages.ui.navigation import more_button, open_case_button, shown_limit
+from pages.ui.navigation import case_card, more_button, open_case_button, shown_limit
 from pages.ui.fields import date_field
 from pages.ui.shown import plain
 
@@ -154,17 +155,22 @@ if actor.role == Role.CASE_MANAGER:
     if not mine.rows:
         st.info("Sie haben noch niemanden zugewiesen.")
     else:
-        st.dataframe(
-            pd.DataFrame({
-                "Kundennr.": [r.client_number for r in mine.rows],
-                "Name": [r.client_name for r in mine.rows],
-                "Zugewiesen": [fmt_date(r.referred_on) for r in mine.rows],
-                "Stand": [r.status.label for r in mine.rows],
-                "Begleitung": [r.companion or "noch offen" for r in mine.rows],
-                "Erstgespräch": [fmt_date(r.first_interview_at) for r in mine.rows],
-            }),
-            hide_index=True, width="stretch",
-        )
+        def cards() -> None:
+            for r in mine.rows:
+                lines = [plain(f"{r.status.label} · {r.client_number} · zugewiesen {fmt_date(r.referred_on)}"),
+                         plain(f"Begleitung: {r.companion or 'noch offen'}")]
+                if r.first_interview_at:
+                    lines.append(plain(f"Erstgespräch: {fmt_date(r.first_interview_at)}"))
+                case_card(r.case_id, r.client_name, lines)
+
+        narrow.grid(pd.DataFrame({
+            "Name": [r.client_name for r in mine.rows],
+            "Kundennr.": [r.client_number for r in mine.rows],
+            "Zugewiesen": [fmt_date(r.referred_on) for r in mine.rows],
+            "Stand": [r.status.label for r in mine.rows],
+            "Begleitung": [r.companion or "noch offen" for r in mine.rows],
+            "Erstgespräch": [fmt_date(r.first_interview_at) for r in mine.rows],
+        }), "mine", cards=cards)
         # The table is not reachable by keyboard: each referral opens from here as well.
         by_id = {r.case_id: r for r in mine.rows}
         cols = st.columns([3, 1], vertical_alignment="bottom")

@@ -160,8 +160,11 @@ def english_chrome(page) -> list[str]:  # type: ignore[no-untyped-def]
 def _open(page, title: str) -> None:  # type: ignore[no-untyped-def]
     if title == "Fall":  # the case page is reached from the list, never from the menu
         nav_to(page, "Fälle")
+        page.get_by_test_id("stTable").first.wait_for()  # the box lies below the list, once drawn
         settled(page)
-        page.get_by_role("combobox", name="Fall auswählen", exact=True).click()
+        box = page.get_by_role("combobox", name="Fall auswählen", exact=True)
+        box.scroll_into_view_if_needed()
+        box.click()
         page.get_by_role("option").first.click()
         page.get_by_role("button", name="Fall öffnen").wait_for()
         settled(page)

@@ -52,12 +52,13 @@ def open_page(app: AppTest, username: str, page: str, **query: str) -> AppTest:
 
 
 def select_row(app: AppTest, index: int) -> AppTest:
-    app.session_state["cases_table"] = {"selection": {"rows": [index], "columns": [], "cells": []}}
-    return app.run()
+    """The case in that row of the list, chosen in the box beneath it (the list is an HTML table)."""
+    return app.selectbox(key="cases_pick").select_index(index).run()
 
 
 def table_rows(app: AppTest) -> list[dict]:
-    return app.dataframe[0].value.to_dict("records")
+    """The case list as read: the table at a desk (a phone shows the same rows as cards)."""
+    return table_as_read(app.table[0].value).to_dict("records")
 
 
 def buttons(app: AppTest) -> list[str]:
@@ -87,7 +88,8 @@ def test_overdue_rows_are_marked(app: AppTest) -> None:
     open_page(app, "begleiter1", "pages/cases.py")
     app.toggle(key="cases_overdue").set_value(True).run()
     rows = table_rows(app)
-    assert len(rows) == 3 and all(r["Fällig"].startswith("⚠") for r in rows)
+    assert len(rows) == 3 and all(
+        re.fullmatch(r":red\[\*\*⚠ \d\d\.\d\d\.\d{4}\*\*\]", r["Fällig"]) for r in rows)  # red, bold, ⚠
     # Yesterday's interview without an outcome is overdue too, and says why.
     assert [r["Nächster Schritt"] for r in rows].count("Ergebnis des Erstgesprächs fehlt") == 1
 
@@ -260,7 +262,7 @@ def test_case_manager_refers_a_new_client(app: AppTest, db: Database) -> None:
     click(app, "Zuweisen")
     assert app.success[0].value == "Zuweisung von Paula Platzhalter gespeichert."
     assert app.multiselect(key="ref_barriers").value == []  # the form is ready for the next one
-    assert "NEU-1" in [r["Kundennr."] for r in table_rows(app)]
+    assert "NEU-1" in list(app.dataframe[0].value["Kundennr."])  # in "Meine Zuweisungen"
     with db.read() as session:
         case = session.scalars(select(Case).join(Client).where(Client.client_number == "NEU-1")).one()
     assert case.status == CaseStatus.REFERRED
@@ -481,4 +483,4 @@ def test_the_start_pages_link_opens_the_participants(app: AppTest) -> None:
 
 def test_the_start_pages_link_opens_what_is_overdue(app: AppTest) -> None:
     open_page(app, "leitung", "pages/cases.py", ueberfaellig="1")
-    assert len(table_rows(app)) == 3 and all(r["Fällig"].startswith("⚠") for r in table_rows(app))
+    assert len(table_rows(app)) == 3 and all("⚠" in r["Fällig"] for r in table_rows(app))

@@ -25,7 +25,7 @@ from pages.ui.shown import Shown
 def grid_or_box_choice(grid: object, ids: list[int], key: str, label: Shown,
                        format_func: Callable[[int], str]) -> int | None:
     """The row chosen by a click in a grid or in the select box beneath it: the grid's rows are
-    not reachable by keyboard, nor on a phone where the grid is hidden. A new click in the grid
+    not reachable by keyboard, nor on a phone where the grid is hidden (no grid: the box alone). A new click in the grid
     wins; a choice gone from the list (another page of it, a removed row) is forgotten. Only an
     actual change is written: a write to a widget's key also sets the box in the browser, and a
     run that began before somebody picked would then take the choice back."""
@@ -39,7 +39,8 @@ def grid_or_box_choice(grid: object, ids: list[int], key: str, label: Shown,
         state[f"{key}_pick"] = None
     # The label as written: a select box's accessible name is its raw label (escapes read aloud).
     return st.selectbox(label, ids, index=None, key=f"{key}_pick", format_func=format_func,
-                        placeholder="Zeile anklicken oder hier Namen tippen")
+                        placeholder="Zeile anklicken oder hier Namen tippen" if grid is not None
+                        else "Namen tippen oder wählen")
 
 
 def checked_period(start: date | None, end: date | None) -> tuple[date, date]:

@@ -9,7 +9,7 @@ import secrets
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from pages.ui.shown import Shown, md, plain
+from pages.ui.shown import Shown, md, md_join, plain
 
 CASE_PAGE = "pages/case.py"
 
@@ -105,6 +105,15 @@ def case_link(case_id: int, label: Shown, **kwargs: object) -> None:
     page = st.session_state.get("_registered_pages", {}).get("case", CASE_PAGE)
     st.page_link(page, label=label, query_params={"id": str(case_id)}, icon=":material/folder_open:",
                  **kwargs)  # type: ignore[arg-type]
+
+
+def case_card(case_id: int, name: str, lines: list[Shown]) -> None:
+    """One case of a list on a phone: whose case it is, a link that opens it with one tap, and
+    a few lines of what matters in that list."""
+    with st.container(border=True, gap="small"):
+        case_link(case_id, md("**{name}**", name=name))
+        if lines:
+            st.markdown(md_join("  \n", lines))
 
 
 def open_case_button(case_id: int, *, key: str, label: str = "Fall öffnen") -> None:
