@@ -153,14 +153,18 @@ def test_a_job_start_needs_its_kind_chosen(app: AppTest, db: Database) -> None:
     select_row(app, 0)
     number = table_rows(app)[0]["Kundennr."]
     click(app, "Arbeitsaufnahme")
-    kind = next(s for s in app.selectbox if s.label == "Art der Stelle")
-    assert kind.proto.placeholder == "Bitte wählen" and not kind.proto.HasField("default")
-    # (AppTest cannot send a select box without a choice, so the refusal of a job start
-    # without its kind is tested on the service: test_workflow.)
+    kind = next(s for s in app.button_group if s.label == "Art der Stelle")
+    assert kind.value is None and not list(kind.proto.default)  # one tap to choose, none chosen
     with db.read() as session:
         employer_id = session.scalar(select(Employer.id).order_by(Employer.id))
     next(s for s in app.selectbox if s.label == "Arbeitgeber").set_value(employer_id)
-    kind.set_value(JobKind.MINI_JOB)
+    # Saved without a kind: refused beside the form, nothing stored.
+    [b for b in app.main.button if b.label == "Arbeitsaufnahme speichern"][-1].click().run()
+    assert any("Art der Stelle" in e.value for e in app.error)
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Placement).join(Case).join(Client)
+                              .where(Client.client_number == number)) == 0
+    next(s for s in app.button_group if s.label == "Art der Stelle").set_value(JobKind.MINI_JOB)
     [b for b in app.main.button if b.label == "Arbeitsaufnahme speichern"][-1].click().run()
     with db.read() as session:
         case = session.scalars(select(Case).join(Client).where(Client.client_number == number)).one()
@@ -286,7 +290,7 @@ def test_lead_assigns_and_schedules_an_incoming_referral(app: AppTest, db: Datab
         case_id = session.scalar(select(Case.id).where(Case.status == CaseStatus.REFERRED,
                                                        Case.companion_id.is_(None)).order_by(Case.id.desc()))
         companion_id = session.scalar(select(User.id).where(User.username == "begleiter2"))
-    app.selectbox(key=f"incoming_{case_id}_companion").set_value(companion_id).run()
+    app.radio(key=f"incoming_{case_id}_companion").set_value(companion_id).run()
     app.button(key=f"incoming_{case_id}_assign").click().run()
     assert case_row(db, case_id).companion_id == companion_id
     app.date_input(key=f"incoming_{case_id}_day").set_value(date.today()).run()
@@ -441,8 +445,9 @@ def test_assigning_above_capacity_asks_for_a_logged_confirmation(app: AppTest, d
     part_time(db, "begleiter1", 10)
     app.run()
     key = f"incoming_{case_id}"
-    box = app.selectbox(key=f"{key}_companion")
-    assert "Bianca Begleitmann (Demo) – 11/10 Teilnehmende, Zulauf 20 (über Kapazität)" in box.options
+    box = app.radio(key=f"{key}_companion")
+    assert "Bianca Begleitmann (Demo) – 11/10 Teilnehmende, Zulauf 20 (über Kapazität)" in [
+        as_read(o) for o in box.options]
     box.set_value(bianca).run()
     next(b for b in app.button if b.key == f"{key}_assign").click().run()
     assert any("bei Kapazität 10" in e.value for e in app.error)
