@@ -146,6 +146,24 @@ def test_closing_without_a_reason_is_refused_beside_the_form(app: AppTest, db: D
         assert session.scalar(select(func.count()).select_from(Case).where(Case.status == CaseStatus.CLOSED)) == 0
 
 
+def test_a_planned_interview_card_says_when_and_where(app: AppTest, db: Database) -> None:
+    """The phone's card of a case waiting for its first interview: the day, time and place."""
+    open_page(app, "begleiter1", "pages/cases.py")
+    app.multiselect(key="cases_status").set_value([CaseStatus.INTERVIEW_PLANNED]).run()
+    with db.read() as session:
+        planned = session.execute(select(Client.client_number, Case.first_interview_at).join(Case)
+                                  .join(User, Case.companion_id == User.id)
+                                  .where(User.username == "begleiter1",
+                                         Case.status == CaseStatus.INTERVIEW_PLANNED)).all()
+    assert planned
+    cards = [as_read(m.value) for m in app.markdown if as_read(m.value).startswith("Erstgespräch geplant · ")]
+    assert len(cards) == min(len(planned), 25)
+    when = dict(planned)
+    for card in cards:
+        at = when[card.removeprefix("Erstgespräch geplant · ").split("\n")[0].strip()]
+        assert re.search(rf"Erstgespräch: {at:%d\.%m\.%Y %H:%M} · (Sprechstunde \S+|Hausbesuch)", card), card
+
+
 def test_a_job_start_needs_its_kind_chosen(app: AppTest, db: Database) -> None:
     """No kind of job is preselected: a Minijob saved as full-time would change the rate."""
     open_page(app, "begleiter1", "pages/cases.py")

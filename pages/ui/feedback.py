@@ -52,9 +52,11 @@ def shown_errors(heading: str | None = None, way_back: Callable[[], None] | None
 
 
 def show_flash() -> None:
-    """The success message of the last action, once; the keyboard focus moves to it."""
+    """The success message of the last action, once, in the page under its heading; the
+    keyboard focus moves to it (and the page scrolls there). No toast besides: Streamlit puts it
+    in the top right corner, over the heading on a phone or a narrow window – the very name the
+    message confirms (tests/test_taps.py)."""
     if message := st.session_state.pop("flash", None):
-        st.toast(plain(message), icon=":material/check_circle:")  # messages name people
         with st.container(key="flash_message"):
             st.success(plain(message))
         move_focus_to("flash_message")
