@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from db.errors import ConflictError, DomainError, PermissionDenied
-from pages.ui.fields import form_of, refusal_beside_field
+from pages.ui.fields import forget_refusals, form_of, refusal_beside_field
 from pages.ui.navigation import move_focus_to
 from pages.ui.shown import Shown, md, plain
 
@@ -81,6 +81,7 @@ def on_submit(action: Callable[[], object], success: str | Callable[[], str], *,
 def _run_action(action: Callable[[], object], success: str | Callable[[], str], key: str,
                 reset: dict[str, object], form: str = "") -> None:
     st.session_state.pop(f"error_{key}", None)
+    forget_refusals()
     try:
         action()
     except ConflictError as exc:

@@ -43,6 +43,13 @@ def form_of(where: Any = st) -> str:
     return current_form_id(st._main if where is st else where)
 
 
+def forget_refusals() -> None:
+    """In a click's callback, before its action: a refusal its field never showed (the page went
+    elsewhere) must not turn up beside it later."""
+    for name in [k for k in st.session_state if str(k).startswith(_REFUSED.partition("{")[0])]:
+        del st.session_state[name]
+
+
 def refusal_beside_field(form: str, field: str | None, message: object) -> bool:
     """In a click's callback: keep `message` for the field `field` of form `form`, if that field
     was on the page the click came from. False if there is none: the message stays under the form."""
@@ -81,6 +88,8 @@ def _beside(where: Any, key: str | None, field: str | Iterable[str] | None) -> N
     form = form_of(where)
     names = (field,) if isinstance(field, str) else tuple(field)
     drawn = st.session_state.setdefault(_DRAWN, {})
+    if len(drawn) > 200:  # a long session through many cases: keep what the last run drew
+        drawn = st.session_state[_DRAWN] = {k: v for k, v in drawn.items() if v in st.session_state}
     for name in names:
         drawn[(form, name)] = key
     for name in names:
