@@ -22,6 +22,7 @@ from pages.session import (
     login_form,
     logout_button,
 )
+from pages.touch import touch_targets
 from pages.ui.context import database_unreachable, get_db
 from pages.ui.feedback import show_unexpected
 from pages.ui.navigation import route_through_app, use_pages
@@ -105,6 +106,7 @@ def main() -> None:
     st.set_page_config(page_title="Begleiter-Cockpit", page_icon="🧭", layout="wide")
     german_page()
     narrow_styles()
+    touch_targets()
     fold_menu_after_choice()
     focus_on_arrival()
 

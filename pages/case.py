@@ -110,9 +110,9 @@ if case.status in OPEN_STATUSES:
         st.segmented_control("Art", LOGGABLE_KINDS, format_func=lambda k: k.label, default=ActivityKind.HOME_VISIT,
                              key=f"contact_kind_{case_id}")
         cols = st.columns(2)
-        date_field("Datum", local_today(), key=f"contact_on_{case_id}", where=cols[0])
+        date_field("Datum", local_today(), key=f"contact_on_{case_id}", where=cols[0], field="occurred_on")
         number_field("Dauer in Minuten (optional)", step=15, placeholder="–",
-                     key=f"contact_minutes_{case_id}", where=cols[1])
+                     key=f"contact_minutes_{case_id}", where=cols[1], field="duration")
         employers = employer_names(db, actor)
         st.selectbox("Arbeitgeber (bei Arbeitgeberkontakt, Arbeitsplatzbesuch)", list(employers),
                      format_func=employers.get, index=None, placeholder="–", key=f"contact_employer_{case_id}")
@@ -121,7 +121,7 @@ if case.status in OPEN_STATUSES:
             st.checkbox(f"Nächster Schritt erledigt: {plain(case.next_step)}", key=f"contact_done_{case_id}")
         cols = st.columns([2, 1])
         cols[0].text_input("Neuer nächster Schritt (optional)", key=f"contact_step_{case_id}")
-        date_field("fällig am", key=f"contact_due_{case_id}", where=cols[1])
+        date_field("fällig am", key=f"contact_due_{case_id}", where=cols[1], field="next_step_due")
 
         def save_contact() -> None:
             kind = state[f"contact_kind_{case_id}"]
@@ -148,7 +148,7 @@ if results is not None:
     pause_note(results)
 status_control(db, actor, case.case_id, case.version, case.status, key=f"status_{case_id}", name=name,
                planned=case.first_interview_at,
-               suggested=results.suggested if results else None)
+               suggested=results.suggested if results else None, employer=case.last_employer_id)
 if case.undo_label:
     st.button(f"„{plain(case.undo_label)}“ rückgängig machen", key=f"undo_{case_id}", icon=":material/undo:",
               help="Nur heute und nur durch Sie: der Statuswechsel bleibt im Verlauf sichtbar.",
@@ -161,7 +161,7 @@ if results is not None:
 with st.expander("Nächsten Schritt ändern", icon=":material/edit_calendar:"):
     with st.form("next_step"):
         st.text_input("Was ist zu tun?", value=case.next_step or "", key=f"step_text_{case_id}")
-        date_field("Fällig am", case.next_step_due, key=f"step_due_{case_id}")
+        date_field("Fällig am", case.next_step_due, key=f"step_due_{case_id}", field="next_step_due")
         st.form_submit_button("Speichern", **on_submit(
             lambda: set_next_step(db, actor, case.case_id, case.version, state[f"step_text_{case_id}"],
                                   state[f"step_due_{case_id}"]),
@@ -206,11 +206,12 @@ with st.expander("Stammdaten bearbeiten", icon=":material/badge:"):
         cols[0].text_input("Vorname", value=case.first_name, key=f"client_first_{case_id}")
         cols[1].text_input("Nachname", value=case.last_name, key=f"client_last_{case_id}")
         number_field("Geburtsjahr", case.birth_year, placeholder="–", key=f"client_born_{case_id}",
-                     where=cols[0])
+                     where=cols[0], field="birth_year")
         cols[1].text_input("Telefon", value=case.phone or "", key=f"client_phone_{case_id}")
         cols = st.columns(2)
         cols[0].text_input("Straße und Hausnummer", value=case.address or "", key=f"client_address_{case_id}")
-        date_field("Einwilligung am", case.consent_date, key=f"client_consent_{case_id}", where=cols[0])
+        date_field("Einwilligung am", case.consent_date, key=f"client_consent_{case_id}", where=cols[0],
+                   field="consent_date")
 
         def entered_client() -> NewClient:
             born = state[f"client_born_{case_id}"]

@@ -109,6 +109,8 @@ def cards() -> None:
     """On a phone: one card per case – who, status, what is next and when – opened with one tap."""
     for r, step, due in zip(result.rows, steps, dues, strict=True):
         lines = [plain(f"{r.status.label} · {r.client_number}")]
+        if r.status == CaseStatus.INTERVIEW_PLANNED and r.first_interview_at:  # when and where to be
+            lines.append(plain(f"Erstgespräch: {fmt_date(r.first_interview_at)} · {r.first_interview_place}"))
         if step:
             lines.append(plain(f"Nächster Schritt: {step}"))
         if r.late:

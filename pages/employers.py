@@ -97,7 +97,7 @@ if follow_up:
         cols = st.columns(3)
         cols[0].selectbox("Fall", list(follow_up), format_func=follow_up.get, key=f"{key}_case")
         cols[1].selectbox("Art", EMPLOYER_CONTACTS, format_func=lambda k: k.label, key=f"{key}_kind")
-        date_field("Datum", today(), key=f"{key}_on", where=cols[2])
+        date_field("Datum", today(), key=f"{key}_on", where=cols[2], field="occurred_on")
         st.text_area("Notiz", key=f"{key}_note", height=80)
         st.form_submit_button("Kontakt speichern", type="primary", **on_submit(
             lambda: record_activity(db, actor, state[f"{key}_case"], state[f"{key}_kind"],

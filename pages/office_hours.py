@@ -64,9 +64,9 @@ feedback("held")
 with st.form("held_form", border=True):
     cols = st.columns(4)
     cols[0].selectbox("Ort", list(started), format_func=started.get, key="held_place")
-    date_field("Datum", today(), key="held_on", where=cols[1])
-    number_field("Besucher:innen", 0, key="held_visitors", where=cols[2])
-    number_field("daraus Erstgespräche", 0, key="held_first", where=cols[3])
+    date_field("Datum", today(), key="held_on", where=cols[1], field="held_on")
+    number_field("Besucher:innen", 0, key="held_visitors", where=cols[2], field="visitors")
+    number_field("daraus Erstgespräche", 0, key="held_first", where=cols[3], field="first_interviews")
     st.text_input("Notiz (ohne Namen)", key="held_note", max_chars=1000)
     st.form_submit_button("Sprechstunde speichern", type="primary", **on_submit(
         lambda: record_office_hours(db, actor, state["held_place"], required_day(state["held_on"], "held_on", "Datum"),

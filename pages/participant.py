@@ -121,7 +121,7 @@ def outcome_panel(db: Database, actor: Actor, case: CaseDetail, results: Results
             with row[0]:
                 _pick("Ereignis", list(ExitResult), None, f"result_{case.case_id}_value")
             date_field("am", min(today, results.result_deadline), key=f"result_{case.case_id}_on",
-                       where=row[1])
+                       where=row[1], field="result_on")
             st.caption("Es zählt das letzte Ereignis innerhalb von 28 Tagen nach dem Ende "
                        "(z. B. erst arbeitsuchend, dann Arbeit gefunden).")
             st.form_submit_button("Verbleib speichern", **on_submit(
@@ -140,7 +140,8 @@ def outcome_panel(db: Database, actor: Actor, case: CaseDetail, results: Results
             row = st.columns(2)
             with row[0]:
                 _pick("Antwort", list(FollowUpResult), None, f"follow_up_{case.case_id}_value")
-            date_field("Nachgefragt am", today, key=f"follow_up_{case.case_id}_on", where=row[1])
+            date_field("Nachgefragt am", today, key=f"follow_up_{case.case_id}_on", where=row[1],
+                       field="follow_up_on")
             st.form_submit_button("Antwort speichern", **on_submit(
                 lambda: record_follow_up(db, actor, case.case_id, case.version,
                                          st.session_state[f"follow_up_{case.case_id}_value"],

@@ -109,7 +109,7 @@ def referral_form() -> None:
             cols[0].text_input("Wohnort", key="ref_town")
             cols[1].text_input("Straße und Hausnummer (optional)", key="ref_address")
             cols[2].text_input("Telefon (optional)", key="ref_phone")
-            date_field("Einwilligung zur Teilnahme am", local_today(), key="ref_consent")
+            date_field("Einwilligung zur Teilnahme am", local_today(), key="ref_consent", field="consent_date")
         st.radio("Anlass", list(ReferralSource), format_func=lambda s: s.label, horizontal=True,
                  key="ref_source")
         if actor.role == Role.LEAD:
@@ -183,6 +183,9 @@ if actor.role == Role.CASE_MANAGER:
     st.stop()
 
 INCOMING_STEP = 20
+RADIO_UP_TO = 8  # companions shown as one-tap choices; more get a select box
+CHOICE_HELP = ("Teilnehmende (in Begleitung und Nachbetreuung) / Kapazität, Zulauf: geplante "
+               "Erstgespräche; höchstens 20 je Vollzeitstelle.")
 st.header("Eingang: offene Zuweisungen")
 with shown_errors():
     incoming = caseload(db, actor, CaseFilter(statuses=(CaseStatus.REFERRED, CaseStatus.NO_SHOW)),
@@ -227,13 +230,17 @@ for row in incoming.rows:
                     lambda r=row, k=key: assign(r.case_id, r.version, actor.id, k),
                     f"Zuweisung von {row.client_name} übernommen.", key=key))
             else:
-                cols = st.columns([3, 1])
-                cols[0].selectbox("Begleitung zuweisen", list(labels), format_func=labels.get, index=None,
-                                  placeholder="Bitte wählen", key=f"{key}_companion",
-                                  help="Fallzahl (begleitet und Erstgespräch geplant) / Kapazität; "
-                                       "höchstens 20 je Vollzeitstelle.")
+                # The team's companions side by side, one tap each and nobody preselected; the
+                # whole label wraps (a select box cut it at 390 px). A large team gets the box.
+                if len(labels) <= RADIO_UP_TO:
+                    # Radio options are Markdown: the names from the database shown as text.
+                    st.radio("Begleitung zuweisen", list(labels), format_func=lambda c: plain(labels[c]), index=None,
+                             key=f"{key}_companion", help=CHOICE_HELP)
+                else:
+                    st.selectbox("Begleitung zuweisen", list(labels), format_func=labels.get, index=None,
+                                 placeholder="Bitte wählen", key=f"{key}_companion", help=CHOICE_HELP)
                 # Named for the person: a screen reader lists every "Zuweisen" of the queue.
-                cols[1].button(f"{plain(row.client_name)} zuweisen", key=f"{key}_assign", **on_submit(
+                st.button(f"{plain(row.client_name)} zuweisen", key=f"{key}_assign", type="primary", **on_submit(
                     lambda r=row, k=key: assign(r.case_id, r.version, st.session_state[f"{k}_companion"], k),
                     lambda r=row, k=key: f"{r.client_name} an {choices[st.session_state[f'{k}_companion']].name} "
                                          "zugewiesen.", key=key))

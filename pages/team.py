@@ -79,9 +79,10 @@ with st.form(form_key, border=True):
     cols[1].selectbox("Stand", states, format_func=lambda s: s.label, key=f"{form_key}_state",
                       index=states.index(position.state) if position else states.index(PositionState.FUNDED))
     date_field("Finanziert ab", position.funded_from if position else None, key=f"{form_key}_funded",
-               where=cols[0])
+               where=cols[0], field="funded_from")
     number_field(f"Kapazität (Teilnehmende, höchstens {MAX_CAPACITY})",
-                 position.capacity if position else MAX_CAPACITY, key=f"{form_key}_capacity", where=cols[1])
+                 position.capacity if position else MAX_CAPACITY, key=f"{form_key}_capacity", where=cols[1],
+                 field="capacity")
     options = [None, *holders]
     cols[0].selectbox("Besetzt mit", options, format_func=lambda i: "–" if i is None else holders[i],
                       index=options.index(position.holder_id) if position and position.holder_id in holders else 0,

@@ -76,8 +76,8 @@ with new_tab, st.form("new_user", clear_on_submit=False):
                       index=list(Role).index(Role.COUNCIL), key="new_user_role")
     cols[1].text_input("Erstes Passwort", type="password", key="new_user_password")
     number_field("Kapazität (Teilnehmende; höchstens 20, Teilzeit weniger)", 20,
-                 key="new_user_capacity", where=cols[0])
-    date_field("Beginn (nur Begleitung)", key="new_user_start", where=cols[1])
+                 key="new_user_capacity", where=cols[0], field="capacity")
+    date_field("Beginn (nur Begleitung)", key="new_user_start", where=cols[1], field="start_date")
     st.form_submit_button("Konto anlegen", type="primary", **on_submit(
         _create_user, lambda: f"Konto „{st.session_state['new_user_username']}“ angelegt.",
         key="new_user", reset=NEW_USER))

@@ -278,10 +278,9 @@ def test_referral_with_a_barrier_assigned_above_capacity_and_seen_as_a_chip(page
     page.get_by_role("heading", name="Eingang: offene Zuweisungen").first.wait_for()
     settled(page)
     key = f"incoming_{case_id_of(running_app, 'BT-4711')}"  # Streamlit marks a widget st-key-<key>
-    box = page.locator(f".st-key-{key}_companion").get_by_role("combobox")
-    box.click()
-    box.press_sequentially("Bianca")
-    page.get_by_role("option", name="Bianca Begleitmann (Demo) – 11/10 Teilnehmende, Zulauf 20 (über Kapazität)").click()
+    # One tap on the companion: the team's companions are radio options, the whole label wraps.
+    page.locator(f".st-key-{key}_companion").get_by_text(
+        "Bianca Begleitmann (Demo) – 11/10 Teilnehmende, Zulauf 20 (über Kapazität)").click()
     settled(page)
     page.locator(f".st-key-{key}_assign").get_by_role("button").click()
     page.get_by_text("bei Kapazität 10").first.wait_for()

@@ -66,6 +66,13 @@ def test_create_user(url: str) -> None:
     short = run_db(url, "create-user", "--username", "kurz", "--name", "X",
                    "--role", "lead", "--password", "kurz")
     assert short.returncode == 1 and "mindestens 12 Zeichen" in short.stderr
+    # A companion needs a capacity: the rule of the admin form holds on the command line too.
+    bare = run_db(url, "create-user", "--username", "begleitung", "--name", "Neue Begleitung",
+                  "--role", "companion", "--password", "Kiefernzapfen-Wolke-17")
+    assert bare.returncode == 1 and "„Kapazität“" in bare.stderr, bare.stderr
+    made = run_db(url, "create-user", "--username", "begleitung", "--name", "Neue Begleitung",
+                  "--role", "companion", "--password", "Kiefernzapfen-Wolke-17", "--capacity", "15")
+    assert made.returncode == 0, made.stderr
 
 
 def test_backup_is_a_working_copy(tmp_path: Path) -> None:

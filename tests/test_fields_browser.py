@@ -138,11 +138,15 @@ def test_an_out_of_range_date_or_number_is_refused_in_german_and_nothing_is_stor
     refusal = page.get_by_text(re.compile("„Datum“ darf nicht in der Zukunft liegen"))
     refusal.wait_for()
     settled(page)
-    refusal.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)  # the scroll to the field
     SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / "refused-date-390.png"))
+    page.screenshot(path=str(SHOTS / "refused-date-390.png"))  # as the person sees it: not scrolled by the test
     assert "erlaubt: bis heute" in refusal.inner_text()
     assert activity_count(running_app) == before
+    # The message stands right under the field it names, both on screen, and has the focus.
+    assert_beside(page, form.get_by_test_id("stDateInput").filter(has=page.get_by_text("Datum", exact=True)),
+                  refusal)
+    assert refusal.count() == 1  # said once, not again under the form
     # The field still shows what was typed: nothing replaced it.
     assert form.get_by_role("spinbutton", name="Jahr, Datum").get_attribute("aria-valuetext") == "2030"
 
@@ -156,7 +160,22 @@ def test_an_out_of_range_date_or_number_is_refused_in_german_and_nothing_is_stor
     refusal = page.get_by_text(re.compile("Dauer muss zwischen 1 und 1440 Minuten liegen"))
     refusal.wait_for()
     settled(page)
-    refusal.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
     page.screenshot(path=str(SHOTS / "refused-minutes-390.png"))
     assert activity_count(running_app) == before
     assert minutes.input_value() == "-30"
+    assert_beside(page, form.get_by_test_id("stNumberInput"), refusal)
+
+
+def assert_beside(page, field, message) -> None:  # type: ignore[no-untyped-def]
+    """The refusal's box begins right below the field's box (nothing between them, same column),
+    both lie within the screen, and the message holds the keyboard focus."""
+    slot = message.locator("xpath=ancestor::div[contains(@class, 'st-key-refused_')][1]")
+    field_box, message_box = field.bounding_box(), slot.bounding_box()
+    assert field_box and message_box, (field_box, message_box)
+    gap = message_box["y"] - (field_box["y"] + field_box["height"])
+    assert 0 <= gap <= 40, (field_box, message_box)  # Streamlit's gap between elements, an icon's margin
+    assert abs(message_box["x"] - field_box["x"]) <= 40, (field_box, message_box)
+    height = page.viewport_size["height"]
+    assert field_box["y"] >= 0 and message_box["y"] + message_box["height"] <= height, (field_box, message_box)
+    assert page.evaluate("() => !!document.activeElement?.closest('[class*=st-key-refused_]')")

@@ -148,6 +148,24 @@ def test_closing_without_a_reason_is_refused_beside_the_form(app: AppTest, db: D
         assert session.scalar(select(func.count()).select_from(Case).where(Case.status == CaseStatus.CLOSED)) == 0
 
 
+def test_a_planned_interview_card_says_when_and_where(app: AppTest, db: Database) -> None:
+    """The phone's card of a case waiting for its first interview: the day, time and place."""
+    open_page(app, "begleiter1", "pages/cases.py")
+    app.multiselect(key="cases_status").set_value([CaseStatus.INTERVIEW_PLANNED]).run()
+    with db.read() as session:
+        planned = session.execute(select(Client.client_number, Case.first_interview_at).join(Case)
+                                  .join(User, Case.companion_id == User.id)
+                                  .where(User.username == "begleiter1",
+                                         Case.status == CaseStatus.INTERVIEW_PLANNED)).all()
+    assert planned
+    cards = [as_read(m.value) for m in app.markdown if as_read(m.value).startswith("Erstgespräch geplant · ")]
+    assert len(cards) == min(len(planned), 25)
+    when = dict(planned)
+    for card in cards:
+        at = when[card.removeprefix("Erstgespräch geplant · ").split("\n")[0].strip()]
+        assert re.search(rf"Erstgespräch: {at:%d\.%m\.%Y %H:%M} · (Sprechstunde \S+|Hausbesuch)", card), card
+
+
 def test_a_job_start_needs_its_kind_chosen(app: AppTest, db: Database) -> None:
     """No kind of job is preselected: a Minijob saved as full-time would change the rate."""
     open_page(app, "begleiter1", "pages/cases.py")
@@ -155,14 +173,18 @@ def test_a_job_start_needs_its_kind_chosen(app: AppTest, db: Database) -> None:
     select_row(app, 0)
     number = table_rows(app)[0]["Kundennr."]
     click(app, "Arbeitsaufnahme")
-    kind = next(s for s in app.selectbox if s.label == "Art der Stelle")
-    assert kind.proto.placeholder == "Bitte wählen" and not kind.proto.HasField("default")
-    # (AppTest cannot send a select box without a choice, so the refusal of a job start
-    # without its kind is tested on the service: test_workflow.)
+    kind = next(s for s in app.button_group if s.label == "Art der Stelle")
+    assert kind.value is None and not list(kind.proto.default)  # one tap to choose, none chosen
     with db.read() as session:
         employer_id = session.scalar(select(Employer.id).order_by(Employer.id))
     next(s for s in app.selectbox if s.label == "Arbeitgeber").set_value(employer_id)
-    kind.set_value(JobKind.MINI_JOB)
+    # Saved without a kind: refused beside the form, nothing stored.
+    [b for b in app.main.button if b.label == "Arbeitsaufnahme speichern"][-1].click().run()
+    assert any("Art der Stelle" in e.value for e in app.error)
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Placement).join(Case).join(Client)
+                              .where(Client.client_number == number)) == 0
+    next(s for s in app.button_group if s.label == "Art der Stelle").set_value(JobKind.MINI_JOB)
     [b for b in app.main.button if b.label == "Arbeitsaufnahme speichern"][-1].click().run()
     with db.read() as session:
         case = session.scalars(select(Case).join(Client).where(Client.client_number == number)).one()
@@ -288,7 +310,7 @@ def test_lead_assigns_and_schedules_an_incoming_referral(app: AppTest, db: Datab
         case_id = session.scalar(select(Case.id).where(Case.status == CaseStatus.REFERRED,
                                                        Case.companion_id.is_(None)).order_by(Case.id.desc()))
         companion_id = session.scalar(select(User.id).where(User.username == "begleiter2"))
-    app.selectbox(key=f"incoming_{case_id}_companion").set_value(companion_id).run()
+    app.radio(key=f"incoming_{case_id}_companion").set_value(companion_id).run()
     app.button(key=f"incoming_{case_id}_assign").click().run()
     assert case_row(db, case_id).companion_id == companion_id
     app.date_input(key=f"incoming_{case_id}_day").set_value(date.today()).run()
@@ -443,8 +465,9 @@ def test_assigning_above_capacity_asks_for_a_logged_confirmation(app: AppTest, d
     part_time(db, "begleiter1", 10)
     app.run()
     key = f"incoming_{case_id}"
-    box = app.selectbox(key=f"{key}_companion")
-    assert "Bianca Begleitmann (Demo) – 11/10 Teilnehmende, Zulauf 20 (über Kapazität)" in box.options
+    box = app.radio(key=f"{key}_companion")
+    assert "Bianca Begleitmann (Demo) – 11/10 Teilnehmende, Zulauf 20 (über Kapazität)" in [
+        as_read(o) for o in box.options]
     box.set_value(bianca).run()
     next(b for b in app.button if b.key == f"{key}_assign").click().run()
     assert any("bei Kapazität 10" in e.value for e in app.error)

@@ -92,3 +92,14 @@ def test_chart_data_given_as_arrow_bytes_is_sent_as_it_is() -> None:
     proto = VegaLiteChart()
     _marshall_chart_data(proto, {**json.loads(spec), "datasets": dict(datasets)}, None)
     assert [(d.name, d.data.data) for d in proto.datasets] == [("d1", datasets[0][1])]
+
+
+def test_the_form_of_an_element_can_be_found() -> None:
+    """pages/ui/fields.form_of pairs a refused save's button with the fields of its form
+    (behaviour: test_fields_browser, a refusal shown under its field; test_typed_values)."""
+    import inspect
+
+    from streamlit.elements.lib.form_utils import current_form_id
+
+    assert list(inspect.signature(current_form_id).parameters) == ["dg"]
+    assert "_form_data" in streamlit.delta_generator.DeltaGenerator(root_container=None).__dict__

@@ -139,3 +139,64 @@ def test_a_refused_contact_stores_nothing_and_says_why(app: AppTest, db_url: str
     assert any(message in as_read(e.value) for e in app.error), [e.value for e in app.error]
     shown = (app.number_input if field == "contact_minutes" else app.date_input)(key=f"{field}_{case_id}")
     assert shown.value == typed
+
+
+# Fields a refusal never names: filters and periods of lists and figures (no save behind them),
+# and the entry form's fields, whose rule reports every problem of the form at once ("entry").
+NOT_REFUSED_BESIDE = {
+    ("pages/audit_log.py", "von"), ("pages/audit_log.py", "bis"),
+    ("pages/results.py", "Abgänge von"), ("pages/results.py", "bis"),
+    ("pages/dashboard.py", "Zeitraum von"), ("pages/dashboard.py", "Zeitraum bis"),
+    ("pages/cases.py", "Zugewiesen ab"), ("pages/cases.py", "Zugewiesen bis"),
+    ("pages/participant.py", "CORE_LABELS['birth_date']"), ("pages/participant.py", 'f"{CORE_LABELS[\'children\']} (nur Familienbedarfsgemeinschaft)"'),
+    ("pages/referrals.py", "Geburtsdatum"),  # checked with the entry data ("entry")
+    ("pages/office_hours.py", "Ab"),  # no rule on a location's first day
+}
+
+
+def test_every_field_of_a_form_names_the_rule_field_it_answers_to() -> None:
+    """A refused save shows its message under the field it names (pages/ui/fields.py): a field
+    made without `field=` would leave it under the form, a screen away on a phone. New fields
+    say which name the rules in db/ give them – or are listed above with the reason."""
+    missing = []
+    for path in _sources():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id in ("date_field", "number_field") \
+                    and not any(k.arg == "field" for k in node.keywords):
+                label = node.args[0]
+                text = label.value if isinstance(label, ast.Constant) else ast.unparse(label)
+                missing.append((str(path.relative_to(ROOT)), text))
+    assert sorted(set(missing) - NOT_REFUSED_BESIDE) == []
+    assert not NOT_REFUSED_BESIDE - set(missing)  # the list holds nothing that went away
+
+
+def _refused_form_script() -> None:
+    import streamlit as st
+
+    from db.errors import ValidationError
+    from pages.ui.feedback import feedback, on_submit
+    from pages.ui.fields import date_field, number_field
+
+    def save() -> None:
+        if st.session_state["count"] < 0:
+            raise ValidationError("„Anzahl“ darf nicht negativ sein.", "count")
+        raise ValidationError("Etwas anderes stimmt nicht.", "other")
+
+    with st.form("f"):
+        date_field("Tag", None, key="day", field="day")
+        number_field("Anzahl", -1, key="count", field="count")
+        st.form_submit_button("Speichern", **on_submit(save, "gespeichert", key="slot"))
+    feedback("slot")
+
+
+def test_a_refusal_naming_a_field_is_shown_once_beside_it_and_others_under_the_form() -> None:
+    at = AppTest.from_function(_refused_form_script).run()
+    at.button[0].click().run()
+    assert [e.value for e in at.error] == ["„Anzahl“ darf nicht negativ sein."]
+    # The message sits in the field's own slot, right after the field (the browser test measures it).
+    at.run()
+    assert not at.error  # once: the next run shows it no more
+    at.number_input(key="count").set_value(3)
+    at.button[0].click().run()
+    assert [e.value for e in at.error] == ["Etwas anderes stimmt nicht."]  # no field of that name: under the form

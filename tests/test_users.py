@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from db.accounts import auth
@@ -38,6 +40,27 @@ def test_bad_account_data_is_refused(world: World, username: str, password: str,
         create_user(world.db, world.actor("admin"), username=username, display_name="X",
                     role=Role.LEAD, password=password)
     assert err.value.field == field
+
+
+@pytest.mark.parametrize("capacity", [None, 0, -5, 21])
+def test_a_companion_needs_a_capacity_within_the_limit(world: World, capacity: int | None) -> None:
+    admin = world.actor("admin")
+    before = len(list_users(world.db, admin))
+    with pytest.raises(ValidationError, match="„Kapazität“") as err:
+        create_user(world.db, admin, username="ohne.kap", display_name="Ohne Kapazität",
+                    role=Role.COMPANION, password="sicheres-passwort", capacity=capacity)
+    assert err.value.field == "capacity"
+    assert re.search(r"1 (bis|und) 20 Teilnehmenden", err.value.message), err.value.message
+    assert len(list_users(world.db, admin)) == before  # nothing written
+
+
+@pytest.mark.parametrize("role", [r for r in Role if r != Role.COMPANION])
+def test_other_roles_need_no_capacity_and_store_none(world: World, role: Role) -> None:
+    admin = world.actor("admin")
+    create_user(world.db, admin, username=f"ohne.{role.value}"[:60].replace("_", "-"), display_name="Konto",
+                role=role, password="sicheres-passwort", capacity=12)
+    row = next(u for u in list_users(world.db, admin) if u.username.startswith("ohne."))
+    assert (row.role, row.capacity) == (role, None)
 
 
 def test_reset_password_lifts_a_lock(world: World) -> None:
@@ -126,7 +149,7 @@ def test_the_published_demo_password_cannot_be_chosen(world: World) -> None:
 def test_new_accounts_and_resets_must_change_the_password(world: World) -> None:
     admin = world.actor("admin")
     uid = create_user(world.db, admin, username="neu.b", display_name="Neu", role=Role.COMPANION,
-                      password="sicheres-passwort")
+                      password="sicheres-passwort", capacity=15)
     assert auth.login(world.db, "neu.b", "sicheres-passwort").must_change_password
     assert not auth.login(world.db, "leitung", "demo-passwort").must_change_password  # demo
     reset_password(world.db, admin, world.user_id("leitung"), "ganz-neues-passwort")

@@ -53,6 +53,22 @@ def hash_password(password: str, username: str | None = None, names: Iterable[st
     return new_hash(password)
 
 
+def account_capacity(role: Role, capacity: int | None) -> int | None:
+    """What an account stores as its capacity: a companion's own, required and within the Land's
+    limit (team.py counts participants against it; without one a new companion would silently
+    count as full time); no other role has one. The one rule for the admin form, the CLI and
+    the demo seed."""
+    if role != Role.COMPANION:
+        return None
+    if capacity is None:
+        raise ValidationError(f"Bitte „Kapazität“ ausfüllen: eine Begleitung braucht eine Kapazität "
+                              f"von 1 bis {FULL_TIME_CAP} Teilnehmenden (bei Teilzeit weniger).", "capacity")
+    if not 1 <= capacity <= FULL_TIME_CAP:
+        raise ValidationError(f"„Kapazität“ muss zwischen 1 und {FULL_TIME_CAP} Teilnehmenden liegen "
+                              "(höchstens 20 je Vollzeitstelle, bei Teilzeit weniger).", "capacity")
+    return capacity
+
+
 # A password hash no password matches: a removed demo account can never log in again.
 NO_LOGIN = "!entfernt"
 
@@ -81,9 +97,7 @@ def create_user(
         )
     display_name = required_text(display_name, "display_name", "Name")
     role = Role(role)
-    if capacity is not None and not 1 <= capacity <= FULL_TIME_CAP:
-        raise ValidationError(f"Kapazität muss zwischen 1 und {FULL_TIME_CAP} Teilnehmenden liegen "
-                              "(höchstens 20 je Vollzeitstelle, bei Teilzeit weniger).", "capacity")
+    capacity = account_capacity(role, capacity)
     hashed = password_hash or hash_password(password, username, [display_name])
     with db.write() as session:
         if session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -94,7 +108,7 @@ def create_user(
             email=email,
             role=role,
             password_hash=hashed,
-            capacity=capacity if role == Role.COMPANION else None,
+            capacity=capacity,
             start_date=start_date,
             is_demo=is_demo,
             # Somebody else chose this password: the user replaces it at the first login.

@@ -29,6 +29,7 @@ from ..store.models import (
     CaseBarrier,
     Client,
     ExitOutcome,
+    OfficeHourLocation,
     Placement,
     StatusChange,
     User,
@@ -79,6 +80,7 @@ class CaseRow:
     first_interview_at: datetime | None
     next_step: str | None
     next_step_due: date | None
+    first_interview_place: str | None = None  # where a planned first interview takes place
 
     @property
     def overdue(self) -> bool:
@@ -183,9 +185,11 @@ def caseload(
                 Case.next_step,
                 Case.next_step_due,
                 Case.companion_id,
+                OfficeHourLocation.town.label("interview_town"),
             )
             .join(Client, Case.client_id == Client.id)
             .outerjoin(companion, Case.companion_id == companion.id)
+            .outerjoin(OfficeHourLocation, Case.first_interview_location_id == OfficeHourLocation.id)
             .where(*conditions)
             .order_by(*work_order(day))
             .limit(limit)
@@ -205,6 +209,7 @@ def caseload(
                 # Next steps are working notes: Fallmanager see status and dates only.
                 next_step=r.next_step if may_edit(actor, r.companion_id, r.status) else None,
                 next_step_due=r.next_step_due,
+                first_interview_place=interview_place(r.interview_town) if r.first_interview_at else None,
             )
             for r in session.execute(query)
         ]
@@ -270,6 +275,9 @@ class CaseDetail:
     first_interview_place: str | None = None
     referral_note: str | None = None  # the Fallmanager's hint for the companion
     undo_label: str | None = None  # the status change the viewer may still take back today
+    # The employer of the latest contact with an employer on this case: the job start's
+    # suggestion, which the person confirms (no guess where nobody was contacted).
+    last_employer_id: int | None = None
     results: ResultsView | None = None  # entry data and results: for those who edit the case
     barriers: list[BarrierView] = field(default_factory=list)
     placements: list[PlacementView] = field(default_factory=list)
@@ -331,6 +339,9 @@ def case_detail(db: Database, actor: Actor, case_id: int, *, new_view: bool = Tr
         )
         if notes:
             detail.results = results_view(session, case)
+            detail.last_employer_id = session.scalar(
+                select(Activity.employer_id).where(Activity.case_id == case.id, Activity.employer_id.is_not(None))
+                .order_by(Activity.occurred_on.desc(), Activity.id.desc()).limit(1))
             undoable = undoable_change(session, actor, case)
             if undoable is not None:
                 detail.undo_label = CaseStatus(undoable.to_status).label

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from db.errors import ConflictError, DomainError, PermissionDenied
+from pages.ui.fields import forget_refusals, form_of, refusal_beside_field
 from pages.ui.navigation import move_focus_to
 from pages.ui.shown import Shown, md, plain
 
@@ -51,9 +52,11 @@ def shown_errors(heading: str | None = None, way_back: Callable[[], None] | None
 
 
 def show_flash() -> None:
-    """The success message of the last action, once; the keyboard focus moves to it."""
+    """The success message of the last action, once, in the page under its heading; the
+    keyboard focus moves to it (and the page scrolls there). No toast besides: Streamlit puts it
+    in the top right corner, over the heading on a phone or a narrow window – the very name the
+    message confirms (tests/test_taps.py)."""
     if message := st.session_state.pop("flash", None):
-        st.toast(plain(message), icon=":material/check_circle:")  # messages name people
         with st.container(key="flash_message"):
             st.success(plain(message))
         move_focus_to("flash_message")
@@ -67,22 +70,26 @@ def on_submit(action: Callable[[], object], success: str | Callable[[], str], *,
     holds the version the user was looking at: a change saved by somebody else in between ends
     in a conflict instead of being overwritten. On success the `reset` session keys (the inputs
     of a form, say) get the given values – set, not deleted, so the browser shows them too; on
-    failure the input stays and feedback(key) says why. `success` may be a function, read after
-    the action, for a message that names what was entered ("Hausbesuch bei … gespeichert").
+    failure the input stays and feedback(key) says why – or, for a refusal that names a field of
+    the button's form (pages/ui/fields.py), that field right under itself. `success` may be a
+    function, read after the action, for a message that names what was entered ("Hausbesuch bei
+    … gespeichert").
     """
-    return {"on_click": _run_action, "args": (action, success, key, reset or {})}
+    return {"on_click": _run_action, "args": (action, success, key, reset or {}, form_of())}
 
 
 def _run_action(action: Callable[[], object], success: str | Callable[[], str], key: str,
-                reset: dict[str, object]) -> None:
+                reset: dict[str, object], form: str = "") -> None:
     st.session_state.pop(f"error_{key}", None)
+    forget_refusals()
     try:
         action()
     except ConflictError as exc:
         st.session_state[f"conflict_{key}"] = exc.message
         return
     except DomainError as exc:
-        st.session_state[f"error_{key}"] = exc.message
+        if not refusal_beside_field(form, exc.field, exc.message):
+            st.session_state[f"error_{key}"] = exc.message
         return
     except Exception as exc:  # noqa: BLE001 - a click's unforeseen error: said under its form
         st.session_state[f"error_{key}"] = unexpected(exc)

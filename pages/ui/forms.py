@@ -38,9 +38,9 @@ def grid_or_box_choice(grid: object, ids: list[int], key: str, label: Shown,
     if state.get(f"{key}_pick") not in (None, *ids):
         state[f"{key}_pick"] = None
     # The label as written: a select box's accessible name is its raw label (escapes read aloud).
+    # The hint fits every screen: on a phone the list is cards, no rows to click.
     return st.selectbox(label, ids, index=None, key=f"{key}_pick", format_func=format_func,
-                        placeholder="Zeile anklicken oder hier Namen tippen" if grid is not None
-                        else "Namen tippen oder wählen")
+                        placeholder="Namen tippen oder wählen")
 
 
 def checked_period(start: date | None, end: date | None) -> tuple[date, date]:
@@ -54,9 +54,10 @@ def checked_period(start: date | None, end: date | None) -> tuple[date, date]:
 
 def status_control(db: Database, actor: Actor, case_id: int, version: int, status: CaseStatus,
                    *, key: str, name: str, suggested: ExitResult | None = None,
-                   planned: datetime | None = None) -> None:
+                   planned: datetime | None = None, employer: int | None = None) -> None:
     """The allowed next statuses as buttons; those that need input open a small form. `name` is
-    the person's, for the message ("Status von Carola Beispiel geändert: In Begleitung")."""
+    the person's, for the message ("Status von Carola Beispiel geändert: In Begleitung");
+    `employer` the one a job start suggests (the case's latest employer contact)."""
     feedback(key)
     targets = allowed_next(status)
     if not targets:
@@ -68,7 +69,8 @@ def status_control(db: Database, actor: Actor, case_id: int, version: int, statu
         # The outcome belongs to the interview's day: preset to the planned day (today for one
         # still to come, held early), never later than today.
         today = local_today()
-        date_field("Datum des Erstgesprächs", min(planned.date(), today) if planned else today, key=day_key)
+        date_field("Datum des Erstgesprächs", min(planned.date(), today) if planned else today, key=day_key,
+                   field=("on", "start_date"))
     for column, target in zip(st.columns(len(targets)), targets, strict=True):
         label = action_label(status, target)
         if target in NEEDS_INPUT:
@@ -84,11 +86,12 @@ def status_control(db: Database, actor: Actor, case_id: int, version: int, statu
     pending = st.session_state.get(pending_key)
     if pending in targets:
         _status_form(db, actor, case_id, version, pending, key=key, name=name, suggested=suggested,
-                     participant=status in PARTICIPATING)
+                     participant=status in PARTICIPATING, employer=employer)
 
 
 def _status_form(db: Database, actor: Actor, case_id: int, version: int, target: CaseStatus,
-                 *, key: str, name: str, suggested: ExitResult | None, participant: bool) -> None:
+                 *, key: str, name: str, suggested: ExitResult | None, participant: bool,
+                 employer: int | None = None) -> None:
     state = st.session_state
     form_key = f"{key}_form"
     done = {"success": f"Status von {name} geändert: {target.label}", "key": key,
@@ -102,17 +105,21 @@ def _status_form(db: Database, actor: Actor, case_id: int, version: int, target:
                                                  *interview_choice(form_key)), **done))
         elif target == CaseStatus.EMPLOYED:
             employers = employer_names(db, actor)
-            st.selectbox("Arbeitgeber", list(employers), format_func=employers.get, index=None,
+            # Suggested, shown and confirmed with the save: the employer last contacted for this
+            # person (the usual way to a job); none where nobody was.
+            ids = list(employers)
+            st.selectbox("Arbeitgeber", ids, format_func=employers.get,
+                         index=ids.index(employer) if employer in employers else None,
                          placeholder="Bitte wählen", key=f"{form_key}_employer")
-            date_field("Arbeitsbeginn", date.today(), key=f"{form_key}_start")
-            # No preselection: four taps must not record a Minijob as a full-time job.
-            st.selectbox("Art der Stelle", list(JobKind), format_func=lambda k: k.label, index=None,
-                         placeholder="Bitte wählen", key=f"{form_key}_kind")
+            date_field("Arbeitsbeginn", local_today(), key=f"{form_key}_start", field="job_start")
+            # One tap, and no preselection: a save must not record a Minijob as a full-time job.
+            st.pills("Art der Stelle", list(JobKind), format_func=lambda k: k.label,
+                     key=f"{form_key}_kind")
             st.text_input("Tätigkeit (optional)", key=f"{form_key}_title")
             st.form_submit_button("Arbeitsaufnahme speichern", type="primary", **on_submit(
                 lambda: change_status(db, actor, case_id, version, target, placement=NewPlacement(
                     employer_id=state[f"{form_key}_employer"],
-                    start_date=_day(f"{form_key}_start", "Arbeitsbeginn"),
+                    start_date=_day(f"{form_key}_start", "Arbeitsbeginn", "job_start"),
                     job_kind=state[f"{form_key}_kind"], job_title=state[f"{form_key}_title"])),
                 **{**done, "success": lambda: f"Arbeitsaufnahme von {name} bei "
                                               f"{employers[state[f'{form_key}_employer']]} gespeichert."}))
@@ -120,9 +127,9 @@ def _status_form(db: Database, actor: Actor, case_id: int, version: int, target:
             st.selectbox("Grund", list(PauseReason), index=None, format_func=lambda r: r.label,
                          placeholder="Bitte wählen", key=f"{form_key}_pause_reason")
             cols = st.columns(2)
-            date_field("Ruht ab", date.today(), key=f"{form_key}_on", where=cols[0])
+            date_field("Ruht ab", date.today(), key=f"{form_key}_on", where=cols[0], field="on")
             date_field("Wiederaufnahme geplant am", date.today() + timedelta(days=28),
-                       key=f"{form_key}_resume", where=cols[1])
+                       key=f"{form_key}_resume", where=cols[1], field="resume_on")
             st.caption("Ruhende Fälle zählen nicht gegen die Kapazität; zum geplanten Datum "
                        "erscheint die Wiederaufnahme auf der Aufgabenliste.")
             st.form_submit_button("Ruhen lassen", type="primary", **on_submit(
@@ -134,7 +141,7 @@ def _status_form(db: Database, actor: Actor, case_id: int, version: int, target:
             st.selectbox("Beendigungsgrund", list(EndReason), index=None,
                          format_func=lambda r: r.label, placeholder="Bitte wählen",
                          key=f"{form_key}_reason")
-            date_field("Beendet am", date.today(), key=f"{form_key}_on")
+            date_field("Beendet am", date.today(), key=f"{form_key}_on", field=("on", "end_date"))
             if participant:  # only a participation that began has a result for the Land
                 choices = list(ExitResult)
                 st.selectbox("Verbleib (innerhalb von 28 Tagen nach dem Ende)", choices,
@@ -150,12 +157,12 @@ def _status_form(db: Database, actor: Actor, case_id: int, version: int, target:
                                       exit_result=state.get(f"{form_key}_result")), **done))
 
 
-def _day(key: str, label: str) -> date | None:
+def _day(key: str, label: str, field: str = "on") -> date | None:
     """A form's required date as typed; an emptied field is refused, never taken for today. (The
     interview's day exists only while a case waits for it.)"""
     if key not in st.session_state:
         return None
-    return required_day(st.session_state[key], "on", label)
+    return required_day(st.session_state[key], field, label)
 
 
 def interview_places(db: Database, actor: Actor) -> dict[int | None, str]:
@@ -171,7 +178,7 @@ def interview_places(db: Database, actor: Actor) -> dict[int | None, str]:
 def interview_inputs(places: dict[int | None, str], *, key: str) -> None:
     """Date, time and place of a first interview (inside a form); read with interview_choice."""
     cols = st.columns(3)
-    date_field("Datum", date.today(), key=f"{key}_day", where=cols[0])
+    date_field("Datum", date.today(), key=f"{key}_day", where=cols[0], field="first_interview_at")
     cols[1].time_input("Uhrzeit", value=time(10), step=900, key=f"{key}_time")
     cols[2].selectbox("Ort", list(places), format_func=places.get, key=f"{key}_place")
 
