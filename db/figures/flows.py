@@ -18,6 +18,7 @@ from ..casework.corrections import counted_change
 from ..results.indicators import monthly_leavers
 from ..store.database import Database
 from ..store.memo import until_data_change
+from ..store.recount import lead_figure
 from ..store.models import (
     Activity,
     Case,
@@ -70,7 +71,7 @@ def programme_start(db: Database) -> date | None:
         return session.scalar(select(func.min(Case.referred_on)))
 
 
-@until_data_change
+@lead_figure
 def monthly_events(db: Database, actor: Actor, companion_id: int | None = None) -> pd.DataFrame:
     """Referrals, first interviews held and job starts per month: columns month, key, count.
 

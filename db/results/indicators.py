@@ -38,7 +38,8 @@ from ..casework.outcomes import (
 from ..casework.team import caseloads
 from ..clock import today
 from ..store.database import Database
-from ..store.memo import by_content, until_data_change
+from ..store.memo import by_content
+from ..store.recount import lead_figure
 from ..store.models import Case, Client
 from ..store.sqlfunc import days_between, month_start
 from ..vocabulary import CaseStatus, ExitResult, FollowUpResult, Gender, Role
@@ -64,7 +65,7 @@ def _conditions(actor: Actor, companion_id: int | None, town: str | None) -> lis
     return conditions
 
 
-@until_data_change
+@lead_figure
 def monthly_leavers(db: Database, actor: Actor, companion_id: int | None = None,
                     town: str | None = None, *, ended_from: date | None = None,
                     ended_to: date | None = None) -> pd.DataFrame:

@@ -475,6 +475,23 @@ class LoginTicket(Base):
     expires_at: Mapped[datetime]
 
 
+class FigureSnapshot(Base):
+    """One of the lead's figures as last counted (db.store.recount), shared by every app server:
+    a page shows it at once and a recount runs off the request path. Aggregates only – no name
+    of a client or of staff (tests/test_recount.py reads every payload); a figure with names stays
+    exact per process (db.store.memo.until_data_change)."""
+
+    __tablename__ = "figure_snapshots"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # function, arguments, day
+    day: Mapped[date] = mapped_column(Date, index=True)
+    stamp: Mapped[int]  # the data stamp (db.store.memo.data_stamp) it was counted at
+    counted_at: Mapped[datetime]
+    # The lease: the one app server recounting this figure until then (others leave it alone).
+    leased_until: Mapped[datetime | None]
+    payload: Mapped[bytes] = mapped_column(LargeBinary)  # pickled, signed (HMAC, AUDIT_KEY)
+
+
 class AuditEntry(Base):
     """Append-only record of who viewed or changed what (database triggers refuse edits)."""
 
