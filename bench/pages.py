@@ -41,7 +41,8 @@ from db.actors import Actor  # noqa: E402
 from db.casework.cases import NewPlacement, change_status  # noqa: E402
 from db.store import recount  # noqa: E402
 from db.store.database import Database  # noqa: E402
-from db.store.models import Case, Client, Employer, FigureSnapshot, User  # noqa: E402
+from db.store.models import Case, Client, Employer, User  # noqa: E402
+from tests.helpers import age_snapshots  # noqa: E402
 from db.vocabulary import CaseStatus, JobKind  # noqa: E402
 
 TARGET_MS = 300  # every page's median at 100,000 cases, on both databases (README, Betrieb)
@@ -242,9 +243,7 @@ def main() -> None:
         timings, statements = [], []
         for _ in range(max(3, args.runs // 4)):
             change()
-            with db.write() as session:
-                session.execute(FigureSnapshot.__table__.update().values(
-                    counted_at=FigureSnapshot.counted_at - recount.FRESH_FOR))
+            age_snapshots(db, recount.FRESH_FOR.total_seconds())
             page(path)()
             at.run()  # shows the last count, asks for the recount
             CAPTURED.clear()

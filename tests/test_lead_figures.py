@@ -28,6 +28,7 @@ from db.store.models import Client, Employer, FigureSnapshot, User
 from db.vocabulary import ActivityKind, CaseStatus, JobKind
 
 from .conftest import World, log_in
+from .helpers import age_snapshots
 
 LEAD_PAGES = ["pages/dashboard.py", "pages/results.py", "pages/team.py"]
 
@@ -44,14 +45,6 @@ def page_run(db: Database):  # type: ignore[no-untyped-def]
             for cm in reversed(self.stack):
                 cm.__exit__(*exc)
     return Run()
-
-
-def age_every_snapshot(db: Database, seconds: float = 61) -> None:
-    """The clock driven: every count made `seconds` earlier than it was."""
-    with db.write() as session:
-        for key, counted_at in session.execute(select(FigureSnapshot.key, FigureSnapshot.counted_at)).all():
-            session.execute(update(FigureSnapshot).where(FigureSnapshot.key == key)
-                            .values(counted_at=counted_at - timedelta(seconds=seconds)))
 
 
 def an_active_case(world: World) -> tuple[int, int]:
@@ -82,7 +75,7 @@ def test_a_lead_sees_the_last_count_until_a_minute_passed_then_the_recount(world
     with page_run(world.db):
         assert contacts(world.db, lead, Period())["count"].sum() == before
 
-    age_every_snapshot(world.db)
+    age_snapshots(world.db)
     with page_run(world.db):  # a minute later: still the last count at once, the recount asked for
         assert contacts(world.db, lead, Period())["count"].sum() == before
     recount.settle()
@@ -99,7 +92,7 @@ def test_nothing_is_recounted_while_nobody_looks(world: World) -> None:
     with page_run(world.db):
         kpis(world.db, lead)
     record_activity(world.db, lead, case_id, ActivityKind.PHONE)
-    age_every_snapshot(world.db)
+    age_snapshots(world.db)
     with world.db.read() as session:
         before = set(session.execute(select(FigureSnapshot.key, FigureSnapshot.counted_at)).all())
     recount.settle()
@@ -258,7 +251,7 @@ def test_two_app_servers_share_one_recount(postgres_db: Database) -> None:
         with page_run(postgres_db):
             before = contacts(postgres_db, lead, Period())["count"].sum()
         record_activity(postgres_db, lead, case_id, ActivityKind.PHONE)
-        age_every_snapshot(postgres_db)
+        age_snapshots(postgres_db)
         with postgres_db.read() as session:
             key = session.scalar(select(FigureSnapshot.key))
         counted: list[str] = []
