@@ -240,14 +240,14 @@ def caseload_by_companion(db: Database, actor: Actor, period: Period) -> pd.Data
 def barriers(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
     """Barriers recorded on the cases in scope by the period's end, open or resolved on that day,
     every barrier of the catalogue in its fixed order."""
-    conditions = _scope(actor, period)
+    conditions = [c for c in _scope(actor, period) if not isinstance(c, True_)]
     resolved = and_(CaseBarrier.resolved_on.is_not(None), CaseBarrier.resolved_on <= period.end)
+    query = (select(CaseBarrier.barrier, func.count().filter(~resolved), func.count().filter(resolved))
+             .where(*conditions, CaseBarrier.noted_on <= period.end).group_by(CaseBarrier.barrier))
+    if conditions:  # every case in scope (the lead, unfiltered): counted from the index alone
+        query = query.join(Case, CaseBarrier.case_id == Case.id)
     with db.read() as session:
-        counts = {b: (o, r) for b, o, r in session.execute(
-            select(CaseBarrier.barrier, func.count().filter(~resolved), func.count().filter(resolved))
-            .join(Case, CaseBarrier.case_id == Case.id)
-            .where(*conditions, CaseBarrier.noted_on <= period.end)
-            .group_by(CaseBarrier.barrier))}
+        counts = {b: (o, r) for b, o, r in session.execute(query)}
     frame = pd.DataFrame(
         [{"barrier": b.label, "open": counts.get(b, (0, 0))[0], "resolved": counts.get(b, (0, 0))[1]}
          for b in Barrier], columns=["barrier", "open", "resolved"])

@@ -1,4 +1,5 @@
-"""figure_snapshots: the lead's figures as last counted, shared by every app server
+"""figure_snapshots: the lead's figures as last counted, shared by every app server; covering
+indexes for recounting them (issue 42)
 
 Revision ID: 0017d
 Revises: 0016
@@ -17,7 +18,27 @@ branch_labels = None
 depends_on = None
 
 
+# (name, table, columns): each of the lead's figures read from an index alone (db/store/models.py).
+INDEXES = [
+    ("ix_cases_companion_status_interview", "cases", ["companion_id", "status", "first_interview_at"]),
+    ("ix_cases_start_end", "cases", ["start_date", "end_date"]),
+    ("ix_cases_end_start", "cases", ["end_date", "start_date"]),
+    ("ix_cases_referred_start", "cases", ["referred_on", "start_date"]),
+    ("ix_cases_status_due_interview", "cases", ["status", "next_step_due", "first_interview_at"]),
+    ("ix_cases_entry_start", "cases", ["entry_complete", "start_date"]),
+    ("ix_cases_leavers", "cases", ["status", "end_date", "entry_complete", "start_date", "client_id",
+                                   "end_reason", "follow_up_result"]),
+    ("ix_case_barriers_barrier_noted_resolved", "case_barriers", ["barrier", "noted_on", "resolved_on"]),
+    ("ix_status_changes_case_counted", "status_changes",
+     ["case_id", "undone_on", "reverses_id", "from_status", "to_status"]),
+    ("ix_exit_outcomes_case_latest", "exit_outcomes", ["case_id", "occurred_on", "id", "result"]),
+    ("ix_placements_start_case", "placements", ["start_date", "case_id"]),
+]
+
+
 def upgrade() -> None:
+    for name, table, columns in INDEXES:
+        op.create_index(name, table, columns)
     op.create_table(
         "figure_snapshots",
         sa.Column("key", sa.String(length=64), nullable=False),
@@ -32,5 +53,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    for name, table, _ in reversed(INDEXES):
+        op.drop_index(name, table_name=table)
     op.drop_index(op.f("ix_figure_snapshots_day"), table_name="figure_snapshots")
     op.drop_table("figure_snapshots")
