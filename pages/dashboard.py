@@ -33,7 +33,6 @@ actor = current_actor()
 db = get_db()
 
 st.title("Lagebild")
-as_of = as_of_slot()
 
 
 def work_list() -> None:
@@ -67,6 +66,7 @@ def work_list() -> None:
 
 
 work_list()
+as_of = as_of_slot()  # over the figures; the work list above is exact
 
 with st.expander("Filter", expanded=False, icon=":material/filter_list:"):
     cols = st.columns(4)
