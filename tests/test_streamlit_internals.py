@@ -92,3 +92,11 @@ def test_chart_data_given_as_arrow_bytes_is_sent_as_it_is() -> None:
     proto = VegaLiteChart()
     _marshall_chart_data(proto, {**json.loads(spec), "datasets": dict(datasets)}, None)
     assert [(d.name, d.data.data) for d in proto.datasets] == [("d1", datasets[0][1])]
+
+
+def test_a_fragments_run_alone_can_be_told_from_a_full_run() -> None:
+    """pages/ui/fragments._fragment_run (behaviour: test_fragments): the fragment ids of this run,
+    set only when Streamlit reruns fragments alone."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
+
+    assert "fragment_ids_this_run" in {f.name for f in dataclasses.fields(ScriptRunContext)}
