@@ -10,6 +10,7 @@ from streamlit.navigation.page import StreamlitPage
 
 from db.settings import ConfigurationError
 from db.store.memo import one_stamp
+from db.store.recount import figures_as_of
 from db.vocabulary import Role
 from pages.focus import focus_on_arrival
 from pages.german_chrome import german_page
@@ -144,7 +145,9 @@ def main() -> None:
         st.session_state.pop("viewing_case", None)  # opening a case again is a new, audited view
     apply_cookie_action(gate)  # in a run that completes, so the browser receives the cookie
     try:
-        with one_stamp(db):  # the page's figures all as of one data stamp: one query, not one each
+        # The page's figures all as of one data stamp, the lead's snapshots read once: a query
+        # each, not one per figure.
+        with one_stamp(db), figures_as_of():
             page.run()
     except DBAPIError:
         database_unreachable()

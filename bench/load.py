@@ -271,6 +271,41 @@ async def warm_up(bases: list[str], pids: list[int]) -> EmptyPage:
     return EmptyPage(statistics.median(walls), cpu / (EMPTY_RUNS * len(bases)))
 
 
+KIND_RUNS = 20
+
+
+async def cpu_per_kind(bases: list[str], pids: list[int], persons: list[Person]) -> dict[str, float]:
+    """Each kind of action alone, KIND_RUNS times on the first server without load: its CPU
+    seconds per action (under load the servers' CPU cannot be told apart by action), each page by
+    the role that uses it. (A fragment's run alone – "Daten zur Grafik" – is not measured here:
+    tests/protocol.py sends whole-page runs.)"""
+    base, pid = bases[0], pids[0]
+    companion = next(p for p in persons if not p.lead)
+    lead_tab, companion_tab = BrowserTab(base), BrowserTab(base)
+    await log_in(lead_tab, "leitung", PASSWORD)
+    await log_in(companion_tab, companion.username, PASSWORD)
+    case_id = companion.paused_cases[-1]
+    kinds: dict[str, float] = {}
+
+    async def measure(kind: str, action) -> None:  # type: ignore[no-untyped-def]
+        await action(0)  # warm: the first run fills this session's caches
+        before = cpu_seconds(pid)
+        for n in range(KIND_RUNS):
+            await action(n + 1)
+        kinds[kind] = (cpu_seconds(pid) - before) / KIND_RUNS
+
+    try:
+        await measure(EMPTY_TITLE, lambda _: lead_tab.run(page=EMPTY_PAGE))
+        await measure("Fallliste", lambda _: companion_tab.run(page="cases"))
+        await measure("Fallseite", lambda _: companion_tab.run(page="case", query=f"id={case_id}"))
+        await measure("Lagebild", lambda _: lead_tab.run(page="Lagebild"))
+        await measure("Ergebnisse", lambda _: lead_tab.run(page="results"))
+    finally:
+        await lead_tab.close()
+        await companion_tab.close()
+    return kinds
+
+
 AFTER_LOGINS, AFTER_ROUNDS, AFTER_SOAK, SOAK_PEAK = (
     "nach den Anmeldungen", "nach den Runden", "nach der Dauerlast", "höchster Wert der Dauerlast")
 
@@ -450,8 +485,11 @@ def main() -> None:
                     with app_servers(url, servers, VARIANTS[variant]) as running:
                         bases, pids = [b for b, _ in running], [p.pid for _, p in running]
                         empty = asyncio.run(warm_up(bases, pids))
+                        kinds = asyncio.run(cpu_per_kind(bases, pids, persons))
                         measured = asyncio.run(day(bases, persons, args, pids))
                 verdicts += report(servers, sessions, measured, args, variant == "ausgeliefert", empty)
+                print(f"{'':>17} CPU je Aktion nach Art (einzeln, ohne Last, {KIND_RUNS} Läufe): " + ", ".join(
+                    f"{kind} {cpu * 1000:.1f} ms" for kind, cpu in kinds.items()))
     if verdicts:
         print("\nZiele (ausgelieferte Einstellungen):")
         for line in verdicts:

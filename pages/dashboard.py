@@ -19,6 +19,7 @@ from db.reporting.formats import fmt_percent
 from db.reporting.registry import TARGET_RATE, TO_DATE, Tile, definition, label
 from db.results.indicators import leaver_figures, monthly_leavers, quarterly_rates
 from db.vocabulary import PlanMetric, Role
+from pages.ui.as_of import as_of_slot, show_as_of
 from pages.ui.charts import metric_tiles, show_chart
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import shown_errors
@@ -65,6 +66,7 @@ def work_list() -> None:
 
 
 work_list()
+as_of = as_of_slot()  # over the figures; the work list above is exact
 
 with st.expander("Filter", expanded=False, icon=":material/filter_list:"):
     cols = st.columns(4)
@@ -135,3 +137,5 @@ with shown_errors():
     quarters = quarterly_rates(leavers)
     if not quarters.dropna(subset=["rate"]).empty:  # the rate against the target, once there are leavers
         show_chart(alternatives.rate_text, charts.rate_chart, quarters, TARGET_RATE)
+
+show_as_of(as_of)

@@ -21,6 +21,7 @@ from db.results.report import export_funder_report, leaver_table, reason_table, 
 from db.vocabulary import Role
 from pages import narrow
 from pages.downloads import at_click
+from pages.ui.as_of import as_of_slot, show_as_of
 from pages.ui.charts import metric_tiles, show_chart
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import shown_errors
@@ -37,6 +38,7 @@ st.title("Ergebnisse")
 st.caption("Was das Land misst: Abgänge und ihr Verbleib nach 28 Tagen und sechs Monaten, der "
            f"Anteil in Arbeit oder Ausbildung (Ziel {fmt_percent(TARGET_RATE)}), die Fallzahl je "
            "Begleitung (höchstens 20 je Vollzeitstelle).")
+as_of = as_of_slot()
 
 with st.expander("Zeitraum und Filter", expanded=False, icon=":material/filter_list:"):
     first = programme_start(db) or date.today()
@@ -131,3 +133,5 @@ for column, (fmt, text, mime) in zip(cols, [
     column.download_button(text, key=f"report_{fmt}", icon=":material/download:", on_click="ignore",
                            data=at_click(db, lambda now, fmt=fmt: export_funder_report(db, now, start, end, fmt)),
                            file_name=f"teilnehmende-{start:%Y%m%d}-{end:%Y%m%d}-{suffix}.{fmt}", mime=mime)
+
+show_as_of(as_of)

@@ -15,6 +15,7 @@ from db.figures import alternatives, charts
 from db.reporting.registry import label
 from db.vocabulary import PositionState
 from pages import narrow
+from pages.ui.as_of import as_of_slot, show_as_of
 from pages.ui.charts import show_chart
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
@@ -27,6 +28,7 @@ db = get_db()
 state = st.session_state
 
 st.title("Team & Stellen")
+as_of = as_of_slot()
 show_flash()
 with shown_errors():
     team = companion_caseloads(db, actor)
@@ -97,3 +99,5 @@ with st.form(form_key, border=True):
 
     st.form_submit_button("Stelle speichern", type="primary",
                           **on_submit(save, "Stelle gespeichert.", key=form_key))
+
+show_as_of(as_of)

@@ -103,3 +103,11 @@ def test_the_form_of_an_element_can_be_found() -> None:
 
     assert list(inspect.signature(current_form_id).parameters) == ["dg"]
     assert "_form_data" in streamlit.delta_generator.DeltaGenerator(root_container=None).__dict__
+
+
+def test_a_fragments_run_alone_can_be_told_from_a_full_run() -> None:
+    """pages/ui/fragments._fragment_run (behaviour: test_fragments): the fragment ids of this run,
+    set only when Streamlit reruns fragments alone."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
+
+    assert "fragment_ids_this_run" in {f.name for f in dataclasses.fields(ScriptRunContext)}

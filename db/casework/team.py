@@ -21,6 +21,7 @@ from ..errors import ValidationError
 from ..store.audit import save_audited
 from ..store.database import Database
 from ..store.memo import until_data_change
+from ..store.recount import lead_figure
 from ..store.models import Case, PlanTarget, Position, User
 from ..validation import optional_text, required_text
 from ..vocabulary import CaseStatus, PlanMetric, PositionState, Role
@@ -238,6 +239,7 @@ def _months(start: date, count: int) -> list[date]:
             for i in range(count)]
 
 
+@lead_figure  # counts and capacities only: no name leaves list_positions
 def capacity_forecast(db: Database, actor: Actor, months: int = 12) -> pd.DataFrame:
     """Per month ahead: capacity of the staffed and of all funded positions, against today's
     caseload and the plan for accompanied cases. A position counts in a month from its first

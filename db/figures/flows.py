@@ -11,6 +11,7 @@ from datetime import date
 
 import pandas as pd
 from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.sql.elements import True_
 
 from ..accounts.permissions import case_scope, require_role
 from ..actors import Actor
@@ -18,6 +19,7 @@ from ..casework.corrections import counted_change
 from ..results.indicators import monthly_leavers
 from ..store.database import Database
 from ..store.memo import until_data_change
+from ..store.recount import lead_figure
 from ..store.models import (
     Activity,
     Case,
@@ -70,14 +72,16 @@ def programme_start(db: Database) -> date | None:
         return session.scalar(select(func.min(Case.referred_on)))
 
 
-@until_data_change
+@lead_figure
 def monthly_events(db: Database, actor: Actor, companion_id: int | None = None) -> pd.DataFrame:
     """Referrals, first interviews held and job starts per month: columns month, key, count.
 
     Each event is dated by its own record, wherever the case came from (a form, a status button,
     the import): a referral by its day, an interview by the day accompaniment began (holding the
     Erstgespräch sets it), a job start by the placement's first working day."""
-    conditions = _scope(actor, companion_id)
+    # Every case in scope (the lead, unfiltered): no condition, and job starts counted from the
+    # placements' index alone, without a join.
+    conditions = [c for c in _scope(actor, companion_id) if not isinstance(c, True_)]
     rows: list[tuple[date, str, int]] = []
     with db.read() as session:
         for key, day, joined in (("referrals", Case.referred_on, None),
@@ -85,7 +89,7 @@ def monthly_events(db: Database, actor: Actor, companion_id: int | None = None) 
                                  ("job_starts", Placement.start_date, Placement)):
             month = month_start(day)
             query = select(month, func.count()).where(*conditions, day.is_not(None)).group_by(month)
-            if joined is not None:
+            if joined is not None and conditions:
                 query = query.select_from(joined).join(Case, joined.case_id == Case.id)
             rows += [(m, key, n) for m, n in session.execute(query)]
     return pd.DataFrame(rows, columns=["month", "key", "count"])

@@ -21,7 +21,7 @@ from ..results.indicators import (
     monthly_leavers,
 )
 from ..store.database import Database
-from ..store.memo import until_data_change
+from ..store.recount import lead_figure
 from ..store.models import Case, Position, User
 from ..vocabulary import CaseStatus, Role
 from . import flows
@@ -51,7 +51,7 @@ class Kpis:
         return asdict(self)
 
 
-@until_data_change
+@lead_figure
 def kpis(db: Database, actor: Actor, *, companion_id: int | None = None) -> Kpis:
     """Stocks today by status (as the registry defines them) and staff. Companions always get
     their own caseload."""

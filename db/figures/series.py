@@ -25,6 +25,7 @@ from ..clock import today
 from ..reporting.registry import label
 from ..store.database import Database
 from ..store.memo import until_data_change
+from ..store.recount import lead_figure
 from ..store.models import (
     Activity,
     Case,
@@ -87,7 +88,7 @@ INTAKE_SERIES = {
 }
 
 
-@until_data_change
+@lead_figure
 def intake(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
     """Per week: referrals, first interviews held, people accompanied at the week's end; and
     the plan for each (monthly plan targets spread over the weeks)."""
@@ -132,7 +133,7 @@ def intake(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["week", "series", "kind", "value"])
 
 
-@until_data_change
+@lead_figure
 def plan_now(db: Database, actor: Actor) -> dict[PlanMetric, int]:
     """This month's plan targets (for the tiles: figure / plan)."""
     require_role(actor, *AGGREGATE_ROLES)
@@ -154,7 +155,7 @@ FUNNEL_STAGES = [
 ]
 
 
-@until_data_change
+@lead_figure
 def funnel(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
     """How far the cases referred in the period got (each case counted once per stage)."""
     conditions = [*_scope(actor, period), Case.referred_on.between(period.start, period.end)]
@@ -235,25 +236,25 @@ def caseload_by_companion(db: Database, actor: Actor, period: Period) -> pd.Data
 # --- barriers, contacts, office hours ------------------------------------------------------
 
 
-@until_data_change
+@lead_figure
 def barriers(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
     """Barriers recorded on the cases in scope by the period's end, open or resolved on that day,
     every barrier of the catalogue in its fixed order."""
-    conditions = _scope(actor, period)
+    conditions = [c for c in _scope(actor, period) if not isinstance(c, True_)]
     resolved = and_(CaseBarrier.resolved_on.is_not(None), CaseBarrier.resolved_on <= period.end)
+    query = (select(CaseBarrier.barrier, func.count().filter(~resolved), func.count().filter(resolved))
+             .where(*conditions, CaseBarrier.noted_on <= period.end).group_by(CaseBarrier.barrier))
+    if conditions:  # every case in scope (the lead, unfiltered): counted from the index alone
+        query = query.join(Case, CaseBarrier.case_id == Case.id)
     with db.read() as session:
-        counts = {b: (o, r) for b, o, r in session.execute(
-            select(CaseBarrier.barrier, func.count().filter(~resolved), func.count().filter(resolved))
-            .join(Case, CaseBarrier.case_id == Case.id)
-            .where(*conditions, CaseBarrier.noted_on <= period.end)
-            .group_by(CaseBarrier.barrier))}
+        counts = {b: (o, r) for b, o, r in session.execute(query)}
     frame = pd.DataFrame(
         [{"barrier": b.label, "open": counts.get(b, (0, 0))[0], "resolved": counts.get(b, (0, 0))[1]}
          for b in Barrier], columns=["barrier", "open", "resolved"])
     return frame.assign(total=frame["open"] + frame["resolved"])
 
 
-@until_data_change
+@lead_figure
 def contacts(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
     """Logged contacts per type and week (home visits, workplace visits, accompaniments …).
 
@@ -273,7 +274,7 @@ def contacts(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
                         columns=["week", "kind", "count"])
 
 
-@until_data_change
+@lead_figure
 def office_hours(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
     """Visitors and first interviews arranged per office-hour location and month."""
     require_role(actor, *AGGREGATE_ROLES)

@@ -38,7 +38,8 @@ from ..casework.outcomes import (
 from ..casework.team import caseloads
 from ..clock import today
 from ..store.database import Database
-from ..store.memo import by_content, until_data_change
+from ..store.memo import by_content
+from ..store.recount import lead_figure
 from ..store.models import Case, Client
 from ..store.sqlfunc import days_between, month_start
 from ..vocabulary import CaseStatus, ExitResult, FollowUpResult, Gender, Role
@@ -64,7 +65,7 @@ def _conditions(actor: Actor, companion_id: int | None, town: str | None) -> lis
     return conditions
 
 
-@until_data_change
+@lead_figure
 def monthly_leavers(db: Database, actor: Actor, companion_id: int | None = None,
                     town: str | None = None, *, ended_from: date | None = None,
                     ended_to: date | None = None) -> pd.DataFrame:
@@ -82,14 +83,22 @@ def monthly_leavers(db: Database, actor: Actor, companion_id: int | None = None,
     passed = case((Case.end_date <= last_end_with_follow_up_due(today()), 1), else_=0)
     # Still inside the 28 days in which a result may be recorded (db.casework.outcomes).
     in_window = case((Case.end_date >= today() - timedelta(days=RESULT_WINDOW_DAYS), 1), else_=0)
-    query = (
-        select(month, Client.gender, Case.end_reason, result, Case.follow_up_result, passed, in_window,
-               func.count(), func.sum(days_between(Case.end_date, Case.start_date)))
+    # One pass over the leavers: each one's result (a correlated subquery) is looked up once,
+    # in the inner query, not again for the GROUP BY (SQLite evaluates it per mention).
+    # Materialized, so SQLite does not flatten the two queries back into one.
+    leavers = (
+        select(month.label("month"), Client.gender.label("gender"), Case.end_reason.label("end_reason"),
+               result.label("result"), Case.follow_up_result.label("follow_up_result"),
+               passed.label("passed"), in_window.label("in_window"),
+               days_between(Case.end_date, Case.start_date).label("days"))
         .join(Client, Case.client_id == Client.id)
         .where(*conditions, counted_participant(), Case.status == CaseStatus.CLOSED,
                Case.end_date.is_not(None))
-        .group_by(month, Client.gender, Case.end_reason, result, Case.follow_up_result, passed, in_window)
+        .cte("leavers").prefix_with("MATERIALIZED")
     )
+    keys = [leavers.c.month, leavers.c.gender, leavers.c.end_reason, leavers.c.result,
+            leavers.c.follow_up_result, leavers.c.passed, leavers.c.in_window]
+    query = select(*keys, func.count(), func.sum(leavers.c.days)).group_by(*keys)
     with db.read() as session:
         rows = [tuple(r) for r in session.execute(query)]
     return pd.DataFrame(rows, columns=COLUMNS)

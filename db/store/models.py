@@ -266,6 +266,19 @@ class Case(Base):
         Index("ix_cases_next_step_due", "next_step_due"),
         # The results' work list: leavers of the last 28 days, follow-ups due (db/casework/results_tasks.py).
         Index("ix_cases_status_end", "status", "end_date"),
+        # The lead's figures, each counted from an index alone (db.store.recount, issue 42):
+        # per companion in companion order (no sort for the GROUP BY) ...
+        Index("ix_cases_companion_status_interview", "companion_id", "status", "first_interview_at"),
+        # ... weeks and months of begun and of ended accompaniments, before and in a period ...
+        Index("ix_cases_start_end", "start_date", "end_date"),
+        Index("ix_cases_end_start", "end_date", "start_date"),
+        Index("ix_cases_referred_start", "referred_on", "start_date"),
+        # ... what is overdue today, participants without complete entry data ...
+        Index("ix_cases_status_due_interview", "status", "next_step_due", "first_interview_at"),
+        Index("ix_cases_entry_start", "entry_complete", "start_date"),
+        # ... and the leavers per month with all they are grouped by (db.results.indicators).
+        Index("ix_cases_leavers", "status", "end_date", "entry_complete", "start_date", "client_id",
+              "end_reason", "follow_up_result"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -328,6 +341,9 @@ class StatusChange(Base):
     """The history of a case's status: the timeline and the intake charts read it."""
 
     __tablename__ = "status_changes"
+    # The funnel: how far each case got, from the index alone (db.figures.series.funnel).
+    __table_args__ = (Index("ix_status_changes_case_counted", "case_id", "undone_on", "reverses_id",
+                            "from_status", "to_status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -372,6 +388,8 @@ class ExitOutcome(Base):
     Several may be recorded; the last one by date is the result (ESF+ rule)."""
 
     __tablename__ = "exit_outcomes"
+    # A case's result (its newest event) found in the index, without a sort (latest_result).
+    __table_args__ = (Index("ix_exit_outcomes_case_latest", "case_id", "occurred_on", "id", "result"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -385,7 +403,9 @@ class CaseBarrier(Base):
     """A barrier to work recorded on a case (e.g. a missing driving licence)."""
 
     __tablename__ = "case_barriers"
-    __table_args__ = (Index("ix_case_barriers_barrier", "barrier"),)
+    __table_args__ = (Index("ix_case_barriers_barrier", "barrier"),
+                      # The Lagebild's barriers chart from the index alone (db.figures.series.barriers).
+                      Index("ix_case_barriers_barrier_noted_resolved", "barrier", "noted_on", "resolved_on"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -415,6 +435,8 @@ class Placement(Base):
     """A job taken up by a client; follow-up support runs while it lasts."""
 
     __tablename__ = "placements"
+    # Job starts per month from the index alone (db.figures.flows.monthly_events).
+    __table_args__ = (Index("ix_placements_start_case", "start_date", "case_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -473,6 +495,23 @@ class LoginTicket(Base):
 
     ticket_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime]
+
+
+class FigureSnapshot(Base):
+    """One of the lead's figures as last counted (db.store.recount), shared by every app server:
+    a page shows it at once and a recount runs off the request path. Aggregates only – no name
+    of a client or of staff (tests/test_recount.py reads every payload); a figure with names stays
+    exact per process (db.store.memo.until_data_change)."""
+
+    __tablename__ = "figure_snapshots"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # function, arguments, day
+    day: Mapped[date] = mapped_column(Date, index=True)
+    stamp: Mapped[int]  # the data stamp (db.store.memo.data_stamp) it was counted at
+    counted_at: Mapped[datetime]
+    # The lease: the one app server recounting this figure until then (others leave it alone).
+    leased_until: Mapped[datetime | None]
+    payload: Mapped[bytes] = mapped_column(LargeBinary)  # pickled, signed (HMAC, AUDIT_KEY)
 
 
 class AuditEntry(Base):

@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 from streamlit import dataframe_util
 
@@ -15,6 +16,7 @@ from db.figures import charts
 from db.figures.alternatives import ChartText
 from db.reporting.registry import Tile
 from pages import narrow
+from pages.ui.fragments import in_page
 from pages.ui.shown import plain
 
 
@@ -30,16 +32,21 @@ def show_chart(described: Callable[..., ChartText], draw: Callable[..., alt.TopL
     spec, datasets = _for_streamlit(chart.spec)
     st.vega_lite_chart({**json.loads(spec), "datasets": dict(datasets)}, width="stretch", key=key)
     st.caption(plain(chart.text.summary))
-    table_key = key or "chart-" + hashlib.sha1(chart.text.name.encode()).hexdigest()[:10]
-    # The numbers are drawn only while somebody looks at them: Streamlit runs a lazy expander's
-    # content once it is opened (a rerun), not on every click elsewhere on the page – seven such
-    # tables were a sixth of a Lagebild rerun.
+    chart_numbers(chart.text.table, key or "chart-" + hashlib.sha1(chart.text.name.encode()).hexdigest()[:10])
+
+
+@in_page
+def chart_numbers(table: pd.DataFrame, table_key: str) -> None:
+    """"Daten zur Grafik": drawn only while somebody looks at them – Streamlit runs a lazy
+    expander's content once it is opened (a rerun), not on every click elsewhere on the page
+    (seven such tables were a sixth of a Lagebild rerun); and opening it reruns this fragment
+    alone, not the page."""
     numbers = st.expander("Daten zur Grafik", key=f"{table_key}-daten", on_change="rerun")
     if numbers.open:
         with numbers:
             # An HTML table (read as a table, nothing cut off); one block per row on a phone,
             # where a week or month per column would run off the screen.
-            narrow.table(chart.text.table, table_key)
+            narrow.table(table, table_key)
 
 
 @functools.lru_cache(maxsize=256)
