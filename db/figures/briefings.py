@@ -43,7 +43,8 @@ from . import flows
 from .council import COUNCIL_ROLES, TERMS_EXPLAINED, CouncilTable, Staff, shown_phrase, staff_on, stock_counts
 from .disclosure import MARKS_EXPLAINED, SECONDARY_MARK, SMALL_MARK, TOTAL, protect, widened
 from .export import TITLE, _BriefingPdf, _notes, pdf_definitions, pdf_tables, tables_csv, tables_xlsx
-from .releases import NEW, RELEASE_ROLES, _check, _exposed_in_new, content_hash, releases
+from .periods import ReportingPeriod, final_quarters
+from .releases import RELEASE_ROLES, Release, _check, _exposed_in_new, content_hash, releases
 from .stichtage import day_key, is_day_key
 
 KIND = "stichtag"
@@ -313,3 +314,28 @@ def day_pdf(release: DayRelease) -> bytes:
     pdf.para(MARKS_EXPLAINED, size=8, style="I", height=4)
     pdf_definitions(pdf, PUBLISHED_ONLY)
     return bytes(pdf.output())
+
+
+# --- what the council's page lists ----------------------------------------------------------------
+
+def every_release(db: Database, actor: Actor) -> list[Release | DayRelease]:
+    """Quarters and Stichtag briefings together, newest release first (the council's list)."""
+    return sorted([*releases(db, actor), *day_releases(db, actor)], key=lambda r: r.id, reverse=True)
+
+
+def calendar_note(db: Database, actor: Actor) -> str:
+    """The running quarter and when the next quarter can be released, for the page's top."""
+    require_role(actor, *COUNCIL_ROLES)
+    now = today()
+    running = ReportingPeriod.containing(now)
+    released = {r.period for r in releases(db, actor)}
+    waiting = [p for p in final_quarters(flows.programme_start(db), now) if p not in released]
+    if waiting:
+        nxt = f"{waiting[0].label} kann seit {waiting[0].final_from:%d.%m.%Y} freigegeben werden."
+    else:
+        last = max(released, default=None)
+        upcoming = last.next() if last else ReportingPeriod.containing(flows.programme_start(db) or now)
+        nxt = (f"Nächste Quartalsfreigabe: {upcoming.label}, frühestens am {upcoming.final_from:%d.%m.%Y} "
+               "(28 Tage nach Quartalsende, wenn die Ergebnisse der Abgänge vorliegen).")
+    return (f"Laufendes Quartal: {running.label} ({running.span}). {nxt} Zu einer Sitzung kann die "
+            "Teamleitung zusätzlich einen Lagebericht zu einem Stichtag freigeben.")
