@@ -3,8 +3,6 @@ lead releases the next quarter or a briefing for a committee date. Everything sh
 council comes from stored releases (db.figures.releases, db.figures.briefings). The newest
 release and its PDF come first: on a phone the download is on the first screen."""
 
-from datetime import date
-
 import streamlit as st
 
 from db.clock import LOCAL_TZ
@@ -53,15 +51,13 @@ st.caption("Integrationsbegleitung im Jobcenter Spree-Neiße: nur Summen, keine 
            "freigegebene Zahlen ändern sich nie.")
 show_flash()
 
-FILES = (("pdf", "Lagebericht als PDF", "application/pdf", ":material/picture_as_pdf:"),
-         ("xlsx", "Tabellen als Excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-          ":material/table:"),
-         ("csv", "Tabellen als CSV", "text/csv", ":material/csv:"))
-
-
 def downloads(stored: Release | DayRelease, stamp: str, key: str) -> None:
     """The release's files, the PDF first and primary."""
-    for column, (name, text, mime, icon) in zip(st.columns(3), FILES):
+    for column, (name, text, mime, icon) in zip(st.columns(3), (
+            ("pdf", "Lagebericht als PDF", "application/pdf", ":material/picture_as_pdf:"),
+            ("xlsx", "Tabellen als Excel",
+             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ":material/table:"),
+            ("csv", "Tabellen als CSV", "text/csv", ":material/csv:"))):
         # Made at the moment of the click (deferred data): the role is checked and the
         # download audited then, and the bytes are those stored with the release.
         column.download_button(text, data=at_click(db, lambda now, n=name: release_file(db, now, stored.id, n)),

@@ -331,6 +331,8 @@ def test_the_council_reaches_the_pdf_without_scrolling_on_a_phone(
     """Issue 41: the council's PDF was 1,793 px down. The newest release's files come right after
     its choice: the PDF button lies wholly inside the first screen at 390 px; the launch
     briefing's 11 and 19 follow."""
+    page.goto(running_app.url)  # the first run seeds the demo (the launch briefing's files too)
+    page.get_by_label("Benutzername").wait_for(timeout=120_000)
     page.set_viewport_size(PHONE)
     log_in(page, running_app, "kreistag", path="council")
     page.get_by_role("heading", name="Kreistag – Lagebericht").wait_for()
@@ -349,6 +351,8 @@ def test_the_council_reaches_the_pdf_without_scrolling_on_a_phone(
 
 @pytest.mark.calendar
 def test_the_leads_stichtag_release_step_fits_a_phone(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    page.goto(running_app.url)
+    page.get_by_label("Benutzername").wait_for(timeout=120_000)
     page.set_viewport_size(PHONE)
     log_in(page, running_app, "leitung", path="council")
     page.get_by_role("heading", name="Lagebericht zu einem Stichtag freigeben").wait_for()

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import func, select
 
@@ -38,69 +38,19 @@ from ..reporting.registry import Tile, definition, label
 from ..store.audit import audit
 from ..store.database import Database
 from ..store.memo import until_data_change
-from ..store.models import CouncilRelease, CouncilReleaseFile, OfficeHourLocation, Position, User
+from ..store.models import CouncilRelease, CouncilReleaseFile, OfficeHourLocation, Position
 from . import flows
 from .council import COUNCIL_ROLES, TERMS_EXPLAINED, CouncilTable, Staff, shown_phrase, staff_on, stock_counts
 from .disclosure import MARKS_EXPLAINED, SECONDARY_MARK, SMALL_MARK, TOTAL, protect, widened
 from .export import TITLE, _BriefingPdf, _notes, pdf_definitions, pdf_tables, tables_csv, tables_xlsx
 from .periods import ReportingPeriod, final_quarters
 from .releases import RELEASE_ROLES, Release, _check, _exposed_in_new, content_hash, releases
-from .stichtage import day_key, is_day_key
+from .stichtage import DayBriefing, DayRelease, day_key, day_releases
 
-KIND = "stichtag"
 WEEKDAYS = ("montags", "dienstags", "mittwochs", "donnerstags", "freitags", "samstags", "sonntags")
 PUBLISHED_ONLY = ("Nur Summen, keine Personendaten. Bestände am Stichtag, aus dem Statusverlauf der "
                   "Fälle; freigegebene Zahlen ändern sich nie, Berichtigungen erscheinen als neue, "
                   "gekennzeichnete Freigabe. Kleine Fallzahlen nach denselben Regeln wie die Quartale.")
-
-
-@dataclass(frozen=True)
-class DayBriefing:
-    """A Stichtag briefing as printed: stock tiles, summary, the two stock tables, office hours."""
-
-    day: date
-    stock_tiles: list[Tile]
-    summary: str
-    tables: list[CouncilTable]
-    office_hours: list[tuple[str, str]]  # (place, when) as printed; no person's data
-
-    @property
-    def label(self) -> str:
-        return f"Stichtag {self.day:%d.%m.%Y}"
-
-    def to_json(self) -> dict[str, object]:
-        return {"kind": KIND, "day": self.day.isoformat(),
-                "stock_tiles": [[t.label, t.value, t.help] for t in self.stock_tiles],
-                "summary": self.summary, "tables": [t.to_json() for t in self.tables],
-                "office_hours": [list(o) for o in self.office_hours]}
-
-    @classmethod
-    def from_json(cls, data: dict) -> DayBriefing:  # type: ignore[type-arg]
-        return cls(date.fromisoformat(data["day"]), [Tile(*t) for t in data["stock_tiles"]],
-                   data["summary"], [CouncilTable.from_json(t) for t in data["tables"]],
-                   [(place, when) for place, when in data["office_hours"]])
-
-    def table(self, slug: str) -> CouncilTable:
-        return next(t for t in self.tables if t.slug == slug)
-
-
-@dataclass(frozen=True)
-class DayRelease:
-    id: int
-    released_at: datetime
-    released_by: str
-    content_hash: str
-    corrects_id: int | None
-    corrected_by: int | None
-    briefing: DayBriefing
-
-    @property
-    def day(self) -> date:
-        return self.briefing.day
-
-    @property
-    def title(self) -> str:
-        return f"Lagebericht zum {self.briefing.label}{' (berichtigt)' if self.corrects_id else ''}"
 
 
 @dataclass(frozen=True)
@@ -116,23 +66,6 @@ class DayCandidate:
     def unchanged(self) -> bool:
         return self.current is not None and (
             [t.to_json() for t in self.current.briefing.tables] == [t.to_json() for t in self.briefing.tables])
-
-
-# --- reading ----------------------------------------------------------------------------------
-
-@until_data_change
-def day_releases(db: Database, actor: Actor) -> list[DayRelease]:
-    """Every Stichtag briefing, newest first (the council and the lead)."""
-    require_role(actor, *COUNCIL_ROLES)
-    with db.read() as session:
-        rows = session.execute(
-            select(CouncilRelease, User.display_name)
-            .join(User, CouncilRelease.released_by_id == User.id)
-            .order_by(CouncilRelease.id.desc())).all()
-    rows = [(row, name) for row, name in rows if is_day_key(row.period_key)]
-    corrected = {row.corrects_id: row.id for row, _ in rows if row.corrects_id}
-    return [DayRelease(row.id, row.released_at, name, row.content_hash, row.corrects_id,
-                       corrected.get(row.id), DayBriefing.from_json(row.content)) for row, name in rows]
 
 
 # --- drafting -----------------------------------------------------------------------------------

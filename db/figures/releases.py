@@ -25,7 +25,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
@@ -45,10 +44,7 @@ from .feasibility import CellRef, Exposure
 from .feasibility import audit as disclosure_audit
 from .identities import links
 from .periods import ReportingPeriod, final_quarters
-from .stichtage import StockSet, is_day_key, stock_differences, stock_tables
-
-if TYPE_CHECKING:
-    from .briefings import DayRelease
+from .stichtage import DayRelease, StockSet, day_releases, is_day_key, stock_differences, stock_tables
 
 RELEASE_ROLES = (Role.LEAD,)
 NEW = "neu"  # the table id prefix of the release being prepared
@@ -183,8 +179,6 @@ def prepare(db: Database, actor: Actor, period_key: str) -> Candidate:
     if period not in final_periods(db):
         raise ValidationError(f"{period.label} ist noch nicht abgeschlossen: Ergebnisse der Abgänge "
                               f"kommen bis 28 Tage nach Quartalsende. Freigabe ab {period.final_from:%d.%m.%Y}.")
-    from .briefings import day_releases  # the briefings build on this module
-
     earlier, days = releases(db, actor), day_releases(db, actor)
     the_draft = draft(db, actor, period, period.end)  # the team of the Stichtag, too
     protected = dict(the_draft.tables)

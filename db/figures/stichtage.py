@@ -14,7 +14,9 @@ Stichtag briefing (db.figures.briefings) was drafted for. Two of them relate in 
   move by many entries and exits at once; their net change says nothing about a person and is
   published, as official statistics publish monthly stocks.
 
-The day of a Stichtag briefing is its key in the release table: eight digits (20261206), so it
+A Stichtag briefing as stored (DayBriefing, DayRelease) is read here too, so that the quarter's
+audit (db.figures.releases) can hold every briefing without importing the module that makes
+them (db.figures.briefings). The day of a Stichtag briefing is its key in the release table: eight digits (20261206), so it
 never looks like a quarter key ("2026-Q4").
 """
 
@@ -22,11 +24,22 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
+from sqlalchemy import select
+
+from ..accounts.permissions import require_role
+from ..actors import Actor
+from ..reporting.registry import Tile
+from ..store.database import Database
+from ..store.memo import until_data_change
+from ..store.models import CouncilRelease, User
 from ..validation import ascii_digits
+from .council import COUNCIL_ROLES, CouncilTable
 from .disclosure import PublishedTable
 from .feasibility import CellRef
+
+KIND = "stichtag"
 
 STOCK_SLUGS = ("stichtag", "geplant")
 NEIGHBOUR_DAYS = 28  # as long as the results window: about a committee cycle
@@ -80,3 +93,73 @@ def stock_differences(sets: Sequence[StockSet]) -> list[tuple[CellRef, CellRef]]
 
 def stock_tables(tables: dict[str, PublishedTable]) -> dict[str, PublishedTable]:
     return {slug: t for slug, t in tables.items() if slug in STOCK_SLUGS}
+
+
+# --- Stichtag briefings as stored (made by db.figures.briefings) -------------------------------
+
+@dataclass(frozen=True)
+class DayBriefing:
+    """A Stichtag briefing as printed: stock tiles, summary, the two stock tables, office hours."""
+
+    day: date
+    stock_tiles: list[Tile]
+    summary: str
+    tables: list[CouncilTable]
+    office_hours: list[tuple[str, str]]  # (place, when) as printed; no person's data
+
+    @property
+    def label(self) -> str:
+        return f"Stichtag {self.day:%d.%m.%Y}"
+
+    def to_json(self) -> dict[str, object]:
+        return {"kind": KIND, "day": self.day.isoformat(),
+                "stock_tiles": [[t.label, t.value, t.help] for t in self.stock_tiles],
+                "summary": self.summary, "tables": [t.to_json() for t in self.tables],
+                "office_hours": [list(o) for o in self.office_hours]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> DayBriefing:  # type: ignore[type-arg]
+        return cls(date.fromisoformat(data["day"]), [Tile(*t) for t in data["stock_tiles"]],
+                   data["summary"], [CouncilTable.from_json(t) for t in data["tables"]],
+                   [(place, when) for place, when in data["office_hours"]])
+
+    def table(self, slug: str) -> CouncilTable:
+        return next(t for t in self.tables if t.slug == slug)
+
+
+@dataclass(frozen=True)
+class DayRelease:
+    id: int
+    released_at: datetime
+    released_by: str
+    content_hash: str
+    corrects_id: int | None
+    corrected_by: int | None
+    briefing: DayBriefing
+
+    @property
+    def day(self) -> date:
+        return self.briefing.day
+
+    @property
+    def title(self) -> str:
+        return f"Lagebericht zum {self.briefing.label}{' (berichtigt)' if self.corrects_id else ''}"
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+@until_data_change
+def day_releases(db: Database, actor: Actor) -> list[DayRelease]:
+    """Every Stichtag briefing, newest first (the council and the lead)."""
+    require_role(actor, *COUNCIL_ROLES)
+    with db.read() as session:
+        rows = session.execute(
+            select(CouncilRelease, User.display_name)
+            .join(User, CouncilRelease.released_by_id == User.id)
+            .order_by(CouncilRelease.id.desc())).all()
+    rows = [(row, name) for row, name in rows if is_day_key(row.period_key)]
+    corrected = {row.corrects_id: row.id for row, _ in rows if row.corrects_id}
+    return [DayRelease(row.id, row.released_at, name, row.content_hash, row.corrects_id,
+                       corrected.get(row.id), DayBriefing.from_json(row.content)) for row, name in rows]
+
+
