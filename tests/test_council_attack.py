@@ -164,7 +164,10 @@ def downloads(db: Database, council_actor) -> dict[int, bytes]:  # type: ignore[
 def committee_days(db: Database, rng: random.Random, today: date) -> list[date]:
     """Days a committee might meet: a released quarter's last day and a day soon after it, two
     days a few days apart, any day since the start, and today."""
-    start = min(p.start for p in releases.final_periods(db))
+    from db.figures.flows import programme_start
+
+    start = programme_start(db)
+    assert start is not None
     end = rng.choice(releases.final_periods(db)).end
     some = start + timedelta(days=rng.randint(0, (today - start).days))
     near = min(today, some + timedelta(days=rng.randint(1, 10)))

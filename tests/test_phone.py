@@ -357,6 +357,20 @@ def test_the_leads_stichtag_release_step_fits_a_phone(page, running_app: Running
     log_in(page, running_app, "leitung", path="council")
     page.get_by_role("heading", name="Lagebericht zu einem Stichtag freigeben").wait_for()
     settled(page)
+    # A committee date three days back: preview, confirmation, the button still locked.
+    from datetime import timedelta
+
+    from db.clock import today
+
+    from .test_fields_browser import type_into_date
+
+    day = today() - timedelta(days=3)
+    type_into_date(page, "Stichtag", f"{day:%d%m%Y}")
+    page.keyboard.press("Escape")  # the calendar the Tab opened, closed; the typed day is sent
+    page.get_by_role("heading", name="Lagebericht zu einem Stichtag freigeben").click()
+    settled(page)
+    page.get_by_text("Ich habe die Vorschau geprüft").wait_for()
+    assert page.get_by_role("button", name=f"Lagebericht zum Stichtag {day:%d.%m.%Y} freigeben").is_disabled()
     page.wait_for_timeout(500)
     shot(page, "kreistag-leitung-freigabe")
     overflow = page.evaluate(SIDEWAYS)
