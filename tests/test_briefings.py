@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from db.casework.cases import change_status
+from db.clock import today
 from db.demo.seed import next_on_or_after
 from db.errors import PermissionDenied, ValidationError
 from db.figures import briefings, releases
@@ -144,7 +145,7 @@ def test_the_lead_releases_a_briefing_for_a_past_day_audited_and_frozen(released
 @pytest.mark.parametrize("offset, message", [(1, "in der Zukunft"), (None, "vor der ersten Zuweisung")])
 def test_a_day_after_today_or_before_the_programme_is_refused(world: World, offset, message) -> None:  # type: ignore[no-untyped-def]
     lead = world.actor("leitung")
-    day = world.today + timedelta(days=offset) if offset else world.today - timedelta(days=400)
+    day = today() + timedelta(days=offset) if offset else world.today - timedelta(days=400)
     with pytest.raises(ValidationError, match=message):
         briefings.prepare_day(world.db, lead, day)
 
