@@ -1,14 +1,27 @@
-"""Kreistag: the released quarterly briefings, exactly as released; the lead releases the next one.
-Everything shown to the council comes from stored releases (db.figures.releases)."""
+"""Kreistag: the released briefings – quarters and Stichtag briefings – exactly as released; the
+lead releases the next quarter or a briefing for a committee date. Everything shown to the
+council comes from stored releases (db.figures.releases, db.figures.briefings). The newest
+release and its PDF come first: on a phone the download is on the first screen."""
 
 import streamlit as st
 
 from db.clock import LOCAL_TZ
+from db.clock import today as db_today
 from db.figures import charts
 from db.figures.alternatives import council_text
 from db.figures.charts import hidden_instead
+from db.errors import DomainError
+from db.figures.briefings import (
+    DayBriefing,
+    DayRelease,
+    calendar_note,
+    every_release,
+    prepare_day,
+    release_day,
+)
 from db.figures.council import TERMS_EXPLAINED, Briefing, shows_a_mark
-from db.figures.disclosure import MARKS_EXPLAINED
+from db.figures.briefings import PUBLISHED_ONLY as DAY_PUBLISHED_ONLY
+from db.figures.disclosure import MARKS, MARKS_EXPLAINED
 from db.figures.export import PUBLISHED_ONLY, briefing_charts
 from db.figures.releases import (
     RELEASE_ROLES,
@@ -25,6 +38,7 @@ from pages.downloads import at_click
 from pages.ui.charts import metric_tiles, show_chart
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import show_flash, shown_errors
+from pages.ui.fields import date_field
 from pages.ui.formatting import fmt_date
 from pages.ui.shown import Shown, md, plain
 
@@ -33,8 +47,23 @@ db = get_db()
 
 st.title("Kreistag – Lagebericht")
 st.caption("Integrationsbegleitung im Jobcenter Spree-Neiße: nur Summen, keine Personendaten. "
-           "Je Kalenderquartal eine Freigabe; freigegebene Zahlen ändern sich nie.")
+           "Je Kalenderquartal eine Freigabe, zu Sitzungen ein Lagebericht zum Stichtag; "
+           "freigegebene Zahlen ändern sich nie.")
 show_flash()
+
+def downloads(stored: Release | DayRelease, stamp: str, key: str) -> None:
+    """The release's files, the PDF first and primary."""
+    for column, (name, text, mime, icon) in zip(st.columns(3), (
+            ("pdf", "Lagebericht als PDF", "application/pdf", ":material/picture_as_pdf:"),
+            ("xlsx", "Tabellen als Excel",
+             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ":material/table:"),
+            ("csv", "Tabellen als CSV", "text/csv", ":material/csv:"))):
+        # Made at the moment of the click (deferred data): the role is checked and the
+        # download audited then, and the bytes are those stored with the release.
+        column.download_button(text, data=at_click(db, lambda now, n=name: release_file(db, now, stored.id, n)),
+                               file_name=f"lagebericht-{stamp}.{name}", mime=mime, icon=icon,
+                               on_click="ignore", key=f"{key}_{name}",
+                               type="primary" if name == "pdf" else "secondary")
 
 
 def show_briefing(briefing: Briefing, stored: Release | None, key: str) -> None:
@@ -49,20 +78,6 @@ def show_briefing(briefing: Briefing, stored: Release | None, key: str) -> None:
         st.caption(MARKS_EXPLAINED)
     st.info(plain(briefing.summary))
     st.caption(TERMS_EXPLAINED)
-    if stored is not None:
-        stamp = f"{period.key}-freigabe-{stored.id}"
-        downloads = st.columns(3)
-        for column, (name, text, mime, icon) in zip(downloads, (
-                ("pdf", "Lagebericht als PDF", "application/pdf", ":material/picture_as_pdf:"),
-                ("xlsx", "Tabellen als Excel",
-                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ":material/table:"),
-                ("csv", "Tabellen als CSV", "text/csv", ":material/csv:"))):
-            # Made at the moment of the click (deferred data): the role is checked and the
-            # download audited then, and the bytes are those stored with the release.
-            column.download_button(text, data=at_click(db, lambda now, n=name: release_file(db, now, stored.id, n)),
-                                   file_name=f"lagebericht-{stamp}.{name}", mime=mime, icon=icon,
-                                   on_click="ignore", key=f"{key}_{name}",
-                                   type="primary" if name == "pdf" else "secondary")
     figures = {f.slug: f for f in briefing_charts(briefing)}
     for table in briefing.tables:
         st.subheader(plain(table.title))
@@ -87,7 +102,27 @@ def show_briefing(briefing: Briefing, stored: Release | None, key: str) -> None:
     st.caption(PUBLISHED_ONLY)
 
 
-def release_status(item: Release, stored: list[Release]) -> Shown:
+def show_day_briefing(briefing: DayBriefing, key: str) -> None:
+    """A Stichtag briefing: its stocks, the team and office hours of that day, its tables."""
+    st.subheader(f"Bestände am {briefing.day:%d.%m.%Y}")
+    metric_tiles(briefing.stock_tiles)
+    if any(t.value in MARKS for t in briefing.stock_tiles):
+        st.caption(MARKS_EXPLAINED)
+    st.info(plain(briefing.summary))
+    st.caption(TERMS_EXPLAINED)
+    for table in briefing.tables:
+        st.subheader(plain(table.title))
+        st.caption(plain(table.explanation))
+        narrow.table(table.table.shown().rename_axis(table.row_title).reset_index(), f"{key}_{table.slug}")
+        if table.table.hidden:
+            st.caption(MARKS_EXPLAINED)
+    st.subheader(f"Sprechstunden am {briefing.day:%d.%m.%Y}")
+    for place, when in briefing.office_hours:
+        st.markdown(md("- **{place}**: {when}", place=place, when=when))
+    st.caption(plain(DAY_PUBLISHED_ONLY))
+
+
+def release_status(item: Release | DayRelease, stored: list[Release | DayRelease]) -> Shown:
     text = md("Freigabe Nr. {id} vom {when} durch {by}", id=item.id, by=item.released_by,
               when=fmt_date(item.released_at.astimezone(LOCAL_TZ).date()))
     if item.corrects_id:
@@ -97,6 +132,45 @@ def release_status(item: Release, stored: list[Release]) -> Shown:
         text = md("{text}. **Berichtigt** durch Freigabe Nr. {id} vom {when}", text=text, id=later.id,
                   when=fmt_date(later.released_at.astimezone(LOCAL_TZ).date()))
     return md("{text}. Prüfsumme {digest}", text=text, digest=item.content_hash[:16])
+
+
+def day_release_section() -> None:
+    """For the lead: a briefing for a committee date – the stocks of a chosen day, audited."""
+    st.header("Lagebericht zu einem Stichtag freigeben")
+    st.caption("Für eine Sitzung: Bestände (in Begleitung, Nachbetreuung, geplante Erstgespräche), "
+               "Team und Sprechstunden an einem Tag bis heute. Geprüft gegen alle bisherigen Freigaben.")
+    day = date_field("Stichtag", value=db_today(), key="briefing_day")
+    if day is None:
+        st.info("Bitte einen Stichtag eingeben.")
+        return
+    try:
+        with st.spinner("Zahlen werden gegen alle bisherigen Freigaben geprüft …"):
+            candidate = prepare_day(db, actor, day)
+    except DomainError as exc:  # a day in the future or before the programme: said, page goes on
+        st.error(plain(exc.message))
+        return
+    label = candidate.briefing.label
+    if candidate.unchanged:
+        st.success(md("Der Lagebericht zum {label} ist mit genau diesen Zahlen freigegeben (Nr. {id}).",
+                      label=label, id=candidate.current.id))
+        return
+    st.write(f"{candidate.hidden:d} Werte geheim gehalten"
+             + (f", davon {candidate.widened:d} wegen der Prüfung gegen frühere Freigaben." if candidate.widened else "."))
+    if candidate.current is not None:
+        st.warning(md("Zum {label} ist schon ein Lagebericht freigegeben (Nr. {id}); die Zahlen haben sich "
+                      "seitdem geändert. Eine Freigabe jetzt erscheint als **Berichtigung**.",
+                      label=label, id=candidate.current.id))
+    with st.expander(f"Vorschau: Lagebericht zum {label}, wie der Kreistag ihn sehen wird"):
+        show_day_briefing(candidate.briefing, key="day_preview")
+    confirmed = st.checkbox(f"Ich habe die Vorschau geprüft. Der Lagebericht zum {label} wird so für den "
+                            "Kreistag freigegeben und lässt sich danach nicht mehr ändern, nur berichtigen.",
+                            key=f"day_confirm_{day.isoformat()}")
+    if st.button(f"Lagebericht zum {label} freigeben", type="primary", key="day_release_button",
+                 icon=":material/publish:", disabled=not confirmed):
+        with shown_errors(), st.spinner("Freigabe wird gespeichert, Dateien werden erstellt …"):
+            stored = release_day(db, actor, day, candidate.content_hash)
+        st.session_state["flash"] = f"Der {stored.title} ist freigegeben (Nr. {stored.id})."
+        st.rerun()
 
 
 def release_section() -> None:
@@ -140,20 +214,36 @@ def release_section() -> None:
         st.rerun()
 
 
-if actor.role in RELEASE_ROLES:
-    release_section()
+def published() -> None:
+    """The released briefings, newest first: choice, status and files on the first screen."""
+    with shown_errors():
+        stored = every_release(db, actor)
+        note = calendar_note(db, actor)
+    if not stored:
+        st.info("Es ist noch kein Lagebericht freigegeben. "
+                + ("Die Teamleitung gibt jedes Quartal frei, sobald seine Zahlen endgültig sind."
+                   if actor.role is Role.COUNCIL else "Unten lässt sich ein Quartal oder ein Stichtag freigeben."))
+        st.caption(plain(note))
+        return
+    chosen = st.selectbox("Lagebericht", stored, key="council_release",
+                          format_func=lambda r: f"{r.title} – Nr. {r.id}"
+                          + (" (berichtigt, siehe neuere Freigabe)" if r.corrected_by else ""))
+    if isinstance(chosen, DayRelease):
+        downloads(chosen, f"{chosen.day:%Y-%m-%d}-freigabe-{chosen.id}", key=f"release_{chosen.id}")
+    else:
+        downloads(chosen, f"{chosen.period.key}-freigabe-{chosen.id}", key=f"release_{chosen.id}")
+    status = release_status(chosen, stored)
+    (st.warning if chosen.corrected_by else st.caption)(status)
+    st.caption(plain(note))
+    if isinstance(chosen, DayRelease):
+        show_day_briefing(chosen.briefing, key=f"release_{chosen.id}")
+    else:
+        show_briefing(chosen.briefing, chosen, key=f"release_{chosen.id}")
 
+
+# The council reads first; the lead's release steps follow what is already published.
 st.header("Veröffentlichte Lageberichte")
-with shown_errors():
-    stored = releases(db, actor)
-if not stored:
-    st.info("Es ist noch kein Lagebericht freigegeben. "
-            + ("Die Teamleitung gibt jedes Quartal frei, sobald seine Zahlen endgültig sind."
-               if actor.role is Role.COUNCIL else "Oben lässt sich ein abgeschlossenes Quartal freigeben."))
-    st.stop()
-chosen = st.selectbox("Lagebericht", stored, key="council_release",
-                      format_func=lambda r: f"{r.title} – Nr. {r.id}"
-                      + (" (berichtigt, siehe neuere Freigabe)" if r.corrected_by else ""))
-status = release_status(chosen, stored)
-(st.warning if chosen.corrected_by else st.caption)(status)
-show_briefing(chosen.briefing, chosen, key=f"release_{chosen.id}")
+published()
+if actor.role in RELEASE_ROLES:
+    day_release_section()
+    release_section()

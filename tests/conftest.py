@@ -77,7 +77,7 @@ def _postgres_reachable() -> str | None:
 # here is marked whole; any test using a released world is marked wherever it is; a single test
 # elsewhere can say @pytest.mark.calendar.
 CALENDAR_FILES = {
-    "test_agenda", "test_caseload", "test_chart_locale", "test_companion_day", "test_council",
+    "test_agenda", "test_briefings", "test_caseload", "test_chart_locale", "test_companion_day", "test_council",
     "test_demo", "test_export", "test_feasibility", "test_kpis", "test_office_hours", "test_pages",
     "test_recount", "test_results", "test_results_pages", "test_series", "test_team",
     "test_worklist",

@@ -4,12 +4,16 @@ This module plays the reader who wants a hidden small count back. It knows nothi
 code: it reads the CSV file of every release, as downloaded, and what a reader of a German
 statistics table knows – a row or column called "Summe" adds up the others, "< 3" is 1 or 2,
 "•" is at least 1 because zeros are printed, and two releases of the same quarter describe the
-same events. Then it asks HiGHS (SciPy's `milp`) for the smallest and largest value of every
-hidden cell and of every difference between two versions of a cell.
+same events, and a stock table "… am 30.09.2026" counts the persons of that day in whichever
+release prints it. Then it asks HiGHS (SciPy's `milp`) for the smallest and largest value of every
+hidden cell and of every difference between two versions of a cell – and between the same stock
+cell of two days fewer than 28 days apart, where a difference of 1 or 2 is the net movement of
+one or two persons (the rule of db.figures.stichtage, checked here from the files alone).
 
 The releases are made through the service functions (hypothesis chooses seed, size and how
-many cases come by import), quarter after quarter, then late entries arrive and corrections
-are released. The attacker must find nothing. Against a deliberately weak suppression – small
+many cases come by import), quarter after quarter, Stichtag briefings for committee dates
+(quarter ends, days close together, today), then late entries arrive and corrections are
+released. The attacker must find nothing. Against a deliberately weak suppression – small
 counts hidden, nothing else – the same attacker must find cells, or it would prove nothing.
 """
 
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import shutil
 from collections import defaultdict
 from datetime import date, timedelta
@@ -31,7 +36,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from db.casework.activities import LOGGABLE_KINDS, record_activity
 from db.store.database import Database
-from db.figures import council, releases
+from db.casework.cases import change_status
+from db.figures import briefings, council, releases
 from db.figures.disclosure import Hidden, ProtectedTable, with_totals
 
 from .helpers import programme_through_services
@@ -82,6 +88,19 @@ class Attacker:
         for key in self.order:
             versions[(self.period[key[0]], *key[1:])].append(key)
         self.pairs = [(a, b) for keys in versions.values() for i, a in enumerate(keys) for b in keys[:i]]
+        # Stocks of a day, by the day in the table's title: the same day, or days close together.
+        stocks: dict[tuple[str, str, str], list[tuple[date, Key]]] = defaultdict(list)
+        for key in self.order:
+            if found := re.fullmatch(r"(.*) am (\d\d)\.(\d\d)\.(\d{4})", key[1]):
+                day = date(int(found[4]), int(found[3]), int(found[2]))
+                stocks[(found[1], key[2], key[3])].append((day, key))
+        known = set(self.pairs)
+        for cells in stocks.values():
+            for i, (day_a, a) in enumerate(cells):
+                for day_b, b in cells[:i]:
+                    if a[0] != b[0] and abs((day_a - day_b).days) < 28 and (a, b) not in known and (b, a) not in known:
+                        self.pairs.append((a, b))
+                        known.add((a, b))
 
     def _row(self, parts: list[Key], total: Key) -> np.ndarray:
         row = np.zeros(len(self.order))
@@ -137,8 +156,47 @@ def release_everything(db: Database, lead, council_actor) -> dict[int, bytes]:  
 
 
 def downloads(db: Database, council_actor) -> dict[int, bytes]:  # type: ignore[no-untyped-def]
+    """The CSV of every release: quarters and Stichtag briefings."""
     return {r.id: releases.release_file(db, council_actor, r.id, "csv")
-            for r in releases.releases(db, council_actor)}
+            for r in briefings.every_release(db, council_actor)}
+
+
+def committee_days(db: Database, rng: random.Random, today: date) -> list[date]:
+    """Days a committee might meet: a released quarter's last day and a day soon after it, two
+    days a few days apart, any day since the start, and today."""
+    from db.figures.flows import programme_start
+
+    start = programme_start(db)
+    assert start is not None
+    end = rng.choice(releases.final_periods(db)).end
+    some = start + timedelta(days=rng.randint(0, (today - start).days))
+    near = min(today, some + timedelta(days=rng.randint(1, 10)))
+    return sorted({end, min(today, end + timedelta(days=rng.randint(1, 27))), some, near, today})
+
+
+def release_days(db: Database, lead, days: list[date]) -> None:  # type: ignore[no-untyped-def]
+    """A briefing for each day (a correction where one was released and the figures moved)."""
+    for day in days:
+        candidate = briefings.prepare_day(db, lead, day)
+        if not candidate.unchanged:
+            briefings.release_day(db, lead, day, candidate.content_hash)
+
+
+def hold_an_interview_today(db: Database, companion, today: date) -> bool:  # type: ignore[no-untyped-def]
+    """One planned first interview held today: today's stocks move by one."""
+    from sqlalchemy import select
+
+    from db.store.models import Case
+    from db.vocabulary import CaseStatus
+
+    with db.read() as session:
+        case = session.scalars(select(Case).where(Case.status == CaseStatus.INTERVIEW_PLANNED)
+                               .order_by(Case.id)).first()
+        if case is None:
+            return False
+        case_id, version = case.id, case.version
+    change_status(db, companion, case_id, version, CaseStatus.ACTIVE, on=today)
+    return True
 
 
 def late_entries(db: Database, actors, rng: random.Random, today: date) -> None:  # type: ignore[no-untyped-def]
@@ -174,12 +232,18 @@ def test_no_hidden_value_can_be_derived_from_all_releases(
         actors = programme_through_services(db, rng, cases, today, imported)
         files = release_everything(db, actors["lead"], actors["council"])
         assert files, "no quarter was released: the test would prove nothing"
-        # Late entries, then every quarter that changed is released again as a correction.
+        days = committee_days(db, rng, today)
+        release_days(db, actors["lead"], days)
+        assert briefings.day_releases(db, actors["council"]), "no Stichtag briefing: nothing proven"
+        # Late entries, then every quarter that changed is released again as a correction; a
+        # status change today moves today's stocks: today's briefing is corrected too.
         late_entries(db, actors, rng, today)
+        hold_an_interview_today(db, actors["companion"], today)
         for period in releases.final_periods(db):
             candidate = releases.prepare(db, actors["lead"], period.key)
             if not candidate.unchanged:
                 releases.release(db, actors["lead"], period.key, candidate.content_hash)
+        release_days(db, actors["lead"], days)
         attacker = Attacker(downloads(db, actors["council"]))
         assert attacker.findings() == []
     finally:
@@ -241,3 +305,28 @@ def test_tables_protected_one_by_one_give_corrections_away(
         finally:
             db.dispose()
     assert any("Unterschied" in f for f in findings), findings
+
+
+def test_stichtag_briefings_without_the_audit_give_a_change_away(
+        _sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the audit, a briefing corrected the same day after one interview was held prints
+    a stock one higher: the attacker finds the difference. With the audit, the same steps leave
+    the attacker nothing."""
+    found = {}
+    for audited in (False, True):
+        if not audited:
+            monkeypatch.setattr(releases, "disclosure_audit", lambda *a, **k: [])
+        else:
+            monkeypatch.undo()
+        db = fresh(_sqlite_template, tmp_path, f"day-{audited}")
+        try:
+            today = date.today()
+            actors = programme_through_services(db, random.Random(7), 40, today, 2)
+            release_days(db, actors["lead"], [today - timedelta(days=5), today])
+            assert hold_an_interview_today(db, actors["companion"], today)
+            release_days(db, actors["lead"], [today])
+            found[audited] = Attacker(downloads(db, actors["council"])).findings()
+        finally:
+            db.dispose()
+    assert any("Unterschied ist" in f for f in found[False]), found[False]
+    assert found[True] == []

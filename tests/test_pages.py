@@ -364,11 +364,55 @@ def test_lead_dashboard_shows_figures_against_plan_and_the_charts(app: AppTest, 
     assert len(app.get("vega_lite_chart")) == 6
 
 
-def test_council_page_before_the_first_release(app: AppTest) -> None:
+def test_council_page_shows_the_launch_briefing_first(app: AppTest, db: Database) -> None:
+    """The quick start's council: no quarter is final yet, the launch briefing of the demo is
+    released – 11 in accompaniment, 19 first interviews planned – with its PDF on top."""
+    from db.clock import today
+
+    from db.figures.periods import ReportingPeriod
+
     log_in(app, "kreistag")
     assert not app.exception
-    assert any("noch kein Lagebericht freigegeben" in i.value for i in app.info)
-    assert not app.get("download_button") and not app.table
+    choice = app.selectbox(key="council_release")
+    day = choice.value.day  # the demo's day (the seeding's date)
+    assert choice.value.title == f"Lagebericht zum Stichtag {day:%d.%m.%Y}"
+    tiles = {m.label: m.value for m in app.metric}
+    assert tiles[f"In Begleitung am {day:%d.%m.%Y}"] == "11"
+    assert tiles[f"Erstgespräche geplant am {day:%d.%m.%Y}"] == "19"
+    assert any("11 Personen in Begleitung" in i.value for i in app.info)
+    # The files come right after the choice, before any figure; the PDF is the primary one.
+    assert [b.label for b in app.get("download_button")] == [
+        "Lagebericht als PDF", "Tabellen als Excel", "Tabellen als CSV"]
+    running = ReportingPeriod.containing(today())
+    note = next(c.value for c in app.caption if "Laufendes Quartal" in c.value)
+    assert running.label.replace(".", "\\.") in note or running.label in note
+    assert f"{running.final_from:%d.%m.%Y}" in note  # the next release's earliest day
+
+
+def test_the_lead_releases_a_stichtag_briefing_on_the_page(app: AppTest, db: Database) -> None:
+    """A committee date: the lead picks a day, checks the preview, confirms and releases; a day in
+    the future is refused in German and the page goes on."""
+    from db.clock import today
+    from db.figures.briefings import day_releases
+
+    open_page(app, "leitung", "pages/council.py")
+    assert not app.exception
+    # The launch briefing's day: nothing to release.
+    launch = day_releases(db, actor(db, "kreistag"))[0].day
+    app.date_input(key="briefing_day").set_value(launch).run()
+    assert any("genau diesen Zahlen freigegeben" in s.value for s in app.success)
+    app.date_input(key="briefing_day").set_value(today() + timedelta(days=1)).run()
+    assert any("in der Zukunft" in e.value for e in app.error) and not app.exception
+    assert app.selectbox(key="council_release")  # the published list is still there
+    day = today() - timedelta(days=3)
+    app.date_input(key="briefing_day").set_value(day).run()
+    button = app.button(key="day_release_button")
+    assert button.disabled and f"{day:%d.%m.%Y}" in button.label
+    app.checkbox(key=f"day_confirm_{day.isoformat()}").check().run()
+    app.button(key="day_release_button").click().run()
+    assert not app.exception
+    assert any("ist freigegeben" in s.value for s in app.success)
+    assert {d.day for d in day_releases(db, actor(db, "kreistag"))} == {launch, day}
 
 
 def released(db: Database) -> list:  # type: ignore[type-arg]

@@ -425,3 +425,58 @@ def test_the_protocols_search_results_are_blocks_on_a_phone(
     page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_test_id("stDataFrame").wait_for()
     assert not blocks.is_visible()
+
+
+PHONE = {"width": 390, "height": 844}  # a common phone's screen in CSS pixels
+
+
+@pytest.mark.calendar  # the page names the running quarter and the next release's day
+def test_the_council_reaches_the_pdf_without_scrolling_on_a_phone(
+        page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    """Issue 41: the council's PDF was 1,793 px down. The newest release's files come right after
+    its choice: the PDF button lies wholly inside the first screen at 390 px; the launch
+    briefing's 11 and 19 follow."""
+    page.goto(running_app.url)  # the first run seeds the demo (the launch briefing's files too)
+    page.get_by_label("Benutzername").wait_for(timeout=120_000)
+    page.set_viewport_size(PHONE)
+    log_in(page, running_app, "kreistag", path="council")
+    page.get_by_role("heading", name="Kreistag – Lagebericht").wait_for()
+    settled(page)
+    page.wait_for_timeout(500)
+    pdf = page.get_by_test_id("stDownloadButton").filter(has_text="Lagebericht als PDF")
+    box = pdf.bounding_box()
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"], box
+    assert page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollTop") == 0
+    page.get_by_text("Laufendes Quartal").first.wait_for()
+    page.get_by_text("11 Personen in Begleitung").first.wait_for()
+    shot(page, "kreistag-lagebericht-stichtag")
+    overflow = page.evaluate(SIDEWAYS)
+    assert not overflow["page"] and not overflow["wide"], overflow
+
+
+@pytest.mark.calendar
+def test_the_leads_stichtag_release_step_fits_a_phone(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    page.goto(running_app.url)
+    page.get_by_label("Benutzername").wait_for(timeout=120_000)
+    page.set_viewport_size(PHONE)
+    log_in(page, running_app, "leitung", path="council")
+    page.get_by_role("heading", name="Lagebericht zu einem Stichtag freigeben").wait_for()
+    settled(page)
+    # A committee date three days back: preview, confirmation, the button still locked.
+    from datetime import timedelta
+
+    from db.clock import today
+
+    from .test_fields_browser import type_into_date
+
+    day = today() - timedelta(days=3)
+    type_into_date(page, "Stichtag", f"{day:%d%m%Y}")
+    page.keyboard.press("Escape")  # the calendar the Tab opened, closed; the typed day is sent
+    page.get_by_role("heading", name="Lagebericht zu einem Stichtag freigeben").click()
+    settled(page)
+    page.get_by_text("Ich habe die Vorschau geprüft").wait_for()
+    assert page.get_by_role("button", name=f"Lagebericht zum Stichtag {day:%d.%m.%Y} freigeben").is_disabled()
+    page.wait_for_timeout(500)
+    shot(page, "kreistag-leitung-freigabe")
+    overflow = page.evaluate(SIDEWAYS)
+    assert not overflow["page"] and not overflow["wide"], overflow

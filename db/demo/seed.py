@@ -156,6 +156,7 @@ def seed_demo(db: Database, *, today: date | None = None, seed: int = 2026) -> N
         _office_hour_sessions(session, rng, locations, users["begleiter1"], day)
         session.flush()
         _cases(db, system, rng, users, locations, employers, day)
+    release_launch_briefing(db, day)
 
 
 def _users(db: Database, system: Actor, day: date) -> dict[str, User]:
@@ -377,3 +378,16 @@ def _cases(db, system, rng, users, locations, employers, day) -> None:  # type: 
     schedule_first_interview(db, system, case_id, assign(case_id),
                              datetime.combine(day - timedelta(days=1), time(14)), office[0],
                              planned_on=referred_on)
+
+
+def release_launch_briefing(db: Database, day: date) -> None:
+    """The briefing the programme began with (the article's committee): the lead releases the
+    stocks of the seeding day through the same service, audit and files as any Stichtag
+    briefing, so the council's first screen in the quick start shows it."""
+    from ..figures.briefings import prepare_day, release_day
+
+    with db.read() as session:
+        lead = session.scalars(select(User).where(User.username == "leitung")).one()
+    actor = Actor(id=lead.id, username=lead.username, display_name=lead.display_name, role=lead.role)
+    candidate = prepare_day(db, actor, day)
+    release_day(db, actor, day, candidate.content_hash)

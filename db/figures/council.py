@@ -16,16 +16,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 import pandas as pd
+from sqlalchemy import func, select
 
 from ..accounts.permissions import require_role
 from ..casework.activities import LOGGABLE_KINDS
 from ..actors import Actor
+from ..clock import LOCAL_TZ
 from ..reporting.formats import fmt_percent, plural
 from ..reporting.registry import Tile, definition, indicator, label
 from ..store.database import Database
+from ..store.models import Position, User
 from ..validation import ascii_digits
 from ..vocabulary import ActivityKind, Barrier, CaseStatus, Role
 from . import flows
@@ -38,7 +41,6 @@ from .disclosure import (
     protect,
     with_totals,
 )
-from .kpis import kpis
 from .periods import ReportingPeriod
 
 COUNCIL_ROLES = (Role.COUNCIL, Role.LEAD)
@@ -65,7 +67,7 @@ class CouncilTable:
 
 @dataclass(frozen=True)
 class Staff:
-    """Team figures on the day of drafting: no person's social data, so never suppressed."""
+    """Team figures on the Stichtag: no person's social data, so never suppressed."""
 
     working: int
     starting: int
@@ -76,7 +78,7 @@ class Staff:
 @dataclass(frozen=True)
 class Briefing:
     period: ReportingPeriod
-    as_of: date  # the day the briefing was drafted (staff figures); stocks are on period.end
+    as_of: date  # the day of the team figures: the Stichtag (period.end); before, the day drafted
     stock_tiles: list[Tile]
     period_tiles: list[Tile]
     summary: str
@@ -210,10 +212,10 @@ class Draft:
 
 
 STOCK_ROWS = ("active_cases", "employed")
-# Unlike the Lagebild's figure of today, a past day's count cannot tell a missed interview from a
-# planned one: it counts the status as it stood.
+# As on the Lagebild, an appointment that lay before the day without an outcome is not planned
+# any more (db.figures.flows.interviews_overdue_on).
 PLANNED_ON_DAY = ("Fälle im Status „Erstgespräch geplant“ am letzten Tag des Quartals (Stichtag), "
-                  "aus dem Statusverlauf der Fälle.")
+                  "aus dem Statusverlauf der Fälle, mit einem Termin am Stichtag oder danach.")
 
 
 def _stock_counts(by_status: dict[CaseStatus, int], key: str) -> int:
@@ -234,6 +236,38 @@ class Counts:
         return with_totals(self.counts, row_totals=self.row_totals, column_totals=self.column_totals)
 
 
+def stock_counts(db: Database, actor: Actor, day: date) -> dict[str, Counts]:
+    """The stocks at the end of `day` (Stichtag): a quarter's last day or a briefing's day
+    (db.figures.briefings) – the same two tables, so the audit can pair them by day."""
+    require_role(actor, *COUNCIL_ROLES)
+    by_status = flows.statuses_on(db, actor, day)
+    stock = pd.DataFrame({"Personen": [_stock_counts(by_status, k) for k in STOCK_ROWS]},
+                         index=pd.Index([label(k) for k in STOCK_ROWS]))
+    overdue = flows.interviews_overdue_on(db, actor, day)
+    planned = pd.DataFrame({"Fälle": [_stock_counts(by_status, "planned_first_interviews") - overdue]},
+                           index=pd.Index([label("planned_first_interviews")]))
+    return {"stichtag": Counts(stock, column_totals=True, stock=True),
+            "geplant": Counts(planned, column_totals=False, stock=True)}
+
+
+def staff_on(db: Database, day: date) -> Staff:
+    """The team at the end of `day`: companions at work (started on or before it), companions
+    already hired then who start later, funded positions and those without a holder. A release
+    shows the team of its Stichtag, not of the day it was released. Deactivated accounts are not
+    counted (their last working day is not recorded)."""
+    hired_by = datetime.combine(day + timedelta(days=1), time.min, tzinfo=LOCAL_TZ)
+    companion = (User.role == Role.COMPANION, User.active.is_(True))
+    with db.read() as session:
+        working, starting = session.execute(select(
+            func.count().filter(User.start_date <= day),
+            func.count().filter(User.start_date > day, User.created_at < hired_by),
+        ).where(*companion)).one()
+        total, open_ = session.execute(
+            select(func.count(), func.count().filter(Position.holder_id.is_(None)))
+            .where(Position.funded_from <= day)).one()
+    return Staff(working or 0, starting or 0, total or 0, open_ or 0)
+
+
 def counts(db: Database, actor: Actor, period: ReportingPeriod) -> dict[str, Counts]:
     """Every table the council gets for the period, unprotected, by slug in the order published.
 
@@ -248,25 +282,18 @@ def counts(db: Database, actor: Actor, period: ReportingPeriod) -> dict[str, Cou
         "visitors": flows.monthly_visitors(db, actor),
     }
     towns, months = flows.office_hour_towns(db), period.month_starts()
-    by_status = flows.statuses_on(db, actor, period.end)
-    stock = pd.DataFrame({"Personen": [_stock_counts(by_status, k) for k in STOCK_ROWS]},
-                         index=pd.Index([label(k) for k in STOCK_ROWS]))
-    planned = pd.DataFrame({"Fälle": [_stock_counts(by_status, "planned_first_interviews")]},
-                           index=pd.Index([label("planned_first_interviews")]))
-    tables = {"stichtag": Counts(stock, column_totals=True, stock=True),
-              "geplant": Counts(planned, column_totals=False, stock=True)}
+    tables = stock_counts(db, actor, period.end)
     for spec in PERIOD_TABLES:
         tables[spec.slug] = Counts(spec.build(data, towns, months), column_totals=spec.column_totals)
     return tables
 
 
 def draft(db: Database, actor: Actor, period: ReportingPeriod, as_of: date) -> Draft:
-    """The quarter's tables, each protected on its own (primary and secondary suppression)."""
+    """The quarter's tables, each protected on its own (primary and secondary suppression), and
+    the team on `as_of` (the quarter's last day)."""
     tables = {slug: protect(t.counts, row_totals=t.row_totals, column_totals=t.column_totals)
               for slug, t in counts(db, actor, period).items()}
-    k = kpis(db, actor)
-    staff = Staff(k.companions_working, k.companions_starting, k.positions_total, k.positions_open)
-    return Draft(period, as_of, staff, tables)
+    return Draft(period, as_of, staff_on(db, as_of), tables)
 
 
 def briefing_of(draft: Draft) -> Briefing:

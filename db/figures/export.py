@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import altair as alt
@@ -94,16 +95,20 @@ def release_files(release: Release) -> dict[str, bytes]:
 def export_csv(release: Release) -> bytes:
     """All tables in one long CSV for German Excel (;): a published number in "Wert", a hidden
     cell's mark in "Kennzeichen"."""
-    briefing = release.briefing
+    return tables_csv(release.briefing.tables, release.briefing.period.label, release.id)
+
+
+def tables_csv(tables: list[CouncilTable], period_label: str, release_id: int) -> bytes:
+    """The CSV of any release (a quarter, a Stichtag briefing): one row per printed cell."""
     rows = []
-    for t in briefing.tables:
+    for t in tables:
         published = t.table.published()
         for row in published.index:
             for col in published.columns:
                 rows.append({
                     "Tabelle": t.title, "Zeile": str(row), "Spalte": str(col),
                     "Wert": published.loc[row, col], "Kennzeichen": t.table.mark(row, col) or "",
-                    "Zeitraum": briefing.period.label, "Freigabe": release.id,
+                    "Zeitraum": period_label, "Freigabe": release_id,
                 })
     frame = safe_frame(pd.DataFrame(rows, columns=["Tabelle", "Zeile", "Spalte", "Wert", "Kennzeichen",
                                                    "Zeitraum", "Freigabe"]))
@@ -134,16 +139,22 @@ def export_xlsx(release: Release) -> bytes:
     """One sheet per table with title, Zeitraum and Freigabe; numbers as numbers, hidden cells
     as their mark; a "Hinweise" sheet with the marks and every indicator's definition."""
     briefing = release.briefing
+    return tables_xlsx(briefing.tables, heading(release), _notes(briefing.tables, heading(release)))
+
+
+def tables_xlsx(tables: list[CouncilTable], lines: list[str], notes: list[tuple[str, str]]) -> bytes:
+    """The workbook of any release: a sheet per table – a printed number stored as a number, a
+    hidden cell as its mark (text) – and the notes."""
     book = Workbook()
     book.remove(book.active)
     taken: set[str] = set()
     bold = Font(bold=True)
     header_fill = PatternFill("solid", fgColor="1F5F8B")
-    for t in briefing.tables:
+    for t in tables:
         sheet = book.create_sheet(sheet_name(t.title, taken))
         sheet["A1"] = t.title
         sheet["A1"].font = Font(bold=True, size=14)
-        sheet["A2"] = " · ".join(heading(release))
+        sheet["A2"] = " · ".join(lines)
         sheet["A3"] = safe_cell(t.explanation)
         sheet["A3"].alignment = Alignment(wrap_text=True, vertical="top")
         sheet.merge_cells(start_row=3, start_column=1, end_row=3, end_column=1 + len(t.table.columns))
@@ -165,22 +176,24 @@ def export_xlsx(release: Release) -> bytes:
         sheet.column_dimensions["A"].width = max(18, max(len(str(i)) for i in [t.row_title, *published.index]) + 2)
         for c, col in enumerate(published.columns, start=2):
             sheet.column_dimensions[get_column_letter(c)].width = max(12, len(str(col)) + 4)
-    _notes_sheet(book.create_sheet(sheet_name("Hinweise", taken)), release)
+    _notes_sheet(book.create_sheet(sheet_name("Hinweise", taken)), notes)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
-def _notes_sheet(sheet, release: Release) -> None:  # type: ignore[no-untyped-def]
-    briefing = release.briefing
-    rows: list[tuple[str, str]] = [
-        ("Lagebericht", TITLE), ("Freigabe", " · ".join(heading(release))),
-        ("Zeichen", MARKS_EXPLAINED), ("Hinweis", PUBLISHED_ONLY), ("", ""),
+def _notes(tables: list[CouncilTable], lines: list[str], note: str = PUBLISHED_ONLY) -> list[tuple[str, str]]:
+    return [
+        ("Lagebericht", TITLE), ("Freigabe", " · ".join(lines)),
+        ("Zeichen", MARKS_EXPLAINED), ("Hinweis", note), ("", ""),
         ("Tabelle", "Was gezählt wird"),
-        *[(t.title, t.explanation) for t in briefing.tables],
+        *[(t.title, t.explanation) for t in tables],
         ("", ""), ("Kennzahl", "Definition"),
         *[(i.label, f"{i.definition} ({i.kind.value}; Einheit: {i.unit})") for i in INDICATORS],
     ]
+
+
+def _notes_sheet(sheet, rows: list[tuple[str, str]]) -> None:  # type: ignore[no-untyped-def]
     for r, (key, text) in enumerate(rows, start=1):
         sheet.cell(row=r, column=1, value=safe_cell(key)).font = Font(bold=True)
         sheet.cell(row=r, column=2, value=safe_cell(text)).alignment = Alignment(wrap_text=True, vertical="top")
@@ -193,10 +206,10 @@ def _notes_sheet(sheet, release: Release) -> None:  # type: ignore[no-untyped-de
 class _BriefingPdf(ReportPdf):
     """The briefing: Zeitraum and Freigabe in every page's header, "Seite x von y" in its footer."""
 
-    def __init__(self, release: Release) -> None:
-        super().__init__(TITLE, f"Lagebericht {release.period.label}")
-        self.lines = heading(release)
-        self.set_creation_date(release.released_at)
+    def __init__(self, subject: str, lines: list[str], released_at: datetime) -> None:
+        super().__init__(TITLE, subject)
+        self.lines = lines
+        self.set_creation_date(released_at)
 
     def header(self) -> None:
         self.set_font("Source Sans", "", 8)
@@ -209,6 +222,31 @@ class _BriefingPdf(ReportPdf):
         self.cell(0, 5, f"Seite {self.page_no()} von {{nb}}", align="R")
 
 
+def pdf_tables(pdf: ReportPdf, tables: list[CouncilTable]) -> None:
+    """Each table with its title and what it counts, as printed."""
+    usable = pdf.usable
+    for table in tables:
+        pdf.heading(table.title, level=1, rows_after=3)
+        pdf.para(table.explanation, size=9, height=4.5)
+        pdf.ln(1)
+        shown = table.table.shown()
+        columns = [table.row_title, *map(str, shown.columns)]
+        first = usable * 0.45
+        widths = [first, *[(usable - first) / len(shown.columns)] * len(shown.columns)]
+        pdf.table_of(columns, [[str(i), *shown.loc[i].tolist()] for i in shown.index], widths)
+
+
+def pdf_definitions(pdf: ReportPdf, note: str = PUBLISHED_ONLY) -> None:
+    pdf.add_page()
+    pdf.heading("Definitionen", level=1)
+    for indicator in INDICATORS:
+        pdf.para(indicator.label, size=9, style="B", height=4.5)
+        pdf.para(f"{indicator.definition} ({indicator.kind.value}; Einheit: {indicator.unit})",
+                 size=9, height=4.5)
+        pdf.ln(1)
+    pdf.para(MARKS_EXPLAINED + " " + note, size=8, style="I", height=4)
+
+
 def export_pdf(release: Release) -> bytes:
     """The council briefing as a PDF: tiles, summary, charts with text alternatives, tables,
     definitions."""
@@ -216,7 +254,7 @@ def export_pdf(release: Release) -> bytes:
     figures = briefing_charts(briefing)
     pictures = [(f, chart_png(f.chart)) for f in figures]
 
-    pdf = _BriefingPdf(release)
+    pdf = _BriefingPdf(f"Lagebericht {release.period.label}", heading(release), release.released_at)
     pdf.add_page()
     pdf.heading(TITLE, level=0)
     pdf.para(briefing.summary)
@@ -229,27 +267,12 @@ def export_pdf(release: Release) -> bytes:
                            (f"Zeitraum: {briefing.period.label}", briefing.period_tiles)):
         pdf.heading(caption, level=1, rows_after=2)
         pdf.table_of(["Kennzahl", "Wert"], [[t.label, t.value] for t in tiles], [usable * 0.7, usable * 0.3])
-    for table in briefing.tables:
-        pdf.heading(table.title, level=1, rows_after=3)
-        pdf.para(table.explanation, size=9, height=4.5)
-        pdf.ln(1)
-        shown = table.table.shown()
-        columns = [table.row_title, *map(str, shown.columns)]
-        first = usable * 0.45
-        widths = [first, *[(usable - first) / len(shown.columns)] * len(shown.columns)]
-        pdf.table_of(columns, [[str(i), *shown.loc[i].tolist()] for i in shown.index], widths)
+    pdf_tables(pdf, briefing.tables)
     pdf.para(MARKS_EXPLAINED, size=8, style="I", height=4)
     for figure, picture in pictures:
         pdf.heading(f"Grafik: {figure.title}", level=1, rows_after=12)
         pdf.image(io.BytesIO(picture), w=usable, alt_text=council_text(figure.title, figure.table.table).summary, title=figure.title)
         pdf.ln(2)
-    pdf.add_page()
-    pdf.heading("Definitionen", level=1)
-    for indicator in INDICATORS:
-        pdf.para(indicator.label, size=9, style="B", height=4.5)
-        pdf.para(f"{indicator.definition} ({indicator.kind.value}; Einheit: {indicator.unit})",
-                 size=9, height=4.5)
-        pdf.ln(1)
-    pdf.para(MARKS_EXPLAINED + " " + PUBLISHED_ONLY, size=8, style="I", height=4)
+    pdf_definitions(pdf)
     return bytes(pdf.output())
 

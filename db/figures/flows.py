@@ -7,7 +7,7 @@ every period – and every difference between nested periods – add up exactly.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 
 import pandas as pd
 from sqlalchemy import ColumnElement, func, select
@@ -150,16 +150,35 @@ def statuses_on(db: Database, actor: Actor, day: date) -> dict[CaseStatus, int]:
     """Cases by their status at the end of `day` (Stichtag), read from the status history: the
     newest counted change on or before that day. A stock of a closed period, unlike the
     case's current status, does not move when the case moves on."""
-    conditions = _scope(actor, None)
-    newest = func.row_number().over(partition_by=StatusChange.case_id,
-                                    order_by=(StatusChange.changed_on.desc(), StatusChange.id.desc()))
-    history = (select(StatusChange.to_status.label("status"), newest.label("n"))
-               .join(Case, StatusChange.case_id == Case.id)
-               .where(*conditions, counted_change(), StatusChange.changed_on <= day).subquery())
+    history = _history_on(actor, day)
     with db.read() as session:
         rows = session.execute(select(history.c.status, func.count())
                                .where(history.c.n == 1).group_by(history.c.status)).all()
     return {CaseStatus(s): n for s, n in rows}
+
+
+@until_data_change
+def interviews_overdue_on(db: Database, actor: Actor, day: date) -> int:
+    """Cases planned for a first interview at the end of `day` whose appointment lay before that
+    day: held, missed or cancelled, nobody had said (db.casework.overdue.outcome_missing). Like
+    the Lagebild, a stock of planned interviews leaves them out. The appointment is the case's
+    recorded one: a later new appointment moves the case back into the stock."""
+    history = _history_on(actor, day)
+    with db.read() as session:
+        return session.scalar(
+            select(func.count()).select_from(history).join(Case, Case.id == history.c.case_id)
+            .where(history.c.n == 1, history.c.status == CaseStatus.INTERVIEW_PLANNED,
+                   Case.first_interview_at < datetime.combine(day, time.min))) or 0
+
+
+def _history_on(actor: Actor, day: date):  # type: ignore[no-untyped-def]
+    """Each case's status changes up to `day`, newest numbered 1."""
+    newest = func.row_number().over(partition_by=StatusChange.case_id,
+                                    order_by=(StatusChange.changed_on.desc(), StatusChange.id.desc()))
+    return (select(StatusChange.case_id.label("case_id"), StatusChange.to_status.label("status"),
+                   newest.label("n"))
+            .join(Case, StatusChange.case_id == Case.id)
+            .where(*_scope(actor, None), counted_change(), StatusChange.changed_on <= day).subquery())
 
 
 def office_hour_towns(db: Database) -> list[str]:

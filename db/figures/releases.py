@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
@@ -43,6 +44,7 @@ from .feasibility import CellRef, Exposure
 from .feasibility import audit as disclosure_audit
 from .identities import links
 from .periods import ReportingPeriod, final_quarters
+from .stichtage import DayRelease, StockSet, day_releases, is_day_key, stock_differences, stock_tables
 
 RELEASE_ROLES = (Role.LEAD,)
 NEW = "neu"  # the table id prefix of the release being prepared
@@ -103,8 +105,10 @@ def releases(db: Database, actor: Actor) -> list[Release]:
             .join(User, CouncilRelease.released_by_id == User.id)
             .order_by(CouncilRelease.id.desc())).all()
     corrected = {row.corrects_id: row.id for row, _ in rows if row.corrects_id}
+    # Stichtag briefings share the table (one id sequence, one append-only rule): db.figures.briefings.
     return [Release(row.id, row.released_at, name, row.content_hash, row.corrects_id,
-                    corrected.get(row.id), Briefing.from_json(row.content)) for row, name in rows]
+                    corrected.get(row.id), Briefing.from_json(row.content)) for row, name in rows
+            if not is_day_key(row.period_key)]
 
 
 def release_file(db: Database, actor: Actor, release_id: int, name: str) -> bytes:
@@ -130,10 +134,13 @@ def _tables(release: Release) -> dict[str, PublishedTable]:
     return {t.slug: t.table for t in release.briefing.tables}
 
 
-def _check(earlier: list[Release], new: dict[str, PublishedTable], period: ReportingPeriod) -> list[Exposure]:
-    """The audit over every earlier release and the new one (see module doc)."""
+def _check(earlier: list[Release], new: dict[str, PublishedTable], period: ReportingPeriod | None,
+           days: Sequence[DayRelease] = (), new_day: date | None = None) -> list[Exposure]:
+    """The audit over every earlier release – quarters and Stichtag briefings (`days`) – and the
+    new one (see module doc), whose stocks are of `new_day` (a quarter: its last day)."""
     tables: dict[object, PublishedTable] = {
         (r.id, slug): t for r in earlier for slug, t in _tables(r).items()}
+    tables.update({(d.id, t.slug): t.table for d in days for t in d.briefing.tables})
     tables.update({(NEW, slug): t for slug, t in new.items()})
     versions: list[tuple[object, dict[str, PublishedTable]]] = [
         (r.id, _tables(r)) for r in earlier if r.period == period]
@@ -148,6 +155,12 @@ def _check(earlier: list[Release], new: dict[str, PublishedTable], period: Repor
                 differences += [(((later, slug), r, c), ((before, slug), r, c))
                                 for r in table.rows if r in other.rows
                                 for c in table.columns if c in other.columns]
+    # Stocks of one day or of days close together, whatever kind of release printed them.
+    differences += stock_differences([
+        *(StockSet(r.id, r.period.end, True, stock_tables(_tables(r))) for r in earlier),
+        *(StockSet(d.id, d.briefing.day, False, stock_tables({t.slug: t.table for t in d.briefing.tables}))
+          for d in days),
+        StockSet(NEW, new_day or period.end, period is not None, stock_tables(new))])  # type: ignore[union-attr]
     return disclosure_audit(tables, links=links(tables), differences=differences)
 
 
@@ -166,11 +179,11 @@ def prepare(db: Database, actor: Actor, period_key: str) -> Candidate:
     if period not in final_periods(db):
         raise ValidationError(f"{period.label} ist noch nicht abgeschlossen: Ergebnisse der Abgänge "
                               f"kommen bis 28 Tage nach Quartalsende. Freigabe ab {period.final_from:%d.%m.%Y}.")
-    earlier = releases(db, actor)
-    the_draft = draft(db, actor, period, today())
+    earlier, days = releases(db, actor), day_releases(db, actor)
+    the_draft = draft(db, actor, period, period.end)  # the team of the Stichtag, too
     protected = dict(the_draft.tables)
     before = sum(len(t.hidden) for t in protected.values())
-    while exposures := _check(earlier, {s: t.as_published() for s, t in protected.items()}, period):
+    while exposures := _check(earlier, {s: t.as_published() for s, t in protected.items()}, period, days):
         place = next(filter(None, map(_exposed_in_new, exposures)), None)
         if place is None:  # only earlier releases are exposed: none of this release's doing
             raise ValidationError("Die bisherigen Freigaben bestehen die Prüfung nicht: "

@@ -1,0 +1,226 @@
+"""Stichtag briefings (db.figures.briefings): the council's figures for a committee date.
+
+The demo world ships the launch briefing (the article's 11 in accompaniment and 19 planned first
+interviews); the lead releases a briefing for any day up to today, audited with every release;
+stocks of one day or of days close together never show that one or two persons moved. The files
+store numbers as numbers. Runs on both engines (`db` fixtures)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from db.casework.cases import change_status
+from db.clock import today
+from db.demo.seed import next_on_or_after
+from db.errors import PermissionDenied, ValidationError
+from db.figures import briefings, releases
+from db.figures.council import staff_on
+from db.figures.disclosure import MARKS, SECONDARY_MARK, TOTAL, PublishedTable
+from db.figures.feasibility import audit
+from db.figures.stichtage import NEIGHBOUR_DAYS, StockSet, day_key, day_of_key, is_day_key, stock_differences
+from db.store.models import Case, CouncilRelease
+from db.vocabulary import CaseStatus
+
+from .conftest import World
+from .helpers import audit_count
+
+ACTIVE, EMPLOYED, PLANNED = "In Begleitung", "In Arbeit – Nachbetreuung", "Erstgespräche geplant"
+
+
+def launch(world: World) -> briefings.DayRelease:
+    stored = briefings.day_releases(world.db, world.actor("kreistag"))
+    assert len(stored) == 1, stored
+    return stored[0]
+
+
+# --- the demo world ----------------------------------------------------------------------------
+
+def test_the_demo_world_ships_the_launch_briefing_with_11_and_19(world: World) -> None:
+    briefing = launch(world).briefing
+    assert briefing.day == world.today
+    assert briefing.table("stichtag").table.cell(ACTIVE, "Personen") == "11"
+    assert briefing.table("geplant").table.cells == (("19",),)
+    tiles = {t.label: t.value for t in briefing.stock_tiles}
+    assert tiles[f"In Begleitung am {world.today:%d.%m.%Y}"] == "11"
+    assert tiles[f"Erstgespräche geplant am {world.today:%d.%m.%Y}"] == "19"
+    assert "11 Personen in Begleitung" in briefing.summary
+    assert "19 Erstgespräche waren vereinbart" in briefing.summary
+    # The team of that day: Bianca at work, Bruno starts in ten days, two positions from April.
+    assert "Im Dienst ist 1 Integrationsbegleiter:in, 1 weitere Person beginnt in Kürze" in briefing.summary
+    if next_on_or_after(world.today, 4, 1) != world.today:  # on 1 April their money starts today
+        assert "Mittel für 2 weitere Stellen" in briefing.summary
+    assert [place for place, _ in briefing.office_hours][:2] == [
+        "Guben (Jobcenter, Geschäftsstelle Guben)", "Forst (Lausitz) (Jobcenter, Geschäftsstelle Forst)"]
+    assert briefing.office_hours[0][1].startswith("seit ")
+    assert briefing.office_hours[3][1] == "geplant, Beginn noch offen"
+    # A quarter list stays a quarter list; the launch briefing is no quarter.
+    assert releases.releases(world.db, world.actor("kreistag")) == []
+    # Released through the service: audited, with its files.
+    assert audit_count(world.db, action="release", entity="council_release") == 1
+
+
+def test_the_launch_briefing_is_what_the_lead_would_release_today(world: World) -> None:
+    """Nothing moved since: preparing the day again is the stored release, and releasing it twice
+    is refused."""
+    lead = world.actor("leitung")
+    candidate = briefings.prepare_day(world.db, lead, world.today)
+    assert candidate.unchanged and candidate.current is not None
+    assert candidate.content_hash == launch(world).content_hash
+    with pytest.raises(ValidationError, match="schon freigegeben"):
+        briefings.release_day(world.db, lead, world.today, candidate.content_hash)
+
+
+def test_the_excel_of_a_briefing_stores_numbers_as_numbers(world: World) -> None:
+    stored = launch(world)
+    data = releases.release_file(world.db, world.actor("kreistag"), stored.id, "xlsx")
+    assert_numbers_are_numbers(data, stored.briefing.tables)
+
+
+def assert_numbers_are_numbers(data: bytes, tables) -> None:  # type: ignore[no-untyped-def]
+    """Every printed number is a numeric cell with the number; every mark stays text."""
+    book = load_workbook(io.BytesIO(data))
+    checked = 0
+    for table in tables:
+        sheet = next(s for s in book.worksheets if s["A1"].value == table.title)
+        for r, (row, line) in enumerate(zip(table.table.rows, table.table.cells), start=6):
+            assert sheet.cell(row=r, column=1).value == row
+            for c, text in enumerate(line, start=2):
+                cell = sheet.cell(row=r, column=c)
+                if text in MARKS:
+                    assert cell.data_type == "s" and cell.value == text, (table.title, row, text)
+                else:
+                    assert cell.data_type == "n" and isinstance(cell.value, int), (table.title, row, cell.value)
+                    assert cell.value == int(text)
+                    checked += 1
+    assert checked, "no number was checked"
+
+
+def test_the_excel_of_every_quarter_stores_numbers_as_numbers(released_world: World) -> None:
+    council = released_world.actor("kreistag")
+    stored = releases.releases(released_world.db, council)
+    assert stored
+    marks = 0
+    for release in stored:
+        assert_numbers_are_numbers(releases.release_file(released_world.db, council, release.id, "xlsx"),
+                                   release.briefing.tables)
+        marks += sum(len(t.table.hidden) for t in release.briefing.tables)
+    assert marks, "no mark was checked: the released world hides nothing"
+
+
+# --- releasing a Stichtag briefing --------------------------------------------------------------
+
+def test_the_lead_releases_a_briefing_for_a_past_day_audited_and_frozen(released_world: World) -> None:
+    db, lead, council = released_world.db, released_world.actor("leitung"), released_world.actor("kreistag")
+    day = released_world.today - timedelta(days=45)
+    with pytest.raises(PermissionDenied):
+        briefings.prepare_day(db, council, day)
+    candidate = briefings.prepare_day(db, lead, day)
+    assert candidate.current is None and not candidate.unchanged
+    with pytest.raises(ValidationError, match="seit der Vorschau"):
+        briefings.release_day(db, lead, day, "0" * 64)
+    stored = briefings.release_day(db, lead, day, candidate.content_hash)
+    assert stored.title == f"Lagebericht zum Stichtag {day:%d.%m.%Y}"
+    with db.read() as session:
+        row = session.get(CouncilRelease, stored.id)
+        assert row is not None and row.period_key == day_key(day) and is_day_key(row.period_key)
+    assert day_of_key(day_key(day)) == day
+    # Everything printed together passes the audit a quarter release uses.
+    every = {**{(r.id, t.slug): t.table for r in releases.releases(db, council) for t in r.briefing.tables},
+             **{(d.id, t.slug): t.table for d in briefings.day_releases(db, council) for t in d.briefing.tables}}
+    assert audit(every) == []
+    assert {d.id for d in briefings.day_releases(db, council)} >= {stored.id}
+    for name in ("pdf", "xlsx", "csv"):
+        assert releases.release_file(db, council, stored.id, name)
+    # The next quarter is audited with the briefing among the earlier releases.
+    newest = releases.final_periods(db)[-1]
+    again = releases.prepare(db, lead, newest.key)
+    assert again.current is None
+
+
+@pytest.mark.parametrize("offset, message", [(1, "in der Zukunft"), (None, "vor der ersten Zuweisung")])
+def test_a_day_after_today_or_before_the_programme_is_refused(world: World, offset, message) -> None:  # type: ignore[no-untyped-def]
+    lead = world.actor("leitung")
+    day = today() + timedelta(days=offset) if offset else world.today - timedelta(days=400)
+    with pytest.raises(ValidationError, match=message):
+        briefings.prepare_day(world.db, lead, day)
+
+
+def test_a_small_change_on_the_same_day_is_hidden_in_the_correction(world: World) -> None:
+    """One planned interview held today: the same day's stock moves by one. Printed beside the
+    launch briefing that would say one person began today – the audit hides it."""
+    db, lead = world.db, world.actor("leitung")
+    with db.read() as session:
+        case = session.scalars(select(Case).where(Case.status == CaseStatus.INTERVIEW_PLANNED)
+                               .order_by(Case.id)).first()
+        assert case is not None
+        case_id, version = case.id, case.version
+    change_status(db, world.actor("begleiter1"), case_id, version, CaseStatus.ACTIVE, on=world.today)
+    candidate = briefings.prepare_day(db, lead, world.today)
+    assert candidate.current is not None and not candidate.unchanged  # a correction of the launch briefing
+    assert candidate.widened > 0
+    printed = candidate.briefing.table("stichtag").table.cell(ACTIVE, "Personen")
+    planned = candidate.briefing.table("geplant").table.cells[0][0]
+    assert printed in MARKS and planned in MARKS, (printed, planned)
+    stored = briefings.release_day(db, lead, world.today, candidate.content_hash)
+    assert stored.corrects_id == launch_id(world) and stored.title.endswith("(berichtigt)")
+    shown = {d.id: d for d in briefings.day_releases(db, world.actor("kreistag"))}
+    assert shown[stored.corrects_id].corrected_by == stored.id
+
+
+def launch_id(world: World) -> int:
+    return min(d.id for d in briefings.day_releases(world.db, world.actor("kreistag")))
+
+
+# --- the pairing rule, on tables as printed -------------------------------------------------------
+
+def stock(active: str, employed: str, total: str) -> PublishedTable:
+    return PublishedTable((ACTIVE, EMPLOYED, TOTAL), ("Personen",), ((active,), (employed,), (total,)), False, True)
+
+
+@pytest.mark.parametrize("apart, exposed", [(0, True), (5, True), (NEIGHBOUR_DAYS - 1, True),
+                                            (NEIGHBOUR_DAYS, False), (91, False)])
+def test_stocks_of_close_days_may_not_differ_by_one_or_two(apart: int, exposed: bool) -> None:
+    first, second = stock("11", "0", "11"), stock("12", "0", "12")
+    day = date(2026, 12, 6)
+    sets = [StockSet(1, day, False, {"stichtag": first}), StockSet(2, day + timedelta(days=apart), False,
+                                                                   {"stichtag": second})]
+    tables = {(1, "stichtag"): first, (2, "stichtag"): second}
+    found = audit(tables, differences=stock_differences(sets))
+    assert bool(found) is exposed, found
+    # Hidden behind "•" with its sum hidden too, the same pair says nothing.
+    safe = stock(SECONDARY_MARK, "0", SECONDARY_MARK)
+    sets[1] = StockSet(2, sets[1].day, False, {"stichtag": safe})
+    assert audit({(1, "stichtag"): first, (2, "stichtag"): safe}, differences=stock_differences(sets)) == []
+
+
+def test_two_quarter_releases_are_left_to_the_quarter_rule() -> None:
+    day = date(2026, 9, 30)
+    sets = [StockSet(1, day, True, {"stichtag": stock("11", "0", "11")}),
+            StockSet(2, day, True, {"stichtag": stock("12", "0", "12")}),
+            StockSet(3, day, False, {"stichtag": stock("12", "0", "12")})]
+    pairs = stock_differences(sets)
+    assert {(a[0][0], b[0][0]) for a, b in pairs} == {(3, 1), (3, 2)}
+
+
+# --- the team as of the Stichtag ----------------------------------------------------------------
+
+def test_the_team_is_counted_as_of_the_stichtag(world: World) -> None:
+    today = world.today
+    now = staff_on(world.db, today)
+    # Two positions funded since 90 days, two more from the next 1 April (today, on 1 April).
+    april = 2 if next_on_or_after(today, 4, 1) == today else 0
+    assert (now.working, now.starting, now.positions_total, now.positions_open) == (1, 1, 2 + april, april)
+    later = staff_on(world.db, today + timedelta(days=10))  # Bruno has begun
+    assert (later.working, later.starting) == (2, 0)
+    before = staff_on(world.db, today - timedelta(days=100))  # before anyone was hired or funded
+    assert (before.working, before.starting, before.positions_total) == (0, 0, 0)
+
+
+def test_a_quarter_release_shows_the_team_of_its_last_day(released_world: World) -> None:
+    for release in releases.releases(released_world.db, released_world.actor("kreistag")):
+        assert f"Team am {release.period.end:%d.%m.%Y}:" in release.briefing.summary
