@@ -26,7 +26,7 @@ from ..reporting.registry import INDICATORS, indicator
 from . import charts
 from .alternatives import council_text
 from .council import Briefing, CouncilTable
-from .council import TERMS_EXPLAINED
+from .council import TERMS_EXPLAINED, WITHHELD
 from .disclosure import MARKS_EXPLAINED
 
 TITLE = "Integrationsbegleitung Jobcenter Spree-Neiße – Lagebericht für den Kreistag"
@@ -78,7 +78,8 @@ def heading(release: Release) -> list[str]:
              f"Freigabe Nr. {release.id} vom {release.released_at.astimezone(LOCAL_TZ):%d.%m.%Y}, "
              f"Prüfsumme {release.content_hash[:16]}"]
     if release.corrects_id:
-        lines.append(f"Berichtigung: ersetzt Freigabe Nr. {release.corrects_id}")
+        lines.append(f"{'Endgültige Fassung' if release.final else 'Berichtigung'}: ersetzt Freigabe Nr. {release.corrects_id}")
+    lines.append(release.briefing.status_text)
     return lines
 
 
@@ -93,8 +94,10 @@ def release_files(release: Release) -> dict[str, bytes]:
 
 def export_csv(release: Release) -> bytes:
     """All tables in one long CSV for German Excel (;): a published number in "Wert", a hidden
-    cell's mark in "Kennzeichen"."""
+    cell's mark in "Kennzeichen"; "Stand" vorläufig or endgültig; "Hinweis" says why a revision
+    hides a cell the version it replaces printed."""
     briefing = release.briefing
+    withheld = {(t.slug, row, col): f"{WITHHELD} – {why}" for t in briefing.tables for row, col, why in t.withheld}
     rows = []
     for t in briefing.tables:
         published = t.table.published()
@@ -104,9 +107,10 @@ def export_csv(release: Release) -> bytes:
                     "Tabelle": t.title, "Zeile": str(row), "Spalte": str(col),
                     "Wert": published.loc[row, col], "Kennzeichen": t.table.mark(row, col) or "",
                     "Zeitraum": briefing.period.label, "Freigabe": release.id,
+                    "Stand": briefing.status, "Hinweis": withheld.get((t.slug, str(row), str(col)), ""),
                 })
     frame = safe_frame(pd.DataFrame(rows, columns=["Tabelle", "Zeile", "Spalte", "Wert", "Kennzeichen",
-                                                   "Zeitraum", "Freigabe"]))
+                                                   "Zeitraum", "Freigabe", "Stand", "Hinweis"]))
     frame["Wert"] = frame["Wert"].map(lambda v: "" if v is None or pd.isna(v) else str(int(v)))
     return frame.to_csv(sep=";", index=False).encode("utf-8-sig")
 
@@ -161,6 +165,8 @@ def export_xlsx(release: Release) -> bytes:
                 cell = sheet.cell(row=r, column=c, value=int(value) if value is not None else t.table.mark(row, col))
                 cell.alignment = Alignment(horizontal="right")
                 cell.number_format = "#,##0"
+        for n, text in enumerate(t.withheld_text(), start=7 + len(published.index)):
+            sheet.cell(row=n, column=1, value=safe_cell(text))
         sheet.freeze_panes = "B6"
         sheet.column_dimensions["A"].width = max(18, max(len(str(i)) for i in [t.row_title, *published.index]) + 2)
         for c, col in enumerate(published.columns, start=2):
@@ -219,6 +225,7 @@ def export_pdf(release: Release) -> bytes:
     pdf = _BriefingPdf(release)
     pdf.add_page()
     pdf.heading(TITLE, level=0)
+    pdf.para(briefing.status_text, size=10, style="B")
     pdf.para(briefing.summary)
     # The marks and words are explained where they first appear: page 1, before the tiles.
     pdf.para(MARKS_EXPLAINED, size=8, style="I", height=4)
@@ -238,6 +245,8 @@ def export_pdf(release: Release) -> bytes:
         first = usable * 0.45
         widths = [first, *[(usable - first) / len(shown.columns)] * len(shown.columns)]
         pdf.table_of(columns, [[str(i), *shown.loc[i].tolist()] for i in shown.index], widths)
+        for text in table.withheld_text():
+            pdf.para(text, size=8, style="I", height=4)
     pdf.para(MARKS_EXPLAINED, size=8, style="I", height=4)
     for figure, picture in pictures:
         pdf.heading(f"Grafik: {figure.title}", level=1, rows_after=12)
