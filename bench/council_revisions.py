@@ -17,6 +17,7 @@ import argparse
 import random
 import sys
 import tempfile
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -93,7 +94,9 @@ def main() -> None:
         if not candidate.unchanged:
             releases.release(db, lead, period.key, candidate.content_hash)
     for year in releases.annual_periods(db):
+        start = time.perf_counter()
         candidate = releases.prepare(db, lead, year.key)
+        print(f"Jahresbericht {year.start.year}: Vorbereitung mit Prüfung {time.perf_counter() - start:.1f} s")
         releases.release(db, lead, year.key, candidate.content_hash)
     stored = {r.id: r for r in releases.releases(db, actors["council"])}
     print("Quartal   Stand       verdeckt vorher  verdeckt neu  vorher gedruckt, jetzt verdeckt")

@@ -158,7 +158,9 @@ def release_section() -> None:
                  disabled=not confirmed):
         with shown_errors(), st.spinner("Freigabe wird gespeichert, Dateien werden erstellt …"):
             stored = release(db, actor, period.key, candidate.content_hash)
-        st.session_state["flash"] = f"{stored.title} ist freigegeben (Nr. {stored.id})."
+        st.session_state["flash"] = (f"{stored.period.label} ist freigegeben (Nr. {stored.id}, "
+                                     f"{stored.briefing.status}"
+                                     + (f", mit {len(candidate.parts)} Quartalen endgültig)." if candidate.parts else ")."))
         st.rerun()
 
 

@@ -3,13 +3,16 @@
 This module plays the reader who wants a hidden small count back. It knows nothing of the app's
 code: it reads the CSV file of every release, as downloaded, and what a reader of a German
 statistics table knows – a row or column called "Summe" adds up the others, "< 3" is 1 or 2,
-"•" is at least 1 because zeros are printed, and two releases of the same quarter describe the
-same events. Then it asks HiGHS (SciPy's `milp`) for the smallest and largest value of every
+"•" is at least 1 because zeros are printed, two releases of the same quarter describe the
+same events, and an annual release ("Jahr 2025" with the quarters of 2025 marked "endgültig")
+says the year is the sum of its quarters – a table whose title names a day (a stock) equals the
+fourth quarter's. Then it asks HiGHS (SciPy's `milp`) for the smallest and largest value of every
 hidden cell and of every difference between two versions of a cell.
 
 The releases are made through the service functions (hypothesis chooses seed, size and how
-many cases come by import), quarter after quarter, then late entries arrive and corrections
-are released. The attacker must find nothing. Against a deliberately weak suppression – small
+many cases come by import), quarter after quarter, then late entries arrive, corrections are
+released, every due annual release (year and final quarters), and after more late entries the
+corrections of the quarters still provisional. The attacker must find nothing. Against a deliberately weak suppression – small
 counts hidden, nothing else – the same attacker must find cells, or it would prove nothing.
 """
 
@@ -46,6 +49,7 @@ class Attacker:
     def __init__(self, files: dict[int, bytes]) -> None:
         self.cells: dict[Key, tuple[float, float]] = {}
         self.period: dict[int, str] = {}
+        self.status: dict[int, str] = {}
         for release, data in files.items():
             frame = pd.read_csv(io.BytesIO(data), sep=";", dtype=str, keep_default_na=False,
                                 encoding="utf-8-sig")
@@ -59,6 +63,7 @@ class Attacker:
                     assert r.Kennzeichen == "•", r
                     self.cells[key] = (1, np.inf)
                 self.period[release] = r.Zeitraum
+                self.status[release] = r.Stand
         self.order = list(self.cells)
         self.index = {k: i for i, k in enumerate(self.order)}
         rows: list[np.ndarray] = []
@@ -76,12 +81,33 @@ class Attacker:
                 for row in names_rows:
                     parts = [(release, table, row, c) for c in names_cols if c != SUM]
                     rows.append(self._row(parts, (release, table, row, SUM)))
+        rows += self._years(by_table)
         self.equations = np.array(rows) if rows else np.zeros((0, len(self.order)))
         # Versions of one cell: the same quarter, table, row and column in two releases.
         versions: dict[tuple[str, str, str, str], list[Key]] = defaultdict(list)
         for key in self.order:
             versions[(self.period[key[0]], *key[1:])].append(key)
         self.pairs = [(a, b) for keys in versions.values() for i, a in enumerate(keys) for b in keys[:i]]
+
+    def _years(self, by_table: dict[tuple[int, str], set[tuple[str, str]]]) -> list[np.ndarray]:
+        """Year = Σ its final quarters, cell by cell; a table only the fourth quarter shares (its
+        title names the 31.12.) equals that quarter's."""
+        rows = []
+        for year_release, label in self.period.items():
+            if not label.startswith("Jahr "):
+                continue
+            year = label.removeprefix("Jahr ")
+            quarters = [r for r, p in self.period.items() if p.endswith(f"Quartal {year}")
+                        and self.status[r] == "endgültig"]
+            for (release, table), cells in by_table.items():
+                if release != year_release:
+                    continue
+                holders = [q for q in quarters if (q, table) in by_table]
+                for row, col in cells:
+                    parts = [(q, table, row, col) for q in holders if (row, col) in by_table[(q, table)]]
+                    if parts:
+                        rows.append(self._row(parts, (release, table, row, col)))
+        return rows
 
     def _row(self, parts: list[Key], total: Key) -> np.ndarray:
         row = np.zeros(len(self.order))
@@ -156,6 +182,16 @@ def late_entries(db: Database, actors, rng: random.Random, today: date) -> None:
                         occurred_on=start + timedelta(days=rng.randint(0, (last_released - start).days)))
 
 
+def correct_all(db: Database, lead) -> None:  # type: ignore[no-untyped-def]
+    """A correction of every provisional quarter whose figures moved."""
+    for period in releases.releasable(db, lead):
+        if period.is_year:
+            continue
+        candidate = releases.prepare(db, lead, period.key)
+        if candidate.current is not None and not candidate.unchanged:
+            releases.release(db, lead, period.key, candidate.content_hash)
+
+
 def fresh(template: Path, folder: Path, name: str) -> Database:
     path = folder / f"{name}.sqlite3"
     shutil.copy(template, path)
@@ -174,12 +210,15 @@ def test_no_hidden_value_can_be_derived_from_all_releases(
         actors = programme_through_services(db, rng, cases, today, imported)
         files = release_everything(db, actors["lead"], actors["council"])
         assert files, "no quarter was released: the test would prove nothing"
-        # Late entries, then every quarter that changed is released again as a correction.
+        # Late entries, then every quarter that changed is released again as a correction; then
+        # every due annual release; then more late entries and corrections of what is left.
         late_entries(db, actors, rng, today)
-        for period in releases.final_periods(db):
-            candidate = releases.prepare(db, actors["lead"], period.key)
-            if not candidate.unchanged:
-                releases.release(db, actors["lead"], period.key, candidate.content_hash)
+        correct_all(db, actors["lead"])
+        for year in [p for p in releases.releasable(db, actors["lead"]) if p.is_year]:
+            candidate = releases.prepare(db, actors["lead"], year.key)
+            releases.release(db, actors["lead"], year.key, candidate.content_hash)
+        late_entries(db, actors, rng, today)
+        correct_all(db, actors["lead"])
         attacker = Attacker(downloads(db, actors["council"]))
         assert attacker.findings() == []
     finally:

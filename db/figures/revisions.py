@@ -93,8 +93,10 @@ def year_links(tables: Mapping[tuple[Hashable, str], PublishedTable], year: Repo
     return out
 
 
-def check(earlier: list[Version], new: Mapping[ReportingPeriod, Mapping[str, PublishedTable]]) -> list[Exposure]:
-    """The audit over the earlier versions given and the new sets (see module doc)."""
+def check(earlier: list[Version], new: Mapping[ReportingPeriod, Mapping[str, PublishedTable]],
+          new_only: bool = False) -> list[Exposure]:
+    """The audit over the earlier versions given and the new sets (see module doc); `new_only`:
+    findings about the new sets' cells only (the earlier ones passed before)."""
     tables: dict[tuple[Hashable, str], PublishedTable] = {
         (v.owner, slug): t for v in earlier for slug, t in v.tables.items()}
     owner_of = {p: new_owner(p) for p in new}
@@ -118,7 +120,8 @@ def check(earlier: list[Version], new: Mapping[ReportingPeriod, Mapping[str, Pub
     for period in new:
         if period.is_year:
             every_link += year_links(tables, period, owner_of)
-    return disclosure_audit(tables, links=every_link, differences=differences)
+    concern = (lambda ref: ref[0][0] in owner_of.values()) if new_only else None
+    return disclosure_audit(tables, links=every_link, differences=differences, concern=concern)
 
 
 def _published(sets: Sets) -> dict[ReportingPeriod, dict[str, PublishedTable]]:
@@ -180,13 +183,17 @@ def protect_sets(earlier: list[Version], drafts: Sets,
     periods = {new_owner(p): p for p in sets}
     costly = {p: {slug: printed(revised.get(p, {}).get(slug)) for slug in own} for p, own in sets.items()}
     before = sum(len(t.hidden) for own in sets.values() for t in own.values())
-    while exposures := check(earlier, _published(sets)):
+    if found := [e for e in check(earlier, {}) if e]:  # the earlier releases alone (passed when released)
+        raise Unprotectable(found[0], earlier_only=True)
+    while exposures := check(earlier, _published(sets), new_only=True):
         place = next(filter(None, (_exposed_in_new(e, periods) for e in exposures)), None)
         if place is None:  # only earlier releases are exposed: none of this release's doing
             raise Unprotectable(exposures[0], earlier_only=True)
         period, slug, cell = place
         exposure = next(e for e in exposures if _exposed_in_new(e, periods) == place)
-        options = [(p, slug, w) for p in _tables_to_widen(period, list(sets))
+        # A changed cell (a difference to an earlier version) is hidden where it changed.
+        where = [period] if exposure.other is not None else _tables_to_widen(period, list(sets))
+        options = [(p, slug, w) for p in where
                    if slug in sets[p] and cell[0] in sets[p][slug].values.index
                    and cell[1] in sets[p][slug].values.columns
                    and (w := widened(sets[p][slug], cell, costly[p][slug])) is not None]
@@ -205,7 +212,7 @@ def protect_sets(earlier: list[Version], drafts: Sets,
                 else:
                     trial = ProtectedTable(table.values, {c: h for c, h in table.hidden.items() if c != cell},
                                            table.row_totals, table.column_totals)
-                    found = check(earlier, _published({**sets, period: {**sets[period], slug: trial}}))
+                    found = check(earlier, _published({**sets, period: {**sets[period], slug: trial}}), new_only=True)
                     if not found:
                         sets[period][slug] = trial  # printed again: the audit allows it
                         continue
