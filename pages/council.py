@@ -46,7 +46,7 @@ def show_briefing(briefing: Briefing, stored: Release | None, key: str) -> None:
     if briefing.final:
         st.success(plain(briefing.status_text), icon=":material/verified:")
     else:
-        st.warning(plain(briefing.status_text), icon=":material/pending:")
+        st.info(plain(briefing.status_text), icon=":material/pending:")
     st.subheader(f"Bestände am {period.end:%d.%m.%Y}")
     metric_tiles(briefing.stock_tiles)
     st.subheader(f"{period.label} ({plain(period.span)})")

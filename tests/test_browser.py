@@ -212,20 +212,22 @@ def test_council_sees_provisional_corrected_and_final_releases(page, running_app
         if not candidate.unchanged:
             releases.release(db, lead, period.key, candidate.content_hash)
     stored = releases.releases(db, world.actor("kreistag"))
-    final = next(r for r in stored if r.final and not r.period.is_year)
+    provisional = next(r for r in stored if not r.final and r.corrected_by is None)
     withheld = next((r for r in stored if any(t.withheld for t in r.briefing.tables)), None)
     db.dispose()
     log_in(page, running_app, "kreistag")
-    page.get_by_text("Vorläufig: später erfasste Vorgänge").first.wait_for()
-    shot(page, "kreistag-vorlaeufig")
-    for chosen, name in ((final, "kreistag-endgueltig"), (withheld, "kreistag-berichtigung")):
+    assert stored[0].period.is_year  # the newest release: the annual release, shown first
+    page.get_by_text("Endgültig: die Summen des Jahres").first.wait_for()
+    shot(page, "kreistag-jahresbericht")
+    for chosen, name in ((provisional, "kreistag-vorlaeufig"), (withheld, "kreistag-neue-fassung")):
         if chosen is None:
             continue
+        option = f"{chosen.title} – Nr. {chosen.id}" + (" (ersetzt, siehe neuere Freigabe)" if chosen.corrected_by else "")
         page.get_by_label("Lagebericht").first.click()
-        page.get_by_role("option", name=f"{chosen.title} – Nr. {chosen.id}").click()
+        page.get_by_role("option", name=option, exact=True).click()
         page.get_by_text(f"Freigabe Nr. {chosen.id} vom").first.wait_for()
-        if chosen.final:
-            page.get_by_text("Endgültig:").first.wait_for()
+        if chosen is provisional:
+            page.get_by_text("Vorläufig: später erfasste Vorgänge").first.wait_for()
         if chosen is withheld:
             page.get_by_text("in der ersetzten Fassung gedruckt, hier nicht ausgewiesen").first.wait_for()
         shot(page, name)
