@@ -223,8 +223,7 @@ def test_council_sees_provisional_corrected_and_final_releases(page, running_app
         if chosen is None:
             continue
         option = f"{chosen.title} – Nr. {chosen.id}" + (" (ersetzt, siehe neuere Freigabe)" if chosen.corrected_by else "")
-        page.get_by_label("Lagebericht").first.click()
-        page.get_by_role("option", name=option, exact=True).click()
+        choose(page, "Lagebericht", f"Nr. {chosen.id}", option)
         page.get_by_text(f"Freigabe Nr. {chosen.id} vom").first.wait_for()
         if chosen is provisional:
             page.get_by_text("Vorläufig: später erfasste Vorgänge").first.wait_for()

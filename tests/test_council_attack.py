@@ -34,7 +34,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from db.casework.activities import LOGGABLE_KINDS, record_activity
 from db.store.database import Database
-from db.figures import council, releases
+from db.figures import council, releases, revisions
 from db.figures.disclosure import Hidden, ProtectedTable, with_totals
 
 from .helpers import programme_through_services
@@ -237,7 +237,7 @@ def test_the_attacker_finds_cells_behind_a_weak_suppression(
     """Without secondary suppression and without the audit, the same attacker wins – and the
     audit, asked about the weak releases, names what the attacker found."""
     monkeypatch.setattr(council, "protect", primary_only)
-    monkeypatch.setattr(releases, "disclosure_audit", lambda *a, **k: [])
+    monkeypatch.setattr(revisions, "disclosure_audit", lambda *a, **k: [])
     found_by_seed = {}
     for seed in (1, 2, 3):
         db = fresh(_sqlite_template, tmp_path, f"weak-{seed}")
@@ -252,7 +252,7 @@ def test_the_attacker_finds_cells_behind_a_weak_suppression(
 
             assert bool(audit(tables)) == bool(found_by_seed[seed]), seed
             monkeypatch.setattr(council, "protect", primary_only)
-            monkeypatch.setattr(releases, "disclosure_audit", lambda *a, **k: [])
+            monkeypatch.setattr(revisions, "disclosure_audit", lambda *a, **k: [])
         finally:
             db.dispose()
     assert any(found_by_seed.values()), found_by_seed
@@ -263,7 +263,7 @@ def test_tables_protected_one_by_one_give_corrections_away(
     """Each table protected on its own, as before the audit: a correction printed beside its
     first release shows how many records changed – the attacker finds such differences, the
     audit refuses the same releases."""
-    monkeypatch.setattr(releases, "disclosure_audit", lambda *a, **k: [])
+    monkeypatch.setattr(revisions, "disclosure_audit", lambda *a, **k: [])
     findings = []
     for seed in (0, 2, 5):
         db = fresh(_sqlite_template, tmp_path, f"alone-{seed}")
