@@ -225,7 +225,8 @@ def test_no_hidden_value_can_be_derived_from_all_releases(
         db.dispose()
 
 
-def primary_only(counts: pd.DataFrame, *, row_totals: bool = False, column_totals: bool = True) -> ProtectedTable:
+def primary_only(counts: pd.DataFrame, *, row_totals: bool = False, column_totals: bool = True,
+                 **revision: object) -> ProtectedTable:
     """The weak suppression: counts of 1 and 2 hidden, nothing that would protect them."""
     grid = with_totals(counts, row_totals=row_totals, column_totals=column_totals)
     hidden = {(r, c): Hidden.SMALL for r in grid.index for c in grid.columns if 0 < grid.loc[r, c] < 3}
