@@ -75,8 +75,8 @@ def show_briefing(briefing: Briefing, stored: Release | None, key: str) -> None:
         st.caption(plain(table.explanation))
         # An HTML table: on a phone the numbers wrap below the names instead of scrolling away.
         narrow.table(table.table.shown().rename_axis(table.row_title).reset_index(), f"{key}_{table.slug}")
-        for text in table.withheld_text():  # why a cell the replaced version printed is hidden now
-            st.caption(plain(text))
+        for note in table.withheld_text():  # why a cell the replaced version printed is hidden now
+            st.caption(plain(note))
         if table.table.hidden:  # what the marks mean, under every table that has one
             st.caption(MARKS_EXPLAINED)
         if not table.chart:
@@ -118,7 +118,7 @@ def release_section() -> None:
                 "28 Tage nach seinem Ende vorbei sind, in denen die Ergebnisse der Abgänge eintreffen.")
         return
     period = st.selectbox("Quartal oder Jahresbericht", periods, key="release_period",
-                          format_func=lambda p: f"Jahresbericht {p.start.year} (endgültig)" if p.is_year
+                          format_func=lambda p: f"Jahresbericht {p.start.year:d} (endgültig)" if p.is_year
                           else f"{p.label} (vorläufig)")
     with shown_errors(), st.spinner("Zahlen werden gegen alle bisherigen Freigaben geprüft …"):
         candidate = prepare(db, actor, period.key)
@@ -147,7 +147,7 @@ def release_section() -> None:
     for part in parts:
         with st.expander(f"Vorschau: {part.period.label}, wie der Kreistag es sehen wird"):
             show_briefing(part.briefing, None, key=f"preview_{part.period.key}")
-    what = f"Jahresbericht {period.start.year}" if period.is_year else period.label
+    what = f"Jahresbericht {period.start.year:d}" if period.is_year else period.label
     label = f"{'Berichtigung für ' if candidate.current else ''}{what} freigeben"
     # Released figures never change: one deliberate step before the button does anything.
     confirmed = st.checkbox(f"Ich habe die Vorschau geprüft. {what} wird so für den Kreistag "
