@@ -26,8 +26,8 @@ from db.figures.export import PUBLISHED_ONLY, briefing_charts
 from db.figures.releases import (
     RELEASE_ROLES,
     Release,
-    final_periods,
     prepare,
+    releasable,
     release,
     release_file,
     releases,
@@ -47,8 +47,9 @@ db = get_db()
 
 st.title("Kreistag – Lagebericht")
 st.caption("Integrationsbegleitung im Jobcenter Spree-Neiße: nur Summen, keine Personendaten. "
-           "Je Kalenderquartal eine Freigabe, zu Sitzungen ein Lagebericht zum Stichtag; "
-           "freigegebene Zahlen ändern sich nie.")
+           "Je Kalenderquartal eine vorläufige Freigabe, zu Sitzungen ein Lagebericht zum Stichtag; "
+           "im Jahresbericht werden die Quartale einmal berichtigt und sind dann endgültig. "
+           "Freigegebene Zahlen ändern sich nie, sie werden höchstens durch eine neue Fassung ersetzt.")
 show_flash()
 
 def downloads(stored: Release | DayRelease, stamp: str, key: str) -> None:
@@ -70,6 +71,10 @@ def show_briefing(briefing: Briefing, stored: Release | None, key: str) -> None:
     """Tiles, summary, tables and charts of a briefing – printed cells only; with the files of a
     stored release for download."""
     period = briefing.period
+    if briefing.final:
+        st.success(plain(briefing.status_text), icon=":material/verified:")
+    else:
+        st.info(plain(briefing.status_text), icon=":material/pending:")
     st.subheader(f"Bestände am {period.end:%d.%m.%Y}")
     metric_tiles(briefing.stock_tiles)
     st.subheader(f"{period.label} ({plain(period.span)})")
@@ -84,6 +89,8 @@ def show_briefing(briefing: Briefing, stored: Release | None, key: str) -> None:
         st.caption(plain(table.explanation))
         # An HTML table: on a phone the numbers wrap below the names instead of scrolling away.
         narrow.table(table.table.shown().rename_axis(table.row_title).reset_index(), f"{key}_{table.slug}")
+        for note in table.withheld_text():  # why a cell the replaced version printed is hidden now
+            st.caption(plain(note))
         if table.table.hidden:  # what the marks mean, under every table that has one
             st.caption(MARKS_EXPLAINED)
         if not table.chart:
@@ -125,12 +132,13 @@ def show_day_briefing(briefing: DayBriefing, key: str) -> None:
 def release_status(item: Release | DayRelease, stored: list[Release | DayRelease]) -> Shown:
     text = md("Freigabe Nr. {id} vom {when} durch {by}", id=item.id, by=item.released_by,
               when=fmt_date(item.released_at.astimezone(LOCAL_TZ).date()))
+    text = md("{text}, {status}", text=text, status=item.briefing.status)
     if item.corrects_id:
-        text = md("{text}; berichtigt Freigabe Nr. {id}", text=text, id=item.corrects_id)
+        text = md("{text}; ersetzt Freigabe Nr. {id}", text=text, id=item.corrects_id)
     if item.corrected_by:
         later = next(r for r in stored if r.id == item.corrected_by)
-        text = md("{text}. **Berichtigt** durch Freigabe Nr. {id} vom {when}", text=text, id=later.id,
-                  when=fmt_date(later.released_at.astimezone(LOCAL_TZ).date()))
+        text = md("{text}. **Ersetzt** durch Freigabe Nr. {id} vom {when} ({status})", text=text, id=later.id,
+                  when=fmt_date(later.released_at.astimezone(LOCAL_TZ).date()), status=later.briefing.status)
     return md("{text}. Prüfsumme {digest}", text=text, digest=item.content_hash[:16])
 
 
@@ -174,15 +182,17 @@ def day_release_section() -> None:
 
 
 def release_section() -> None:
-    """For the lead: the next quarter to release (or correct), audited, with a preview."""
+    """For the lead: the next quarter to release (or correct), or a year's annual release,
+    audited, with a preview."""
     st.header("Quartal freigeben")
-    periods = final_periods(db)
+    periods = releasable(db, actor)
     if not periods:
         st.info("Noch ist kein Quartal abgeschlossen. Ein Quartal kann freigegeben werden, sobald die "
                 "28 Tage nach seinem Ende vorbei sind, in denen die Ergebnisse der Abgänge eintreffen.")
         return
-    period = st.selectbox("Quartal", list(reversed(periods)), format_func=lambda p: p.label,
-                          key="release_period")
+    period = st.selectbox("Quartal oder Jahresbericht", periods, key="release_period",
+                          format_func=lambda p: f"Jahresbericht {p.start.year:d} (endgültig)" if p.is_year
+                          else f"{p.label} (vorläufig)")
     with shown_errors(), st.spinner("Zahlen werden gegen alle bisherigen Freigaben geprüft …"):
         candidate = prepare(db, actor, period.key)
     if candidate.unchanged:
@@ -190,27 +200,40 @@ def release_section() -> None:
                       "nichts zu berichtigen.", quarter=period.label, id=candidate.current.id))
         return
     earlier = len(releases(db, actor))
+    parts = [*candidate.parts, candidate]
     st.write(f"Geprüft gegen {earlier:d} bisherige Freigabe{'n' if earlier != 1 else ''}: kein verdeckter "
              f"Wert lässt sich aus allen veröffentlichten Zahlen zusammen berechnen. "
-             f"{candidate.hidden:d} Werte geheim gehalten"
+             f"{sum(c.hidden for c in parts):d} Werte geheim gehalten"
              + (f", davon {candidate.widened:d} zusätzlich wegen dieser Prüfung." if candidate.widened else "."))
-    if candidate.current is not None:
+    if candidate.withheld:
+        st.write(f"{candidate.withheld:d} früher gedruckte Werte bleiben verdeckt, weil die Prüfung "
+                 "zeigt, dass sie gedruckt etwas verraten würden; der Grund steht jeweils unter der Tabelle.")
+    if period.is_year:
+        st.info(md("Der **Jahresbericht {year}** enthält die Summen des Jahres und die {n} Quartale "
+                   "in endgültiger Fassung. Danach ändern sich diese Zahlen nicht mehr.",
+                   year=period.start.year, n=len(candidate.parts)))
+    elif candidate.current is not None:
         st.warning(md("{quarter} ist schon freigegeben (Nr. {id}), die Zahlen haben sich seitdem "
-                      "geändert. Eine Freigabe jetzt erscheint als **Berichtigung**; die frühere bleibt "
-                      "sichtbar und wird als berichtigt gekennzeichnet.", quarter=period.label,
+                      "geändert. Eine Freigabe jetzt erscheint als **Berichtigung** (weiter vorläufig); "
+                      "die frühere bleibt sichtbar und wird als ersetzt gekennzeichnet.", quarter=period.label,
                       id=candidate.current.id))
-    with st.expander(f"Vorschau: {period.label}, wie der Kreistag es sehen wird"):
-        show_briefing(candidate.briefing, None, key="preview")
-    label = f"{'Berichtigung für ' if candidate.current else ''}{period.label} freigeben"
+    for part in parts:
+        with st.expander(f"Vorschau: {part.period.label}, wie der Kreistag es sehen wird"):
+            show_briefing(part.briefing, None, key=f"preview_{part.period.key}")
+    what = f"Jahresbericht {period.start.year:d}" if period.is_year else period.label
+    label = f"{'Berichtigung für ' if candidate.current else ''}{what} freigeben"
     # Released figures never change: one deliberate step before the button does anything.
-    confirmed = st.checkbox(f"Ich habe die Vorschau geprüft. {period.label} wird so für den Kreistag "
-                            "freigegeben und lässt sich danach nicht mehr ändern, nur berichtigen.",
+    confirmed = st.checkbox(f"Ich habe die Vorschau geprüft. {what} wird so für den Kreistag "
+                            "freigegeben und lässt sich danach nicht mehr ändern"
+                            + ("." if period.is_year else ", nur bis zum Jahresbericht berichtigen."),
                             key=f"release_confirm_{period.key}")
     if st.button(label, type="primary", key="release_button", icon=":material/publish:",
                  disabled=not confirmed):
         with shown_errors(), st.spinner("Freigabe wird gespeichert, Dateien werden erstellt …"):
             stored = release(db, actor, period.key, candidate.content_hash)
-        st.session_state["flash"] = f"{stored.title} ist freigegeben (Nr. {stored.id})."
+        st.session_state["flash"] = (f"{stored.period.label} ist freigegeben (Nr. {stored.id}, "
+                                     f"{stored.briefing.status}"
+                                     + (f", mit {len(candidate.parts)} Quartalen endgültig)." if candidate.parts else ")."))
         st.rerun()
 
 
@@ -227,7 +250,7 @@ def published() -> None:
         return
     chosen = st.selectbox("Lagebericht", stored, key="council_release",
                           format_func=lambda r: f"{r.title} – Nr. {r.id}"
-                          + (" (berichtigt, siehe neuere Freigabe)" if r.corrected_by else ""))
+                          + (" (ersetzt, siehe neuere Freigabe)" if r.corrected_by else ""))
     if isinstance(chosen, DayRelease):
         downloads(chosen, f"{chosen.day:%Y-%m-%d}-freigabe-{chosen.id}", key=f"release_{chosen.id}")
     else:

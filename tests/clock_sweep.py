@@ -26,10 +26,13 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 # The last and first day of a year (and so of a quarter and a month), the end of February in a
 # common and in a leap year, the last day before and the first two days of April (the demo's new
-# positions are funded from 1 April: on the 2nd the next April is a year away), the end of June.
+# positions are funded from 1 April: on the 2nd the next April is a year away), the last day
+# before and the first day of a year's annual release (29 April: db.figures.periods), the end of
+# June.
 SWEEP_DAYS = [
     date(2026, 12, 31), date(2027, 1, 1), date(2027, 2, 28), date(2028, 2, 29),
-    date(2027, 3, 31), date(2027, 4, 1), date(2027, 4, 2), date(2027, 6, 30),
+    date(2027, 3, 31), date(2027, 4, 1), date(2027, 4, 2), date(2027, 4, 28), date(2027, 4, 29),
+    date(2027, 6, 30),
 ]
 
 

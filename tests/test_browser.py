@@ -188,6 +188,50 @@ def test_council_sees_only_releases_and_downloads_the_stored_pdf(page, running_a
     assert target.read_bytes() == stored_pdf  # the bytes stored with the release
 
 
+def test_council_sees_provisional_corrected_and_final_releases(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    """A quarter "vorläufig", a correction with the reason for each cell it no longer prints, and
+    the annual release "endgültig" – on the page at 1280 and 390 px."""
+    import random
+
+    from db.store.database import Database
+    from db.figures import releases
+
+    from .conftest import World, release_final_quarters
+    from .test_council_revisions import late_entries
+
+    page.goto(running_app.url)
+    page.get_by_label("Benutzername").wait_for()
+    db = Database.from_url(running_app.db_url)
+    world = World(db=db, today=date.today())
+    release_final_quarters(world)
+    lead = world.actor("leitung")
+    late_entries(world, random.Random(3), 25)
+    periods = releases.releasable(db, lead)  # corrections first, then the annual releases
+    for period in sorted(periods, key=lambda p: p.is_year):
+        candidate = releases.prepare(db, lead, period.key)
+        if not candidate.unchanged:
+            releases.release(db, lead, period.key, candidate.content_hash)
+    stored = releases.releases(db, world.actor("kreistag"))
+    provisional = next(r for r in stored if not r.final and r.corrected_by is None)
+    withheld = next((r for r in stored if any(t.withheld for t in r.briefing.tables)), None)
+    db.dispose()
+    log_in(page, running_app, "kreistag")
+    assert stored[0].period.is_year  # the newest release: the annual release, shown first
+    page.get_by_text("Endgültig: die Summen des Jahres").first.wait_for()
+    shot(page, "kreistag-jahresbericht")
+    for chosen, name in ((provisional, "kreistag-vorlaeufig"), (withheld, "kreistag-neue-fassung")):
+        if chosen is None:
+            continue
+        option = f"{chosen.title} – Nr. {chosen.id}" + (" (ersetzt, siehe neuere Freigabe)" if chosen.corrected_by else "")
+        choose(page, "Lagebericht", f"Nr. {chosen.id}", option)
+        page.get_by_text(f"Freigabe Nr. {chosen.id} vom").first.wait_for()
+        if chosen is provisional:
+            page.get_by_text("Vorläufig: später erfasste Vorgänge").first.wait_for()
+        if chosen is withheld:
+            page.get_by_text("in der ersetzten Fassung gedruckt, hier nicht ausgewiesen").first.wait_for()
+        shot(page, name)
+
+
 def test_lead_dashboard(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
     log_in(page, running_app, "leitung")
     page.get_by_role("heading", name="Lagebild").first.wait_for()

@@ -139,7 +139,7 @@ def test_a_correction_is_a_new_release_and_the_earlier_one_says_so(released_worl
     with pytest.raises(ValidationError, match="seit der Vorschau"):
         releases.release(db, lead, period.key, "0" * 64)
     correction = releases.release(db, lead, period.key, candidate.content_hash)
-    assert correction.corrects_id == earlier.id and correction.title.endswith("(berichtigt)")
+    assert correction.corrects_id == earlier.id and correction.title.endswith("(vorläufig, berichtigt)")
     stored = {r.id: r for r in releases.releases(db, council)}
     assert stored[earlier.id].corrected_by == correction.id
     assert stored[earlier.id].content_hash == earlier.content_hash  # the earlier one as it was

@@ -3,17 +3,22 @@
 This module plays the reader who wants a hidden small count back. It knows nothing of the app's
 code: it reads the CSV file of every release, as downloaded, and what a reader of a German
 statistics table knows – a row or column called "Summe" adds up the others, "< 3" is 1 or 2,
-"•" is at least 1 because zeros are printed, and two releases of the same quarter describe the
-same events, and a stock table "… am 30.09.2026" counts the persons of that day in whichever
-release prints it. Then it asks HiGHS (SciPy's `milp`) for the smallest and largest value of every
-hidden cell and of every difference between two versions of a cell – and between the same stock
-cell of two days fewer than 28 days apart, where a difference of 1 or 2 is the net movement of
-one or two persons (the rule of db.figures.stichtage, checked here from the files alone).
+"•" is at least 1 because zeros are printed, two releases of the same quarter describe the
+same events, a stock table "… am 30.09.2026" counts the persons of that day in whichever
+release prints it, and an annual release ("Jahr 2025" with the quarters of 2025 marked
+"endgültig") says the year is the sum of its quarters – a table whose title names a day (a
+stock) equals the fourth quarter's. Then it asks HiGHS (SciPy's `milp`) for the smallest and
+largest value of every hidden cell and of every difference between two versions of a cell – and
+between the same stock cell of two days fewer than 28 days apart, where a difference of 1 or 2 is
+the net movement of one or two persons (the rule of db.figures.stichtage, checked here from the
+files alone).
 
 The releases are made through the service functions (hypothesis chooses seed, size and how
 many cases come by import), quarter after quarter, Stichtag briefings for committee dates
 (quarter ends, days close together, today), then late entries arrive and corrections are
-released. The attacker must find nothing. Against a deliberately weak suppression – small
+released, every due annual release (year and final quarters), and after more late entries the
+corrections of the quarters still provisional. The attacker must find nothing. Against a
+deliberately weak suppression – small
 counts hidden, nothing else – the same attacker must find cells, or it would prove nothing.
 """
 
@@ -37,7 +42,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from db.casework.activities import LOGGABLE_KINDS, record_activity
 from db.store.database import Database
 from db.casework.cases import change_status
-from db.figures import briefings, council, releases
+from db.figures import briefings, council, releases, revisions
 from db.figures.disclosure import Hidden, ProtectedTable, with_totals
 
 from .helpers import programme_through_services
@@ -52,6 +57,7 @@ class Attacker:
     def __init__(self, files: dict[int, bytes]) -> None:
         self.cells: dict[Key, tuple[float, float]] = {}
         self.period: dict[int, str] = {}
+        self.status: dict[int, str] = {}
         for release, data in files.items():
             frame = pd.read_csv(io.BytesIO(data), sep=";", dtype=str, keep_default_na=False,
                                 encoding="utf-8-sig")
@@ -65,6 +71,7 @@ class Attacker:
                     assert r.Kennzeichen == "•", r
                     self.cells[key] = (1, np.inf)
                 self.period[release] = r.Zeitraum
+                self.status[release] = r.Stand
         self.order = list(self.cells)
         self.index = {k: i for i, k in enumerate(self.order)}
         rows: list[np.ndarray] = []
@@ -82,6 +89,7 @@ class Attacker:
                 for row in names_rows:
                     parts = [(release, table, row, c) for c in names_cols if c != SUM]
                     rows.append(self._row(parts, (release, table, row, SUM)))
+        rows += self._years(by_table)
         self.equations = np.array(rows) if rows else np.zeros((0, len(self.order)))
         # Versions of one cell: the same quarter, table, row and column in two releases.
         versions: dict[tuple[str, str, str, str], list[Key]] = defaultdict(list)
@@ -101,6 +109,26 @@ class Attacker:
                     if a[0] != b[0] and abs((day_a - day_b).days) < 28 and (a, b) not in known and (b, a) not in known:
                         self.pairs.append((a, b))
                         known.add((a, b))
+
+    def _years(self, by_table: dict[tuple[int, str], set[tuple[str, str]]]) -> list[np.ndarray]:
+        """Year = Σ its final quarters, cell by cell; a table only the fourth quarter shares (its
+        title names the 31.12.) equals that quarter's."""
+        rows = []
+        for year_release, label in self.period.items():
+            if not label.startswith("Jahr "):
+                continue
+            year = label.removeprefix("Jahr ")
+            quarters = [r for r, p in self.period.items() if p.endswith(f"Quartal {year}")
+                        and self.status[r] == "endgültig"]
+            for (release, table), cells in by_table.items():
+                if release != year_release:
+                    continue
+                holders = [q for q in quarters if (q, table) in by_table]
+                for row, col in cells:
+                    parts = [(q, table, row, col) for q in holders if (row, col) in by_table[(q, table)]]
+                    if parts:
+                        rows.append(self._row(parts, (release, table, row, col)))
+        return rows
 
     def _row(self, parts: list[Key], total: Key) -> np.ndarray:
         row = np.zeros(len(self.order))
@@ -214,6 +242,16 @@ def late_entries(db: Database, actors, rng: random.Random, today: date) -> None:
                         occurred_on=start + timedelta(days=rng.randint(0, (last_released - start).days)))
 
 
+def correct_all(db: Database, lead) -> None:  # type: ignore[no-untyped-def]
+    """A correction of every provisional quarter whose figures moved."""
+    for period in releases.releasable(db, lead):
+        if period.is_year:
+            continue
+        candidate = releases.prepare(db, lead, period.key)
+        if candidate.current is not None and not candidate.unchanged:
+            releases.release(db, lead, period.key, candidate.content_hash)
+
+
 def fresh(template: Path, folder: Path, name: str) -> Database:
     path = folder / f"{name}.sqlite3"
     shutil.copy(template, path)
@@ -236,21 +274,25 @@ def test_no_hidden_value_can_be_derived_from_all_releases(
         release_days(db, actors["lead"], days)
         assert briefings.day_releases(db, actors["council"]), "no Stichtag briefing: nothing proven"
         # Late entries, then every quarter that changed is released again as a correction; a
-        # status change today moves today's stocks: today's briefing is corrected too.
+        # status change today moves today's stocks: today's briefing is corrected too. Then
+        # every due annual release; then more late entries and corrections of what is left.
         late_entries(db, actors, rng, today)
         hold_an_interview_today(db, actors["companion"], today)
-        for period in releases.final_periods(db):
-            candidate = releases.prepare(db, actors["lead"], period.key)
-            if not candidate.unchanged:
-                releases.release(db, actors["lead"], period.key, candidate.content_hash)
+        correct_all(db, actors["lead"])
         release_days(db, actors["lead"], days)
+        for year in [p for p in releases.releasable(db, actors["lead"]) if p.is_year]:
+            candidate = releases.prepare(db, actors["lead"], year.key)
+            releases.release(db, actors["lead"], year.key, candidate.content_hash)
+        late_entries(db, actors, rng, today)
+        correct_all(db, actors["lead"])
         attacker = Attacker(downloads(db, actors["council"]))
         assert attacker.findings() == []
     finally:
         db.dispose()
 
 
-def primary_only(counts: pd.DataFrame, *, row_totals: bool = False, column_totals: bool = True) -> ProtectedTable:
+def primary_only(counts: pd.DataFrame, *, row_totals: bool = False, column_totals: bool = True,
+                 **revision: object) -> ProtectedTable:
     """The weak suppression: counts of 1 and 2 hidden, nothing that would protect them."""
     grid = with_totals(counts, row_totals=row_totals, column_totals=column_totals)
     hidden = {(r, c): Hidden.SMALL for r in grid.index for c in grid.columns if 0 < grid.loc[r, c] < 3}
@@ -262,7 +304,7 @@ def test_the_attacker_finds_cells_behind_a_weak_suppression(
     """Without secondary suppression and without the audit, the same attacker wins – and the
     audit, asked about the weak releases, names what the attacker found."""
     monkeypatch.setattr(council, "protect", primary_only)
-    monkeypatch.setattr(releases, "disclosure_audit", lambda *a, **k: [])
+    monkeypatch.setattr(revisions, "disclosure_audit", lambda *a, **k: [])
     found_by_seed = {}
     for seed in (1, 2, 3):
         db = fresh(_sqlite_template, tmp_path, f"weak-{seed}")
@@ -277,7 +319,7 @@ def test_the_attacker_finds_cells_behind_a_weak_suppression(
 
             assert bool(audit(tables)) == bool(found_by_seed[seed]), seed
             monkeypatch.setattr(council, "protect", primary_only)
-            monkeypatch.setattr(releases, "disclosure_audit", lambda *a, **k: [])
+            monkeypatch.setattr(revisions, "disclosure_audit", lambda *a, **k: [])
         finally:
             db.dispose()
     assert any(found_by_seed.values()), found_by_seed
@@ -288,7 +330,7 @@ def test_tables_protected_one_by_one_give_corrections_away(
     """Each table protected on its own, as before the audit: a correction printed beside its
     first release shows how many records changed – the attacker finds such differences, the
     audit refuses the same releases."""
-    monkeypatch.setattr(releases, "disclosure_audit", lambda *a, **k: [])
+    monkeypatch.setattr(revisions, "disclosure_audit", lambda *a, **k: [])
     findings = []
     for seed in (0, 2, 5):
         db = fresh(_sqlite_template, tmp_path, f"alone-{seed}")

@@ -174,3 +174,38 @@ def test_random_tables_never_leak(shape: tuple[int, int], data: st.DataObject, t
     if len(table.hidden) <= 6:  # brute force stays small
         for cell, seen in consistent_values(table).items():
             assert len(seen) >= 2, (cell, seen, table.shown())
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    shape=st.tuples(st.integers(1, 4), st.integers(1, 3)),
+    data=st.data(),
+    totals=st.sampled_from([(True, True), (False, True), (True, False)]),
+)
+def test_a_revision_keeps_hidden_what_was_hidden_and_stays_safe(
+        shape: tuple[int, int], data: st.DataObject, totals: tuple[bool, bool]) -> None:
+    """A table protected as a revision (db.figures.revisions): the earlier version's hidden
+    cells stay hidden unless now zero, cells it printed are taken only where needed – and the
+    result is as safe as any protected table."""
+    rows, cols = shape
+    values = data.draw(st.lists(small_counts, min_size=rows * cols, max_size=rows * cols))
+    frame = pd.DataFrame([values[i * cols:(i + 1) * cols] for i in range(rows)],
+                         index=[f"r{i}" for i in range(rows)], columns=[f"c{j}" for j in range(cols)])
+    plain = protect(frame, row_totals=totals[0], column_totals=totals[1])
+    every = [(r, c) for r in plain.values.index for c in plain.values.columns]
+    keep = frozenset(data.draw(st.lists(st.sampled_from(every), max_size=3)))
+    costly = frozenset(every) - keep
+    revised = protect(frame, row_totals=totals[0], column_totals=totals[1], keep_hidden=keep, costly=costly)
+    assert_safe(frame, revised)
+    for cell in keep:
+        assert cell in revised.hidden or int(revised.values.loc[cell]) == 0
+    assert all(int(revised.values.loc[c]) > 0 for c in revised.hidden)  # zeros stay printed
+
+
+def test_a_revision_protects_with_a_cell_never_printed_before() -> None:
+    # r0 is small; r1 (4) and r2 (5) could each protect it. Unrevised, the smaller r1 is taken;
+    # in a revision where r1 was printed before and r2 was not, r2 is taken instead.
+    frame = pd.DataFrame({"n": [1, 4, 5]}, index=["r0", "r1", "r2"])
+    assert set(protect(frame).hidden) == {("r0", "n"), ("r1", "n")}
+    revised = protect(frame, costly=frozenset({("r1", "n"), ("r0", "n"), (TOTAL, "n")}))
+    assert set(revised.hidden) == {("r0", "n"), ("r2", "n")}

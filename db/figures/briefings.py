@@ -8,7 +8,7 @@ that day. Like a quarter (db.figures.releases) it is
 1. drafted from the status history of that day (db.figures.council.stock_counts, the same two
    tables a quarter prints for its last day) and protected table by table;
 2. audited together with every earlier release, quarters and briefings, by the same integer
-   program (releases._check): stocks of the same day or of days close together are paired
+   program (db.figures.revisions.check): stocks of the same day or of days close together are paired
    (db.figures.stichtage), so a second briefing a few days later cannot show that one person
    moved;
 3. stored exactly as printed, append-only, in the same table as the quarters (key: the day,
@@ -42,9 +42,11 @@ from ..store.models import CouncilRelease, CouncilReleaseFile, OfficeHourLocatio
 from . import flows
 from .council import COUNCIL_ROLES, TERMS_EXPLAINED, CouncilTable, Staff, shown_phrase, staff_on, stock_counts
 from .disclosure import MARKS_EXPLAINED, SECONDARY_MARK, SMALL_MARK, TOTAL, protect, widened
+from .feasibility import Exposure
 from .export import TITLE, _BriefingPdf, _notes, pdf_definitions, pdf_tables, tables_csv, tables_xlsx
 from .periods import ReportingPeriod, final_quarters
-from .releases import RELEASE_ROLES, Release, _check, _exposed_in_new, content_hash, releases
+from .releases import RELEASE_ROLES, Release, content_hash, releases, versions
+from .revisions import NEW_DAY, Version, check
 from .stichtage import DayBriefing, DayRelease, day_key, day_releases
 
 WEEKDAYS = ("montags", "dienstags", "mittwochs", "donnerstags", "freitags", "samstags", "sonntags")
@@ -149,6 +151,14 @@ def _allowed(db: Database, day: date) -> None:
                               "Programms: es gibt noch nichts zu berichten.")
 
 
+def _exposed_here(exposure: Exposure) -> tuple[str, tuple[str, str]] | None:
+    """The cell of the briefing being prepared that a finding is about, if any."""
+    for ref in (exposure.cell, exposure.other):
+        if ref is not None and ref[0][0] == NEW_DAY:
+            return ref[0][1], (ref[1], ref[2])
+    return None
+
+
 @until_data_change
 def prepare_day(db: Database, actor: Actor, day: date) -> DayCandidate:
     """The briefing of `day` as it would be released, after the audit over all releases."""
@@ -158,9 +168,14 @@ def prepare_day(db: Database, actor: Actor, day: date) -> DayCandidate:
     protected = {slug: protect(c.counts, row_totals=c.row_totals, column_totals=c.column_totals)
                  for slug, c in stock_counts(db, actor, day).items()}
     before = sum(len(t.hidden) for t in protected.values())
-    while exposures := _check(quarters, {s: t.as_published() for s, t in protected.items()}, None,
-                              days, new_day=day):
-        place = next(filter(None, map(_exposed_in_new, exposures)), None)
+    earlier = versions(quarters, days)
+
+    def audited() -> list[Exposure]:
+        new = Version(NEW_DAY, None, {s: t.as_published() for s, t in protected.items()}, day)
+        return check(earlier, {}, new_day=new)
+
+    while exposures := audited():
+        place = next(filter(None, map(_exposed_here, exposures)), None)
         if place is None:
             raise ValidationError("Die bisherigen Freigaben bestehen die Prüfung nicht: "
                                   + exposures[0].what + ". Bitte den Datenschutz einbeziehen.")
@@ -223,7 +238,7 @@ def day_files(release: DayRelease) -> dict[str, bytes]:
     tables, lines = release.briefing.tables, heading(release)
     return {"pdf": day_pdf(release),
             "xlsx": tables_xlsx(tables, lines, _notes(tables, lines, PUBLISHED_ONLY)),
-            "csv": tables_csv(tables, release.briefing.label, release.id)}
+            "csv": tables_csv(tables, release.briefing.label, release.id, release.briefing.status)}
 
 
 def day_pdf(release: DayRelease) -> bytes:

@@ -44,6 +44,9 @@ from .disclosure import (
 from .periods import ReportingPeriod
 
 COUNCIL_ROLES = (Role.COUNCIL, Role.LEAD)
+PROVISIONAL = "vorläufig"
+FINAL = "endgültig"
+WITHHELD = "in der ersetzten Fassung gedruckt, hier nicht ausgewiesen"
 
 
 @dataclass(frozen=True)
@@ -54,15 +57,27 @@ class CouncilTable:
     row_title: str
     table: PublishedTable
     chart: bool = True  # drawn as a bar chart (from the printed cells only)
+    # A revision's cells that the version it revises printed and it hides: (row, column, why –
+    # German, the audit's proof). Printed next to the table (db.figures.releases).
+    withheld: tuple[tuple[str, str, str], ...] = ()
 
     def to_json(self) -> dict[str, object]:
-        return {"slug": self.slug, "title": self.title, "explanation": self.explanation,
-                "row_title": self.row_title, "chart": self.chart, "table": self.table.to_json()}
+        data: dict[str, object] = {
+            "slug": self.slug, "title": self.title, "explanation": self.explanation,
+            "row_title": self.row_title, "chart": self.chart, "table": self.table.to_json()}
+        if self.withheld:  # releases stored before revisions said why keep their bytes
+            data["withheld"] = [list(w) for w in self.withheld]
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> CouncilTable:  # type: ignore[type-arg]
         return cls(data["slug"], data["title"], data["explanation"], data["row_title"],
-                   PublishedTable.from_json(data["table"]), bool(data["chart"]))
+                   PublishedTable.from_json(data["table"]), bool(data["chart"]),
+                   tuple((str(r), str(c), str(w)) for r, c, w in data.get("withheld", ())))
+
+    def withheld_text(self) -> list[str]:
+        """Why the revision hides a cell its earlier version printed, one sentence per cell."""
+        return [f"„{row}“, {col}: {WITHHELD} – {why}" for row, col, why in self.withheld]
 
 
 @dataclass(frozen=True)
@@ -83,18 +98,43 @@ class Briefing:
     period_tiles: list[Tile]
     summary: str
     tables: list[CouncilTable]  # every printed cell: stocks first, then the quarter's events
+    # "endgültig": revised once in the annual release (or the year's own totals); a quarter's
+    # first release and its corrections are "vorläufig" (README, revision policy).
+    final: bool = False
+
+    @property
+    def status(self) -> str:
+        return FINAL if self.final else PROVISIONAL
+
+    @property
+    def status_text(self) -> str:
+        """What "vorläufig" / "endgültig" means for this briefing, for the page and every file."""
+        year = self.period.start.year
+        if self.period.is_year:
+            return (f"Endgültig: die Summen des Jahres {year}, zusammen mit den endgültigen Zahlen "
+                    "seiner Quartale freigegeben (Jahresbericht); sie ändern sich nicht mehr.")
+        if self.final:
+            return (f"Endgültig: im Jahresbericht {year} ein letztes Mal berichtigt, mit allen "
+                    "Nachträgen bis dahin; die Zahlen ändern sich nicht mehr.")
+        return (f"Vorläufig: später erfasste Vorgänge werden im Jahresbericht {year} "
+                f"(freigegeben ab dem {ReportingPeriod.year(year).revision_from:%d.%m.%Y}) "
+                "eingerechnet; erst dann sind die Zahlen endgültig.")
 
     def to_json(self) -> dict[str, object]:
         tiles = lambda ts: [[t.label, t.value, t.help] for t in ts]
-        return {"period": self.period.key, "as_of": self.as_of.isoformat(),
+        data = {"period": self.period.key, "as_of": self.as_of.isoformat(),
                 "stock_tiles": tiles(self.stock_tiles), "period_tiles": tiles(self.period_tiles),
                 "summary": self.summary, "tables": [t.to_json() for t in self.tables]}
+        if self.final:
+            data["final"] = True
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> Briefing:  # type: ignore[type-arg]
         return cls(ReportingPeriod.from_key(data["period"]), date.fromisoformat(data["as_of"]),
                    [Tile(*t) for t in data["stock_tiles"]], [Tile(*t) for t in data["period_tiles"]],
-                   data["summary"], [CouncilTable.from_json(t) for t in data["tables"]])
+                   data["summary"], [CouncilTable.from_json(t) for t in data["tables"]],
+                   bool(data.get("final", False)))
 
     def table(self, slug: str) -> CouncilTable:
         return next(t for t in self.tables if t.slug == slug)
@@ -288,11 +328,28 @@ def counts(db: Database, actor: Actor, period: ReportingPeriod) -> dict[str, Cou
     return tables
 
 
-def draft(db: Database, actor: Actor, period: ReportingPeriod, as_of: date) -> Draft:
+def draft(db: Database, actor: Actor, period: ReportingPeriod, as_of: date,
+          revises: dict[str, PublishedTable] | None = None) -> Draft:
     """The quarter's tables, each protected on its own (primary and secondary suppression), and
-    the team on `as_of` (the quarter's last day)."""
-    tables = {slug: protect(t.counts, row_totals=t.row_totals, column_totals=t.column_totals)
-              for slug, t in counts(db, actor, period).items()}
+    the team on `as_of` (the period's last day).
+
+    A revision of released tables (`revises`, by slug) keeps their hidden cells hidden and
+    hides a cell they printed only where no other cell protects (disclosure.protect)."""
+    revises = revises or {}
+
+    def kept(slug: str) -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
+        table = revises.get(slug)
+        if table is None:
+            return frozenset(), frozenset()
+        hidden = frozenset(table.hidden)
+        every = frozenset((r, c) for r in table.rows for c in table.columns)
+        return hidden, every - hidden
+
+    tables = {}
+    for slug, t in counts(db, actor, period).items():
+        keep_hidden, costly = kept(slug)
+        tables[slug] = protect(t.counts, row_totals=t.row_totals, column_totals=t.column_totals,
+                               keep_hidden=keep_hidden, costly=costly)
     return Draft(period, as_of, staff_on(db, as_of), tables)
 
 

@@ -173,39 +173,53 @@ def protect(
     *,
     row_totals: bool = False,
     column_totals: bool = True,
+    keep_hidden: frozenset[Cell] = frozenset(),
+    costly: frozenset[Cell] = frozenset(),
 ) -> ProtectedTable:
     """Suppress counts (rows × columns of non-negative ints) for publication: each table on its
     own. Whether a set of tables is safe together is the disclosure audit's question
-    (db.figures.feasibility)."""
+    (db.figures.feasibility).
+
+    For a revision of a released table (db.figures.releases): `keep_hidden` are the cells the
+    earlier version hid – they stay hidden (unless now zero), so the revision does not print
+    what the earlier version kept back; `costly` are the cells it printed – secondary
+    suppression takes them only where no other cell protects."""
     grid = with_totals(counts, row_totals=row_totals, column_totals=column_totals)
     hidden: dict[Cell, Hidden] = {}
     for row in grid.index:
         for col in grid.columns:
-            if is_small(int(grid.loc[row, col])):
+            value = int(grid.loc[row, col])
+            if is_small(value):
                 hidden[(row, col)] = Hidden.SMALL
+            elif (row, col) in keep_hidden and value > 0:
+                hidden[(row, col)] = Hidden.SECONDARY
     lines = _Lines(grid, row_totals, column_totals)
     while True:
         exposed = next((c for c in hidden if not lines.can_move(c, hidden)), None)
         if exposed is None:
             break
-        _hide_one_more(grid, lines, hidden, exposed)
+        _hide_one_more(grid, lines, hidden, exposed, costly)
     return ProtectedTable(grid, hidden, row_totals, column_totals)
 
 
-def widened(table: ProtectedTable, exposed: Cell) -> ProtectedTable | None:
+def widened(table: ProtectedTable, exposed: Cell, costly: frozenset[Cell] = frozenset()) -> ProtectedTable | None:
     """The table with one more protection for a cell the disclosure audit found exposed, or None
     when nothing is left to hide.
 
-    First the cheapest published non-zero cell on one of the exposed cell's lines (smallest
-    value, interior before totals), then any published non-zero cell; only then a "< 3" becomes
-    the weaker "•" (totals first): "< 3" tells the reader "1 or 2", and three such marks on one
-    line can fix each other (1 + 1 = "< 3" means 1 and 1).
+    A printed exposed cell (a difference to an earlier version that shows one or two persons'
+    changed records) is hidden itself: hiding its neighbours would not change what it shows.
+    Otherwise the cheapest published non-zero cell on one of the exposed cell's lines (cells
+    not in `costly` first – those an earlier version printed; then smallest value, interior
+    before totals), then any published non-zero cell; only then a "< 3" becomes the weaker "•"
+    (totals first): "< 3" tells the reader "1 or 2", and three such marks on one line can fix
+    each other (1 + 1 = "< 3" means 1 and 1).
     """
     lines = _Lines(table.values, table.row_totals, table.column_totals)
     grid = table.values
     published = [(r, c) for r in grid.index for c in grid.columns
                  if (r, c) not in table.hidden and int(grid.loc[r, c]) > 0]
-    published.sort(key=lambda c: (not lines.share_line(c, exposed), int(grid.loc[c]), _is_total(c)))
+    published.sort(key=lambda c: (c != exposed, c in costly, not lines.share_line(c, exposed),
+                                  int(grid.loc[c]), _is_total(c)))
     small = [c for c, why in table.hidden.items() if why is Hidden.SMALL]
     small.sort(key=lambda c: (c != exposed and not lines.share_line(c, exposed), not _is_total(c)))
     candidates = [*published, *small]
@@ -221,11 +235,13 @@ def unprotected_cells(table: ProtectedTable) -> list[Cell]:
     return [c for c in table.hidden if not lines.can_move(c, table.hidden)]
 
 
-def _hide_one_more(grid: pd.DataFrame, lines: _Lines, hidden: dict[Cell, Hidden], exposed: Cell) -> None:
+def _hide_one_more(grid: pd.DataFrame, lines: _Lines, hidden: dict[Cell, Hidden], exposed: Cell,
+                   costly: frozenset[Cell] = frozenset()) -> None:
     """Hide the cheapest further cell that lets `exposed` take another value.
 
     Candidates are published non-zero cells (a zero is never hidden: "0" means nothing there);
-    the smallest value loses least information, interior cells before totals. If no single cell
+    the smallest value loses least information, interior cells before totals; a cell an earlier
+    version printed (`costly`) only where no other single cell will do. If no single cell
     is enough, every candidate on the exposed cell's lines is hidden, then any candidate at all.
     When nothing is left to hide (a tiny table whose every figure is small), the "< 3" marks
     themselves give it away – 1 + 1 under a total "< 3" can only be 1 and 1 – so small cells on
@@ -235,7 +251,7 @@ def _hide_one_more(grid: pd.DataFrame, lines: _Lines, hidden: dict[Cell, Hidden]
         (row, col) for row in grid.index for col in grid.columns
         if (row, col) not in hidden and int(grid.loc[row, col]) > 0
     ]
-    candidates.sort(key=lambda c: (not lines.share_line(c, exposed), int(grid.loc[c]), _is_total(c)))
+    candidates.sort(key=lambda c: (c in costly, not lines.share_line(c, exposed), int(grid.loc[c]), _is_total(c)))
     for cell in candidates:
         if lines.can_move(exposed, {**hidden, cell: Hidden.SECONDARY}):
             hidden[cell] = Hidden.SECONDARY

@@ -26,8 +26,7 @@ from ..reporting.pdf import ReportPdf
 from ..reporting.registry import INDICATORS, indicator
 from . import charts
 from .alternatives import council_text
-from .council import Briefing, CouncilTable
-from .council import TERMS_EXPLAINED
+from .council import TERMS_EXPLAINED, WITHHELD, Briefing, CouncilTable
 from .disclosure import MARKS_EXPLAINED
 
 TITLE = "Integrationsbegleitung Jobcenter Spree-Neiße – Lagebericht für den Kreistag"
@@ -79,7 +78,8 @@ def heading(release: Release) -> list[str]:
              f"Freigabe Nr. {release.id} vom {release.released_at.astimezone(LOCAL_TZ):%d.%m.%Y}, "
              f"Prüfsumme {release.content_hash[:16]}"]
     if release.corrects_id:
-        lines.append(f"Berichtigung: ersetzt Freigabe Nr. {release.corrects_id}")
+        lines.append(f"{'Endgültige Fassung' if release.final else 'Berichtigung'}: ersetzt Freigabe Nr. {release.corrects_id}")
+    lines.append(release.briefing.status_text)
     return lines
 
 
@@ -94,12 +94,15 @@ def release_files(release: Release) -> dict[str, bytes]:
 
 def export_csv(release: Release) -> bytes:
     """All tables in one long CSV for German Excel (;): a published number in "Wert", a hidden
-    cell's mark in "Kennzeichen"."""
-    return tables_csv(release.briefing.tables, release.briefing.period.label, release.id)
+    cell's mark in "Kennzeichen"; "Stand" vorläufig or endgültig; "Hinweis" says why a revision
+    hides a cell the version it replaces printed."""
+    briefing = release.briefing
+    return tables_csv(briefing.tables, briefing.period.label, release.id, briefing.status)
 
 
-def tables_csv(tables: list[CouncilTable], period_label: str, release_id: int) -> bytes:
-    """The CSV of any release (a quarter, a Stichtag briefing): one row per printed cell."""
+def tables_csv(tables: list[CouncilTable], period_label: str, release_id: int, status: str) -> bytes:
+    """The CSV of any release (a quarter, a year, a Stichtag briefing): one row per printed cell."""
+    withheld = {(t.slug, row, col): f"{WITHHELD} – {why}" for t in tables for row, col, why in t.withheld}
     rows = []
     for t in tables:
         published = t.table.published()
@@ -109,9 +112,10 @@ def tables_csv(tables: list[CouncilTable], period_label: str, release_id: int) -
                     "Tabelle": t.title, "Zeile": str(row), "Spalte": str(col),
                     "Wert": published.loc[row, col], "Kennzeichen": t.table.mark(row, col) or "",
                     "Zeitraum": period_label, "Freigabe": release_id,
+                    "Stand": status, "Hinweis": withheld.get((t.slug, str(row), str(col)), ""),
                 })
     frame = safe_frame(pd.DataFrame(rows, columns=["Tabelle", "Zeile", "Spalte", "Wert", "Kennzeichen",
-                                                   "Zeitraum", "Freigabe"]))
+                                                   "Zeitraum", "Freigabe", "Stand", "Hinweis"]))
     frame["Wert"] = frame["Wert"].map(lambda v: "" if v is None or pd.isna(v) else str(int(v)))
     return frame.to_csv(sep=";", index=False).encode("utf-8-sig")
 
@@ -172,6 +176,8 @@ def tables_xlsx(tables: list[CouncilTable], lines: list[str], notes: list[tuple[
                 cell = sheet.cell(row=r, column=c, value=int(value) if value is not None else t.table.mark(row, col))
                 cell.alignment = Alignment(horizontal="right")
                 cell.number_format = "#,##0"
+        for n, text in enumerate(t.withheld_text(), start=7 + len(published.index)):
+            sheet.cell(row=n, column=1, value=safe_cell(text))
         sheet.freeze_panes = "B6"
         sheet.column_dimensions["A"].width = max(18, max(len(str(i)) for i in [t.row_title, *published.index]) + 2)
         for c, col in enumerate(published.columns, start=2):
@@ -234,6 +240,8 @@ def pdf_tables(pdf: ReportPdf, tables: list[CouncilTable]) -> None:
         first = usable * 0.45
         widths = [first, *[(usable - first) / len(shown.columns)] * len(shown.columns)]
         pdf.table_of(columns, [[str(i), *shown.loc[i].tolist()] for i in shown.index], widths)
+        for text in table.withheld_text():  # why a revision hides what its earlier version printed
+            pdf.para(text, size=8, style="I", height=4)
 
 
 def pdf_definitions(pdf: ReportPdf, note: str = PUBLISHED_ONLY) -> None:
@@ -257,6 +265,7 @@ def export_pdf(release: Release) -> bytes:
     pdf = _BriefingPdf(f"Lagebericht {release.period.label}", heading(release), release.released_at)
     pdf.add_page()
     pdf.heading(TITLE, level=0)
+    pdf.para(briefing.status_text, size=10, style="B")
     pdf.para(briefing.summary)
     # The marks and words are explained where they first appear: page 1, before the tiles.
     pdf.para(MARKS_EXPLAINED, size=8, style="I", height=4)

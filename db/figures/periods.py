@@ -10,6 +10,13 @@ calendar.
 
 A quarter is final – and may be released – once the 28 days in which leavers' results arrive
 (db.casework.outcomes) have passed after its last day.
+
+The one overlapping period is the calendar year, and only in the annual release
+(db.figures.releases, README "Revisionen"): it revises the year's four quarters one last time
+and prints the year's totals with them, computed from the same records at the same moment, so
+that "year = sum of its quarters" is an identity the audit is told about, not a difference a
+reader could exploit. A year may be released once the first quarter of the next year is final
+(29 April): late entries of the fourth quarter have had three months to arrive.
 """
 
 from __future__ import annotations
@@ -39,12 +46,22 @@ class ReportingPeriod:
         return cls.quarter(day.year, (day.month - 1) // 3 + 1)
 
     @classmethod
+    def year(cls, year: int) -> ReportingPeriod:
+        return cls(date(year, 1, 1), date(year, 12, 31))
+
+    @classmethod
     def from_key(cls, key: str) -> ReportingPeriod:
-        """"2026-Q3" → the third quarter of 2026 (ValueError for anything else)."""
+        """"2026-Q3" → the third quarter of 2026, "2026" → the year (ValueError for anything else)."""
+        if "-" not in key and (year := ascii_number(key)) is not None and len(key) == 4:
+            return cls.year(year)
         year, _, number = (ascii_number(part) for part in key.partition("-Q"))
         if year is None or number is None:
             raise ValueError(f"no quarter key: {key!r}")
         return cls.quarter(year, number)
+
+    @property
+    def is_year(self) -> bool:
+        return (self.start.month, self.end.month) == (1, 12)
 
     @property
     def number(self) -> int:
@@ -52,12 +69,23 @@ class ReportingPeriod:
 
     @property
     def key(self) -> str:
-        """Stable text form for a select box, a file name and the stored release: 2026-Q3."""
-        return f"{self.start.year}-Q{self.number}"
+        """Stable text form for a select box, a file name and the stored release: 2026-Q3, 2026."""
+        return f"{self.start.year}" if self.is_year else f"{self.start.year}-Q{self.number}"
 
     @property
     def label(self) -> str:
-        return f"{self.number}. Quartal {self.start.year}"
+        return f"Jahr {self.start.year}" if self.is_year else f"{self.number}. Quartal {self.start.year}"
+
+    def quarters(self) -> list[ReportingPeriod]:
+        """The quarters of a year (a quarter: itself)."""
+        if not self.is_year:
+            return [self]
+        return [ReportingPeriod.quarter(self.start.year, n) for n in range(1, 5)]
+
+    @property
+    def revision_from(self) -> date:
+        """A year's annual release: once the first quarter of the next year is final."""
+        return ReportingPeriod.quarter(self.start.year + 1, 1).final_from
 
     @property
     def span(self) -> str:
@@ -89,3 +117,11 @@ def final_quarters(programme_start: date | None, today: date) -> list[ReportingP
         quarters.append(quarter)
         quarter = quarter.next()
     return quarters
+
+
+def annual_years(programme_start: date | None, today: date) -> list[ReportingPeriod]:
+    """Every year since the programme began whose annual release is due today, oldest first."""
+    if programme_start is None:
+        return []
+    return [ReportingPeriod.year(y) for y in range(programme_start.year, today.year)
+            if ReportingPeriod.year(y).revision_from <= today]

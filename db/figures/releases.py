@@ -4,18 +4,22 @@ The council never sees a figure computed on the fly. The lead releases one quart
 once it is final (db.figures.periods). Releasing
 
 1. drafts the quarter's tables, each protected on its own (db.figures.council);
-2. audits them together with every earlier release (db.figures.feasibility): an integer program
-   over every printed cell, total, mark and declared identity between tables
-   (db.figures.identities). Where it can pin down a hidden value, the draft
-   protects one more cell (db.figures.disclosure.widened) and the audit runs again, until
-   nothing can be derived;
+2. audits them together with every earlier release (db.figures.revisions, db.figures.feasibility):
+   an integer program over every printed cell, total, mark and declared identity between tables
+   (db.figures.identities). Where it can pin down a hidden value, the draft protects one more
+   cell and the audit runs again, until nothing can be derived;
 3. stores the briefing exactly as printed – tables, tiles, summary, no hidden value – with who
    released it, when, and a SHA-256 of its content, and makes its files (PDF, Excel, CSV, a PNG
    per chart) once. Both tables are append-only in the database.
 
-A correction of a released quarter is a new release that names the one it corrects; the earlier
-one stays visible, marked "berichtigt". The audit pairs each cell of the two versions: their
-difference must not show that one or two persons' records changed.
+Revision policy (README "Revisionen"): a quarter is first released "vorläufig". Its figures are
+revised once, in the annual release of its year (from 29 April of the next year, when the next
+year's first quarter is final): the four quarters again, now "endgültig", and the year's totals,
+audited together. After that a quarter no longer changes. Before it, a provisional quarter can be
+corrected when an error is found (still "vorläufig"). A revision or correction is a new release
+that names the one it replaces; the earlier one stays visible, marked as replaced. It keeps the
+earlier version's hidden cells hidden and hides a cell the earlier version printed only where the
+audit proves that printing it would disclose – and then says why (db.figures.revisions).
 """
 
 from __future__ import annotations
@@ -39,15 +43,13 @@ from ..store.models import CouncilRelease, CouncilReleaseFile, User
 from ..vocabulary import Role
 from . import flows
 from .council import COUNCIL_ROLES, Briefing, briefing_of, draft
-from .disclosure import PublishedTable, widened
-from .feasibility import CellRef, Exposure
-from .feasibility import audit as disclosure_audit
-from .identities import links
-from .periods import ReportingPeriod, final_quarters
-from .stichtage import DayRelease, StockSet, day_releases, is_day_key, stock_differences, stock_tables
+from .disclosure import PublishedTable
+from .feasibility import Exposure
+from .periods import ReportingPeriod, annual_years, final_quarters
+from .revisions import Unprotectable, Version, check, protect_sets
+from .stichtage import DayRelease, day_releases, is_day_key
 
 RELEASE_ROLES = (Role.LEAD,)
-NEW = "neu"  # the table id prefix of the release being prepared
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,14 @@ class Release:
         return self.briefing.period
 
     @property
+    def final(self) -> bool:
+        return self.briefing.final
+
+    @property
     def title(self) -> str:
-        return f"{self.period.label}{' (berichtigt)' if self.corrects_id else ''}"
+        """"2. Quartal 2026 (vorläufig)", "… (vorläufig, berichtigt)", "… (endgültig)"."""
+        corrected = ", berichtigt" if self.corrects_id and not self.final else ""
+        return f"{self.period.label} ({self.briefing.status}{corrected})"
 
 
 @dataclass(frozen=True)
@@ -79,13 +87,21 @@ class Candidate:
     hidden: int  # hidden cells in the draft, after the audit
     widened: int  # cells the audit had to protect beyond each table's own suppression
     current: Release | None  # the valid release of this quarter, if there is one
+    # An annual release: the year's quarters in their final version, stored with the year (this
+    # candidate, whose content_hash then covers all of them).
+    parts: tuple[Candidate, ...] = ()
 
     @property
     def unchanged(self) -> bool:
         """Nothing to correct: the tables are those of the valid release (the team figures of
         the day of drafting do not count as a correction)."""
-        return self.current is not None and (
-            [t.to_json() for t in self.current.briefing.tables] == [t.to_json() for t in self.briefing.tables])
+        return self.current is not None and self.current.final == self.briefing.final and (
+            [(t.slug, t.table) for t in self.current.briefing.tables] == [(t.slug, t.table) for t in self.briefing.tables])
+
+    @property
+    def withheld(self) -> int:
+        """Cells the replaced versions printed and this release hides (each with its reason)."""
+        return sum(len(t.withheld) for c in (*self.parts, self) for t in c.briefing.tables)
 
 
 def content_hash(content: dict[str, object]) -> str:
@@ -130,74 +146,91 @@ def final_periods(db: Database) -> list[ReportingPeriod]:
     return final_quarters(flows.programme_start(db), today())
 
 
+def annual_periods(db: Database) -> list[ReportingPeriod]:
+    """Years whose annual release is due today (from 29 April of the next year), oldest first."""
+    return annual_years(flows.programme_start(db), today())
+
+
+def releasable(db: Database, actor: Actor) -> list[ReportingPeriod]:
+    """What the lead may release today, newest first: every final quarter not yet revised in
+    its annual release, and every due year not yet released."""
+    done = {r.period for r in releases(db, actor) if r.final}
+    quarters = [q for q in final_periods(db) if q not in done]
+    years = [y for y in annual_periods(db) if y not in done]
+    return sorted([*quarters, *years], key=lambda p: (p.end, not p.is_year), reverse=True)
+
+
 def _tables(release: Release) -> dict[str, PublishedTable]:
     return {t.slug: t.table for t in release.briefing.tables}
 
 
-def _check(earlier: list[Release], new: dict[str, PublishedTable], period: ReportingPeriod | None,
-           days: Sequence[DayRelease] = (), new_day: date | None = None) -> list[Exposure]:
-    """The audit over every earlier release – quarters and Stichtag briefings (`days`) – and the
-    new one (see module doc), whose stocks are of `new_day` (a quarter: its last day)."""
-    tables: dict[object, PublishedTable] = {
-        (r.id, slug): t for r in earlier for slug, t in _tables(r).items()}
-    tables.update({(d.id, t.slug): t.table for d in days for t in d.briefing.tables})
-    tables.update({(NEW, slug): t for slug, t in new.items()})
-    versions: list[tuple[object, dict[str, PublishedTable]]] = [
-        (r.id, _tables(r)) for r in earlier if r.period == period]
-    versions.append((NEW, new))
-    differences: list[tuple[CellRef, CellRef]] = []
-    for i, (later, later_tables) in enumerate(versions):
-        for before, before_tables in versions[:i]:
-            for slug, table in later_tables.items():
-                other = before_tables.get(slug)
-                if other is None:
-                    continue
-                differences += [(((later, slug), r, c), ((before, slug), r, c))
-                                for r in table.rows if r in other.rows
-                                for c in table.columns if c in other.columns]
-    # Stocks of one day or of days close together, whatever kind of release printed them.
-    differences += stock_differences([
-        *(StockSet(r.id, r.period.end, True, stock_tables(_tables(r))) for r in earlier),
-        *(StockSet(d.id, d.briefing.day, False, stock_tables({t.slug: t.table for t in d.briefing.tables}))
-          for d in days),
-        StockSet(NEW, new_day or period.end, period is not None, stock_tables(new))])  # type: ignore[union-attr]
-    return disclosure_audit(tables, links=links(tables), differences=differences)
+def versions(stored: Sequence[Release], days: Sequence[DayRelease] = ()) -> list[Version]:
+    """Every stored release as the audit sees it: quarters and years by period, Stichtag
+    briefings (db.figures.briefings) by the day of their stocks."""
+    return [*(Version(r.id, r.period, _tables(r)) for r in stored),
+            *(Version(d.id, None, {t.slug: t.table for t in d.briefing.tables}, d.day) for d in days)]
 
 
-def _exposed_in_new(exposure: Exposure) -> tuple[str, tuple[str, str]] | None:
-    for ref in (exposure.cell, exposure.other):
-        if ref is not None and ref[0][0] == NEW:
-            return ref[0][1], (ref[1], ref[2])
-    return None
+def _check(earlier: list[Release], new: dict[str, PublishedTable], period: ReportingPeriod,
+           days: Sequence[DayRelease] = ()) -> list[Exposure]:
+    """The audit over every earlier release and one new quarter (bench/council_audit.py)."""
+    return check(versions(earlier, days), {period: new})
+
+
+def _valid(earlier: list[Release], period: ReportingPeriod) -> Release | None:
+    return next((r for r in earlier if r.period == period and r.corrected_by is None), None)
 
 
 @until_data_change
 def prepare(db: Database, actor: Actor, period_key: str) -> Candidate:
-    """The quarter's briefing as it would be released, after the audit over all releases."""
+    """The quarter's (or year's annual) release as it would be stored, after the audit over all
+    releases."""
     require_role(actor, *RELEASE_ROLES)
     period = ReportingPeriod.from_key(period_key)
-    if period not in final_periods(db):
-        raise ValidationError(f"{period.label} ist noch nicht abgeschlossen: Ergebnisse der Abgänge "
-                              f"kommen bis 28 Tage nach Quartalsende. Freigabe ab {period.final_from:%d.%m.%Y}.")
     earlier, days = releases(db, actor), day_releases(db, actor)
-    the_draft = draft(db, actor, period, period.end)  # the team of the Stichtag, too
-    protected = dict(the_draft.tables)
-    before = sum(len(t.hidden) for t in protected.values())
-    while exposures := _check(earlier, {s: t.as_published() for s, t in protected.items()}, period, days):
-        place = next(filter(None, map(_exposed_in_new, exposures)), None)
-        if place is None:  # only earlier releases are exposed: none of this release's doing
+    if period.is_year:
+        if period not in annual_periods(db):
+            raise ValidationError(f"Der Jahresbericht {period.start.year} kann ab dem "
+                                  f"{period.revision_from:%d.%m.%Y} freigegeben werden, wenn das "
+                                  "1. Quartal des Folgejahres abgeschlossen ist.")
+        quarters = [q for q in final_periods(db) if q.start.year == period.start.year]
+        periods = [*quarters, period]
+    else:
+        if period not in final_periods(db):
+            raise ValidationError(f"{period.label} ist noch nicht abgeschlossen: Ergebnisse der Abgänge "
+                                  f"kommen bis 28 Tage nach Quartalsende. Freigabe ab {period.final_from:%d.%m.%Y}.")
+        periods = [period]
+    for p in periods:
+        current = _valid(earlier, p)
+        if current is not None and current.final:
+            raise ValidationError(f"{p.label} ist endgültig freigegeben (Freigabe Nr. {current.id}) "
+                                  "und wird nicht mehr geändert.")
+    currents = {p: _valid(earlier, p) for p in periods}
+    # The team of each Stichtag (the period's last day), too.
+    drafts = {p: draft(db, actor, p, p.end, revises=_tables(c) if c else None) for p, c in currents.items()}
+    titles = {t.slug: t.title for t in briefing_of(drafts[period]).tables}
+    try:
+        protected = protect_sets(versions(earlier, days), {p: dict(d.tables) for p, d in drafts.items()},
+                                 {p: _tables(c) for p, c in currents.items() if c}, titles)
+    except Unprotectable as exc:
+        if exc.earlier_only:
             raise ValidationError("Die bisherigen Freigaben bestehen die Prüfung nicht: "
-                                  + exposures[0].what + ". Bitte den Datenschutz einbeziehen.")
-        slug, cell = place
-        wider = widened(protected[slug], cell)
-        if wider is None:
-            raise ValidationError("Eine Tabelle lässt sich nicht schützen: " + exposures[0].what)
-        protected[slug] = wider
-    briefing = briefing_of(replace(the_draft, tables=protected))
-    current = next((r for r in earlier if r.period == period and r.corrected_by is None), None)
-    hidden = sum(len(t.hidden) for t in protected.values())
-    return Candidate(period, briefing, content_hash(briefing.to_json()), hidden,
-                     hidden - before, current)
+                                  + exc.exposure.what + ". Bitte den Datenschutz einbeziehen.") from None
+        raise ValidationError("Eine Tabelle lässt sich nicht schützen: " + exc.exposure.what) from None
+    candidates = []
+    for p in periods:
+        withheld = protected.withheld.get(p, {})
+        briefing = briefing_of(replace(drafts[p], tables=protected.sets[p]))
+        briefing = replace(briefing, final=period.is_year, tables=[
+            replace(t, withheld=tuple(withheld.get(t.slug, ()))) for t in briefing.tables])
+        hidden = sum(len(t.hidden) for t in protected.sets[p].values())
+        candidates.append(Candidate(p, briefing, content_hash(briefing.to_json()), hidden,
+                                    protected.widened if p == period else 0, currents[p]))
+    *parts, main = candidates
+    if parts:  # the year's content hash covers its quarters: one preview, one release
+        main = replace(main, parts=tuple(parts), content_hash=content_hash(
+            {"parts": [c.content_hash for c in parts], "year": main.content_hash}))
+    return main
 
 
 def release(db: Database, actor: Actor, period_key: str, expected_hash: str) -> Release:
@@ -212,24 +245,27 @@ def release(db: Database, actor: Actor, period_key: str, expected_hash: str) -> 
                               "Vorschau prüfen und dann freigeben.")
     if candidate.unchanged:
         raise ValidationError(f"{candidate.period.label} ist mit genau diesen Zahlen schon freigegeben.")
-    content = candidate.briefing.to_json()
     with db.write() as session:
-        newest = session.scalar(select(func.max(CouncilRelease.id)).where(
-            CouncilRelease.period_key == candidate.period.key))
-        if newest != (candidate.current.id if candidate.current else None):
-            raise ValidationError(f"{candidate.period.label} wurde inzwischen freigegeben. Bitte die "
-                                  "Seite neu laden und die Vorschau prüfen.")
-        row = CouncilRelease(period_key=candidate.period.key, released_by_id=actor.id, content=content,
-                             content_hash=candidate.content_hash,
-                             corrects_id=candidate.current.id if candidate.current else None)
-        session.add(row)
-        session.flush()
-        stored = Release(row.id, row.released_at, actor.display_name, row.content_hash, row.corrects_id,
-                         None, candidate.briefing)
-        for name, data in release_files(stored).items():
-            session.add(CouncilReleaseFile(release_id=row.id, name=name, data=data,
-                                           sha256=hashlib.sha256(data).hexdigest()))
-        audit(session, actor, "release", "council_release", row.id,
-              {"period": candidate.period.key, "hash": candidate.content_hash,
-               "corrects": row.corrects_id})
+        stored = None
+        for part in (*candidate.parts, candidate):
+            newest = session.scalar(select(func.max(CouncilRelease.id)).where(
+                CouncilRelease.period_key == part.period.key))
+            if newest != (part.current.id if part.current else None):
+                raise ValidationError(f"{part.period.label} wurde inzwischen freigegeben. Bitte die "
+                                      "Seite neu laden und die Vorschau prüfen.")
+            content = part.briefing.to_json()
+            row = CouncilRelease(period_key=part.period.key, released_by_id=actor.id, content=content,
+                                 content_hash=content_hash(content),
+                                 corrects_id=part.current.id if part.current else None)
+            session.add(row)
+            session.flush()
+            stored = Release(row.id, row.released_at, actor.display_name, row.content_hash, row.corrects_id,
+                             None, part.briefing)
+            for name, data in release_files(stored).items():
+                session.add(CouncilReleaseFile(release_id=row.id, name=name, data=data,
+                                               sha256=hashlib.sha256(data).hexdigest()))
+            audit(session, actor, "release", "council_release", row.id,
+                  {"period": part.period.key, "hash": row.content_hash, "corrects": row.corrects_id,
+                   "status": part.briefing.status})
+    assert stored is not None
     return stored

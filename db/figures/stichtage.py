@@ -40,6 +40,7 @@ from .disclosure import PublishedTable
 from .feasibility import CellRef
 
 KIND = "stichtag"
+STATUS = "Stand am Stichtag"
 
 STOCK_SLUGS = ("stichtag", "geplant")
 NEIGHBOUR_DAYS = 28  # as long as the results window: about a committee cycle
@@ -110,6 +111,12 @@ class DayBriefing:
     @property
     def label(self) -> str:
         return f"Stichtag {self.day:%d.%m.%Y}"
+
+    @property
+    def status(self) -> str:
+        """Beside a quarter's "vorläufig"/"endgültig": stocks of one day, never revised (a
+        correction of the same day is a new, marked release)."""
+        return STATUS
 
     def to_json(self) -> dict[str, object]:
         return {"kind": KIND, "day": self.day.isoformat(),
