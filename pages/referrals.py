@@ -216,7 +216,7 @@ for row in incoming.rows:
             if st.session_state.get(f"{key}_needs_confirm"):
                 st.checkbox("Ja, trotz voller Kapazität zuweisen (wird protokolliert)", key=f"{key}_confirm")
             if actor.role == Role.COMPANION:
-                st.caption(f"Ihre Fallzahl: {plain(labels[actor.id].split(' – ', 1)[1])}")
+                st.caption(f"Ihre Fallzahl: {plain(choices[actor.id].load_text)}")
                 st.button(f"Übernehmen – {plain(row.client_name)}", key=f"{key}_take", type="primary", **on_submit(
                     lambda r=row, k=key: assign(r.case_id, r.version, actor.id, k),
                     f"Zuweisung von {row.client_name} übernommen.", key=key))
@@ -224,8 +224,9 @@ for row in incoming.rows:
                 cols = st.columns([3, 1])
                 cols[0].selectbox("Begleitung zuweisen", list(labels), format_func=labels.get, index=None,
                                   placeholder="Bitte wählen", key=f"{key}_companion",
-                                  help="Fallzahl (begleitet und Erstgespräch geplant) / Kapazität; "
-                                       "höchstens 20 je Vollzeitstelle.")
+                                  help="Teilnehmende / Kapazität (höchstens 20 je Vollzeitstelle), "
+                                       "+ Zulauf (vereinbarte Erstgespräche). „zu voll“: über der "
+                                       "Kapazität; „bald zu voll“: mit dem Zulauf darüber.")
                 # Named for the person: a screen reader lists every "Zuweisen" of the queue.
                 cols[1].button(f"{plain(row.client_name)} zuweisen", key=f"{key}_assign", **on_submit(
                     lambda r=row, k=key: assign(r.case_id, r.version, st.session_state[f"{k}_companion"], k),

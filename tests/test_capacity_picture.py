@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from db.casework.team import (
     FORECAST_SERIES,
+    CHOICE_CHARS,
     CapacityState,
     CompanionLoad,
     capacity_forecast,
@@ -59,7 +60,9 @@ def test_the_team_chart_draws_the_team_tables_numbers(world: World) -> None:
             case_manager_id=world.user_id("fallmanager1"))
     team = companion_caseloads(world.db, lead)
     frame = series.team_capacity(team, world.today)
-    drawn = _drawn(charts.capacity_chart(frame, "Begleitung").to_dict())
+    spec = charts.capacity_chart(frame, "Begleitung").to_dict()
+    drawn = _drawn(spec)
+    rows = spec["layer"][0]["encoding"]["y"]["axis"]["labelExpr"]
     for c in team:
         bars = {r["part"]: r["count"] for r in drawn if r.get("position") == c.name and "part" in r}
         assert bars == {label("participants"): c.accompanied, INFLOW_PARTS["planned"]: c.planned,
@@ -67,7 +70,7 @@ def test_the_team_chart_draws_the_team_tables_numbers(world: World) -> None:
         (tick,) = [r for r in drawn if r.get("position") == c.name and "part" not in r]
         assert tick["capacity"] == c.cap
         # The row says what the table says, by the same rule.
-        assert tick["row"].endswith("\n" + c.state.short) == (c.state != CapacityState.WITHIN)
+        assert (f'"{c.name}" ? ["{c.name}", "{c.state.short}"]' in rows) == (c.state != CapacityState.WITHIN)
     states = {c.name: c.state for c in team}
     assert states == {"Bianca Begleitmann (Demo)": CapacityState.OVER,
                       "Bruno Begleitmann (Demo)": CapacityState.WITHIN}
@@ -90,9 +93,11 @@ def test_a_long_label_is_shortened_in_the_drawing_and_whole_in_tooltip_and_words
                            "planned": 1, "outcome_missing": 0, "capacity": 20}])
     chart = charts.page_chart(alternatives.capacity_text, charts.capacity_chart, frame)
     spec = json.loads(chart.spec)
-    rows = {r["row"] for r in _drawn(spec) if "row" in r}
-    assert rows and all(len(line) <= charts.LINE_CHARS for row in rows for line in row.split("\n"))
-    assert all(row.split("\n")[-1].endswith("…") for row in rows)  # shortened, and says so
+    drawn = charts.wrapped(long_name)
+    assert f'datum.label === "{long_name}" ? {json.dumps(drawn.split(chr(10)), ensure_ascii=False)}' \
+        in spec["layer"][0]["encoding"]["y"]["axis"]["labelExpr"]
+    assert all(len(line) <= charts.LINE_CHARS for line in drawn.split("\n"))
+    assert drawn.endswith("…") and drawn.count("\n") == 1  # two lines, shortened, and says so
     assert long_name in chart.text.summary  # the words name it whole …
     tooltips = [t["field"] for layer in spec["layer"] for t in layer["encoding"]["tooltip"]]
     assert "position" in tooltips  # … and so does the tooltip
@@ -103,17 +108,24 @@ def test_a_long_label_is_shortened_in_the_drawing_and_whole_in_tooltip_and_words
 def test_the_choice_of_a_companion_is_short_and_says_the_mark() -> None:
     day = date(2026, 12, 1)
     name = "Bianca Begleitmann (Demo)"
-    cases = {  # (participants, planned, outcome missing, own capacity) -> the mark shown
-        (11, 19, 1, None): "mit Zulauf über Kapazität",
-        (21, 0, 0, None): "über Kapazität",
-        (20, 0, 0, None): "voll",
-        (5, 2, 0, 15): None,
+    cases = {  # (participants, planned, outcome missing, own capacity) -> the label
+        (11, 19, 1, None): f"{name} · bald zu voll",  # the figures give way to the mark
+        (3, 19, 1, None): f"{name} · bald zu voll",
+        (21, 0, 0, None): f"{name} · zu voll",
+        (20, 0, 0, None): f"{name} · 20/20 · voll",
+        (5, 2, 0, 15): f"{name} · 5/15 +2",
+        (11, 1, 0, 10): f"{name} · zu voll",
     }
-    for (accompanied, planned, missing, own), mark in cases.items():
+    for (accompanied, planned, missing, own), expected in cases.items():
         load = CompanionLoad(1, name, None, own, accompanied, planned, missing)
-        text = load.choice_label(day)
-        assert text.startswith(f"{name} · {accompanied}/{load.cap}")
-        assert (mark is None and text.count("·") == 1) or text.endswith(f"· {mark}")
+        assert load.choice_label(day) == expected
+        assert len(expected) <= CHOICE_CHARS
+    assert CompanionLoad(1, "Eva Ek", None, None, 21, 0, 0).choice_label(day) == "Eva Ek · 21/20 · zu voll"
+    assert CompanionLoad(1, "Eva Ek", None, None, 11, 19, 1).choice_label(day) == "Eva Ek · 11/20 +20 · bald zu voll"
+    starting = CompanionLoad(1, "Eva Ek", date(2026, 12, 16), None, 3, 1, 0)
+    assert starting.choice_label(day) == "Eva Ek · 3/20 +1 · ab 16.12."
+    long = CompanionLoad(1, "Maximiliane Hohenzollern-Sigmaringen", None, None, 21, 0, 0)
+    assert long.choice_label(day) == "Maximiliane Hohenzollern-Sigmaringen · zu voll"  # a name is never cut
 
 
 def _warnings(app: AppTest) -> list[str]:
@@ -133,4 +145,4 @@ def test_the_marks_on_team_lagebild_and_in_the_assignment_choice(app: AppTest) -
     boxes = [s for s in referrals.selectbox if s.label == "Begleitung zuweisen"]
     assert boxes
     options = boxes[0].options
-    assert any(o.startswith("Bianca Begleitmann (Demo) · 11/20 +20 · mit Zulauf über Kapazität") for o in options)
+    assert "Bianca Begleitmann (Demo) · bald zu voll" in options

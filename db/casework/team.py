@@ -34,15 +34,19 @@ from .workflow import ACCOMPANIED
 # proportionally lower for part-time) replaces it, never raises it. Planned first interviews are
 # the inflow ("Zulauf"), shown beside the participants, not counted in them.
 MAX_CAPACITY = FULL_TIME_CAP
+# What a select box on a 390 px phone shows of a chosen option, inside a card (measured:
+# tests/test_chart_fit.py, the assignment choice).
+CHOICE_CHARS = 40
 
 
 class CapacityState(Enum):
-    """Where a companion stands against their cap: (mark in words, the short form a chart row or
-    a select-box option has room for)."""
-    WITHIN = ("", "")
-    FULL = ("voll", "voll")
-    OVER_ONCE_INFLOW_STARTS = ("über der Kapazität, sobald der Zulauf beginnt", "mit Zulauf über Kapazität")
-    OVER = ("über der Kapazität", "über Kapazität")
+    """Where a companion stands against their cap: (mark in words, the short form a chart row
+    has room for, the shortest for a select-box option on a phone)."""
+    WITHIN = ("", "", "")
+    FULL = ("voll", "voll", "voll")
+    OVER_ONCE_INFLOW_STARTS = ("über der Kapazität, sobald der Zulauf beginnt", "mit Zulauf über Kapazität",
+                               "bald zu voll")
+    OVER = ("über der Kapazität", "über Kapazität", "zu voll")
 
     @property
     def text(self) -> str:
@@ -51,6 +55,10 @@ class CapacityState(Enum):
     @property
     def short(self) -> str:
         return self.value[1]
+
+    @property
+    def tiny(self) -> str:
+        return self.value[2]
 
     @property
     def marked(self) -> bool:
@@ -151,17 +159,18 @@ class CompanionLoad:
         return self.accompanied >= self.cap
 
     def choice_label(self, day: date) -> str:
-        """How the companion appears where a case is assigned, short enough for a select box on
-        a phone (about 40 characters; the text was cut at "…0/20 Teilnehm…"): participants of
-        cap, the inflow, the mark, and the first day if not yet at work
-        ("Bianca Begleitmann · 11/20 +20 · mit Zulauf über Kapazität"; "+20": Zulauf). What the
-        figures mean says the select box's help text."""
-        label = f"{self.name} · {self.accompanied}/{self.cap}" + (f" +{self.inflow}" if self.inflow else "")
-        if self.state != CapacityState.WITHIN:
-            label += f" · {self.state.short}"
-        if self.start_date is not None and self.start_date > day:
-            label += f" · ab {self.start_date:%d.%m.}"
-        return label
+        """How the companion appears where a case is assigned: the name, participants of cap,
+        the inflow ("+20"), the mark, and the first day if not yet at work – "Bianca Begleitmann ·
+        11/20 +20 · bald zu voll". A select box on a phone shows CHOICE_CHARS characters (the
+        text was cut at "…0/20 Teilnehm…"): the figures give way first, the mark never (and a
+        name is never cut). What the figures mean says the select box's help text."""
+        mark = [self.state.tiny] if self.state != CapacityState.WITHIN else []
+        start = [f"ab {self.start_date:%d.%m.}"] if self.start_date is not None and self.start_date > day else []
+        load = f"{self.accompanied}/{self.cap}"
+        forms = [[self.name, load + (f" +{self.inflow}" if self.inflow else ""), *mark, *start],
+                 [self.name, load, *mark, *start], [self.name, *mark, *start]]
+        labels = [" · ".join(form) for form in forms]
+        return next((text for text in labels if len(text) <= CHOICE_CHARS), labels[-1])
 
 
 @until_data_change

@@ -122,7 +122,7 @@ def office_hours_text(frame: pd.DataFrame) -> ChartText:
 
 
 def forecast_text(frame: pd.DataFrame) -> ChartText:
-    name = "Kapazität und Fallzahl je Monat"
+    name = "Kapazität und Teilnehmende je Monat"
     table = _wide(frame, "month", "series", "value", "Monat", "%m/%Y")
     parts = []
     for series, part in frame.groupby("series", sort=False):

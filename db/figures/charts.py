@@ -10,7 +10,7 @@ cells (no totals, no extra fields), and only where no value of the table is hidd
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -43,15 +43,13 @@ def _labelled(frame: pd.DataFrame, column: str, fmt: str) -> tuple[pd.DataFrame,
     return frame.assign(label=frame[column].map(lambda d: pd.Timestamp(d).strftime(fmt))), labels
 
 
-# Labels that fit a phone (issue 41): a row or legend label takes at most two lines of
-# LINE_CHARS characters (about 140 px for an axis label, 165 px in a legend), so on a 390 px screen the bars
-# keep more than half of the chart's width; what is longer is shortened on the second line
-# ("…"). The full text is in the tooltip and in the chart's words (db.figures.alternatives).
+# Labels that fit a phone (issue 41): a row or legend label is drawn in at most two lines of
+# LINE_CHARS characters (about 140 px for an axis label, 165 px in a legend), so on a 390 px
+# screen the bars keep more than half of the chart's width; what is longer is shortened on the
+# second line ("…"). Only the drawing is wrapped (lines_expr): the data, the tooltip and the
+# chart's words (db.figures.alternatives) keep the full text.
 LINE_CHARS = 26
 LABEL_WIDTH = 180  # px: a line of LINE_CHARS characters fits; Vega's own cut never comes into play
-# Vega draws a label given as a list of strings as lines: the "\n" of a wrapped label splits it.
-LINES = "split(datum.label, '\\n')"
-LABELS = alt.Axis(labelLimit=LABEL_WIDTH, labelExpr=LINES)
 ROW = alt.Step(34)  # rows with two-line labels
 
 
@@ -73,20 +71,29 @@ def wrapped(text: str, chars: int = LINE_CHARS, lines: int = 2) -> str:
     return "\n".join(out)
 
 
-def with_labels(frame: pd.DataFrame, column: str) -> tuple[pd.DataFrame, list[str]]:
-    """The frame with `<column>_label` (wrapped) beside the full text, and the labels in the
-    order the values first appear. Two texts that would shorten alike keep their full text."""
-    values = list(dict.fromkeys(frame[column]))
-    short = {v: wrapped(v) for v in values}
-    counts = pd.Series(list(short.values())).value_counts()
-    short = {v: s if counts[s] == 1 else str(v) for v, s in short.items()}
-    return frame.assign(**{f"{column}_label": frame[column].map(short)}), [short[v] for v in values]
+def lines_expr(labels: dict[str, str]) -> str:
+    """A Vega expression that draws each value's label as lines (Vega draws a list of strings
+    as lines): the chart's data keep their full text – for the tooltip, and on a council chart
+    nothing but the printed cells –, only the drawn label is wrapped."""
+    expr = "datum.label"
+    for value, text in labels.items():
+        if text != value:
+            expr = (f"datum.label === {json.dumps(value, ensure_ascii=False)} ? "
+                    f"{json.dumps(text.split(chr(10)), ensure_ascii=False)} : {expr}")
+    return expr
 
 
-def _legend() -> alt.Legend:
+def _axis(values: Iterable[object], labels: dict[str, str] | None = None) -> alt.Axis:
+    """A category axis whose labels are wrapped (or given as `labels`, lines split by a newline)."""
+    shown = labels if labels is not None else {str(v): wrapped(str(v)) for v in dict.fromkeys(values)}
+    return alt.Axis(labelLimit=LABEL_WIDTH, labelExpr=lines_expr(shown))
+
+
+def _legend(values: Iterable[object]) -> alt.Legend:
     # Below the plot, one entry a line, each label wrapped: side by side the entries ran off a
     # phone's screen ("Teilnahme begonne…").
-    return alt.Legend(orient="bottom", columns=1, labelLimit=LABEL_WIDTH, labelExpr=LINES)
+    return alt.Legend(orient="bottom", columns=1, labelLimit=LABEL_WIDTH,
+                      labelExpr=lines_expr({str(v): wrapped(str(v)) for v in dict.fromkeys(values)}))
 
 
 # Text in a chart is text (WCAG 1.4.3): at least 4.5:1 against white. Vega's and Streamlit's
@@ -161,11 +168,10 @@ def page_chart(described: Callable[..., ChartText], draw: Callable[..., alt.TopL
 def intake_chart(frame: pd.DataFrame) -> alt.Chart:
     title = alt.TitleParams("Zugang gegen Plan (je Woche)",
                             subtitle="durchgezogen: Ist · gestrichelt: Plan")
-    frame, series = with_labels(frame, "series")
     return _base(frame, title).mark_line(point=True).encode(
         x=alt.X("week:T", title="Woche ab", axis=alt.Axis(format=DATE)),
         y=alt.Y("value:Q", title="Anzahl"),
-        color=alt.Color("series_label:N", title=None, sort=series, legend=_legend()),
+        color=alt.Color("series:N", title=None, legend=_legend(frame["series"])),
         # Which line is plan is said in the subtitle: a legend of dash patterns alone reads badly.
         strokeDash=alt.StrokeDash("kind:N", title=None, sort=["Ist", "Plan"], legend=None),
         tooltip=[alt.Tooltip("week:T", title="Woche ab", format=DATE),
@@ -175,10 +181,9 @@ def intake_chart(frame: pd.DataFrame) -> alt.Chart:
 
 
 def funnel_chart(frame: pd.DataFrame) -> alt.Chart:
-    frame, stages = with_labels(frame, "stage")
     return _base(frame, "Verlauf der zugewiesenen Fälle").mark_bar().encode(
         x=alt.X("count:Q", title="Fälle"),
-        y=alt.Y("stage_label:N", title=None, sort=stages, axis=LABELS),
+        y=alt.Y("stage:N", title=None, sort=list(frame["stage"]), axis=_axis(frame["stage"])),
         tooltip=[alt.Tooltip("stage:N", title="Stufe"), alt.Tooltip("count:Q", title="Fälle")],
     ).properties(height=ROW)
 
@@ -205,22 +210,22 @@ def capacity_chart(frame: pd.DataFrame, unit: str = "Stelle") -> alt.LayerChart:
     says so in its label's last line. The same chart for positions (Lagebild) and for the
     companions of the Team table (series.team_capacity)."""
     states = capacity_states(frame)
-    rows = [wrapped(p) + (f"\n{s.short}" if s != CapacityState.WITHIN else "")
-            for p, s in zip(frame["position"], states, strict=True)]
+    rows = {p: wrapped(p) + (f"\n{s.short}" if s != CapacityState.WITHIN else "")
+            for p, s in zip(frame["position"], states, strict=True)}
     stand = [f"{st}, {s.text}" if s.text else st for st, s in zip(frame["state"], states, strict=True)]
-    shown = frame.assign(row=rows, stand=stand)
+    shown = frame.assign(stand=stand)
     parts = {"accompanied": label("participants"), **INFLOW_PARTS}
-    long = shown.melt(id_vars=["position", "row", "stand", "capacity"], value_vars=list(parts),
+    long = shown.melt(id_vars=["position", "stand", "capacity"], value_vars=list(parts),
                       var_name="part", value_name="count")
     long["group"] = long["part"].map(lambda p: "Teilnehmende" if p == "accompanied" else "Zulauf")
     long["part"] = long["part"].map(parts)
-    long, legend = with_labels(long, "part")
-    y = alt.Y("row:N", title=None, sort=list(dict.fromkeys(rows)), axis=LABELS)
+    legend = list(parts.values())
+    y = alt.Y("position:N", title=None, sort=list(rows), axis=_axis(rows, rows))
     bars = _base(long, capacity_title(unit)).mark_bar().encode(
         x=alt.X("count:Q", title="Personen", stack="zero"), y=y,
         yOffset=alt.YOffset("group:N", sort=["Teilnehmende", "Zulauf"]),
         # Blue for what counts, lighter and orange for the inflow: red is the capacity's tick.
-        color=alt.Color("part_label:N", title=None, sort=legend, legend=_legend(),
+        color=alt.Color("part:N", title=None, sort=legend, legend=_legend(legend),
                         scale=alt.Scale(domain=legend, range=["#1f5f8b", "#8cb8dc", "#e0a040"])),
         tooltip=[alt.Tooltip("position:N", title=unit), alt.Tooltip("stand:N", title="Stand"),
                  alt.Tooltip("part:N", title="Art"), alt.Tooltip("count:Q", title="Personen")],
@@ -258,12 +263,11 @@ def barriers_chart(frame: pd.DataFrame) -> alt.Chart:
     long = frame.melt(id_vars=["barrier", "total"], value_vars=["open", "resolved"],
                       var_name="state", value_name="count")
     long["state"] = long["state"].map({"open": "offen", "resolved": "erledigt"})
-    long, barriers = with_labels(long, "barrier")
     return _base(long, "Vermittlungshemmnisse").mark_bar().encode(
         x=alt.X("count:Q", title="Fälle", stack="zero"),
-        y=alt.Y("barrier_label:N", title=None, sort=barriers, axis=LABELS),
+        y=alt.Y("barrier:N", title=None, sort=list(frame["barrier"]), axis=_axis(frame["barrier"])),
         color=alt.Color("state:N", title=None, sort=["offen", "erledigt"],
-                        legend=_legend()),
+                        legend=_legend(["offen", "erledigt"])),
         tooltip=[alt.Tooltip("barrier:N", title="Hemmnis"), alt.Tooltip("state:N", title="Stand"),
                  alt.Tooltip("count:Q", title="Fälle")],
     ).properties(height=ROW)
@@ -271,11 +275,10 @@ def barriers_chart(frame: pd.DataFrame) -> alt.Chart:
 
 def contacts_chart(frame: pd.DataFrame) -> alt.Chart:
     frame, weeks = _labelled(frame, "week", DATE)
-    frame, kinds = with_labels(frame, "kind")
     return _base(frame, "Kontakte je Art und Woche").mark_bar().encode(
         x=alt.X("label:O", title="Woche ab", sort=weeks),
         y=alt.Y("count:Q", title="Kontakte", stack="zero"),
-        color=alt.Color("kind_label:N", title=None, sort=sorted(kinds), legend=_legend()),
+        color=alt.Color("kind:N", title=None, legend=_legend(frame["kind"])),
         tooltip=[alt.Tooltip("week:T", title="Woche ab", format=DATE),
                  alt.Tooltip("kind:N", title="Art"), alt.Tooltip("count:Q", title="Kontakte")],
     )
@@ -283,12 +286,11 @@ def contacts_chart(frame: pd.DataFrame) -> alt.Chart:
 
 def office_hours_chart(frame: pd.DataFrame) -> alt.Chart:
     frame, months = _labelled(frame, "month", "%m/%Y")
-    frame, towns = with_labels(frame, "town")
     return _base(frame, "Besuche der Sprechstunden je Monat").mark_bar().encode(
         x=alt.X("label:O", title="Monat", sort=months),
-        xOffset=alt.XOffset("town_label:N", sort=sorted(towns)),
+        xOffset="town:N",
         y=alt.Y("visitors:Q", title="Besucher:innen"),
-        color=alt.Color("town_label:N", title=None, sort=sorted(towns), legend=_legend()),
+        color=alt.Color("town:N", title=None, legend=_legend(frame["town"])),
         tooltip=[alt.Tooltip("month:T", title="Monat", format="%m/%Y"),
                  alt.Tooltip("town:N", title="Ort"), alt.Tooltip("visitors:Q", title="Besucher:innen"),
                  alt.Tooltip("first_interviews:Q", title="daraus Erstgespräche")],
@@ -296,11 +298,10 @@ def office_hours_chart(frame: pd.DataFrame) -> alt.Chart:
 
 
 def forecast_chart(frame: pd.DataFrame) -> alt.Chart:
-    frame, series = with_labels(frame, "series")
-    return _base(frame, "Kapazität und Fallzahl je Monat").mark_line(point=True, interpolate="step-after").encode(
+    return _base(frame, "Kapazität und Teilnehmende je Monat").mark_line(point=True, interpolate="step-after").encode(
         x=alt.X("month:T", title="Monat", axis=alt.Axis(format="%m/%Y")),
         y=alt.Y("value:Q", title="Fälle"),
-        color=alt.Color("series_label:N", title=None, sort=series, legend=_legend()),
+        color=alt.Color("series:N", title=None, legend=_legend(frame["series"])),
         tooltip=[alt.Tooltip("month:T", title="Monat", format="%m/%Y"),
                  alt.Tooltip("series:N", title="Reihe"), alt.Tooltip("value:Q", title="Fälle")],
     )
@@ -327,15 +328,13 @@ def council_chart(title: str, table: PublishedTable, unit: str) -> alt.LayerChar
         return None
     frame = chart_data(table)
     several = frame["Reihe"].nunique() > 1
-    frame, order = with_labels(frame, "Kategorie")
-    frame, series = with_labels(frame, "Reihe")
-    # Drawn under their wrapped labels ("Zeile", "Spalte"); the tooltip names the full text.
-    data = alt.InlineData(values=[{"Kategorie": r.Kategorie, "Reihe": r.Reihe, "Wert": int(r.Wert),
-                                   "Zeile": r.Kategorie_label, "Spalte": r.Reihe_label}
+    data = alt.InlineData(values=[{"Kategorie": r.Kategorie, "Reihe": r.Reihe, "Wert": int(r.Wert)}
                                   for r in frame.itertuples()])
-    y = alt.Y("Zeile:N", title=None, sort=order, axis=LABELS)
-    offset = {"yOffset": alt.YOffset("Spalte:N", sort=series)} if several else {}
-    colour = ({"color": alt.Color("Spalte:N", title=None, sort=series, legend=_legend())} if several
+    order = list(dict.fromkeys(frame["Kategorie"]))
+    y = alt.Y("Kategorie:N", title=None, sort=order, axis=_axis(order))
+    offset = {"yOffset": alt.YOffset("Reihe:N")} if several else {}
+    series = list(dict.fromkeys(frame["Reihe"]))
+    colour = ({"color": alt.Color("Reihe:N", title=None, sort=series, legend=_legend(series))} if several
               else {"color": alt.value("#1f5f8b")})
     x = alt.X("Wert:Q", title=unit, axis=alt.Axis(tickMinStep=1, format="d"))
     bars = alt.Chart(data, title=title).mark_bar().encode(
