@@ -9,6 +9,7 @@ import itertools
 import json
 from datetime import date
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from db.casework.team import (
@@ -28,6 +29,8 @@ from db.vocabulary import CaseStatus
 from .conftest import World, as_read
 from .helpers import case_in, part_time
 from .test_pages import open_page
+
+pytestmark = pytest.mark.calendar  # the demo world: loads, positions and starts relative to today
 
 
 def test_the_rule_over_every_small_load() -> None:

@@ -18,7 +18,7 @@ import pytest
 from .conftest import RunningApp
 from .test_browser import log_in, settled, shot
 
-pytestmark = [pytest.mark.browser, pytest.mark.calendar]  # the council's page needs released quarters
+pytestmark = pytest.mark.browser
 
 CUT_CHART_TEXT = """() => {
   const found = [];
@@ -88,6 +88,7 @@ def _drawn(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_timeout(500)
 
 
+@pytest.mark.calendar  # the council's page needs released quarters
 @pytest.mark.parametrize("width", [390, 1280])
 @pytest.mark.parametrize("username", list(PAGES))
 def test_no_chart_text_is_cut_and_the_bars_keep_half_the_width(
@@ -110,7 +111,6 @@ def test_no_chart_text_is_cut_and_the_bars_keep_half_the_width(
             _drawn(page)
         result = page.evaluate(CUT_CHART_TEXT)
         counted += result["count"]
-        print(username, path, width, result["count"])
         if result["found"]:
             found[f"{username}/{path}"] = result["found"]
         if width == 390 or path in ("dashboard", "team"):
@@ -170,5 +170,6 @@ def test_the_chosen_companion_fits_the_assignment_choice(
                                "|| b.textContent.includes(o); }", arg=[box.element_handle(), option])
         if cut := box.evaluate(CUT_CHOICE):
             found[option] = cut
-    shot(page, f"zuweisungen-auswahl-{width}") if width == 390 else None
+    if width == 390:
+        shot(page, "zuweisungen-auswahl")
     assert not found, found
