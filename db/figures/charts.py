@@ -144,13 +144,13 @@ def _taken_title(spec: dict[str, object]) -> tuple[str, str]:
         if isinstance(layer, dict):
             found.append(layer.pop("title", None))
     title = next((t for t in found if t), None)
-    if isinstance(title, dict):
-        text, subtitle = title.get("text", ""), title.get("subtitle", "")
-    else:
-        text, subtitle = title or "", ""
-    def joined(t: object) -> str:
-        return " ".join(t) if isinstance(t, list) else str(t or "")
-    return joined(text), joined(subtitle)
+    text, subtitle = (title.get("text", ""), title.get("subtitle", "")) if isinstance(title, dict) else (title, "")
+    return _one_line(text), _one_line(subtitle)
+
+
+def _one_line(text: object) -> str:
+    """A Vega title is a string or a list of lines; on the page it is one text that wraps."""
+    return " ".join(map(str, text)) if isinstance(text, list) else str(text or "")
 
 
 @by_content
