@@ -298,12 +298,15 @@ def office_hours_chart(frame: pd.DataFrame) -> alt.Chart:
 
 
 def forecast_chart(frame: pd.DataFrame) -> alt.Chart:
-    return _base(frame, "Kapazität und Teilnehmende je Monat").mark_line(point=True, interpolate="step-after").encode(
+    """Capacity ahead against today's participants – what counts against it – and participants
+    with their inflow (db.casework.team.capacity_forecast: the Team table's sums)."""
+    title = "Kapazität und Teilnehmende je Monat"
+    return _base(frame, title).mark_line(point=True, interpolate="step-after").encode(
         x=alt.X("month:T", title="Monat", axis=alt.Axis(format="%m/%Y")),
-        y=alt.Y("value:Q", title="Fälle"),
+        y=alt.Y("value:Q", title="Personen"),
         color=alt.Color("series:N", title=None, legend=_legend(frame["series"])),
         tooltip=[alt.Tooltip("month:T", title="Monat", format="%m/%Y"),
-                 alt.Tooltip("series:N", title="Reihe"), alt.Tooltip("value:Q", title="Fälle")],
+                 alt.Tooltip("series:N", title="Reihe"), alt.Tooltip("value:Q", title="Personen")],
     )
 
 
