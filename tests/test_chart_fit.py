@@ -39,20 +39,22 @@ CUT_CHART_TEXT = """() => {
       }
     }
     for (const t of svg.querySelectorAll('text')) {
-      const item = t.__data__;
-      if (!item || item.opacity === 0 || !t.textContent.trim()) continue;
-      const full = (Array.isArray(item.text) ? item.text.join('') : String(item.text ?? '')).replace(/\\s/g, '');
+      const item = t.__data__;  // Vega's scenegraph item: the whole text and its opacity
+      if (!t.textContent.trim() || (item && item.opacity === 0)) continue;
       const drawn = t.textContent.replace(/\\s/g, '');
+      const full = item ? (Array.isArray(item.text) ? item.text.join('') : String(item.text ?? '')).replace(/\\s/g, '')
+                        : drawn;
       const box = t.getBoundingClientRect();
       if (drawn !== full) found.push(`Grafik ${n + 1}: gekürzt „${drawn}“ statt „${full}“`);
       else if (box.left < left - 1 || box.right > right + 1)
         found.push(`Grafik ${n + 1}: abgeschnitten „${drawn}“ (${Math.round(box.left)}–${Math.round(box.right)} px, `
                    + `sichtbar ${Math.round(left)}–${Math.round(right)} px)`);
     }
-    // The plot area (the root group's width under autosize "fit") against the whole drawing.
-    const root = svg.querySelector('g.mark-group.role-frame.root');
-    const plot = root && root.__data__ && root.__data__.items ? root.__data__.items[0].width : null;
-    if (plot !== null && plot < drawing.width / 2)
+    // The plot area: the background of the root group (Vega-Lite's view), against the whole drawing.
+    const view = svg.querySelector('.root path.background');
+    const plot = view ? view.getBoundingClientRect().width : null;
+    if (plot === null) found.push(`Grafik ${n + 1}: Zeichenfläche nicht gefunden`);
+    else if (plot < drawing.width / 2)
       found.push(`Grafik ${n + 1}: Balken nur ${Math.round(plot)} von ${Math.round(drawing.width)} px breit`);
   });
   return {count: charts.length, found};
