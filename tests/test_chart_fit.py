@@ -60,11 +60,15 @@ CUT_CHART_TEXT = """() => {
   return {count: charts.length, found};
 }"""
 
-PAGES = {  # role's user: (page path, heading) with charts
-    "leitung": [("dashboard", "Lagebild"), ("team", "Team & Stellen"), ("results", "Ergebnisse"),
-                ("council", "Kreistag")],
-    "kreistag": [("council", "Kreistag")],
-}
+# Who sees which pages with charts (user, [(path, heading)], charts at least); the council's page
+# needs released quarters, so its runs are also made on the clock sweep's days.
+LEAD_PAGES = [("dashboard", "Lagebild"), ("team", "Team & Stellen"), ("results", "Ergebnisse")]
+COUNCIL = [("council", "Kreistag")]
+VIEWS = [
+    pytest.param("leitung", LEAD_PAGES, 10, id="leitung"),
+    pytest.param("leitung", COUNCIL, 1, id="leitung-kreistag", marks=pytest.mark.calendar),
+    pytest.param("kreistag", COUNCIL, 1, id="kreistag", marks=pytest.mark.calendar),
+]
 
 
 @pytest.fixture
@@ -82,25 +86,30 @@ def released_app(page, running_app: RunningApp) -> RunningApp:  # type: ignore[n
 
 
 def _drawn(page) -> None:  # type: ignore[no-untyped-def]
-    """Every chart on the page drawn (Vega renders after the script run has ended)."""
+    """Every chart on the page drawn (Vega renders after the script run has ended; a chart far
+    down the page is brought into view first, in case it is drawn only when seen)."""
     settled(page)
-    page.locator("[data-testid=stVegaLiteChart]").first.wait_for(state="attached")
-    page.wait_for_function("""() => [...document.querySelectorAll('[data-testid=stVegaLiteChart]')]
-        .every((c) => c.offsetParent === null || c.querySelector('svg text, canvas'))""")
+    charts = page.locator("[data-testid=stVegaLiteChart]")
+    charts.first.wait_for(state="attached")
+    for n in range(charts.count()):
+        chart = charts.nth(n)
+        if chart.is_visible():
+            chart.scroll_into_view_if_needed()
+            chart.locator("svg text, canvas").first.wait_for(state="attached", timeout=60_000)
     page.wait_for_timeout(500)
 
 
-@pytest.mark.calendar  # the council's page needs released quarters
 @pytest.mark.parametrize("width", [390, 1280])
-@pytest.mark.parametrize("username", list(PAGES))
-def test_no_chart_text_is_cut_and_the_bars_keep_half_the_width(
-        page, released_app: RunningApp, username: str, width: int) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("username", "pages", "at_least"), VIEWS)
+def test_no_chart_text_is_cut_and_the_bars_keep_half_the_width(  # type: ignore[no-untyped-def]
+        page, released_app: RunningApp, username: str, pages: list[tuple[str, str]], at_least: int,
+        width: int) -> None:
     from .test_browser import visit
 
     page.set_viewport_size({"width": width, "height": 900})
     found: dict[str, list[str]] = {}
     counted = 0
-    for n, (path, title) in enumerate(PAGES[username]):
+    for n, (path, title) in enumerate(pages):
         if n == 0:
             log_in(page, released_app, username, path=path)
         else:
@@ -115,9 +124,9 @@ def test_no_chart_text_is_cut_and_the_bars_keep_half_the_width(
         counted += result["count"]
         if result["found"]:
             found[f"{username}/{path}"] = result["found"]
-        if width == 390 or path in ("dashboard", "team"):
-            shot(page, f"charts-{username}-{re.sub(r'[^a-z]+', '-', path)}-{width}")
-    assert counted >= (10 if username == "leitung" else 1)  # the test measured charts, not nothing
+        if width == 390:  # shot() takes the page at 1280 and at 390 px
+            shot(page, f"charts-{username}-{re.sub(r'[^a-z]+', '-', path)}")
+    assert counted >= at_least  # the test measured charts, not nothing
     assert not found, "\n".join(f"{where}: {what}" for where, items in found.items() for what in items)
 
 
