@@ -184,8 +184,8 @@ if actor.role == Role.CASE_MANAGER:
 
 INCOMING_STEP = 20
 RADIO_UP_TO = 8  # companions shown as one-tap choices; more get a select box
-CHOICE_HELP = ("Teilnehmende (in Begleitung und Nachbetreuung) / Kapazität, Zulauf: geplante "
-               "Erstgespräche; höchstens 20 je Vollzeitstelle.")
+CHOICE_HELP = ("Teilnehmende / Kapazität (höchstens 20 je Vollzeitstelle), + Zulauf (vereinbarte "
+               "Erstgespräche). „zu voll“: über der Kapazität; „bald zu voll“: mit dem Zulauf darüber.")
 st.header("Eingang: offene Zuweisungen")
 with shown_errors():
     incoming = caseload(db, actor, CaseFilter(statuses=(CaseStatus.REFERRED, CaseStatus.NO_SHOW)),
@@ -225,7 +225,7 @@ for row in incoming.rows:
             if st.session_state.get(f"{key}_needs_confirm"):
                 st.checkbox("Ja, trotz voller Kapazität zuweisen (wird protokolliert)", key=f"{key}_confirm")
             if actor.role == Role.COMPANION:
-                st.caption(f"Ihre Fallzahl: {plain(labels[actor.id].split(' – ', 1)[1])}")
+                st.caption(f"Ihre Fallzahl: {plain(choices[actor.id].load_text)}")
                 st.button(f"Übernehmen – {plain(row.client_name)}", key=f"{key}_take", type="primary", **on_submit(
                     lambda r=row, k=key: assign(r.case_id, r.version, actor.id, k),
                     f"Zuweisung von {row.client_name} übernommen.", key=key))

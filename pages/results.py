@@ -96,9 +96,9 @@ narrow.table(reason_table(split)[["Gesamt"]].rename(columns={"Gesamt": label("ex
              .rename_axis("Beendigungsgrund"), "by_reason", hide_index=False)
 
 st.header("Fallzahl je Begleitung")
-over = [c for c in team if c.over_cap]
-if over:
-    st.warning("Über der Kapazität: " + ", ".join(f"{plain(c.name)} ({plain(c.load_text)})" for c in over))
+for c in team:  # over the cap, or over it once the inflow starts (db.casework.team decides)
+    if c.state.marked:
+        st.warning(plain(c.mark_text), icon=":material/group:")
 narrow.table(pd.DataFrame([{"Name": c.name, label("participants"): c.accompanied, "Kapazität": c.cap_label,
                             "Zulauf (Erstgespräche)": c.inflow, "Über der Kapazität": yes_no(c.over_cap)}
                            for c in team]), "caseload")

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from db.clock import today
 from db.casework.team import (
     MAX_CAPACITY,
     PositionInput,
@@ -11,7 +12,7 @@ from db.casework.team import (
     list_positions,
     save_position,
 )
-from db.figures import alternatives, charts
+from db.figures import alternatives, charts, series
 from db.reporting.registry import label
 from db.vocabulary import PositionState
 from pages import narrow
@@ -46,12 +47,16 @@ narrow.table(pd.DataFrame([{
     "Zulauf: " + label("planned_first_interviews"): c.planned,
     "Zulauf: " + label("interviews_outcome_missing"): c.outcome_missing,
     "Beginn": fmt_date(c.start_date),
+    "Gegen die Kapazität": c.state.text or "–",
 } for c in team]), "team")
 st.caption("Gegen die Kapazität zählen die Teilnehmenden (In Begleitung und Nachbetreuung; höchstens "
            "20 je Vollzeitstelle). Vereinbarte Erstgespräche sind Zulauf und stehen daneben.")
-over = [f"{plain(c.name)} ({plain(c.load_text)})" for c in team if c.over_cap]
-if over:
-    st.warning("Über der Kapazität: " + ", ".join(over))
+# Over the cap, or over it once the inflow starts: db.casework.team decides, the page says it.
+for c in team:
+    if c.state.marked:
+        st.warning(plain(c.mark_text), icon=":material/group:")
+show_chart(alternatives.capacity_text, charts.capacity_chart, series.team_capacity(team, today()),
+           "Begleitung")
 
 st.header("Stellen")
 narrow.table(pd.DataFrame([{

@@ -315,7 +315,7 @@ def test_referral_with_a_barrier_assigned_above_capacity_and_seen_as_a_chip(page
     db.dispose()
     log_in(page, running_app, "leitung")
     page.get_by_role("heading", name="Handlungsbedarf").first.wait_for()
-    page.get_by_text("Über der Kapazität: Bianca Begleitmann (Demo) – 11 Teilnehmende bei Kapazität 10 (eigene Kapazität), Zulauf 20").wait_for()
+    page.get_by_text("Bianca Begleitmann (Demo): über der Kapazität (11 Teilnehmende bei Kapazität 10 (eigene Kapazität), Zulauf 20)").wait_for()
     shot(page, "lagebild-handlungsbedarf")
     settled(page)
     nav_to(page, "Zuweisungen")
@@ -323,8 +323,7 @@ def test_referral_with_a_barrier_assigned_above_capacity_and_seen_as_a_chip(page
     settled(page)
     key = f"incoming_{case_id_of(running_app, 'BT-4711')}"  # Streamlit marks a widget st-key-<key>
     # One tap on the companion: the team's companions are radio options, the whole label wraps.
-    page.locator(f".st-key-{key}_companion").get_by_text(
-        "Bianca Begleitmann (Demo) – 11/10 Teilnehmende, Zulauf 20 (über Kapazität)").click()
+    page.locator(f".st-key-{key}_companion").get_by_text("Bianca Begleitmann (Demo) · zu voll").click()
     settled(page)
     page.locator(f".st-key-{key}_assign").get_by_role("button").click()
     page.get_by_text("bei Kapazität 10").first.wait_for()

@@ -39,7 +39,7 @@ def test_capacity_says_who_is_over_capacity() -> None:
          "outcome_missing": 0, "capacity": 20},
     ])
     text = alternatives.capacity_text(frame)
-    assert "Stelle 1 – Bianca: 25 Teilnehmende bei Kapazität 20 (über der Kapazität), Zulauf 6" in text.summary
+    assert "Stelle 1 – Bianca: 25 Teilnehmende bei Kapazität 20, Zulauf 6 (über der Kapazität)" in text.summary
     assert "Stelle 2 – Bruno: 1 Teilnehmende:r bei Kapazität 20;" not in text.summary  # last item, no ";"
     assert text.summary.endswith("Stelle 2 – Bruno: 1 Teilnehmende:r bei Kapazität 20.")
     assert text.table["Teilnehmende (Begleitung und Nachbetreuung)"].tolist() == [25, 1]

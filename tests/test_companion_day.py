@@ -264,12 +264,13 @@ def test_a_companion_with_room_gets_the_case_without_a_question(world: World) ->
 
 def test_the_companion_choice_names_load_capacity_and_start(world: World) -> None:
     labels = {c.name: c.choice_label(world.today) for c in assignment_choices(world.db, world.actor("leitung"))}
-    assert labels["Bianca Begleitmann (Demo)"] == "Bianca Begleitmann (Demo) – 11/20 Teilnehmende, Zulauf 20"
+    # 11 of 20, inflow 20: over capacity once the inflow starts; the phone's room goes to the mark.
+    assert labels["Bianca Begleitmann (Demo)"] == "Bianca Begleitmann (Demo) · bald zu voll"
     second = next(label for name, label in labels.items() if name != "Bianca Begleitmann (Demo)")
-    assert " – 0/20 Teilnehmende · ab " in second
+    assert second.endswith(" · ab " + f"{assignment_choices(world.db, world.actor('leitung'))[1].start_date:%d.%m.}")
     part_time(world.db, "begleiter1", 10)
     labels = {c.name: c.choice_label(world.today) for c in assignment_choices(world.db, world.actor("leitung"))}
-    assert labels["Bianca Begleitmann (Demo)"] == "Bianca Begleitmann (Demo) – 11/10 Teilnehmende, Zulauf 20 (über Kapazität)"
+    assert labels["Bianca Begleitmann (Demo)"] == "Bianca Begleitmann (Demo) · zu voll"
     own = assignment_choices(world.db, world.actor("begleiter1"))
     assert [c.name for c in own] == ["Bianca Begleitmann (Demo)"]
 

@@ -510,8 +510,7 @@ def test_assigning_above_capacity_asks_for_a_logged_confirmation(app: AppTest, d
     app.run()
     key = f"incoming_{case_id}"
     box = app.radio(key=f"{key}_companion")
-    assert "Bianca Begleitmann (Demo) – 11/10 Teilnehmende, Zulauf 20 (über Kapazität)" in [
-        as_read(o) for o in box.options]
+    assert "Bianca Begleitmann (Demo) · zu voll" in [as_read(o) for o in box.options]
     box.set_value(bianca).run()
     next(b for b in app.button if b.key == f"{key}_assign").click().run()
     assert any("bei Kapazität 10" in e.value for e in app.error)
@@ -530,11 +529,14 @@ def test_assigning_above_capacity_asks_for_a_logged_confirmation(app: AppTest, d
 def test_the_leads_start_page_names_who_needs_action(app: AppTest, db: Database) -> None:
     log_in(app, "leitung")
     assert app.title[0].value == "Lagebild" and not app.exception, [e.value for e in app.error]
-    # 11 participants at 20: not over capacity; the 20 first interviews to come are inflow.
-    assert not [w for w in app.warning if "Kapazität" in w.value]
+    # 11 participants at 20: not over capacity yet, but over it once the 20 first interviews of
+    # the inflow start – said now.
+    assert [as_read(w.value) for w in app.warning if "Kapazität" in w.value] == [
+        "Bianca Begleitmann (Demo): über der Kapazität, sobald der Zulauf beginnt "
+        "(11 Teilnehmende bei Kapazität 20, Zulauf 20)"]
     part_time(db, "begleiter1", 10)
     app.run()
-    assert "Über der Kapazität: Bianca Begleitmann (Demo) – 11 Teilnehmende bei Kapazität 10 (eigene Kapazität), Zulauf 20" in [
+    assert "Bianca Begleitmann (Demo): über der Kapazität (11 Teilnehmende bei Kapazität 10 (eigene Kapazität), Zulauf 20)" in [
         as_read(w.value) for w in app.warning]
     texts = [as_read(m.value) for m in app.markdown]
     assert "**Überfällige nächste Schritte: 2**" in texts and "**Erstgespräche ohne Ergebnis: 1**" in texts

@@ -60,7 +60,10 @@ def test_forecast_grows_when_the_second_companion_starts_and_in_april(world: Wor
     assert (april.month, april.day) == (4, 1)
     assert funded[april] == 80 and staffed[april] == 40  # funded, not yet staffed
     assert all(funded[m] == 40 for m in table.index if m < april)
-    assert set(table[FORECAST_SERIES["caseload"]]) == {31}  # 11 accompanied + 20 interviews
+    # The Team table's sums: 11 participants; with the inflow of 20 first interviews 31.
+    team = companion_caseloads(world.db, world.actor("leitung"))
+    assert set(table[FORECAST_SERIES["participants"]]) == {sum(c.accompanied for c in team)} == {11}
+    assert set(table[FORECAST_SERIES["with_inflow"]]) == {sum(c.accompanied + c.inflow for c in team)} == {31}
 
 
 def test_lead_fills_an_advertised_position_and_capacity_follows(world: World) -> None:

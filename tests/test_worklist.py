@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import update
 
 from db.store.models import Case
+from db.casework.team import CapacityState
 from db.casework.worklist import needs_action, working_days_before
 
 from .conftest import World
@@ -15,11 +16,14 @@ from .helpers import part_time
 
 def test_the_work_list_names_the_overloaded_companion_and_what_is_late(world: World) -> None:
     work = needs_action(world.db, world.actor("leitung"))
-    assert work.over_capacity == []  # 11 participants at 20; 20 first interviews are inflow
+    # 11 participants at 20: not over yet, but the 20 first interviews of her inflow would take
+    # her over once they start – the lead is told now.
+    assert [(c.name, c.state) for c in work.over_capacity] == [
+        ("Bianca Begleitmann (Demo)", CapacityState.OVER_ONCE_INFLOW_STARTS)]
     part_time(world.db, "begleiter1", 10)
     work = needs_action(world.db, world.actor("leitung"))
-    assert [(c.name, c.accompanied, c.cap, c.inflow) for c in work.over_capacity] == [
-        ("Bianca Begleitmann (Demo)", 11, 10, 20)]
+    assert [(c.name, c.accompanied, c.cap, c.inflow, c.state) for c in work.over_capacity] == [
+        ("Bianca Begleitmann (Demo)", 11, 10, 20, CapacityState.OVER)]
     assert work.overdue_steps.total == 2 and all(i.text for i in work.overdue_steps.items)
     assert work.outcome_missing.total == 1
     assert work.outcome_missing.items[0].day == world.today - timedelta(days=1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from enum import Enum
 
 import pandas as pd
 from sqlalchemy import ColumnElement, and_, case, func, not_, select
@@ -34,6 +35,54 @@ from .workflow import ACCOMPANIED
 # proportionally lower for part-time) replaces it, never raises it. Planned first interviews are
 # the inflow ("Zulauf"), shown beside the participants, not counted in them.
 MAX_CAPACITY = FULL_TIME_CAP
+# What a select box on a 390 px phone shows of a chosen option, inside a card (measured:
+# tests/test_chart_fit.py, the assignment choice).
+CHOICE_CHARS = 40
+
+
+class CapacityState(Enum):
+    """Where a companion stands against their cap: (mark in words, the short form a chart row
+    has room for, the shortest for a select-box option on a phone)."""
+    WITHIN = ("", "", "")
+    FULL = ("voll", "voll", "voll")
+    OVER_ONCE_INFLOW_STARTS = ("über der Kapazität, sobald der Zulauf beginnt", "mit Zulauf über Kapazität",
+                               "bald zu voll")
+    OVER = ("über der Kapazität", "über Kapazität", "zu voll")
+
+    @property
+    def text(self) -> str:
+        return self.value[0]
+
+    @property
+    def short(self) -> str:
+        return self.value[1]
+
+    @property
+    def tiny(self) -> str:
+        return self.value[2]
+
+    @property
+    def marked(self) -> bool:
+        """Whether the lead is to be told: over capacity now or once the inflow has started."""
+        return self in (CapacityState.OVER, CapacityState.OVER_ONCE_INFLOW_STARTS)
+
+
+def capacity_state(accompanied: int, inflow: int, cap: int) -> CapacityState:
+    """The one rule for over capacity (every page, chart and option asks this): over when the
+    participants exceed the cap; over once the inflow starts when participants and inflow
+    together would; full when the participants reach the cap exactly."""
+    if accompanied > cap:
+        return CapacityState.OVER
+    if accompanied + inflow > cap:
+        return CapacityState.OVER_ONCE_INFLOW_STARTS
+    if accompanied == cap:
+        return CapacityState.FULL
+    return CapacityState.WITHIN
+
+
+def cap_of(own_capacity: int | None) -> int:
+    """A companion's cap: their own capacity where the lead set one, never above the Land's."""
+    return min(own_capacity or FULL_TIME_CAP, FULL_TIME_CAP)
 
 
 @dataclass(frozen=True)
@@ -78,7 +127,7 @@ class CompanionLoad:
 
     @property
     def cap(self) -> int:
-        return min(self.capacity or FULL_TIME_CAP, FULL_TIME_CAP)
+        return cap_of(self.capacity)
 
     @property
     def cap_label(self) -> str:
@@ -86,8 +135,12 @@ class CompanionLoad:
         return str(self.cap) if self.cap == FULL_TIME_CAP else f"{self.cap} (eigene Kapazität)"
 
     @property
+    def state(self) -> CapacityState:
+        return capacity_state(self.accompanied, self.inflow, self.cap)
+
+    @property
     def over_cap(self) -> bool:
-        return self.accompanied > self.cap
+        return self.state == CapacityState.OVER
 
     @property
     def load_text(self) -> str:
@@ -96,23 +149,29 @@ class CompanionLoad:
         return text + (f", Zulauf {self.inflow}" if self.inflow else "")
 
     @property
+    def mark_text(self) -> str:
+        """"Bianca Begleitmann: über der Kapazität, sobald der Zulauf beginnt (11 Teilnehmende bei
+        Kapazität 20, Zulauf 20)" – for the lead's warnings; empty when nothing is to be said."""
+        return f"{self.name}: {self.state.text} ({self.load_text})" if self.state.marked else ""
+
+    @property
     def full(self) -> bool:
         """One more participant would take the companion above capacity."""
         return self.accompanied >= self.cap
 
     def choice_label(self, day: date) -> str:
-        """How the companion appears where a case is assigned: participants against cap, the
-        inflow beside it, and a hint if over capacity or not yet at work
-        ("Bianca Begleitmann – 11/20 Teilnehmende, Zulauf 20")."""
-        label = f"{self.name} – {self.accompanied}/{self.cap} Teilnehmende" + (
-            f", Zulauf {self.inflow}" if self.inflow else "")
-        if self.over_cap:
-            label += " (über Kapazität)"
-        elif self.full:
-            label += " (voll)"
-        if self.start_date is not None and self.start_date > day:
-            label += f" · ab {self.start_date:%d.%m.}"
-        return label
+        """How the companion appears where a case is assigned: the name, participants of cap,
+        the inflow ("+20"), the mark, and the first day if not yet at work – "Bianca Begleitmann ·
+        11/20 +20 · bald zu voll". A select box on a phone shows CHOICE_CHARS characters (the
+        text was cut at "…0/20 Teilnehm…"): the figures give way first, the mark never (and a
+        name is never cut). What the figures mean says the select box's help text."""
+        mark = [self.state.tiny] if self.state != CapacityState.WITHIN else []
+        start = [f"ab {self.start_date:%d.%m.}"] if self.start_date is not None and self.start_date > day else []
+        load = f"{self.accompanied}/{self.cap}"
+        forms = [[self.name, load + (f" +{self.inflow}" if self.inflow else ""), *mark, *start],
+                 [self.name, load, *mark, *start], [self.name, *mark, *start]]
+        labels = [" · ".join(form) for form in forms]
+        return next((text for text in labels if len(text) <= CHOICE_CHARS), labels[-1])
 
 
 @until_data_change
@@ -228,7 +287,8 @@ def save_position(db: Database, actor: Actor, data: PositionInput, position_id: 
 FORECAST_SERIES = {
     "staffed": "Kapazität (besetzte Stellen)",
     "funded": "Kapazität (alle finanzierten Stellen)",
-    "caseload": "Fallzahl heute (begleitet + geplant)",
+    "participants": "Teilnehmende heute",
+    "with_inflow": "Teilnehmende und Zulauf heute",
     "plan": "Plan: in Begleitung",
 }
 
@@ -242,12 +302,15 @@ def _months(start: date, count: int) -> list[date]:
 @lead_figure  # counts and capacities only: no name leaves list_positions
 def capacity_forecast(db: Database, actor: Actor, months: int = 12) -> pd.DataFrame:
     """Per month ahead: capacity of the staffed and of all funded positions, against today's
-    caseload and the plan for accompanied cases. A position counts in a month from its first
-    day in that month on (a holder starting on the 15th adds capacity to that month)."""
+    participants (what counts against capacity), participants and inflow together, and the plan
+    for accompanied cases – the sums of the companions' table (caseloads), so chart and table
+    agree. A position counts in a month from its first day in that month on (a holder starting
+    on the 15th adds capacity to that month)."""
     positions = list_positions(db, actor)
     with db.read() as session:
-        caseload = session.scalar(select(func.count()).select_from(Case).where(
-            Case.status.in_((*ACCOMPANIED, CaseStatus.INTERVIEW_PLANNED)))) or 0
+        team = caseloads(session)
+        participants = sum(c.accompanied for c in team)
+        with_inflow = participants + sum(c.inflow for c in team)
         targets = session.execute(select(PlanTarget.period_start, PlanTarget.period_end, PlanTarget.target)
                                   .where(PlanTarget.metric == PlanMetric.ACTIVE_CASES)).all()
     rows = []
@@ -257,7 +320,8 @@ def capacity_forecast(db: Database, actor: Actor, months: int = 12) -> pd.DataFr
         funded = sum(p.capacity for p in positions if p.funded_from < month_end)
         rows += [{"month": month, "series": FORECAST_SERIES["staffed"], "value": staffed},
                  {"month": month, "series": FORECAST_SERIES["funded"], "value": funded},
-                 {"month": month, "series": FORECAST_SERIES["caseload"], "value": caseload}]
+                 {"month": month, "series": FORECAST_SERIES["participants"], "value": participants},
+                 {"month": month, "series": FORECAST_SERIES["with_inflow"], "value": with_inflow}]
         plan = next((t.target for t in targets if t.period_start <= month <= t.period_end), None)
         if plan is not None:
             rows.append({"month": month, "series": FORECAST_SERIES["plan"], "value": plan})

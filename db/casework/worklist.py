@@ -43,7 +43,7 @@ class WorkGroup:
 
 @dataclass(frozen=True)
 class WorkList:
-    over_capacity: list[CompanionLoad]
+    over_capacity: list[CompanionLoad]  # over the cap now, or once their inflow starts
     overdue_steps: WorkGroup
     outcome_missing: WorkGroup
     unassigned: WorkGroup
@@ -85,7 +85,7 @@ def needs_action(db: Database, actor: Actor) -> WorkList:
         Case.referred_on < working_days_before(now, UNASSIGNED_WORKING_DAYS))
     with db.read() as session:
         return WorkList(
-            over_capacity=[load for load in caseloads(session) if load.over_cap],
+            over_capacity=[load for load in caseloads(session) if load.state.marked],
             overdue_steps=group(session, step_overdue(now), Case.next_step_due, Case.next_step),
             outcome_missing=group(session, outcome_missing(now), Case.first_interview_at),
             unassigned=group(session, stale, Case.referred_on),

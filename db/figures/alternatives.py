@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..reporting.formats import fmt_number, fmt_percent, plural
 from ..reporting.registry import label
-from .charts import CAPACITY_TITLE, DATE, chart_data
+from .charts import DATE, capacity_states, capacity_title, chart_data
 from .disclosure import PublishedTable
 
 
@@ -65,19 +65,21 @@ def intake_text(frame: pd.DataFrame) -> ChartText:
                            f"{_listed(parts)}.", table)
 
 
-def capacity_text(frame: pd.DataFrame) -> ChartText:
-    name = CAPACITY_TITLE
+def capacity_text(frame: pd.DataFrame, unit: str = "Stelle") -> ChartText:
+    name = capacity_title(unit)
     loaded = frame.assign(inflow=frame["planned"] + frame["outcome_missing"])
+    states = capacity_states(frame)
     table = pd.DataFrame({
-        "Stelle": loaded["position"], "Stand": loaded["state"],
+        unit: loaded["position"], "Stand": loaded["state"],
         label("participants"): loaded["accompanied"], "Kapazität": loaded["capacity"],
         "Zulauf: " + label("planned_first_interviews"): loaded["planned"],
-        "Zulauf: " + label("interviews_outcome_missing"): loaded["outcome_missing"]})
+        "Zulauf: " + label("interviews_outcome_missing"): loaded["outcome_missing"],
+        "Gegen die Kapazität": [s.text or "–" for s in states]})
     parts = [f"{r.position}: {plural(int(r.accompanied), 'Teilnehmende:r', 'Teilnehmende')} bei "
-             f"Kapazität {r.capacity}" + (" (über der Kapazität)" if r.accompanied > r.capacity else "")
-             + (f", Zulauf {int(r.inflow)}" if r.inflow else "")
-             for r in loaded.itertuples()]
-    return ChartText(name, f"Balkendiagramm je Stelle. {_listed(parts)}.", table)
+             f"Kapazität {r.capacity}" + (f", Zulauf {int(r.inflow)}" if r.inflow else "")
+             + (f" ({s.text})" if s.marked else "")
+             for r, s in zip(loaded.itertuples(), states, strict=True)]
+    return ChartText(name, f"Balkendiagramm je {unit}. {_listed(parts)}.", table)
 
 
 def funnel_text(frame: pd.DataFrame) -> ChartText:
@@ -120,7 +122,7 @@ def office_hours_text(frame: pd.DataFrame) -> ChartText:
 
 
 def forecast_text(frame: pd.DataFrame) -> ChartText:
-    name = "Kapazität und Fallzahl je Monat"
+    name = "Kapazität und Teilnehmende je Monat"
     table = _wide(frame, "month", "series", "value", "Monat", "%m/%Y")
     parts = []
     for series, part in frame.groupby("series", sort=False):

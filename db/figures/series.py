@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import True_
 from ..accounts.permissions import case_scope, require_role
 from ..actors import Actor
 from ..casework.corrections import counted_change
-from ..casework.team import Load, load_by_companion
+from ..casework.team import CompanionLoad, Load, load_by_companion
 from ..clock import today
 from ..reporting.registry import label
 from ..store.database import Database
@@ -231,6 +231,17 @@ def caseload_by_companion(db: Database, actor: Actor, period: Period) -> pd.Data
         })
     return pd.DataFrame(rows, columns=["position", "state", "accompanied", "planned", "outcome_missing",
                                        "capacity"])
+
+
+def team_capacity(team: list[CompanionLoad], day: date) -> pd.DataFrame:
+    """The Team table's companions in the capacity chart's form (charts.capacity_chart): their
+    participants, inflow and cap – the very numbers of the table, not counted a second time."""
+    return pd.DataFrame(
+        [{"position": c.name,
+          "state": f"beginnt am {c.start_date:%d.%m.%Y}" if c.start_date and c.start_date > day else "im Dienst",
+          "accompanied": c.accompanied, "planned": c.planned, "outcome_missing": c.outcome_missing,
+          "capacity": c.cap} for c in team],
+        columns=["position", "state", "accompanied", "planned", "outcome_missing", "capacity"])
 
 
 # --- barriers, contacts, office hours ------------------------------------------------------

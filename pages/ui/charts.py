@@ -17,7 +17,7 @@ from db.figures.alternatives import ChartText
 from db.reporting.registry import Tile
 from pages import narrow
 from pages.ui.fragments import in_page
-from pages.ui.shown import plain
+from pages.ui.shown import md, plain
 
 
 def show_chart(described: Callable[..., ChartText], draw: Callable[..., alt.TopLevelMixin], *args: object,
@@ -29,6 +29,12 @@ def show_chart(described: Callable[..., ChartText], draw: Callable[..., alt.TopL
     Spec and words are made once per content of the figures (charts.page_chart), and the
     spec's data turned into Arrow once per spec: a rerun only hands Streamlit what is ready."""
     chart = charts.page_chart(described, draw, *args, text_args=text_args)
+    # Title and subtitle as text above the drawing: they wrap on a phone (Vega's own title is a
+    # single line and ran off the screen).
+    if chart.title:
+        st.markdown(md("**{title}**", title=chart.title))
+    if chart.subtitle:
+        st.caption(plain(chart.subtitle))
     spec, datasets = _for_streamlit(chart.spec)
     st.vega_lite_chart({**json.loads(spec), "datasets": dict(datasets)}, width="stretch", key=key)
     st.caption(plain(chart.text.summary))
