@@ -145,7 +145,8 @@ def test_the_marks_on_team_lagebild_and_in_the_assignment_choice(app: AppTest) -
     dashboard = team.switch_page("pages/dashboard.py").run()
     assert expected in _warnings(dashboard)
     referrals = dashboard.switch_page("pages/referrals.py").run()
-    boxes = [s for s in referrals.selectbox if s.label == "Begleitung zuweisen"]
-    assert boxes
-    options = boxes[0].options
+    # A small team gets one-tap choices (pages/referrals.RADIO_UP_TO), a large one the box.
+    choices = [s for s in [*referrals.radio, *referrals.selectbox] if s.label == "Begleitung zuweisen"]
+    assert choices
+    options = [as_read(o) for o in choices[0].options]
     assert "Bianca Begleitmann (Demo) · bald zu voll" in options
