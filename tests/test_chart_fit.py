@@ -167,7 +167,8 @@ def test_the_chosen_companion_fits_the_assignment_choice(
     box = page.locator("[class*='st-key-incoming_'][class*='_companion']").first
     box.wait_for()
     found = {}
-    radios = box.locator("label[data-baseweb='radio']")
+    radios = box.get_by_role("radiogroup").locator(":scope > *")  # one element per option
+    box.locator("[role=radiogroup], [role=combobox]").first.wait_for()  # either is drawn
     if radios.count():  # a small team: one-tap choices, each label wraps whole
         options = [t.strip() for t in radios.all_inner_texts()]
         assert any("bald zu voll" in o for o in options), options
