@@ -90,9 +90,11 @@ with edit_tab:
     with cols[0].form("role"):
         new_role = st.selectbox("Rolle", list(Role), index=list(Role).index(user.role),
                                 format_func=lambda r: r.label)
+        new_capacity = number_field("Kapazität (nur Begleitung)", user.capacity, key=f"role_capacity_{user.id}",
+                                    field="capacity")
         if st.form_submit_button("Rolle ändern"):
             with shown_errors():
-                change_role(db, actor, user.id, new_role)
+                change_role(db, actor, user.id, new_role, new_capacity)
             _done(f"Rolle von „{user.username}“ ist jetzt {new_role.label}.")
     with cols[1].form("password"):
         new_password = st.text_input("Neues Passwort", type="password")

@@ -143,7 +143,7 @@ def test_role_change_ends_sessions(world: World) -> None:
     from db.vocabulary import Role
 
     issued = utcnow()
-    change_role(world.db, world.actor("admin"), world.user_id("fallmanager2"), Role.COMPANION)
+    change_role(world.db, world.actor("admin"), world.user_id("fallmanager2"), Role.COMPANION, 12)
     assert auth.session_actor(world.db, "fallmanager2", issued) is None
 
 

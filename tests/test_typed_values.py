@@ -151,6 +151,7 @@ NOT_REFUSED_BESIDE = {
     ("pages/participant.py", "CORE_LABELS['birth_date']"), ("pages/participant.py", 'f"{CORE_LABELS[\'children\']} (nur Familienbedarfsgemeinschaft)"'),
     ("pages/referrals.py", "Geburtsdatum"),  # checked with the entry data ("entry")
     ("pages/office_hours.py", "Ab"),  # no rule on a location's first day
+    ("pages/council.py", "Stichtag"),  # a preview, no save: its refusal is drawn right under it
 }
 
 

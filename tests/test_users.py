@@ -82,6 +82,24 @@ def test_role_change_and_self_protection(world: World) -> None:
         set_active(world.db, admin, admin.id, False)
 
 
+def test_a_role_change_to_companion_needs_a_capacity_by_the_new_account_rule(world: World) -> None:
+    """The sibling of creating a companion without capacity: a role change made one without."""
+    admin = world.actor("admin")
+    capacity = lambda name: next(u.capacity for u in list_users(world.db, admin) if u.username == name)  # noqa: E731
+    for missing in (None, 0, 21, -5):
+        with pytest.raises(ValidationError) as refused:
+            change_role(world.db, admin, world.user_id("fallmanager2"), Role.COMPANION, missing)
+        assert refused.value.field == "capacity" and "Kapazität" in refused.value.message
+        assert world.actor("fallmanager2").role == Role.CASE_MANAGER  # nothing half-written
+    change_role(world.db, admin, world.user_id("fallmanager2"), Role.COMPANION, 15)
+    assert (world.actor("fallmanager2").role, capacity("fallmanager2")) == (Role.COMPANION, 15)
+    change_role(world.db, admin, world.user_id("fallmanager2"), Role.LEAD)  # no other role has one
+    assert capacity("fallmanager2") is None
+    before = capacity("begleiter2")
+    change_role(world.db, admin, world.user_id("begleiter2"), Role.COMPANION)  # kept when not given
+    assert capacity("begleiter2") == before is not None
+
+
 @pytest.mark.parametrize("username", ["leitung", "begleiter1", "fallmanager1", "kreistag"])
 def test_only_admins_manage_accounts(world: World, username: str) -> None:
     actor = world.actor(username)

@@ -223,13 +223,15 @@ def reset_password(db: Database, actor: Actor, user_id: int, new_password: str) 
         audit(session, actor, "password_reset", "user", user.id)
 
 
-def change_role(db: Database, actor: Actor, user_id: int, role: Role) -> None:
+def change_role(db: Database, actor: Actor, user_id: int, role: Role, capacity: int | None = None) -> None:
+    """A new role; a companion keeps (or is given, `capacity`) a capacity by the same rule as a
+    new account – an account made companion by a role change never counts without one."""
     if actor.id == user_id:
         raise ValidationError("Sie können Ihre eigene Rolle nicht ändern.", "role")
+    role = Role(role)
     with _editing_user(db, actor, user_id) as (session, user):
-        changes = diff(user, role=Role(role))
-        if user.role != Role.COMPANION:
-            user.capacity = None
+        own = account_capacity(role, user.capacity if capacity is None else capacity)
+        changes = diff(user, role=role, capacity=own)
         if changes:  # open sessions were opened for the old role's pages
             user.sessions_revoked_at = utcnow()
         audit(session, actor, "role", "user", user.id, changes)
