@@ -31,7 +31,7 @@ from .results.report import export_funder_report
 from .settings import ConfigurationError, database_url, demo_wanted, is_production
 from .store.audit import verify_chain
 from .store.audit_anchor import rotate_anchor, start_anchor, verify_anchor
-from .store.backup import ALSO_BACK_UP, backup
+from .store.backup import ALSO_BACK_UP, anchor_beside, backup
 from .store.database import Database
 from .store.migrate import current_revision, upgrade
 from .store.private_files import write_private
@@ -249,6 +249,9 @@ def _run(args: argparse.Namespace, db: Database) -> int:
         # Noted with the backup, the head shows later whether the log was cut short since.
         print(f"Sicherung geschrieben: {args.file}. Protokoll darin bis "
               f"{newest.text if newest else 'Eintrag 0 (leer)'}.")
+        if anchor_beside(args.file).exists() and newest is not None:
+            print(f"Ankerdatei bis zu diesem Eintrag daneben: {anchor_beside(args.file)} (für "
+                  "`verify-audit --anchor` nach einer Wiederherstellung).")
         print(ALSO_BACK_UP)
     elif args.command == "erase-person":
         if not args.yes and input(f"Alle Personendaten zu „{args.client_number}“ löschen? [ja/nein] ").strip().lower() != "ja":

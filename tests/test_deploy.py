@@ -379,7 +379,9 @@ def test_a_postgres_backup_restores_to_a_working_database(postgres_server: Postg
         for part in ("AUDIT_KEY", "COOKIE_KEY", "Ankerdatei", "Barrierefreiheit"):
             assert part in made.stdout, part  # what else belongs to a backup
         assert dump.read_bytes().startswith(b"PGDMP")  # custom format: pg_restore reads it
-        assert [p.name for p in dump.parent.iterdir()] == ["cockpit.dump"]  # no part left over
+        # No part left over; beside it the anchor as of the backup (what a restore verifies against).
+        assert sorted(p.name for p in dump.parent.iterdir()) == ["cockpit.dump", "cockpit.dump.anker.log"]
+        assert (dump.parent / "cockpit.dump.anker.log").stat().st_mode & 0o777 == 0o600
         # German refusals, nothing written: a missing folder, a database pg_dump cannot reach.
         missing = db("backup", str(tmp_path / "fehlt" / "x.dump"))
         assert missing.returncode == 1 and "Der Ordner" in missing.stderr and "fehlt" in missing.stderr
@@ -399,7 +401,7 @@ def test_a_postgres_backup_restores_to_a_working_database(postgres_server: Postg
         env["PATH"] = env_path
         assert refused.returncode == 1 and "pg_dump ist gescheitert" in refused.stderr, refused.stderr
         assert "mindestens die Version des Servers" in refused.stderr
-        assert [p.name for p in dump.parent.iterdir()] == ["cockpit.dump"]  # the earlier one kept
+        assert sorted(p.name for p in dump.parent.iterdir()) == ["cockpit.dump", "cockpit.dump.anker.log"]  # kept
 
         # Restore as in the README: a new empty database of the owner, pg_restore as the owner.
         with postgres_server.admin.connect() as conn:
@@ -414,7 +416,14 @@ def test_a_postgres_backup_restores_to_a_working_database(postgres_server: Postg
                                for table in ("users", "audit_log")]
             engine.dispose()
         assert counts[source] == counts[restored] and counts[restored][1] > 0
-        for args in (["setup-roles", "--app-role", role], ["verify-audit", "--anchor", str(anchor)]):
+        # The app works on after the backup: the live anchor file then ends later than the backup.
+        assert db("create-user", "--username", "spaeter", "--name", "Nach der Sicherung", "--role",
+                  "admin", "--password", PASSWORD).returncode == 0
+        # As the README: the restored installation goes on with a copy of the backup's anchor.
+        shutil.copy(dump.parent / "cockpit.dump.anker.log", tmp_path / "anker-neu.log")
+        env["AUDIT_ANCHOR_FILE"] = str(tmp_path / "anker-neu.log")
+        for args in (["setup-roles", "--app-role", role],
+                     ["verify-audit", "--anchor", str(dump.parent / "cockpit.dump.anker.log")]):
             done = db(*args, url=as_owner(restored))
             assert done.returncode == 0, (args, done.stdout + done.stderr)
         app_url = make_url(restored).set(username=role, password="App-Rolle-2026").render_as_string(hide_password=False)

@@ -175,9 +175,15 @@ def test_every_field_of_a_form_names_the_rule_field_it_answers_to() -> None:
 def _refused_form_script() -> None:
     import streamlit as st
 
+    from db.accounts import auth
     from db.errors import ValidationError
+    from pages.ui.context import get_db
     from pages.ui.feedback import feedback, on_submit
     from pages.ui.fields import date_field, number_field
+
+    if "actor" not in st.session_state:  # as a login: an action acts only for a live session
+        st.session_state["username"], st.session_state["login_at"] = "leitung", None
+        st.session_state["actor"] = auth.session_actor(get_db(), "leitung", None)
 
     def save() -> None:
         if st.session_state["count"] < 0:
@@ -191,7 +197,7 @@ def _refused_form_script() -> None:
     feedback("slot")
 
 
-def test_a_refusal_naming_a_field_is_shown_once_beside_it_and_others_under_the_form() -> None:
+def test_a_refusal_naming_a_field_is_shown_once_beside_it_and_others_under_the_form(db_url: str) -> None:
     at = AppTest.from_function(_refused_form_script).run()
     at.button[0].click().run()
     assert [e.value for e in at.error] == ["„Anzahl“ darf nicht negativ sein."]

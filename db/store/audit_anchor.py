@@ -38,6 +38,7 @@ import json
 import logging
 import logging.handlers
 import os
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -204,6 +205,32 @@ def tail_records(path: str | Path, key: bytes | None = None) -> list[dict]:
     if size > TAIL_BYTES:
         lines = lines[1:]  # the first may be cut
     return [record for line in lines if line.strip() and (record := genuine_record(line, key)) is not None]
+
+
+def anchor_as_of(path: str | Path, newest: Head, *, settle_seconds: float = 0.5) -> bytes | None:
+    """The anchor file as it stood when the log ended at `newest` (a backup's own anchor): every
+    line but the app's lines for later entries. The live file goes on growing after a backup's
+    snapshot, and its later heads are missing from a restored log (verify-audit: "fehlt im
+    Protokoll"). A line that is not the app's stays: the check should still see it. None without
+    the file. A writer appends its line just after its commit: looked at once more if the head's
+    line is not there yet."""
+    key = audit_key(os.environ)
+    for attempt in range(2):
+        try:
+            content = Path(path).read_bytes()
+        except FileNotFoundError:
+            return None
+        kept, reached = [], False
+        for line in content.splitlines(keepends=True):
+            record = genuine_record(line, key) if line.strip() else None
+            if record is not None and int(record["id"]) > newest.id:
+                continue
+            reached |= record is not None and int(record["id"]) == newest.id
+            kept.append(line)
+        if reached or attempt:
+            return b"".join(kept)
+        time.sleep(settle_seconds)
+    return None
 
 
 def _closing(records: list[dict]) -> dict | None:

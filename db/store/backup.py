@@ -14,10 +14,11 @@ from pathlib import Path
 from sqlalchemy import select, text
 
 from ..errors import DomainError
-from .audit_anchor import Head, head
+from ..settings import anchor_file
+from .audit_anchor import Head, anchor_as_of, head
 from .database import Database
 from .models import AuditEntry
-from .private_files import PRIVATE_DIRECTORY, private_file
+from .private_files import PRIVATE_DIRECTORY, private_file, write_private
 
 # What a restore needs besides the database: without AUDIT_KEY the log can never be verified
 # again, without COOKIE_KEY everybody is logged out, the anchor file proves the log was not cut,
@@ -29,17 +30,32 @@ ALSO_BACK_UP = ("Zur Sicherung gehören außerdem (nicht in dieser Datei): die U
 
 
 def backup(db: Database, target: Path) -> Head | None:
-    """Write the backup to `target` (replaced only when complete); the log's head in it."""
+    """Write the backup to `target` (replaced only when complete) and, with AUDIT_ANCHOR_FILE,
+    the anchor file as of the backup beside it (`anchor_beside`); the log's head in it."""
     target = Path(target)
     if db.is_sqlite:
         backup_sqlite(db, target)
         copy = Database.from_url(f"sqlite:///{target}")
         try:
             with copy.read() as session:
-                return head(session)
+                newest = head(session)
         finally:
             copy.dispose()
-    return backup_postgres(db, target)
+    else:
+        newest = backup_postgres(db, target)
+    content = (anchor_as_of(path, newest) if newest is not None
+               and (path := anchor_file(os.environ)) is not None else None)
+    if content is not None:
+        write_private(anchor_beside(target), content)
+    else:  # never an earlier backup's anchor beside this one
+        anchor_beside(target).unlink(missing_ok=True)
+    return newest
+
+
+def anchor_beside(target: Path) -> Path:
+    """The backup's own anchor file: the live one ends later than the backup as soon as anybody
+    works on, and a restored log verified against it would miss those later entries."""
+    return target.with_name(target.name + ".anker.log")
 
 
 def backup_sqlite(db: Database, target: Path) -> Path:

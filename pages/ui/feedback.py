@@ -12,6 +12,7 @@ import streamlit as st
 
 from db.errors import ConflictError, DomainError, PermissionDenied
 from pages.ui.fields import forget_refusals, form_of, refusal_beside_field
+from pages.ui.fragments import session_still_valid
 from pages.ui.navigation import move_focus_to
 from pages.ui.shown import Shown, md, plain
 
@@ -80,6 +81,13 @@ def on_submit(action: Callable[[], object], success: str | Callable[[], str], *,
 
 def _run_action(action: Callable[[], object], success: str | Callable[[], str], key: str,
                 reset: dict[str, object], form: str = "") -> None:
+    # Streamlit runs a click's callback before the script – before app.py's check of the login
+    # and before a fragment's (in_page). The action's closure holds the actor of the page as it
+    # was drawn: after a deactivation, a role change, a logout elsewhere or the idle time it must
+    # act on nothing. The run that follows (app.py) then ends the session and shows the login.
+    if not session_still_valid():
+        st.session_state.pop("actor", None)
+        return
     st.session_state.pop(f"error_{key}", None)
     forget_refusals()
     try:
