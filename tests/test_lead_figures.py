@@ -133,6 +133,35 @@ def test_the_payload_is_refused_unless_an_app_server_signed_it(world: World) -> 
     pd.testing.assert_frame_equal(shown, exact)
 
 
+def test_without_an_own_audit_key_nothing_is_shared_or_unpickled(
+        world: World, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The development key is published: a payload signed with it by whoever can write the
+    database would run code when unpickled. Without AUDIT_KEY the figures are exact, no
+    snapshot is written, and a planted one is never opened."""
+    import hashlib
+    import hmac
+
+    from db.settings import DEVELOPMENT_AUDIT_KEY
+
+    class Planted:
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return (open, (str(tmp_path / "ran"), "w"))
+
+    monkeypatch.delenv("AUDIT_KEY", raising=False)
+    lead = world.actor("leitung")
+    with page_run(world.db):
+        exact = contacts(world.db, lead, Period())
+        assert recount.shown_as_of() is None  # counted exactly: no "Stand"
+    with world.db.read() as session:
+        assert session.scalars(select(FigureSnapshot)).all() == []
+    key = hmac.new(DEVELOPMENT_AUDIT_KEY.encode(), b"figure-snapshots", hashlib.sha256).digest()
+    body = pickle.dumps(Planted())
+    assert recount._opened(hmac.new(key, body, hashlib.sha256).digest() + body) == (False, None)
+    assert not (tmp_path / "ran").exists()
+    with page_run(world.db):
+        pd.testing.assert_frame_equal(contacts(world.db, lead, Period()), exact)
+
+
 def _strings(value: object, seen: set[int] | None = None) -> set[str]:
     """Every text inside a figure: frames (cells, columns, index), dataclasses, containers."""
     seen = seen if seen is not None else set()

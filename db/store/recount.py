@@ -21,7 +21,9 @@ tests/test_recount.py reads every payload for names.
 
 The payload is pickled and signed with a key derived from AUDIT_KEY (outside the database): a
 row written by anybody but an app server is refused (and the figure counted anew), never
-unpickled.
+unpickled. Only an installation's own AUDIT_KEY signs: without one (quick start, demo) the key
+would be the published development key, and whoever can write the database could have the app
+server unpickle – run – anything; there the figures are simply counted exactly (`shared`).
 """
 
 from __future__ import annotations
@@ -102,6 +104,11 @@ def shown_as_of() -> datetime | None:
     return run.oldest if run is not None else None
 
 
+def shared() -> bool:
+    """Snapshots are shared (and ever unpickled) only under an installation's own AUDIT_KEY."""
+    return bool(os.environ.get("AUDIT_KEY", "").strip())
+
+
 def _signing_key() -> bytes:
     return hmac.new(audit_key(os.environ), b"figure-snapshots", hashlib.sha256).digest()
 
@@ -113,6 +120,8 @@ def _sealed(value: object) -> bytes:
 
 def _opened(payload: bytes) -> tuple[bool, object]:
     """(True, value) for a payload an app server signed; (False, None) for anything else."""
+    if not shared():  # the development key is published: nothing signed with it is trusted
+        return False, None
     mac, body = payload[:32], payload[32:]
     if not hmac.compare_digest(mac, hmac.new(_signing_key(), body, hashlib.sha256).digest()):
         return False, None
@@ -282,7 +291,7 @@ def lead_figure(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def shown(db: Database, actor: Actor, *args: object, **kwargs: object) -> R:
-        if _run.get() is None or actor.is_system or actor.role != Role.LEAD or _counting.get():
+        if not shared() or _run.get() is None or actor.is_system or actor.role != Role.LEAD or _counting.get():
             return exact(db, actor, *args, **kwargs)  # type: ignore[arg-type]
         digest = memo._fingerprint(name, (today(), *args), kwargs)
         if digest is None:
