@@ -357,7 +357,7 @@ def test_stichtag_briefings_without_the_audit_give_a_change_away(
     found = {}
     for audited in (False, True):
         if not audited:
-            monkeypatch.setattr(releases, "disclosure_audit", lambda *a, **k: [])
+            monkeypatch.setattr(revisions, "disclosure_audit", lambda *a, **k: [])
         else:
             monkeypatch.undo()
         db = fresh(_sqlite_template, tmp_path, f"day-{audited}")

@@ -208,10 +208,9 @@ def prepare(db: Database, actor: Actor, period_key: str) -> Candidate:
     currents = {p: _valid(earlier, p) for p in periods}
     # The team of each Stichtag (the period's last day), too.
     drafts = {p: draft(db, actor, p, p.end, revises=_tables(c) if c else None) for p, c in currents.items()}
-    titles = {t.slug: t.title for t in briefing_of(drafts[period]).tables}
     try:
         protected = protect_sets(versions(earlier, days), {p: dict(d.tables) for p, d in drafts.items()},
-                                 {p: _tables(c) for p, c in currents.items() if c}, titles)
+                                 {p: _tables(c) for p, c in currents.items() if c})
     except Unprotectable as exc:
         if exc.earlier_only:
             raise ValidationError("Die bisherigen Freigaben bestehen die Prüfung nicht: "

@@ -45,6 +45,14 @@ NEW = "neu"  # owner of the tables being prepared: (NEW, period key)
 NEW_DAY = (NEW, "stichtag")  # owner of a Stichtag briefing being prepared
 STOCK_TABLES = ("stichtag", "geplant")  # stocks on the period's last day, not sums over it
 SMALL_NOW = ("jetzt eine kleine Fallzahl (1 oder 2), die nie ausgewiesen wird.")
+# Why a revision hides a cell its original printed, for the council: the same words whatever the
+# audit found. The finding itself ("Unterschied … ist genau 1", "„< 3“ ist berechenbar: nur 1
+# möglich") is the very value the cell is hidden for – printed beside the table it handed the
+# reader the hidden number (the original's plus the difference) and the changed record. Nor
+# does the note say *which* proof failed or which other cell it concerned: "compared with
+# release 5" alone says the cell changed by one or two.
+DISCLOSES = ("gedruckt ließe sich zusammen mit früheren Freigaben ein geheim gehaltener Wert oder "
+             "eine Änderung an einzelnen Fällen zurückrechnen.")
 
 
 @dataclass(frozen=True)
@@ -200,8 +208,7 @@ class Unprotectable(Exception):
 
 
 def protect_sets(earlier: list[Version], drafts: Sets,
-                 revised: Mapping[ReportingPeriod, Mapping[str, PublishedTable]],
-                 titles: Mapping[str, str]) -> Protected:
+                 revised: Mapping[ReportingPeriod, Mapping[str, PublishedTable]]) -> Protected:
     """The new sets, protected until the audit over `earlier` finds nothing; `revised` are the
     valid releases the sets replace (by period), whose printed cells are kept printed where the
     audit allows."""
@@ -243,26 +250,7 @@ def protect_sets(earlier: list[Version], drafts: Sets,
                     if not found:
                         sets[period][slug] = trial  # printed again: the audit allows it
                         continue
-                    why = reason(found[0], periods, titles, (slug, *cell))
+                    why = DISCLOSES  # never found[0].what: see DISCLOSES
                 withheld.setdefault(period, {}).setdefault(slug, []).append((str(cell[0]), str(cell[1]), why))
     after = sum(len(t.hidden) for own in sets.values() for t in own.values())
     return Protected(sets, after - before, withheld)
-
-
-def reason(exposure: Exposure, periods: Mapping[tuple[str, str], ReportingPeriod],
-           titles: Mapping[str, str], cell: tuple[str, str, str]) -> str:
-    """The audit's finding, were the cell printed, in words for the council."""
-    (owner, slug), row, col = exposure.cell
-    where = f"„{row}“, {col} in „{titles.get(slug, slug)}“"
-    if owner in periods and periods[owner].is_year:
-        where += f" ({periods[owner].label})"
-    elif owner in periods and len(periods) > 1:
-        where += f" ({periods[owner].label})"
-    elif owner not in periods:
-        where += f" (Freigabe Nr. {owner})"
-    if exposure.other is not None:
-        (before, _), _, _ = exposure.other
-        compared = f"mit Freigabe Nr. {before}" if before not in periods else "der Fassungen"
-        here = "" if (slug, row, col) == cell else f" bei {where}"
-        return f"gedruckt verriete der Vergleich {compared}{here}: {exposure.what}."
-    return f"gedruckt ließe sich {where} zurückrechnen: {exposure.what}."
