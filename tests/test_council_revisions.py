@@ -111,7 +111,7 @@ def assert_revisions_keep_what_was_printed(world: World, stored: list[releases.R
     return checked
 
 
-@pytest.mark.parametrize("seed", [3, 11])
+@pytest.mark.parametrize("seed", [3])  # a second seed doubled the sweep (10 days); test_council_notes draws more
 def test_no_revision_hides_what_its_original_printed_without_the_audits_reason(
         released_world: World, seed: int) -> None:
     world, lead = released_world, released_world.actor("leitung")
