@@ -86,8 +86,8 @@ def narrow_styles() -> None:
 
 
 # The page row's marks, kept up to date as Streamlit redraws it: aria-current="page" on the link
-# in the current page's container (Streamlit marks an st.page_link to the current page only by
-# its look), and the row named as a navigation landmark.
+# its line's key names (Streamlit marks an st.page_link to the current page only by its look),
+# and the row named as a navigation landmark.
 #
 # A choice in the menu – by tap, click or Enter, all of them a click on its link – folds the menu
 # wherever the menu lies over the page. Streamlit's own handler runs first (on its root) and
