@@ -61,7 +61,10 @@ _STYLE = f"""<style>
 /* The page row: only where the sidebar menu lies folded over the page; each link framed (its
    size: pages/touch.py), the current one as Streamlit marks it (shaded, bold). The menu's names
    without its icons: the lead's twelve pages take four lines on a phone, not six. */
-@media (min-width: {SIDEBAR_OVERLAY_BELOW_PX}px) {{ .st-key-{PAGE_ROW_KEY} {{ display: none !important; }} }}
+@media (min-width: {SIDEBAR_OVERLAY_BELOW_PX}px) {{
+  /* With the wrapper Streamlit puts around it: no gap left above the heading at a desk. */
+  .st-key-{PAGE_ROW_KEY}, [data-testid=stLayoutWrapper]:has(> .st-key-{PAGE_ROW_KEY}) {{ display: none !important; }}
+}}
 .st-key-{PAGE_ROW_KEY} [data-testid=stPageLink-NavLink] {{
   margin: 0; border: 1px solid rgba(49, 51, 63, 0.2); padding-left: 0.6rem; padding-right: 0.6rem;
 }}

@@ -478,6 +478,10 @@ def test_a_page_change_on_a_phone_is_one_tap_and_the_desk_keeps_its_sidebar_menu
     assert [title for title, _, _ in desk_menu] == COMPANION_MENU
     assert _current(desk_menu) == ["Fälle"]
     assert row.count() == 1 and not row.is_visible()
+    # Nothing of it takes room: the heading stands where it stood without the row.
+    assert page.evaluate("() => { const row = document.querySelector('.st-key-page-row');"
+                         " return row.parentElement.getBoundingClientRect().height"
+                         " + (getComputedStyle(row.parentElement).display === 'none' ? 0 : 1); }") == 0
     assert page.get_by_role("navigation", name="Seitenwahl", exact=True).count() == 0
     shot(page, "page-row-companion-desk")
 
