@@ -14,7 +14,7 @@ from db.store.recount import figures_as_of
 from db.vocabulary import Role
 from pages.focus import focus_on_arrival
 from pages.german_chrome import german_page
-from pages.narrow import fold_menu_after_choice, narrow_styles
+from pages.narrow import fold_menu_after_choice, narrow_styles, page_row
 from pages.reconnect import press_from_an_earlier_server, replay
 from pages.session import (
     apply_cookie_action,
@@ -139,6 +139,7 @@ def main() -> None:
     allowed = (["account"] if actor.must_change_password else ROLE_PAGES[actor.role]) + EVERYONE
     shown = [all_pages[name] for name in allowed]
     page = st.navigation([*shown, *stand_ins(all_pages, shown)])
+    page_row(shown, page)  # the same menu above the page on a phone: one tap per page change
     use_pages(all_pages)
     st.set_page_config(page_title=document_title(page))
     if page is not all_pages["case"]:

@@ -11,26 +11,38 @@ columns it has: `table`, an HTML table at a desk that wraps its text (every colu
 `grid`, Streamlit's grid at a desk for long lists and rows picked by a click. Labels Streamlit
 would cut off with an ellipsis wrap at every width.
 
-The menu on a phone (`fold_menu_after_choice`): below Streamlit's own breakpoint (768 px, its
-theme's `md`) the sidebar lies over the page, and Streamlit folds it after a choice only when
-the browser's user agent says "mobile" – a phone asking for the desktop site, a tablet or a
-narrow window kept it open over the new page (three taps per page: open, choose, close).
+The menu on a phone: below Streamlit's own breakpoint (768 px, its theme's `md`) the sidebar
+lies over the page and starts folded – a page change cost two taps (open the menu, choose).
+`page_row` draws the menu's pages once more, as a row of links above the page, shown only
+below that breakpoint: one tap per page change. It takes the very list given to st.navigation
+(app.py, by role) and shows what Streamlit's menu shows, the visible pages in their order,
+under the menu's names; the current page is marked (aria-current="page", as in the
+menu). Streamlit's own top navigation (`position="top"`) is no help here: below the same
+breakpoint its frontend puts the menu back into the sidebar. The sidebar menu stays as it is,
+and a choice there still folds it (`fold_menu_after_choice`): Streamlit does that only when the
+browser's user agent says "mobile" – a phone asking for the desktop site, a tablet or a narrow
+window kept it open over the new page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+from streamlit.navigation.page import StreamlitPage
 
 from pages.ui.shown import Shown, md, md_join, shown_frame
 
 PHONE_MAX_PX = 480
 # Streamlit's breakpoint (theme `md`): narrower, its sidebar is an overlay that starts folded.
 SIDEBAR_OVERLAY_BELOW_PX = 768
+# The keyed containers of the page row: the row, and its links' line, whose key says which of
+# them is the current page ("page-row-current-2": the third; "…-none" on a page not listed).
+PAGE_ROW_KEY = "page-row"
+PAGE_ROW_CURRENT_KEY = "page-row-current"
 
 _STYLE = f"""<style>
 /* Labels Streamlit cuts to one line with an ellipsis – a link in the work list, a tile's label
@@ -46,6 +58,21 @@ _STYLE = f"""<style>
   overflow-wrap: break-word;
 }}
 @media (min-width: {PHONE_MAX_PX + 1}px) {{ [class*="-phone-view"] {{ display: none !important; }} }}
+/* The page row: only where the sidebar menu lies folded over the page; each link framed (its
+   size: pages/touch.py), the current one as Streamlit marks it (shaded, bold). The menu's names
+   without its icons: the lead's twelve pages take four lines on a phone, not six. */
+@media (min-width: {SIDEBAR_OVERLAY_BELOW_PX}px) {{
+  /* With the wrapper Streamlit puts around it: no gap left above the heading at a desk. */
+  .st-key-{PAGE_ROW_KEY}, [data-testid=stLayoutWrapper]:has(> .st-key-{PAGE_ROW_KEY}) {{ display: none !important; }}
+}}
+.st-key-{PAGE_ROW_KEY} [data-testid=stPageLink-NavLink] {{
+  margin: 0; border: 1px solid rgba(49, 51, 63, 0.2); padding-left: 0.6rem; padding-right: 0.6rem;
+}}
+/* Streamlit pulls a page link's box 6 px into its neighbours' (for a link as tall as its text);
+   the row's links are 44 px tall and would overlap line by line. */
+.st-key-{PAGE_ROW_KEY} [data-testid=stElementContainer] {{ margin: 0; }}
+.st-key-{PAGE_ROW_KEY} [data-testid=stPageLink-NavLink] > span:has([data-testid=stIconMaterial]) {{ display: none; }}
+.st-key-{PAGE_ROW_KEY} [data-testid=stPageLink-NavLink] span {{ white-space: nowrap !important; }}
 @media (max-width: {PHONE_MAX_PX}px) {{
   [class*="-desk-view"] {{ display: none !important; }}
   [data-testid="stTable"] table {{ width: 100%; }}
@@ -61,6 +88,10 @@ def narrow_styles() -> None:
     st.html(_STYLE)
 
 
+# The page row's marks, kept up to date as Streamlit redraws it: aria-current="page" on the link
+# its line's key names (Streamlit marks an st.page_link to the current page only by its look),
+# and the row named as a navigation landmark.
+#
 # A choice in the menu – by tap, click or Enter, all of them a click on its link – folds the menu
 # wherever the menu lies over the page. Streamlit's own handler runs first (on its root) and
 # navigates; the fold waits for its render, then uses the menu's own close button, so the menu's
@@ -69,16 +100,59 @@ _FOLD_MENU = f"""<script>
 (() => {{
   if (window.__cockpitFoldMenu) return;
   window.__cockpitFoldMenu = true;
+  const mark = () => {{
+    const row = document.querySelector(".st-key-{PAGE_ROW_KEY}");
+    if (!row) return;
+    if (row.getAttribute("role") !== "navigation") {{
+      row.setAttribute("role", "navigation");
+      row.setAttribute("aria-label", "Seitenwahl");  // the sidebar menu is "Seiten"
+    }}
+    const line = row.querySelector('[class*="st-key-{PAGE_ROW_CURRENT_KEY}-"]');
+    const at = line ? /st-key-{PAGE_ROW_CURRENT_KEY}-(\\d+)/.exec(line.className) : null;
+    row.querySelectorAll("a[data-testid=stPageLink-NavLink]").forEach((link, index) => {{
+      const here = at !== null && Number(at[1]) === index;
+      if (here && link.getAttribute("aria-current") !== "page") link.setAttribute("aria-current", "page");
+      if (!here && link.hasAttribute("aria-current")) link.removeAttribute("aria-current");
+    }});
+  }};
+  // Only Streamlit's changes wake it (new elements, a container's key class); its own are neither.
+  new MutationObserver(mark).observe(document.body, {{
+    subtree: true, childList: true, attributes: true, attributeFilter: ["class"]}});
+  mark();
+  // Streamlit keeps the sidebar's last state for the next visit, at any width (localStorage
+  // "stSidebarCollapsed-…"). Opened or folded where it lies over the page, that is no choice for
+  // a desk (a folded menu on the next wide screen): the stored state is put back as it was.
+  const STORED = "stSidebarCollapsed-";
+  const TOGGLES = "[data-testid=stExpandSidebarButton], [data-testid=stSidebarCollapseButton], "
+    + "[data-testid=stSidebarNav] a";
+  let kept = null;  // the stored state before a toggle on a narrow screen
+  const stored = () => Object.fromEntries(Object.keys(localStorage)
+    .filter((key) => key.startsWith(STORED)).map((key) => [key, localStorage.getItem(key)]));
+  const putBack = () => {{
+    if (kept === null) return;
+    try {{
+      Object.keys(stored()).filter((key) => !(key in kept)).forEach((key) => localStorage.removeItem(key));
+      Object.entries(kept).forEach(([key, value]) => localStorage.setItem(key, value));
+    }} catch (e) {{ /* no storage: nothing kept either */ }}
+    kept = null;
+  }};
+  const toggle = (event) => window.innerWidth < {SIDEBAR_OVERLAY_BELOW_PX}
+    && event.target instanceof Element && event.target.closest(TOGGLES);
+  // Before Streamlit's own handler (on its root): what was stored.
   document.addEventListener("click", (event) => {{
-    if (window.innerWidth >= {SIDEBAR_OVERLAY_BELOW_PX}) return;
-    const link = event.target instanceof Element
-      && event.target.closest("[data-testid=stSidebarNav] a");
-    if (!link) return;
+    if (!toggle(event) || kept !== null) return;
+    try {{ kept = stored(); }} catch (e) {{ kept = null; }}
+  }}, true);
+  // After it: a choice in the menu folds the menu, and the stored state is put back.
+  document.addEventListener("click", (event) => {{
+    const target = toggle(event);
+    if (!target) return;
     setTimeout(() => {{
       const sidebar = document.querySelector("[data-testid=stSidebar]");
-      if (!sidebar || sidebar.dataset.collapsed === "true") return;
-      const close = sidebar.querySelector("[data-testid=stSidebarCollapseButton] button");
-      if (close) close.click();
+      const close = sidebar && sidebar.querySelector("[data-testid=stSidebarCollapseButton] button");
+      if (target.matches("[data-testid=stSidebarNav] a") && close && sidebar.dataset.collapsed !== "true")
+        close.click();
+      putBack();
     }}, 0);
   }});
 }})();
@@ -86,8 +160,26 @@ _FOLD_MENU = f"""<script>
 
 
 def fold_menu_after_choice() -> None:
-    """Once per run, before any page: one tap per page change on a phone."""
+    """Once per run, before any page: the sidebar menu out of the way after a choice, the page
+    row's marks."""
     st.html(_FOLD_MENU, unsafe_allow_javascript=True)
+
+
+def page_row(menu: Sequence[StreamlitPage], current: StreamlitPage) -> None:
+    """The menu's pages as one row of links above the page, below 768 px: one tap per page
+    change. `menu` is the list given to st.navigation; shown is what its menu shows (the visible
+    pages, and nothing for a single page). Each link is the page's own (title, icon), so the
+    names cannot drift from the menu's; the key of their line says which is the current page's,
+    which the script above marks with aria-current (a keyed container around each link would
+    break the line's layout: Streamlit gives such a container less height than the link)."""
+    listed = [page for page in menu if page.visibility == "visible"]
+    if len(listed) < 2:
+        return
+    at = next((str(i) for i, page in enumerate(listed) if page is current), "none")
+    with st.container(key=PAGE_ROW_KEY), \
+            st.container(key=f"{PAGE_ROW_CURRENT_KEY}-{at}", horizontal=True, gap="xsmall"):
+        for page in listed:
+            st.page_link(page)
 
 
 @contextmanager

@@ -56,6 +56,26 @@ def select_row(app: AppTest, index: int) -> AppTest:
     return app.selectbox(key="cases_pick").select_index(index).run()
 
 
+def page_links(app: AppTest) -> list[str]:
+    """The labels of the page's own links: not those of the menu's row that app.py draws above
+    every page for a phone (pages/narrow.page_row, its keyed container)."""
+    from pages.narrow import PAGE_ROW_KEY
+
+    found: list[str] = []
+
+    def walk(node) -> None:  # type: ignore[no-untyped-def]
+        proto = getattr(node, "proto", None)
+        if getattr(proto, "id", "").endswith(f"-{PAGE_ROW_KEY}"):
+            return
+        if node.type == "page_link":
+            found.append(node.label)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(app.main)
+    return found
+
+
 def table_rows(app: AppTest) -> list[dict]:
     """The case list as read: the table at a desk (a phone shows the same rows as cards)."""
     return table_as_read(app.table[0].value).to_dict("records")
@@ -257,7 +277,10 @@ def test_case_page_of_another_companions_case_is_refused(app: AppTest, db: Datab
     assert app.error[0].value == "Sie haben keinen Zugriff auf diesen Fall."
     # A page with its name and a way on, never the person's name.
     assert [t.value for t in app.title] == ["Fall"]
-    assert [link.label for link in app.get("page_link")] == ["Zur Fallliste"]
+    assert page_links(app) == ["Zur Fallliste"]
+    # Above it, for a phone, the menu's row: the companion's pages, none of them current.
+    assert [link.label for link in app.get("page_link")][:7] == [
+        "Termine", "Fälle", "Zuweisungen", "Sprechstunden", "Arbeitgeber", "Mein Konto", "Barrierefreiheit"]
 
 
 def test_case_manager_sees_status_but_no_notes(app: AppTest, db: Database) -> None:
@@ -540,7 +563,7 @@ def test_the_leads_start_page_names_who_needs_action(app: AppTest, db: Database)
         as_read(w.value) for w in app.warning]
     texts = [as_read(m.value) for m in app.markdown]
     assert "**Überfällige nächste Schritte: 2**" in texts and "**Erstgespräche ohne Ergebnis: 1**" in texts
-    links = [link.label for link in app.get("page_link")]
+    links = page_links(app)
     assert sum(1 for label in links if " · fällig " in label) == 2
     assert sum(1 for label in links if " · Termin " in label) == 1
 

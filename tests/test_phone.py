@@ -10,6 +10,7 @@ import pytest
 
 from .conftest import RunningApp
 from .test_browser import SHOTS, log_in, nav_to, settled, shot
+from .test_taps import Taps, assert_touch_size
 
 pytestmark = pytest.mark.browser
 
@@ -387,25 +388,120 @@ def test_a_contact_typed_while_the_app_server_restarts_is_saved_with_one_press(
         stop(proc)
 
 
-def test_one_tap_on_a_phone_menu_entry_folds_the_menu_and_focuses_the_new_page(
+# A menu's entries as the person reads them, with the address each opens and whether it is marked
+# as the current page: the sidebar's menu, or the page row (pages/narrow.page_row).
+ENTRIES = """(selector) => [...document.querySelectorAll(selector + ' a')].map((a) => {
+  const copy = a.cloneNode(true);  // the title without the icon's ligature
+  copy.querySelectorAll('[data-testid=stIconMaterial]').forEach((i) => i.remove());
+  return [copy.textContent.trim(), a.href, a.getAttribute('aria-current')];
+})"""
+SIDEBAR_MENU = "[data-testid=stSidebarNav]"
+PAGE_ROW = "[data-testid=stMain] .st-key-page-row"
+COMPANION_MENU = ["Termine", "Fälle", "Zuweisungen", "Sprechstunden", "Arbeitgeber", "Mein Konto",
+                  "Barrierefreiheit"]
+
+
+def _current(entries: list[list[str | None]]) -> list[str | None]:
+    return [title for title, _, current in entries if current == "page"]
+
+
+def test_a_page_change_on_a_phone_is_one_tap_and_the_desk_keeps_its_sidebar_menu(
         page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    """Issue 41: below 768 px Streamlit's menu lies folded in the sidebar (open, choose: two taps
+    per page). The menu's pages stand above the page as a row of links: one tap, and the focus on
+    the new page's heading. At 1280 px the sidebar menu is as it was, and the row is not there."""
+    from .test_browser import visit
+
     # Chromium's own (desktop) user agent at a phone's width: Streamlit folds its menu after a
-    # choice only for a user agent it reads as a phone, a narrow window kept it open over the page.
+    # choice only for a user agent it reads as a phone.
     page.set_viewport_size({"width": 390, "height": 900})
     log_in(page, running_app, "begleiter1", path="agenda")
     sidebar = page.get_by_test_id("stSidebar")
     assert sidebar.get_attribute("data-collapsed") == "true"  # a phone starts with the menu folded
-    page.get_by_test_id("stExpandSidebarButton").click()  # tap 1 of the old three: open …
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=stSidebar]').dataset.collapsed === 'false'")
-    nav_to(page, "Fälle")  # … the one tap that counts: choose
+    row = page.locator(PAGE_ROW)
+    row.get_by_role("link").first.wait_for()
+    # The row is the menu: the same entries, addresses and order, the same page marked current.
+    menu, listed = page.evaluate(ENTRIES, SIDEBAR_MENU), page.evaluate(ENTRIES, PAGE_ROW)
+    assert [title for title, _, _ in menu] == COMPANION_MENU
+    assert listed == menu
+    assert _current(listed) == ["Termine"]
+    assert row.get_attribute("role") == "navigation" and row.get_attribute("aria-label") == "Seitenwahl"
+    assert_touch_size(page, {title: row.get_by_role("link", name=re.compile(rf"(^|\s){re.escape(title)}$"))
+                             for title in COMPANION_MENU})
+    assert page.evaluate(SCROLLS_SIDEWAYS) == []  # the row wraps on the phone's width
+
+    taps = Taps(page)
+    taps.tap(row.get_by_role("link", name=re.compile(r"(^|\s)Fälle$")), "Fälle")
     page.wait_for_function("() => document.activeElement.tagName === 'H1' "
                            "&& document.activeElement.textContent.startsWith('Fälle')")
+    settled(page)
+    assert len(taps) == 1, taps.done
+    print(f"\nSeitenwechsel auf dem Telefon: {len(taps)} Tap ({', '.join(taps.done)})")
+    assert page.url.startswith(f"{running_app.url}/cases")
+    assert sidebar.get_attribute("data-collapsed") == "true"  # nothing lies over the new page
+    assert _current(page.evaluate(ENTRIES, PAGE_ROW)) == ["Fälle"]
+    assert _current(page.evaluate(ENTRIES, SIDEBAR_MENU)) == ["Fälle"]
+    assert page.evaluate(ACTIVE)[0] == "H1"
+    shot(page, "page-row-companion")
+
+    # The sidebar menu on a phone still works, and a choice there folds it.
+    page.get_by_test_id("stExpandSidebarButton").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=stSidebar]').dataset.collapsed === 'false'")
+    nav_to(page, "Zuweisungen")
+    page.wait_for_function("() => document.activeElement.tagName === 'H1' "
+                           "&& document.activeElement.textContent.startsWith('Zuweisungen')")
     settled(page)
     assert sidebar.get_attribute("data-collapsed") == "true"
     assert page.evaluate("() => document.querySelector('[data-testid=stSidebar]')"
                          ".getBoundingClientRect().right") <= 1  # out of the way, not over the page
     assert page.evaluate(ACTIVE)[0] == "H1"  # folding the menu did not take the focus with it
+    assert _current(page.evaluate(ENTRIES, PAGE_ROW)) == ["Zuweisungen"]
+
+    # Just below and at Streamlit's breakpoint: the row where the sidebar lies over the page only.
+    for width, shown in ((767, True), (768, False)):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_function("([row, shown]) => { const e = document.querySelector(row); "
+                               "return e !== null && (e.offsetParent !== null) === shown; }",
+                               arg=[PAGE_ROW, shown])
+        assert row.is_visible() is shown, width
+
+    # At a desk: the sidebar open with the same menu, the row neither seen nor read out.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    visit(page, f"{running_app.url}/cases")
+    page.get_by_role("heading", name="Fälle").first.wait_for()
+    settled(page)
+    assert sidebar.get_attribute("data-collapsed") == "false"
+    assert page.evaluate("() => document.querySelector('[data-testid=stSidebar]')"
+                         ".getBoundingClientRect().width") >= 200
+    desk_menu = page.evaluate(ENTRIES, SIDEBAR_MENU)
+    assert [title for title, _, _ in desk_menu] == COMPANION_MENU
+    assert _current(desk_menu) == ["Fälle"]
+    assert row.count() == 1 and not row.is_visible()
+    # Nothing of it takes room: the heading stands where it stood without the row.
+    assert page.evaluate("() => { const row = document.querySelector('.st-key-page-row');"
+                         " return row.parentElement.getBoundingClientRect().height"
+                         " + (getComputedStyle(row.parentElement).display === 'none' ? 0 : 1); }") == 0
+    assert page.get_by_role("navigation", name="Seitenwahl", exact=True).count() == 0
+    shot(page, "page-row-companion-desk")
+
+
+def test_the_leads_page_row_fits_a_phone(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    """The longest menu (the lead's twelve pages) as the row on a phone: every entry a 44 px
+    target, nothing sideways, the page's heading still on the first screen."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, running_app, "leitung")
+    row = page.locator(PAGE_ROW)
+    row.get_by_role("link").first.wait_for()
+    menu, listed = page.evaluate(ENTRIES, SIDEBAR_MENU), page.evaluate(ENTRIES, PAGE_ROW)
+    assert len(menu) >= 12 and listed == menu
+    assert _current(listed) == ["Lagebild"]
+    assert_touch_size(page, {title: row.get_by_role("link", name=re.compile(rf"(^|\s){re.escape(title)}$"))
+                             for title, _, _ in listed})
+    assert page.evaluate(SCROLLS_SIDEWAYS) == []
+    heading = page.locator("[data-testid=stMainBlockContainer] h1").first.bounding_box()
+    assert heading is not None and heading["y"] + heading["height"] <= 844 / 2, heading
+    shot(page, "page-row-lead")
 
 
 def test_the_protocols_search_results_are_blocks_on_a_phone(

@@ -111,3 +111,16 @@ def test_a_fragments_run_alone_can_be_told_from_a_full_run() -> None:
     from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
 
     assert "fragment_ids_this_run" in {f.name for f in dataclasses.fields(ScriptRunContext)}
+
+
+def test_the_page_row_finds_what_the_frontend_draws() -> None:
+    """pages/narrow.page_row and its script (behaviour: test_phone, a page change on a phone):
+    the names of the frontend's elements it styles, the key under which the frontend keeps the
+    sidebar's state between visits, and its top navigation that goes back into the sidebar below
+    the `md` breakpoint (why the row exists)."""
+    bundle = "\n".join(path.read_text(encoding="utf-8", errors="replace") for path in
+                       (Path(streamlit.__file__).parent / "static" / "static" / "js").glob("*.js"))
+    for name in ("stPageLink-NavLink", "stIconMaterial", "stLayoutWrapper", "stSidebarCollapsed-",
+                 "stExpandSidebarButton", "stSidebarCollapseButton", "stSidebarNav"):
+        assert name in bundle, name
+    assert re.search(r"isMobileViewport\?\w+\.Position\.SIDEBAR", bundle)
