@@ -39,7 +39,7 @@ from ..errors import NotFound, ValidationError
 from ..store.audit import audit
 from ..store.database import Database
 from ..store.memo import until_data_change
-from ..store.models import CouncilRelease, CouncilReleaseFile, User
+from ..store.models import CouncilRelease, CouncilReleaseFile
 from ..vocabulary import Role
 from . import flows
 from .council import COUNCIL_ROLES, Briefing, briefing_of, draft
@@ -47,7 +47,7 @@ from .disclosure import PublishedTable
 from .feasibility import Exposure
 from .periods import ReportingPeriod, annual_years, final_quarters
 from .revisions import Unprotectable, Version, check, protect_sets
-from .stichtage import DayRelease, day_releases, is_day_key
+from .stichtage import DayRelease, day_releases, stored_releases
 
 RELEASE_ROLES = (Role.LEAD,)
 
@@ -115,16 +115,10 @@ def content_hash(content: dict[str, object]) -> str:
 def releases(db: Database, actor: Actor) -> list[Release]:
     """Every release, newest first. Aggregates only: the council and the lead see them."""
     require_role(actor, *COUNCIL_ROLES)
-    with db.read() as session:
-        rows = session.execute(
-            select(CouncilRelease, User.display_name)
-            .join(User, CouncilRelease.released_by_id == User.id)
-            .order_by(CouncilRelease.id.desc())).all()
+    rows = stored_releases(db, days=False)  # Stichtag briefings: db.figures.briefings
     corrected = {row.corrects_id: row.id for row, _ in rows if row.corrects_id}
-    # Stichtag briefings share the table (one id sequence, one append-only rule): db.figures.briefings.
     return [Release(row.id, row.released_at, name, row.content_hash, row.corrects_id,
-                    corrected.get(row.id), Briefing.from_json(row.content)) for row, name in rows
-            if not is_day_key(row.period_key)]
+                    corrected.get(row.id), Briefing.from_json(row.content)) for row, name in rows]
 
 
 def release_file(db: Database, actor: Actor, release_id: int, name: str) -> bytes:

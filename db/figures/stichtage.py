@@ -155,16 +155,23 @@ class DayRelease:
 
 # --- reading ----------------------------------------------------------------------------------
 
-@until_data_change
-def day_releases(db: Database, actor: Actor) -> list[DayRelease]:
-    """Every Stichtag briefing, newest first (the council and the lead)."""
-    require_role(actor, *COUNCIL_ROLES)
+def stored_releases(db: Database, days: bool) -> list[tuple[CouncilRelease, str]]:
+    """The stored releases of one kind – Stichtag briefings (`days`) or quarters and years – with
+    who released them, newest first: both kinds share the table (one id sequence, one
+    append-only rule)."""
     with db.read() as session:
         rows = session.execute(
             select(CouncilRelease, User.display_name)
             .join(User, CouncilRelease.released_by_id == User.id)
             .order_by(CouncilRelease.id.desc())).all()
-    rows = [(row, name) for row, name in rows if is_day_key(row.period_key)]
+    return [(row, name) for row, name in rows if is_day_key(row.period_key) == days]
+
+
+@until_data_change
+def day_releases(db: Database, actor: Actor) -> list[DayRelease]:
+    """Every Stichtag briefing, newest first (the council and the lead)."""
+    require_role(actor, *COUNCIL_ROLES)
+    rows = stored_releases(db, days=True)
     corrected = {row.corrects_id: row.id for row, _ in rows if row.corrects_id}
     return [DayRelease(row.id, row.released_at, name, row.content_hash, row.corrects_id,
                        corrected.get(row.id), DayBriefing.from_json(row.content)) for row, name in rows]
