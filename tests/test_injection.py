@@ -42,8 +42,10 @@ PAYLOAD = (f"Evi [Anmelden](https://{EVIL}/a) ![p](https://{EVIL}/p.png) <img sr
            f"<b>fett</b> https://{EVIL}/b www.{EVIL} :red[rot] $x^2$ \u202eexe.txt")
 # Streamlit's own Markdown extensions, active only where not escaped by a backslash.
 _UNESCAPED = r"(?<!\\)(?:\\\\)*"
-DIRECTIVE = re.compile(_UNESCAPED + r":(?:red|blue|green|orange|violet|gray|grey|rainbow|primary)\[")
-KATEX = re.compile(_UNESCAPED + r"\$[^$\n]+(?<!\\)\$")
+# The payload's own directive and formula, unescaped: the app's own markup (an overdue date in
+# red) is not planted text.
+DIRECTIVE = re.compile(_UNESCAPED + r":red\[rot\\?\]")
+KATEX = re.compile(_UNESCAPED + r"\$x\\?\^2(?<!\\)\$")
 # Columns that are not free text: identifiers, enums, hashes, the login name.
 NOT_TEXT = {"username", "password_hash", "hash", "prev_hash", "email"}
 MARKDOWN = MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["linkify", "table", "strikethrough"])
