@@ -570,7 +570,7 @@ def test_the_leads_stichtag_release_step_fits_a_phone(page, running_app: Running
     page.keyboard.press("Escape")  # the calendar the Tab opened, closed; the typed day is sent
     page.get_by_role("heading", name="Lagebericht zu einem Stichtag freigeben").click()
     settled(page)
-    page.get_by_text("Ich habe die Vorschau geprüft").wait_for()
+    page.get_by_text("Ich habe die Vorschau geprüft. Der Lagebericht zum Stichtag").wait_for()
     assert page.get_by_role("button", name=f"Lagebericht zum Stichtag {day:%d.%m.%Y} freigeben").is_disabled()
     page.wait_for_timeout(500)
     shot(page, "kreistag-leitung-freigabe")
