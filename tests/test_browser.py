@@ -23,9 +23,13 @@ def settled(page) -> None:  # type: ignore[no-untyped-def]
     """Wait until every script run the page asked for is over (conftest.RUN_TRACKER counts them).
     A click during a run may hit a button the run is about to remove (it then does nothing), a
     choice made during a run can be overwritten by it, and a select box opened during a run is
-    redrawn closed: the tests act only on a settled page."""
+    redrawn closed: the tests act only on a settled page. Settled includes the widgets Streamlit
+    loads lazily (tables, select boxes, date fields): until their code has arrived each is a grey
+    placeholder (stSkeleton), and keys pressed meanwhile keep React from swapping it in – a Tab
+    then walks past a select box that is not there yet."""
     page.wait_for_function("() => !window.__runs || window.__runs.answered >= window.__runs.asked")
     page.locator("[data-test-script-state=notRunning]").wait_for(state="attached")
+    page.wait_for_function("() => !document.querySelector('[data-testid=stSkeleton]')")
 
 
 def visit(page, url: str) -> None:  # type: ignore[no-untyped-def]
