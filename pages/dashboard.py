@@ -5,11 +5,12 @@ Plans are compared with the same kind of figure: the stock plan "Aktive Fälle" 
 participants, the monthly plans with this month's events so far.
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import streamlit as st
 
 from db.accounts.users import staff_with_role
+from db.clock import today
 from db.casework.caseload import client_towns
 from db.casework.worklist import UNASSIGNED_WORKING_DAYS, needs_action
 from db.figures import alternatives, charts, flows, series
@@ -72,9 +73,9 @@ with st.expander("Filter", expanded=False, icon=":material/filter_list:"):
     cols = st.columns(4)
     # Two fields, each with its German name: a range field is read out as "start date" and
     # "end date" (Streamlit's English, not ours).
-    start = date_field("Zeitraum von", date.today() - timedelta(weeks=10), key="dash_from",
+    start = date_field("Zeitraum von", today() - timedelta(weeks=10), key="dash_from",
                        where=cols[0])
-    end = date_field("Zeitraum bis", date.today(), key="dash_to", where=cols[1])
+    end = date_field("Zeitraum bis", today(), key="dash_to", where=cols[1])
     town = cols[2].selectbox("Wohnort", client_towns(db, actor), index=None, placeholder="alle",
                              key="dash_town")
     companions = {c.id: c.display_name for c in staff_with_role(db, actor, Role.COMPANION)}
@@ -90,7 +91,7 @@ with shown_errors():
     leavers = monthly_leavers(db, actor, companion_id)
     exits = leaver_figures(leavers)
 
-this_month = date.today().replace(day=1)
+this_month = today().replace(day=1)
 so_far = events[events["month"] == this_month].groupby("key")["count"].sum()
 
 

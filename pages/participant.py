@@ -3,12 +3,11 @@ the six-month follow-up. Drawn by pages/case.py; every rule lives in db/results.
 
 from __future__ import annotations
 
-from datetime import date
-
 import streamlit as st
 
 from db.actors import Actor
 from db.casework.caseload import CaseDetail
+from db.clock import today as local_today
 from db.casework.entry import CORE_LABELS, FURTHER_LABELS, EntryData, save_entry_data
 from db.casework.outcomes import record_exit_result, record_follow_up
 from db.casework.results_card import ResultsView
@@ -108,7 +107,7 @@ def outcome_panel(db: Database, actor: Actor, case: CaseDetail, results: Results
     if not results.participant_left:
         return
     st.header("Verbleib")
-    today = date.today()
+    today = local_today()
     if results.exit_result is not None:
         st.markdown(f"**Nach 28 Tagen:** {results.exit_result.label} (am {fmt_date(results.exit_result_on)})")
     else:

@@ -3,7 +3,6 @@ integration rate against the 25 % target, caseload against the cap, participants
 and the funder's report as a download. For the team lead; definitions from the registry."""
 
 import secrets
-from datetime import date
 
 import pandas as pd
 import streamlit as st
@@ -13,6 +12,7 @@ from db.casework.caseload import client_towns
 from db.casework.entry import not_counted
 from db.casework.team import companion_caseloads
 from db.figures import alternatives, charts
+from db.clock import today
 from db.figures.flows import programme_start
 from db.reporting.formats import fmt_int, fmt_percent, plural
 from db.reporting.registry import TARGET_RATE, Tile, definition, label
@@ -41,10 +41,10 @@ st.caption("Was das Land misst: Abgänge und ihr Verbleib nach 28 Tagen und sech
 as_of = as_of_slot()
 
 with st.expander("Zeitraum und Filter", expanded=False, icon=":material/filter_list:"):
-    first = programme_start(db) or date.today()
+    first = programme_start(db) or today()
     row = st.columns(2)
     start = date_field("Abgänge von", first, key="results_from", where=row[0])
-    end = date_field("bis", date.today(), key="results_to", where=row[1])
+    end = date_field("bis", today(), key="results_to", where=row[1])
     row = st.columns(2)
     town = row[0].selectbox("Wohnort", client_towns(db, actor), index=None, placeholder="alle",
                             key="results_town")

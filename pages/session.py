@@ -43,7 +43,7 @@ class ScriptCookies:
     (st.context.cookies)."""
 
     def set(self, cookie: str, val: str, expires_at: datetime | None = None, **_: object) -> None:
-        seconds = int((expires_at - datetime.now()).total_seconds()) if expires_at else None
+        seconds = int((expires_at - datetime.now(expires_at.tzinfo)).total_seconds()) if expires_at else None
         ticket = jwt.encode({"aud": "cookie", "value": val, "max_age": max(seconds or 0, 0),
                              "jti": secrets.token_urlsafe(16),
                              "exp": datetime.now(UTC) + timedelta(seconds=TICKET_SECONDS)},

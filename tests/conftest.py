@@ -289,8 +289,9 @@ class RunningApp:
 
 def app_env(db_url: str) -> dict[str, str]:
     """A test app server's environment: its own database, a test cookie key, demo data, never
-    production."""
-    env = {**os.environ, "DATABASE_URL": db_url, "COOKIE_KEY": "t" * 48, "DEMO_DATA": "1"}
+    production. It runs in UTC, as most servers do: the programme's day is Brandenburg's through
+    db/clock.py, and a reading of the server's own clock shows here (tests/test_clock_use.py)."""
+    env = {**os.environ, "DATABASE_URL": db_url, "COOKIE_KEY": "t" * 48, "DEMO_DATA": "1", "TZ": "UTC"}
     env.pop("APP_ENV", None)
     return env
 

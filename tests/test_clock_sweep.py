@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from .clock_sweep import BERLIN, SWEEP_DAYS, offset_seconds
+from .clock_sweep import AT_TIME_OF_DAY, BERLIN, SWEEP_DAYS, offset_seconds
 
 
 def test_the_moved_clock_shows_each_sweep_day_in_brandenburg_at_any_time_of_day() -> None:
@@ -17,3 +17,12 @@ def test_the_moved_clock_shows_each_sweep_day_in_brandenburg_at_any_time_of_day(
             # Real seconds, counted in UTC (aware datetimes in one zone subtract as wall clocks).
             moved = (now.astimezone(UTC) + timedelta(seconds=offset_seconds(day, now))).astimezone(BERLIN)
             assert moved.date() == day, (now, day, moved)
+
+
+def test_a_day_swept_at_a_fixed_time_is_that_day_and_time_in_brandenburg_and_the_day_before_in_utc() -> None:
+    assert AT_TIME_OF_DAY and set(AT_TIME_OF_DAY) <= set(SWEEP_DAYS)
+    for now in (datetime(2026, 7, 1, 15, 0, tzinfo=BERLIN), datetime(2026, 12, 6, 23, 50, tzinfo=BERLIN)):
+        for day, at in AT_TIME_OF_DAY.items():
+            moved = now.astimezone(UTC) + timedelta(seconds=offset_seconds(day, now, at))
+            assert moved.astimezone(BERLIN).replace(tzinfo=None) == datetime.combine(day, at), (now, day)
+            assert moved.date() == day - timedelta(days=1), (now, day, moved)

@@ -127,8 +127,8 @@ def _status_form(db: Database, actor: Actor, case_id: int, version: int, target:
             st.selectbox("Grund", list(PauseReason), index=None, format_func=lambda r: r.label,
                          placeholder="Bitte wählen", key=f"{form_key}_pause_reason")
             cols = st.columns(2)
-            date_field("Ruht ab", date.today(), key=f"{form_key}_on", where=cols[0], field="on")
-            date_field("Wiederaufnahme geplant am", date.today() + timedelta(days=28),
+            date_field("Ruht ab", local_today(), key=f"{form_key}_on", where=cols[0], field="on")
+            date_field("Wiederaufnahme geplant am", local_today() + timedelta(days=28),
                        key=f"{form_key}_resume", where=cols[1], field="resume_on")
             st.caption("Ruhende Fälle zählen nicht gegen die Kapazität; zum geplanten Datum "
                        "erscheint die Wiederaufnahme auf der Aufgabenliste.")
@@ -141,7 +141,7 @@ def _status_form(db: Database, actor: Actor, case_id: int, version: int, target:
             st.selectbox("Beendigungsgrund", list(EndReason), index=None,
                          format_func=lambda r: r.label, placeholder="Bitte wählen",
                          key=f"{form_key}_reason")
-            date_field("Beendet am", date.today(), key=f"{form_key}_on", field=("on", "end_date"))
+            date_field("Beendet am", local_today(), key=f"{form_key}_on", field=("on", "end_date"))
             if participant:  # only a participation that began has a result for the Land
                 choices = list(ExitResult)
                 st.selectbox("Verbleib (innerhalb von 28 Tagen nach dem Ende)", choices,
@@ -178,7 +178,7 @@ def interview_places(db: Database, actor: Actor) -> dict[int | None, str]:
 def interview_inputs(places: dict[int | None, str], *, key: str) -> None:
     """Date, time and place of a first interview (inside a form); read with interview_choice."""
     cols = st.columns(3)
-    date_field("Datum", date.today(), key=f"{key}_day", where=cols[0], field="first_interview_at")
+    date_field("Datum", local_today(), key=f"{key}_day", where=cols[0], field="first_interview_at")
     cols[1].time_input("Uhrzeit", value=time(10), step=900, key=f"{key}_time")
     cols[2].selectbox("Ort", list(places), format_func=places.get, key=f"{key}_place")
 
