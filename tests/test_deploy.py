@@ -2,9 +2,15 @@
 front of two app servers on one PostgreSQL database, connected as the application role, over
 https with a self-signed certificate – in Chromium, as a user meets it.
 
+The app servers run as deploy/begleiter-cockpit@.service runs them: each `make serve` in the
+unit's sandbox, built from the unit file's own settings (tests/unit_sandbox.py: a throw-away
+service account, /home hidden, read-only but the data folder, private /tmp, UMask=0077). Where
+that sandbox cannot be built (not root, a .venv under /root or /home) they run without it and a
+warning says so – in CI that fails.
+
 Everything runs on loopback ports of this machine; nothing is installed system-wide by the test
-(nginx runs from a temporary prefix). Without nginx the test is skipped, in CI it fails
-(`.ci/run` installs it).
+(nginx runs from a temporary prefix; the service account is removed again). Without nginx the
+test is skipped, in CI it fails (`.ci/run` installs it).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from .servers import PostgresServer, free_port, start_app, stop, wait_healthy
+from .unit_sandbox import environment_file_example, unit_sandbox_or_none
 
 pytestmark = [pytest.mark.deploy, pytest.mark.browser]
 
@@ -98,61 +105,73 @@ def deployment(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Depl
     app_url = make_url(owner_url).set(username=role).render_as_string(hide_password=False)
     base_env = {k: v for k, v in os.environ.items() if k not in ("APP_ENV", "DEMO_DATA", "COOKIE_SECURE")}
     procs: list[subprocess.Popen] = []
-    try:
-        # The owner migrates, makes the application role (again after every update, with and
-        # without its password) and the first administrator – as in the README.
-        anchor = tmp_path / "anker.log"  # the same file in env and owner.env (README, step 3)
-        owner_env = {**base_env, "DATABASE_URL": owner_url, "APP_ENV": "production",
-                     "AUDIT_ANCHOR_FILE": str(anchor)}
-        for args in (["migrate"], ["setup-roles", "--app-role", role, "--password", "App-Rolle-2026"],
-                     ["setup-roles", "--app-role", role],
-                     ["create-user", "--username", "admin", "--name", "Erste Administration", "--role",
-                      "admin", "--password", PASSWORD]):
-            done = subprocess.run([sys.executable, "-m", "db", *args], cwd=ROOT, env=owner_env,
-                                  capture_output=True, text=True)
-            assert done.returncode == 0, (args, done.stderr)
+    # Stopped before the sandbox goes (its account removed, its folders back to root).
+    with unit_sandbox_or_none(tmp_path / "installation") as sandbox:
+        try:
+            # The anchor where deploy/env.example puts it: in the unit's data folder, made by root for
+            # the service account (README, step 1) – the same file in env and owner.env (step 3).
+            if sandbox is not None:
+                anchor = sandbox.path(environment_file_example()["AUDIT_ANCHOR_FILE"])
+                anchor.touch(mode=0o600)
+                sandbox.hand_over(anchor)
+            else:
+                anchor = tmp_path / "anker.log"
+            # The owner migrates, makes the application role (again after every update, with and
+            # without its password) and the first administrator – as in the README.
+            owner_env = {**base_env, "DATABASE_URL": owner_url, "APP_ENV": "production",
+                         "AUDIT_ANCHOR_FILE": str(anchor)}
+            for args in (["migrate"], ["setup-roles", "--app-role", role, "--password", "App-Rolle-2026"],
+                         ["setup-roles", "--app-role", role],
+                         ["create-user", "--username", "admin", "--name", "Erste Administration", "--role",
+                          "admin", "--password", PASSWORD]):
+                done = subprocess.run([sys.executable, "-m", "db", *args], cwd=ROOT, env=owner_env,
+                                      capture_output=True, text=True)
+                assert done.returncode == 0, (args, done.stderr)
 
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                        "-subj", f"/CN={PUBLIC_ADDRESS}", "-keyout", str(tmp_path / "key.pem"),
-                        "-out", str(tmp_path / "cert.pem")], check=True, capture_output=True)
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                            "-subj", f"/CN={PUBLIC_ADDRESS}", "-keyout", str(tmp_path / "key.pem"),
+                            "-out", str(tmp_path / "cert.pem")], check=True, capture_output=True)
 
-        app_env = {**base_env, "APP_ENV": "production", "DATABASE_URL": app_url, "COOKIE_KEY": "d" * 48,
-                   "COOKIE_SECURE": "1", "DEMO_DATA": "0", "AUDIT_ANCHOR_FILE": str(anchor), **NO_OUTSIDE}
-        servers = []
-        for n in range(2):  # the unit's command: `make serve`
-            log = tmp_path / f"app-{n}.log"
-            url, proc = start_app(app_env, log, production=True)
-            procs.append(proc)
-            servers.append(url)
-            wait_healthy(url, proc, log)
-        ports = [int(url.rsplit(":", 1)[1]) for url in servers]
+            app_env = {**base_env, "APP_ENV": "production", "DATABASE_URL": app_url, "COOKIE_KEY": "d" * 48,
+                       "COOKIE_SECURE": "1", "DEMO_DATA": "0", "AUDIT_ANCHOR_FILE": str(anchor), **NO_OUTSIDE}
+            servers = []
+            for n in range(2):  # two instances of the unit (its command: `make serve`)
+                log = tmp_path / f"app-{n}.log"
+                if sandbox is not None:  # the machine's time zone; no way out of it (NO_OUTSIDE)
+                    url, proc = sandbox.start(app_env, log, machine={"TZ": os.environ["TZ"], **NO_OUTSIDE})
+                else:
+                    url, proc = start_app(app_env, log, production=True)
+                procs.append(proc)
+                servers.append(url)
+                wait_healthy(url, proc, log)
+            ports = [int(url.rsplit(":", 1)[1]) for url in servers]
 
-        https_port, http_port = free_port(), free_port()
-        (tmp_path / "site.conf").write_text(_site_config(tmp_path, ports, https_port, http_port))
-        (tmp_path / "nginx.conf").write_text(_nginx_main(tmp_path))
-        nginx = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
-                                  "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        procs.append(nginx)
-        url = f"https://{PUBLIC_ADDRESS}:{https_port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                _get(f"{url}/_stcore/health")
-                break
-            except OSError:
-                if nginx.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((tmp_path / "nginx-error.log").read_text()) from None
-                time.sleep(0.2)
-        yield Deployment(url=url, http_url=f"http://{PUBLIC_ADDRESS}:{http_port}", servers=servers,
-                         app_url=app_url, owner_env=owner_env,
-                         access_log=tmp_path / "begleiter-cockpit.access.log")
-    finally:
-        for proc in reversed(procs):
-            stop(proc)
-        postgres_server.drop_database(admin_url)
-        with postgres_server.admin.connect() as conn:
-            for name in (role, owner_role):
-                conn.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
+            https_port, http_port = free_port(), free_port()
+            (tmp_path / "site.conf").write_text(_site_config(tmp_path, ports, https_port, http_port))
+            (tmp_path / "nginx.conf").write_text(_nginx_main(tmp_path))
+            nginx = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
+                                      "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+            procs.append(nginx)
+            url = f"https://{PUBLIC_ADDRESS}:{https_port}"
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    _get(f"{url}/_stcore/health")
+                    break
+                except OSError:
+                    if nginx.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError((tmp_path / "nginx-error.log").read_text()) from None
+                    time.sleep(0.2)
+            yield Deployment(url=url, http_url=f"http://{PUBLIC_ADDRESS}:{http_port}", servers=servers,
+                             app_url=app_url, owner_env=owner_env,
+                             access_log=tmp_path / "begleiter-cockpit.access.log")
+        finally:
+            for proc in reversed(procs):
+                stop(proc)
+            postgres_server.drop_database(admin_url)
+            with postgres_server.admin.connect() as conn:
+                for name in (role, owner_role):
+                    conn.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
 
 
 _UNVERIFIED = ssl.create_default_context()

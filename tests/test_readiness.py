@@ -136,3 +136,48 @@ def test_the_command_and_the_endpoint(tmp_path: Path) -> None:
                                text=True)
     assert not_ready.returncode == 1, not_ready.stdout
     assert "anker: Die Ankerdatei" in not_ready.stderr and "Nicht bereit: anker." in not_ready.stderr
+
+
+def test_a_fresh_mismatch_is_looked_at_again_a_lasting_one_answered_at_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer appends its anchor line just after its commit: readiness looks once more at a head
+    written within bootstrap.WRITER_WINDOW (the line arriving meanwhile: ready), never at an older
+    one – a lasting mismatch is not ready at once, and no monitor's poll holds a thread asleep."""
+    import types
+    from datetime import timedelta
+
+    from db import bootstrap
+    from db.store.audit_anchor import anchor_line, head
+
+    env = _installation(tmp_path)
+    db = Database.from_url(env["DATABASE_URL"])
+    try:
+        with monkeypatch.context() as patch:  # an entry whose anchor line is not (yet) there
+            patch.delenv("AUDIT_ANCHOR_FILE", raising=False)
+            patch.setenv("AUDIT_KEY", env["AUDIT_KEY"])
+            with db.write() as session:
+                audit(session, Actor.system(), "view", "case", 1)
+        with db.read() as session:
+            newest = head(session)
+        assert newest is not None
+        pauses: list[float] = []
+        monkeypatch.setattr(bootstrap, "time", types.SimpleNamespace(sleep=pauses.append))
+        # Just written, and the line never comes: one more look, then not ready.
+        assert list(_failed(env, monkeypatch)) == ["anker"] and pauses == [0.05]
+        # Written an hour ago: not ready without a second look.
+        pauses.clear()
+        later = bootstrap.utcnow() + timedelta(hours=1)
+        with monkeypatch.context() as patch:
+            patch.setattr(bootstrap, "utcnow", lambda: later)
+            assert list(_failed(env, patch)) == ["anker"] and pauses == []
+
+        # Just written, and the writer appends its line while readiness waits: ready.
+        def writer_appends(seconds: float) -> None:
+            pauses.append(seconds)
+            with open(env["AUDIT_ANCHOR_FILE"], "a", encoding="utf-8") as anchor:
+                anchor.write(anchor_line(newest, env["AUDIT_KEY"].encode()))
+
+        monkeypatch.setattr(bootstrap, "time", types.SimpleNamespace(sleep=writer_appends))
+        assert _failed(env, monkeypatch) == {} and pauses == [0.05]
+    finally:
+        db.dispose()

@@ -15,17 +15,12 @@ from pathlib import Path
 import pytest
 
 from .servers import ROOT, start_app, stop, wait_healthy
+from .unit_sandbox import UNIT, UnitSandbox, unit_sandbox, unit_settings
 
 UNITS = sorted((ROOT / "deploy").glob("*.service"))
 
 
-def _settings(unit: Path) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
-    for line in unit.read_text(encoding="utf-8").splitlines():
-        if "=" in line and not line.startswith(("#", "[")):
-            key, value = line.split("=", 1)
-            found.setdefault(key.strip(), []).append(value.strip())
-    return found
+_settings = unit_settings
 
 
 @pytest.mark.parametrize("unit", UNITS, ids=lambda unit: unit.name)
@@ -86,105 +81,84 @@ def test_the_app_server_never_reads_the_home(tmp_path: Path) -> None:
     assert "Traceback" not in log.read_text(encoding="utf-8")
 
 
-# The unit's sandbox, approximated where PID 1 is not systemd: a mount namespace (unshare) with
-# the unit's settings, then the unit's command as its service account. Each line says which
-# setting of deploy/begleiter-cockpit@.service it stands for.
-SANDBOX = r"""
-set -eu
-mount --make-rprivate /
-mount --bind "$DATA" "$STAGE"                  # ReadWritePaths: kept across the private /tmp
-mount -t tmpfs -o mode=1777 tmpfs /tmp          # PrivateTmp=true
-mkdir -p "$DATA"
-mount --move "$STAGE" "$DATA"
-mount -t tmpfs -o mode=755 tmpfs /home          # ProtectHome=true: /home, /root empty
-mount -t tmpfs -o mode=700 tmpfs /root
-awk '{print $5}' /proc/self/mountinfo | while read -r point; do
-  case "$point" in /proc|/proc/*|/sys|/sys/*|/dev|/dev/*|/tmp|"$DATA") continue ;; esac
-  mount -o remount,bind,ro "$point" 2>/dev/null || true
-done
-mount -o remount,bind,ro /                      # ProtectSystem=strict: all else read-only
-mount -o remount,bind,rw "$DATA"
-if touch "$PROJECT/.sandbox-probe" 2>/dev/null; then echo "SANDBOX: project writable" >&2; exit 97; fi
-if [ -n "$(ls -A /home)$(ls -A /root)" ]; then echo "SANDBOX: /home or /root visible" >&2; exit 97; fi
-cd "$PROJECT"                                   # WorkingDirectory
-umask 0077                                      # UMask=0077
-exec setpriv --reuid="$SERVICE" --regid="$SERVICE" --clear-groups --no-new-privs \
-  make --no-print-directory serve PORT="$PORT" ADDRESS=127.0.0.1   # User=, NoNewPrivileges=, ExecStart=
-"""
+def test_the_sandbox_is_built_from_the_unit_file(tmp_path: Path) -> None:
+    """tests/unit_sandbox.py holds no copy of the unit's settings: a changed setting changes the
+    sandbox the tests start servers in, and a setting it does not reproduce fails them."""
+    shipped = UNIT.read_text(encoding="utf-8")
+
+    def script(text: str) -> str:
+        unit = tmp_path / "geaendert@.service"
+        unit.write_text(text, encoding="utf-8")
+        return UnitSandbox(unit_settings(unit, "Service"), "konto", tmp_path).script("8501")
+
+    def changed(old: str, new: str) -> str:
+        assert old in shipped, old
+        return script(shipped.replace(old, new))
+
+    built = script(shipped)
+    for part in ("mount -t tmpfs -o mode=000 tmpfs /home", "mount -t tmpfs -o mode=1777 tmpfs /tmp",
+                 "mount -o remount,bind,ro /\n", f"mount --bind {tmp_path}/opt/begleiter-cockpit/data",
+                 f"cd {ROOT}\n", "umask 0077\n", "--reuid=konto", "--no-new-privs",
+                 "make --no-print-directory serve PORT=8501 ADDRESS=127.0.0.1"):
+        assert part in built, part
+    assert "umask 0027\n" in changed("UMask=0077", "UMask=0027")
+    assert "--no-new-privs" not in changed("NoNewPrivileges=true", "NoNewPrivileges=false")
+    assert "tmpfs /tmp" not in changed("PrivateTmp=true", "PrivateTmp=false")
+    assert "tmpfs /home" not in changed("ProtectHome=true", "ProtectHome=false")
+    full = changed("ProtectSystem=strict", "ProtectSystem=full")
+    assert "mount -o remount,bind,ro /etc" in full and "mount -o remount,bind,ro /\n" not in full
+    more = changed("ReadWritePaths=/opt/begleiter-cockpit/data", "ReadWritePaths=/opt/begleiter-cockpit/data /var/lib/bc")
+    assert f"mount --bind {tmp_path}/var/lib/bc /mnt/1" in more
+    for old, new, named in (("[Service]", "[Service]\nPrivateDevices=true", "PrivateDevices"),
+                            ("ProtectSystem=strict", "ProtectSystem=yes", "ProtectSystem=yes"),
+                            ("ExecStart=/usr/bin/make", "ExecStart=-/usr/bin/make", "ExecStart"),
+                            ("PORT=%i", "PORT=%I", "%I")):
+        with pytest.raises(ValueError, match=named):
+            changed(old, new)
 
 
 def test_the_app_server_runs_in_the_unit_s_sandbox(tmp_path: Path) -> None:
-    """`make serve` as the unit runs it: as a system account of its own (HOME in the project, no
-    home under /home), /home hidden, everything read-only but the data directory, a private
-    /tmp, UMask=0077, no new privileges. Health, the login page over Streamlit's protocol and
-    readiness answer; what the server writes is 0600."""
-    import uuid
-
+    """`make serve` as the unit runs it (tests/unit_sandbox.py, from the unit file's own settings):
+    as a system account of its own (HOME in the project, no home under /home), /home hidden,
+    everything read-only but the data directory, a private /tmp, UMask=0077, no new privileges.
+    Health, the login page over Streamlit's protocol and readiness answer; what the server writes
+    is 0600. Skipped where the sandbox cannot be built – in CI that fails."""
     from .protocol import BrowserTab, Run, run_async
-    from .servers import free_port
     from .test_preflight import _installation
 
-    settings = _settings(ROOT / "deploy" / "begleiter-cockpit@.service")
+    settings = _settings(UNIT)
     assert {"ProtectSystem": ["strict"], "PrivateTmp": ["true"], "UMask": ["0077"], "NoNewPrivileges": ["true"],
             "ProtectHome": ["true"]}.items() <= settings.items()
-    unshare, setpriv, useradd = (shutil.which(name) for name in ("unshare", "setpriv", "useradd"))
-    if os.geteuid() != 0 or None in (unshare, setpriv, useradd):
-        pytest.skip("braucht root, unshare, setpriv und useradd (in CI: root)")
-    if ROOT.resolve().is_relative_to("/root") or ROOT.resolve().is_relative_to("/home"):
-        pytest.skip(f"die Arbeitskopie liegt unter {ROOT}: ProtectHome=true verbirgt sie – die Unit "
-                    "erwartet den Code unter /opt/begleiter-cockpit")
-    interpreter = (ROOT / ".venv" / "bin" / "python").resolve()
-    if interpreter.is_relative_to("/root") or interpreter.is_relative_to("/home"):
-        pytest.skip(f"die .venv dieser Arbeitskopie läuft mit {interpreter}: unter ProtectHome=true "
-                    "erreicht das Dienstkonto es nicht (die Unit selbst auch nicht) – .venv mit "
-                    "/usr/bin/python3 anlegen (make install PYTHON=/usr/bin/python3), wie auf dem Server")
-    probe = subprocess.run([unshare, "--mount", "true"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        pytest.skip(f"der Kern verweigert einen Mount-Namensraum (unshare --mount): {probe.stderr.strip()}")
-    account = f"bc-sbx-{uuid.uuid4().hex[:8]}"
-    subprocess.run([useradd, "--system", "--home-dir", str(ROOT), "--no-create-home", "--shell",
-                    "/usr/sbin/nologin", account], check=True, capture_output=True)
-    data = tmp_path / "data"
-    stage = Path(f"/dev/shm/{account}")
-    stage.mkdir()
     proc = None
-    try:
-        data.mkdir()
+    with unit_sandbox(tmp_path) as sandbox:
+        data = sandbox.path(settings["ReadWritePaths"][0])
         env = _installation(data)  # production settings, its SQLite database and anchor in data/
         env.pop("ACCESSIBILITY_STATEMENT", None)
-        subprocess.run(["chown", "-R", f"{account}:{account}", str(data)], check=True)
-        data.chmod(0o700)
-        port = free_port()
-        env.update(HOME=settings["Environment"][0].split("=", 1)[1].replace("/opt/begleiter-cockpit", str(ROOT)),
-                   DATA=str(data), STAGE=str(stage), PROJECT=str(ROOT), SERVICE=account, PORT=str(port))
-        assert env["HOME"] == str(ROOT)
+        sandbox.hand_over(data)
         log = tmp_path / "sandbox.log"
-        with open(log, "w") as out:
-            proc = subprocess.Popen([unshare, "--mount", "--fork", "sh", "-c", SANDBOX], env=env, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-        url = f"http://127.0.0.1:{port}"
-        wait_healthy(url, proc, log)
-        assert _get(f"{url}/_stcore/health") == 200
-        assert _get(f"{url}/") == 200
-        assert _get(f"{url}/_cockpit/ready") == 200, log.read_text()
+        try:
+            url, proc = sandbox.start(env, log)
+            assert sandbox.environment(env, "1", {})["HOME"] == str(ROOT)
+            wait_healthy(url, proc, log)
+            assert _get(f"{url}/_stcore/health") == 200
+            assert _get(f"{url}/") == 200
+            assert _get(f"{url}/_cockpit/ready") == 200, log.read_text()
 
-        async def login_page() -> Run:
-            tab = BrowserTab(url)
-            try:
-                return await tab.open()
-            finally:
-                await tab.close()
+            async def login_page() -> Run:
+                tab = BrowserTab(url)
+                try:
+                    return await tab.open()
+                finally:
+                    await tab.close()
 
-        page = run_async(login_page())  # the login form, drawn by a script run in the sandbox
-        assert page.exception is None and {"Benutzername", "Passwort"} <= set(page.widgets), page.summary()
+            page = run_async(login_page())  # the login form, drawn by a script run in the sandbox
+            assert page.exception is None and {"Benutzername", "Passwort"} <= set(page.widgets), page.summary()
+        finally:
+            if proc is not None:
+                stop(proc)
         said = log.read_text(encoding="utf-8")
         assert "Startprüfung bestanden." in said and "Traceback" not in said, said
+        assert "SANDBOX:" not in said, said
         for path in data.iterdir():  # written by the service account, readable by it only
             assert path.stat().st_mode & 0o077 == 0, (path, oct(path.stat().st_mode))
-            assert path.owner() == account, path
-    finally:
-        if proc is not None:
-            stop(proc)
-        stage.rmdir()
-        subprocess.run(["userdel", account], capture_output=True)
-        subprocess.run(["chown", "-R", "root:root", str(data)], capture_output=True)
+            assert path.owner() == sandbox.account, path
