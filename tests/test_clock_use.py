@@ -24,7 +24,7 @@ def application_modules() -> list[Path]:
 def local_clock_readings(source: str) -> list[tuple[int, str]]:
     """Calls that read the process's local clock or zone: date.today(), datetime.today(),
     datetime.now() without a zone, datetime.fromtimestamp(x) without one, .astimezone() without a
-    target, time.localtime(), time.strftime()/time.ctime()."""
+    target, time.localtime(), time.strftime()/time.ctime(), pandas' and numpy's "now"/"today"."""
     found = []
     for node in ast.walk(ast.parse(source)):
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
@@ -35,6 +35,11 @@ def local_clock_readings(source: str) -> list[tuple[int, str]]:
         zone_given = bool(node.args) or any(k.arg == "tz" for k in node.keywords)
         if name == "today" and owner_name in ("date", "datetime"):
             found.append((node.lineno, f"{owner_name}.today()"))
+        elif name in ("now", "today") and owner_name == "Timestamp" and not zone_given:
+            found.append((node.lineno, f"Timestamp.{name}() ohne Zeitzone"))
+        elif name in ("Timestamp", "to_datetime", "datetime64") and any(
+                isinstance(a, ast.Constant) and a.value in ("now", "today") for a in node.args):
+            found.append((node.lineno, f'{name}("now"/"today")'))
         elif name == "now" and owner_name == "datetime" and not zone_given:
             found.append((node.lineno, "datetime.now() ohne Zeitzone"))
         elif name == "fromtimestamp" and owner_name == "datetime" and len(node.args) < 2 and not any(
@@ -59,7 +64,8 @@ def test_the_finder_sees_each_way_of_reading_the_local_clock() -> None:
     source = "\n".join([
         "date.today()", "datetime.date.today()", "datetime.today()", "datetime.now()", "dt.datetime.now()",
         "datetime.fromtimestamp(1)", "moment.astimezone()", "time.localtime()", "time.strftime('%H')",
-        "datetime.now(UTC)", "datetime.now(tz=LOCAL_TZ)", "datetime.fromtimestamp(1, UTC)",
+        "pd.Timestamp.now()", "pd.Timestamp('today')", "pd.to_datetime('now')", "np.datetime64('today')",
+        "datetime.now(UTC)", "pd.Timestamp.now(tz='Europe/Berlin')", "pd.Timestamp('2026-01-01')", "datetime.now(tz=LOCAL_TZ)", "datetime.fromtimestamp(1, UTC)",
         "moment.astimezone(LOCAL_TZ)", "x.now()", "clock.today()",
     ])
-    assert [line for line, _ in local_clock_readings(source)] == list(range(1, 10))
+    assert [line for line, _ in local_clock_readings(source)] == list(range(1, 14))
