@@ -39,7 +39,7 @@ from db.demo.seed import seed_demo
 from db.store.migrate import upgrade
 from db.store.models import Base, User
 
-from .servers import PostgresServer, start_app, stop, wait_healthy
+from .servers import PostgresServer, first_run, start_app, stop, wait_healthy
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -303,6 +303,7 @@ def running_app(tmp_path: Path) -> Iterator[RunningApp]:
     url, proc = start_app(app_env(db_url), tmp_path / "streamlit.log")
     try:
         wait_healthy(url, proc, tmp_path / "streamlit.log", seconds=60)
+        first_run(url)
         yield RunningApp(url=url, db_url=db_url)
     finally:
         stop(proc)

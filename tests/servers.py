@@ -41,6 +41,27 @@ def wait_healthy(url: str, proc: Popen, log: Path, seconds: float = 90) -> None:
         time.sleep(0.3)
 
 
+def first_run(url: str, seconds: float = 180) -> None:
+    """One script run of the app at `url` (its login page), through Streamlit's own protocol.
+    A new server's first run imports the app's modules and prepares the database (the demo);
+    on a busy machine that took 25 s, longer than a browser test waits for a page. The browser
+    tests start on a server that has done it; the first page a test loads is then an ordinary one."""
+    import asyncio
+
+    from .protocol import BrowserTab, run_async
+
+    async def once() -> None:
+        tab = BrowserTab(url)
+        try:
+            shown = await asyncio.wait_for(tab.open(), seconds)
+            if shown.exception:
+                raise RuntimeError(f"Erster Lauf der App: {shown.exception}")
+        finally:
+            await tab.close()
+
+    run_async(once())
+
+
 def start_app(env: Mapping[str, str], log: Path, *, production: bool = False,
               port: int | None = None) -> tuple[str, Popen]:
     """`streamlit run app.py` with `env` on `port` (a free loopback port by default), its output in

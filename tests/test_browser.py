@@ -599,7 +599,7 @@ def test_a_download_goes_only_to_its_own_session_and_only_briefly(page, tmp_path
 
     import jwt
 
-    from .servers import start_app, stop, wait_healthy
+    from .servers import first_run, start_app, stop, wait_healthy
 
     db_url = f"sqlite:///{tmp_path / 'media.sqlite3'}"
     key = "m" * 48
@@ -609,6 +609,7 @@ def test_a_download_goes_only_to_its_own_session_and_only_briefly(page, tmp_path
     url, proc = start_app(env, tmp_path / "app.log")
     try:
         wait_healthy(url, proc, tmp_path / "app.log")
+        first_run(url)
         log_in(page, RunningApp(url=url, db_url=db_url), "leitung", "caseload_import")
         assert "begleiter_cockpit" not in page.evaluate("document.cookie")
         login = next(c for c in page.context.cookies() if c["name"] == "begleiter_cockpit")

@@ -355,7 +355,7 @@ def test_a_contact_typed_while_the_app_server_restarts_is_saved_with_one_press(
     """An update or a crash restarts the server while a companion types: the browser reconnects
     to a new server process, which knows nothing of the old session."""
     from .conftest import app_env
-    from .servers import free_port, start_app, stop, wait_healthy
+    from .servers import first_run, free_port, start_app, stop, wait_healthy
 
     db_url = f"sqlite:///{tmp_path / 'restart.sqlite3'}"
     env = app_env(db_url)
@@ -363,6 +363,7 @@ def test_a_contact_typed_while_the_app_server_restarts_is_saved_with_one_press(
     url, proc = start_app(env, log, port=port)
     try:
         wait_healthy(url, proc, log, seconds=60)
+        first_run(url)
         app = RunningApp(url=url, db_url=db_url)
         case = CompanionCase(page, app)
         case_id, name = case.case_id, case.name
