@@ -73,6 +73,28 @@ WITHOUT_ANCHOR = frozenset({"verify-audit", "new-anchor", "preflight", "ready", 
                             "database-url"})
 
 
+def _secret_from_stdin(command: argparse.ArgumentParser, what: str) -> None:
+    """A password never on the command line: there every local user reads it in `ps`, and the
+    shell keeps it in its history. `--password-stdin` reads it from the first line of standard
+    input (a pipe, a file) or asks at the terminal. `--password VALUE` is refused with the way."""
+    command.add_argument("--password-stdin", action="store_true",
+                         help=f"{what} aus der ersten Zeile der Standardeingabe lesen; am Terminal fragen")
+    command.add_argument("--password", help=argparse.SUPPRESS)
+
+
+def _read_secret(prompt: str) -> str:
+    if sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+PASSWORD_ON_THE_COMMAND_LINE = (
+    "Fehler: Ein Passwort gehört nicht auf die Befehlszeile – dort lesen es alle Benutzer des "
+    "Rechners mit `ps`, und die Shell speichert es im Verlauf. Bitte `--password-stdin` verwenden: "
+    "am Terminal wird gefragt, sonst die erste Zeile der Standardeingabe gelesen "
+    "(z. B. `… --password-stdin < datei`).")
+
+
 def command_line() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m db", description="Begleiter-Cockpit: Datenbank")
     sub = parser.add_subparsers(dest="command", required=True, metavar="Befehl")
@@ -93,7 +115,7 @@ def command_line() -> argparse.ArgumentParser:
     cu.add_argument("--username", required=True)
     cu.add_argument("--name", required=True, help="Anzeigename")
     cu.add_argument("--role", required=True, choices=[r.value for r in Role])
-    cu.add_argument("--password", help="sonst wird interaktiv gefragt")
+    _secret_from_stdin(cu, "das Passwort des Kontos (sonst wird am Terminal gefragt)")
     cu.add_argument("--capacity", type=int)
     cu.add_argument("--start-date", type=_day)
     b = sub.add_parser("backup", help="Konsistente Sicherung im laufenden Betrieb, 0600: SQLite als "
@@ -122,7 +144,7 @@ def command_line() -> argparse.ArgumentParser:
     na.add_argument("file", type=Path)
     sr = sub.add_parser("setup-roles", help="PostgreSQL: Anwendungsrolle anlegen (mit Eigentümer-Verbindung)")
     sr.add_argument("--app-role", required=True)
-    sr.add_argument("--password", help="Passwort der Rolle (sonst ohne, z. B. für Peer-/Zertifikats-Anmeldung)")
+    _secret_from_stdin(sr, "das Passwort der Rolle (ohne: keins, z. B. für Peer-/Zertifikats-Anmeldung)")
     er = sub.add_parser("erase-person", help="Alle Personendaten einer Person löschen (Art. 17 DSGVO)")
     er.add_argument("--client-number", required=True)
     er.add_argument("--reason", default="Antrag nach Art. 17 DSGVO")
@@ -144,6 +166,9 @@ def command_line() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = command_line().parse_args(argv)
+    if getattr(args, "password", None) is not None:
+        print(PASSWORD_ON_THE_COMMAND_LINE, file=sys.stderr)
+        return 2
     # `database-url` makes the address before there is a database: it opens none.
     db = None if args.command == "database-url" else Database.from_url()
     try:
@@ -238,7 +263,7 @@ def _run(args: argparse.Namespace, db: Database) -> int:
             for name, shown in lines:
                 print(f"{name:{width}}{shown}")
     elif args.command == "create-user":
-        password = args.password or getpass.getpass("Passwort: ")
+        password = _read_secret("Passwort: ")
         upgrade(db.engine)
         user_id = create_user(db, system, username=args.username, display_name=args.name,
                               role=Role(args.role), password=password, capacity=args.capacity,
@@ -268,7 +293,8 @@ def _run(args: argparse.Namespace, db: Database) -> int:
         print(f"Auskunft geschrieben: {args.out}")
     elif args.command == "setup-roles":
         upgrade(db.engine)
-        setup_app_role(db.engine, args.app_role, args.password)
+        setup_app_role(db.engine, args.app_role,
+                       (_read_secret("Passwort der Rolle: ") or None) if args.password_stdin else None)
         print(f"Rolle „{args.app_role}“ eingerichtet: Daten lesen und schreiben, Protokoll nur anfügen.")
     elif args.command == "maintain":
         if db.is_sqlite:

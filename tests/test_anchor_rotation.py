@@ -123,7 +123,7 @@ def test_the_command_under_chattr_append_only(url: str, tmp_path: Path) -> None:
     env = {"AUDIT_ANCHOR_FILE": str(old)}
     assert run_db(url, "migrate", **env).returncode == 0
     made = run_db(url, "create-user", "--username", "chefin", "--name", "Chefin Anker", "--role", "admin",
-                  "--password", "Kiefernzapfen-Wolkenkuckuck-7", **env)
+                  "--password-stdin", stdin="Kiefernzapfen-Wolkenkuckuck-7", **env)
     assert made.returncode == 0, made.stderr
     if chattr is None or subprocess.run([chattr, "+a", str(old)], capture_output=True).returncode != 0:
         pytest.skip("chattr +a geht hier nicht (Dateisystem ohne Attribute oder kein root)")
@@ -136,11 +136,11 @@ def test_the_command_under_chattr_append_only(url: str, tmp_path: Path) -> None:
     finally:
         subprocess.run([chattr, "-a", str(old)], check=True)
     refused = run_db(url, "create-user", "--username", "zweite", "--name", "Zweite Anker", "--role", "admin",
-                     "--password", "Kiefernzapfen-Wolkenkuckuck-8", **env)
+                     "--password-stdin", stdin="Kiefernzapfen-Wolkenkuckuck-8", **env)
     assert refused.returncode == 1 and "abgeschlossen" in refused.stderr
     env["AUDIT_ANCHOR_FILE"] = str(new)
     assert run_db(url, "create-user", "--username", "zweite", "--name", "Zweite Anker", "--role", "admin",
-                  "--password", "Kiefernzapfen-Wolkenkuckuck-8", **env).returncode == 0
+                  "--password-stdin", stdin="Kiefernzapfen-Wolkenkuckuck-8", **env).returncode == 0
     series = run_db(url, "verify-audit", "--anchor", str(old), "--anchor", str(new), **env)
     assert series.returncode == 0 and "Protokoll unverändert" in series.stdout, series.stderr
     alone = run_db(url, "verify-audit", "--anchor", str(new), **env)

@@ -4,6 +4,7 @@ personal values."""
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sqlite3
 from pathlib import Path
@@ -406,8 +407,9 @@ def test_every_command_line_writer_refuses_a_deleted_anchor(  # type: ignore[no-
 
     # The finding: create-user went on writing (and its log entry stayed unanchored).
     capsys.readouterr()
+    monkeypatch.setattr("sys.stdin", io.StringIO("Kiefernzapfen-Wolkenkuckuck-7\n"))
     assert cli.main(["create-user", "--username", "zweite", "--name", "Zweite Admin", "--role", "admin",
-                     "--password", "Kiefernzapfen-Wolkenkuckuck-7"]) == 1
+                     "--password-stdin"]) == 1
     assert "Ankerdatei" in capsys.readouterr().err and entries() == 2
     ran: list[str] = []
     monkeypatch.setattr(cli, "_run", lambda args, _db: ran.append(args.command) or 0)

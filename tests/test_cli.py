@@ -58,20 +58,20 @@ def test_migrate_seed_and_kpis_json(url: str) -> None:
 
 def test_create_user(url: str) -> None:
     made = run_db(url, "create-user", "--username", "chefin", "--name", "Erste Admin",
-                  "--role", "admin", "--password", "ein-langes-passwort")
+                  "--role", "admin", "--password-stdin", stdin="ein-langes-passwort")
     assert made.returncode == 0, made.stderr
     twice = run_db(url, "create-user", "--username", "chefin", "--name", "X",
-                   "--role", "admin", "--password", "ein-langes-passwort")
+                   "--role", "admin", "--password-stdin", stdin="ein-langes-passwort")
     assert twice.returncode == 1 and "gibt es schon" in twice.stderr
     short = run_db(url, "create-user", "--username", "kurz", "--name", "X",
-                   "--role", "lead", "--password", "kurz")
+                   "--role", "lead", "--password-stdin", stdin="kurz")
     assert short.returncode == 1 and "mindestens 12 Zeichen" in short.stderr
     # A companion needs a capacity: the rule of the admin form holds on the command line too.
     bare = run_db(url, "create-user", "--username", "begleitung", "--name", "Neue Begleitung",
-                  "--role", "companion", "--password", "Kiefernzapfen-Wolke-17")
+                  "--role", "companion", "--password-stdin", stdin="Kiefernzapfen-Wolke-17")
     assert bare.returncode == 1 and "„Kapazität“" in bare.stderr, bare.stderr
     made = run_db(url, "create-user", "--username", "begleitung", "--name", "Neue Begleitung",
-                  "--role", "companion", "--password", "Kiefernzapfen-Wolke-17", "--capacity", "15")
+                  "--role", "companion", "--password-stdin", "--capacity", "15", stdin="Kiefernzapfen-Wolke-17")
     assert made.returncode == 0, made.stderr
 
 
@@ -173,3 +173,36 @@ def test_the_quick_start_database_lands_in_the_ignored_data_folder(tmp_path: Pat
     assert migrated.returncode == 0, migrated.stderr
     assert (clone / "data" / "begleiter.sqlite3").is_file()
     assert git("status", "--porcelain", "--untracked-files=all") == ""
+
+
+SECRET_WORDS = ("password", "passwort", "secret", "token", "key")
+
+
+def test_no_command_takes_a_secret_as_an_argument() -> None:
+    """A sweep over the parser's own commands and options: a value whose name says it is a secret
+    would stand in `ps` and in the shell's history. Only the refused `--password` (hidden, it
+    answers with the way) may carry one; everything else reads secrets from stdin or the
+    environment."""
+    import argparse
+
+    from db.__main__ import command_line
+
+    commands = next(a for a in command_line()._actions if isinstance(a, argparse._SubParsersAction))
+    offered = [f"{name} {option}" for name, parser in commands.choices.items()
+               for action in parser._actions if action.nargs != 0 and action.option_strings
+               for option in action.option_strings
+               if any(word in option.lower() for word in SECRET_WORDS) and action.help != argparse.SUPPRESS]
+    assert offered == []
+    refused = [name for name, parser in commands.choices.items()
+               if any("--password" in a.option_strings for a in parser._actions)]
+    assert set(refused) == {"create-user", "setup-roles"}
+
+
+def test_a_password_on_the_command_line_is_refused_and_nothing_is_written(url: str) -> None:
+    assert run_db(url, "migrate").returncode == 0
+    given = run_db(url, "create-user", "--username", "chefin", "--name", "Erste Admin",
+                   "--role", "admin", "--password", "ein-langes-passwort")
+    assert given.returncode == 2 and "--password-stdin" in given.stderr and "ps" in given.stderr
+    made = run_db(url, "create-user", "--username", "chefin", "--name", "Erste Admin",
+                  "--role", "admin", "--password-stdin", stdin="ein-langes-passwort\n")
+    assert made.returncode == 0, made.stderr  # the first attempt wrote nothing: the name was free

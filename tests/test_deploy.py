@@ -120,12 +120,13 @@ def deployment(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Depl
             # without its password) and the first administrator – as in the README.
             owner_env = {**base_env, "DATABASE_URL": owner_url, "APP_ENV": "production",
                          "AUDIT_ANCHOR_FILE": str(anchor)}
-            for args in (["migrate"], ["setup-roles", "--app-role", role, "--password", "App-Rolle-2026"],
-                         ["setup-roles", "--app-role", role],
-                         ["create-user", "--username", "admin", "--name", "Erste Administration", "--role",
-                          "admin", "--password", PASSWORD]):
+            for args, secret in ((["migrate"], None),
+                                 (["setup-roles", "--app-role", role, "--password-stdin"], "App-Rolle-2026"),
+                                 (["setup-roles", "--app-role", role], None),
+                                 (["create-user", "--username", "admin", "--name", "Erste Administration",
+                                   "--role", "admin", "--password-stdin"], PASSWORD)):
                 done = subprocess.run([sys.executable, "-m", "db", *args], cwd=ROOT, env=owner_env,
-                                      capture_output=True, text=True)
+                                      capture_output=True, text=True, input=secret)
                 assert done.returncode == 0, (args, done.stderr)
 
             subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
@@ -289,7 +290,7 @@ def test_behind_nginx_two_servers_one_database(deployment: Deployment, browser) 
     for username, name, account_role in (("leitung", "Lena Leitung", "lead"),
                                          ("fallmanager", "Franz Fall", "case_manager")):
         made = subprocess.run([sys.executable, "-m", "db", "create-user", "--username", username, "--name", name,
-                               "--role", account_role, "--password", PASSWORD],
+                               "--role", account_role, "--password-stdin"], input=PASSWORD,
                               cwd=ROOT, env=deployment.owner_env, capture_output=True, text=True)
         assert made.returncode == 0, made.stderr
     # Accounts made by the administration ask for a new password at the first login; that
@@ -385,17 +386,19 @@ def test_a_postgres_backup_restores_to_a_working_database(postgres_server: Postg
     env = {k: v for k, v in os.environ.items() if k not in ("APP_ENV", "DEMO_DATA", "COOKIE_KEY")}
     env.update(APP_ENV="production", DATABASE_URL=as_owner(source), AUDIT_ANCHOR_FILE=str(anchor))
 
-    def db(*args: str, url: str | None = None, umask: int = 0o077) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "db", *args], cwd=ROOT, umask=umask, text=True,
+    def db(*args: str, url: str | None = None, umask: int = 0o077,
+           secret: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "db", *args], cwd=ROOT, umask=umask, text=True, input=secret,
                               env={**env, **({"DATABASE_URL": url} if url else {})}, capture_output=True)
 
     try:
-        for args in (["migrate"], ["setup-roles", "--app-role", role, "--password", "App-Rolle-2026"],
-                     ["create-user", "--username", "admin", "--name", "Erste Administration", "--role",
-                      "admin", "--password", PASSWORD],
-                     ["create-user", "--username", "leitung", "--name", "Lena Leitung", "--role",
-                      "lead", "--password", PASSWORD]):
-            done = db(*args)
+        for args, secret in ((["migrate"], None),
+                             (["setup-roles", "--app-role", role, "--password-stdin"], "App-Rolle-2026"),
+                             (["create-user", "--username", "admin", "--name", "Erste Administration", "--role",
+                               "admin", "--password-stdin"], PASSWORD),
+                             (["create-user", "--username", "leitung", "--name", "Lena Leitung", "--role",
+                               "lead", "--password-stdin"], PASSWORD)):
+            done = db(*args, secret=secret)
             assert done.returncode == 0, (args, done.stderr)
         dump = tmp_path / "sicherung" / "cockpit.dump"
         dump.parent.mkdir(mode=0o700)
@@ -445,7 +448,7 @@ def test_a_postgres_backup_restores_to_a_working_database(postgres_server: Postg
         assert counts[source] == counts[restored] and counts[restored][1] > 0
         # The app works on after the backup: the live anchor file then ends later than the backup.
         assert db("create-user", "--username", "spaeter", "--name", "Nach der Sicherung", "--role",
-                  "admin", "--password", PASSWORD).returncode == 0
+                  "admin", "--password-stdin", secret=PASSWORD).returncode == 0
         # As the README: the restored installation goes on with a copy of the backup's anchor.
         shutil.copy(dump.parent / "cockpit.dump.anker.log", tmp_path / "anker-neu.log")
         env["AUDIT_ANCHOR_FILE"] = str(tmp_path / "anker-neu.log")
