@@ -514,6 +514,44 @@ class FigureSnapshot(Base):
     payload: Mapped[bytes] = mapped_column(LargeBinary)  # pickled, signed (HMAC, AUDIT_KEY)
 
 
+class LeaverMonth(Base):
+    """The leavers of one closed month (db.results.kept_months), grouped as monthly_leavers
+    groups them: aggregates only, no case and no person. A month is closed once every leaver in
+    it has passed the six months and the 28 days; its rows then depend on the data alone, and
+    triggers on cases, clients and exit_outcomes mark the month when that data changes
+    (LeaverMonthMark, migration 0018)."""
+
+    __tablename__ = "leaver_months"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(Date, index=True)
+    gender: Mapped[Gender | None]
+    end_reason: Mapped[EndReason | None]
+    result: Mapped[ExitResult | None]
+    follow_up_result: Mapped[FollowUpResult | None]
+    count: Mapped[int]
+    days: Mapped[int | None]
+
+
+class LeaverMonthCounted(Base):
+    """A closed month whose leavers stand in leaver_months (a month without leavers too)."""
+
+    __tablename__ = "leaver_months_counted"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class LeaverMonthMark(Base):
+    """A month whose leavers changed since it was counted – written by the database's triggers on
+    every insert, update or delete that can move a leaver's figures (migration 0018), whatever
+    wrote it. Removed, by id, only by the count that read it before counting the month."""
+
+    __tablename__ = "leaver_month_marks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
+
+
 class AuditEntry(Base):
     """Append-only record of who viewed or changed what (database triggers refuse edits)."""
 
