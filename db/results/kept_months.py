@@ -183,6 +183,11 @@ def all_leaver_rows(db: Database, ended_from: date | None = None, ended_to: date
             select(LeaverMonth.month, LeaverMonth.gender, LeaverMonth.end_reason, LeaverMonth.result,
                    LeaverMonth.follow_up_result, LeaverMonth.count, LeaverMonth.days)
             .where(LeaverMonth.month.between(first, last)))]
-        live = leaver_rows(session, [*period, or_(Case.end_date < first, Case.end_date > last)], on)
+        # The rest: after the kept months, and a partial first month of the period (one range
+        # where possible: an index range, not a filter over every leaver).
+        rest = [Case.end_date > last]
+        if ended_from is not None and ended_from < first:
+            rest.append(Case.end_date < first)
+        live = leaver_rows(session, [*period, or_(*rest) if len(rest) > 1 else rest[0]], on)
     return kept + live
 

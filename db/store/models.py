@@ -276,9 +276,11 @@ class Case(Base):
         # ... what is overdue today, participants without complete entry data ...
         Index("ix_cases_status_due_interview", "status", "next_step_due", "first_interview_at"),
         Index("ix_cases_entry_start", "entry_complete", "start_date"),
-        # ... and the leavers per month with all they are grouped by (db.results.indicators).
-        Index("ix_cases_leavers", "status", "end_date", "entry_complete", "start_date", "client_id",
-              "end_reason", "follow_up_result"),
+        # ... and the leavers per month with all they are grouped by (db.results.kept_months),
+        # the case's id too: PostgreSQL's indexes do not carry it by themselves (SQLite's do),
+        # and the result is looked up by it (migration 0018).
+        Index("ix_cases_leavers_id", "status", "end_date", "entry_complete", "start_date", "client_id",
+              "end_reason", "follow_up_result", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
