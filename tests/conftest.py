@@ -179,6 +179,9 @@ class World:
 _SNAPSHOTS: dict[tuple[str, str, date], object] = {}
 
 
+DERIVED_TABLES = {"leaver_months", "leaver_months_counted", "leaver_month_marks"}
+
+
 @dataclass
 class _Rows:
     rows: list[tuple[Table, list[dict[str, object]]]]
@@ -208,7 +211,10 @@ def _from_snapshot(db: Database, name: str, today: date, build: Callable[[], Non
     if snapshot is None:
         build()
         with db.engine.connect() as conn:
-            rows = [(t, [dict(r) for r in conn.execute(t.select()).mappings()]) for t in Base.metadata.sorted_tables]
+            # The kept leaver months are derived (db.results.kept_months): not copied – the
+            # triggers mark every month again as the cases are copied in, and they are counted anew.
+            rows = [(t, [dict(r) for r in conn.execute(t.select()).mappings()]) for t in Base.metadata.sorted_tables
+                    if t.name not in DERIVED_TABLES]
             sequences = [(seq, t.name) for t in Base.metadata.sorted_tables if "id" in t.c
                          and (seq := conn.scalar(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": t.name}))]
         _SNAPSHOTS[key] = _Rows(rows, sequences)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 import pandas as pd
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Integer, cast, func, select
 from sqlalchemy.sql.elements import True_
 
 from ..accounts.permissions import case_scope, require_role
@@ -87,10 +87,15 @@ def monthly_events(db: Database, actor: Actor, companion_id: int | None = None) 
         for key, day, joined in (("referrals", Case.referred_on, None),
                                  ("interviews_held", Case.start_date, None),
                                  ("job_starts", Placement.start_date, Placement)):
-            month = month_start(day)
-            query = select(month, func.count()).where(*conditions, day.is_not(None)).group_by(month)
+            # Per day first – in the index's order, no date arithmetic per case – then the
+            # few hundred days into their months (issue 42: SQLite's date() per row was most
+            # of the cost).
+            per_day = select(day.label("day"), func.count().label("n")).where(*conditions, day.is_not(None))
             if joined is not None and conditions:
-                query = query.select_from(joined).join(Case, joined.case_id == Case.id)
+                per_day = per_day.select_from(joined).join(Case, joined.case_id == Case.id)
+            days = per_day.group_by(day).subquery("per_day")
+            month = month_start(days.c.day)
+            query = select(month, cast(func.sum(days.c.n), Integer)).group_by(month)
             rows += [(m, key, n) for m, n in session.execute(query)]
     return pd.DataFrame(rows, columns=["month", "key", "count"])
 

@@ -21,38 +21,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.sql.elements import True_
 from sqlalchemy.orm import Session
 
 from ..accounts.permissions import case_scope, require_role
 from ..actors import Actor
-from ..casework.outcomes import (
-    INTO_WORK_OR_TRAINING,
-    RESULT_WINDOW_DAYS,
-    last_end_with_follow_up_due,
-    latest_result,
-)
+from ..casework.outcomes import INTO_WORK_OR_TRAINING
 from ..casework.team import caseloads
 from ..clock import today
 from ..store.database import Database
 from ..store.memo import by_content
 from ..store.recount import lead_figure
 from ..store.models import Case, Client
-from ..store.sqlfunc import days_between, month_start
 from ..vocabulary import CaseStatus, ExitResult, FollowUpResult, Gender, Role
+from .kept_months import all_leaver_rows, counted_participant, leaver_rows
 
 RESULT_ROLES = (Role.LEAD, Role.COUNCIL)
 NOT_STATED = "ohne Angabe"  # gender of a leaver whose record predates the entry data
 COLUMNS = ["month", "gender", "end_reason", "result", "follow_up", "six_months_passed", "in_window", "count",
            "days"]
-
-
-def counted_participant() -> ColumnElement[bool]:
-    """SQL: a participant the funder counts – accompaniment began, core data complete."""
-    return and_(Case.start_date.is_not(None), Case.entry_complete.is_(True))
 
 
 def _conditions(actor: Actor, companion_id: int | None, town: str | None) -> list[ColumnElement[bool]]:
@@ -71,36 +62,21 @@ def monthly_leavers(db: Database, actor: Actor, companion_id: int | None = None,
                     ended_to: date | None = None) -> pd.DataFrame:
     """Counted leavers per month of their exit, by gender, end reason, result at 28 days,
     six-month answer and whether six months have passed; with the sum of their days in the
-    programme. One grouped query. `ended_from`/`ended_to` limit the exits to days of a period
-    that does not consist of whole months (the funder's report)."""
+    programme (db.results.kept_months.leaver_rows). `ended_from`/`ended_to` limit the exits to
+    days of a period that does not consist of whole months (the funder's report). Over every
+    case, closed months come from the kept counts (db.results.kept_months)."""
     conditions = _conditions(actor, companion_id, town)
-    if ended_from is not None:
-        conditions.append(Case.end_date >= ended_from)
-    if ended_to is not None:
-        conditions.append(Case.end_date <= ended_to)
-    month = month_start(Case.end_date)
-    result = latest_result(Case.id)
-    passed = case((Case.end_date <= last_end_with_follow_up_due(today()), 1), else_=0)
-    # Still inside the 28 days in which a result may be recorded (db.casework.outcomes).
-    in_window = case((Case.end_date >= today() - timedelta(days=RESULT_WINDOW_DAYS), 1), else_=0)
-    # One pass over the leavers: each one's result (a correlated subquery) is looked up once,
-    # in the inner query, not again for the GROUP BY (SQLite evaluates it per mention).
-    # Materialized, so SQLite does not flatten the two queries back into one.
-    leavers = (
-        select(month.label("month"), Client.gender.label("gender"), Case.end_reason.label("end_reason"),
-               result.label("result"), Case.follow_up_result.label("follow_up_result"),
-               passed.label("passed"), in_window.label("in_window"),
-               days_between(Case.end_date, Case.start_date).label("days"))
-        .join(Client, Case.client_id == Client.id)
-        .where(*conditions, counted_participant(), Case.status == CaseStatus.CLOSED,
-               Case.end_date.is_not(None))
-        .cte("leavers").prefix_with("MATERIALIZED")
-    )
-    keys = [leavers.c.month, leavers.c.gender, leavers.c.end_reason, leavers.c.result,
-            leavers.c.follow_up_result, leavers.c.passed, leavers.c.in_window]
-    query = select(*keys, func.count(), func.sum(leavers.c.days)).group_by(*keys)
-    with db.read() as session:
-        rows = [tuple(r) for r in session.execute(query)]
+    if all(isinstance(c, True_) for c in conditions):
+        rows = all_leaver_rows(db, ended_from, ended_to)
+    else:
+        if ended_from is not None:
+            conditions.append(Case.end_date >= ended_from)
+        if ended_to is not None:
+            conditions.append(Case.end_date <= ended_to)
+        with db.read() as session:
+            rows = leaver_rows(session, conditions, today())
+    # One order whichever way the rows came (kept or counted now).
+    rows.sort(key=lambda row: tuple("" if v is None else str(v) for v in row[:7]))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

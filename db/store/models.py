@@ -276,9 +276,11 @@ class Case(Base):
         # ... what is overdue today, participants without complete entry data ...
         Index("ix_cases_status_due_interview", "status", "next_step_due", "first_interview_at"),
         Index("ix_cases_entry_start", "entry_complete", "start_date"),
-        # ... and the leavers per month with all they are grouped by (db.results.indicators).
-        Index("ix_cases_leavers", "status", "end_date", "entry_complete", "start_date", "client_id",
-              "end_reason", "follow_up_result"),
+        # ... and the leavers per month with all they are grouped by (db.results.kept_months),
+        # the case's id too: PostgreSQL's indexes do not carry it by themselves (SQLite's do),
+        # and the result is looked up by it (migration 0018).
+        Index("ix_cases_leavers_id", "status", "end_date", "entry_complete", "start_date", "client_id",
+              "end_reason", "follow_up_result", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -512,6 +514,44 @@ class FigureSnapshot(Base):
     # The lease: the one app server recounting this figure until then (others leave it alone).
     leased_until: Mapped[datetime | None]
     payload: Mapped[bytes] = mapped_column(LargeBinary)  # pickled, signed (HMAC, AUDIT_KEY)
+
+
+class LeaverMonth(Base):
+    """The leavers of one closed month (db.results.kept_months), grouped as monthly_leavers
+    groups them: aggregates only, no case and no person. A month is closed once every leaver in
+    it has passed the six months and the 28 days; its rows then depend on the data alone, and
+    triggers on cases, clients and exit_outcomes mark the month when that data changes
+    (LeaverMonthMark, migration 0018)."""
+
+    __tablename__ = "leaver_months"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(Date, index=True)
+    gender: Mapped[Gender | None]
+    end_reason: Mapped[EndReason | None]
+    result: Mapped[ExitResult | None]
+    follow_up_result: Mapped[FollowUpResult | None]
+    count: Mapped[int]
+    days: Mapped[int | None]
+
+
+class LeaverMonthCounted(Base):
+    """A closed month whose leavers stand in leaver_months (a month without leavers too)."""
+
+    __tablename__ = "leaver_months_counted"
+
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class LeaverMonthMark(Base):
+    """A month whose leavers changed since it was counted – written by the database's triggers on
+    every insert, update or delete that can move a leaver's figures (migration 0018), whatever
+    wrote it. Removed, by id, only by the count that read it before counting the month."""
+
+    __tablename__ = "leaver_month_marks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
 
 
 class AuditEntry(Base):

@@ -204,6 +204,7 @@ class _Job:
     db: Database
     key: str
     compute: Callable[[], object]
+    name: str = ""  # the figure's function, for the log and the bench (the key is a digest)
 
 
 class _Worker:
@@ -232,7 +233,7 @@ class _Worker:
             try:
                 recount(job.db, job.key, job.compute)
             except Exception:  # noqa: BLE001 - a failed recount leaves the last figure shown
-                _log.exception("Neuzählung von %s fehlgeschlagen", job.key)
+                _log.exception("Neuzählung von %s (%s) fehlgeschlagen", job.name, job.key)
             finally:
                 with self.lock:
                     self.queued.discard((memo._token(job.db), job.key))
@@ -314,7 +315,7 @@ def lead_figure(fn: Callable[P, R]) -> Callable[P, R]:
         if not ok:
             counted_at, value = _count_now(db, key, compute)
         elif stamp != memo._stamp(db) and utcnow() - counted_at >= FRESH_FOR:
-            _worker.ask(_Job(db, key, compute))
+            _worker.ask(_Job(db, key, compute, name))
         _note_shown(key, counted_at)
         return copy.deepcopy(value)  # type: ignore[return-value]
 
