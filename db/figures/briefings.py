@@ -158,10 +158,10 @@ NOT_CORRECTED = ("Ein freigegebener Lagebericht zu einem Stichtag wird nicht ber
 
 def stock_days(quarters: list[Release], days: list[DayRelease]) -> list[StockDay]:
     """The stock day of every stored release: a briefing's day, a quarter's or year's last day."""
-    return [*(StockDay(d.day, d.id, f"der Lagebericht zum {d.briefing.label} (Freigabe Nr. {d.id})", True)
+    return [*(StockDay(d.day, d.id, f"der Lagebericht zum {d.briefing.label} ist freigegeben (Nr. {d.id})", True)
               for d in days),
-            *(StockDay(r.period.end, r.id, f"die Freigabe Nr. {r.id} ({r.period.label}, Bestände am "
-                       f"{r.period.end:%d.%m.%Y})", False) for r in quarters)]
+            *(StockDay(r.period.end, r.id, f"die Freigabe Nr. {r.id} ({r.period.label}) zeigt Bestände am "
+                       f"{r.period.end:%d.%m.%Y}", False) for r in quarters)]
 
 
 def next_allowed(db: Database, actor: Actor, day: date) -> date | None:
@@ -194,8 +194,8 @@ def _calendar(db: Database, day: date, quarters: list[Release], days: list[DayRe
     apart = "derselbe Tag" if distance == 0 else (
         "1 Tag entfernt" if distance == 1 else f"{distance} Tage entfernt")
     raise ValidationError(
-        f"Zum Stichtag {day:%d.%m.%Y} kann kein Lagebericht freigegeben werden: {found.what} zeigt "
-        f"Bestände vom {found.day:%d.%m.%Y} ({apart}). {TOO_CLOSE.format(n=NEIGHBOUR_DAYS)} "
+        f"Zum Stichtag {day:%d.%m.%Y} kann kein Lagebericht freigegeben werden: {found.what} – "
+        f"{apart}. {TOO_CLOSE.format(n=NEIGHBOUR_DAYS)} "
         + _suggestion(db, day, stored), field=FIELD)
 
 
