@@ -11,6 +11,7 @@ from db.figures import charts
 from db.figures.alternatives import council_text
 from db.figures.charts import hidden_instead
 from db.errors import DomainError
+from db.figures.briefings import FIELD as BRIEFING_DAY_FIELD
 from db.figures.briefings import (
     DayBriefing,
     DayRelease,
@@ -147,15 +148,21 @@ def day_release_section() -> None:
     st.header("Lagebericht zu einem Stichtag freigeben")
     st.caption("Für eine Sitzung: Bestände (in Begleitung, Nachbetreuung, geplante Erstgespräche), "
                "Team und Sprechstunden an einem Tag bis heute. Geprüft gegen alle bisherigen Freigaben.")
-    day = date_field("Stichtag", value=db_today(), key="briefing_day")
+    st.caption("Stichtage liegen mindestens 28 Tage auseinander und mindestens 28 Tage von jedem "
+               "Quartalsende mit freigegebenen Beständen entfernt; ein freigegebener Lagebericht wird "
+               "nicht berichtigt. So hängt nie von der Höhe einer Zahl ab, ob sie verdeckt wird.")
+    day = date_field("Stichtag", value=db_today(), key="briefing_day", field=BRIEFING_DAY_FIELD)
     if day is None:
         st.info("Bitte einen Stichtag eingeben.")
         return
     try:
         with st.spinner("Zahlen werden gegen alle bisherigen Freigaben geprüft …"):
             candidate = prepare_day(db, actor, day)
-    except DomainError as exc:  # a day in the future or before the programme: said, page goes on
-        st.error(plain(exc.message))
+    except DomainError as exc:
+        # A day in the future, before the programme, or too close to another release's stocks:
+        # said right under the date field (with the nearest day allowed), the page goes on.
+        with st.container(key="briefing_day_refused"):
+            st.error(plain(exc.message), icon=":material/event_busy:")
         return
     label = candidate.briefing.label
     if candidate.unchanged:
@@ -164,14 +171,10 @@ def day_release_section() -> None:
         return
     st.write(f"{candidate.hidden:d} Werte geheim gehalten"
              + (f", davon {candidate.widened:d} wegen der Prüfung gegen frühere Freigaben." if candidate.widened else "."))
-    if candidate.current is not None:
-        st.warning(md("Zum {label} ist schon ein Lagebericht freigegeben (Nr. {id}); die Zahlen haben sich "
-                      "seitdem geändert. Eine Freigabe jetzt erscheint als **Berichtigung**.",
-                      label=label, id=candidate.current.id))
     with st.expander(f"Vorschau: Lagebericht zum {label}, wie der Kreistag ihn sehen wird"):
         show_day_briefing(candidate.briefing, key="day_preview")
     confirmed = st.checkbox(f"Ich habe die Vorschau geprüft. Der Lagebericht zum {label} wird so für den "
-                            "Kreistag freigegeben und lässt sich danach nicht mehr ändern, nur berichtigen.",
+                            "Kreistag freigegeben und lässt sich danach weder ändern noch berichtigen.",
                             key=f"day_confirm_{day.isoformat()}")
     if st.button(f"Lagebericht zum {label} freigeben", type="primary", key="day_release_button",
                  icon=":material/publish:", disabled=not confirmed):

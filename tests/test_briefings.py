@@ -1,8 +1,9 @@
 """Stichtag briefings (db.figures.briefings): the council's figures for a committee date.
 
 The demo world ships the launch briefing (the article's 11 in accompaniment and 19 planned first
-interviews); the lead releases a briefing for any day up to today, audited with every release;
-stocks of one day or of days close together never show that one or two persons moved. The files
+interviews); the lead releases a briefing for a day up to today that the calendar allows (none
+within 28 days of another release's stocks, no correction of a released day), audited with every
+release; stocks of one day or of days close together never show that one or two persons moved. The files
 store numbers as numbers. Runs on both engines (`db` fixtures)."""
 
 from __future__ import annotations
@@ -116,7 +117,8 @@ def test_the_excel_of_every_quarter_stores_numbers_as_numbers(released_world: Wo
 
 def test_the_lead_releases_a_briefing_for_a_past_day_audited_and_frozen(released_world: World) -> None:
     db, lead, council = released_world.db, released_world.actor("leitung"), released_world.actor("kreistag")
-    day = released_world.today - timedelta(days=45)
+    day = briefings.next_allowed(db, lead, released_world.today - timedelta(days=45))
+    assert day is not None and day < released_world.today - timedelta(days=NEIGHBOUR_DAYS - 1)
     with pytest.raises(PermissionDenied):
         briefings.prepare_day(db, council, day)
     candidate = briefings.prepare_day(db, lead, day)
@@ -150,9 +152,11 @@ def test_a_day_after_today_or_before_the_programme_is_refused(world: World, offs
         briefings.prepare_day(world.db, lead, day)
 
 
-def test_a_small_change_on_the_same_day_is_hidden_in_the_correction(world: World) -> None:
-    """One planned interview held today: the same day's stock moves by one. Printed beside the
-    launch briefing that would say one person began today – the audit hides it."""
+def test_a_released_briefing_is_not_corrected(world: World) -> None:
+    """One planned interview held today: the same day's stock moves by one. A second version of
+    the launch briefing would show one person began today – whether its cell were printed or
+    hidden by the difference rule ("•" exactly when it moved by 1 or 2). Refused, beside the
+    date field, naming the nearest day allowed; nothing is stored."""
     db, lead = world.db, world.actor("leitung")
     with db.read() as session:
         case = session.scalars(select(Case).where(Case.status == CaseStatus.INTERVIEW_PLANNED)
@@ -160,16 +164,62 @@ def test_a_small_change_on_the_same_day_is_hidden_in_the_correction(world: World
         assert case is not None
         case_id, version = case.id, case.version
     change_status(db, world.actor("begleiter1"), case_id, version, CaseStatus.ACTIVE, on=world.today)
-    candidate = briefings.prepare_day(db, lead, world.today)
-    assert candidate.current is not None and not candidate.unchanged  # a correction of the launch briefing
-    assert candidate.widened > 0
-    printed = candidate.briefing.table("stichtag").table.cell(ACTIVE, "Personen")
-    planned = candidate.briefing.table("geplant").table.cells[0][0]
-    assert printed in MARKS and planned in MARKS, (printed, planned)
-    stored = briefings.release_day(db, lead, world.today, candidate.content_hash)
-    assert stored.corrects_id == launch_id(world) and stored.title.endswith("(berichtigt)")
-    shown = {d.id: d for d in briefings.day_releases(db, world.actor("kreistag"))}
-    assert shown[stored.corrects_id].corrected_by == stored.id
+    with pytest.raises(ValidationError, match="wird nicht berichtigt") as refused:
+        briefings.prepare_day(db, lead, world.today)
+    assert refused.value.field == briefings.FIELD
+    nearest = briefings.next_allowed(db, lead, world.today)
+    assert nearest is not None and nearest <= world.today - timedelta(days=NEIGHBOUR_DAYS)
+    assert f"Nächster möglicher Stichtag: {nearest:%d.%m.%Y}" in refused.value.message
+    assert [d.id for d in briefings.day_releases(db, world.actor("kreistag"))] == [launch_id(world)]
+
+
+@pytest.mark.parametrize("before", [1, 5, NEIGHBOUR_DAYS - 1])
+def test_a_day_close_to_a_released_briefing_is_refused_by_the_calendar(world: World, before: int) -> None:
+    """Whatever the stocks hold: the refusal depends on the dates only, and names the nearest
+    day allowed – which is allowed."""
+    db, lead = world.db, world.actor("leitung")
+    day = world.today - timedelta(days=before)
+    with pytest.raises(ValidationError, match="weniger als 28 Tage") as refused:
+        briefings.prepare_day(db, lead, day)
+    message = refused.value.message
+    assert refused.value.field == briefings.FIELD and f"Stichtag {world.today:%d.%m.%Y}" in message
+    nearest = briefings.next_allowed(db, lead, day)
+    assert nearest == world.today - timedelta(days=NEIGHBOUR_DAYS), nearest  # the demo began 40 days ago
+    assert f"Nächster möglicher Stichtag: {nearest:%d.%m.%Y}" in message
+    assert briefings.prepare_day(db, lead, nearest).current is None
+
+
+def test_a_day_close_to_a_released_quarter_end_is_refused(released_world: World) -> None:
+    db, lead = released_world.db, released_world.actor("leitung")
+    newest = max(r.period for r in releases.releases(db, lead))
+    for day in (newest.end, newest.end + timedelta(days=3), newest.end - timedelta(days=NEIGHBOUR_DAYS - 1)):
+        with pytest.raises(ValidationError, match=f"Bestände am {newest.end:%d.%m.%Y}"):
+            briefings.prepare_day(db, lead, day)
+    assert briefings.next_allowed(db, lead, newest.end) not in (None, newest.end)
+
+
+def test_a_quarter_beside_a_close_briefing_hides_its_stocks_whatever_they_hold(released_world: World) -> None:
+    """A briefing a few days before a quarter's end, released before the quarter: the quarter's
+    stock tables are wholly "•" with the same note whatever they hold – not the cells that moved
+    by 1 or 2 (which the old rule hid)."""
+    from db.figures.stichtage import STOCK_SLUGS
+
+    db, lead = released_world.db, released_world.actor("leitung")
+    newest = releases.final_periods(db)[-1]
+    assert newest not in {r.period for r in releases.releases(db, lead)}, "the newest final quarter is not released"
+    day = newest.end - timedelta(days=5)  # the calendar allows it: that quarter is not released yet
+    candidate = briefings.prepare_day(db, lead, day)
+    briefing = briefings.release_day(db, lead, day, candidate.content_hash)
+    quarter = releases.prepare(db, lead, newest.key)
+    for table in quarter.briefing.tables:
+        if table.slug in STOCK_SLUGS:
+            assert all(c == SECONDARY_MARK for line in table.table.cells for c in line), table.table.cells
+            assert releases.WHATEVER_THEY_HOLD in table.explanation
+            assert f"Freigabe Nr. {briefing.id}" in table.explanation
+        else:
+            assert releases.WHATEVER_THEY_HOLD not in table.explanation
+    stored = releases.release(db, lead, newest.key, quarter.content_hash)
+    assert stored.briefing.tables == quarter.briefing.tables
 
 
 def launch_id(world: World) -> int:

@@ -202,12 +202,31 @@ def committee_days(db: Database, rng: random.Random, today: date) -> list[date]:
     return sorted({end, min(today, end + timedelta(days=rng.randint(1, 27))), some, near, today})
 
 
-def release_days(db: Database, lead, days: list[date]) -> None:  # type: ignore[no-untyped-def]
-    """A briefing for each day (a correction where one was released and the figures moved)."""
+def release_days(db: Database, lead, days: list[date]) -> list[date]:  # type: ignore[no-untyped-def]
+    """A briefing for each day the calendar allows (db.figures.stichtage: none close to another
+    release's stocks, no correction of a released day); returns the days refused."""
+    from db.errors import ValidationError
+
+    refused = []
     for day in days:
-        candidate = briefings.prepare_day(db, lead, day)
+        try:
+            candidate = briefings.prepare_day(db, lead, day)
+        except ValidationError as exc:
+            assert exc.field == briefings.FIELD and ("Stichtag" in exc.message), exc.message
+            refused.append(day)
+            continue
         if not candidate.unchanged:
             briefings.release_day(db, lead, day, candidate.content_hash)
+    return refused
+
+
+def without_calendar(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rule before the calendar: any day, corrections of a day, quarter stocks printed beside
+    a close briefing – protected by the difference rule alone."""
+    monkeypatch.setattr(briefings, "_calendar", lambda *a, **k: None)
+    monkeypatch.setattr(briefings, "_not_corrected", lambda *a, **k: None)
+    monkeypatch.setattr(briefings, "_calendar_when_writing", lambda *a, **k: None)
+    monkeypatch.setattr(releases, "_near_briefing", lambda *a, **k: None)
 
 
 def hold_an_interview_today(db: Database, companion, today: date) -> bool:  # type: ignore[no-untyped-def]
@@ -356,10 +375,10 @@ def test_stichtag_briefings_without_the_audit_give_a_change_away(
     the attacker nothing."""
     found = {}
     for audited in (False, True):
+        monkeypatch.undo()
+        without_calendar(monkeypatch)  # a correction of the same day is what this test is about
         if not audited:
             monkeypatch.setattr(revisions, "disclosure_audit", lambda *a, **k: [])
-        else:
-            monkeypatch.undo()
         db = fresh(_sqlite_template, tmp_path, f"day-{audited}")
         try:
             today = date.today()

@@ -427,7 +427,7 @@ def test_council_page_shows_the_launch_briefing_first(app: AppTest, db: Database
 
 def test_the_lead_releases_a_stichtag_briefing_on_the_page(app: AppTest, db: Database) -> None:
     """A committee date: the lead picks a day, checks the preview, confirms and releases; a day in
-    the future is refused in German and the page goes on."""
+    the future, or one the calendar refuses, is refused in German and the page goes on."""
     from db.clock import today
     from db.figures.briefings import day_releases
 
@@ -440,7 +440,15 @@ def test_the_lead_releases_a_stichtag_briefing_on_the_page(app: AppTest, db: Dat
     app.date_input(key="briefing_day").set_value(today() + timedelta(days=1)).run()
     assert any("in der Zukunft" in e.value for e in app.error) and not app.exception
     assert app.selectbox(key="council_release")  # the published list is still there
-    day = today() - timedelta(days=3)
+    # Three days before the launch briefing: refused by the calendar, right under the date field,
+    # naming the nearest day allowed (28 days before it).
+    app.date_input(key="briefing_day").set_value(today() - timedelta(days=3)).run()
+    day = launch - timedelta(days=28)
+    refusal = [e.value.replace("\\", "") for e in app.error]  # shown as text: markdown escaped
+    assert any("weniger als 28 Tage" in e and f"Nächster möglicher Stichtag: {day:%d.%m.%Y}" in e
+               for e in refusal), refusal
+    assert not app.exception and app.selectbox(key="council_release")
+    assert not [b for b in app.button if b.key == "day_release_button"]  # nothing to release
     app.date_input(key="briefing_day").set_value(day).run()
     button = app.button(key="day_release_button")
     assert button.disabled and f"{day:%d.%m.%Y}" in button.label

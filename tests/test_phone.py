@@ -559,14 +559,28 @@ def test_the_leads_stichtag_release_step_fits_a_phone(page, running_app: Running
     log_in(page, running_app, "leitung", path="council")
     page.get_by_role("heading", name="Lagebericht zu einem Stichtag freigeben").wait_for()
     settled(page)
-    # A committee date three days back: preview, confirmation, the button still locked.
+    # A committee date three days back: refused by the calendar (the launch briefing is today),
+    # in German right under the date field, naming the nearest day allowed.
     from datetime import timedelta
 
     from db.clock import today
 
     from .test_fields_browser import type_into_date
 
-    day = today() - timedelta(days=3)
+    type_into_date(page, "Stichtag", f"{today() - timedelta(days=3):%d%m%Y}")
+    page.keyboard.press("Escape")
+    page.get_by_role("heading", name="Lagebericht zu einem Stichtag freigeben").click()
+    settled(page)
+    day = today() - timedelta(days=28)
+    refusal = page.locator(".st-key-briefing_day_refused")
+    refusal.get_by_text(f"Nächster möglicher Stichtag: {day:%d.%m.%Y}").wait_for()
+    field = page.locator(".st-key-briefing_day").bounding_box()
+    below = refusal.bounding_box()
+    assert field is not None and below is not None
+    assert 0 <= below["y"] - (field["y"] + field["height"]) < 60, (field, below)  # right under it
+    refusal.scroll_into_view_if_needed()
+    shot(page, "kreistag-leitung-stichtag-verweigert")
+    # The day it names: preview, confirmation, the button still locked.
     type_into_date(page, "Stichtag", f"{day:%d%m%Y}")
     page.keyboard.press("Escape")  # the calendar the Tab opened, closed; the typed day is sent
     page.get_by_role("heading", name="Lagebericht zu einem Stichtag freigeben").click()

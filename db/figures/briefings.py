@@ -8,16 +8,20 @@ that day. Like a quarter (db.figures.releases) it is
 1. drafted from the status history of that day (db.figures.council.stock_counts, the same two
    tables a quarter prints for its last day) and protected table by table;
 2. audited together with every earlier release, quarters and briefings, by the same integer
-   program (db.figures.revisions.check): stocks of the same day or of days close together are paired
-   (db.figures.stichtage), so a second briefing a few days later cannot show that one person
-   moved;
+   program (db.figures.revisions.check) – after the calendar below has refused a day close to
+   another release's stocks, so that no second briefing a few days later can show that one
+   person moved;
 3. stored exactly as printed, append-only, in the same table as the quarters (key: the day,
    eight digits), with its files made once.
 
 Small numbers follow the quarter's rules and nothing else: a count of 1 or 2 is "< 3", a cell that
 would give one away is "•". The staff figures, positions and office hours are no person's social
-data and are printed as they are. A briefing of a day already released with other numbers is a
-correction of it, marked like a quarter's.
+data and are printed as they are.
+
+Which days may be released is a calendar, decided by dates alone (db.figures.stichtage): no day
+fewer than 28 days from the stocks of a stored release (another briefing, a quarter's or year's
+last day), and no second version of a released day. A difference rule that hid a stock cell when
+it moved by 1 or 2 made the mark tell its reason; the calendar leaves nothing to hide by value.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ..accounts.permissions import require_role
 from ..actors import Actor
@@ -47,7 +52,8 @@ from .export import TITLE, _BriefingPdf, _notes, pdf_definitions, pdf_tables, ta
 from .periods import ReportingPeriod, final_quarters
 from .releases import RELEASE_ROLES, Release, content_hash, releases, versions
 from .revisions import NEW_DAY, Version, check
-from .stichtage import DayBriefing, DayRelease, day_key, day_releases
+from .stichtage import (NEIGHBOUR_DAYS, DayBriefing, DayRelease, StockDay, close, conflict, day_key, day_of_key,
+                        day_releases, first_allowed_after, is_day_key, nearest_allowed)
 
 WEEKDAYS = ("montags", "dienstags", "mittwochs", "donnerstags", "freitags", "samstags", "sonntags")
 PUBLISHED_ONLY = ("Nur Summen, keine Personendaten. Bestände am Stichtag, aus dem Statusverlauf der "
@@ -141,14 +147,86 @@ def _briefing(day: date, printed: dict, staff: Staff, later: list[date],  # type
     return DayBriefing(day, tiles, summary, tables, office_hours)
 
 
+FIELD = "stichtag"  # the date field a refusal belongs beside (pages/council.py)
+# Why a day is refused, for the lead (the difference rule it replaces: db.figures.stichtage).
+TOO_CLOSE = ("Bestände, die weniger als {n} Tage auseinanderliegen, zeigten nebeneinander, wie "
+             "sich einzelne Fälle bewegt haben.")
+NOT_CORRECTED = ("Ein freigegebener Lagebericht zu einem Stichtag wird nicht berichtigt: eine zweite "
+                 "Fassung desselben Tages zeigte, wie sich einzelne Fälle geändert haben. Neuere "
+                 "Zahlen bringt ein Lagebericht zu einem späteren Stichtag.")
+
+
+def stock_days(quarters: list[Release], days: list[DayRelease]) -> list[StockDay]:
+    """The stock day of every stored release: a briefing's day, a quarter's or year's last day."""
+    return [*(StockDay(d.day, d.id, f"der Lagebericht zum {d.briefing.label} ist freigegeben (Nr. {d.id})", True)
+              for d in days),
+            *(StockDay(r.period.end, r.id, f"die Freigabe Nr. {r.id} ({r.period.label}) zeigt Bestände am "
+                       f"{r.period.end:%d.%m.%Y}", False) for r in quarters)]
+
+
+def next_allowed(db: Database, actor: Actor, day: date) -> date | None:
+    """The day nearest to `day`, from the programme's start to today, that a briefing may be
+    released for – None if there is none yet."""
+    require_role(actor, *RELEASE_ROLES)
+    start = flows.programme_start(db)
+    if start is None:
+        return None
+    return nearest_allowed(day, stock_days(releases(db, actor), day_releases(db, actor)), start, today())
+
+
+def _suggestion(db: Database, day: date, stored: list[StockDay]) -> str:
+    start = flows.programme_start(db)
+    nearest = nearest_allowed(day, stored, start, today()) if start is not None else None
+    if nearest is not None:
+        return f"Nächster möglicher Stichtag: {nearest:%d.%m.%Y}."
+    return f"Ein Stichtag ist frühestens am {first_allowed_after(stored, today()):%d.%m.%Y} möglich."
+
+
+def _calendar(db: Database, day: date, quarters: list[Release], days: list[DayRelease]) -> None:
+    """Refuse a day whose stocks are close to those of a stored release (other than a briefing of
+    the same day, which prepare_day treats: unchanged it is shown, changed it is refused)."""
+    stored = stock_days(quarters, days)
+    other = [s for s in stored if not (s.briefing and s.day == day)]
+    found = conflict(day, other)
+    if found is None:
+        return
+    distance = abs((found.day - day).days)
+    apart = "derselbe Tag" if distance == 0 else (
+        "1 Tag entfernt" if distance == 1 else f"{distance} Tage entfernt")
+    raise ValidationError(
+        f"Zum Stichtag {day:%d.%m.%Y} kann kein Lagebericht freigegeben werden: {found.what} – "
+        f"{apart}. {TOO_CLOSE.format(n=NEIGHBOUR_DAYS)} "
+        + _suggestion(db, day, stored), field=FIELD)
+
+
+def _not_corrected(db: Database, candidate: DayCandidate, stored: list[StockDay]) -> None:
+    """A released briefing is shown again while its figures are unchanged; changed, it is not
+    corrected (NOT_CORRECTED)."""
+    if candidate.current is not None and not candidate.unchanged:
+        raise ValidationError(f"Zum {candidate.briefing.label} ist der Lagebericht Nr. {candidate.current.id} "
+                              "freigegeben; die Zahlen haben sich seitdem geändert. " + NOT_CORRECTED + " "
+                              + _suggestion(db, candidate.day, stored), field=FIELD)
+
+
+def _calendar_when_writing(session: Session, day: date) -> None:
+    """The calendar once more inside the writing transaction: a release stored by somebody else
+    since the preview may be close to this day (the same day's briefing: release_day's own check)."""
+    key = day_key(day)
+    stored = [day_of_key(k) if is_day_key(k) else ReportingPeriod.from_key(k).end
+              for k in session.scalars(select(CouncilRelease.period_key)) if k != key]
+    if any(close(d, day) for d in stored):
+        raise ValidationError("Inzwischen wurde eine Freigabe mit Beständen nahe an diesem Stichtag "
+                              "gespeichert. Bitte die Seite neu laden.", field=FIELD)
+
+
 def _allowed(db: Database, day: date) -> None:
     start = flows.programme_start(db)
     if day > today():
         raise ValidationError(f"Der Stichtag {day:%d.%m.%Y} liegt in der Zukunft. Bestände gibt es "
-                              f"bis heute ({today():%d.%m.%Y}).")
+                              f"bis heute ({today():%d.%m.%Y}).", field=FIELD)
     if start is None or day < start:
         raise ValidationError(f"Der Stichtag {day:%d.%m.%Y} liegt vor der ersten Zuweisung des "
-                              "Programms: es gibt noch nichts zu berichten.")
+                              "Programms: es gibt noch nichts zu berichten.", field=FIELD)
 
 
 def _exposed_here(exposure: Exposure) -> tuple[str, tuple[str, str]] | None:
@@ -165,6 +243,7 @@ def prepare_day(db: Database, actor: Actor, day: date) -> DayCandidate:
     require_role(actor, *RELEASE_ROLES)
     _allowed(db, day)
     quarters, days = releases(db, actor), day_releases(db, actor)
+    _calendar(db, day, quarters, days)
     protected = {slug: protect(c.counts, row_totals=c.row_totals, column_totals=c.column_totals)
                  for slug, c in stock_counts(db, actor, day).items()}
     before = sum(len(t.hidden) for t in protected.values())
@@ -188,7 +267,9 @@ def prepare_day(db: Database, actor: Actor, day: date) -> DayCandidate:
     briefing = _briefing(day, printed, staff_on(db, day), positions_later(db, day), office_hours_on(db, day))
     current = next((d for d in days if d.day == day and d.corrected_by is None), None)
     hidden = sum(len(t.hidden) for t in protected.values())
-    return DayCandidate(day, briefing, content_hash(briefing.to_json()), hidden, hidden - before, current)
+    candidate = DayCandidate(day, briefing, content_hash(briefing.to_json()), hidden, hidden - before, current)
+    _not_corrected(db, candidate, stock_days(quarters, days))
+    return candidate
 
 
 def release_day(db: Database, actor: Actor, day: date, expected_hash: str) -> DayRelease:
@@ -207,6 +288,7 @@ def release_day(db: Database, actor: Actor, day: date, expected_hash: str) -> Da
         if newest != (candidate.current.id if candidate.current else None):
             raise ValidationError(f"Der Lagebericht zum {candidate.briefing.label} wurde inzwischen "
                                   "freigegeben. Bitte die Seite neu laden und die Vorschau prüfen.")
+        _calendar_when_writing(session, day)
         row = CouncilRelease(period_key=key, released_by_id=actor.id, content=candidate.briefing.to_json(),
                              content_hash=candidate.content_hash,
                              corrects_id=candidate.current.id if candidate.current else None)

@@ -202,6 +202,13 @@ def protect(
     return ProtectedTable(grid, hidden, row_totals, column_totals)
 
 
+def hidden_whole(table: ProtectedTable) -> ProtectedTable:
+    """Every cell "•", whatever it holds – a small count too: a mark set by the calendar
+    (db.figures.stichtage), not by the values, tells nothing about them."""
+    return ProtectedTable(table.values, {(r, c): Hidden.SECONDARY for r in table.values.index
+                                         for c in table.values.columns}, table.row_totals, table.column_totals)
+
+
 def widened(table: ProtectedTable, exposed: Cell, costly: frozenset[Cell] = frozenset()) -> ProtectedTable | None:
     """The table with one more protection for a cell the disclosure audit found exposed, or None
     when nothing is left to hide.

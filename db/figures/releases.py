@@ -43,11 +43,11 @@ from ..store.models import CouncilRelease, CouncilReleaseFile
 from ..vocabulary import Role
 from . import flows
 from .council import COUNCIL_ROLES, Briefing, briefing_of, draft
-from .disclosure import PublishedTable
+from .disclosure import PublishedTable, hidden_whole
 from .feasibility import Exposure
 from .periods import ReportingPeriod, annual_years, final_quarters
 from .revisions import Unprotectable, Version, check, protect_sets
-from .stichtage import DayRelease, day_releases, stored_releases
+from .stichtage import STOCK_SLUGS, DayRelease, close, day_releases, stored_releases
 
 RELEASE_ROLES = (Role.LEAD,)
 
@@ -171,6 +171,23 @@ def _check(earlier: list[Release], new: dict[str, PublishedTable], period: Repor
     return check(versions(earlier, days), {period: new})
 
 
+def _near_briefing(period: ReportingPeriod, days: Sequence[DayRelease]) -> DayRelease | None:
+    """The released Stichtag briefing nearest to the period's last day among the close ones."""
+    near = [d for d in days if close(d.day, period.end)]
+    return min(near, key=lambda d: (abs((d.day - period.end).days), d.id), default=None)
+
+
+WHATEVER_THEY_HOLD = "unabhängig von ihrer Höhe"  # in every note on stocks hidden by the calendar
+
+
+def near_note(period: ReportingPeriod, briefing: DayRelease) -> str:
+    """Why a quarter's (or year's) stocks are all "•": the same sentence whatever they hold."""
+    return (f"Bestände am {period.end:%d.%m.%Y} nicht ausgewiesen („•“), {WHATEVER_THEY_HOLD}: "
+            f"der Lagebericht zum {briefing.briefing.label} (Freigabe Nr. {briefing.id}) zeigt Bestände "
+            "von weniger als 28 Tagen davor oder danach; nebeneinander zeigten beide, wie sich "
+            "einzelne Fälle bewegt haben. Die Bestände stehen dort.")
+
+
 def _valid(earlier: list[Release], period: ReportingPeriod) -> Release | None:
     return next((r for r in earlier if r.period == period and r.corrected_by is None), None)
 
@@ -202,9 +219,17 @@ def prepare(db: Database, actor: Actor, period_key: str) -> Candidate:
     currents = {p: _valid(earlier, p) for p in periods}
     # The team of each Stichtag (the period's last day), too.
     drafts = {p: draft(db, actor, p, p.end, revises=_tables(c) if c else None) for p, c in currents.items()}
+    # The calendar (db.figures.stichtage): stocks of a day close to a released Stichtag briefing
+    # are printed wholly as "•" – decided by the dates, never by how much the stocks moved.
+    near = {p: d for p in periods if (d := _near_briefing(p, days)) is not None}
+    for p, briefing in near.items():
+        drafts[p] = replace(drafts[p], tables={
+            s: hidden_whole(t) if s in STOCK_SLUGS else t for s, t in drafts[p].tables.items()})
+    revised = {p: {s: t for s, t in _tables(c).items() if not (p in near and s in STOCK_SLUGS)}
+               for p, c in currents.items() if c}
     try:
         protected = protect_sets(versions(earlier, days), {p: dict(d.tables) for p, d in drafts.items()},
-                                 {p: _tables(c) for p, c in currents.items() if c})
+                                 revised)
     except Unprotectable as exc:
         if exc.earlier_only:
             raise ValidationError("Die bisherigen Freigaben bestehen die Prüfung nicht: "
@@ -215,7 +240,9 @@ def prepare(db: Database, actor: Actor, period_key: str) -> Candidate:
         withheld = protected.withheld.get(p, {})
         briefing = briefing_of(replace(drafts[p], tables=protected.sets[p]))
         briefing = replace(briefing, final=period.is_year, tables=[
-            replace(t, withheld=tuple(withheld.get(t.slug, ()))) for t in briefing.tables])
+            replace(t, withheld=tuple(withheld.get(t.slug, ())),
+                    explanation=t.explanation + (f" {near_note(p, near[p])}" if p in near and t.slug in STOCK_SLUGS
+                                                 else "")) for t in briefing.tables])
         hidden = sum(len(t.hidden) for t in protected.sets[p].values())
         candidates.append(Candidate(p, briefing, content_hash(briefing.to_json()), hidden,
                                     protected.widened if p == period else 0, currents[p]))

@@ -10,6 +10,9 @@ Stichtag briefing (db.figures.briefings) was drafted for. Two of them relate in 
 - **days close together** (fewer than NEIGHBOUR_DAYS apart): the difference is the net movement
   of a few days – one person starting work between a briefing on Monday and one on Friday.
   The audit treats it the same way: a net change pinned to 1 or 2 is hidden in the newer release.
+  Such a mark told its reason, so since the calendar below such pairs no longer arise for new
+  releases: briefings are refused for close days, and a quarter close to a briefing prints its
+  stocks wholly as "•". The pairing remains as the audit's check.
   Stocks further apart (consecutive quarter ends, a briefing and a quarter end a month away)
   move by many entries and exits at once; their net change says nothing about a person and is
   published, as official statistics publish monthly stocks.
@@ -90,6 +93,62 @@ def stock_differences(sets: Sequence[StockSet]) -> list[tuple[CellRef, CellRef]]
                 pairs += [(((later.owner, slug), r, c), ((before.owner, slug), r, c))
                           for r in a.rows if r in b.rows for c in a.columns if c in b.columns]
     return pairs
+
+
+# --- the release calendar of stocks ---------------------------------------------------------------
+#
+# The pairing above protects a single cell by hiding it when its difference to a close release is
+# 1 or 2 – so the mark itself said why: in a table without "< 3", a "•" beside a close release that
+# printed 19 meant 17, 18, 20 or 21 (tests/test_rev38_attacks.py). Whether a stock cell is hidden
+# must not depend on how much it moved. Hence a calendar, decided by dates alone:
+#
+# - a Stichtag briefing is refused for a day fewer than NEIGHBOUR_DAYS from the stock day of any
+#   release already stored – another briefing, a quarter's or a year's last day – and a released
+#   briefing is never corrected (a second version of the same day would pair with it);
+# - a quarter or year released later whose last day is close to a released briefing's day prints
+#   its stock tables wholly as "•", whatever they hold (db.figures.releases).
+#
+# Close pairs then hold no printed stock on both sides, and the pairing above finds nothing to
+# hide by value; it stays as the audit's check of releases stored before the calendar.
+
+
+@dataclass(frozen=True)
+class StockDay:
+    """The stock day of a stored release, for the calendar."""
+
+    day: date
+    release_id: int
+    what: str  # "der Lagebericht zum Stichtag 03.11.2026" / "3. Quartal 2026" – for the refusal
+    briefing: bool
+
+
+def conflict(day: date, stored: Sequence[StockDay]) -> StockDay | None:
+    """The stored release nearest to `day` whose stocks are close to it (the same day included)."""
+    near = [s for s in stored if close(s.day, day)]
+    return min(near, key=lambda s: (abs((s.day - day).days), -s.release_id), default=None)
+
+
+def allowed_days(stored: Sequence[StockDay], first: date, last: date) -> list[date]:
+    """Every day from `first` to `last` a new Stichtag briefing may be drafted for."""
+    out, day = [], first
+    while day <= last:
+        if conflict(day, stored) is None:
+            out.append(day)
+        day = date.fromordinal(day.toordinal() + 1)
+    return out
+
+
+def nearest_allowed(day: date, stored: Sequence[StockDay], first: date, last: date) -> date | None:
+    """The allowed day nearest to `day` (the later of two as near: newer stocks), or None."""
+    return min(allowed_days(stored, first, last), key=lambda d: (abs((d - day).days), -d.toordinal()),
+               default=None)
+
+
+def first_allowed_after(stored: Sequence[StockDay], after: date) -> date:
+    """The first day after `after` no stored release is close to (the day the lead may wait for)."""
+    latest = max((s.day for s in stored), default=after)
+    return max(date.fromordinal(after.toordinal() + 1),
+               date.fromordinal(latest.toordinal() + NEIGHBOUR_DAYS))
 
 
 def stock_tables(tables: dict[str, PublishedTable]) -> dict[str, PublishedTable]:
