@@ -53,7 +53,7 @@ def _fields_script() -> None:
 def test_the_fields_keep_any_typed_value(day: date) -> None:
     """Whatever a DD.MM.YYYY field can show reaches the server unchanged (Streamlit resets a
     value outside an explicit min/max to the default – the silent replacement)."""
-    at = AppTest.from_function(_fields_script).run()
+    at = AppTest.from_function(_fields_script, default_timeout=60).run()
     at.date_input(key="day").set_value(day)
     at.number_input(key="number").set_value(-10**9)
     at.run()
@@ -151,7 +151,6 @@ NOT_REFUSED_BESIDE = {
     ("pages/participant.py", "CORE_LABELS['birth_date']"), ("pages/participant.py", 'f"{CORE_LABELS[\'children\']} (nur Familienbedarfsgemeinschaft)"'),
     ("pages/referrals.py", "Geburtsdatum"),  # checked with the entry data ("entry")
     ("pages/office_hours.py", "Ab"),  # no rule on a location's first day
-    ("pages/council.py", "Stichtag"),  # a preview, no save: its refusal is drawn right under it
 }
 
 
@@ -198,7 +197,7 @@ def _refused_form_script() -> None:
 
 
 def test_a_refusal_naming_a_field_is_shown_once_beside_it_and_others_under_the_form(db_url: str) -> None:
-    at = AppTest.from_function(_refused_form_script).run()
+    at = AppTest.from_function(_refused_form_script, default_timeout=60).run()
     at.button[0].click().run()
     assert [e.value for e in at.error] == ["„Anzahl“ darf nicht negativ sein."]
     # The message sits in the field's own slot, right after the field (the browser test measures it).
