@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .accounts.users import create_user, remove_demo_accounts
-from .bootstrap import prepare, readiness, start_warnings
+from .bootstrap import prepare, readiness, refuse_what_a_server_start_needs_named, start_warnings
 from .casework.rules import stored_breaches
 from .actors import Actor
 from .bootstrap import refuse_a_new_anchor_beside_the_log
@@ -169,6 +169,12 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "password", None) is not None:
         print(PASSWORD_ON_THE_COMMAND_LINE, file=sys.stderr)
         return 2
+    if args.command == "preflight":
+        try:  # before any database is opened: an unnamed one would be made in the project
+            refuse_what_a_server_start_needs_named()
+        except ConfigurationError as exc:
+            print(f"Begleiter-Cockpit startet nicht: {exc.message}", file=sys.stderr)
+            return 1
     # `database-url` makes the address before there is a database: it opens none.
     db = None if args.command == "database-url" else Database.from_url()
     try:

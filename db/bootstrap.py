@@ -59,6 +59,7 @@ def prepare(db: Database) -> bool:
     else:
         upgrade(db.engine)
     refuse_demo_accounts_in_production(db)
+    refuse_an_anchor_this_process_cannot_extend()
     refuse_a_new_anchor_beside_the_log(db)
     refuse_a_broken_accessibility_statement()
     loaded = False
@@ -117,6 +118,46 @@ def refuse_demo_accounts_in_production(db: Database) -> None:
             f"Produktionsbetrieb mit Demo-Konten ({demo}) ist nicht erlaubt: Die Demo-Konten haben ein "
             "öffentlich bekanntes Passwort. Bitte eine neue, leere Datenbank verwenden oder auf dem "
             "Server `python -m db remove-demo` ausführen (sperrt sie endgültig).")
+
+
+def refuse_what_a_server_start_needs_named() -> None:
+    """What only the server's start (`python -m db preflight`, run by `make serve` and so by the
+    unit) refuses in production: settings whose absence the app would quietly fill in. Without
+    DATABASE_URL it took an empty SQLite file of its own (data/begleiter.sqlite3) – both servers
+    then served a database nobody can log into, and systemd said "active"; without
+    AUDIT_ANCHOR_FILE it ran while /_cockpit/ready answered "nicht bereit" for good. (The
+    functions that prepare a database for tests and tools leave these to their caller.)"""
+    if not is_production(os.environ):
+        return
+    if not os.environ.get("DATABASE_URL", "").strip():
+        raise ConfigurationError(
+            "DATABASE_URL fehlt: ohne sie nähme der Server eine leere SQLite-Datei im Projektordner. "
+            "Bitte in der Umgebungsdatei (/etc/begleiter-cockpit/env) die Anwendungsrolle eintragen "
+            "(`python -m db database-url` hilft beim Kodieren des Passworts); eine SQLite-Datei nur "
+            "ausdrücklich, z. B. sqlite:////opt/begleiter-cockpit/data/begleiter.sqlite3.")
+    if anchor_file(os.environ) is None:
+        raise ConfigurationError(
+            "AUDIT_ANCHOR_FILE fehlt: ohne Ankerdatei lässt sich ein gekürztes Protokoll nicht "
+            "erkennen, und /_cockpit/ready meldet dauerhaft „nicht bereit“. Bitte in der "
+            "Umgebungsdatei setzen (README, Erstinstallation Schritt 1) und mit "
+            "`python -m db new-anchor` beginnen.")
+
+
+def refuse_an_anchor_this_process_cannot_extend() -> None:
+    """The anchor file must be readable and appendable by the app's own account: a file left to
+    root (a `cp` during a restore) let every audited save commit and then fail with a traceback –
+    the person saw an error for a change that was made. Opened as the writer opens it (read,
+    append: works under chattr +a), nothing written."""
+    path = anchor_file(os.environ)
+    if not is_production(os.environ) or path is None or not os.path.lexists(path):
+        return  # a missing file has its own refusal (refuse_a_new_anchor_beside_the_log)
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_APPEND))
+    except OSError as error:
+        raise ConfigurationError(
+            f"AUDIT_ANCHOR_FILE: {path} lässt sich von diesem Dienstkonto nicht lesen und fortschreiben "
+            f"({error.strerror}). Bitte dem Dienstkonto übergeben, z. B. `chown begleiter-cockpit: {path}` "
+            f"und `chmod 600 {path}` (danach wieder `chattr +a`).") from None
 
 
 def refuse_a_new_anchor_beside_the_log(db: Database) -> None:

@@ -79,7 +79,19 @@ REFUSED: dict[str, tuple[Refusal, list[str]]] = {
         ["ACCESSIBILITY_STATEMENT", "feedback.email"]),
     "anchor rotated away": (lambda tmp, env: _rotate(env, tmp / "anker-2.log"),
                             ["AUDIT_ANCHOR_FILE", "abgeschlossen", "anker-2.log"]),
+    # Settings the app would fill in by itself: an empty SQLite file of its own, no anchor at all.
+    "no database named": (lambda tmp, env: env.pop("DATABASE_URL"), ["DATABASE_URL fehlt", "database-url"]),
+    "no anchor file named": (lambda tmp, env: env.pop("AUDIT_ANCHOR_FILE"), ["AUDIT_ANCHOR_FILE fehlt", "new-anchor"]),
+    # An anchor the service account cannot extend (root runs the tests and may write anything:
+    # a directory in its place fails the same open the writer does).
+    "anchor not extendable": (lambda tmp, env: _unextendable(Path(env["AUDIT_ANCHOR_FILE"])),
+                              ["AUDIT_ANCHOR_FILE", "nicht lesen und fortschreiben", "chown"]),
 }
+
+
+def _unextendable(anchor: Path) -> None:
+    anchor.unlink()
+    anchor.mkdir()
 
 
 SHIPPED_STATEMENT = Path(__file__).resolve().parent.parent / "db" / "data" / "barrierefreiheit.toml"
