@@ -208,6 +208,7 @@ def readiness(db: Database, *, settle_seconds: float = 0.5) -> list[Readiness]:
         except DBAPIError as exc:  # the database went away in the middle: not ready, no crash
             checks.append(Readiness(name, f"Datenbankfehler ({type(exc.orig or exc).__name__})."))
 
+    check("einstellungen", refuse_what_a_server_start_needs_named)
     check("schluessel", refuse_unsafe_keys)
     try:
         with db.engine.connect() as conn:
@@ -256,6 +257,7 @@ def _anchor_at_head(db: Database, production: bool, settle_seconds: float) -> st
     if path is None:
         return ("Produktionsbetrieb ohne AUDIT_ANCHOR_FILE: das Ende des Protokolls ist nirgends "
                 "außerhalb der Datenbank festgehalten. Bitte AUDIT_ANCHOR_FILE setzen.") if production else None
+    refuse_an_anchor_this_process_cannot_extend()
     for attempt in range(2):
         with db.read() as session:
             if why := missing_anchor(session, path):
