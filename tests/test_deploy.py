@@ -63,10 +63,13 @@ class Deployment:
 
 
 def _site_config(tmp: Path, ports: list[int], https_port: int, http_port: int) -> str:
-    """The shipped file with this test's ports, certificate and log paths – nothing else changed."""
+    """The shipped file with this test's ports (the redirect's https port with its listen line),
+    certificate and log paths – nothing else changed."""
     site = SITE.read_text(encoding="utf-8")
     site = site.replace("127.0.0.1:8501", f"127.0.0.1:{ports[0]}").replace("127.0.0.1:8502", f"127.0.0.1:{ports[1]}")
     site = site.replace("listen 443 ssl;", f"listen {PUBLIC_ADDRESS}:{https_port} ssl;")
+    assert "https://$server_name:443$request_uri" in site  # the redirect names the port it must follow
+    site = site.replace("https://$server_name:443$request_uri", f"https://$server_name:{https_port}$request_uri")
     site = site.replace("listen 80;", f"listen {PUBLIC_ADDRESS}:{http_port};")
     site = site.replace("/etc/ssl/begleiter-cockpit/", f"{tmp}/")
     return site.replace("/var/log/nginx/", f"{tmp}/")
@@ -237,7 +240,8 @@ def test_behind_nginx_two_servers_one_database(deployment: Deployment, browser) 
     for server in deployment.servers:
         assert _get(server + "/_cockpit/ready")[:3:2] == (200, b"bereit"), server
     status, headers, _ = _get(deployment.http_url + "/")
-    assert status == 301 and headers["Location"].startswith("https://")
+    # To the https port nginx listens on, whichever it is (not to 443 by default).
+    assert status == 301 and headers["Location"] == f"https://cockpit.example:{deployment.url.rsplit(':', 1)[1]}/", headers
     assert "includeSubDomains" in _get(deployment.url + "/")[1]["Strict-Transport-Security"]
     # The redirect goes to the configured name, whatever Host a request claims; no version.
     forged = urllib.request.Request(deployment.http_url + "/x", headers={"Host": "evil.example"})
