@@ -208,6 +208,16 @@ def past_caseload(db: Database, rng: random.Random, cases: int, today: date) -> 
                 session.add(StatusChange(case_id=case.id, from_status=source, to_status=target, changed_on=on))
 
 
+def history_of_the_demo_team(world, seed: int, cases: int, imported: int):  # type: ignore[no-untyped-def]
+    """`world` (conftest.World) with a history made through the services by its own people
+    (begleiter1, fallmanager1, leitung, kreistag): programme_through_services with a seed."""
+    actors = {role: world.actor(name) for role, name in (
+        ("companion", "begleiter1"), ("case_manager", "fallmanager1"), ("lead", "leitung"),
+        ("council", "kreistag"))}
+    programme_through_services(world.db, random.Random(seed), cases, world.today, imported=imported, actors=actors)
+    return world
+
+
 def programme_through_services(db: Database, rng: random.Random, cases: int, today: date,
                                imported: int = 0, actors: dict[str, Actor] | None = None) -> dict[str, Actor]:
     """A programme's history over the last ~15 months, made the way the app makes it: every

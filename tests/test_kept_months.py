@@ -24,7 +24,7 @@ from db.store.models import Case, Client, ExitOutcome, LeaverMonth, LeaverMonthC
 from db.vocabulary import CaseStatus, ExitResult, FollowUpResult, Gender
 
 from .conftest import World
-from .helpers import programme_through_services
+from .helpers import history_of_the_demo_team
 
 
 def _sorted(rows: list[tuple]) -> list[tuple]:  # as monthly_leavers orders its rows
@@ -68,11 +68,7 @@ def closed_leaver(world: World, rng: random.Random) -> Case:
 
 @pytest.fixture
 def history(world: World) -> World:
-    actors = {role: world.actor(name) for role, name in (
-        ("companion", "begleiter1"), ("case_manager", "fallmanager1"), ("lead", "leitung"),
-        ("council", "kreistag"))}
-    programme_through_services(world.db, random.Random(23), 70, world.today, imported=8, actors=actors)
-    return world
+    return history_of_the_demo_team(world, seed=23, cases=70, imported=8)
 
 
 def test_kept_months_give_the_plain_count_also_after_late_entries_in_closed_months(history: World) -> None:

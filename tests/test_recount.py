@@ -12,7 +12,6 @@ council's tables before suppression.
 from __future__ import annotations
 
 import json
-import random
 from datetime import date, timedelta
 
 import pytest
@@ -28,7 +27,7 @@ from db.results.indicators import leaver_figures, monthly_leavers
 from db.results.report import funder_report
 
 from .conftest import World
-from .helpers import programme_through_services
+from .helpers import history_of_the_demo_team
 from .test_cli import run_db
 
 # Written from the registry's German definitions, in plain SQL, without the app's code.
@@ -59,11 +58,7 @@ def recount(world: World, key: str, start: date, end: date) -> int:
 
 @pytest.fixture
 def history(world: World) -> World:
-    actors = {role: world.actor(name) for role, name in (
-        ("companion", "begleiter1"), ("case_manager", "fallmanager1"), ("lead", "leitung"),
-        ("council", "kreistag"))}
-    programme_through_services(world.db, random.Random(11), 60, world.today, imported=12, actors=actors)
-    return world
+    return history_of_the_demo_team(world, seed=11, cases=60, imported=12)
 
 
 def test_events_recounted_from_the_status_history_agree_everywhere(history: World) -> None:
