@@ -13,10 +13,10 @@ from pathlib import Path
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .accounts.users import create_user, remove_demo_accounts
-from .bootstrap import prepare, readiness, refuse_what_a_server_start_needs_named, start_warnings
+from .bootstrap import (prepare, readiness, refuse_a_new_anchor_beside_the_log,
+                        refuse_what_a_server_start_needs_named, start_warnings)
 from .casework.rules import stored_breaches
 from .actors import Actor
-from .bootstrap import refuse_a_new_anchor_beside_the_log
 from .clock import today
 from .demo.seed import DEMO_PASSWORD, DEMO_USERS, has_data, seed_demo
 from .errors import DomainError
