@@ -111,6 +111,8 @@ def _check(words: list[str], cwd: str | None, made: set[str], where: str) -> str
                 assert source in made or not source.startswith("/etc/begleiter-cockpit/") or Path(source).name in \
                     {Path(m).name for m in made}, f"{where}: {source} wird vorher nicht angelegt"
         made.add(target)
+        if program == "install" and "-o" in words and f"User={words[words.index('-o') + 1]}" in UNIT:
+            made.add("service:" + str(Path(cwd or "/") / target))  # a copy given to the service account
         for source in sources:
             made.add(str(Path(target) / Path(source).name))
     elif program == "chattr":
