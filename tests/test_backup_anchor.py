@@ -27,15 +27,21 @@ def _problems(url: str, anchor: Path) -> list[str]:
         db.dispose()
 
 
-@pytest.mark.parametrize("later", [0, 1, 5])
-def test_a_restored_backup_verifies_against_its_own_anchor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                           later: int) -> None:
+def _live_installation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entries: int) -> tuple[Path, Database]:
+    """A running installation on SQLite with its live anchor file and `entries` log entries."""
     live = tmp_path / "anker.log"
     monkeypatch.setenv("AUDIT_ANCHOR_FILE", str(live))
     monkeypatch.delenv("APP_ENV", raising=False)
     db = Database.from_url(f"sqlite:///{tmp_path / 'live.sqlite3'}")
     upgrade(db.engine)
-    _write_entries(db, 3)
+    _write_entries(db, entries)
+    return live, db
+
+
+@pytest.mark.parametrize("later", [0, 1, 5])
+def test_a_restored_backup_verifies_against_its_own_anchor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           later: int) -> None:
+    live, db = _live_installation(tmp_path, monkeypatch, entries=3)
     target = tmp_path / "sicherung" / "cockpit.db"
     target.parent.mkdir()
     newest = backup(db, target)
@@ -51,12 +57,7 @@ def test_a_restored_backup_verifies_against_its_own_anchor(tmp_path: Path, monke
 
 
 def test_a_foreign_line_stays_in_the_backups_anchor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    live = tmp_path / "anker.log"
-    monkeypatch.setenv("AUDIT_ANCHOR_FILE", str(live))
-    monkeypatch.delenv("APP_ENV", raising=False)
-    db = Database.from_url(f"sqlite:///{tmp_path / 'live.sqlite3'}")
-    upgrade(db.engine)
-    _write_entries(db, 2)
+    live, db = _live_installation(tmp_path, monkeypatch, entries=2)
     with live.open("a") as out:
         out.write('{"id": 1, "hash": "00", "written": "x", "mac": "gefaelscht"}\n')
     target = tmp_path / "cockpit.db"
