@@ -36,6 +36,7 @@ from .store.audit_anchor import head, last_anchor, missing_anchor
 from .store.database import Database
 from .store.migrate import code_head, current_revision, schema_is_current, upgrade
 from .store.models import User
+from .store.private_files import why_not_appendable
 from .store.roles import unsafe_app_connection
 
 
@@ -151,13 +152,11 @@ def refuse_an_anchor_this_process_cannot_extend() -> None:
     path = anchor_file(os.environ)
     if not is_production(os.environ) or path is None or not os.path.lexists(path):
         return  # a missing file has its own refusal (refuse_a_new_anchor_beside_the_log)
-    try:
-        os.close(os.open(path, os.O_RDWR | os.O_APPEND))
-    except OSError as error:
+    if error := why_not_appendable(path):
         raise ConfigurationError(
             f"AUDIT_ANCHOR_FILE: {path} lässt sich von diesem Dienstkonto nicht lesen und fortschreiben "
             f"({error.strerror}). Bitte dem Dienstkonto übergeben, z. B. `chown begleiter-cockpit: {path}` "
-            f"und `chmod 600 {path}` (danach wieder `chattr +a`).") from None
+            f"und `chmod 600 {path}` (danach wieder `chattr +a`).")
 
 
 def refuse_a_new_anchor_beside_the_log(db: Database) -> None:

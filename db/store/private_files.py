@@ -100,3 +100,13 @@ def append_private(target: str | Path, text: str, *, create: bool) -> bool:
     finally:
         os.close(fd)
     return True
+
+
+def why_not_appendable(target: str | Path) -> OSError | None:
+    """Why this account could not read `target` and append to it as append_private does (None
+    if it can): opened read-and-append – as under chattr +a –, nothing written, nothing made."""
+    try:
+        os.close(os.open(target, os.O_RDWR | os.O_APPEND))
+    except OSError as error:
+        return error
+    return None
