@@ -173,6 +173,52 @@ def test_a_released_briefing_is_not_corrected(world: World) -> None:
     assert [d.id for d in briefings.day_releases(db, world.actor("kreistag"))] == [launch_id(world)]
 
 
+def stored_ids(db) -> list[int]:  # type: ignore[no-untyped-def]
+    with db.read() as session:
+        return list(session.scalars(select(CouncilRelease.id).order_by(CouncilRelease.id)))
+
+
+@pytest.mark.parametrize("storing, meanwhile", [("quarter", "day"), ("day", "quarter"), ("quarter", "quarter"),
+                                               ("day", "day")])
+def test_a_release_stored_meanwhile_refuses_the_one_being_stored(released_world: World, storing: str,
+                                                                  meanwhile: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A release's audit, its calendar and what it corrects hold for the releases stored when
+    it was prepared. Another release stored between that and the write – by another lead, on
+    another server, of any kind – was in none of them: the write refuses, whatever either holds,
+    and stores nothing (db.figures.stichtage.refuse_what_was_released_since)."""
+    db, lead = released_world.db, released_world.actor("leitung")
+    newest = releases.final_periods(db)[-1]
+    day = briefings.next_allowed(db, lead, released_world.today - timedelta(days=45))
+    assert day is not None
+    other_day = briefings.next_allowed(db, lead, day - timedelta(days=2 * NEIGHBOUR_DAYS))
+    assert other_day is not None and other_day < day - timedelta(days=NEIGHBOUR_DAYS)
+
+    def release_meanwhile() -> None:
+        if meanwhile == "quarter":
+            releases.release(db, lead, newest.key, releases.prepare(db, lead, newest.key).content_hash)
+        else:
+            briefings.release_day(db, lead, other_day, briefings.prepare_day(db, lead, other_day).content_hash)
+
+    module, name = (releases, "prepare") if storing == "quarter" else (briefings, "prepare_day")
+    prepared = getattr(module, name)
+    preview = prepared(db, lead, newest.key if storing == "quarter" else day)
+
+    def prepared_then_released_elsewhere(*args, **kwargs):  # type: ignore[no-untyped-def]
+        candidate = prepared(*args, **kwargs)
+        monkeypatch.setattr(module, name, prepared)  # once: the release meanwhile prepares itself
+        release_meanwhile()
+        return candidate
+
+    monkeypatch.setattr(module, name, prepared_then_released_elsewhere)
+    before = stored_ids(db)
+    with pytest.raises(ValidationError, match="Seit der Vorschau wurde eine Freigabe gespeichert"):
+        if storing == "quarter":
+            releases.release(db, lead, newest.key, preview.content_hash)
+        else:
+            briefings.release_day(db, lead, day, preview.content_hash)
+    assert len(stored_ids(db)) == len(before) + 1  # the release meanwhile, and nothing of this one
+
+
 @pytest.mark.parametrize("before", [1, 5, NEIGHBOUR_DAYS - 1])
 def test_a_day_close_to_a_released_briefing_is_refused_by_the_calendar(world: World, before: int) -> None:
     """Whatever the stocks hold: the refusal depends on the dates only, and names the nearest

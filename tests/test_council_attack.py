@@ -225,7 +225,6 @@ def without_calendar(monkeypatch: pytest.MonkeyPatch) -> None:
     a close briefing – protected by the difference rule alone."""
     monkeypatch.setattr(briefings, "_calendar", lambda *a, **k: None)
     monkeypatch.setattr(briefings, "_not_corrected", lambda *a, **k: None)
-    monkeypatch.setattr(briefings, "_calendar_when_writing", lambda *a, **k: None)
     monkeypatch.setattr(releases, "_near_briefing", lambda *a, **k: None)
 
 

@@ -30,8 +30,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from ..accounts.permissions import require_role
 from ..actors import Actor
@@ -52,8 +51,9 @@ from .export import TITLE, _BriefingPdf, _notes, pdf_definitions, pdf_tables, ta
 from .periods import ReportingPeriod, final_quarters
 from .releases import RELEASE_ROLES, Release, content_hash, releases, versions
 from .revisions import NEW_DAY, Version, check
-from .stichtage import (NEIGHBOUR_DAYS, DayBriefing, DayRelease, StockDay, close, conflict, day_key, day_of_key,
-                        day_releases, first_allowed_after, is_day_key, nearest_allowed)
+from .stichtage import (NEIGHBOUR_DAYS, DayBriefing, DayRelease, StockDay, conflict, day_key, day_releases,
+                        first_allowed_after, nearest_allowed, newest_release_id,
+                        refuse_what_was_released_since)
 
 WEEKDAYS = ("montags", "dienstags", "mittwochs", "donnerstags", "freitags", "samstags", "sonntags")
 PUBLISHED_ONLY = ("Nur Summen, keine Personendaten. Bestände am Stichtag, aus dem Statusverlauf der "
@@ -69,6 +69,7 @@ class DayCandidate:
     hidden: int
     widened: int
     current: DayRelease | None
+    premise: int = 0  # the newest release the audit was run against (stichtage.newest_release_id)
 
     @property
     def unchanged(self) -> bool:
@@ -208,17 +209,6 @@ def _not_corrected(db: Database, candidate: DayCandidate, stored: list[StockDay]
                               + _suggestion(db, candidate.day, stored), field=FIELD)
 
 
-def _calendar_when_writing(session: Session, day: date) -> None:
-    """The calendar once more inside the writing transaction: a release stored by somebody else
-    since the preview may be close to this day (the same day's briefing: release_day's own check)."""
-    key = day_key(day)
-    stored = [day_of_key(k) if is_day_key(k) else ReportingPeriod.from_key(k).end
-              for k in session.scalars(select(CouncilRelease.period_key)) if k != key]
-    if any(close(d, day) for d in stored):
-        raise ValidationError("Inzwischen wurde eine Freigabe mit Beständen nahe an diesem Stichtag "
-                              "gespeichert. Bitte die Seite neu laden.", field=FIELD)
-
-
 def _allowed(db: Database, day: date) -> None:
     start = flows.programme_start(db)
     if day > today():
@@ -267,7 +257,8 @@ def prepare_day(db: Database, actor: Actor, day: date) -> DayCandidate:
     briefing = _briefing(day, printed, staff_on(db, day), positions_later(db, day), office_hours_on(db, day))
     current = next((d for d in days if d.day == day and d.corrected_by is None), None)
     hidden = sum(len(t.hidden) for t in protected.values())
-    candidate = DayCandidate(day, briefing, content_hash(briefing.to_json()), hidden, hidden - before, current)
+    candidate = DayCandidate(day, briefing, content_hash(briefing.to_json()), hidden, hidden - before, current,
+                            newest_release_id(quarters, days))
     _not_corrected(db, candidate, stock_days(quarters, days))
     return candidate
 
@@ -284,11 +275,7 @@ def release_day(db: Database, actor: Actor, day: date, expected_hash: str) -> Da
                               "Zahlen schon freigegeben.")
     key = day_key(day)
     with db.write() as session:
-        newest = session.scalar(select(func.max(CouncilRelease.id)).where(CouncilRelease.period_key == key))
-        if newest != (candidate.current.id if candidate.current else None):
-            raise ValidationError(f"Der Lagebericht zum {candidate.briefing.label} wurde inzwischen "
-                                  "freigegeben. Bitte die Seite neu laden und die Vorschau prüfen.")
-        _calendar_when_writing(session, day)
+        refuse_what_was_released_since(session, candidate.premise)
         row = CouncilRelease(period_key=key, released_by_id=actor.id, content=candidate.briefing.to_json(),
                              content_hash=candidate.content_hash,
                              corrects_id=candidate.current.id if candidate.current else None)

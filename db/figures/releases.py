@@ -28,9 +28,9 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..accounts.permissions import require_role
 from ..actors import Actor
@@ -47,7 +47,8 @@ from .disclosure import PublishedTable, hidden_whole
 from .feasibility import Exposure
 from .periods import ReportingPeriod, annual_years, final_quarters
 from .revisions import Unprotectable, Version, check, protect_sets
-from .stichtage import STOCK_SLUGS, DayRelease, close, day_releases, stored_releases
+from .stichtage import (STOCK_SLUGS, DayRelease, close, day_releases, newest_release_id,
+                        refuse_what_was_released_since, stored_releases)
 
 RELEASE_ROLES = (Role.LEAD,)
 
@@ -90,6 +91,7 @@ class Candidate:
     # An annual release: the year's quarters in their final version, stored with the year (this
     # candidate, whose content_hash then covers all of them).
     parts: tuple[Candidate, ...] = ()
+    premise: int = 0  # the newest release the audit was run against (stichtage.newest_release_id)
 
     @property
     def unchanged(self) -> bool:
@@ -245,7 +247,8 @@ def prepare(db: Database, actor: Actor, period_key: str) -> Candidate:
                                                  else "")) for t in briefing.tables])
         hidden = sum(len(t.hidden) for t in protected.sets[p].values())
         candidates.append(Candidate(p, briefing, content_hash(briefing.to_json()), hidden,
-                                    protected.widened if p == period else 0, currents[p]))
+                                    protected.widened if p == period else 0, currents[p],
+                                    premise=newest_release_id(earlier, days)))
     *parts, main = candidates
     if parts:  # the year's content hash covers its quarters: one preview, one release
         main = replace(main, parts=tuple(parts), content_hash=content_hash(
@@ -266,13 +269,9 @@ def release(db: Database, actor: Actor, period_key: str, expected_hash: str) -> 
     if candidate.unchanged:
         raise ValidationError(f"{candidate.period.label} ist mit genau diesen Zahlen schon freigegeben.")
     with db.write() as session:
+        refuse_what_was_released_since(session, candidate.premise)
         stored = None
         for part in (*candidate.parts, candidate):
-            newest = session.scalar(select(func.max(CouncilRelease.id)).where(
-                CouncilRelease.period_key == part.period.key))
-            if newest != (part.current.id if part.current else None):
-                raise ValidationError(f"{part.period.label} wurde inzwischen freigegeben. Bitte die "
-                                      "Seite neu laden und die Vorschau prüfen.")
             content = part.briefing.to_json()
             row = CouncilRelease(period_key=part.period.key, released_by_id=actor.id, content=content,
                                  content_hash=content_hash(content),

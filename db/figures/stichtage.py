@@ -27,12 +27,15 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from ..accounts.permissions import require_role
 from ..actors import Actor
+from ..errors import ValidationError
 from ..reporting.registry import Tile
 from ..store.database import Database
 from ..store.memo import until_data_change
@@ -224,6 +227,33 @@ def stored_releases(db: Database, days: bool) -> list[tuple[CouncilRelease, str]
             .join(User, CouncilRelease.released_by_id == User.id)
             .order_by(CouncilRelease.id.desc())).all()
     return [(row, name) for row, name in rows if is_day_key(row.period_key) == days]
+
+
+_RELEASE_LOCK = 7_171_718  # PostgreSQL advisory lock id: one release stored at a time
+
+
+class _Stored(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+def newest_release_id(*kinds: Sequence[_Stored]) -> int:
+    """The newest release a preview was audited against (0: none yet) – its premise."""
+    return max((r.id for kind in kinds for r in kind), default=0)
+
+
+def refuse_what_was_released_since(session: Session, premise: int) -> None:
+    """First thing in the transaction that stores a release (quarter, year or Stichtag). Its
+    audit over every earlier release, the calendar and the choice of what it corrects held for
+    exactly the releases stored when the preview ran: anything released since – on any server,
+    any kind – was in none of them, so the preview is refused, whatever the new release is.
+    One writer at a time: PostgreSQL holds a lock until the commit (SQLite's BEGIN IMMEDIATE
+    already serialises writers), so two previews of the same premise cannot both be stored."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _RELEASE_LOCK})
+    if (session.scalar(select(func.max(CouncilRelease.id))) or 0) != premise:
+        raise ValidationError("Seit der Vorschau wurde eine Freigabe gespeichert, die die Prüfung "
+                              "noch nicht kannte. Bitte die Seite neu laden und die neue Vorschau prüfen.")
 
 
 @until_data_change
