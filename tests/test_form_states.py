@@ -40,16 +40,19 @@ def test_the_audit_log_shows_local_time_like_its_banner(app: AppTest, db_url: st
     assert not app.exception
     frame = app.dataframe[0].value
     assert "Zeitpunkt (Ortszeit)" in frame.columns and not any("UTC" in c for c in frame.columns)
+    # The banner names the newest entry when it was drawn; the search is logged after it (under
+    # load a second later): the entry is read by the number the banner gives.
+    banner = as_read(app.success[0].value)
+    named = re.search(r"Neuester Eintrag: Nr\. (\d+) vom", banner)
+    assert named, banner
     db = Database.from_url(db_url)
     with db.read() as session:
-        newest = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
+        entry = session.get_one(AuditEntry, int(named.group(1)))
     db.dispose()
     # Berlin is one or two hours ahead of UTC on every day of the year: the two clocks differ.
-    local = as_local(newest.at).strftime("%d.%m.%Y %H:%M:%S")
-    assert local != newest.at.astimezone(UTC).strftime("%d.%m.%Y %H:%M:%S")
-    banner = as_read(app.success[0].value)
+    local = as_local(entry.at).strftime("%d.%m.%Y %H:%M:%S")
+    assert local != entry.at.astimezone(UTC).strftime("%d.%m.%Y %H:%M:%S")
     assert f"vom {local} (Ortszeit)" in banner
-    # The search itself is logged after the banner was drawn: its newest row is one later.
     assert local in list(frame["Zeitpunkt (Ortszeit)"])
     for shown in frame["Zeitpunkt (Ortszeit)"]:
         datetime.strptime(shown, "%d.%m.%Y %H:%M:%S")  # noqa: DTZ007 - shown text, no zone
