@@ -72,6 +72,8 @@ from db.store.migrate import upgrade  # noqa: E402
 from db.store.models import Case, User  # noqa: E402
 from db.demo.synthetic import PASSWORD, generate  # noqa: E402
 from db.vocabulary import CaseStatus, PauseReason, Role  # noqa: E402
+from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
+
 from tests.protocol import BrowserTab, Run, log_in, pressed  # noqa: E402
 from tests.servers import PostgresServer, start_app, stop, wait_healthy  # noqa: E402
 
@@ -145,8 +147,11 @@ class Session:
         shown = await self.page("Fallseite", "case", RESUME if change else "Fall", query=f"id={case_id}")
         if change:
             await self.pause()
+            # As the browser sends it: the run of the status control's fragment (pages/ui/forms.py),
+            # which the write turns into a run of the whole page.
             shown = await self.timed("Statuswechsel", self.tab.run(
-                page="case", query=f"id={case_id}", widgets=[pressed(shown.widgets[RESUME])]))
+                page="case", query=f"id={case_id}", widgets=[pressed(shown.widgets[RESUME])],
+                fragment=shown.fragments.get(RESUME, "")))
             if not shown.shows("geändert"):  # "Status von … geändert: In Begleitung" (escaped)
                 raise RuntimeError(f"Fall {case_id}: keine Bestätigung: {shown.summary()}")
 
@@ -277,8 +282,10 @@ KIND_RUNS = 20
 async def cpu_per_kind(bases: list[str], pids: list[int], persons: list[Person]) -> dict[str, float]:
     """Each kind of action alone, KIND_RUNS times on the first server without load: its CPU
     seconds per action (under load the servers' CPU cannot be told apart by action), each page by
-    the role that uses it. (A fragment's run alone – "Daten zur Grafik" – is not measured here:
-    tests/protocol.py sends whole-page runs.)"""
+    the role that uses it. The clicks inside a fragment (pages/ui/fragments.in_page) twice: as
+    the browser sends them, the fragment's run alone ("Fragment"), and as the same click with a
+    run of the whole page ("ganze Seite", what each click cost before issue 42) – the gain of
+    the fragment. A click that writes reruns the whole page either way (its change shows at once)."""
     base, pid = bases[0], pids[0]
     companion = next(p for p in persons if not p.lead)
     lead_tab, companion_tab = BrowserTab(base), BrowserTab(base)
@@ -298,12 +305,45 @@ async def cpu_per_kind(bases: list[str], pids: list[int], persons: list[Person])
         await measure(EMPTY_TITLE, lambda _: lead_tab.run(page=EMPTY_PAGE))
         await measure("Fallliste", lambda _: companion_tab.run(page="cases"))
         await measure("Fallseite", lambda _: companion_tab.run(page="case", query=f"id={case_id}"))
+        for kind, click in fragment_clicks(await companion_tab.run(page="case", query=f"id={case_id}")):
+            shown = await companion_tab.run(page="case", query=f"id={case_id}", widgets=click.widgets,
+                                            fragment=click.fragment)
+            if shown.exception or shown.fragment_run == click.writes:  # a write: the whole page after it
+                raise RuntimeError(f"{kind}: {'Fragment' if shown.fragment_run else 'ganze Seite'}, "
+                                   f"{shown.summary()}")
+            for how, alone in (("ganze Seite", False), ("Fragment", True)):
+                await measure(f"{kind} ({how})", lambda _, click=click, alone=alone: companion_tab.run(
+                    page="case", query=f"id={case_id}", widgets=click.widgets,
+                    fragment=click.fragment if alone else ""))
         await measure("Lagebild", lambda _: lead_tab.run(page="Lagebild"))
         await measure("Ergebnisse", lambda _: lead_tab.run(page="results"))
     finally:
         await lead_tab.close()
         await companion_tab.close()
     return kinds
+
+
+@dataclass(frozen=True)
+class Click:
+    widgets: list[WidgetState]
+    fragment: str  # the id of the fragment the click is in
+    writes: bool  # a successful write: the whole page runs after the fragment's callback
+
+
+def fragment_clicks(shown: Run) -> list[tuple[str, Click]]:
+    """The clicks inside the case page's fragments (a paused case): opening the form of a
+    status change, a contact refused (a negative duration, the German message beside the field),
+    a contact saved (a write: the whole page follows)."""
+    def click(label: str, *more: WidgetState, writes: bool = False) -> Click:
+        if label not in shown.fragments:
+            raise RuntimeError(f"„{label}“ nicht in einem Fragment: {sorted(shown.fragments)}")
+        return Click([*more, pressed(shown.widgets[label])], shown.fragments[label], writes)
+
+    minutes = shown.widgets["Dauer in Minuten (optional)"]
+    return [("Statusformular öffnen", click("Fall beenden")),
+            ("Kontakt abgelehnt", click("Kontakt speichern", WidgetState(id=minutes, int_value=-15))),
+            ("Kontakt gespeichert", click("Kontakt speichern", WidgetState(id=minutes, int_value=15),
+                                          writes=True))]
 
 
 AFTER_LOGINS, AFTER_ROUNDS, AFTER_SOAK, SOAK_PEAK = (
