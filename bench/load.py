@@ -53,7 +53,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -305,16 +305,28 @@ async def cpu_per_kind(bases: list[str], pids: list[int], persons: list[Person])
         await measure(EMPTY_TITLE, lambda _: lead_tab.run(page=EMPTY_PAGE))
         await measure("Fallliste", lambda _: companion_tab.run(page="cases"))
         await measure("Fallseite", lambda _: companion_tab.run(page="case", query=f"id={case_id}"))
-        for kind, click in fragment_clicks(await companion_tab.run(page="case", query=f"id={case_id}")):
-            shown = await companion_tab.run(page="case", query=f"id={case_id}", widgets=click.widgets,
-                                            fragment=click.fragment)
-            if shown.exception or shown.fragment_run == click.writes:  # a write: the whole page after it
+        # A full run may give a fragment a new id (a message above it moves it): each click
+        # takes the ids of the last full run, as the browser does.
+        case_page = {"page": "case", "query": f"id={case_id}"}
+        last = {"full": await companion_tab.run(**case_page)}
+
+        async def click(kind: str, alone: bool) -> Run:
+            widgets, label, writes = FRAGMENT_CLICKS[kind](last["full"])
+            fragment = last["full"].fragments.get(label)
+            if fragment is None:
+                raise RuntimeError(f"„{label}“ nicht in einem Fragment: {sorted(last['full'].fragments)}")
+            shown = await asyncio.wait_for(companion_tab.run(**case_page, widgets=widgets,
+                                                             fragment=fragment if alone else ""), 60)
+            if shown.exception or (alone and shown.fragment_run == writes):  # a write: the whole page
                 raise RuntimeError(f"{kind}: {'Fragment' if shown.fragment_run else 'ganze Seite'}, "
                                    f"{shown.summary()}")
+            if not shown.fragment_run:
+                last["full"] = shown
+            return shown
+
+        for kind in FRAGMENT_CLICKS:
             for how, alone in (("ganze Seite", False), ("Fragment", True)):
-                await measure(f"{kind} ({how})", lambda _, click=click, alone=alone: companion_tab.run(
-                    page="case", query=f"id={case_id}", widgets=click.widgets,
-                    fragment=click.fragment if alone else ""))
+                await measure(f"{kind} ({how})", lambda _, kind=kind, alone=alone: click(kind, alone))
         await measure("Lagebild", lambda _: lead_tab.run(page="Lagebild"))
         await measure("Ergebnisse", lambda _: lead_tab.run(page="results"))
     finally:
@@ -323,27 +335,22 @@ async def cpu_per_kind(bases: list[str], pids: list[int], persons: list[Person])
     return kinds
 
 
-@dataclass(frozen=True)
-class Click:
-    widgets: list[WidgetState]
-    fragment: str  # the id of the fragment the click is in
-    writes: bool  # a successful write: the whole page runs after the fragment's callback
+def _contact(minutes: int) -> Callable[[Run], tuple[list[WidgetState], str, bool]]:
+    def click(shown: Run) -> tuple[list[WidgetState], str, bool]:
+        return ([WidgetState(id=shown.widgets["Dauer in Minuten (optional)"], int_value=minutes),
+                 pressed(shown.widgets["Kontakt speichern"])], "Kontakt speichern", minutes > 0)
+    return click
 
 
-def fragment_clicks(shown: Run) -> list[tuple[str, Click]]:
-    """The clicks inside the case page's fragments (a paused case): opening the form of a
-    status change, a contact refused (a negative duration, the German message beside the field),
-    a contact saved (a write: the whole page follows)."""
-    def click(label: str, *more: WidgetState, writes: bool = False) -> Click:
-        if label not in shown.fragments:
-            raise RuntimeError(f"„{label}“ nicht in einem Fragment: {sorted(shown.fragments)}")
-        return Click([*more, pressed(shown.widgets[label])], shown.fragments[label], writes)
-
-    minutes = shown.widgets["Dauer in Minuten (optional)"]
-    return [("Statusformular öffnen", click("Fall beenden")),
-            ("Kontakt abgelehnt", click("Kontakt speichern", WidgetState(id=minutes, int_value=-15))),
-            ("Kontakt gespeichert", click("Kontakt speichern", WidgetState(id=minutes, int_value=15),
-                                          writes=True))]
+# The clicks inside the case page's fragments (a paused case), each from the page as last shown:
+# (widget states, the label whose fragment it is, whether it writes). Opening the form of a
+# status change; a contact refused (a negative duration: the German message beside the field);
+# a contact saved (a write: the whole page follows).
+FRAGMENT_CLICKS: dict[str, Callable[[Run], tuple[list[WidgetState], str, bool]]] = {
+    "Statusformular öffnen": lambda shown: ([pressed(shown.widgets["Fall beenden"])], "Fall beenden", False),
+    "Kontakt abgelehnt": _contact(-15),
+    "Kontakt gespeichert": _contact(15),
+}
 
 
 AFTER_LOGINS, AFTER_ROUNDS, AFTER_SOAK, SOAK_PEAK = (

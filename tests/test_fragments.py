@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 import streamlit as st
 from sqlalchemy import func, select, update
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
 from db.accounts import auth
@@ -22,7 +23,9 @@ from db.store.database import Database
 from db.store.models import Activity, AuditEntry, Case, User
 from db.vocabulary import CaseStatus, PauseReason
 
-from .conftest import ROOT, log_in
+from .conftest import ROOT, RunningApp, log_in
+from .protocol import BrowserTab, Run, pressed, run_async
+from .protocol import log_in as log_in_by_protocol
 
 
 def _script() -> None:
@@ -123,7 +126,7 @@ def _open_case(at: AppTest, case_id: int) -> None:
     at.switch_page("pages/case.py").run()
 
 
-def _the_case(db: Database, case_id: int) -> object:
+def _the_case(db: Database, case_id: int) -> tuple[CaseStatus, int]:
     with db.read() as session:
         status = session.scalar(select(Case.status).where(Case.id == case_id))
         contacts = session.scalar(select(func.count()).select_from(Activity).where(Activity.case_id == case_id))
@@ -235,5 +238,46 @@ def test_each_scenarios_click_acts_for_a_live_session(app: AppTest, db_url: str,
         assert not app.exception, app.exception
         assert "actor" in app.session_state
         assert scenario.state(db, opened) != before or len(app.get("table")) > tables, fragment
+    finally:
+        db.dispose()
+
+
+# --- on a real server: the browser's fragment run ------------------------------------------------
+
+def test_ones_own_status_change_in_the_fragment_shows_at_once(running_app: RunningApp) -> None:
+    """Sent as the browser sends a click inside a fragment (its run alone): a refused contact
+    stays in the fragment, with the German message beside the field and nothing written; one's
+    own status change reruns the whole page – the badge at the top and the message show the
+    new status at once."""
+    db = Database.from_url(running_app.db_url)
+    try:
+        case_id = _pause(db, "begleiter1")
+        page = {"page": "case", "query": f"id={case_id}"}
+        resume = "Begleitung wieder aufnehmen"
+
+        async def clicks() -> tuple[Run, Run, object, Run]:
+            tab = BrowserTab(running_app.url)
+            try:
+                await log_in_by_protocol(tab, "begleiter1")
+                shown = await tab.run(**page)
+                before = _the_case(db, case_id)
+                minutes = shown.widgets["Dauer in Minuten (optional)"]
+                refused = await tab.run(**page, fragment=shown.fragments["Kontakt speichern"], widgets=[
+                    WidgetState(id=minutes, int_value=-15), pressed(shown.widgets["Kontakt speichern"])])
+                assert _the_case(db, case_id) == before  # a refusal writes nothing
+                changed = await tab.run(**page, fragment=shown.fragments[resume],
+                                        widgets=[pressed(shown.widgets[resume])])
+                return shown, refused, before, changed
+            finally:
+                await tab.close()
+
+        shown, refused, before, changed = run_async(clicks())
+        assert shown.shows(":orange-badge[Ruhend]"), shown.texts[:6]
+        assert refused.fragment_run, "a refused save reruns the form alone"
+        assert refused.shows("Dauer muss zwischen 1 und 1440 Minuten liegen."), refused.summary()
+        assert not changed.fragment_run, "a write reruns the whole page"
+        assert changed.shows(":green-badge[In Begleitung]"), changed.texts[:6]
+        assert changed.shows("geändert"), changed.summary()  # "Status von … geändert\: In Begleitung"
+        assert _the_case(db, case_id) == (CaseStatus.ACTIVE, before[1])
     finally:
         db.dispose()
