@@ -1,6 +1,8 @@
 """In-page actions as fragments (pages/ui/fragments.py): every fragment's run alone checks the
 live session first – a revoked session's fragment acts on nothing – and no page makes a
-fragment any other way."""
+fragment any other way. Every @in_page fragment of the app (found by a sweep) has a click that a
+revoked session makes in vain; on a real server a refused save stays in its fragment and one's
+own status change reruns the whole page."""
 
 from __future__ import annotations
 
