@@ -34,6 +34,10 @@ class Run:
     exception: str | None = None
     html: list[str] = field(default_factory=list)  # st.html bodies (the login cookie's ticket)
     deferred: dict[str, str] = field(default_factory=dict)  # download button label → its file id
+    # Widget label → the id of the fragment it was drawn in (pages/ui/fragments.in_page): a
+    # browser sends a click there as that fragment's run alone.
+    fragments: dict[str, str] = field(default_factory=dict)
+    fragment_run: bool = False  # this run was a fragment's alone (no full run after it)
 
     def shows(self, words: str) -> bool:
         return any(words in t for t in self.texts)
@@ -57,10 +61,15 @@ class BrowserTab:
                                 max_size=64 * 1024 * 1024, open_timeout=60)
         return await self.run()
 
-    async def run(self, page: str = "", query: str = "", widgets: list[WidgetState] | None = None) -> Run:
+    async def run(self, page: str = "", query: str = "", widgets: list[WidgetState] | None = None,
+                  fragment: str = "") -> Run:
+        """A rerun of the page – or, with `fragment` (an id from Run.fragments), of that fragment
+        alone, as the browser asks for a click inside it; what the fragment's run drew, or the
+        whole page's when the server ran that instead (after a write)."""
         message = BackMsg()
         state = message.rerun_script
         state.query_string = query
+        state.fragment_id = fragment
         # As the browser does: the page asked for, else the page the last run showed.
         state.page_script_hash = self.pages[page] if page else self.current_page
         # The browser names the page by its url path ("" for the default page), never by its title:
@@ -77,7 +86,7 @@ class BrowserTab:
                 self.session_id = forward.new_session.initialize.session_id
                 shown = Run()  # a run started anew (st.rerun) replaces what the last one drew
             elif kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
-                _note(forward.delta.new_element, shown)
+                _note(forward.delta.new_element, shown, forward.delta.fragment_id)
             elif kind == "navigation":
                 # The default page's url path is "": it is also found by its title ("Lagebild").
                 self.pages = {name: p.page_script_hash for p in forward.navigation.app_pages
@@ -86,6 +95,7 @@ class BrowserTab:
                               for name in (p.page_name, p.url_pathname)}
                 self.current_page = forward.navigation.page_script_hash
             elif kind == "script_finished" and forward.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                shown.fragment_run = forward.script_finished == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
                 return shown
 
     async def deferred_file(self, file_id: str) -> tuple[str, str]:
@@ -111,13 +121,15 @@ class BrowserTab:
             await self.ws.close()
 
 
-def _note(element, shown: Run) -> None:  # type: ignore[no-untyped-def]
+def _note(element, shown: Run, fragment_id: str = "") -> None:  # type: ignore[no-untyped-def]
     kind = element.WhichOneof("type")
     if kind is None:
         return
     body = getattr(element, kind)
     if getattr(body, "id", "") and hasattr(body, "label"):
         shown.widgets[body.label] = body.id
+        if fragment_id:
+            shown.fragments[body.label] = fragment_id
     if kind in ("alert", "markdown", "heading", "toast"):
         shown.texts.append(body.body)
     elif kind == "html":

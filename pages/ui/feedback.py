@@ -12,7 +12,7 @@ import streamlit as st
 
 from db.errors import ConflictError, DomainError, PermissionDenied
 from pages.ui.fields import forget_refusals, form_of, refusal_beside_field
-from pages.ui.fragments import session_still_valid
+from pages.ui.fragments import session_still_valid, whole_page_after_write
 from pages.ui.navigation import move_focus_to
 from pages.ui.shown import Shown, md, plain
 
@@ -107,6 +107,7 @@ def _run_action(action: Callable[[], object], success: str | Callable[[], str], 
     for name, value in reset.items():
         st.session_state[name] = value
     st.session_state["flash"] = message
+    whole_page_after_write()  # the change outside the fragment too (the flash is shown at the top)
 
 
 def feedback(key: str) -> None:

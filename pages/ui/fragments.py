@@ -6,6 +6,13 @@ db.accounts.auth.session_actor as the full run): after a deactivation, a logout 
 password change, a role change or the idle time the fragment acts on nothing and the whole app
 runs again, which shows the login. tests/test_fragments.py checks it, and that no page calls
 st.fragment itself.
+
+A person's own change shows on their own pages at once: what a save changes (the status badge
+at the top, the history, the counts of the list) stands mostly outside the fragment that saved
+it. So a successful write inside a fragment reruns the whole page (`whole_page_after_write`,
+called by pages/ui/feedback's click handler): from the click's callback, before the fragment's
+own run, which Streamlit then drops – a write costs one full run, as before; a click that writes
+nothing (a form opened, a refusal) only the fragment's.
 """
 
 from __future__ import annotations
@@ -37,6 +44,13 @@ def session_still_valid() -> bool:
         return False
     live = auth.session_actor(get_db(), st.session_state.get("username"), st.session_state.get("login_at"))
     return live is not None and live == shown
+
+
+def whole_page_after_write() -> None:
+    """After a successful write in a fragment's run alone: the whole page next, not the
+    fragment (a full run shows everything that changed already)."""
+    if _fragment_run():
+        st.rerun(scope="app")
 
 
 def in_page(fn: Callable[P, None]) -> Callable[P, None]:
