@@ -69,8 +69,10 @@ _day.__name__ = "Datum JJJJ-MM-TT"  # how argparse names the type in its error m
 # anchor and says so as a refused start). Every other command – a new one too – is refused there
 # like the app's start: each may write to the log, and a deleted anchor must not pass unnoticed.
 # `ready` reports the anchor as one of its checks, `rotate-anchor` closes the file it is given.
+# `maintain` writes nothing to the log (it reads it and rewrites table files): its unit runs as an
+# account of its own that cannot read the app's data folder, where the anchor file lives.
 WITHOUT_ANCHOR = frozenset({"verify-audit", "new-anchor", "preflight", "ready", "rotate-anchor",
-                            "database-url"})
+                            "database-url", "maintain"})
 
 
 def _secret_from_stdin(command: argparse.ArgumentParser, what: str) -> None:

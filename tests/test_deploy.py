@@ -34,7 +34,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from .servers import PostgresServer, free_port, start_app, stop, wait_healthy
-from .unit_sandbox import environment_file_example, unit_sandbox_or_none
+from .unit_sandbox import MAINTAIN_UNIT, environment_file_example, unit_sandbox_or_none
 
 pytestmark = [pytest.mark.deploy, pytest.mark.browser]
 
@@ -221,7 +221,7 @@ def referrals_tile(page):  # type: ignore[no-untyped-def]
     return page.get_by_test_id("stMetric").filter(has=label).get_by_test_id("stMetricValue")
 
 
-def test_behind_nginx_two_servers_one_database(deployment: Deployment, browser) -> None:  # type: ignore[no-untyped-def]
+def test_behind_nginx_two_servers_one_database(deployment: Deployment, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # Security headers on every page, https only, metrics closed.
     status, headers, _ = _get(deployment.url + "/")
     assert status == 200
@@ -357,6 +357,21 @@ def test_behind_nginx_two_servers_one_database(deployment: Deployment, browser) 
                  for route in (route_a, route_b)}
     assert len(upstreams[route_a]) == len(upstreams[route_b]) == 1, upstreams
     assert upstreams[route_a] != upstreams[route_b]
+
+    # An erasure, then the hourly maintenance as its unit runs it (deploy/begleiter-cockpit-maintain.service
+    # in its own sandbox, as an account of its own – not the app servers' – that cannot read the anchor
+    # file): the owner's VACUUM removes the old values.
+    erased = subprocess.run([sys.executable, "-m", "db", "erase-person", "--client-number", "DEP-1", "--yes"],
+                            cwd=ROOT, env=deployment.owner_env, capture_output=True, text=True)
+    assert erased.returncode == 0 and "python -m db maintain" in erased.stdout, erased.stdout + erased.stderr
+    with unit_sandbox_or_none(tmp_path / "maintain", MAINTAIN_UNIT) as sandbox:
+        if sandbox is not None:
+            maintained = sandbox.run(deployment.owner_env)
+        else:
+            maintained = subprocess.run([sys.executable, "-m", "db", "maintain"], cwd=ROOT, env=deployment.owner_env,
+                                        capture_output=True, text=True)
+    assert maintained.returncode == 0, maintained.stdout + maintained.stderr
+    assert "Tabellen bereinigt" in maintained.stdout and "Traceback" not in maintained.stderr, maintained.stderr
 
     # The application role cannot rewrite the audit log.
     engine = create_engine(deployment.app_url)

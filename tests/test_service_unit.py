@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from .servers import ROOT, start_app, stop, wait_healthy
-from .unit_sandbox import UNIT, UnitSandbox, unit_sandbox, unit_settings
+from .unit_sandbox import NOT_SANDBOX, OWNER_ENV, REPRODUCED, UNIT, UnitSandbox, unit_sandbox, unit_settings
 
 UNITS = sorted((ROOT / "deploy").glob("*.service"))
 
@@ -31,6 +31,29 @@ def test_every_service_has_its_home_in_the_project(unit: Path) -> None:
     assert f"HOME={settings['WorkingDirectory'][0]}" in settings.get("Environment", []), unit.name
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"--home-dir {settings['WorkingDirectory'][0]} --no-create-home" in readme
+
+
+# What shapes a unit's sandbox (tests/unit_sandbox.py reproduces each): alike in every unit.
+SANDBOX = ("UMask", "NoNewPrivileges", "PrivateTmp", "ProtectSystem", "ProtectHome")
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=lambda unit: unit.name)
+def test_no_unit_with_the_owner_s_password_runs_as_the_app_servers_account(unit: Path) -> None:
+    """Every process of one user may read the others' /proc/<pid>/environ: a unit that holds the
+    database owner's environment file (its DATABASE_URL, the owner's password) runs as an account
+    of its own – named, not root, not the app servers' – or code in an app server reads the
+    password. Every unit is sandboxed as the app servers are."""
+    settings, app = _settings(unit, "Service"), _settings(UNIT, "Service")
+    holds_owner = OWNER_ENV in [file.lstrip("-") for file in settings.get("EnvironmentFile", [])]
+    if holds_owner:
+        assert settings.get("User") and settings["User"] != app["User"], (unit.name, settings.get("User"))
+        assert settings["User"][0] not in ("root", "0") and settings.get("Group", settings["User"]) != app["Group"]
+        assert "DynamicUser" not in settings  # the account the README makes (useradd) and the tests stand in for
+        readme = (ROOT / "README.md").read_text(encoding="utf-8")
+        assert f"--no-create-home --shell /usr/sbin/nologin {settings['User'][0]}\n" in readme, settings["User"]
+    for key in SANDBOX:
+        assert settings.get(key) == app.get(key), (unit.name, key, settings.get(key), app.get(key))
+    assert set(settings) <= REPRODUCED | NOT_SANDBOX, (unit.name, set(settings) - REPRODUCED - NOT_SANDBOX)
 
 
 def test_the_units_verify(tmp_path: Path) -> None:
