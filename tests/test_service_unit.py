@@ -56,6 +56,25 @@ def test_no_unit_with_the_owner_s_password_runs_as_the_app_servers_account(unit:
     assert set(settings) <= REPRODUCED | NOT_SANDBOX, (unit.name, set(settings) - REPRODUCED - NOT_SANDBOX)
 
 
+def test_a_refused_setting_stops_the_unit_and_a_late_database_does_not() -> None:
+    """The start check's statuses are the unit's: a refused setting (REFUSED_EXIT) is never
+    restarted, so the unit is "failed" at once; a database that is not up yet (NOT_YET_EXIT) is
+    retried, never so quickly that the start limit ends the waiting: StartLimitBurst= restarts
+    RestartSec= apart take longer than StartLimitIntervalSec= (tests/test_preflight.py: which
+    status each case gives)."""
+    from db.bootstrap import NOT_YET_EXIT, REFUSED_EXIT
+
+    service, unit = _settings(UNIT, "Service"), _settings(UNIT, "Unit")
+    assert service["RestartPreventExitStatus"] == [str(REFUSED_EXIT)]
+    assert str(NOT_YET_EXIT) not in " ".join(service["RestartPreventExitStatus"] + service.get("SuccessExitStatus", []))
+    assert service["Restart"] == ["on-failure"]  # 75 is a failure: restarted
+    burst, interval = int(unit["StartLimitBurst"][0]), int(unit["StartLimitIntervalSec"][0])
+    assert burst * int(service["RestartSec"][0]) > interval, (burst, service["RestartSec"], interval)
+    # The unit's main process is the start check itself: no wrapper (make, a shell) that would
+    # replace its status with its own.
+    assert service["ExecStart"][0].split()[:4] == ["/opt/begleiter-cockpit/.venv/bin/python", "-m", "db", "serve"]
+
+
 def test_the_units_verify(tmp_path: Path) -> None:
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
@@ -122,7 +141,7 @@ def test_the_sandbox_is_built_from_the_unit_file(tmp_path: Path) -> None:
     for part in ("mount -t tmpfs -o mode=000 tmpfs /home", "mount -t tmpfs -o mode=1777 tmpfs /tmp",
                  "mount -o remount,bind,ro /\n", f"mount --bind {tmp_path}/opt/begleiter-cockpit/data",
                  f"cd {ROOT}\n", "umask 0077\n", "--reuid=konto", "--no-new-privs",
-                 "make --no-print-directory serve PORT=8501 ADDRESS=127.0.0.1"):
+                 "-m db serve --port 8501 --address 127.0.0.1"):
         assert part in built, part
     assert "umask 0027\n" in changed("UMask=0077", "UMask=0027")
     assert "--no-new-privs" not in changed("NoNewPrivileges=true", "NoNewPrivileges=false")
@@ -134,8 +153,8 @@ def test_the_sandbox_is_built_from_the_unit_file(tmp_path: Path) -> None:
     assert f"mount --bind {tmp_path}/var/lib/bc /mnt/1" in more
     for old, new, named in (("[Service]", "[Service]\nPrivateDevices=true", "PrivateDevices"),
                             ("ProtectSystem=strict", "ProtectSystem=yes", "ProtectSystem=yes"),
-                            ("ExecStart=/usr/bin/make", "ExecStart=-/usr/bin/make", "ExecStart"),
-                            ("PORT=%i", "PORT=%I", "%I")):
+                            ("ExecStart=/opt", "ExecStart=-/opt", "ExecStart"),
+                            ("--port %i", "--port %I", "%I")):
         with pytest.raises(ValueError, match=named):
             changed(old, new)
 

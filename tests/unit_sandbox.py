@@ -36,7 +36,7 @@ INSTALL = "/opt/begleiter-cockpit"  # where the units expect the code
 # What systemd gives every service (systemd.exec(5), "Environment Variables in Spawned Processes").
 SYSTEMD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin"
 # Settings that order, start or restart the service but do not shape what it may see or do.
-NOT_SANDBOX = {"Type", "Restart", "RestartSec"}
+NOT_SANDBOX = {"Type", "Restart", "RestartSec", "RestartPreventExitStatus"}
 REPRODUCED = {"User", "Group", "WorkingDirectory", "Environment", "EnvironmentFile", "ExecStart", "UMask",
               "NoNewPrivileges", "PrivateTmp", "ProtectSystem", "ProtectHome", "ReadWritePaths"}
 # ProtectSystem= and ProtectHome= values (systemd.exec(5)) and the trees they cover.
