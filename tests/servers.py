@@ -88,7 +88,7 @@ def start_app(env: Mapping[str, str], log: Path, *, production: bool = False,
 
 
 def stop(proc: Popen) -> None:
-    """Stop a server (and, for `make serve`, its process group); killed if it is not gone after
+    """Stop a server (and, for the unit's command, its process group); killed if it is not gone after
     20 s (Uvicorn waits for open websockets, and a test's browser may still hold one while its
     fixtures are torn down)."""
     try:

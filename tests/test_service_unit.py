@@ -102,7 +102,7 @@ def _get(url: str) -> int:
 
 
 def test_the_app_server_never_reads_the_home(tmp_path: Path) -> None:
-    """`make serve` with a home that cannot be read: as under ProtectHome=true for the service
+    """The unit's command with a home that cannot be read: as under ProtectHome=true for the service
     account (mode 000), and – because root ignores file modes – its ~/.streamlit/secrets.toml a
     directory, which fails to open the same way (OSError, not "file missing"). Health and the
     login page answer 200."""
@@ -112,7 +112,7 @@ def test_the_app_server_never_reads_the_home(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("APP_ENV", "COOKIE_KEY")}
     env.update(HOME=str(home), DATABASE_URL=f"sqlite:///{tmp_path / 'app.sqlite3'}", DEMO_DATA="0")
     log = tmp_path / "serve.log"
-    url, proc = start_app(env, log, production=True)  # `make serve`, the unit's command
+    url, proc = start_app(env, log, production=True)  # the unit's command
     try:
         wait_healthy(url, proc, log)
         assert _get(f"{url}/_stcore/health") == 200
@@ -160,7 +160,7 @@ def test_the_sandbox_is_built_from_the_unit_file(tmp_path: Path) -> None:
 
 
 def test_the_app_server_runs_in_the_unit_s_sandbox(tmp_path: Path) -> None:
-    """`make serve` as the unit runs it (tests/unit_sandbox.py, from the unit file's own settings):
+    """`python -m db serve` as the unit runs it (tests/unit_sandbox.py, from the unit file's own settings):
     as a system account of its own (HOME in the project, no home under /home), /home hidden,
     everything read-only but the data directory, a private /tmp, UMask=0077, no new privileges.
     Health, the login page over Streamlit's protocol and readiness answer; what the server writes
