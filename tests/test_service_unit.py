@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from .servers import ROOT, start_app, stop, wait_healthy
-from .unit_sandbox import NOT_SANDBOX, OWNER_ENV, REPRODUCED, UNIT, UnitSandbox, unit_sandbox, unit_settings
+from .unit_sandbox import MAINTAIN_UNIT, NOT_SANDBOX, OWNER_ENV, REPRODUCED, UNIT, UnitSandbox, unit_sandbox, unit_settings
 
 UNITS = sorted((ROOT / "deploy").glob("*.service"))
 
@@ -143,6 +143,10 @@ def test_the_sandbox_is_built_from_the_unit_file(tmp_path: Path) -> None:
                  f"cd {ROOT}\n", "umask 0077\n", "--reuid=konto", "--no-new-privs",
                  "-m db serve --port 8501 --address 127.0.0.1"):
         assert part in built, part
+    maintain = UnitSandbox(unit_settings(MAINTAIN_UNIT, "Service"), "konto", tmp_path).script("")
+    for part in ("mount -t tmpfs -o mode=000 tmpfs /home", "mount -o remount,bind,ro /\n", "--reuid=konto",
+                 "--no-new-privs", "-m db maintain"):
+        assert part in maintain, part  # the maintenance unit in its own sandbox (tests/test_deploy.py runs it)
     assert "umask 0027\n" in changed("UMask=0077", "UMask=0027")
     assert "--no-new-privs" not in changed("NoNewPrivileges=true", "NoNewPrivileges=false")
     assert "tmpfs /tmp" not in changed("PrivateTmp=true", "PrivateTmp=false")
@@ -204,3 +208,33 @@ def test_the_app_server_runs_in_the_unit_s_sandbox(tmp_path: Path) -> None:
         for path in data.iterdir():  # written by the service account, readable by it only
             assert path.stat().st_mode & 0o077 == 0, (path, oct(path.stat().st_mode))
             assert path.owner() == sandbox.account, path
+
+
+def test_the_sandboxed_service_gets_nothing_of_the_runner_s_environment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As under systemd: the service's environment is systemd's own variables, the unit's
+    Environment= and its EnvironmentFile's keys – a proxy, TZ or PYTHONPATH of the test runner
+    (here set in the runner and in the settings handed over, as the tests build them from
+    os.environ) never reaches it; only what a test names as the machine's."""
+    import types
+
+    from . import unit_sandbox as module
+
+    leaks = {"HTTP_PROXY": "http://runner-proxy:3128", "HTTPS_PROXY": "http://runner-proxy:3128",
+             "no_proxy": "intern", "TZ": "Pacific/Kiritimati", "PYTHONPATH": "/runner", "LANG": "C.UTF-8"}
+    for key, value in leaks.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(module.pwd, "getpwnam", lambda name: types.SimpleNamespace(pw_dir=str(ROOT),
+                                                                                  pw_shell="/usr/sbin/nologin"))
+    started: list[dict[str, str]] = []
+    monkeypatch.setattr(module.subprocess, "Popen", lambda *args, env, **kwargs: started.append(env))
+    for unit in UNITS:
+        sandbox = UnitSandbox(unit_settings(unit, "Service"), "konto", tmp_path)
+        settings = {**os.environ, "DATABASE_URL": "postgresql+psycopg://x@127.0.0.1/db", "COOKIE_KEY": "k" * 48}
+        sandbox.start(settings, tmp_path / "log", port=8501)
+        sandbox.start(settings, tmp_path / "log", port=8501, machine={"TZ": "Europe/Berlin"})
+        given, with_machine = started[-2:]
+        allowed = {"PATH", "USER", "LOGNAME", "HOME", "SHELL", *module.environment_file_keys_of(unit)}
+        assert set(given) <= allowed, (unit.name, set(given) - allowed)
+        assert not set(leaks) & set(given) and given["DATABASE_URL"].startswith("postgresql"), unit.name
+        assert with_machine == {**given, "TZ": "Europe/Berlin"}

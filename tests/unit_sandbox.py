@@ -97,6 +97,13 @@ def environment_file_keys(file: str) -> set[str]:
     raise AssertionError(f"EnvironmentFile={file}: in tests/unit_sandbox.py nicht beschrieben")
 
 
+def environment_file_keys_of(unit: Path) -> set[str]:
+    """Every variable a unit sets: its Environment= names and its EnvironmentFile's keys."""
+    settings = unit_settings(unit, "Service")
+    named = {assignment.split("=", 1)[0] for line in settings.get("Environment", []) for assignment in shlex.split(line)}
+    return named.union(*(environment_file_keys(file) for file in settings.get("EnvironmentFile", [])))
+
+
 def unavailable() -> str | None:
     """Why the unit's sandbox cannot be built on this machine (None: it can)."""
     if os.geteuid() != 0:
@@ -257,8 +264,9 @@ class UnitSandbox:
 
     def run(self, settings: Mapping[str, str], *, machine: Mapping[str, str] | None = None,
             timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        """A oneshot unit (the maintenance) once, to its end: its exit status and output."""
-        machine = {"TZ": os.environ["TZ"]} if machine is None and "TZ" in os.environ else dict(machine or {})
+        """A oneshot unit (the maintenance) once, to its end: its exit status and output. As
+        `start`: nothing of the test runner's environment but what `machine` names."""
+        machine = dict(machine or {})
         return subprocess.run([shutil.which("unshare") or "unshare", "--mount", "--fork", "sh", "-c", self.script("")],
                               env=self.environment(settings, "", machine), capture_output=True, text=True,
                               timeout=timeout)
@@ -266,9 +274,12 @@ class UnitSandbox:
     def start(self, settings: Mapping[str, str], log: Path, *, machine: Mapping[str, str] | None = None,
               port: int | None = None) -> tuple[str, Popen]:
         """One instance (its port the instance name, as `begleiter-cockpit@8501`), its output in
-        `log`; wait_healthy before using it, servers.stop ends it."""
+        `log`; wait_healthy before using it, servers.stop ends it. The process gets what systemd
+        gives it (`environment`) – never the test runner's own environment (a proxy, TZ, a
+        PYTHONPATH there would not reach the service on the server); what the machine itself
+        provides a test names in `machine`."""
         instance = str(port or free_port())
-        machine = {"TZ": os.environ["TZ"]} if machine is None and "TZ" in os.environ else dict(machine or {})
+        machine = dict(machine or {})
         with open(log, "a") as out:
             proc = subprocess.Popen([shutil.which("unshare") or "unshare", "--mount", "--fork", "sh", "-c",
                                      self.script(instance)],
