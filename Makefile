@@ -38,15 +38,15 @@ run: $(VENV)/.installed-app .streamlit/secrets.toml
 	umask 077 && DEMO_DATA=$(DEMO_DATA) $(BIN)/python -m db seed-demo --if-empty
 	umask 077 && DEMO_DATA=$(DEMO_DATA) $(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
-# Production (deploy/begleiter-cockpit@.service): only the app server – no migration (the
-# database owner runs `python -m db migrate`), no demo data, settings from the environment.
-# The start check runs first, in a process of its own: a refused setting ends `make serve` with
-# exit status 2 and its German reason on stderr (the journal) before any port answers, so the
-# unit shows "failed" instead of a server that refuses every visitor in the browser.
+# Production: what deploy/begleiter-cockpit@.service runs (`python -m db serve`, without make – make
+# ends every failure with its own status 2, and the unit tells a refused setting from a database
+# that is not up yet by the start check's own status). Only the app server – no migration (the
+# database owner runs `python -m db migrate`), no demo data, settings from the environment. The
+# start check runs first: a refused setting ends it with exit status 78 (EX_CONFIG: the unit stops
+# at once, "failed"), a database that does not answer yet with 75 (EX_TEMPFAIL: the unit tries
+# again), each with its German reason on stderr (the journal), before any port answers.
 serve: $(VENV)/.installed-app
-	umask 077 && $(BIN)/python -m db preflight
-	umask 077 && exec $(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) \
-		--server.headless true
+	umask 077 && exec $(BIN)/python -m db serve --port $(PORT) --address $(ADDRESS)
 
 # axe-core and HTML_CodeSniffer for the accessibility browser test, from the npm registry (pinned in
 # tests/a11y/package-lock.json). Without npm that one test is skipped – in CI it fails instead.

@@ -9,12 +9,14 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .accounts.users import create_user, remove_demo_accounts
-from .bootstrap import (prepare, readiness, refuse_a_new_anchor_beside_the_log,
-                        refuse_what_a_server_start_needs_named, start_warnings)
+from .bootstrap import (NOT_YET_EXIT, REFUSED_EXIT, prepare, readiness,
+                        refuse_a_new_anchor_beside_the_log, refuse_what_a_server_start_needs_named,
+                        start_warnings)
 from .casework.rules import stored_breaches
 from .actors import Actor
 from .clock import today
@@ -32,7 +34,7 @@ from .settings import ConfigurationError, database_url, demo_wanted, is_producti
 from .store.audit import verify_chain
 from .store.audit_anchor import rotate_anchor, start_anchor, verify_anchor
 from .store.backup import ALSO_BACK_UP, anchor_beside, backup
-from .store.database import Database
+from .store.database import PROJECT_ROOT, Database, not_answering_yet
 from .store.migrate import current_revision, upgrade
 from .store.private_files import write_private
 from .store.roles import setup_app_role
@@ -69,8 +71,15 @@ _day.__name__ = "Datum JJJJ-MM-TT"  # how argparse names the type in its error m
 # anchor and says so as a refused start). Every other command – a new one too – is refused there
 # like the app's start: each may write to the log, and a deleted anchor must not pass unnoticed.
 # `ready` reports the anchor as one of its checks, `rotate-anchor` closes the file it is given.
+# `maintain` writes nothing to the log (it reads it and rewrites table files): its unit runs as an
+# account of its own that cannot read the app's data folder, where the anchor file lives.
 WITHOUT_ANCHOR = frozenset({"verify-audit", "new-anchor", "preflight", "ready", "rotate-anchor",
-                            "database-url"})
+                            "database-url", "maintain", "serve"})
+
+
+# `database-url` makes the address before there is a database (and mends a malformed one): it
+# opens none. Every other command opens DATABASE_URL first – and refuses a malformed one in one line.
+OPENS_NO_DATABASE = frozenset({"database-url"})
 
 
 def _secret_from_stdin(command: argparse.ArgumentParser, what: str) -> None:
@@ -99,9 +108,16 @@ def command_line() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m db", description="Begleiter-Cockpit: Datenbank")
     sub = parser.add_subparsers(dest="command", required=True, metavar="Befehl")
     sub.add_parser("migrate", help="Schema auf den neuesten Stand bringen")
-    sub.add_parser("preflight", help="Startprüfung des App-Servers (`make serve` vor dem Start): "
+    sub.add_parser("preflight", help="Startprüfung des App-Servers (`serve` vor dem Start): "
                                      "Schlüssel, Datenbankrolle, Schema, Demo-Konten, Ankerdatei; "
-                                     "Exit-Status 1 mit dem Grund, wenn etwas verweigert wird")
+                                     f"Exit-Status {REFUSED_EXIT} mit dem Grund, wenn eine Einstellung "
+                                     f"verweigert wird, {NOT_YET_EXIT}, wenn die Datenbank (noch) "
+                                     "nicht antwortet")
+    sv = sub.add_parser("serve", help="App-Server (Produktion, die systemd-Unit): erst die Startprüfung, "
+                                      "dann Streamlit im selben Prozess; deren Exit-Status, wenn sie "
+                                      "verweigert")
+    sv.add_argument("--port", type=int, default=8501)
+    sv.add_argument("--address", default="127.0.0.1")
     sub.add_parser("ready", help="Bereitschaft für die Überwachung: Datenbank erreichbar, Schema "
                                  "aktuell, Schlüssel gültig, (Produktion) keine Demo-Konten und "
                                  "App-Rolle, Ankerdatei endet beim Kopf des Protokolls; Exit 1, "
@@ -169,15 +185,14 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "password", None) is not None:
         print(PASSWORD_ON_THE_COMMAND_LINE, file=sys.stderr)
         return 2
-    if args.command == "preflight":
-        try:  # before any database is opened: an unnamed one would be made in the project
-            refuse_what_a_server_start_needs_named()
-        except ConfigurationError as exc:
-            print(f"Begleiter-Cockpit startet nicht: {exc.message}", file=sys.stderr)
-            return 1
-    # `database-url` makes the address before there is a database: it opens none.
-    db = None if args.command == "database-url" else Database.from_url()
+    if args.command in ("preflight", "serve"):
+        status = preflight()
+        if status or args.command == "preflight":
+            return status
+        serve(args.port, args.address)
+    db = None
     try:
+        db = None if args.command in OPENS_NO_DATABASE else Database.from_url()
         if db is not None and args.command not in WITHOUT_ANCHOR:
             refuse_a_new_anchor_beside_the_log(db)
         return _run(args, db)
@@ -196,6 +211,52 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if db is not None:
             db.dispose()
+
+
+def preflight() -> int:
+    """The app server's own start check (db.bootstrap.prepare), run before the server opens its
+    port: a refused setting stops the start – the unit fails, no browser sees it. 0, or
+    REFUSED_EXIT (a setting: systemd does not retry) or NOT_YET_EXIT (the database does not
+    answer yet: systemd retries) with one German line on stderr (the journal)."""
+    def refused(message: str, status: int = REFUSED_EXIT) -> int:
+        print(f"Begleiter-Cockpit startet nicht: {message}", file=sys.stderr)
+        return status
+
+    db = None
+    try:
+        # Before any database is opened: an unnamed one would be made in the project.
+        refuse_what_a_server_start_needs_named()
+        db = Database.from_url()
+        prepare(db)
+    except ConfigurationError as exc:
+        return refused(exc.message)
+    except DBAPIError as exc:
+        reason = type(exc.orig or exc).__name__
+        if db is not None and not_answering_yet(db.engine):
+            return refused(f"Die Datenbank antwortet (noch) nicht ({reason}); systemd versucht es "
+                           "gleich wieder. Bleibt es dabei: DATABASE_URL und den Datenbankserver "
+                           "prüfen.", NOT_YET_EXIT)
+        return refused(f"Die Datenbank verweigert die Verbindung oder den Zugriff ({reason}: "
+                       f"{(str(exc.orig or exc).strip().splitlines() or [''])[0]}). Bitte "
+                       "DATABASE_URL (Rolle, Passwort, Datenbankname) prüfen.")
+    finally:
+        if db is not None:
+            db.dispose()
+    for warning in start_warnings():
+        print(warning, file=sys.stderr)
+    print("Startprüfung bestanden.", flush=True)
+    return 0
+
+
+def serve(port: int, address: str) -> NoReturn:
+    """Streamlit in place of this process (exec: the unit's main process, its PID and journal),
+    after the start check passed. Files it writes are this account's only, whatever the caller's
+    umask; its configuration (.streamlit/config.toml) is read from the project."""
+    os.umask(0o077)
+    os.chdir(PROJECT_ROOT)
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                              "--server.address", address, "--server.headless", "true"])
 
 
 def _run(args: argparse.Namespace, db: Database) -> int:
@@ -219,22 +280,6 @@ def _run(args: argparse.Namespace, db: Database) -> int:
         print("Schema ist aktuell (Stand " + str(after) + ")." if before == after else
               f"Schema angelegt (Stand {after})." if before is None else
               f"Schema aktualisiert von Stand {before} auf {after}.")
-    elif args.command == "preflight":
-        # The app server's own start check (db.bootstrap.prepare), run before the server opens
-        # its port: a refused setting stops the start – the unit fails, no browser sees it.
-        try:
-            prepare(db)
-        except DBAPIError as exc:
-            print("Begleiter-Cockpit startet nicht: Die Datenbank ist nicht erreichbar "
-                  f"({type(exc.orig or exc).__name__}). Bitte DATABASE_URL und den Datenbankserver "
-                  "prüfen.", file=sys.stderr)
-            return 1
-        except ConfigurationError as exc:
-            print(f"Begleiter-Cockpit startet nicht: {exc.message}", file=sys.stderr)
-            return 1
-        for warning in start_warnings():
-            print(warning, file=sys.stderr)
-        print("Startprüfung bestanden.")
     elif args.command == "seed-demo":
         if is_production(os.environ):
             if args.if_empty:  # `make run` with APP_ENV=production: start without demo data

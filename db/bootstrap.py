@@ -1,6 +1,6 @@
 """What happens when the app or `make run` starts: schema upgrade, demo data only if asked for,
 and the refusals of a production start (prepare: the same check `python -m db preflight` runs
-before `make serve` starts the server, and each app server runs before its first page).
+before `python -m db serve` starts the server, and each app server runs before its first page).
 
 Readiness (`python -m db ready`, the app server's /_cockpit/ready): the same refusals, read-only
 and while running, plus whether the anchor file still ends at the log's head – "people can log in
@@ -33,11 +33,17 @@ from .settings import (
 )
 from .programme.accessibility import load_statement, placeholders, statement_path
 from .store.audit_anchor import head, last_anchor, missing_anchor
-from .store.database import Database
+from .store.database import Database, database_url, refuse_a_malformed_url
 from .store.migrate import code_head, current_revision, schema_is_current, upgrade
 from .store.models import User
 from .store.private_files import why_not_appendable
 from .store.roles import unsafe_app_connection
+
+
+# Exit statuses of the start check (`python -m db preflight`, `python -m db serve`), from
+# sysexits.h; the app unit names the first in RestartPreventExitStatus= (tests/test_service_unit.py).
+REFUSED_EXIT = 78  # EX_CONFIG: a setting is wrong – no retry helps; systemd stops at once, "failed"
+NOT_YET_EXIT = 75  # EX_TEMPFAIL: the database does not answer (yet, e.g. at boot) – systemd retries
 
 
 def prepare(db: Database) -> bool:
@@ -122,7 +128,7 @@ def refuse_demo_accounts_in_production(db: Database) -> None:
 
 
 def refuse_what_a_server_start_needs_named() -> None:
-    """What only the server's start (`python -m db preflight`, run by `make serve` and so by the
+    """What only the server's start (`python -m db preflight`, run by `python -m db serve` and so by the
     unit) refuses in production: settings whose absence the app would quietly fill in. Without
     DATABASE_URL it took an empty SQLite file of its own (data/begleiter.sqlite3) – both servers
     then served a database nobody can log into, and systemd said "active"; without
@@ -136,6 +142,7 @@ def refuse_what_a_server_start_needs_named() -> None:
             "Bitte in der Umgebungsdatei (/etc/begleiter-cockpit/env) die Anwendungsrolle eintragen "
             "(`python -m db database-url` hilft beim Kodieren des Passworts); eine SQLite-Datei nur "
             "ausdrücklich, z. B. sqlite:////opt/begleiter-cockpit/data/begleiter.sqlite3.")
+    refuse_a_malformed_url(database_url())
     if anchor_file(os.environ) is None:
         raise ConfigurationError(
             "AUDIT_ANCHOR_FILE fehlt: ohne Ankerdatei lässt sich ein gekürztes Protokoll nicht "

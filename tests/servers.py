@@ -4,6 +4,8 @@ port, the wait for their health check, the stop) and throw-away PostgreSQL datab
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -62,23 +64,31 @@ def first_run(url: str, seconds: float = 180) -> None:
     run_async(once())
 
 
+def unit_command(port: int) -> list[str]:
+    """The app unit's ExecStart= for instance `port`, the installation (/opt/begleiter-cockpit)
+    being this checkout: what systemd runs, so a test sees the exit status the unit sees."""
+    unit = (ROOT / "deploy" / "begleiter-cockpit@.service").read_text(encoding="utf-8")
+    line = re.search(r"^ExecStart=(.+)$", unit, flags=re.M).group(1)  # type: ignore[union-attr]
+    return shlex.split(line.replace("%i", str(port)).replace("/opt/begleiter-cockpit", str(ROOT)))
+
+
 def start_app(env: Mapping[str, str], log: Path, *, production: bool = False,
               port: int | None = None) -> tuple[str, Popen]:
     """`streamlit run app.py` with `env` on `port` (a free loopback port by default), its output in
-    `log` – or, with `production`, the README's production command `make serve`. Returns its
-    address and process; wait_healthy before using it."""
+    `log` – or, with `production`, the app unit's own ExecStart= (`python -m db serve`, read from
+    deploy/begleiter-cockpit@.service). Returns its address and process; wait_healthy before using it."""
     port = port or free_port()
-    command = (["make", "--no-print-directory", "serve", f"PORT={port}", "ADDRESS=127.0.0.1"] if production else
+    command = (unit_command(port) if production else
                [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                 "--server.port", str(port), "--server.address", "127.0.0.1"])
     with open(log, "a") as out:  # a restart on the same port keeps the first server's log
         proc = subprocess.Popen(command, cwd=ROOT, env=dict(env), stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=production)  # make's child goes with it (stop)
+                                start_new_session=production)  # any child goes with it (stop)
     return f"http://127.0.0.1:{port}", proc
 
 
 def stop(proc: Popen) -> None:
-    """Stop a server (and, for `make serve`, its process group); killed if it is not gone after
+    """Stop a server (and, for the unit's command, its process group); killed if it is not gone after
     20 s (Uvicorn waits for open websockets, and a test's browser may still hold one while its
     fixtures are torn down)."""
     try:

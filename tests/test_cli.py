@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from .servers import PostgresServer
+from .test_preflight import MALFORMED_URLS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -206,3 +207,47 @@ def test_a_password_on_the_command_line_is_refused_and_nothing_is_written(url: s
     made = run_db(url, "create-user", "--username", "chefin", "--name", "Erste Admin",
                   "--role", "admin", "--password-stdin", stdin="ein-langes-passwort\n")
     assert made.returncode == 0, made.stderr  # the first attempt wrote nothing: the name was free
+
+
+def _minimal_arguments(command: str, tmp_path: Path) -> list[str]:
+    """`command` with every argument its parser requires, each a valid value of its type."""
+    import argparse
+
+    from db.__main__ import command_line
+
+    sub = next(action for action in command_line()._actions if isinstance(action, argparse._SubParsersAction))
+    words = [command]
+    for action in sub.choices[command]._actions:
+        if not (action.required or not action.option_strings) or isinstance(action, argparse._HelpAction):
+            continue
+        value = (str(action.choices[0]) if action.choices else "1" if action.type is int
+                 else "2026-01-05" if getattr(action.type, "__name__", "").startswith("Datum")
+                 else str(tmp_path / f"{action.dest}.xlsx"))
+        words += [*action.option_strings[:1], value]
+    return words
+
+
+@pytest.mark.parametrize("malformed", MALFORMED_URLS)
+def test_every_command_refuses_a_malformed_database_url_in_one_german_line(
+        malformed: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A password with an unencoded #, @ or /, or an address SQLAlchemy cannot read: every command
+    (taken from the parser: a new one is swept too) answers with one German line naming
+    DATABASE_URL and the helper that encodes it, a non-zero status, no traceback – the start check
+    with the status of a refused setting (the unit does not restart it)."""
+    from db.__main__ import OPENS_NO_DATABASE, command_line, main
+    from db.bootstrap import REFUSED_EXIT
+
+    import argparse
+
+    sub = next(action for action in command_line()._actions if isinstance(action, argparse._SubParsersAction))
+    monkeypatch.setenv("DATABASE_URL", malformed)
+    monkeypatch.delenv("APP_ENV", raising=False)
+    monkeypatch.setattr("sys.stdin", open(os.devnull))
+    for command in sorted(set(sub.choices) - OPENS_NO_DATABASE):
+        status = main(_minimal_arguments(command, tmp_path))
+        out, err = capsys.readouterr()
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert status == (REFUSED_EXIT if command in ("preflight", "serve") else 1), (command, status, err)
+        assert len(lines) == 1 and "DATABASE_URL" in lines[0] and "python -m db database-url" in lines[0], (command, err)
+        assert malformed not in err and "Traceback" not in err and not out.strip(), (command, out, err)
+        assert "Datenbankadresse" in lines[0]  # German

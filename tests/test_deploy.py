@@ -2,7 +2,7 @@
 front of two app servers on one PostgreSQL database, connected as the application role, over
 https with a self-signed certificate – in Chromium, as a user meets it.
 
-The app servers run as deploy/begleiter-cockpit@.service runs them: each `make serve` in the
+The app servers run as deploy/begleiter-cockpit@.service runs them: each `python -m db serve` in the
 unit's sandbox, built from the unit file's own settings (tests/unit_sandbox.py: a throw-away
 service account, /home hidden, read-only but the data folder, private /tmp, UMask=0077). Where
 that sandbox cannot be built (not root, a .venv under /root or /home) they run without it and a
@@ -34,7 +34,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from .servers import PostgresServer, free_port, start_app, stop, wait_healthy
-from .unit_sandbox import environment_file_example, unit_sandbox_or_none
+from .unit_sandbox import MAINTAIN_UNIT, environment_file_example, unit_sandbox_or_none
 
 pytestmark = [pytest.mark.deploy, pytest.mark.browser]
 
@@ -139,7 +139,7 @@ def deployment(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[Depl
             app_env = {**base_env, "APP_ENV": "production", "DATABASE_URL": app_url, "COOKIE_KEY": "d" * 48,
                        "COOKIE_SECURE": "1", "DEMO_DATA": "0", "AUDIT_ANCHOR_FILE": str(anchor), **NO_OUTSIDE}
             servers = []
-            for n in range(2):  # two instances of the unit (its command: `make serve`)
+            for n in range(2):  # two instances of the unit (its command: `python -m db serve`)
                 log = tmp_path / f"app-{n}.log"
                 if sandbox is not None:  # the machine's time zone; no way out of it (NO_OUTSIDE)
                     url, proc = sandbox.start(app_env, log, machine={"TZ": os.environ["TZ"], **NO_OUTSIDE})
@@ -221,7 +221,7 @@ def referrals_tile(page):  # type: ignore[no-untyped-def]
     return page.get_by_test_id("stMetric").filter(has=label).get_by_test_id("stMetricValue")
 
 
-def test_behind_nginx_two_servers_one_database(deployment: Deployment, browser) -> None:  # type: ignore[no-untyped-def]
+def test_behind_nginx_two_servers_one_database(deployment: Deployment, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # Security headers on every page, https only, metrics closed.
     status, headers, _ = _get(deployment.url + "/")
     assert status == 200
@@ -229,6 +229,8 @@ def test_behind_nginx_two_servers_one_database(deployment: Deployment, browser) 
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "no-referrer"
     assert "frame-ancestors 'self'" in headers["Content-Security-Policy"]
+    assert "connect-src 'self';" in headers["Content-Security-Policy"]  # the websocket on any port
+    assert not deployment.url.endswith(":443")  # … and this test's is not the default one
     assert headers["Strict-Transport-Security"].startswith("max-age=")
     assert "bc_route=" in headers.get("Set-Cookie", "") and "Secure" in headers["Set-Cookie"]
     assert _get(deployment.url + "/_stcore/metrics")[0] == 404
@@ -271,12 +273,16 @@ def test_behind_nginx_two_servers_one_database(deployment: Deployment, browser) 
     host = deployment.url.split("//", 1)[1].split(":")[0]
     # The session's Chromium (conftest.browser): one Playwright per test process.
 
+    blocked: list[str] = []
+
     def session(route: str, username: str):  # type: ignore[no-untyped-def]
         context = browser.new_context(ignore_https_errors=True, locale="de-DE",
                                       viewport={"width": 1280, "height": 900})
         context.add_cookies([{"name": "bc_route", "value": route, "domain": host, "path": "/",
                               "secure": True, "httpOnly": True, "sameSite": "Strict"}])
         page = context.new_page()
+        # The shipped CSP on a port other than 443: any request it blocks (the websocket first) fails.
+        page.on("console", lambda message: "Content Security Policy" in message.text and blocked.append(message.text))
         page.set_default_timeout(30_000)
         page.goto(deployment.url)
         page.get_by_label("Benutzername").fill(username)
@@ -349,6 +355,7 @@ def test_behind_nginx_two_servers_one_database(deployment: Deployment, browser) 
     referrals_tile(lead).filter(has_text=re.compile(r"^1")).wait_for()
     manager_context.close()
     lead_context.close()
+    assert not blocked, blocked
 
     # Each session stayed on its server: every websocket of route A went to one upstream,
     # every one of route B to the other.
@@ -357,6 +364,21 @@ def test_behind_nginx_two_servers_one_database(deployment: Deployment, browser) 
                  for route in (route_a, route_b)}
     assert len(upstreams[route_a]) == len(upstreams[route_b]) == 1, upstreams
     assert upstreams[route_a] != upstreams[route_b]
+
+    # An erasure, then the hourly maintenance as its unit runs it (deploy/begleiter-cockpit-maintain.service
+    # in its own sandbox, as an account of its own – not the app servers' – that cannot read the anchor
+    # file): within 25 hours of an erasure it rewrites the erased tables as their owner.
+    erased = subprocess.run([sys.executable, "-m", "db", "erase-person", "--client-number", "DEP-1", "--yes"],
+                            cwd=ROOT, env=deployment.owner_env, capture_output=True, text=True)
+    assert erased.returncode == 0, erased.stdout + erased.stderr
+    with unit_sandbox_or_none(tmp_path / "maintain", MAINTAIN_UNIT) as sandbox:
+        if sandbox is not None:
+            maintained = sandbox.run(deployment.owner_env)
+        else:
+            maintained = subprocess.run([sys.executable, "-m", "db", "maintain"], cwd=ROOT, env=deployment.owner_env,
+                                        capture_output=True, text=True)
+    assert maintained.returncode == 0, maintained.stdout + maintained.stderr
+    assert "Tabellen bereinigt" in maintained.stdout and "Traceback" not in maintained.stderr, maintained.stderr
 
     # The application role cannot rewrite the audit log.
     engine = create_engine(deployment.app_url)

@@ -1,5 +1,5 @@
-"""The production start check (`make serve` runs `python -m db preflight` before the server):
-every refused setting ends the start with a non-zero exit and its German reason in the log,
+"""The production start check (`python -m db serve`, the unit's command, runs `preflight` before
+the server): every refused setting ends the start with exit status 78 and its German reason in the log,
 before any port answers; a correct configuration starts. Real processes, the unit's command.
 
 The checks that need PostgreSQL roles (owner, escalating role, schema behind the code) are the
@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.engine import make_url
 
 from db.accounts.users import create_user
+from db.bootstrap import NOT_YET_EXIT, REFUSED_EXIT
 from db.actors import Actor
 from db.settings import EXAMPLE_COOKIE_KEY, ConfigurationError, secrets_cookie_key
 from db.store.database import Database
@@ -55,6 +57,10 @@ def _installation(tmp: Path, *, demo: bool = False) -> dict[str, str]:
     return env
 
 
+# Addresses a hand-written DATABASE_URL gets wrong (tests/test_cli.py sweeps every command with them).
+MALFORMED_URLS = ("postgresql://u:p@ss#x@127.0.0.1/db", "nonsense", "postgresql://u:@@127.0.0.1/db",
+                  "postgresql://u:p@127.0.0.1:port/db", "postgresql://u:p@ss/x@127.0.0.1/db", "mysql+nix://u@h/db")
+
 # Each refused setting: how it is made from a correct installation, and the words the log must
 # carry (the setting and what to do about it).
 Refusal = Callable[[Path, dict[str, str]], None]
@@ -86,6 +92,10 @@ REFUSED: dict[str, tuple[Refusal, list[str]]] = {
     # a directory in its place fails the same open the writer does).
     "anchor not extendable": (lambda tmp, env: _unextendable(Path(env["AUDIT_ANCHOR_FILE"])),
                               ["AUDIT_ANCHOR_FILE", "nicht lesen und fortschreiben", "chown"]),
+    # A password with an unencoded # or @: never the driver's English error or a traceback.
+    **{f"malformed address {n}": ((lambda url: lambda tmp, env: env.update(DATABASE_URL=url))(url),
+                                  ["DATABASE_URL", "python -m db database-url"])
+       for n, url in enumerate(MALFORMED_URLS)},
 }
 
 
@@ -122,7 +132,7 @@ def _rotate(env: dict[str, str], new: Path) -> None:
 
 
 def _serve(env: dict[str, str], log: Path) -> tuple[int, str]:
-    """`make serve` as the unit runs it; its exit status and its whole output (the journal)."""
+    """`python -m db serve` as the unit runs it; its exit status and its whole output (the journal)."""
     url, proc = start_app(env, log, production=True, port=free_port())
     try:
         status = proc.wait(timeout=60)
@@ -141,11 +151,31 @@ def test_a_refused_setting_stops_the_start_with_its_reason(case: str, tmp_path: 
     if case == "no cookie key" and secrets_cookie_key() is not None:
         pytest.skip("diese Arbeitskopie hat .streamlit/secrets.toml (make run): dann gilt deren Schlüssel")
     status, log = _serve(env, tmp_path / "serve.log")
-    assert status != 0, log
+    assert status == REFUSED_EXIT, (status, log)  # the unit does not restart it: "failed" at once
     assert "Begleiter-Cockpit startet nicht:" in log, log
     for word in words:
         assert word in log, (word, log)
     assert "Traceback" not in log and "You can now view" not in log, log  # never served
+
+
+def test_a_database_not_up_yet_is_tried_again_a_wrong_one_is_not(tmp_path: Path) -> None:
+    """A PostgreSQL that does not answer (a closed port: as at boot, before it listens) ends the
+    start with NOT_YET_EXIT – systemd tries again; a server that answers but has no such
+    database is a wrong setting (REFUSED_EXIT)."""
+    env = _installation(tmp_path)
+    closed = free_port()
+    cases = {f"postgresql+psycopg://begleiter_app:geheim@127.0.0.1:{closed}/begleiter_cockpit": NOT_YET_EXIT}
+    if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
+        cases[make_url(os.environ["TEST_DATABASE_URL"]).set(database="gibt_es_nicht_bc").render_as_string(
+            hide_password=False)] = REFUSED_EXIT
+    for n, (url, expected) in enumerate(cases.items()):
+        status, log = _serve({**env, "DATABASE_URL": url}, tmp_path / f"serve-{n}.log")
+        assert status == expected, (url, status, log)
+        assert "Begleiter-Cockpit startet nicht:" in log and "DATABASE_URL" in log, log
+        assert "Traceback" not in log and "You can now view" not in log, log
+        checked = subprocess.run([sys.executable, "-m", "db", "preflight"], cwd=ROOT, capture_output=True, text=True,
+                                 env={**env, "DATABASE_URL": url})
+        assert checked.returncode == expected, checked.stderr
 
 
 def test_a_correct_configuration_starts(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ EXPECTED = {  # which checks each refused start setting fails (without AUDIT_KEY
     "accessibility statement missing": ["erklaerung"], "accessibility statement incomplete": ["erklaerung"],
     "no database named": ["einstellungen"], "no anchor file named": ["einstellungen", "anker"],
     "anchor not extendable": ["anker"],
+    **{case: ["einstellungen"] for case in REFUSED if case.startswith("malformed address")},
 }
 
 

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 INSTALL_DIR = "/opt/begleiter-cockpit"  # WorkingDirectory of the unit: the project's checkout
 UNIT = (ROOT / "deploy" / "begleiter-cockpit@.service").read_text(encoding="utf-8")
+SHIPPED_UNIT_TEXTS = [unit.read_text(encoding="utf-8") for unit in sorted((ROOT / "deploy").glob("*.service"))]
 ENV_EXAMPLE = (ROOT / "deploy" / "env.example").read_text(encoding="utf-8")
 
 
@@ -132,7 +133,8 @@ def _check(words: list[str], cwd: str | None, made: set[str], where: str) -> str
         assert address.split("8501", 1)[1] in (READY_PATH, "/_stcore/health"), f"{where}: {address}"
     elif program == "useradd":
         home = words[words.index("--home-dir") + 1]
-        assert f"WorkingDirectory={home}" in UNIT and f"User={words[-1]}" in UNIT, where
+        assert any(f"WorkingDirectory={home}" in unit and f"User={words[-1]}" in unit
+                   for unit in SHIPPED_UNIT_TEXTS), f"{where}: keine Unit in deploy/ läuft als {words[-1]}"
     return cwd
 
 

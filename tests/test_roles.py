@@ -64,7 +64,7 @@ def test_the_application_role_may_only_append_to_the_audit_log(owner_url: str, m
             prepare(owner)
         prepare(app)
         # A schema behind the code (new version installed, `migrate` forgotten): refused, and the
-        # message says what to run – the same check `make serve` runs before it serves.
+        # message says what to run – the same check `python -m db serve` runs before it serves.
         with owner.engine.begin() as conn:
             conn.execute(text("UPDATE alembic_version SET version_num = 'vorher'"))
         with pytest.raises(ConfigurationError, match="Datenbankschema ist nicht aktuell.*migrate"):

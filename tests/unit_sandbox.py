@@ -30,12 +30,13 @@ import pytest
 from .servers import ROOT, free_port
 
 UNIT = ROOT / "deploy" / "begleiter-cockpit@.service"
+MAINTAIN_UNIT = ROOT / "deploy" / "begleiter-cockpit-maintain.service"
 ENV_EXAMPLE = ROOT / "deploy" / "env.example"
 INSTALL = "/opt/begleiter-cockpit"  # where the units expect the code
 # What systemd gives every service (systemd.exec(5), "Environment Variables in Spawned Processes").
 SYSTEMD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin"
 # Settings that order, start or restart the service but do not shape what it may see or do.
-NOT_SANDBOX = {"Type", "Restart", "RestartSec"}
+NOT_SANDBOX = {"Type", "Restart", "RestartSec", "RestartPreventExitStatus"}
 REPRODUCED = {"User", "Group", "WorkingDirectory", "Environment", "EnvironmentFile", "ExecStart", "UMask",
               "NoNewPrivileges", "PrivateTmp", "ProtectSystem", "ProtectHome", "ReadWritePaths"}
 # ProtectSystem= and ProtectHome= values (systemd.exec(5)) and the trees they cover.
@@ -79,6 +80,28 @@ def _specifiers(value: str, instance: str) -> str:
 def environment_file_example() -> dict[str, str]:
     """The settings the unit's EnvironmentFile holds, as deploy/env.example shows them."""
     return dict(re.findall(r"^([A-Z_]+)=(.*)$", ENV_EXAMPLE.read_text(encoding="utf-8"), flags=re.M))
+
+
+# The owner's environment file of the maintenance unit, as the README's install step 3 describes it.
+OWNER_ENV = "/etc/begleiter-cockpit/owner.env"
+OWNER_ENV_KEYS = ("APP_ENV", "DATABASE_URL", "AUDIT_KEY", "AUDIT_ANCHOR_FILE")
+
+
+def environment_file_keys(file: str) -> set[str]:
+    """The keys an EnvironmentFile= of a shipped unit holds: the app's (deploy/env.example names
+    it in its first line) or the owner's; any other file fails until it is described here."""
+    if file in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()[0]:
+        return set(environment_file_example())
+    if file == OWNER_ENV:
+        return set(OWNER_ENV_KEYS)
+    raise AssertionError(f"EnvironmentFile={file}: in tests/unit_sandbox.py nicht beschrieben")
+
+
+def environment_file_keys_of(unit: Path) -> set[str]:
+    """Every variable a unit sets: its Environment= names and its EnvironmentFile's keys."""
+    settings = unit_settings(unit, "Service")
+    named = {assignment.split("=", 1)[0] for line in settings.get("Environment", []) for assignment in shlex.split(line)}
+    return named.union(*(environment_file_keys(file) for file in settings.get("EnvironmentFile", [])))
 
 
 def unavailable() -> str | None:
@@ -157,12 +180,9 @@ class UnitSandbox:
             for assignment in shlex.split(_specifiers(line, instance)):
                 key, value = assignment.split("=", 1)
                 env[key] = self._translate(value)
-        files = self.settings.get("EnvironmentFile", [])
-        first_line = ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()[0]
-        for file in files:  # the file deploy/env.example documents, nothing else
-            assert file in first_line, f"EnvironmentFile={file}: nicht die Datei, die deploy/env.example beschreibt"
-        if files:
-            env.update({key: value for key, value in settings.items() if key in environment_file_example()})
+        for file in self.settings.get("EnvironmentFile", []):  # the files the README describes, nothing else
+            keys = environment_file_keys(file)
+            env.update({key: value for key, value in settings.items() if key in keys})
         return {**env, **machine}
 
     def script(self, instance: str) -> str:
@@ -170,7 +190,7 @@ class UnitSandbox:
         s = self.settings
         unknown = set(s) - REPRODUCED - NOT_SANDBOX
         if unknown:
-            raise ValueError(f"{UNIT.name}: {sorted(unknown)} bildet tests/unit_sandbox.py nicht nach – ergänzen")
+            raise ValueError(f"{sorted(unknown)} bildet tests/unit_sandbox.py nicht nach – ergänzen")
         user, group = _one(s, "User"), _one(s, "Group")
         if user is None or group not in (None, user):
             raise ValueError(f"User={user} Group={group}: nur ein Dienstkonto mit gleichnamiger Gruppe nachgebildet")
@@ -242,12 +262,24 @@ class UnitSandbox:
                               "--init-groups", *privileges, "--", *command])]
         return "\n".join(lines) + "\n"
 
+    def run(self, settings: Mapping[str, str], *, machine: Mapping[str, str] | None = None,
+            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        """A oneshot unit (the maintenance) once, to its end: its exit status and output. As
+        `start`: nothing of the test runner's environment but what `machine` names."""
+        machine = dict(machine or {})
+        return subprocess.run([shutil.which("unshare") or "unshare", "--mount", "--fork", "sh", "-c", self.script("")],
+                              env=self.environment(settings, "", machine), capture_output=True, text=True,
+                              timeout=timeout)
+
     def start(self, settings: Mapping[str, str], log: Path, *, machine: Mapping[str, str] | None = None,
               port: int | None = None) -> tuple[str, Popen]:
         """One instance (its port the instance name, as `begleiter-cockpit@8501`), its output in
-        `log`; wait_healthy before using it, servers.stop ends it."""
+        `log`; wait_healthy before using it, servers.stop ends it. The process gets what systemd
+        gives it (`environment`) – never the test runner's own environment (a proxy, TZ, a
+        PYTHONPATH there would not reach the service on the server); what the machine itself
+        provides a test names in `machine`."""
         instance = str(port or free_port())
-        machine = {"TZ": os.environ["TZ"]} if machine is None and "TZ" in os.environ else dict(machine or {})
+        machine = dict(machine or {})
         with open(log, "a") as out:
             proc = subprocess.Popen([shutil.which("unshare") or "unshare", "--mount", "--fork", "sh", "-c",
                                      self.script(instance)],
@@ -280,12 +312,12 @@ def unit_sandbox(base: Path, unit: Path = UNIT) -> Iterator[UnitSandbox]:
 
 
 @contextmanager
-def unit_sandbox_or_none(base: Path) -> Iterator[UnitSandbox | None]:
+def unit_sandbox_or_none(base: Path, unit: Path = UNIT) -> Iterator[UnitSandbox | None]:
     """For a test that also means something without the sandbox (the deploy test): None and a
     warning where it cannot be built – in CI a failure."""
     reason = unavailable()
     if reason is None:
-        with unit_sandbox(base) as sandbox:
+        with unit_sandbox(base, unit) as sandbox:
             yield sandbox
         return
     if os.environ.get("CI"):

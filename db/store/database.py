@@ -17,9 +17,11 @@ from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import PermissionDenied
+from ..settings import ConfigurationError
 from .private_files import create_private
 
 T = TypeVar("T")
@@ -43,8 +45,52 @@ def database_url() -> str:
     return f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 
+def why_malformed(url: str) -> str | None:
+    """Why a database address cannot be what was meant (None: it can). A password with an
+    unencoded @, # or / is split at it: the rest becomes the host or the database name, and the
+    connection then fails with the driver's English error – or SQLAlchemy's traceback for an
+    address it cannot read at all. Says nothing of the address itself (it holds the password)."""
+    try:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            return None
+        parsed.get_dialect()
+    except NoSuchModuleError:
+        return "unbekannte Datenbankart vor „://“"
+    except (ArgumentError, ValueError):
+        return "nicht als Adresse lesbar"
+    address = url.split("://", 1)[1].split("?", 1)[0]
+    if "#" in address or address.count("@") > 1 or any(
+            mark in (parsed.host or "") for mark in "@#/?% ") or "@" in (parsed.database or ""):
+        return "ein @, # oder / im Passwort oder Namen, nicht URL-kodiert"
+    return None
+
+
+def not_answering_yet(engine: Engine) -> bool:
+    """Whether the database server does not answer (yet) – nothing listens, or it says it is
+    starting up or shutting down (libpq's PQping, as `pg_isready`) – rather than answering and
+    refusing this login or database, which no waiting mends. SQLite: never (a file)."""
+    if engine.dialect.name != "postgresql" or engine.dialect.driver != "psycopg":
+        return False
+    from psycopg import conninfo, pq
+
+    args, params = engine.dialect.create_connect_args(engine.url)
+    info = conninfo.make_conninfo(*args, **{k: v for k, v in params.items() if isinstance(v, (str, int))})
+    return pq.PGconn.ping(info.encode()) in (pq.Ping.REJECT, pq.Ping.NO_RESPONSE)
+
+
+def refuse_a_malformed_url(url: str) -> None:
+    """One German line for every way in (each command, the start check, the app, readiness)."""
+    if why := why_malformed(url):
+        raise ConfigurationError(
+            f"DATABASE_URL ist keine gültige Datenbankadresse ({why}). Sonderzeichen im Passwort "
+            "gehören URL-kodiert hinein (@ als %40, # als %23, / als %2F): "
+            "`python -m db database-url` baut die Adresse.")
+
+
 def make_engine(url: str | None = None) -> Engine:
     url = url or database_url()
+    refuse_a_malformed_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url)
     return create_engine(url, pool_pre_ping=True)
