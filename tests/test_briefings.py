@@ -9,11 +9,12 @@ store numbers as numbers. Runs on both engines (`db` fixtures)."""
 from __future__ import annotations
 
 import io
+import threading
 from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from db.casework.cases import change_status
 from db.clock import today
@@ -23,7 +24,8 @@ from db.figures import briefings, releases
 from db.figures.council import staff_on
 from db.figures.disclosure import MARKS, SECONDARY_MARK, TOTAL, PublishedTable
 from db.figures.feasibility import audit
-from db.figures.stichtage import NEIGHBOUR_DAYS, StockSet, day_key, day_of_key, is_day_key, stock_differences
+from db.figures.stichtage import (NEIGHBOUR_DAYS, StockSet, day_key, day_of_key, is_day_key,
+                                  premise_of, refuse_what_was_released_since, stock_differences)
 from db.store.models import Case, CouncilRelease
 from db.vocabulary import CaseStatus
 
@@ -217,6 +219,67 @@ def test_a_release_stored_meanwhile_refuses_the_one_being_stored(released_world:
         else:
             briefings.release_day(db, lead, day, preview.content_hash)
     assert len(stored_ids(db)) == len(before) + 1  # the release meanwhile, and nothing of this one
+
+
+def test_a_premise_missing_any_release_is_refused_even_with_the_newest(released_world: World) -> None:
+    """The audit's lists come from two reads (quarters, Stichtage): a quarter stored between
+    them and a briefing after it leave the audit without the quarter but with the newest id.
+    Every set of releases short of all of them is refused, the full set passes."""
+    db = released_world.db
+
+    class Stored:
+        def __init__(self, id: int) -> None:  # noqa: A002 - the attribute premise_of reads
+            self.id = id
+
+    ids = stored_ids(db)
+    assert len(ids) >= 3
+    for missing in ids[:-1]:
+        with pytest.raises(ValidationError, match="Seit der Vorschau"):
+            with db.write() as session:
+                refuse_what_was_released_since(session, premise_of([Stored(i) for i in ids if i != missing]))
+    with db.write() as session:
+        refuse_what_was_released_since(session, premise_of([Stored(i) for i in ids]))
+
+
+def test_two_writes_of_one_premise_are_stored_one_after_the_other(world: World) -> None:
+    """Two leads store at the same moment, each audited against the same releases: the second
+    waits until the first has committed and is then refused. Without the lock both checked
+    before either committed, and both were stored (the first holds its transaction open until
+    the second is done, or 3 s – a second that waits for the lock is not done)."""
+    db, lead = world.db, world.actor("leitung")
+    with db.read() as session:
+        count, newest = session.execute(select(func.count(), func.max(CouncilRelease.id))).one()
+    premise = (count, newest or 0)
+    checked, second_done = threading.Event(), threading.Event()
+    outcome: dict[str, str] = {}
+
+    def first() -> None:
+        with db.write() as session:
+            refuse_what_was_released_since(session, premise)
+            session.add(CouncilRelease(period_key=day_key(date(2000, 1, 3)), released_by_id=lead.id,
+                                       content={}, content_hash="0" * 64))
+            session.flush()
+            checked.set()
+            second_done.wait(3)
+        outcome["first"] = "stored"
+
+    def second() -> None:
+        checked.wait(30)
+        try:
+            with db.write() as session:
+                refuse_what_was_released_since(session, premise)
+            outcome["second"] = "passed"
+        except ValidationError:
+            outcome["second"] = "refused"
+        finally:
+            second_done.set()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert outcome == {"first": "stored", "second": "refused"}
 
 
 @pytest.mark.parametrize("before", [1, 5, NEIGHBOUR_DAYS - 1])

@@ -6,7 +6,7 @@ own status change reruns the whole page."""
 
 from __future__ import annotations
 
-import re
+import ast
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -85,30 +85,79 @@ def test_a_revoked_sessions_fragment_run_does_nothing(fragment_app: AppTest, db_
     assert [m.value for m in fragment_app.markdown] == ["Anmeldung"]
 
 
+MAKERS = {"fragment", "dialog"}  # st.dialog runs as a fragment too
+CALLBACKS = {"on_click", "on_change", "on_submit"}
+WORDS = {"ignore", "rerun"}  # Streamlit's callback words: no code of ours runs
+
+
+def _sources() -> list[tuple[str, str]]:
+    return [(str(path.relative_to(ROOT)), path.read_text(encoding="utf-8"))
+            for path in [ROOT / "app.py", *(ROOT / "pages").rglob("*.py")] if path.name != "fragments.py"]
+
+
+def fragment_findings(source: str, name: str = "<source>") -> tuple[set[str], list[str]]:
+    """(in_page fragments as "name:function", ways around the one wrapper) of a source. A
+    fragment maker reached any way – st.fragment, an alias, getattr(st, "fragment"), st.dialog
+    – is a way around; in_page under any name, used other than as a function's decorator, is
+    one too (this sweep would not see its fragment); and so is a callback of ours not made by
+    on_submit (pages/ui/feedback: it checks the session before acting, as Streamlit runs
+    callbacks before the fragment's own check)."""
+    tree = ast.parse(source, name)
+    wrapper = {"in_page"} | {a.asname for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                             for a in node.names if a.name == "in_page" and a.asname}
+    decorators = {id(d) for node in ast.walk(tree) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                  for d in node.decorator_list}
+    found, around = set(), []
+    for node in ast.walk(tree):
+        where = f"{name}:{getattr(node, 'lineno', 0)}"
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for d in node.decorator_list:
+                if (isinstance(d, ast.Name) and d.id in wrapper) or (isinstance(d, ast.Attribute) and d.attr == "in_page"):
+                    found.add(f"{name}:{node.name}")
+        if isinstance(node, ast.ImportFrom):
+            around += [f"{where} import {a.name}" for a in node.names if a.name in MAKERS]
+        elif isinstance(node, ast.Attribute) and node.attr in MAKERS:
+            around.append(f"{where} .{node.attr}")
+        elif isinstance(node, ast.Constant) and node.value in MAKERS:
+            around.append(f"{where} {node.value!r}")
+        elif ((isinstance(node, ast.Name) and node.id in wrapper) or
+              (isinstance(node, ast.Attribute) and node.attr == "in_page")) and id(node) not in decorators:
+            around.append(f"{where} in_page nicht als Dekorator")
+        elif isinstance(node, ast.keyword) and node.arg in CALLBACKS and not (
+                isinstance(node.value, ast.Constant) and node.value.value in WORDS):
+            around.append(f"{where} {node.arg}=")
+    return found, around
+
+
 def test_every_fragment_is_made_by_the_one_wrapper() -> None:
     """A page calling st.fragment itself would skip the session check."""
-    found = [str(path.relative_to(ROOT)) for path in [ROOT / "app.py", *(ROOT / "pages").rglob("*.py")]
-             if path.name != "fragments.py" and re.search(r"\bfragment\s*\(|@st\.fragment|\.fragment\b",
-                                                         path.read_text(encoding="utf-8"))]
-    assert found == []
+    assert [hit for name, text in _sources() for hit in fragment_findings(text, name)[1]] == []
+
+
+@pytest.mark.parametrize("sibling", [
+    "@st.fragment\ndef f(): pass", "from streamlit import fragment", "import streamlit as s\nf = s.fragment",
+    "f = getattr(st, 'fragment')", "@st.dialog('x')\ndef f(): pass", "g = in_page\ng(f)", "in_page(f)",
+    "from pages.ui.fragments import in_page as ip\nx = ip(f)", "st.button('x', on_click=f)",
+    "st.text_input('x', on_change=lambda: None)",
+])
+def test_the_sweep_finds_a_way_around_the_wrapper(sibling: str) -> None:
+    assert fragment_findings(sibling)[1]
+
+
+def test_the_sweep_finds_fragments_under_any_spelling() -> None:
+    source = ("from pages.ui.fragments import in_page as ip\nfrom pages.ui import fragments\n"
+              "@ip\ndef a(): pass\n@fragments.in_page\ndef b(): pass\n"
+              "def outer():\n    @in_page\n    def c(): pass\n"
+              "st.button('x', **on_submit(f, 'ok', key='k'))\nst.download_button('x', b'', on_click='ignore')\n")
+    found, around = fragment_findings(source, "p")
+    assert found == {"p:a", "p:b", "p:c"} and around == []
 
 
 # --- every fragment of the app, clicked in by a revoked session --------------------------------
 
-DECORATED = re.compile(r"^@in_page\b[^\n]*\n(?:@[^\n]*\n)*def (\w+)", re.MULTILINE)
-
-
 def fragments_of_the_app() -> set[str]:
     """Every in_page fragment of app.py and pages/, as "path:function" – found, not listed."""
-    found: set[str] = set()
-    for path in [ROOT / "app.py", *(ROOT / "pages").rglob("*.py")]:
-        if path.name == "fragments.py":
-            continue
-        text = path.read_text(encoding="utf-8")
-        # in_page only as a decorator, so that this sweep sees each one.
-        assert not re.search(r"(?<!@)\bin_page\s*\(", text), f"{path}: in_page nur als @in_page"
-        found |= {f"{path.relative_to(ROOT)}:{name}" for name in DECORATED.findall(text)}
-    return found
+    return {hit for name, text in _sources() for hit in fragment_findings(text, name)[0]}
 
 
 def _pause(db: Database, username: str) -> int:

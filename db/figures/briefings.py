@@ -52,7 +52,7 @@ from .periods import ReportingPeriod, final_quarters
 from .releases import RELEASE_ROLES, Release, content_hash, releases, versions
 from .revisions import NEW_DAY, Version, check
 from .stichtage import (NEIGHBOUR_DAYS, DayBriefing, DayRelease, StockDay, conflict, day_key, day_releases,
-                        first_allowed_after, nearest_allowed, newest_release_id,
+                        first_allowed_after, nearest_allowed, Premise, premise_of,
                         refuse_what_was_released_since)
 
 WEEKDAYS = ("montags", "dienstags", "mittwochs", "donnerstags", "freitags", "samstags", "sonntags")
@@ -69,7 +69,7 @@ class DayCandidate:
     hidden: int
     widened: int
     current: DayRelease | None
-    premise: int = 0  # the newest release the audit was run against (stichtage.newest_release_id)
+    premise: Premise = (0, 0)  # the releases the audit was run against (stichtage.premise_of)
 
     @property
     def unchanged(self) -> bool:
@@ -258,7 +258,7 @@ def prepare_day(db: Database, actor: Actor, day: date) -> DayCandidate:
     current = next((d for d in days if d.day == day and d.corrected_by is None), None)
     hidden = sum(len(t.hidden) for t in protected.values())
     candidate = DayCandidate(day, briefing, content_hash(briefing.to_json()), hidden, hidden - before, current,
-                            newest_release_id(quarters, days))
+                            premise_of(quarters, days))
     _not_corrected(db, candidate, stock_days(quarters, days))
     return candidate
 

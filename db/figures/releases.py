@@ -47,7 +47,7 @@ from .disclosure import PublishedTable, hidden_whole
 from .feasibility import Exposure
 from .periods import ReportingPeriod, annual_years, final_quarters
 from .revisions import Unprotectable, Version, check, protect_sets
-from .stichtage import (STOCK_SLUGS, DayRelease, close, day_releases, newest_release_id,
+from .stichtage import (STOCK_SLUGS, DayRelease, close, day_releases, Premise, premise_of,
                         refuse_what_was_released_since, stored_releases)
 
 RELEASE_ROLES = (Role.LEAD,)
@@ -91,7 +91,7 @@ class Candidate:
     # An annual release: the year's quarters in their final version, stored with the year (this
     # candidate, whose content_hash then covers all of them).
     parts: tuple[Candidate, ...] = ()
-    premise: int = 0  # the newest release the audit was run against (stichtage.newest_release_id)
+    premise: Premise = (0, 0)  # the releases the audit was run against (stichtage.premise_of)
 
     @property
     def unchanged(self) -> bool:
@@ -248,7 +248,7 @@ def prepare(db: Database, actor: Actor, period_key: str) -> Candidate:
         hidden = sum(len(t.hidden) for t in protected.sets[p].values())
         candidates.append(Candidate(p, briefing, content_hash(briefing.to_json()), hidden,
                                     protected.widened if p == period else 0, currents[p],
-                                    premise=newest_release_id(earlier, days)))
+                                    premise=premise_of(earlier, days)))
     *parts, main = candidates
     if parts:  # the year's content hash covers its quarters: one preview, one release
         main = replace(main, parts=tuple(parts), content_hash=content_hash(

@@ -237,21 +237,29 @@ class _Stored(Protocol):
     def id(self) -> int: ...
 
 
-def newest_release_id(*kinds: Sequence[_Stored]) -> int:
-    """The newest release a preview was audited against (0: none yet) – its premise."""
-    return max((r.id for kind in kinds for r in kind), default=0)
+Premise = tuple[int, int]  # how many releases, and the newest id, the audit was run against
 
 
-def refuse_what_was_released_since(session: Session, premise: int) -> None:
+def premise_of(*kinds: Sequence[_Stored]) -> Premise:
+    """The releases a preview was audited against, as (count, newest id): releases are never
+    changed or deleted, so the same count and newest id mean the same set – also when the
+    lists were read in separate transactions, one of them older than the other."""
+    ids = [r.id for kind in kinds for r in kind]
+    return len(ids), max(ids, default=0)
+
+
+def refuse_what_was_released_since(session: Session, premise: Premise) -> None:
     """First thing in the transaction that stores a release (quarter, year or Stichtag). Its
     audit over every earlier release, the calendar and the choice of what it corrects held for
-    exactly the releases stored when the preview ran: anything released since – on any server,
-    any kind – was in none of them, so the preview is refused, whatever the new release is.
-    One writer at a time: PostgreSQL holds a lock until the commit (SQLite's BEGIN IMMEDIATE
-    already serialises writers), so two previews of the same premise cannot both be stored."""
+    exactly the releases it was given: anything else stored – on any server, any kind, before
+    or after the preview read its lists – was in none of them, so the write is refused,
+    whatever the new release holds. One writer at a time: PostgreSQL holds a lock until the
+    commit and reads, in READ COMMITTED (db/store/database.py), what was committed before it
+    got the lock; SQLite's BEGIN IMMEDIATE serialises writers already."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _RELEASE_LOCK})
-    if (session.scalar(select(func.max(CouncilRelease.id))) or 0) != premise:
+    count, newest = session.execute(select(func.count(), func.max(CouncilRelease.id))).one()
+    if (count, newest or 0) != premise:
         raise ValidationError("Seit der Vorschau wurde eine Freigabe gespeichert, die die Prüfung "
                               "noch nicht kannte. Bitte die Seite neu laden und die neue Vorschau prüfen.")
 

@@ -93,7 +93,10 @@ def make_engine(url: str | None = None) -> Engine:
     refuse_a_malformed_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True)
+    # READ COMMITTED whatever the server's default_transaction_isolation says: a writer that
+    # first takes a lock (the audit chain, releases) must then read what was committed before it
+    # got the lock – under REPEATABLE READ its snapshot would predate the wait.
+    return create_engine(url, pool_pre_ping=True, isolation_level="READ COMMITTED")
 
 
 def _sqlite_engine(url: str) -> Engine:

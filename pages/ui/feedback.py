@@ -90,10 +90,15 @@ def _run_action(action: Callable[[], object], success: str | Callable[[], str], 
         return
     st.session_state.pop(f"error_{key}", None)
     forget_refusals()
+    # Only a refusal (DomainError: rolled back, nothing changed) stays inside a fragment. A
+    # conflict means the record changed elsewhere, and an unforeseen error may come after the
+    # commit (the anchor is written after it): the whole page shows what is stored now, so a
+    # retry does not act on a stale version or save a contact twice.
     try:
         action()
     except ConflictError as exc:
         st.session_state[f"conflict_{key}"] = exc.message
+        whole_page_after_write()
         return
     except DomainError as exc:
         if not refusal_beside_field(form, exc.field, exc.message):
@@ -101,6 +106,7 @@ def _run_action(action: Callable[[], object], success: str | Callable[[], str], 
         return
     except Exception as exc:  # noqa: BLE001 - a click's unforeseen error: said under its form
         st.session_state[f"error_{key}"] = unexpected(exc)
+        whole_page_after_write()
         return
     st.session_state.pop(f"conflict_{key}", None)
     message = success() if callable(success) else success

@@ -47,8 +47,9 @@ def session_still_valid() -> bool:
 
 
 def whole_page_after_write() -> None:
-    """After a successful write in a fragment's run alone: the whole page next, not the
-    fragment (a full run shows everything that changed already)."""
+    """After a write in a fragment's run alone – or a conflict or an unforeseen error, after
+    which what is stored may differ from what the page shows: the whole page next, not the
+    fragment (a full run shows everything as it is stored)."""
     if _fragment_run():
         st.rerun(scope="app")
 
