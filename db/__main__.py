@@ -7,6 +7,7 @@ import getpass
 import json
 import os
 import sys
+import time
 from datetime import date
 from pathlib import Path
 from typing import NoReturn
@@ -213,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
             db.dispose()
 
 
+AGAIN_AFTER = 3  # seconds before the start check connects once more after a refused connect
+
+
 def preflight() -> int:
     """The app server's own start check (db.bootstrap.prepare), run before the server opens its
     port: a refused setting stops the start – the unit fails, no browser sees it. 0, or
@@ -222,26 +226,35 @@ def preflight() -> int:
         print(f"Begleiter-Cockpit startet nicht: {message}", file=sys.stderr)
         return status
 
-    db = None
-    try:
-        # Before any database is opened: an unnamed one would be made in the project.
-        refuse_what_a_server_start_needs_named()
-        db = Database.from_url()
-        prepare(db)
-    except ConfigurationError as exc:
-        return refused(exc.message)
-    except DBAPIError as exc:
-        reason = type(exc.orig or exc).__name__
-        if db is not None and not_answering_yet(db.engine):
-            return refused(f"Die Datenbank antwortet (noch) nicht ({reason}); systemd versucht es "
-                           "gleich wieder. Bleibt es dabei: DATABASE_URL und den Datenbankserver "
-                           "prüfen.", NOT_YET_EXIT)
-        return refused(f"Die Datenbank verweigert die Verbindung oder den Zugriff ({reason}: "
-                       f"{(str(exc.orig or exc).strip().splitlines() or [''])[0]}). Bitte "
-                       "DATABASE_URL (Rolle, Passwort, Datenbankname) prüfen.")
-    finally:
-        if db is not None:
-            db.dispose()
+    for attempt in range(2):
+        db = None
+        try:
+            # Before any database is opened: an unnamed one would be made in the project.
+            refuse_what_a_server_start_needs_named()
+            db = Database.from_url()
+            prepare(db)
+            break
+        except DomainError as exc:  # ConfigurationError among them
+            return refused(exc.message)
+        except DBAPIError as exc:
+            kind = type(exc.orig or exc).__name__
+            if db is not None and not_answering_yet(db.engine, exc.orig):
+                return refused(f"Die Datenbank antwortet (noch) nicht ({kind}); systemd versucht "
+                               "es gleich wieder. Bleibt es dabei: DATABASE_URL und den "
+                               "Datenbankserver prüfen.", NOT_YET_EXIT)
+            if attempt == 0:  # it may have come up between the failed connect and the ping (boot)
+                time.sleep(AGAIN_AFTER)
+                continue
+            first_line = (str(exc.orig or exc).strip().splitlines() or [""])[0]
+            return refused(f"Die Datenbank verweigert die Verbindung oder den Zugriff ({kind}: "
+                           f"{first_line}). Bitte DATABASE_URL (Rolle, Passwort, Datenbankname) "
+                           "prüfen.")
+        except Exception as exc:  # noqa: BLE001 - never a traceback and an endless restart: a reason, stopped
+            return refused(f"Die Startprüfung ist unerwartet abgebrochen ({type(exc).__name__}). "
+                           "Einzelheiten: `.venv/bin/python -m db ready`.")
+        finally:
+            if db is not None:
+                db.dispose()
     for warning in start_warnings():
         print(warning, file=sys.stderr)
     print("Startprüfung bestanden.", flush=True)

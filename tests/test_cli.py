@@ -250,4 +250,7 @@ def test_every_command_refuses_a_malformed_database_url_in_one_german_line(
         assert status == (REFUSED_EXIT if command in ("preflight", "serve") else 1), (command, status, err)
         assert len(lines) == 1 and "DATABASE_URL" in lines[0] and "python -m db database-url" in lines[0], (command, err)
         assert malformed not in err and "Traceback" not in err and not out.strip(), (command, out, err)
+        # Nor any part of it that may be a password: what stands between "://user:" and the host.
+        secret = malformed.split("://", 1)[-1].split(":", 1)[-1].rsplit("@", 1)[0] if "@" in malformed else ""
+        assert len(secret) < 3 or secret not in err, (command, secret, err)
         assert "Datenbankadresse" in lines[0]  # German

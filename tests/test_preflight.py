@@ -16,13 +16,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import make_url
 
 from db.accounts.users import create_user
 from db.bootstrap import NOT_YET_EXIT, REFUSED_EXIT
 from db.actors import Actor
 from db.settings import EXAMPLE_COOKIE_KEY, ConfigurationError, secrets_cookie_key
-from db.store.database import Database
+from db.store.database import Database, not_answering_yet
 from db.store.audit_anchor import rotate_anchor, start_anchor
 from db.store.migrate import upgrade
 from db.store.models import User
@@ -166,8 +167,11 @@ def test_a_database_not_up_yet_is_tried_again_a_wrong_one_is_not(tmp_path: Path)
     closed = free_port()
     cases = {f"postgresql+psycopg://begleiter_app:geheim@127.0.0.1:{closed}/begleiter_cockpit": NOT_YET_EXIT}
     if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
-        cases[make_url(os.environ["TEST_DATABASE_URL"]).set(database="gibt_es_nicht_bc").render_as_string(
-            hide_password=False)] = REFUSED_EXIT
+        server = make_url(os.environ["TEST_DATABASE_URL"])
+        cases[server.set(database="gibt_es_nicht_bc").render_as_string(hide_password=False)] = REFUSED_EXIT
+        # An option the driver does not know (a typo: sslmod=…): a setting, not "not yet" – the
+        # ping itself failed on it and ended the start with a traceback, restarted for ever.
+        cases[server.update_query_dict({"sslmod": "require"}).render_as_string(hide_password=False)] = REFUSED_EXIT
     for n, (url, expected) in enumerate(cases.items()):
         status, log = _serve({**env, "DATABASE_URL": url}, tmp_path / f"serve-{n}.log")
         assert status == expected, (url, status, log)
@@ -211,3 +215,50 @@ def test_an_unreadable_secrets_file_is_refused_not_ignored(tmp_path: Path) -> No
     assert secrets_cookie_key(tmp_path / "fehlt.toml") is None
     (tmp_path / "ok.toml").write_text(f'cookie_key = "{GOOD_KEY}"\n', encoding="utf-8")
     assert secrets_cookie_key(tmp_path / "ok.toml") == GOOD_KEY
+
+
+class _Failed(Exception):
+    def __init__(self, sqlstate: str | None) -> None:
+        super().__init__("failed")
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize("sqlstate, passes", [
+    ("57P03", True), ("53300", True), ("08006", True), ("40P01", True),
+    ("28P01", False), ("3D000", False), ("42501", False), ("0A000", False),
+])
+def test_an_error_the_server_sent_decides_by_its_sqlstate(sqlstate: str, passes: bool) -> None:
+    """Starting up, too many clients, a broken connection, a deadlock pass with time; a wrong
+    password, a missing database, missing rights do not."""
+    engine = Database.from_url("sqlite://").engine
+    assert not_answering_yet(engine, _Failed(sqlstate)) is passes
+
+
+def test_a_refused_connect_is_tried_once_more_before_it_counts_as_a_setting(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """At boot the server may come up between the failed connect and the ping, which then
+    answers: without a second try that start would end "failed" for good (78). Twice refused,
+    it is a setting."""
+    import db.__main__ as cli
+
+    failures: list[int] = []
+
+    def prepare_failing(times: int) -> Callable[[Database], None]:
+        def prepare(_db: Database) -> None:
+            if len(failures) < times:
+                failures.append(1)
+                raise OperationalError("SELECT 1", {}, _Failed(None))  # a connect: no SQLSTATE
+        return prepare
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'start.sqlite3'}")
+    monkeypatch.setattr(cli, "refuse_what_a_server_start_needs_named", lambda: None)
+    monkeypatch.setattr(cli, "start_warnings", lambda: [])
+    monkeypatch.setattr(cli, "AGAIN_AFTER", 0)
+    monkeypatch.setattr(cli, "prepare", prepare_failing(1))
+    assert cli.preflight() == 0, capsys.readouterr().err
+    assert len(failures) == 1
+    failures.clear()
+    monkeypatch.setattr(cli, "prepare", prepare_failing(2))
+    assert cli.preflight() == REFUSED_EXIT and len(failures) == 2
+    err = capsys.readouterr().err
+    assert "Begleiter-Cockpit startet nicht:" in err and "DATABASE_URL" in err and "Traceback" not in err

@@ -150,6 +150,19 @@ def test_every_command_of_the_operations_section_names_what_exists() -> None:
                 cwd = _check(words, cwd, made, f"Block {number}: {line}")
 
 
+def test_the_update_makes_every_account_its_units_run_as() -> None:
+    """Units come new with every version: an account a new unit runs as (the maintenance's own,
+    since it holds the owner's password) must exist on an installation made before it – made in
+    the update, where it may exist already (idempotent), not only in the first installation."""
+    update = next(block for block in OPERATIONS if "git checkout VERSION" in block)
+    accounts = {user for text in SHIPPED_UNIT_TEXTS for user in re.findall(r"^User=(\S+)", text, flags=re.M)}
+    assert accounts
+    for account in accounts:
+        made = [line for line in update if line.endswith(f"--shell /usr/sbin/nologin {account}")]
+        assert made and all(line.startswith(f"id -u {account} >/dev/null 2>&1 || useradd ") for line in made), \
+            (account, made)
+
+
 def test_the_files_the_unit_needs_are_made_by_the_install_steps() -> None:
     install = _section("Betrieb")
     for environment_file in re.findall(r"^EnvironmentFile=(\S+)", UNIT, flags=re.M):

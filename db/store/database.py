@@ -66,17 +66,31 @@ def why_malformed(url: str) -> str | None:
     return None
 
 
-def not_answering_yet(engine: Engine) -> bool:
-    """Whether the database server does not answer (yet) – nothing listens, or it says it is
-    starting up or shutting down (libpq's PQping, as `pg_isready`) – rather than answering and
-    refusing this login or database, which no waiting mends. SQLite: never (a file)."""
+# SQLSTATE classes that pass with time: connection exception, insufficient resources (too many
+# clients), operator intervention (starting up, shutting down), transaction rollback (deadlock).
+_PASSING = ("08", "40", "53", "57")
+CONNECT_TIMEOUT = 10  # seconds: a host that swallows packets answers "not yet", not after 2 minutes
+
+
+def not_answering_yet(engine: Engine, error: BaseException | None = None) -> bool:
+    """Whether the database server does not answer (yet) rather than answering and refusing
+    this login or database, which no waiting mends. An error the server sent says it by its
+    SQLSTATE; a failed connect carries none (psycopg), so libpq's PQping asks, as `pg_isready`
+    does: nothing listens, or the server is starting up or shutting down. A connection option
+    the driver cannot even use for the ping is a setting. SQLite: never (a file)."""
+    if state := getattr(error, "sqlstate", None):
+        return str(state)[:2] in _PASSING
     if engine.dialect.name != "postgresql" or engine.dialect.driver != "psycopg":
         return False
     from psycopg import conninfo, pq
 
-    args, params = engine.dialect.create_connect_args(engine.url)
-    info = conninfo.make_conninfo(*args, **{k: v for k, v in params.items() if isinstance(v, (str, int))})
-    return pq.PGconn.ping(info.encode()) in (pq.Ping.REJECT, pq.Ping.NO_RESPONSE)
+    try:
+        args, params = engine.dialect.create_connect_args(engine.url)
+        info = conninfo.make_conninfo(*args, **{"connect_timeout": CONNECT_TIMEOUT,
+                                                **{k: v for k, v in params.items() if isinstance(v, (str, int))}})
+        return pq.PGconn.ping(info.encode()) in (pq.Ping.REJECT, pq.Ping.NO_RESPONSE)
+    except Exception:  # noqa: BLE001 - an option libpq refuses: the setting is wrong
+        return False
 
 
 def refuse_a_malformed_url(url: str) -> None:
@@ -96,7 +110,10 @@ def make_engine(url: str | None = None) -> Engine:
     # READ COMMITTED whatever the server's default_transaction_isolation says: a writer that
     # first takes a lock (the audit chain, releases) must then read what was committed before it
     # got the lock – under REPEATABLE READ its snapshot would predate the wait.
-    return create_engine(url, pool_pre_ping=True, isolation_level="READ COMMITTED")
+    parsed = make_url(url)
+    waits = {"connect_timeout": CONNECT_TIMEOUT} if (parsed.get_driver_name() == "psycopg"
+                                                    and "connect_timeout" not in parsed.query) else {}
+    return create_engine(url, pool_pre_ping=True, isolation_level="READ COMMITTED", connect_args=waits)
 
 
 def _sqlite_engine(url: str) -> Engine:
