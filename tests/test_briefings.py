@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -260,11 +261,19 @@ def test_two_writes_of_one_premise_are_stored_one_after_the_other(world: World) 
                                        content={}, content_hash="0" * 64))
             session.flush()
             checked.set()
-            second_done.wait(3)
+            # Polled, not Event.wait(3): under faketime (the clock sweep) a timed wait takes its
+            # deadline from the faked clock and never ends. A sleep is relative.
+            for _ in range(60):
+                if second_done.is_set():
+                    break
+                time.sleep(0.05)
         outcome["first"] = "stored"
 
     def second() -> None:
-        checked.wait(30)
+        for _ in range(600):  # polled, as above
+            if checked.is_set():
+                break
+            time.sleep(0.05)
         try:
             with db.write() as session:
                 refuse_what_was_released_since(session, premise)
