@@ -237,7 +237,7 @@ def prepare(db: Database, actor: Actor, period_key: str) -> Candidate:
             raise ValidationError("Die bisherigen Freigaben bestehen die Prüfung nicht: "
                                   + exc.exposure.what + ". Bitte den Datenschutz einbeziehen.") from None
         raise ValidationError("Eine Tabelle lässt sich nicht schützen: " + exc.exposure.what) from None
-    candidates = []
+    candidates, premise = [], premise_of(earlier, days)
     for p in periods:
         withheld = protected.withheld.get(p, {})
         briefing = briefing_of(replace(drafts[p], tables=protected.sets[p]))
@@ -247,8 +247,7 @@ def prepare(db: Database, actor: Actor, period_key: str) -> Candidate:
                                                  else "")) for t in briefing.tables])
         hidden = sum(len(t.hidden) for t in protected.sets[p].values())
         candidates.append(Candidate(p, briefing, content_hash(briefing.to_json()), hidden,
-                                    protected.widened if p == period else 0, currents[p],
-                                    premise=premise_of(earlier, days)))
+                                    protected.widened if p == period else 0, currents[p], premise=premise))
     *parts, main = candidates
     if parts:  # the year's content hash covers its quarters: one preview, one release
         main = replace(main, parts=tuple(parts), content_hash=content_hash(
