@@ -149,12 +149,10 @@ def test_the_lead_assigns_a_referral_in_at_most_four_taps_from_the_start_page(
     log_in(page, running_app, "leitung")
     settled(page)
     taps = Taps(page)
-    taps.tap(page.get_by_test_id("stExpandSidebarButton"), "Menü")
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=stSidebar]').dataset.collapsed === 'false'")
-    settled(page)
+    # The page row above the page is the phone's menu: one tap (tests/test_phone.py).
     name = re.compile(r"(^|\s)Zuweisungen$")
-    taps.tap(page.get_by_test_id("stSidebarNav").get_by_role("link", name=name), "Zuweisungen")
+    taps.tap(page.locator("[data-testid=stMain] .st-key-page-row").get_by_role("link", name=name),
+             "Zuweisungen")
     page.get_by_role("heading", name="Eingang: offene Zuweisungen").first.wait_for()
     settled(page)
 
