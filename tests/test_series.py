@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date, datetime, time, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from db.casework.activities import record_activity
 from db.actors import Actor
 from db.casework.barriers import add_barrier, resolve_barrier
-from db.casework.cases import change_status, refer_client, schedule_first_interview
+from db.casework.cases import NewPlacement, change_status, refer_client, schedule_first_interview
+from db.casework.workflow import TRANSITIONS
 from db.store.database import Database
 from db.errors import PermissionDenied
 from db.figures.series import INTAKE_SERIES, Period, barriers, caseload_by_companion, contacts, funnel, intake
-from db.store.models import PlanTarget, Position
+from db.store.models import Employer, PlanTarget, Position
 from db.accounts.users import create_user
-from db.vocabulary import ActivityKind, Barrier, CaseStatus, EndReason, PlanMetric, PositionState, Role
+from db.vocabulary import (ActivityKind, Barrier, CaseStatus, EndReason, JobKind, PauseReason, PlanMetric,
+                           PositionState, Role)
 
 from db.casework.cases import assign_companion
 
@@ -64,7 +68,7 @@ def small(db: Database) -> dict:
         session.add(Position(title="Stelle B", state=PositionState.ADVERTISED,
                              funded_from=date(2099, 4, 1), capacity=12))
     period = Period(start=base, end=date.today())
-    return {"db": db, "base": base, "period": period,
+    return {"db": db, "base": base, "period": period, "cases": cases, "case_manager": ids["fm"],
             "lead": Actor(ids["lead"], "lead", "Lead", Role.LEAD),
             "council": Actor(ids["council"], "council", "Council", Role.COUNCIL),
             "comp": Actor(ids["comp"], "comp", "Comp", Role.COMPANION)}
@@ -128,3 +132,85 @@ def test_caseload_against_capacity_including_open_positions(small: dict) -> None
 def test_indicators_are_not_for_companions(small: dict) -> None:
     with pytest.raises(PermissionDenied):
         intake(small["db"], small["comp"], small["period"])
+
+
+def test_funnel_counts_a_case_once_per_stage_whatever_way_it_went(small: dict) -> None:
+    """A stage counts cases, not the ways into it: an interview planned again after a no-show
+    (Nicht erschienen → Erstgespräch geplant) is still one case with an interview planned, and
+    no "davon" stage can exceed the referrals it is part of."""
+    db, system, base = small["db"], Actor.system(), small["base"]
+    cid, v = small["cases"][2]
+    first = base + timedelta(weeks=2)
+    v = schedule_first_interview(db, system, cid, v, datetime.combine(first, time(9)), planned_on=first)
+    v = change_status(db, system, cid, v, CaseStatus.NO_SHOW, on=first)
+    again = first + timedelta(days=3)
+    v = schedule_first_interview(db, system, cid, v, datetime.combine(again, time(9)), planned_on=again)
+    v = change_status(db, system, cid, v, CaseStatus.NO_SHOW, on=again)
+    stages = dict(funnel(db, small["lead"], small["period"]).values.tolist())
+    assert stages["davon Erstgespräch vereinbart"] == 3  # cases 0 and 1, and this one once
+    assert stages["davon (auch) nicht erschienen"] == 1
+    assert all(n <= stages["Zugewiesen im Zeitraum"] for n in stages.values())
+
+
+def _walk(db: Database, rng: random.Random, case_id: int, version: int, day: date, employer_id: int) -> None:
+    """One case along a random legal path of the workflow (db.casework.workflow.TRANSITIONS),
+    each step a few days after the last, through the service functions a companion uses."""
+    system, status = Actor.system(), CaseStatus.REFERRED
+    for _ in range(rng.randint(0, 8)):
+        choices = TRANSITIONS[status]
+        if not choices:
+            return
+        target, day = rng.choice(choices), day + timedelta(days=rng.randint(1, 6))
+        if target == CaseStatus.INTERVIEW_PLANNED:
+            version = schedule_first_interview(db, system, case_id, version,
+                                               datetime.combine(day, time(10)), planned_on=day)
+        elif target == CaseStatus.EMPLOYED:
+            version = change_status(db, system, case_id, version, target, placement=NewPlacement(
+                employer_id=employer_id, start_date=day, job_kind=rng.choice(list(JobKind))))
+        elif target == CaseStatus.PAUSED:
+            version = change_status(db, system, case_id, version, target, on=day,
+                                    pause_reason=PauseReason.ILLNESS, resume_on=day + timedelta(days=30))
+        else:
+            version = change_status(db, system, case_id, version, target, on=day,
+                                    end_reason=EndReason.MOVED if target == CaseStatus.CLOSED else None)
+        status = target
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_funnel_agrees_with_each_cases_own_history_over_random_paths(small: dict, seed: int) -> None:
+    """The funnel recounted case by case from the raw status history, over random legal paths
+    (no-shows and new appointments, pauses, lost jobs): every stage is a number of cases."""
+    db, system, rng = small["db"], Actor.system(), random.Random(seed)
+    with db.write() as session:
+        employer = Employer(name="Firma am Ort")
+        session.add(employer)
+        session.flush()
+        employer_id = employer.id
+    start = small["period"].start - timedelta(days=120)
+    for n in range(20):
+        referred = start + timedelta(days=rng.randint(0, 20))
+        cid = refer_client(db, system, client=new_client(client_number=f"W-{seed}-{n}"),
+                           case_manager_id=small["case_manager"], referred_on=referred)
+        version = assign_companion(db, system, cid, 1, small["comp"].id)
+        _walk(db, rng, cid, version, referred, employer_id)
+    period = Period(start=start, end=small["period"].end)
+    stages = dict(funnel(db, small["lead"], period).values.tolist())
+    with db.engine.connect() as conn:
+        cases = conn.execute(text("SELECT id, status, start_date FROM cases WHERE referred_on BETWEEN :a AND :b"),
+                             {"a": period.start, "b": period.end}).all()
+        reached: dict[int, set[str]] = {case.id: set() for case in cases}
+        for case_id, to_status in conn.execute(text(
+                "SELECT case_id, to_status FROM status_changes WHERE undone_on IS NULL AND reverses_id IS NULL")):
+            reached.get(case_id, set()).add(to_status)
+        employed = {row[0] for row in conn.execute(text("SELECT case_id FROM placements"))}
+    now = [case.status for case in cases]
+    assert stages == {
+        "Zugewiesen im Zeitraum": len(cases),
+        "davon Erstgespräch vereinbart": sum("interview_planned" in s for s in reached.values()),
+        "davon Erstgespräch geführt": sum(case.start_date is not None for case in cases),
+        "davon Arbeit aufgenommen": len(employed & set(reached)),
+        "davon beendet": now.count("closed"),
+        "davon (auch) nicht erschienen": sum("no_show" in s for s in reached.values()),
+        "davon Teilnahme abgelehnt": now.count("declined"),
+        "davon heute Teilnehmende": now.count("active") + now.count("employed"),
+    }

@@ -159,15 +159,15 @@ FUNNEL_STAGES = [
 def funnel(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
     """How far the cases referred in the period got (each case counted once per stage)."""
     conditions = [*_scope(actor, period), Case.referred_on.between(period.start, period.end)]
-    reached = func.count(StatusChange.case_id.distinct())
+    # Grouped by the status reached alone: a stage has several ways in (an interview planned
+    # again after a no-show), and a case counts once per stage, not once per way.
+    ever_reached = (CaseStatus.INTERVIEW_PLANNED, CaseStatus.NO_SHOW)
     with db.read() as session:
-        by_step = {
-            (f, t): n for f, t, n in session.execute(
-                select(StatusChange.from_status, StatusChange.to_status, reached)
-                .join(Case, StatusChange.case_id == Case.id)
-                .where(*conditions, counted_change())
-                .group_by(StatusChange.from_status, StatusChange.to_status))
-        }
+        reached = dict(session.execute(
+            select(StatusChange.to_status, func.count(StatusChange.case_id.distinct()))
+            .join(Case, StatusChange.case_id == Case.id)
+            .where(*conditions, counted_change(), StatusChange.to_status.in_(ever_reached))
+            .group_by(StatusChange.to_status)).all())
         now = dict(session.execute(
             select(Case.status, func.count()).where(*conditions).group_by(Case.status)).all())
         # Interviews and job starts from their own records, as everywhere (db.figures.flows):
@@ -176,16 +176,13 @@ def funnel(db: Database, actor: Actor, period: Period) -> pd.DataFrame:
         employed = session.scalar(select(func.count(Placement.case_id.distinct()))
                                   .join(Case, Placement.case_id == Case.id).where(*conditions)) or 0
 
-    def ever(target: CaseStatus) -> int:
-        return sum(n for (_, t), n in by_step.items() if t == target)
-
     counts = [
         sum(now.values()),
-        ever(CaseStatus.INTERVIEW_PLANNED),
+        reached.get(CaseStatus.INTERVIEW_PLANNED, 0),
         held,
         employed,
         now.get(CaseStatus.CLOSED, 0),
-        ever(CaseStatus.NO_SHOW),
+        reached.get(CaseStatus.NO_SHOW, 0),
         now.get(CaseStatus.DECLINED, 0),
         now.get(CaseStatus.ACTIVE, 0) + now.get(CaseStatus.EMPLOYED, 0),
     ]
