@@ -222,6 +222,19 @@ ESCALATIONS = [
      "Recht DELETE auf Tabelle public.council_releases"),
     ("setval_on_a_sequence", ['GRANT UPDATE ON SEQUENCE audit_log_id_seq TO "{app}"'],
      ['REVOKE UPDATE ON SEQUENCE audit_log_id_seq FROM "{app}"'], "Recht UPDATE auf Sequenz public.audit_log_id_seq"),
+    # A function running with its owner's rights, executable by everybody (PUBLIC's default):
+    # its body may switch the log's triggers off. Likewise granted to the role alone.
+    ("definer_function_through_public",
+     ["CREATE FUNCTION public.bc_as_owner() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT 1'",
+      'ALTER FUNCTION public.bc_as_owner() OWNER TO "{owner}"'],
+     ['DROP FUNCTION public.bc_as_owner()'], "Recht EXECUTE auf Funktion mit den Rechten ihres Eigentümers "
+                                            "(SECURITY DEFINER) public.bc_as_owner()"),
+    ("definer_function_granted_to_the_role",
+     ["CREATE FUNCTION public.bc_as_owner(x int) RETURNS int LANGUAGE sql SECURITY DEFINER AS 'SELECT x'",
+      'ALTER FUNCTION public.bc_as_owner(int) OWNER TO "{owner}"',
+      'REVOKE EXECUTE ON FUNCTION public.bc_as_owner(int) FROM PUBLIC',
+      'GRANT EXECUTE ON FUNCTION public.bc_as_owner(int) TO "{app}"'],
+     ['DROP FUNCTION public.bc_as_owner(int)'], "public.bc_as_owner(x integer)"),
     ("a_table_outside_the_schema", ['CREATE SCHEMA side', 'CREATE TABLE side.notes (x int)',
                                     'GRANT USAGE ON SCHEMA side TO "{app}"', 'GRANT SELECT ON side.notes TO "{app}"'],
      ['DROP SCHEMA side CASCADE'], "auf Tabelle side.notes"),

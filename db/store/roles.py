@@ -124,7 +124,10 @@ _ROLES_OF_THIS_LOGIN = text(f"""
 
 # Every right any of those roles has (through PUBLIC and inheritance too) on the tables, views,
 # sequences and schemas of this database outside PostgreSQL's own, and on the database itself.
-# Column rights count: an UPDATE on one column of audit_log is an UPDATE on audit_log.
+# Column rights count: an UPDATE on one column of audit_log is an UPDATE on audit_log. A function
+# that runs with its owner's rights (SECURITY DEFINER) counts as a right of its own: whoever may
+# execute it acts as the owner (every function is PUBLIC's to execute unless revoked), and
+# setup-roles grants none; a plain function runs with the caller's rights and reaches nothing more.
 _RIGHTS_OF_THIS_LOGIN = text(f"""
     WITH r AS (SELECT oid, rolname FROM pg_roles r WHERE {_OWN_MEMBERSHIP}),
          n AS (SELECT oid, nspname FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema')
@@ -146,6 +149,11 @@ _RIGHTS_OF_THIS_LOGIN = text(f"""
       FROM r, n, unnest(ARRAY['USAGE', 'CREATE']) AS p(name)
      WHERE has_schema_privilege(r.oid, n.oid, p.name)
     UNION ALL
+    SELECT r.rolname, 'function', n.nspname || '.' || f.proname || '('
+                                  || pg_get_function_identity_arguments(f.oid) || ')', 'EXECUTE'
+      FROM r, pg_proc f JOIN n ON n.oid = f.pronamespace
+     WHERE f.prosecdef AND has_function_privilege(r.oid, f.oid, 'EXECUTE')
+    UNION ALL
     SELECT r.rolname, 'database', current_database(), p.name
       FROM r, unnest(ARRAY['CONNECT', 'TEMPORARY', 'CREATE']) AS p(name)
      WHERE has_database_privilege(r.oid, current_database(), p.name)
@@ -164,7 +172,8 @@ def _expected(kind: str, target: str, tables: dict[str, frozenset[str]]) -> froz
     return DATABASE_RIGHTS if kind == "database" else frozenset()
 
 
-_KINDS = {"table": "Tabelle", "sequence": "Sequenz", "schema": "Schema", "database": "Datenbank"}
+_KINDS = {"table": "Tabelle", "sequence": "Sequenz", "schema": "Schema", "database": "Datenbank",
+          "function": "Funktion mit den Rechten ihres Eigentümers (SECURITY DEFINER)"}
 
 
 def unsafe_app_connection(engine: Engine) -> str | None:
