@@ -42,7 +42,10 @@ class Owner:
         return time.monotonic() - self.made > FETCH_SECONDS
 
 
-_owners: dict[str, Owner] = {}
+# Per stored file, every session it was made for. Streamlit names a file by its content: two
+# sessions that make the same bytes (the council's PDF, pressed by two members at once) get the
+# same file, and each keeps its right to fetch it for its own FETCH_SECONDS.
+_owners: dict[str, list[Owner]] = {}
 _lock = threading.Lock()
 # Set by the handler for the duration of one deferred call: the call notes whom it made the file for.
 _making: ContextVar[dict | None] = ContextVar("download_owner", default=None)
@@ -65,11 +68,20 @@ def stored_file(name: str) -> object | None:
         return None
 
 
-def owner_of(file: object) -> Owner | None:
-    """Whom a stored file was made for (by at_click); None for any other file – which nobody
-    may fetch (pages/gateway.py)."""
+def owners_of(file: object) -> tuple[str, list[Owner]] | None:
+    """The stored file's id and the sessions it was made for (by at_click) whose time to fetch
+    it has not run out; None for any other file – which nobody may fetch (pages/gateway.py). A
+    file whose every session's time has run out is removed (done_with): its owners are []."""
     with _lock:
-        return next((owner for owner in _owners.values() if owner.file is file), None)
+        found = next(((file_id, owners) for file_id, owners in _owners.items()
+                      if owners and owners[0].file is file), None)
+    if found is None:
+        return None
+    file_id, owners = found
+    live = [owner for owner in owners if not owner.expired]
+    if not live:
+        done_with(file_id)
+    return file_id, live
 
 
 def done_with(file_id: str) -> None:
@@ -78,6 +90,16 @@ def done_with(file_id: str) -> None:
     with _lock:
         _owners.pop(file_id, None)
     _storage().delete_file(file_id)
+
+
+def _made_for(file_id: str, owner: Owner) -> list[str]:
+    """Note that `file_id` was made for `owner`'s session (anew: its time starts again); returns
+    the files no session may fetch any more, for done_with."""
+    with _lock:
+        session = (owner.username, owner.issued_at)
+        _owners[file_id] = [*(o for o in _owners.get(file_id, []) if (o.username, o.issued_at) != session),
+                            owner]
+        return [key for key, owners in _owners.items() if all(o.expired for o in owners)]
 
 
 def at_click(db: Database, produce: Callable[[Actor], bytes | str]) -> Callable[[], bytes | str]:
@@ -114,11 +136,8 @@ async def _deferred_file(self, request, session_id):  # type: ignore[no-untyped-
     if note and (file := stored_file(name)) is not None:
         stored = _storage()._files_by_id  # noqa: SLF001
         file_id = next(key for key, value in stored.items() if value is file)
-        with _lock:
-            stale = [key for key, owner in _owners.items() if owner.expired]
-            _owners[file_id] = Owner(note["username"], note["issued_at"], time.monotonic(), file_id,
-                                     file)
-        for key in stale:
+        for key in _made_for(file_id, Owner(note["username"], note["issued_at"], time.monotonic(),
+                                            file_id, file)):
             done_with(key)
     return BackendOperationResponse(request_id=request.request_id,
                                     deferred_file=DeferredFileResponsePayload(url=url))

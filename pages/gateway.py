@@ -7,10 +7,11 @@ over, and the login-cookie route (which checks its own ticket). Every other rout
 components, metrics, agent and auth routes, /media, and any route a new Streamlit adds) needs
 the login cookie of a session that is still valid.
 
-- `/media/…` (downloads) additionally only to the session the file was made for, and only
+- `/media/…` (downloads) additionally only to the sessions the file was made for, and only
   FETCH_SECONDS after the click; the file is looked up the way Streamlit's media handler looks
-  it up, so every spelling of its address is the same file. A file nobody registered as made for
-  a session is served to nobody. Never cached (`Cache-Control: no-store`).
+  it up, so every spelling of its address is the same file. Streamlit names a file by its
+  content: the same bytes made for two sessions are one file, which each may fetch in its own
+  FETCH_SECONDS. A file nobody registered as made for a session is served to nobody. Never cached (`Cache-Control: no-store`).
 - The login cookie is set and deleted by this server's answer, `HttpOnly`: scripts in the page
   never read it (pages/session.py asks for it with a one-time ticket, redeemed once across all
   app servers: db.accounts.tickets).
@@ -41,7 +42,7 @@ from db.accounts import auth, tickets
 from db.bootstrap import readiness
 from db.settings import secure_cookie
 from db.store.database import Database
-from pages.downloads import done_with, owner_of, stored_file
+from pages.downloads import owners_of, stored_file
 from pages.session import COOKIE_EXPIRY_DAYS, COOKIE_NAME, COOKIE_PATH, signing_key
 
 COOKIE_EXPIRY = timedelta(days=COOKIE_EXPIRY_DAYS)
@@ -99,15 +100,13 @@ def _login(scope: Scope) -> tuple[str, datetime] | None:
 def _may_fetch(scope: Scope, name: str) -> bool:
     """A /media request for `name` (the path parameter Streamlit's handler gets)."""
     file = stored_file(name)
-    owner = owner_of(file) if file is not None else None
-    if owner is None:  # no such file, or one not made for a session: nobody's
-        return False
-    if owner.expired:
-        done_with(owner.file_id)
+    found = owners_of(file) if file is not None else None
+    if not found or not found[1]:  # no such file, one not made for a session, or too late: nobody's
         return False
     login = _login(scope)
-    return (login is not None and owner.username == login[0]
-            and abs((owner.issued_at - login[1]).total_seconds()) < 2)
+    return login is not None and any(owner.username == login[0]
+                                     and abs((owner.issued_at - login[1]).total_seconds()) < 2
+                                     for owner in found[1])
 
 
 def _route(scope: Scope) -> tuple[BaseRoute | None, dict]:

@@ -6,6 +6,8 @@ share one database. The sessions are driven over Streamlit's own websocket proto
 
 from __future__ import annotations
 
+import asyncio
+
 import http.client
 import importlib
 import os
@@ -353,3 +355,36 @@ def test_a_ticket_is_redeemed_once_even_when_raced_and_its_mark_goes(db: Databas
     assert redeem_in(db, "next", soon)  # clears the expired mark on its way
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(LoginTicket)) == 2
+
+
+def test_the_same_file_made_for_two_sessions_reaches_both_and_nobody_else(servers: Servers) -> None:
+    """Streamlit names a stored file by its content: two sessions pressing the same button get
+    one file (here two logins of the lead, the import template). The second press made the first
+    session's fetch fail (the file had one owner, the newest); each session keeps its own."""
+    base = servers.urls[0]
+
+    async def press_twice() -> tuple[list[str], list[str], str]:
+        tabs, cookies, urls = [], [], []
+        for n in range(2):
+            if n:  # a second login of the lead (another device): a session of its own, whose
+                await asyncio.sleep(2.5)  # login time differs by more than the gate's 2 s
+            tab, cookie = await login(base, "leitung")
+            tabs.append(tab)
+            cookies.append(cookie)
+        other_tab, other = await login(base, "begleiter1")
+        for tab in tabs:
+            shown = await tab.run(page="caseload_import")
+            url, problem = await tab.deferred_file(shown.deferred["Vorlage als CSV"])
+            assert url and not problem, problem
+            urls.append(urlsplit(url).path)
+        for tab in [*tabs, other_tab]:
+            await tab.close()
+        return urls, cookies, other
+
+    urls, cookies, other = run_async(press_twice())
+    assert urls[0] == urls[1]  # one file: the case is the one this test is about
+    bodies = [request(base, "GET", urls[0], cookie) for cookie in cookies]
+    assert [status for status, _, _ in bodies] == [200, 200]
+    assert bodies[0][2] == bodies[1][2] and b"Nachname" in bodies[0][2]
+    status, headers, body = request(base, "GET", urls[0], other)
+    assert refused_or_public(status, headers, body, servers.index) and b"Nachname" not in body
