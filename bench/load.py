@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import random
 import shutil
 import signal
@@ -206,7 +207,9 @@ def prepare(url: str, cases: int, people: int, leads: int, rounds: int) -> list[
 @contextmanager
 def app_servers(url: str, count: int, variant: dict[str, str]) -> Iterator[list[tuple[str, subprocess.Popen]]]:
     logs = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    env = {**os.environ, "DATABASE_URL": url, "COOKIE_KEY": "b" * 48, **variant}
+    # AUDIT_KEY as in production: the lead's figures as shared snapshots (db.store.recount).
+    env = {**os.environ, "DATABASE_URL": url, "COOKIE_KEY": "b" * 48,
+           "AUDIT_KEY": os.environ.get("AUDIT_KEY") or secrets.token_hex(32), **variant}
     env.pop("APP_ENV", None)
     env.pop("DEMO_DATA", None)
     servers = []
