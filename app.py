@@ -164,6 +164,9 @@ else:  # `streamlit run app.py` imports it once: the server, with the app's own 
     from streamlit.runtime.pages_manager import PagesManager
 
     from pages.gateway import MIDDLEWARE, ROUTES
+    from pages.ui.fragments import whole_run_for_unknown_fragments
 
     PagesManager.uses_pages_directory = False  # pages/ holds modules, never menu entries
+    # A click in a fragment the session does not know (after a restart) runs the page, not nothing.
+    whole_run_for_unknown_fragments()
     app = st.App("app.py", routes=ROUTES, middleware=MIDDLEWARE)

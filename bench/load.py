@@ -54,7 +54,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -73,6 +73,8 @@ from db.store.migrate import upgrade  # noqa: E402
 from db.store.models import Case, User  # noqa: E402
 from db.demo.synthetic import PASSWORD, generate  # noqa: E402
 from db.vocabulary import CaseStatus, PauseReason, Role  # noqa: E402
+from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
+
 from tests.protocol import BrowserTab, Run, log_in, pressed  # noqa: E402
 from tests.servers import PostgresServer, start_app, stop, wait_healthy  # noqa: E402
 
@@ -146,8 +148,11 @@ class Session:
         shown = await self.page("Fallseite", "case", RESUME if change else "Fall", query=f"id={case_id}")
         if change:
             await self.pause()
+            # As the browser sends it: the run of the status control's fragment (pages/ui/forms.py),
+            # which the write turns into a run of the whole page.
             shown = await self.timed("Statuswechsel", self.tab.run(
-                page="case", query=f"id={case_id}", widgets=[pressed(shown.widgets[RESUME])]))
+                page="case", query=f"id={case_id}", widgets=[pressed(shown.widgets[RESUME])],
+                fragment=shown.fragments.get(RESUME, "")))
             if not shown.shows("geändert"):  # "Status von … geändert: In Begleitung" (escaped)
                 raise RuntimeError(f"Fall {case_id}: keine Bestätigung: {shown.summary()}")
 
@@ -280,8 +285,10 @@ KIND_RUNS = 20
 async def cpu_per_kind(bases: list[str], pids: list[int], persons: list[Person]) -> dict[str, float]:
     """Each kind of action alone, KIND_RUNS times on the first server without load: its CPU
     seconds per action (under load the servers' CPU cannot be told apart by action), each page by
-    the role that uses it. (A fragment's run alone – "Daten zur Grafik" – is not measured here:
-    tests/protocol.py sends whole-page runs.)"""
+    the role that uses it. The clicks inside a fragment (pages/ui/fragments.in_page) twice: as
+    the browser sends them, the fragment's run alone ("Fragment"), and as the same click with a
+    run of the whole page ("ganze Seite", what each click cost before issue 42) – the gain of
+    the fragment. A click that writes reruns the whole page either way (its change shows at once)."""
     base, pid = bases[0], pids[0]
     companion = next(p for p in persons if not p.lead)
     lead_tab, companion_tab = BrowserTab(base), BrowserTab(base)
@@ -301,12 +308,52 @@ async def cpu_per_kind(bases: list[str], pids: list[int], persons: list[Person])
         await measure(EMPTY_TITLE, lambda _: lead_tab.run(page=EMPTY_PAGE))
         await measure("Fallliste", lambda _: companion_tab.run(page="cases"))
         await measure("Fallseite", lambda _: companion_tab.run(page="case", query=f"id={case_id}"))
+        # A full run may give a fragment a new id (a message above it moves it): each click
+        # takes the ids of the last full run, as the browser does.
+        case_page = {"page": "case", "query": f"id={case_id}"}
+        last = {"full": await companion_tab.run(**case_page)}
+
+        async def click(kind: str, alone: bool) -> Run:
+            widgets, label, writes = FRAGMENT_CLICKS[kind](last["full"])
+            fragment = last["full"].fragments.get(label)
+            if fragment is None:
+                raise RuntimeError(f"„{label}“ nicht in einem Fragment: {sorted(last['full'].fragments)}")
+            shown = await asyncio.wait_for(companion_tab.run(**case_page, widgets=widgets,
+                                                             fragment=fragment if alone else ""), 60)
+            if shown.exception or (alone and shown.fragment_run == writes):  # a write: the whole page
+                raise RuntimeError(f"{kind}: {'Fragment' if shown.fragment_run else 'ganze Seite'}, "
+                                   f"{shown.summary()}")
+            if not shown.fragment_run:
+                last["full"] = shown
+            return shown
+
+        for kind in FRAGMENT_CLICKS:
+            for how, alone in (("ganze Seite", False), ("Fragment", True)):
+                await measure(f"{kind} ({how})", lambda _, kind=kind, alone=alone: click(kind, alone))
         await measure("Lagebild", lambda _: lead_tab.run(page="Lagebild"))
         await measure("Ergebnisse", lambda _: lead_tab.run(page="results"))
     finally:
         await lead_tab.close()
         await companion_tab.close()
     return kinds
+
+
+def _contact(minutes: int) -> Callable[[Run], tuple[list[WidgetState], str, bool]]:
+    def click(shown: Run) -> tuple[list[WidgetState], str, bool]:
+        return ([WidgetState(id=shown.widgets["Dauer in Minuten (optional)"], int_value=minutes),
+                 pressed(shown.widgets["Kontakt speichern"])], "Kontakt speichern", minutes > 0)
+    return click
+
+
+# The clicks inside the case page's fragments (a paused case), each from the page as last shown:
+# (widget states, the label whose fragment it is, whether it writes). Opening the form of a
+# status change; a contact refused (a negative duration: the German message beside the field);
+# a contact saved (a write: the whole page follows).
+FRAGMENT_CLICKS: dict[str, Callable[[Run], tuple[list[WidgetState], str, bool]]] = {
+    "Statusformular öffnen": lambda shown: ([pressed(shown.widgets["Fall beenden"])], "Fall beenden", False),
+    "Kontakt abgelehnt": _contact(-15),
+    "Kontakt gespeichert": _contact(15),
+}
 
 
 AFTER_LOGINS, AFTER_ROUNDS, AFTER_SOAK, SOAK_PEAK = (

@@ -6,7 +6,7 @@ import streamlit as st
 
 from db.casework.activities import LOGGABLE_KINDS, record_activity
 from db.casework.barriers import add_barrier, resolve_barrier
-from db.casework.caseload import case_detail
+from db.casework.caseload import CaseDetail, case_detail
 from db.casework.cases import NewClient, set_next_step, update_client
 from db.casework.corrections import reopen_barrier, undo_status_change
 from db.casework.workflow import OPEN_STATUSES
@@ -21,6 +21,7 @@ from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
 from pages.ui.formatting import fmt_date, status_badge
 from pages.ui.forms import status_control
 from pages.ui.fields import date_field, number_field
+from pages.ui.fragments import in_page
 from pages.ui.shown import md, md_join, plain
 
 actor = current_actor()
@@ -104,7 +105,9 @@ with st.container(border=True):
                     + (" · :red[**⚠ überfällig**]" if late else ""))
 
 # --- the contact just made, and what comes next, in one save ----------------------------------
-if case.status in OPEN_STATUSES:
+
+@in_page  # a refused save reruns the form alone; a saved one the page (pages/ui/fragments.py)
+def contact_form(case: CaseDetail) -> None:
     with st.form(f"contact_{case_id}", clear_on_submit=False):
         st.markdown("**Kontakt erfassen**")
         st.segmented_control("Art", LOGGABLE_KINDS, format_func=lambda k: k.label, default=ActivityKind.HOME_VISIT,
@@ -141,6 +144,10 @@ if case.status in OPEN_STATUSES:
                    f"contact_minutes_{case_id}": None, f"contact_done_{case_id}": False,
                    f"contact_step_{case_id}": "", f"contact_due_{case_id}": None}))
     feedback(key)
+
+
+if case.status in OPEN_STATUSES:
+    contact_form(case)
 
 st.header("Status")
 results = case.results

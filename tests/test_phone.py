@@ -8,8 +8,10 @@ from datetime import date
 
 import pytest
 
+from db.vocabulary import CaseStatus
+
 from .conftest import RunningApp
-from .test_browser import SHOTS, log_in, nav_to, settled, shot
+from .test_browser import SHOTS, log_in, log_out, nav_to, settled, shot
 from .test_taps import Taps, assert_touch_size
 
 pytestmark = pytest.mark.browser
@@ -387,6 +389,134 @@ def test_a_contact_typed_while_the_app_server_restarts_is_saved_with_one_press(
         case.db.dispose()
     finally:
         stop(proc)
+
+
+# Whether the logout button is enabled: Streamlit disables every widget while its connection is away.
+LOGOUT_ENABLED = """(enabled) => [...document.querySelectorAll('button')]
+  .some((b) => b.textContent.includes('Abmelden') && b.disabled === !enabled)"""
+
+
+class RestartingServer:
+    """An app server (its own SQLite file, demo data) that restarts on the same address, as an
+    update or a crash does: the new process knows nothing of the browser's session."""
+
+    def __init__(self, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        from .conftest import app_env
+        from .servers import first_run, free_port, start_app, wait_healthy
+
+        self.db_url = f"sqlite:///{tmp_path / 'restart.sqlite3'}"
+        self.env, self.port, self.log = app_env(self.db_url), free_port(), tmp_path / "streamlit.log"
+        self.url, self.proc = start_app(self.env, self.log, port=self.port)
+        wait_healthy(self.url, self.proc, self.log, seconds=60)
+        first_run(self.url)
+        self.app = RunningApp(url=self.url, db_url=self.db_url)
+
+    def restart(self, page) -> None:  # type: ignore[no-untyped-def]
+        """Stop, start again; back when the page has reconnected (its widgets are enabled again:
+        Streamlit disables them while the connection is away)."""
+        from .servers import start_app, stop, wait_healthy
+
+        stop(self.proc)
+        page.wait_for_function(LOGOUT_ENABLED, arg=False, timeout=30_000)  # the browser noticed
+        self.url, self.proc = start_app(self.env, self.log, port=self.port)
+        wait_healthy(self.url, self.proc, self.log, seconds=60)
+        page.wait_for_function(LOGOUT_ENABLED, arg=True, timeout=60_000)
+        settled(page)
+
+    def stop(self) -> None:
+        from .servers import stop
+
+        stop(self.proc)
+
+
+def _after_restart_status_change(page, server: RestartingServer) -> None:  # type: ignore[no-untyped-def]
+    """The status control (pages/ui/forms.status_control) on a paused case: "Begleitung wieder
+    aufnehmen" is one press and writes."""
+    from sqlalchemy import select
+
+    from db.store.database import Database
+    from db.store.models import Case
+
+    from .test_fragments import _pause
+
+    db = Database.from_url(server.db_url)
+    try:
+        case_id = _pause(db, "begleiter1")
+        log_in(page, server.app, "begleiter1", path=f"case?id={case_id}")
+        resume = page.get_by_role("button", name="Begleitung wieder aufnehmen")
+        resume.wait_for()
+        server.restart(page)
+        resume.click()
+        page.get_by_text("geändert: In Begleitung").first.wait_for(timeout=30_000)
+        settled(page)
+        with db.read() as session:
+            assert session.scalar(select(Case.status).where(Case.id == case_id)) == CaseStatus.ACTIVE
+    finally:
+        db.dispose()
+
+
+def _after_restart_contact(page, server: RestartingServer) -> None:  # type: ignore[no-untyped-def]
+    """"Kontakt erfassen" (pages/case.contact_form): the note typed before the restart, saved once."""
+    case = CompanionCase(page, server.app)
+    try:
+        log_in(page, server.app, "begleiter1", path=f"case?id={case.case_id}")
+        page.get_by_role("heading", name=case.name).first.wait_for()
+        settled(page)
+        page.get_by_label("Notiz").fill("Nach dem Neustart gespeichert")
+        server.restart(page)
+        page.get_by_role("button", name="Kontakt speichern").click()
+        page.get_by_text(f"Hausbesuch bei {case.name} gespeichert.").first.wait_for(timeout=30_000)
+        settled(page)
+        page.wait_for_timeout(1000)  # a second delivery would arrive now
+        assert case.saved("Nach dem Neustart gespeichert") == 1
+    finally:
+        case.db.dispose()
+
+
+def _after_restart_chart_numbers(page, server: RestartingServer) -> None:  # type: ignore[no-untyped-def]
+    """"Daten zur Grafik" (pages/ui/charts.chart_numbers) on the Lagebild: its table drawn."""
+    log_in(page, server.app, "leitung")
+    page.get_by_role("heading", name="Lagebild").first.wait_for()
+    settled(page)
+    summary = page.locator("summary", has_text="Daten zur Grafik").first
+    details = summary.locator("xpath=..")
+    assert details.locator("table").count() == 0  # drawn only once opened
+    server.restart(page)
+    summary.click()
+    details.locator("table").first.wait_for(timeout=30_000)
+    settled(page)
+    assert details.get_attribute("open") is not None
+
+
+# Each in_page fragment of the app (found by test_fragments' sweep), clicked once after a restart:
+# what the click must have done is checked by its function. A new fragment needs its entry here.
+AFTER_RESTART = {
+    "pages/ui/forms.py:status_control": _after_restart_status_change,
+    "pages/case.py:contact_form": _after_restart_contact,
+    "pages/ui/charts.py:chart_numbers": _after_restart_chart_numbers,
+}
+
+
+def test_every_fragment_has_its_click_after_a_restart() -> None:
+    from .test_fragments import fragments_of_the_app
+
+    assert set(AFTER_RESTART) == fragments_of_the_app()
+
+
+def test_a_click_in_each_fragment_after_a_server_restart_acts_with_one_press(
+        page, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The page from before the restart names each fragment by an id the new server's session
+    has never registered; Streamlit alone drops such a click (AppSession.request_rerun). With the
+    fallback app.py installs (pages/ui/fragments.whole_run_for_unknown_fragments) the click runs
+    the whole page and acts, with one press – in every fragment."""
+    server = RestartingServer(tmp_path)
+    try:
+        for fragment, click in AFTER_RESTART.items():
+            page.journal.append(f"--- {fragment}")
+            click(page, server)
+            log_out(page)
+    finally:
+        server.stop()
 
 
 # A menu's entries as the person reads them, with the address each opens and whether it is marked

@@ -124,3 +124,26 @@ def test_the_page_row_finds_what_the_frontend_draws() -> None:
                  "stExpandSidebarButton", "stSidebarCollapseButton", "stSidebarNav"):
         assert name in bundle, name
     assert re.search(r"isMobileViewport\?\w+\.Position\.SIDEBAR", bundle)
+
+
+def test_a_click_in_an_unknown_fragment_is_dropped_by_the_session() -> None:
+    """pages/ui/fragments.whole_run_for_unknown_fragments wraps AppSession.request_rerun and
+    undoes its early return for a fragment id the session does not know (behaviour:
+    test_fragments, a real AppSession; test_phone, each fragment clicked after a server restart).
+    If Streamlit no longer drops such a click, or hands request_rerun something else, the wrapper
+    is to be looked at again."""
+    import inspect
+
+    from streamlit.proto.ClientState_pb2 import ClientState
+    from streamlit.runtime.app_session import AppSession
+
+    original = getattr(AppSession.request_rerun, "__wrapped__", AppSession.request_rerun)
+    assert list(inspect.signature(original).parameters) == ["self", "client_state"]
+    assert {"fragment_id", "is_auto_rerun", "widget_states"} <= set(ClientState.DESCRIPTOR.fields_by_name)
+    assert callable(AppSession.has_fragment)
+    # The early return, as the source says it: a fragment id the session does not hold, no run.
+    source = inspect.getsource(original)
+    early = re.search(r"if fragment_id and not self\.has_fragment\(fragment_id\):(.*?)\n\s*return\n",
+                      source, flags=re.S)
+    assert early, "AppSession.request_rerun verwirft unbekannte Fragmente nicht mehr so wie erwartet"
+    assert source.index("fragment_id = client_state.fragment_id") < early.start()

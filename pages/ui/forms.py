@@ -19,6 +19,7 @@ from db.vocabulary import CaseStatus, EndReason, ExitResult, JobKind, LocationSt
 from db.validation import required_day
 from pages.ui.feedback import feedback, on_submit
 from pages.ui.fields import date_field
+from pages.ui.fragments import in_page
 from pages.ui.shown import Shown
 
 
@@ -52,6 +53,7 @@ def checked_period(start: date | None, end: date | None) -> tuple[date, date]:
     return start, end
 
 
+@in_page  # a click that opens a form or is refused reruns this control alone (issue 42)
 def status_control(db: Database, actor: Actor, case_id: int, version: int, status: CaseStatus,
                    *, key: str, name: str, suggested: ExitResult | None = None,
                    planned: datetime | None = None, employer: int | None = None) -> None:

@@ -13,6 +13,9 @@ it. So a successful write inside a fragment reruns the whole page (`whole_page_a
 called by pages/ui/feedback's click handler): from the click's callback, before the fragment's
 own run, which Streamlit then drops – a write costs one full run, as before; a click that writes
 nothing (a form opened, a refusal) only the fragment's.
+
+A click in a fragment the session does not know – a page drawn before a server restart – runs
+the whole page (`whole_run_for_unknown_fragments`, installed by app.py when the server starts).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from collections.abc import Callable
 from typing import ParamSpec
 
 import streamlit as st
+from streamlit.proto.ClientState_pb2 import ClientState
+from streamlit.runtime.app_session import AppSession
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from db.accounts import auth
@@ -67,3 +72,39 @@ def in_page(fn: Callable[P, None]) -> Callable[P, None]:
         fn(*args, **kwargs)
 
     return run  # type: ignore[return-value]
+
+
+def whole_run_for_unknown_fragments() -> None:
+    """A click in a fragment this session does not know runs the whole page instead of nothing.
+
+    After an app server restart (an update, a crash) the browser reconnects to a new session and
+    keeps showing the old page; its next click inside a fragment names the fragment's id, which
+    the new session has never registered. Streamlit's AppSession.request_rerun drops such a
+    request without a run and without a message – "Kontakt speichern" did nothing
+    (tests/test_phone.py, test_a_contact_typed_while_the_app_server_restarts…). Here the request
+    goes on with the same widget states as a full run (its fragment id cleared): app.py checks
+    the login, and pages/reconnect replays the press so its callback hears it. In a live session
+    the same happens to a click in a fragment that a full run has just removed: one page run
+    more, where Streamlit did nothing. An automatic rerun (`run_every`) of a removed fragment
+    stays dropped: it would run the whole page again and again.
+
+    Streamlit has no hook for this: AppSession.request_rerun is wrapped, once per process
+    (idempotent), when the server starts – app.py's import by `streamlit run`, before any
+    session exists. tests/test_streamlit_internals.py pins the early return this undoes.
+    """
+    if getattr(AppSession.request_rerun, "whole_run_for_unknown_fragments", False):
+        return
+    request_rerun = AppSession.request_rerun
+
+    @functools.wraps(request_rerun)
+    def request(self: AppSession, client_state: ClientState | None) -> None:
+        if (client_state is not None and client_state.fragment_id and not client_state.is_auto_rerun
+                and not self.has_fragment(client_state.fragment_id)):
+            whole = ClientState()
+            whole.CopyFrom(client_state)  # the browser's message is left as it came
+            whole.ClearField("fragment_id")
+            client_state = whole
+        request_rerun(self, client_state)
+
+    request.whole_run_for_unknown_fragments = True  # type: ignore[attr-defined]
+    AppSession.request_rerun = request  # type: ignore[method-assign]
