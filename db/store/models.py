@@ -272,7 +272,9 @@ class Case(Base):
         # ... weeks and months of begun and of ended accompaniments, before and in a period ...
         Index("ix_cases_start_end", "start_date", "end_date"),
         Index("ix_cases_end_start", "end_date", "start_date"),
-        Index("ix_cases_referred_start", "referred_on", "start_date"),
+        # (the referred ones with their id: the funnel joins their status changes and jobs by it,
+        # migration 0019)
+        Index("ix_cases_referred_start_id", "referred_on", "start_date", "id"),
         # ... what is overdue today, participants without complete entry data ...
         Index("ix_cases_status_due_interview", "status", "next_step_due", "first_interview_at"),
         Index("ix_cases_entry_start", "entry_complete", "start_date"),
@@ -343,9 +345,9 @@ class StatusChange(Base):
     """The history of a case's status: the timeline and the intake charts read it."""
 
     __tablename__ = "status_changes"
-    # The funnel: how far each case got, from the index alone (db.figures.series.funnel).
-    __table_args__ = (Index("ix_status_changes_case_counted", "case_id", "undone_on", "reverses_id",
-                            "from_status", "to_status"),)
+    # The funnel: the cases that reached a status, from the index alone and only the rows of
+    # that status (db.figures.series.funnel; migration 0019).
+    __table_args__ = (Index("ix_status_changes_reached", "to_status", "undone_on", "reverses_id", "case_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
