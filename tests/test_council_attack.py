@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
@@ -280,6 +280,9 @@ def fresh(template: Path, folder: Path, name: str) -> Database:
 @settings(max_examples=8, deadline=None, phases=[Phase.explicit, Phase.generate],
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10**6), cases=st.integers(5, 90), imported=st.integers(0, 15))
+# Found by a random run: office hours before the first referral counted in the year alone, and
+# "year = Σ its quarters" was false (tests/test_identities.py now sweeps that identity).
+@example(seed=298, cases=17, imported=5)
 def test_no_hidden_value_can_be_derived_from_all_releases(
         _sqlite_template: Path, tmp_path: Path, seed: int, cases: int, imported: int) -> None:
     db = fresh(_sqlite_template, tmp_path, f"attack-{seed}-{cases}-{imported}")

@@ -241,3 +241,39 @@ def test_new_drafts_print_interviews_once(programmes: list[tuple[Database, Actor
     assert FIRST_INTERVIEW_CONTACTS.total[1] not in tables["kontakte"].counts.index
     assert label("interviews_held") in tables["zugaenge"].counts.index
 
+
+
+def _summed(tables: list[dict[str, council.Counts]], slug: str) -> pd.DataFrame:
+    return sum((t[slug].counts for t in tables[1:]), tables[0][slug].counts)
+
+
+@pytest.mark.parametrize(("seed", "cases"), [(298, 17), (5, 6), (21, 30)])
+def test_a_year_is_the_sum_of_the_quarters_the_calendar_gives_it(db: Database, seed: int, cases: int) -> None:
+    """The audit is told "year = Σ its quarters" (db.figures.revisions.year_links) for the
+    quarters the calendar releases: those from the programme's first quarter on. Anything
+    counted in a year before that quarter – office hours held before the first referral – broke
+    the identity (the attacker's model had no solution, seed 298). Each year of generated
+    programmes, with an office hour before everything else, against its quarters."""
+    from db.programme.locations import record_office_hours
+    from db.store.models import OfficeHourLocation
+
+    rng, today = random.Random(seed), date.today()
+    actors = programme_through_services(db, rng, cases, today)
+    first = flows.programme_start(db)
+    with db.read() as session:
+        place = session.query(OfficeHourLocation).first().id
+    record_office_hours(db, actors["companion"], place, date(first.year, 1, 1), 4)  # before the first referral
+    start = flows.programme_start(db)
+    lead = actors["lead"]
+    for year in range(start.year, today.year + 1):
+        period = ReportingPeriod.year(year)
+        quarters = [q for q in period.quarters()
+                    if ReportingPeriod.containing(start) <= q and q.start <= today]
+        whole = council.counts(db, lead, period)
+        parts = [council.counts(db, lead, q) for q in quarters]
+        for slug, table in whole.items():
+            expected = (parts[-1][slug].counts if slug in ("stichtag", "geplant") and quarters[-1] == period.quarters()[-1]
+                        else _summed(parts, slug) if slug not in ("stichtag", "geplant") else None)
+            if expected is None:
+                continue  # a stock of a year not over yet
+            pd.testing.assert_frame_equal(table.counts, expected, check_dtype=False, obj=f"{year} {slug}")

@@ -67,9 +67,15 @@ def _scope(actor: Actor, companion_id: int | None) -> list[ColumnElement[bool]]:
 
 
 def programme_start(db: Database) -> date | None:
-    """The day of the first referral: figures "seit Programmstart" count from its month."""
+    """The programme's first day: its first referral or its first office hour, whichever came
+    first (office hours may open before anyone is referred). Figures "seit Programmstart" count
+    from its month, and the council's calendar releases every quarter from its quarter on – so a
+    year is the sum of the quarters released for it (db.figures.revisions.year_links tells the
+    audit so; an office hour before the first referral's quarter counted in the year alone)."""
     with db.read() as session:
-        return session.scalar(select(func.min(Case.referred_on)))
+        days = [session.scalar(select(func.min(Case.referred_on))),
+                session.scalar(select(func.min(OfficeHourSession.held_on)))]
+    return min((day for day in days if day is not None), default=None)
 
 
 @lead_figure
