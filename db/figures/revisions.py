@@ -25,7 +25,11 @@ suppression fell on other cells than the original's. Now
 3. afterwards every cell the earlier version printed and the revision hides is tried printed
    again: it stays printed wherever the audit over all releases allows, and where not, the
    audit's finding is stored beside the table as the reason (German, shown on the page and in
-   the files).
+   the files);
+4. a cell withheld with DISCLOSES reads, to whoever knows these rules, as "moved by 1 or 2": the
+   audit holds it to the standard of "< 3" (both sizes possible, feasibility `marked`), widens
+   where it is not, and decides 3. again – until the marks shown are the marks checked. Cells
+   the calendar hides wholly and cells small now (SMALL_NOW) carry no such reading.
 """
 
 from __future__ import annotations
