@@ -11,7 +11,9 @@ stock) equals the fourth quarter's. Then it asks HiGHS (SciPy's `milp`) for the 
 largest value of every hidden cell and of every difference between two versions of a cell – and
 between the same stock cell of two days fewer than 28 days apart, where a difference of 1 or 2 is
 the net movement of one or two persons (the rule of db.figures.stichtage, checked here from the
-files alone).
+files alone). A cell a correction hides although the replaced version printed it, with the note
+that printing it would give something away, reads as "moved by 1 or 2" and is held to the
+standard of "< 3": both sizes must stay possible (`reason_findings`).
 
 The releases are made through the service functions (hypothesis chooses seed, size and how
 many cases come by import), quarter after quarter, Stichtag briefings for committee dates
@@ -58,6 +60,9 @@ class Attacker:
         self.cells: dict[Key, tuple[float, float]] = {}
         self.period: dict[int, str] = {}
         self.status: dict[int, str] = {}
+        # "•" on a cell the replaced version printed, with the note that printing it would give
+        # something away (not: "now small"): a reader who knows the rules reads "moved by 1 or 2".
+        self.reasoned: list[Key] = []
         for release, data in files.items():
             frame = pd.read_csv(io.BytesIO(data), sep=";", dtype=str, keep_default_na=False,
                                 encoding="utf-8-sig")
@@ -72,6 +77,8 @@ class Attacker:
                     self.cells[key] = (1, np.inf)
                 self.period[release] = r.Zeitraum
                 self.status[release] = r.Stand
+                if r.Hinweis and "•" in r.Kennzeichen and "kleine Fallzahl" not in r.Hinweis:
+                    self.reasoned.append(key)
         self.order = list(self.cells)
         self.index = {k: i for i, k in enumerate(self.order)}
         rows: list[np.ndarray] = []
@@ -109,6 +116,43 @@ class Attacker:
                     if a[0] != b[0] and abs((day_a - day_b).days) < 28 and (a, b) not in known and (b, a) not in known:
                         self.pairs.append((a, b))
                         known.add((a, b))
+
+    @property
+    def reasoned_pairs(self) -> list[tuple[Key, Key]]:
+        """Each reasoned mark with the cell of the release it replaces: the newest earlier release
+        of the same period that holds the cell printed."""
+        out = []
+        for key in self.reasoned:
+            before = [k for k in self.order if k[0] < key[0] and k[1:] == key[1:]
+                      and self.period[k[0]] == self.period[key[0]]]
+            if before:
+                other = max(before)
+                if self.cells[other][0] == self.cells[other][1]:
+                    out.append((key, other))
+        return out
+
+    def feasible(self, objective: np.ndarray, value: int) -> bool:
+        """Is there a world with every printed cell, mark and sum, and objective · x = value?"""
+        bounds = Bounds([self.cells[k][0] for k in self.order], [self.cells[k][1] for k in self.order])
+        constraints = [LinearConstraint(objective[None, :], value, value)]
+        if len(self.equations):
+            constraints.append(LinearConstraint(self.equations, 0, 0))
+        result = milp(np.zeros(len(self.order)), integrality=np.ones(len(self.order)), bounds=bounds,
+                      constraints=constraints)
+        return result.status == 0
+
+    def reason_findings(self) -> list[str]:
+        """A reasoned mark whose difference can be only 1 or only 2 (either direction): held to
+        the standard of "< 3", both sizes must stay possible."""
+        found = []
+        for a, b in self.reasoned_pairs:
+            objective = np.zeros(len(self.order))
+            objective[self.index[a]] += 1
+            objective[self.index[b]] -= 1
+            sizes = [size for size in (1, 2) if any(self.feasible(objective, d) for d in (size, -size))]
+            if sizes != [1, 2]:
+                found.append(f"{a} − {b}: „•“ heißt „um 1 oder 2 bewegt“, möglich nur {sizes}")
+        return found
 
     def _years(self, by_table: dict[tuple[int, str], set[tuple[str, str]]]) -> list[np.ndarray]:
         """Year = Σ its final quarters, cell by cell; a table only the fourth quarter shares (its
@@ -308,6 +352,7 @@ def test_no_hidden_value_can_be_derived_from_all_releases(
         correct_all(db, actors["lead"])
         attacker = Attacker(downloads(db, actors["council"]))
         assert attacker.findings() == []
+        assert attacker.reason_findings() == []
     finally:
         db.dispose()
 

@@ -107,3 +107,18 @@ def test_the_audit_agrees_with_brute_force(truth: list[int], hide: list[bool]) -
     cap = sum(truth) + 3
     assume(cap ** printed.count(SECONDARY_MARK) * 2 ** printed.count(SMALL_MARK) < 100_000)
     assert {e.cell[1] for e in audit({"t": table})} == brute_force(tuple(printed[:-1]), printed[-1], cap)
+
+
+def test_a_reasoned_mark_needs_both_sizes_of_its_change() -> None:
+    # A correction hides "a" (printed 5 before) with the note that printing it would disclose:
+    # read as "moved by 1 or 2". With c and the total printed, a + b = 7 and b "< 3": a is 5 or
+    # 6, a difference of 0 or 1 – only the size 1 fits the note.
+    before = column("5", "0", "7", total="12")
+    after = column(SECONDARY_MARK, SMALL_MARK, "10", total="17")
+    pair = (("new", "a", "Anzahl"), ("old", "a", "Anzahl"))
+    tables = {"old": before, "new": after}
+    assert exposed(tables, differences=[pair]) == set()  # the difference alone is not pinned
+    assert exposed(tables, differences=[pair], marked=[pair]) == {("new", "a", "Anzahl")}
+    # "c" hidden too: a + b + c = 17 lets the difference be 1 (6 + 1 + 10) or 2 (7 + 1 + 9).
+    wider = {"old": before, "new": column(SECONDARY_MARK, SMALL_MARK, SECONDARY_MARK, total="17")}
+    assert exposed(wider, differences=[pair], marked=[pair]) == set()

@@ -11,6 +11,10 @@
    never a small count, often the direction. No LP audit can see it. Closed by a calendar
    (db.figures.stichtage): no briefing close to another release's stocks, no correction of a
    briefing, a quarter's stocks beside a close briefing wholly "•".
+4. The reason behind a correction's mark: a cell a correction hides although the replaced
+   version printed it, with the note that printing it would disclose, says "moved by 1 or 2".
+   Held to the standard of "< 3" (both sizes possible) by the audit (feasibility, `marked`);
+   `test_a_reasoned_mark_*` below, a world constructed where main let the size be pinned.
 """
 
 from __future__ import annotations
@@ -80,6 +84,7 @@ def test_year_minus_provisional_quarters(_sqlite_template: Path, tmp_path: Path,
         attacker = Attacker(downloads(db, actors["council"]))
         assert any(s == "endgültig" for s in attacker.status.values()), "no annual release"
         assert attacker.findings() == []
+        assert attacker.reason_findings() == []
         assert subset_differences(attacker) == []
     finally:
         db.dispose()
@@ -251,3 +256,57 @@ def test_the_mark_told_why_under_the_difference_rule(_sqlite_template: Path, tmp
         assert marks_that_tell_why(db, actors["council"]), print_day_tables(db, actors["council"])
     finally:
         db.dispose()
+
+
+def reasoned_world() -> dict[int, bytes]:
+    """A quarter released with every cell printed, then corrected: "a" rose by 1 (5 → 6), "b"
+    from 0 to 1 (now "< 3"), "c" by 3 and the total by 5 (printed: no change of 1 or 2). The
+    correction hides "a" – printed, its difference of 1 would be one person's changed record –
+    with the note that printing it would disclose. Printed beside it, "c" and the total leave
+    a + b = 7: "a" is 6 or 5, its difference 1 or 0 – and a reader who takes the note for "moved
+    by 1 or 2" has the difference (1) and with it "b" (1). Returns the CSV files of both releases."""
+    import pandas as pd
+
+    from db.figures.council import PROVISIONAL, CouncilTable
+    from db.figures.disclosure import protect
+    from db.figures.export import tables_csv
+    from db.figures.periods import ReportingPeriod
+    from db.figures.revisions import Version, printed, protect_sets
+
+    period = ReportingPeriod.quarter(2026, 2)
+    original = protect(pd.DataFrame({"Anzahl": [5, 0, 7]}, index=["a", "b", "c"]), column_totals=True)
+    assert not original.hidden
+    first = original.as_published()
+    draft = protect(pd.DataFrame({"Anzahl": [6, 1, 10]}, index=["a", "b", "c"]), column_totals=True,
+                    keep_hidden=frozenset(original.hidden), costly=printed(first))
+    protected = protect_sets([Version(1, period, {"t": first})], {period: {"t": draft}}, {period: {"t": first}})
+    second = protected.sets[period]["t"].as_published()
+    withheld = tuple(protected.withheld.get(period, {}).get("t", ()))
+
+    def table(published, why=()):  # type: ignore[no-untyped-def]
+        return [CouncilTable("t", "Kontakte nach Art", "", "Art", published, withheld=why)]
+
+    return {1: tables_csv(table(first), period.label, 1, PROVISIONAL),
+            2: tables_csv(table(second, withheld), period.label, 2, PROVISIONAL)}
+
+
+def test_a_reasoned_mark_leaves_both_sizes_of_its_change_possible() -> None:
+    """A cell a correction hides although its original printed it, with the note that printing it
+    would disclose, says "moved by 1 or 2" to a reader who knows the rules – held, like "< 3", to
+    both sizes being possible. The attacker reads the notes from the CSV files."""
+    attacker = Attacker(reasoned_world())
+    assert attacker.reasoned_pairs, "no reasoned mark: the world tests nothing"
+    assert attacker.reason_findings() == []
+    assert attacker.findings() == []
+
+
+def test_a_reasoned_mark_gave_its_change_away_without_the_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check above can fail: without the rule (the audit not told which marks carry the
+    note) the same correction prints "c" and the total, and the difference of "a" is 1."""
+    from db.figures import revisions
+    from db.figures.feasibility import audit
+
+    monkeypatch.setattr(revisions, "disclosure_audit", lambda *a, marked=(), **k: audit(*a, **k))
+    attacker = Attacker(reasoned_world())
+    found = attacker.reason_findings()
+    assert found and "möglich nur [1]" in found[0], found

@@ -15,7 +15,11 @@ feasible. A pattern is safe only if
 - every "< 3" can still be 1 *and* 2,
 - every "•" can still be 3 or more (it cannot be shown to be small),
 - every `difference` the caller names (the same cell in a release and in its correction) is
-  not fixed to 1 or 2 in either direction – that would be one or two persons' changed records.
+  not fixed to 1 or 2 in either direction – that would be one or two persons' changed records;
+- every `marked` difference – a cell a correction hides although the version it replaces
+  printed it, for the reason that printing it would disclose (db.figures.revisions.DISCLOSES) –
+  is held to the standard of "< 3": a reader who knows the rules takes such a mark for "moved
+  by 1 or 2", so a difference of 1 *and* one of 2 (either direction) must both stay possible.
 
 The variables split into independent groups (cells linked by no sum); each group is solved on
 its own, so the cost grows with the largest linked group, not with the number of releases.
@@ -151,6 +155,7 @@ class _Group:
 
 def audit(tables: Mapping[Hashable, PublishedTable], *, links: Sequence[Link] = (),
           differences: Sequence[tuple[CellRef, CellRef]] = (),
+          marked: Sequence[tuple[CellRef, CellRef]] = (),
           concern: Callable[[CellRef], bool] | None = None) -> list[Exposure]:
     """Every hidden value of `tables` that everything printed pins down (empty: safe).
 
@@ -185,7 +190,26 @@ def audit(tables: Mapping[Hashable, PublishedTable], *, links: Sequence[Link] = 
         exposure = _difference(model, group_of, a, b)
         if exposure:
             exposures.append(exposure)
+    for a, b in marked:
+        if concern is not None and not (concern(a) or concern(b)):
+            continue
+        exposure = _marked(model, group_of, a, b)
+        if exposure:
+            exposures.append(exposure)
     return exposures
+
+
+def _marked(model: _Model, group_of, a: CellRef, b: CellRef) -> Exposure | None:  # type: ignore[no-untyped-def]
+    """A hidden revision `a` of a cell `b` whose mark a reader reads as "moved by 1 or 2": both
+    sizes must stay possible, as both values of a "< 3" must."""
+    va, vb = model.index[a], model.index[b]
+    group = group_of(va, vb)
+    sizes = [size for size in range(1, SMALL_LIMIT)
+             if any(group.feasible(extra=({va: 1, vb: -1}, d, d)) for d in (size, -size))]
+    if len(sizes) < SMALL_LIMIT - 1:
+        return Exposure(a, b, f"„{SECONDARY_MARK}“ einer Berichtigung verrät die Änderung: Unterschied zur "
+                              f"früheren Fassung nur {' oder '.join(map(str, sizes)) or 'kein Wert'} möglich")
+    return None
 
 
 def _difference(model: _Model, group_of, a: CellRef, b: CellRef) -> Exposure | None:  # type: ignore[no-untyped-def]

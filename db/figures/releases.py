@@ -46,7 +46,7 @@ from .council import COUNCIL_ROLES, Briefing, briefing_of, draft
 from .disclosure import PublishedTable, hidden_whole
 from .feasibility import Exposure
 from .periods import ReportingPeriod, annual_years, final_quarters
-from .revisions import Unprotectable, Version, check, protect_sets
+from .revisions import DISCLOSES, Unprotectable, Version, check, protect_sets
 from .stichtage import (STOCK_SLUGS, DayRelease, close, day_releases, Premise, premise_of,
                         refuse_what_was_released_since, stored_releases)
 
@@ -163,8 +163,14 @@ def _tables(release: Release) -> dict[str, PublishedTable]:
 def versions(stored: Sequence[Release], days: Sequence[DayRelease] = ()) -> list[Version]:
     """Every stored release as the audit sees it: quarters and years by period, Stichtag
     briefings (db.figures.briefings) by the day of their stocks."""
-    return [*(Version(r.id, r.period, _tables(r)) for r in stored),
+    return [*(Version(r.id, r.period, _tables(r), marked=_marked(r), corrects=r.corrects_id) for r in stored),
             *(Version(d.id, None, {t.slug: t.table for t in d.briefing.tables}, d.day) for d in days)]
+
+
+def _marked(release: Release) -> frozenset[tuple[str, str, str]]:
+    """The cells a correction hides with DISCLOSES: read as "moved by 1 or 2" (revisions)."""
+    return frozenset((t.slug, row, col) for t in release.briefing.tables for row, col, why in t.withheld
+                     if why.endswith(DISCLOSES))
 
 
 def _check(earlier: list[Release], new: dict[str, PublishedTable], period: ReportingPeriod,

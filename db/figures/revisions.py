@@ -25,7 +25,11 @@ suppression fell on other cells than the original's. Now
 3. afterwards every cell the earlier version printed and the revision hides is tried printed
    again: it stays printed wherever the audit over all releases allows, and where not, the
    audit's finding is stored beside the table as the reason (German, shown on the page and in
-   the files).
+   the files);
+4. a cell withheld with DISCLOSES reads, to whoever knows these rules, as "moved by 1 or 2": the
+   audit holds it to the standard of "< 3" (both sizes possible, feasibility `marked`), widens
+   where it is not, and decides 3. again – until the marks shown are the marks checked. Cells
+   the calendar hides wholly and cells small now (SMALL_NOW) carry no such reading.
 """
 
 from __future__ import annotations
@@ -65,6 +69,10 @@ class Version:
     period: ReportingPeriod | None
     tables: Mapping[str, PublishedTable]
     day: date | None = None  # the stocks' day when it is not the period's last day
+    # A correction's cells hidden with DISCLOSES (slug, row, column) and the release it corrects:
+    # a reader takes such a mark for "moved by 1 or 2" against that release (feasibility, marked).
+    marked: frozenset[tuple[str, str, str]] = frozenset()
+    corrects: Hashable | None = None
 
     @property
     def stock_day(self) -> date:
@@ -124,12 +132,18 @@ def year_links(tables: Mapping[tuple[Hashable, str], PublishedTable], year: Repo
 
 
 def check(earlier: list[Version], new: Mapping[ReportingPeriod, Mapping[str, PublishedTable]],
-          new_only: bool = False, new_day: Version | None = None) -> list[Exposure]:
+          new_only: bool = False, new_day: Version | None = None,
+          marked: Mapping[ReportingPeriod, tuple[Hashable, frozenset[tuple[str, str, str]]]] | None = None
+          ) -> list[Exposure]:
     """The audit over the earlier versions given and the new sets (see module doc) – or a new
     Stichtag briefing (`new_day`, owner NEW_DAY); `new_only`: findings about the new cells only
-    (the earlier ones passed before)."""
+    (the earlier ones passed before). `marked`: per new period, the release it corrects and the
+    cells it hides with DISCLOSES (slug, row, column), as each earlier Version carries its own."""
     owner_of = {p: new_owner(p) for p in new}
-    versions = [*earlier, *(Version(owner_of[p], p, own) for p, own in new.items())]
+    versions = list(earlier)
+    for p, own in new.items():
+        corrects, cells = (marked or {}).get(p, (None, frozenset()))
+        versions.append(Version(owner_of[p], p, own, marked=cells, corrects=corrects))
     if new_day is not None:
         versions.append(new_day)
     tables: dict[tuple[Hashable, str], PublishedTable] = {
@@ -156,7 +170,12 @@ def check(earlier: list[Version], new: Mapping[ReportingPeriod, Mapping[str, Pub
             every_link += year_links(tables, period, owner_of)
     new_owners = {*owner_of.values(), *([new_day.owner] if new_day is not None else [])}
     concern = (lambda ref: ref[0][0] in new_owners) if new_only else None
-    return disclosure_audit(tables, links=every_link, differences=differences, concern=concern)
+    # A correction's DISCLOSES marks against the release it corrects (when that is in the model).
+    cells = {(tid, r, c) for tid, t in tables.items() for r in t.rows for c in t.columns}
+    reasons = [(a, b) for v in versions if v.marked and v.corrects is not None
+               for slug, r, c in sorted(v.marked)
+               if (a := ((v.owner, slug), r, c)) in cells and (b := ((v.corrects, slug), r, c)) in cells]
+    return disclosure_audit(tables, links=every_link, differences=differences, marked=reasons, concern=concern)
 
 
 def _published(sets: Sets) -> dict[ReportingPeriod, dict[str, PublishedTable]]:
@@ -207,19 +226,70 @@ class Unprotectable(Exception):
         self.earlier_only = earlier_only
 
 
+ROUNDS = 50  # widen, then withhold, again while the marks the reader sees change (each round hides more)
+
+
+def _corrected_owner(earlier: list[Version], period: ReportingPeriod,
+                     tables: Mapping[str, PublishedTable]) -> Hashable | None:
+    """The earlier release whose tables `tables` are: the one a revision of `period` replaces."""
+    return next((v.owner for v in earlier if v.period == period and v.day is None
+                 and all(v.tables.get(slug) == t for slug, t in tables.items())), None)
+
+
 def protect_sets(earlier: list[Version], drafts: Sets,
                  revised: Mapping[ReportingPeriod, Mapping[str, PublishedTable]]) -> Protected:
     """The new sets, protected until the audit over `earlier` finds nothing; `revised` are the
     valid releases the sets replace (by period), whose printed cells are kept printed where the
-    audit allows."""
+    audit allows.
+
+    A cell the replaced release printed and the new one hides with DISCLOSES is, to a reader who
+    knows the rules, "moved by 1 or 2": the audit holds it to the standard of "< 3" (both sizes
+    possible; feasibility, `marked`). Where it is not, one more cell is hidden as for any other
+    finding (one never printed first), and what is withheld and why is decided again – until the
+    marks the page shows are the marks the audit checked."""
     earlier = related(earlier, list(drafts))
     sets: Sets = {p: dict(own) for p, own in drafts.items()}
     periods = {new_owner(p): p for p in sets}
     costly = {p: {slug: printed(revised.get(p, {}).get(slug)) for slug in own} for p, own in sets.items()}
+    corrected = {p: _corrected_owner(earlier, p, revised[p]) for p in sets if p in revised}
     before = sum(len(t.hidden) for own in sets.values() for t in own.values())
     if found := [e for e in check(earlier, {}) if e]:  # the earlier releases alone (passed when released)
         raise Unprotectable(found[0], earlier_only=True)
-    while exposures := check(earlier, _published(sets), new_only=True):
+    marks: dict[ReportingPeriod, frozenset[tuple[str, str, str]]] = {}
+
+    def marked(leave_out: tuple[ReportingPeriod, str, tuple[str, str]] | None = None
+               ) -> dict[ReportingPeriod, tuple[Hashable, frozenset[tuple[str, str, str]]]]:
+        out = {}
+        for p, cells in marks.items():
+            if corrected.get(p) is None:
+                continue
+            if leave_out is not None and leave_out[0] == p:
+                cells = cells - {(leave_out[1], *leave_out[2])}
+            out[p] = (corrected[p], cells)
+        return out
+
+    for _ in range(ROUNDS):
+        _widen(earlier, sets, periods, costly, marked())
+        withheld, printed_again = _withhold(earlier, sets, costly, marked)
+        now = {p: frozenset((slug, str(r), str(c)) for slug, cells in own.items()
+                            for r, c, why in cells if why == DISCLOSES) for p, own in withheld.items()}
+        now = {p: cells for p, cells in now.items() if cells}
+        if not printed_again and now == marks:
+            break
+        marks = now
+    else:
+        exposures = check(earlier, _published(sets), new_only=True, marked=marked())
+        raise Unprotectable(exposures[0] if exposures else Exposure(
+            ("", "", ""), None, "Die Prüfung kommt zu keinem Ende"), earlier_only=False)
+    after = sum(len(t.hidden) for own in sets.values() for t in own.values())
+    return Protected(sets, after - before, withheld)
+
+
+def _widen(earlier: list[Version], sets: Sets, periods: Mapping[tuple[str, str], ReportingPeriod],
+           costly: Mapping[ReportingPeriod, Mapping[str, frozenset[tuple[str, str]]]],
+           marked: Mapping[ReportingPeriod, tuple[Hashable, frozenset[tuple[str, str, str]]]]) -> None:
+    """One more cell hidden in the new sets for each finding, until the audit finds nothing."""
+    while exposures := check(earlier, _published(sets), new_only=True, marked=marked):
         place = next(filter(None, (_exposed_in_new(e, periods) for e in exposures)), None)
         if place is None:  # only earlier releases are exposed: none of this release's doing
             raise Unprotectable(exposures[0], earlier_only=True)
@@ -244,7 +314,15 @@ def protect_sets(earlier: list[Version], drafts: Sets,
         chosen = options[0]  # the year's table first: it was never printed before
         p, s, w = chosen
         sets[p][s] = w
+
+
+def _withhold(earlier: list[Version], sets: Sets,
+              costly: Mapping[ReportingPeriod, Mapping[str, frozenset[tuple[str, str]]]],
+              marked) -> tuple[dict[ReportingPeriod, dict[str, list[tuple[str, str, str]]]], bool]:  # type: ignore[no-untyped-def]
+    """Every cell the replaced release printed and the new sets hide, tried printed again (kept
+    printed where the audit allows), else with its reason; and whether any was printed again."""
     withheld: dict[ReportingPeriod, dict[str, list[tuple[str, str, str]]]] = {}
+    printed_again = False
     for period, own in sets.items():
         for slug in own:
             for cell in sorted(costly[period][slug] & set(own[slug].hidden), key=str):
@@ -254,11 +332,12 @@ def protect_sets(earlier: list[Version], drafts: Sets,
                 else:
                     trial = ProtectedTable(table.values, {c: h for c, h in table.hidden.items() if c != cell},
                                            table.row_totals, table.column_totals)
-                    found = check(earlier, _published({**sets, period: {**sets[period], slug: trial}}), new_only=True)
+                    found = check(earlier, _published({**sets, period: {**sets[period], slug: trial}}),
+                                  new_only=True, marked=marked((period, slug, (str(cell[0]), str(cell[1])))))
                     if not found:
                         sets[period][slug] = trial  # printed again: the audit allows it
+                        printed_again = True
                         continue
                     why = DISCLOSES  # never found[0].what: see DISCLOSES
                 withheld.setdefault(period, {}).setdefault(slug, []).append((str(cell[0]), str(cell[1]), why))
-    after = sum(len(t.hidden) for own in sets.values() for t in own.values())
-    return Protected(sets, after - before, withheld)
+    return withheld, printed_again
