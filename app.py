@@ -77,6 +77,22 @@ def not_here() -> None:
             "Sie eine Seite im Menü.", icon=":material/explore_off:")
 
 
+def start_page_by_its_address(start: StreamlitPage) -> None:
+    """The role's start page opened by its own address (a bookmark of /agenda) is the start page.
+    Streamlit serves the first page of the menu at "/" only and called its own address "not
+    found": the English dialog over the page, which is inert until it is closed. Asked for by
+    name, it is asked for by its page instead (before st.navigation, while `start.url_path` is
+    still its own)."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return
+    manager = ctx.pages_manager
+    if not manager.intended_page_script_hash and manager.intended_page_name == start.url_path:
+        manager.set_script_intent(start._script_hash, "")  # noqa: SLF001 - the page's own id
+
+
 def stand_ins(every: dict[str, StreamlitPage], shown: list[StreamlitPage]) -> list[StreamlitPage]:
     """Hidden pages, all showing not_here(), for every other address of the app and for an
     unknown address asked for in this run: the app's own German page instead of Streamlit's
@@ -138,6 +154,7 @@ def main() -> None:
     # A password chosen by somebody else is replaced before anything else opens.
     allowed = (["account"] if actor.must_change_password else ROLE_PAGES[actor.role]) + EVERYONE
     shown = [all_pages[name] for name in allowed]
+    start_page_by_its_address(shown[0])
     page = st.navigation([*shown, *stand_ins(all_pages, shown)])
     page_row(shown, page)  # the same menu above the page on a phone: one tap per page change
     use_pages(all_pages)

@@ -485,6 +485,37 @@ def test_crafted_addresses_open_nothing_they_should_not(page, running_app: Runni
     page.get_by_role("heading", name="Fälle", exact=True).first.wait_for()
 
 
+# A demo account of every role (db/demo/seed.py).
+ACCOUNTS = {"COMPANION": "begleiter1", "LEAD": "leitung", "CASE_MANAGER": "fallmanager1",
+            "COUNCIL": "kreistag", "ADMIN": "admin", "DATA_PROTECTION": "datenschutz"}
+
+
+def test_every_page_of_every_role_opens_by_its_own_address(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
+    """A bookmark of any menu page opens that page – the start page too, which Streamlit serves
+    at "/" and once called "not found" by its own address (the English dialog over the page,
+    inert until closed: /agenda, /dashboard, /referrals, /council, /users, /audit_log)."""
+    from app import EVERYONE, ROLE_PAGES
+    from db.vocabulary import Role
+
+    assert set(ACCOUNTS) == {role.name for role in Role}  # a new role needs its account here
+    paths = {name: ("barrierefreiheit" if name == "accessibility" else name) for pages in ROLE_PAGES.values()
+             for name in [*pages, *EVERYONE]}
+    failures = []
+    for role, pages in ROLE_PAGES.items():
+        log_in(page, running_app, ACCOUNTS[role.name])
+        for name in [*pages, *EVERYONE]:
+            if name == "case":
+                continue  # opened with ?id= from a list (test_crafted_addresses…)
+            visit(page, f"{running_app.url}/{paths[name]}")
+            page.get_by_role("button", name="Abmelden").wait_for()
+            settled(page)
+            if page.get_by_text("Page not found").count() or page.get_by_role("dialog").count() \
+                    or page.get_by_role("heading", name="Seite nicht verfügbar").count():
+                failures.append((role.name, name))
+        log_out(page)
+    assert failures == []
+
+
 def test_a_name_written_as_markdown_makes_no_request(page, running_app: RunningApp) -> None:  # type: ignore[no-untyped-def]
     """A client named like a Markdown image or link stays text: the browser fetches nothing."""
     from sqlalchemy import select

@@ -34,6 +34,22 @@ def test_the_page_directory_switch_exists() -> None:
     assert {"main_script_hash", "intended_page_name"} <= set(dir(PagesManager))
 
 
+def test_the_start_page_can_be_asked_for_by_its_page_instead_of_its_name() -> None:
+    """app.start_page_by_its_address: a page's id comes from its own address even when it is the
+    default page (served at "/"), and the run's intent can be set to that id."""
+    import inspect
+
+    import streamlit as st
+    from streamlit.runtime.pages_manager import PagesManager
+
+    assert list(inspect.signature(PagesManager.set_script_intent).parameters) == [
+        "self", "page_script_hash", "page_name"]
+    assert {"intended_page_script_hash", "intended_page_name"} <= set(dir(PagesManager))
+    # The id from the page's own address, the address "" for the default page alone.
+    assert "calc_hash(self._url_path)" in inspect.getsource(st.Page._script_hash.fget)  # noqa: SLF001
+    assert 'return "" if self._default else self._url_path' in inspect.getsource(st.Page.url_path.fget)
+
+
 def test_a_press_from_an_earlier_server_can_be_kept_and_replayed() -> None:
     """pages/reconnect.py (behaviour: test_phone, server restart during typing)."""
     from streamlit.proto.WidgetStates_pb2 import WidgetState
