@@ -16,7 +16,7 @@ from db.casework.cases import (
     refer_client,
     schedule_first_interview,
 )
-from db.casework.team import assignment_choices
+from db.casework.team import CHOICE_CHARS, assignment_choices
 from db.clock import today as local_today
 from db.errors import DomainError
 from db.vocabulary import Barrier, CaseStatus, Gender, ReferralSource, Role
@@ -195,7 +195,9 @@ if not incoming.rows:
 
 with shown_errors():
     choices = {c.id: c for c in assignment_choices(db, actor)}
-labels = {cid: c.choice_label(local_today()) for cid, c in choices.items()}
+# One-tap options wrap their text: every figure stays; a select box shows one line of it.
+labels = {cid: c.choice_label(local_today(), most=None if len(choices) <= RADIO_UP_TO else CHOICE_CHARS)
+          for cid, c in choices.items()}
 places = interview_places(db, actor)
 
 

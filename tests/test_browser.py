@@ -327,7 +327,7 @@ def test_referral_with_a_barrier_assigned_above_capacity_and_seen_as_a_chip(page
     settled(page)
     key = f"incoming_{case_id_of(running_app, 'BT-4711')}"  # Streamlit marks a widget st-key-<key>
     # One tap on the companion: the team's companions are radio options, the whole label wraps.
-    page.locator(f".st-key-{key}_companion").get_by_text("Bianca Begleitmann (Demo) · zu voll").click()
+    page.locator(f".st-key-{key}_companion").get_by_text(re.compile(r"^Bianca Begleitmann \(Demo\) · 11/10 \+\d+ · zu voll$")).click()
     settled(page)
     page.locator(f".st-key-{key}_assign").get_by_role("button").click()
     page.get_by_text("bei Kapazität 10").first.wait_for()

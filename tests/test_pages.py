@@ -554,7 +554,7 @@ def test_assigning_above_capacity_asks_for_a_logged_confirmation(app: AppTest, d
     app.run()
     key = f"incoming_{case_id}"
     box = app.radio(key=f"{key}_companion")
-    assert "Bianca Begleitmann (Demo) · zu voll" in [as_read(o) for o in box.options]
+    assert "Bianca Begleitmann (Demo) · 11/10 +20 · zu voll" in [as_read(o) for o in box.options]
     box.set_value(bianca).run()
     next(b for b in app.button if b.key == f"{key}_assign").click().run()
     assert any("bei Kapazität 10" in e.value for e in app.error)

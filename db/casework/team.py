@@ -159,19 +159,20 @@ class CompanionLoad:
         """One more participant would take the companion above capacity."""
         return self.accompanied >= self.cap
 
-    def choice_label(self, day: date) -> str:
+    def choice_label(self, day: date, most: int | None = CHOICE_CHARS) -> str:
         """How the companion appears where a case is assigned: the name, participants of cap,
         the inflow ("+20"), the mark, and the first day if not yet at work – "Bianca Begleitmann ·
         11/20 +20 · bald zu voll". A select box on a phone shows CHOICE_CHARS characters (the
         text was cut at "…0/20 Teilnehm…"): the figures give way first, the mark never (and a
-        name is never cut). What the figures mean says the select box's help text."""
+        name is never cut). A choice that wraps (`most=None`: the one-tap options) keeps them
+        all. What the figures mean says the choice's help text."""
         mark = [self.state.tiny] if self.state != CapacityState.WITHIN else []
         start = [f"ab {self.start_date:%d.%m.}"] if self.start_date is not None and self.start_date > day else []
         load = f"{self.accompanied}/{self.cap}"
         forms = [[self.name, load + (f" +{self.inflow}" if self.inflow else ""), *mark, *start],
                  [self.name, load, *mark, *start], [self.name, *mark, *start]]
         labels = [" · ".join(form) for form in forms]
-        return next((text for text in labels if len(text) <= CHOICE_CHARS), labels[-1])
+        return next((text for text in labels if most is None or len(text) <= most), labels[-1])
 
 
 @until_data_change
