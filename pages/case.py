@@ -228,9 +228,12 @@ with st.expander("Stammdaten bearbeiten", icon=":material/badge:"):
                              address=state[f"client_address_{case_id}"],
                              consent_date=state[f"client_consent_{case_id}"])
 
+        # Its own slot, under this form: in the case's slot the refusal stood under the contact
+        # form, a screen away – and on a closed case, which has none, nowhere.
         st.form_submit_button("Stammdaten speichern", **on_submit(
             lambda: update_client(db, actor, case.client_id, case.client_version, entered_client()),
-            "Stammdaten gespeichert.", key=key))
+            "Stammdaten gespeichert.", key=f"client_{case_id}"))
+    feedback(f"client_{case_id}")
 
 st.header("Verlauf")
 for entry in case.timeline:

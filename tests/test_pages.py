@@ -597,3 +597,22 @@ def test_the_start_pages_link_opens_the_participants(app: AppTest) -> None:
 def test_the_start_pages_link_opens_what_is_overdue(app: AppTest) -> None:
     open_page(app, "leitung", "pages/cases.py", ueberfaellig="1")
     assert len(table_rows(app)) == 3 and all("⚠" in r["Fällig"] for r in table_rows(app))
+
+
+@pytest.mark.parametrize("closed", [False, True])
+def test_a_refused_master_data_save_says_why_under_its_own_form(app: AppTest, db: Database, closed: bool) -> None:
+    """The phone "ruf an" is refused – and the reason stands in the master-data panel, not in
+    the contact form's slot (a screen away; a closed case has no contact form at all)."""
+    log_in(app, "begleiter1")
+    case_id = _first_active_case(db)
+    if closed:
+        with db.write() as session:
+            session.get_one(Case, case_id).status = CaseStatus.CLOSED
+    app.query_params["id"] = str(case_id)
+    app.switch_page("pages/case.py").run()
+    app.text_input(key=f"client_phone_{case_id}").input("ruf an")
+    click(app, "Stammdaten speichern")
+    panel = next(e for e in app.expander if e.label == "Stammdaten bearbeiten")
+    assert any("Telefon" in as_read(e.value) for e in panel.error), [e.value for e in app.error]
+    with db.read() as session:
+        assert session.get_one(Case, case_id).client.phone != "ruf an"
