@@ -184,18 +184,12 @@ def audit(tables: Mapping[Hashable, PublishedTable], *, links: Sequence[Link] = 
                                           f"{' oder '.join(map(str, possible)) or 'kein Wert'} möglich"))
         elif text == SECONDARY_MARK and not group_of(var).feasible({var: (SMALL_LIMIT, float("inf"))}):
             exposures.append(Exposure(ref, None, f"„{SECONDARY_MARK}“ ist nachweislich kleiner als {SMALL_LIMIT}"))
-    for a, b in differences:
-        if concern is not None and not (concern(a) or concern(b)):
-            continue
-        exposure = _difference(model, group_of, a, b)
-        if exposure:
-            exposures.append(exposure)
-    for a, b in marked:
-        if concern is not None and not (concern(a) or concern(b)):
-            continue
-        exposure = _marked(model, group_of, a, b)
-        if exposure:
-            exposures.append(exposure)
+    for pairs, judge in ((differences, _difference), (marked, _marked)):
+        for a, b in pairs:
+            if concern is not None and not (concern(a) or concern(b)):
+                continue
+            if exposure := judge(model, group_of, a, b):
+                exposures.append(exposure)
     return exposures
 
 
