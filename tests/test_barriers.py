@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from db.casework.barriers import add_barrier, resolve_barrier
+from db.casework.cases import refer_client
 from db.errors import ValidationError
 from db.store.models import CaseBarrier
 from db.vocabulary import Barrier, CaseStatus
 
 from .conftest import World
-from .helpers import case_in
+from .helpers import case_in, new_client
 
 
 def _case(world: World) -> int:
@@ -49,3 +52,14 @@ def test_resolving_twice_is_refused(world: World) -> None:
     resolve_barrier(world.db, actor, barrier_id)
     with pytest.raises(ValidationError):
         resolve_barrier(world.db, actor, barrier_id)
+
+
+def test_a_barrier_is_not_noted_before_the_referral(world: World) -> None:
+    """The event order of every way in (db/casework/rules.py): nothing of a case before its
+    referral – a barrier dated earlier broke the council's "year = Σ its quarters"."""
+    companion = world.actor("leitung")  # may edit every case
+    case_id = refer_client(world.db, world.actor("fallmanager1"), client=new_client(),
+                           referred_on=world.today - timedelta(days=10))
+    with pytest.raises(ValidationError, match="Festgestellt am.*nicht vor der Zuweisung"):
+        add_barrier(world.db, companion, case_id, Barrier.DEBT, noted_on=world.today - timedelta(days=11))
+    assert add_barrier(world.db, companion, case_id, Barrier.DEBT, noted_on=world.today - timedelta(days=10))

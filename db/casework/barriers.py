@@ -37,6 +37,10 @@ def add_barrier(
         if case is None:
             raise NotFound("Diesen Fall gibt es nicht.")
         require_case(actor, case, edit=True)
+        # Nothing of a case happens before its referral (db/casework/rules.py's event order): a
+        # barrier dated earlier counted in a year but in none of the quarters the council gets
+        # (they begin with the programme), and "year = Σ its quarters" was false.
+        not_before(noted_on, case.referred_on, "noted_on", "Festgestellt am", "der Zuweisung")
         already = session.scalar(
             select(CaseBarrier.id).where(
                 CaseBarrier.case_id == case_id,
