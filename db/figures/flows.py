@@ -73,8 +73,8 @@ def programme_start(db: Database) -> date | None:
     year is the sum of the quarters released for it (db.figures.revisions.year_links tells the
     audit so; an office hour before the first referral's quarter counted in the year alone)."""
     with db.read() as session:
-        days = [session.scalar(select(func.min(Case.referred_on))),
-                session.scalar(select(func.min(OfficeHourSession.held_on)))]
+        days = session.execute(select(select(func.min(Case.referred_on)).scalar_subquery(),
+                                      select(func.min(OfficeHourSession.held_on)).scalar_subquery())).one()
     return min((day for day in days if day is not None), default=None)
 
 
