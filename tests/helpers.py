@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from itertools import count
 
 import pandas as pd
+from markdown_it import MarkdownIt
 from sqlalchemy import func, select
 
 from db.actors import Actor
@@ -342,3 +343,32 @@ def age_snapshots(db: Database, seconds: float = 61) -> None:
         for key, counted_at in session.execute(select(FigureSnapshot.key, FigureSnapshot.counted_at)).all():
             session.execute(update(FigureSnapshot).where(FigureSnapshot.key == key)
                             .values(counted_at=counted_at - timedelta(seconds=seconds)))
+
+
+class _GfmLinks:
+    """linkify-it as GFM's autolink literals: a link with a scheme ("https://", "mailto:"), an
+    e-mail address, or a schemeless one starting with "www." – GFM leaves a bare "name.de" text,
+    which linkify-it's fuzzy links would link."""
+
+    def __init__(self, inner: object) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    def match(self, text: str) -> list[object] | None:
+        links = [link for link in self._inner.match(text) or []  # type: ignore[attr-defined]
+                 if link.schema or link.raw.lower().startswith("www.")]
+        return links or None
+
+    def test(self, text: str) -> bool:
+        return self.match(text) is not None
+
+
+def streamlit_markdown() -> MarkdownIt:
+    """Markdown as Streamlit's browser renders it (react-markdown with remark-gfm): CommonMark
+    with raw HTML, tables, strikethrough and GFM's autolink literals. What it turns into a tag
+    from planted text, the page would too."""
+    md = MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["linkify", "table", "strikethrough"])
+    md.linkify = _GfmLinks(md.linkify)
+    return md

@@ -16,7 +16,7 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from markdown_it import MarkdownIt
+from .helpers import streamlit_markdown
 from sqlalchemy import select, update
 
 from db.store.database import Database
@@ -48,7 +48,7 @@ DIRECTIVE = re.compile(_UNESCAPED + r":red\[rot\\?\]")
 KATEX = re.compile(_UNESCAPED + r"\$x\\?\^2(?<!\\)\$")
 # Columns that are not free text: identifiers, enums, hashes, the login name.
 NOT_TEXT = {"username", "password_hash", "hash", "prev_hash", "email"}
-MARKDOWN = MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["linkify", "table", "strikethrough"])
+MARKDOWN = streamlit_markdown()
 # Element kinds whose text Streamlit renders as Markdown (values of inputs are shown as typed).
 MARKDOWN_VALUES = {"markdown", "caption", "title", "header", "subheader", "error", "warning", "info",
                    "success", "toast", "exception", "metric"}
