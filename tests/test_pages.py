@@ -18,7 +18,7 @@ from db.store.models import (
 )
 from db.vocabulary import ActivityKind, Barrier, CaseStatus, JobKind, PlanMetric
 
-from .conftest import as_read, log_in, open_chart_numbers, table_as_read
+from .conftest import as_read, log_in, open_chart_numbers, open_panels, table_as_read
 from .helpers import part_time
 
 
@@ -609,7 +609,7 @@ def test_a_refused_master_data_save_says_why_under_its_own_form(app: AppTest, db
         with db.write() as session:
             session.get_one(Case, case_id).status = CaseStatus.CLOSED
     app.query_params["id"] = str(case_id)
-    app.switch_page("pages/case.py").run()
+    open_panels(app.switch_page("pages/case.py").run())
     app.text_input(key=f"client_phone_{case_id}").input("ruf an")
     click(app, "Stammdaten speichern")
     panel = next(e for e in app.expander if e.label == "Stammdaten bearbeiten")
