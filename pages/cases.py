@@ -75,6 +75,12 @@ if st.session_state.get("cases_filter") != filters:
     st.session_state["cases_filter"] = filters
     st.session_state["cases_page"] = 0
 page_no = st.session_state.get("cases_page", 0)
+# A paging click (the buttons below) is read here, before the list is fetched: the run the click
+# asks for draws the new page – one run, not a run and a rerun (issue 42).
+if st.session_state.get("cases_next"):
+    page_no = st.session_state["cases_page"] = page_no + 1
+elif st.session_state.get("cases_prev"):
+    page_no = st.session_state["cases_page"] = max(0, page_no - 1)
 
 with shown_errors():
     result = caseload(db, actor, filters, limit=PAGE_SIZE, offset=page_no * PAGE_SIZE)
@@ -124,15 +130,12 @@ st.caption(SORT_TEXT)
 # At a desk an HTML table that wraps: every column in view, whose case it is first.
 narrow.table(table, "cases", cards=cards)
 
+
 pages_total = max(1, -(-result.total // PAGE_SIZE))
 nav = st.columns([1, 2, 1])
-if nav[0].button("◀ Zurück", disabled=page_no == 0, key="cases_prev"):
-    st.session_state["cases_page"] = page_no - 1
-    st.rerun()
+nav[0].button("◀ Zurück", disabled=page_no == 0, key="cases_prev")
 nav[1].caption(f"Seite {page_no + 1:d} von {pages_total:d} · {plural(result.total, 'Fall', 'Fälle')}")
-if nav[2].button("Weiter ▶", disabled=page_no + 1 >= pages_total, key="cases_next"):
-    st.session_state["cases_page"] = page_no + 1
-    st.rerun()
+nav[2].button("Weiter ▶", disabled=page_no + 1 >= pages_total, key="cases_next")
 
 by_key = {r.case_id: r for r in result.rows}
 chosen_id = grid_or_box_choice(None, list(by_key), "cases", "Fall auswählen",
