@@ -48,7 +48,7 @@ def grid_or_box_choice(grid: object, ids: list[int], key: str, label: Shown,
 FOLDED = "folded-"  # the start of every folded panel's key (tests open them all: tests/conftest.py)
 
 
-def folded(label: str, *, key: str, icon: str) -> DeltaGenerator | None:
+def folded(label: Shown, *, key: str, icon: str) -> DeltaGenerator | None:
     """A folded panel (st.expander) whose content is drawn only while it is open: the panel to
     draw into, or None while folded. Streamlit's lazy expander: opening it is a run, which draws
     the content, and every run while it stays open draws it again (a save in it works as
