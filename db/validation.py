@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from datetime import date
@@ -15,15 +16,21 @@ from .errors import ValidationError
 
 # Bidirectional overrides and isolates: "Anna\u202eredeirF" shows as something else than it is.
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Unicode's control characters (category Cc): U+0000–001F and U+007F–009F, no others.
+CONTROLS = frozenset(chr(c) for c in range(0xA0) if unicodedata.category(chr(c)) == "Cc")
+# Any character clean_text changes; most texts hold none (clean_text runs on every shown cell).
+_NOT_KEPT = re.compile("[" + re.escape("".join(sorted(CONTROLS | BIDI_CONTROLS))) + "]")
 
 
 def clean_text(value: str | None, *, multiline: bool = False) -> str:
     """Text without control characters: PostgreSQL refuses NUL outright, and the others (bell,
     escape, backspace, bidi overrides …) only hide or garble what was typed. Line breaks and
     tabs stay in notes; in one-line fields (names, towns) they become spaces."""
+    if _NOT_KEPT.search(value or "") is None:
+        return (value or "").strip()
     kept = "\n\t" if multiline else ""
     return "".join(
-        ch if ch in kept or (unicodedata.category(ch) != "Cc" and ch not in BIDI_CONTROLS)
+        ch if ch in kept or (ch not in CONTROLS and ch not in BIDI_CONTROLS)
         else (" " if ch in "\n\r\t" else "")
         for ch in (value or "")
     ).strip()

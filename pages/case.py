@@ -19,7 +19,7 @@ from pages.participant import entry_panel, outcome_panel, pause_note
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import feedback, on_submit, show_flash, shown_errors
 from pages.ui.formatting import fmt_date, status_badge
-from pages.ui.forms import status_control
+from pages.ui.forms import folded, status_control
 from pages.ui.fields import date_field, number_field
 from pages.ui.fragments import in_page
 from pages.ui.shown import md, md_join, plain
@@ -165,8 +165,8 @@ if results is not None:
     entry_panel(db, actor, case, results, key=key)
     outcome_panel(db, actor, case, results, key=key)
 
-with st.expander("Nächsten Schritt ändern", icon=":material/edit_calendar:"):
-    with st.form("next_step"):
+if panel := folded("Nächsten Schritt ändern", key=f"next-step-{case_id}", icon=":material/edit_calendar:"):
+    with panel, st.form("next_step"):
         st.text_input("Was ist zu tun?", value=case.next_step or "", key=f"step_text_{case_id}")
         date_field("Fällig am", case.next_step_due, key=f"step_due_{case_id}", field="next_step_due")
         st.form_submit_button("Speichern", **on_submit(
@@ -205,8 +205,8 @@ if case.placements:
             + f" · ab {fmt_date(p.start_date)}" + (f" bis {fmt_date(p.end_date)}" if p.end_date else "")
         )
 
-with st.expander("Stammdaten bearbeiten", icon=":material/badge:"):
-    with st.form("client"):
+if panel := folded("Stammdaten bearbeiten", key=f"client-{case_id}", icon=":material/badge:"):
+    with panel, st.form("client"):
         cols = st.columns(2)
         cols[0].text_input("Kundennummer", value=case.client_number, key=f"client_number_{case_id}")
         cols[1].text_input("Wohnort", value=case.town, key=f"client_town_{case_id}")
@@ -233,7 +233,8 @@ with st.expander("Stammdaten bearbeiten", icon=":material/badge:"):
         st.form_submit_button("Stammdaten speichern", **on_submit(
             lambda: update_client(db, actor, case.client_id, case.client_version, entered_client()),
             "Stammdaten gespeichert.", key=f"client_{case_id}"))
-    feedback(f"client_{case_id}")
+    with panel:
+        feedback(f"client_{case_id}")
 
 st.header("Verlauf")
 for entry in case.timeline:

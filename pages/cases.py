@@ -75,6 +75,13 @@ if st.session_state.get("cases_filter") != filters:
     st.session_state["cases_filter"] = filters
     st.session_state["cases_page"] = 0
 page_no = st.session_state.get("cases_page", 0)
+# A paging click (the buttons below) is read here, before the list is fetched: the run the click
+# asks for draws the new page – one run, not a run and a rerun (issue 42).
+turned = bool(st.session_state.get("cases_next") or st.session_state.get("cases_prev"))
+if st.session_state.get("cases_next"):
+    page_no = st.session_state["cases_page"] = page_no + 1
+elif st.session_state.get("cases_prev"):
+    page_no = st.session_state["cases_page"] = max(0, page_no - 1)
 
 with shown_errors():
     result = caseload(db, actor, filters, limit=PAGE_SIZE, offset=page_no * PAGE_SIZE)
@@ -126,11 +133,13 @@ narrow.table(table, "cases", cards=cards)
 
 pages_total = max(1, -(-result.total // PAGE_SIZE))
 nav = st.columns([1, 2, 1])
-if nav[0].button("◀ Zurück", disabled=page_no == 0, key="cases_prev"):
+# A press not seen above – the first run of a session that does not know the buttons yet (after
+# an app server's restart, pages/reconnect) – turns the page as before: with a rerun.
+if nav[0].button("◀ Zurück", disabled=page_no == 0, key="cases_prev") and not turned:
     st.session_state["cases_page"] = page_no - 1
     st.rerun()
 nav[1].caption(f"Seite {page_no + 1:d} von {pages_total:d} · {plural(result.total, 'Fall', 'Fälle')}")
-if nav[2].button("Weiter ▶", disabled=page_no + 1 >= pages_total, key="cases_next"):
+if nav[2].button("Weiter ▶", disabled=page_no + 1 >= pages_total, key="cases_next") and not turned:
     st.session_state["cases_page"] = page_no + 1
     st.rerun()
 

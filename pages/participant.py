@@ -24,6 +24,7 @@ from db.vocabulary import (
 from pages.ui.feedback import on_submit
 from pages.ui.fields import date_field, number_field
 from pages.ui.formatting import fmt_date
+from pages.ui.forms import folded
 from pages.ui.shown import Shown, plain
 
 EDUCATION_HELP = ("ISCED 0–2: kein Abschluss, Hauptschul- oder Realschulabschluss (auch mit "
@@ -49,8 +50,10 @@ def entry_panel(db: Database, actor: Actor, case: CaseDetail, results: ResultsVi
         st.success("Eintrittsdaten vollständig" + (f" · Altersgruppe {plain(results.age_band)}" if results.age_band else ""),
                    icon=":material/assignment_turned_in:")
     # Folded: on the road the contact form comes first; the warning above says what is missing.
-    with st.expander("Eintrittsdaten (für das Land)", icon=":material/assignment_ind:"):
-        _entry_form(db, actor, case, results.entry, key=key)
+    if panel := folded("Eintrittsdaten (für das Land)", key=f"entry-{case.case_id}",
+                       icon=":material/assignment_ind:"):
+        with panel:
+            _entry_form(db, actor, case, results.entry, key=key)
 
 
 def _pick(label: Shown, options: list, current: object, key: str, **kwargs) -> None:  # type: ignore[type-arg]

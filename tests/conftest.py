@@ -528,6 +528,16 @@ def open_chart_numbers(at: "AppTest") -> "AppTest":
     return at.run()
 
 
+def open_panels(at: "AppTest") -> "AppTest":
+    """Open every folded panel of the page, as a user clicking each: their forms are drawn only
+    while open (pages/ui/forms.folded)."""
+    from pages.ui.forms import FOLDED
+
+    for key in [k for k in at.session_state.keys() if str(k).startswith(FOLDED)]:
+        at.session_state[key] = True
+    return at.run()
+
+
 def as_read(markdown: str) -> str:
     """A message as the user reads it: the escapes that keep typed text inert removed."""
     return re.sub(r"\\(.)", r"\1", markdown).replace("\u200b", "")

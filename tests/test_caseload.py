@@ -101,9 +101,14 @@ def test_timeline_is_newest_first_also_within_a_day(world: World) -> None:
     lead = world.actor("leitung")
     case_id = caseload(world.db, lead, CaseFilter(statuses=(CaseStatus.ACTIVE,)), limit=1).rows[0].case_id
     record_activity(world.db, lead, case_id, ActivityKind.PHONE, note="erst")
-    record_activity(world.db, lead, case_id, ActivityKind.PHONE, note="dann")
+    record_activity(world.db, lead, case_id, ActivityKind.PHONE, note="dann", duration_minutes=15)
     timeline = case_detail(world.db, lead, case_id).timeline
     assert [e.note for e in timeline[:2]] == ["dann", "erst"]
+    # Each entry as the page shows it: what, how long, by whom.
+    newest = timeline[0]
+    assert (newest.kind, newest.title, newest.duration_minutes, newest.by) == (
+        "activity", ActivityKind.PHONE.label, 15, lead.display_name)
+    assert any(e.kind == "status" and e.title.startswith("Status: ") for e in timeline)
     keys = [(e.on, e.recorded_at) for e in timeline]
     assert keys == sorted(keys, reverse=True)
 

@@ -10,7 +10,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from .conftest import log_in
+from .conftest import log_in, open_panels
 
 
 def _broken(*args: object, **kwargs: object) -> object:
@@ -40,7 +40,7 @@ def test_an_unexpected_error_shows_german_text_and_a_reference_found_in_the_log(
             case_id = session.scalars(select(Case.id).where(Case.status == CaseStatus.ACTIVE)).first()
         db.dispose()
         app.query_params["id"] = str(case_id)
-        app.switch_page("pages/case.py").run()
+        open_panels(app.switch_page("pages/case.py").run())
         app.text_input(key=f"step_text_{case_id}").input("Anrufen")
         next(b for b in app.button if b.label == "Speichern").click()
         app.run()

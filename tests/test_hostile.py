@@ -343,3 +343,24 @@ def test_bidi_overrides_are_removed_from_every_text() -> None:
     from db.validation import clean_text
 
     assert clean_text("Anna\u202eredeirF\u2066x\u2069") == "AnnaredeirFx"
+
+
+def test_clean_text_takes_its_short_way_only_for_texts_it_would_keep() -> None:
+    """clean_text skips its character loop when nothing in the text is a control or bidi
+    character (it runs on every shown cell): on every code point of Unicode it must answer as
+    the loop does – Unicode's category Cc – between letters, in both modes."""
+    import unicodedata
+
+    from db.validation import BIDI_CONTROLS, CONTROLS
+
+    assert {chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cc"} == CONTROLS
+
+    def by_loop(text: str, multiline: bool) -> str:
+        kept = "\n\t" if multiline else ""
+        return "".join(ch if ch in kept or (unicodedata.category(ch) != "Cc" and ch not in BIDI_CONTROLS)
+                       else (" " if ch in "\n\r\t" else "") for ch in text).strip()
+
+    for ch in [*map(chr, range(0x3000)), *BIDI_CONTROLS, "\ufeff", "\U0001f600", "\U000e0001"]:
+        for multiline in (False, True):
+            assert clean_text(f"a{ch}b", multiline=multiline) == by_loop(f"a{ch}b", multiline), hex(ord(ch))
+    assert clean_text(" \u202eAnna\x00 ") == "Anna" and clean_text(None) == ""

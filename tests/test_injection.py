@@ -35,7 +35,7 @@ from db.store.models import (
 )
 from db.vocabulary import CaseStatus
 
-from .conftest import log_in
+from .conftest import log_in, open_panels
 
 EVIL = "evil.example"
 PAYLOAD = (f"Evi [Anmelden](https://{EVIL}/a) ![p](https://{EVIL}/p.png) <img src=https://{EVIL}/i.png> "
@@ -192,7 +192,7 @@ def test_a_planted_payload_is_text_on_every_page(app, db_url: str, username: str
             app.query_params["id"] = str(case_id)
         if page == "employers":
             app.session_state["employers_pick"] = employer_id  # its detail: placements, contacts
-        app.switch_page(f"pages/{page}.py").run()
+        open_panels(app.switch_page(f"pages/{page}.py").run())  # the folded forms too
         assert not app.exception, (page, app.exception)
         for kind, text in _texts(app._tree):
             if "Anmelden" in text and EVIL in text:

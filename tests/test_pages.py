@@ -18,7 +18,7 @@ from db.store.models import (
 )
 from db.vocabulary import ActivityKind, Barrier, CaseStatus, JobKind, PlanMetric
 
-from .conftest import as_read, log_in, open_chart_numbers, table_as_read
+from .conftest import as_read, log_in, open_chart_numbers, open_panels, table_as_read
 from .helpers import part_time
 
 
@@ -102,6 +102,22 @@ def test_filters_narrow_the_list(app: AppTest) -> None:
     assert [r["Kundennr."] for r in table_rows(app)] == ["DEMO-1001"]
     app.text_input(key="cases_search").input("niemand").run()
     assert app.info[0].value == "Keine Fälle zu diesen Filtern."
+
+
+def test_paging_turns_the_list_and_a_filter_starts_at_the_first_page(app: AppTest) -> None:
+    open_page(app, "begleiter1", "pages/cases.py")
+    first = [r["Kundennr."] for r in table_rows(app)]
+    app.button(key="cases_next").click().run()  # one click, one page on (pages/cases.turn_to)
+    second = [r["Kundennr."] for r in table_rows(app)]
+    assert "Seite 2 von 2 · 34 Fälle" in [c.value for c in app.caption]
+    assert len(second) == 9 and not set(first) & set(second) and app.button(key="cases_next").disabled
+    assert [o for o in app.selectbox(key="cases_pick").options] == [
+        f"{r['Name']} · {r['Status']}" for r in table_rows(app)]  # the choice offers this page's cases
+    app.button(key="cases_prev").click().run()
+    assert [r["Kundennr."] for r in table_rows(app)] == first and app.button(key="cases_prev").disabled
+    app.button(key="cases_next").click().run()
+    app.toggle(key="cases_overdue").set_value(True).run()
+    assert any(c.value.startswith("Seite 1 von 1") for c in app.caption)
 
 
 def test_overdue_rows_are_marked(app: AppTest) -> None:
@@ -609,7 +625,7 @@ def test_a_refused_master_data_save_says_why_under_its_own_form(app: AppTest, db
         with db.write() as session:
             session.get_one(Case, case_id).status = CaseStatus.CLOSED
     app.query_params["id"] = str(case_id)
-    app.switch_page("pages/case.py").run()
+    open_panels(app.switch_page("pages/case.py").run())
     app.text_input(key=f"client_phone_{case_id}").input("ruf an")
     click(app, "Stammdaten speichern")
     panel = next(e for e in app.expander if e.label == "Stammdaten bearbeiten")

@@ -13,7 +13,7 @@ from db.store.database import Database
 from db.store.models import Case, Client, ExitOutcome
 from db.vocabulary import CaseStatus, Education, EndReason, ExitResult, Household, PauseReason
 
-from .conftest import as_read
+from .conftest import as_read, open_panels
 from .test_pages import open_page
 
 
@@ -45,6 +45,7 @@ def test_companion_completes_the_entry_data_on_the_case_card(app: AppTest, db: D
     assert not app.exception
     assert [as_read(w.value) for w in app.warning][0].startswith(
         "Eintrittsdaten fehlen: Bildung (ISCED), Haushalt")
+    open_panels(app)  # the entry form is folded away
     form = f"entry_{case_id}"
     app.selectbox(key=f"{form}_education").set_value(Education.ISCED_3_4)
     app.selectbox(key=f"{form}_household").set_value(Household.FAMILY)

@@ -347,6 +347,34 @@ def test_shown_frame_escapes_every_header_index_and_cell() -> None:
     assert shown["Zahl"].tolist() == [1, 2] and shown["Zahl"].dtype.kind == "i"  # numbers stay numbers
 
 
+
+def test_shown_frame_gives_the_frame_dataframe_map_gave() -> None:
+    """shown_frame escapes text columns as lists (cheaper than DataFrame.map): values, their
+    classes and every column's type as map made them, for each kind of column a page passes."""
+    from datetime import date, datetime
+
+    def by_map(frame: pd.DataFrame) -> pd.DataFrame:
+        shown = frame.map(lambda v: plain(v) if isinstance(v, str) or not (
+            isinstance(v, int | float | date) or pd.isna(v)) else v)
+        shown.columns = pd.Index([plain(c) if isinstance(c, str) else c for c in frame.columns])
+        return shown
+
+    frames = [
+        pd.DataFrame({"Name": ["a*b", "c"], "n": [1, 2], "f": [1.5, float("nan")], "d": [date(2020, 1, 1), None],
+                      "o": pd.Series([md("**{x}**", x="y"), "z"], dtype=object), "b": [True, False]}),
+        pd.DataFrame({"a": pd.Series([None, None], dtype=object), "b": pd.Series([1, 2], dtype=object),
+                      "c": pd.Series([1, "x"], dtype=object), "e": pd.Series([1.5, None], dtype=object),
+                      "g": pd.Series([datetime(2020, 1, 1), None], dtype=object)}),
+        pd.DataFrame({"t": pd.to_datetime(["2020-01-01", None]), "s": pd.Series(["a", None], dtype="string")}),
+        pd.DataFrame(columns=["a", "b"]),
+        pd.DataFrame([[1, "x"]], columns=["a", "a"]),
+    ]
+    for frame in frames:
+        shown, expected = shown_frame(frame), by_map(frame)
+        pd.testing.assert_frame_equal(shown, expected, check_exact=True, check_index_type=False)
+        assert [type(v) for v in shown.to_numpy().ravel()] == [type(v) for v in expected.to_numpy().ravel()]
+
+
 ACTIVE = re.compile(r"<(a|img|b|em|strong|script)\b")
 MARKDOWN = streamlit_markdown()
 

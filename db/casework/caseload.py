@@ -364,6 +364,7 @@ def case_detail(db: Database, actor: Actor, case_id: int, *, new_view: bool = Tr
 
 
 def _timeline(session, case_id: int, with_activities: bool) -> list[TimelineEntry]:  # type: ignore[no-untyped-def]
+    # The columns shown, not the ORM objects: a case's history is read on every run of its page.
     author = aliased(User)
     entries = [
         TimelineEntry(
@@ -372,10 +373,11 @@ def _timeline(session, case_id: int, with_activities: bool) -> list[TimelineEntr
             kind="status",
             title=f"Status: {s.to_status.label}",
             note=s.reason,
-            by=name,
+            by=s.display_name,
         )
-        for s, name in session.execute(
-            select(StatusChange, author.display_name)
+        for s in session.execute(
+            select(StatusChange.changed_on, StatusChange.changed_at, StatusChange.to_status, StatusChange.reason,
+                   author.display_name)
             .outerjoin(author, StatusChange.changed_by_id == author.id)
             .where(StatusChange.case_id == case_id)
         )
@@ -388,20 +390,21 @@ def _timeline(session, case_id: int, with_activities: bool) -> list[TimelineEntr
                 kind="activity",
                 title=ActivityKind(a.kind).label,
                 note=a.note,
-                by=name,
+                by=a.display_name,
                 duration_minutes=a.duration_minutes,
             )
-            for a, name in session.execute(
-                select(Activity, author.display_name)
+            for a in session.execute(
+                select(Activity.occurred_on, Activity.created_at, Activity.kind, Activity.note,
+                       Activity.duration_minutes, author.display_name)
                 .outerjoin(author, Activity.created_by_id == author.id)
                 .where(Activity.case_id == case_id)
             )
         ]
         entries += [
             TimelineEntry(on=o.occurred_on, recorded_at=o.recorded_at, kind="result",
-                          title=f"Verbleib: {ExitResult(o.result).label}", note=None, by=name)
-            for o, name in session.execute(
-                select(ExitOutcome, author.display_name)
+                          title=f"Verbleib: {ExitResult(o.result).label}", note=None, by=o.display_name)
+            for o in session.execute(
+                select(ExitOutcome.occurred_on, ExitOutcome.recorded_at, ExitOutcome.result, author.display_name)
                 .outerjoin(author, ExitOutcome.recorded_by_id == author.id)
                 .where(ExitOutcome.case_id == case_id))
         ]

@@ -17,6 +17,7 @@ from db.programme.locations import list_locations
 from db.store.database import Database
 from db.vocabulary import CaseStatus, EndReason, ExitResult, JobKind, LocationStatus, PauseReason
 from db.validation import required_day
+from streamlit.delta_generator import DeltaGenerator
 from pages.ui.feedback import feedback, on_submit
 from pages.ui.fields import date_field
 from pages.ui.fragments import in_page
@@ -42,6 +43,20 @@ def grid_or_box_choice(grid: object, ids: list[int], key: str, label: Shown,
     # The hint fits every screen: on a phone the list is cards, no rows to click.
     return st.selectbox(label, ids, index=None, key=f"{key}_pick", format_func=format_func,
                         placeholder="Namen tippen oder wählen")
+
+
+FOLDED = "folded-"  # the start of every folded panel's key (tests open them all: tests/conftest.py)
+
+
+def folded(label: Shown, *, key: str, icon: str) -> DeltaGenerator | None:
+    """A folded panel (st.expander) whose content is drawn only while it is open: the panel to
+    draw into, or None while folded. Streamlit's lazy expander: opening it is a run, which draws
+    the content, and every run while it stays open draws it again (a save in it works as
+    before). Folded, its forms cost nothing – the case page's three folded forms were a sixth of
+    each of its runs (issue 42). What was typed into a folded panel's form and not saved is not
+    kept when it is folded (Streamlit forgets the fields of a run that does not draw them)."""
+    panel = st.expander(label, icon=icon, key=FOLDED + key, on_change="rerun")
+    return panel if panel.open else None
 
 
 def checked_period(start: date | None, end: date | None) -> tuple[date, date]:

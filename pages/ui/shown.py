@@ -76,13 +76,25 @@ def md_join(separator: str, parts: Iterable[object], /) -> Shown:
     return Shown(separator.join(plain(part) for part in parts), _BUILT)
 
 
+_TEXT = pd.Series(["text"]).dtype  # pandas' default for a column of text ("str")
+
+
 def shown_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The table as st.table may draw it: st.table renders every header, index value and cell as
     Markdown, so each text becomes plain(); numbers stay numbers (right-aligned, no markup)."""
     def cell(value: object) -> object:
         return value if _inert(value) else plain(value)
 
-    shown = frame.map(cell)
+    # Text columns (object, pandas' default str) as lists rather than by DataFrame.map, which
+    # is most of the cost of a case list's table; the frame and its types come out the same
+    # (other column types, which pandas converts its own way, by map as before).
+    def column(values: pd.Series) -> object:
+        if len(values) and (values.dtype == object or values.dtype == _TEXT):
+            return [cell(v) for v in values.tolist()]
+        return values.map(cell).array
+
+    shown = pd.DataFrame({position: column(frame.iloc[:, position]) for position in range(frame.shape[1])},
+                         index=frame.index)
     shown.columns = pd.Index([cell(c) for c in frame.columns], name=cell(frame.columns.name))
     shown.index = pd.Index([cell(i) for i in frame.index], name=cell(frame.index.name))
     return shown
