@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from datetime import date
@@ -17,10 +18,20 @@ from .errors import ValidationError
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
+# Unicode's control characters (category Cc: C0, DEL, C1) and the bidi controls: text without
+# any of them is left as it is, stripped – one regex search instead of a look-up per character
+# (every text a page shows passes here, pages.ui.shown.plain: thousands per Ergebnisse run).
+_CONTROL_OR_BIDI = re.compile("[\x00-\x1f\x7f-\x9f" + "".join(sorted(BIDI_CONTROLS)) + "]")
+
+
 def clean_text(value: str | None, *, multiline: bool = False) -> str:
     """Text without control characters: PostgreSQL refuses NUL outright, and the others (bell,
     escape, backspace, bidi overrides …) only hide or garble what was typed. Line breaks and
     tabs stay in notes; in one-line fields (names, towns) they become spaces."""
+    if not value:
+        return ""
+    if _CONTROL_OR_BIDI.search(value) is None:
+        return value.strip()
     kept = "\n\t" if multiline else ""
     return "".join(
         ch if ch in kept or (unicodedata.category(ch) != "Cc" and ch not in BIDI_CONTROLS)

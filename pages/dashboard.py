@@ -44,8 +44,8 @@ def work_list() -> None:
     if work.empty:
         st.success("Heute ist nichts überfällig, niemand über der Kapazität.", icon=":material/task_alt:")
         return
-    for load in work.over_capacity:  # over the cap, or over it once the inflow starts (db decides)
-        st.warning(plain(load.mark_text), icon=":material/group:")
+    if work.over_capacity:  # over the cap, or over it once the inflow starts (db decides): a line each
+        st.warning(md_join("  \n", [load.mark_text for load in work.over_capacity]), icon=":material/group:")
     if work.over_capacity:
         st.page_link("pages/team.py", label="Team & Stellen: Kapazität und Stellen", icon=":material/groups:")
     for title, group, what in (

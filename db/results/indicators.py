@@ -147,6 +147,7 @@ def by_gender(frame: pd.DataFrame) -> dict[str, LeaverFigures]:
     return out
 
 
+@by_content  # the same leavers on every run until the recount: grouped once
 def quarterly_rates(frame: pd.DataFrame) -> pd.DataFrame:
     """The integration rate per calendar quarter of exit: quarter, leavers, into work, rate
     (counted as leaver_figures counts, in one grouping)."""

@@ -31,6 +31,11 @@ _LINE_START = re.compile(r"(?m)^(\s*[0-9]*)([.=])")
 # after "www" and in "://" keeps it text (it is invisible, and copying the name still works).
 _AUTOLINK = re.compile(r"(?i)(www)(\.)|(:)(//)")
 
+# Text with none of the characters the three above act on ("Synth Begleitung 12", "nein", "20";
+# "www" and "://" need "." or ":") is shown as it is: one search instead of three substitutions
+# (a page's tables pass a thousand cells a run through plain).
+_ANYTHING_TO_ESCAPE = re.compile(r"[\\`*_{}\[\]()#+\-!|<>~$:^@.=]")
+
 # A template's placeholders: {name}, nothing else (no attribute access, no format spec).
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -54,7 +59,10 @@ def plain(text: object) -> Shown:
     if isinstance(text, Shown):
         return text
     raw = "" if text is None else text if isinstance(text, str) else str(text)
-    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", clean_text(raw, multiline=True))
+    cleaned = clean_text(raw, multiline=True)
+    if _ANYTHING_TO_ESCAPE.search(cleaned) is None:
+        return Shown(cleaned, _BUILT)
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", cleaned)
     escaped = _LINE_START.sub(r"\1\\\2", escaped)
     escaped = _AUTOLINK.sub(lambda m: (m.group(1) or m.group(3)) + "\u200b" + (m.group(2) or m.group(4)),
                             escaped)
