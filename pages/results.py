@@ -16,7 +16,7 @@ from db.clock import today
 from db.figures.flows import programme_start
 from db.reporting.formats import fmt_int, fmt_percent, plural
 from db.reporting.registry import TARGET_RATE, Tile, definition, label
-from db.results.indicators import by_gender, leaver_figures, monthly_leavers, quarterly_rates
+from db.results.indicators import leaver_summary, monthly_leavers
 from db.results.report import export_funder_report, leaver_table, reason_table, shown_cell
 from db.vocabulary import Role
 from pages import narrow
@@ -58,7 +58,8 @@ period = f"{fmt_date(start)} bis {fmt_date(end)}"
 
 with shown_errors():
     frame = monthly_leavers(db, actor, companion_id, town, ended_from=start, ended_to=end)
-    figures = leaver_figures(frame)
+    summary = leaver_summary(frame)
+    figures = summary.figures
     missing_total = not_counted_total(db, actor)
     team = companion_caseloads(db, actor)
 
@@ -82,12 +83,12 @@ if figures.rate is not None:
         f"Anteil in Arbeit oder Ausbildung: {fmt_percent(figures.rate)} – "
         + (f"{fmt_percent(gap)} über dem Ziel." if gap >= 0 else f"{fmt_percent(-gap)} unter dem Ziel."))
 
-quarters = quarterly_rates(frame)
+quarters = summary.quarters
 if not quarters.dropna(subset=["rate"]).empty:
     show_chart(alternatives.rate_text, charts.rate_chart, quarters, TARGET_RATE)
 
 st.header("Nach Geschlecht")
-split = by_gender(frame)
+split = summary.by_gender
 shown = leaver_table(split).astype(object)
 for name in shown.index:
     shown.loc[name] = [shown_cell(name, v) for v in shown.loc[name]]

@@ -15,7 +15,7 @@ from db.store import memo, recount
 from db.casework.cases import refer_client
 from db.store.database import Database
 from db.figures import charts
-from db.results.indicators import leaver_figures, quarterly_rates
+from db.results.indicators import by_gender, leaver_figures, leaver_summary, quarterly_rates
 from db.vocabulary import ExitResult
 
 from .conftest import World, log_in
@@ -85,6 +85,19 @@ def test_by_content_caches_by_value_and_hands_out_copies() -> None:
     renamed = frame.copy()
     renamed.loc[2, "k"] = "c"
     assert total(renamed) == {"sum": 6} and len(calls) == 3  # a text cell counts as much
+
+
+def test_the_leaver_summary_is_its_parts() -> None:
+    rng = random.Random(5)
+    results = [r.value for r in ExitResult] + [None]
+    frame = pd.DataFrame([{"month": date(2024, 1, 1) + timedelta(days=31 * rng.randrange(20)),
+                           "gender": rng.choice(["w", "m", None]), "end_reason": None,
+                           "result": rng.choice(results), "follow_up": None,
+                           "six_months_passed": rng.randrange(2), "in_window": rng.randrange(2),
+                           "count": rng.randrange(1, 4), "days": rng.randrange(300)} for _ in range(200)])
+    summary = leaver_summary(frame)
+    assert summary.figures == leaver_figures(frame) and summary.by_gender == by_gender(frame)
+    pd.testing.assert_frame_equal(summary.quarters, quarterly_rates(frame))
 
 
 def test_by_content_computes_every_time_what_it_cannot_fingerprint() -> None:

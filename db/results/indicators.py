@@ -166,6 +166,23 @@ def quarterly_rates(frame: pd.DataFrame) -> pd.DataFrame:
     return sums
 
 
+@dataclass(frozen=True)
+class LeaverSummary:
+    """What the lead's pages show of one frame of leavers."""
+
+    figures: LeaverFigures
+    quarters: pd.DataFrame  # quarterly_rates
+    by_gender: dict[str, LeaverFigures]
+
+
+@by_content
+def leaver_summary(frame: pd.DataFrame) -> LeaverSummary:
+    """The indicators, the rate per quarter and the split by gender of one frame of leavers,
+    made together: the frame's content is fingerprinted once per page run, not once per figure
+    (a thousand and more rows: a few milliseconds each time)."""
+    return LeaverSummary(leaver_figures(frame), quarterly_rates(frame), by_gender(frame))
+
+
 # --- participants and capacity ----------------------------------------------------------------
 
 def incomplete_count(session: Session, scope: ColumnElement[bool]) -> int:
