@@ -26,8 +26,6 @@ window kept it open over the new page.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -36,7 +34,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from pages.ui.shown import Shown, md, md_join, shown_frame
+from pages.ui.shown import Shown, kept_by_cells, md, md_join, shown_frame
 
 PHONE_MAX_PX = 480
 # Streamlit's breakpoint (theme `md`): narrower, its sidebar is an overlay that starts folded.
@@ -196,6 +194,7 @@ def phone(key: str) -> Iterator[None]:
         yield
 
 
+@kept_by_cells  # the lead's tables are the same run after run until the figures change
 def blocks(frame: pd.DataFrame) -> Shown:
     """The rows as Markdown blocks, one per row: the first column in bold, then "Spalte: Wert"
     lines; every value shown as text."""
@@ -215,63 +214,9 @@ def table(frame: pd.DataFrame, key: str, *, hide_index: bool = True,
     block per row on a phone, or the page's `cards`. A named index is shown as the first column.
     The one way to an st.table: it renders every cell as Markdown, so every text is escaped (a
     cell already Shown, e.g. md(":red[{day}]"), stays as it is)."""
-    shown, as_blocks = _views(frame, hide_index, with_blocks=cards is None)
     with desk(key):
-        st.table(shown, hide_index=hide_index)
-    with phone(key):
-        if cards is None:
-            st.markdown(as_blocks)
-        else:
-            cards()
-
-
-# Both views of a table, by its content: the lead's tables (caseloads of fifty companions, the
-# indicators by gender) are the same on run after run until the figures change, and escaping
-# every cell twice was a fifth of an Ergebnisse run. Neither view is changed after it is made
-# (st.table reads the frame; the blocks are a str), so the cached ones are handed out as they are.
-_VIEWS: OrderedDict[tuple[object, ...], tuple[pd.DataFrame, Shown | None]] = OrderedDict()
-_VIEWS_KEPT = 128
-_views_lock = threading.Lock()
-
-
-def _content(frame: pd.DataFrame, hide_index: bool, with_blocks: bool) -> tuple[object, ...] | None:
-    """What the two views are made of, as a key: the labels, dtypes and every value – in an
-    object column with its type, since "a*b" as str and as Shown are equal but shown
-    differently (escaped or not), as are 1, 1.0 and True. None when a value cannot be hashed:
-    then the views are made anew (as they are when a NaN makes equal contents unequal)."""
-    def values(column: pd.Series) -> tuple[object, ...]:
-        if column.dtype == object:
-            return tuple((type(v), v) for v in column.tolist())
-        return (str(column.dtype), *column.tolist())
-
-    key = (hide_index, with_blocks, frame.columns.name, frame.index.name,
-           tuple((type(c), c) for c in frame.columns), values(frame.index.to_series()),
-           *(values(frame.iloc[:, i]) for i in range(frame.shape[1])))
-    try:
-        hash(key)
-    except TypeError:
-        return None
-    return key
-
-
-def _views(frame: pd.DataFrame, hide_index: bool, *, with_blocks: bool) -> tuple[pd.DataFrame, Shown | None]:
-    key = _content(frame, hide_index, with_blocks)
-    if key is not None:
-        with _views_lock:
-            try:
-                known = _VIEWS.get(key)
-            except TypeError:  # compared with a key holding pd.NA, which refuses to say
-                known, key = None, None
-            if known is not None:
-                _VIEWS.move_to_end(key)
-                return known
-    made = (shown_frame(frame), blocks(frame if hide_index else frame.reset_index()) if with_blocks else None)
-    if key is not None:
-        with _views_lock:
-            _VIEWS[key] = made
-            while len(_VIEWS) > _VIEWS_KEPT:
-                _VIEWS.popitem(last=False)
-    return made
+        st.table(shown_frame(frame), hide_index=hide_index)
+    _on_a_phone(frame if hide_index else frame.reset_index(), key, cards)
 
 
 def grid(frame: pd.DataFrame, view: str, *, cards: Callable[[], None] | None = None,
