@@ -136,7 +136,7 @@ with shown_errors():
     ):
         show_chart(described, draw, data)
     quarters = exits.quarters
-    if not quarters.dropna(subset=["rate"]).empty:  # the rate against the target, once there are leavers
+    if quarters["rate"].notna().any():  # the rate against the target, once there are leavers
         show_chart(alternatives.rate_text, charts.rate_chart, quarters, TARGET_RATE)
 
 show_as_of(as_of)

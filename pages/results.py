@@ -84,15 +84,15 @@ if figures.rate is not None:
         + (f"{fmt_percent(gap)} über dem Ziel." if gap >= 0 else f"{fmt_percent(-gap)} unter dem Ziel."))
 
 quarters = summary.quarters
-if not quarters.dropna(subset=["rate"]).empty:
+if quarters["rate"].notna().any():
     show_chart(alternatives.rate_text, charts.rate_chart, quarters, TARGET_RATE)
 
 st.header("Nach Geschlecht")
 split = summary.by_gender
-shown = leaver_table(split).astype(object)
-for name in shown.index:
-    shown.loc[name] = [shown_cell(name, v) for v in shown.loc[name]]
-narrow.table(shown.rename_axis("Abgänge"), "by_gender", hide_index=False)
+table = leaver_table(split)
+shown = pd.DataFrame([[shown_cell(name, v) for v in row] for name, row in zip(table.index, table.to_numpy(), strict=True)],
+                     index=table.index.rename("Abgänge"), columns=table.columns, dtype=object)
+narrow.table(shown, "by_gender", hide_index=False)
 
 st.header("Abgänge nach Beendigungsgrund")
 narrow.table(reason_table(split)[["Gesamt"]].rename(columns={"Gesamt": label("exits")})
