@@ -114,15 +114,15 @@ if not missing_total:
 else:
     st.caption(f"{plural(missing_total, 'Person zählt', 'Personen zählen')} für das Land nicht, "
                "bis die Kerndaten ergänzt sind. Geordnet nach Beginn der Begleitung, die frühesten zuerst.")
-    # Every person, NOT_COUNTED_STEP at a time ("Mehr anzeigen"), each a link to the case and
-    # what is missing: two elements a person (fifty bordered cards with columns and a button
+    # Every person, NOT_COUNTED_STEP at a time ("Mehr anzeigen"), each one link to the case that
+    # says what is missing: one element a person (fifty bordered cards with columns and a button
     # each were half of a run).
     with shown_errors():
         missing, missing_total = not_counted(db, actor, limit=shown_limit("results_not_counted", NOT_COUNTED_STEP))
     for row in missing:
-        case_link(row.case_id, md("**{name}** · {companion} · seit {day}", name=row.client_name,
-                                  companion=row.companion or "ohne Begleitung", day=fmt_date(row.start_date)))
-        st.markdown(md("fehlt: {what}", what=", ".join(row.missing)))
+        case_link(row.case_id, md("**{name}** · {companion} · seit {day} · fehlt: {what}", name=row.client_name,
+                                  companion=row.companion or "ohne Begleitung", day=fmt_date(row.start_date),
+                                  what=", ".join(row.missing)))
     more_button("results_not_counted", NOT_COUNTED_STEP, len(missing), missing_total)
 
 st.header("Bericht für das Land")
