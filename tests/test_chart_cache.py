@@ -87,6 +87,21 @@ def test_by_content_caches_by_value_and_hands_out_copies() -> None:
     assert total(renamed) == {"sum": 6} and len(calls) == 3  # a text cell counts as much
 
 
+def test_a_small_frames_fingerprint_is_its_values_with_their_types() -> None:
+    from pages.ui.shown import md
+
+    def digest(*values: object) -> bytes | None:
+        return memo._fingerprint("f", (pd.DataFrame({"v": pd.Series(list(values), dtype=object)}),), {})
+
+    assert digest("a*b", 1) == digest("a*b", 1) is not None
+    assert len({digest("a*b", 1), digest(md("a*b"), 1), digest("a*b", "1"), digest("a*b", 1.0)}) == 4
+    shared = "geteilt"  # one object twice, or two equal ones: the same content, the same digest
+    assert digest(shared, shared) == digest("".join(["gete", "ilt"]), "".join(["geteil", "t"]))
+    cycle: list[object] = []
+    cycle.append(cycle)
+    assert memo._fingerprint("f", (cycle,), {}) is None  # not fingerprinted: computed every time
+
+
 def test_the_leaver_summary_is_its_parts() -> None:
     rng = random.Random(5)
     results = [r.value for r in ExitResult] + [None]
