@@ -18,7 +18,7 @@ from db.figures.kpis import kpis
 from db.figures.series import Period
 from db.reporting.formats import fmt_percent
 from db.reporting.registry import TARGET_RATE, TO_DATE, Tile, definition, label
-from db.results.indicators import leaver_figures, monthly_leavers, quarterly_rates
+from db.results.indicators import leaver_summary, monthly_leavers
 from db.vocabulary import PlanMetric, Role
 from pages.ui.as_of import as_of_slot, show_as_of
 from pages.ui.charts import metric_tiles, show_chart
@@ -44,8 +44,8 @@ def work_list() -> None:
     if work.empty:
         st.success("Heute ist nichts überfällig, niemand über der Kapazität.", icon=":material/task_alt:")
         return
-    for load in work.over_capacity:  # over the cap, or over it once the inflow starts (db decides)
-        st.warning(plain(load.mark_text), icon=":material/group:")
+    if work.over_capacity:  # over the cap, or over it once the inflow starts (db decides): a line each
+        st.warning(md_join("  \n", [load.mark_text for load in work.over_capacity]), icon=":material/group:")
     if work.over_capacity:
         st.page_link("pages/team.py", label="Team & Stellen: Kapazität und Stellen", icon=":material/groups:")
     for title, group, what in (
@@ -89,7 +89,7 @@ with shown_errors():
     plan = series.plan_now(db, actor)
     events = flows.monthly_events(db, actor, companion_id)
     leavers = monthly_leavers(db, actor, companion_id)
-    exits = leaver_figures(leavers)
+    exits = leaver_summary(leavers)
 
 this_month = today().replace(day=1)
 so_far = events[events["month"] == this_month].groupby("key")["count"].sum()
@@ -112,7 +112,7 @@ metric_tiles([
     Tile(f"{label('referrals')} im laufenden Monat / Plan",
          against_plan(int(so_far.get("referrals", 0)), PlanMetric.REFERRALS), definition("referrals")),
     Tile(f"{label('integration_rate')} ({TO_DATE})",
-         fmt_percent(exits.rate, none="noch keine Abgänge"),
+         fmt_percent(exits.figures.rate, none="noch keine Abgänge"),
          f"{definition('integration_rate')} Ziel: {fmt_percent(TARGET_RATE)}."),
 ])
 
@@ -135,8 +135,8 @@ with shown_errors():
         (series.office_hours(db, actor, period), charts.office_hours_chart, alternatives.office_hours_text),
     ):
         show_chart(described, draw, data)
-    quarters = quarterly_rates(leavers)
-    if not quarters.dropna(subset=["rate"]).empty:  # the rate against the target, once there are leavers
+    quarters = exits.quarters
+    if quarters["rate"].notna().any():  # the rate against the target, once there are leavers
         show_chart(alternatives.rate_text, charts.rate_chart, quarters, TARGET_RATE)
 
 show_as_of(as_of)

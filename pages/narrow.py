@@ -34,7 +34,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
 
-from pages.ui.shown import Shown, md, md_join, shown_frame
+from pages.ui.shown import Shown, kept_by_cells, md, md_join, shown_frame
 
 PHONE_MAX_PX = 480
 # Streamlit's breakpoint (theme `md`): narrower, its sidebar is an overlay that starts folded.
@@ -194,6 +194,7 @@ def phone(key: str) -> Iterator[None]:
         yield
 
 
+@kept_by_cells  # the lead's tables are the same run after run until the figures change
 def blocks(frame: pd.DataFrame) -> Shown:
     """The rows as Markdown blocks, one per row: the first column in bold, then "Spalte: Wert"
     lines; every value shown as text."""

@@ -9,14 +9,14 @@ import streamlit as st
 
 from db.accounts.users import staff_with_role
 from db.casework.caseload import client_towns
-from db.casework.entry import not_counted
+from db.casework.entry import not_counted, not_counted_total
 from db.casework.team import companion_caseloads
 from db.figures import alternatives, charts
 from db.clock import today
 from db.figures.flows import programme_start
 from db.reporting.formats import fmt_int, fmt_percent, plural
 from db.reporting.registry import TARGET_RATE, Tile, definition, label
-from db.results.indicators import by_gender, leaver_figures, monthly_leavers, quarterly_rates
+from db.results.indicators import leaver_summary, monthly_leavers
 from db.results.report import export_funder_report, leaver_table, reason_table, shown_cell
 from db.vocabulary import Role
 from pages import narrow
@@ -27,9 +27,11 @@ from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import shown_errors
 from pages.ui.formatting import fmt_date, yes_no
 from pages.ui.forms import checked_period
-from pages.ui.navigation import open_case_button
+from pages.ui.navigation import case_link, more_button, shown_limit
 from pages.ui.fields import date_field
-from pages.ui.shown import plain
+from pages.ui.shown import md, md_join
+
+NOT_COUNTED_STEP = 20
 
 actor = current_actor()
 db = get_db()
@@ -56,8 +58,9 @@ period = f"{fmt_date(start)} bis {fmt_date(end)}"
 
 with shown_errors():
     frame = monthly_leavers(db, actor, companion_id, town, ended_from=start, ended_to=end)
-    figures = leaver_figures(frame)
-    missing, missing_total = not_counted(db, actor, limit=50)
+    summary = leaver_summary(frame)
+    figures = summary.figures
+    missing_total = not_counted_total(db, actor)
     team = companion_caseloads(db, actor)
 
 metric_tiles([
@@ -80,44 +83,47 @@ if figures.rate is not None:
         f"Anteil in Arbeit oder Ausbildung: {fmt_percent(figures.rate)} – "
         + (f"{fmt_percent(gap)} über dem Ziel." if gap >= 0 else f"{fmt_percent(-gap)} unter dem Ziel."))
 
-quarters = quarterly_rates(frame)
-if not quarters.dropna(subset=["rate"]).empty:
+quarters = summary.quarters
+if quarters["rate"].notna().any():
     show_chart(alternatives.rate_text, charts.rate_chart, quarters, TARGET_RATE)
 
 st.header("Nach Geschlecht")
-split = by_gender(frame)
-shown = leaver_table(split).astype(object)
-for name in shown.index:
-    shown.loc[name] = [shown_cell(name, v) for v in shown.loc[name]]
-narrow.table(shown.rename_axis("Abgänge"), "by_gender", hide_index=False)
+split = summary.by_gender
+table = leaver_table(split)
+shown = pd.DataFrame([[shown_cell(name, v) for v in row] for name, row in zip(table.index, table.to_numpy(), strict=True)],
+                     index=table.index.rename("Abgänge"), columns=table.columns, dtype=object)
+narrow.table(shown, "by_gender", hide_index=False)
 
 st.header("Abgänge nach Beendigungsgrund")
 narrow.table(reason_table(split)[["Gesamt"]].rename(columns={"Gesamt": label("exits")})
              .rename_axis("Beendigungsgrund"), "by_reason", hide_index=False)
 
 st.header("Fallzahl je Begleitung")
-for c in team:  # over the cap, or over it once the inflow starts (db.casework.team decides)
-    if c.state.marked:
-        st.warning(plain(c.mark_text), icon=":material/group:")
+# Over the cap, or over it once the inflow starts (db.casework.team decides): one warning, a
+# line each – forty companions marked were forty elements on every run.
+if marked := [c.mark_text for c in team if c.state.marked]:
+    st.warning(md_join("  \n", marked), icon=":material/group:")
 narrow.table(pd.DataFrame([{"Name": c.name, label("participants"): c.accompanied, "Kapazität": c.cap_label,
                             "Zulauf (Erstgespräche)": c.inflow, "Über der Kapazität": yes_no(c.over_cap)}
                            for c in team]), "caseload")
 st.caption(definition("companions_over_cap"))
 
 st.header("Nicht zählbar")
-if not missing:
+if not missing_total:
     st.success("Alle Teilnehmenden haben vollständige Eintrittsdaten.")
 else:
     st.caption(f"{plural(missing_total, 'Person zählt', 'Personen zählen')} für das Land nicht, "
-               "bis die Kerndaten ergänzt sind.")
+               "bis die Kerndaten ergänzt sind. Geordnet nach Beginn der Begleitung, die frühesten zuerst.")
+    # Every person, NOT_COUNTED_STEP at a time ("Mehr anzeigen"), each one link to the case that
+    # says what is missing: one element a person (fifty bordered cards with columns and a button
+    # each were half of a run).
+    with shown_errors():
+        missing, missing_total = not_counted(db, actor, limit=shown_limit("results_not_counted", NOT_COUNTED_STEP))
     for row in missing:
-        with st.container(border=True):
-            cols = st.columns([4, 3, 2])
-            cols[0].markdown(f"**{plain(row.client_name)}** · {plain(row.companion or 'ohne Begleitung')} · "
-                             f"seit {fmt_date(row.start_date)}")
-            cols[1].markdown("fehlt: " + ", ".join(plain(m) for m in row.missing))
-            with cols[2]:
-                open_case_button(row.case_id, key=f"missing_{row.case_id}", label=f"Fall {row.client_name} öffnen")
+        case_link(row.case_id, md("**{name}** · {companion} · seit {day} · fehlt: {what}", name=row.client_name,
+                                  companion=row.companion or "ohne Begleitung", day=fmt_date(row.start_date),
+                                  what=", ".join(row.missing)))
+    more_button("results_not_counted", NOT_COUNTED_STEP, len(missing), missing_total)
 
 st.header("Bericht für das Land")
 st.caption(f"Teilnehmende, Indikatoren nach Geschlecht und Hinweise für {period} (Filter Wohnort und "

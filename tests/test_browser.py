@@ -562,7 +562,8 @@ def test_lead_finds_the_results_and_completes_missing_entry_data(page, running_a
     page.get_by_role("heading", name="Nicht zählbar").wait_for()
     settled(page)
     shot(page, "ergebnisse")
-    page.get_by_role("button", name=re.compile(r"^Fall .+ öffnen$")).first.click()
+    # Each person not counted is a link to the case: whose, with whom, since when, what is missing.
+    page.get_by_role("link", name=re.compile(r" · fehlt: Bildung \(ISCED\), Haushalt$")).first.click()
     page.get_by_text("Eintrittsdaten fehlen: Bildung (ISCED), Haushalt").wait_for()
     settled(page)  # the card draws on below the warning; an open select box would be redrawn
     unfold(page, "Eintrittsdaten (für das Land)")  # the form is folded away

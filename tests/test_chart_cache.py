@@ -15,7 +15,7 @@ from db.store import memo, recount
 from db.casework.cases import refer_client
 from db.store.database import Database
 from db.figures import charts
-from db.results.indicators import leaver_figures, quarterly_rates
+from db.results.indicators import by_gender, leaver_figures, leaver_summary, quarterly_rates
 from db.vocabulary import ExitResult
 
 from .conftest import World, log_in
@@ -85,6 +85,34 @@ def test_by_content_caches_by_value_and_hands_out_copies() -> None:
     renamed = frame.copy()
     renamed.loc[2, "k"] = "c"
     assert total(renamed) == {"sum": 6} and len(calls) == 3  # a text cell counts as much
+
+
+def test_a_small_frames_fingerprint_is_its_values_with_their_types() -> None:
+    from pages.ui.shown import md
+
+    def digest(*values: object) -> bytes | None:
+        return memo._fingerprint("f", (pd.DataFrame({"v": pd.Series(list(values), dtype=object)}),), {})
+
+    assert digest("a*b", 1) == digest("a*b", 1) is not None
+    assert len({digest("a*b", 1), digest(md("a*b"), 1), digest("a*b", "1"), digest("a*b", 1.0)}) == 4
+    shared = "geteilt"  # one object twice, or two equal ones: the same content, the same digest
+    assert digest(shared, shared) == digest("".join(["gete", "ilt"]), "".join(["geteil", "t"]))
+    cycle: list[object] = []
+    cycle.append(cycle)
+    assert memo._fingerprint("f", (cycle,), {}) is None  # not fingerprinted: computed every time
+
+
+def test_the_leaver_summary_is_its_parts() -> None:
+    rng = random.Random(5)
+    results = [r.value for r in ExitResult] + [None]
+    frame = pd.DataFrame([{"month": date(2024, 1, 1) + timedelta(days=31 * rng.randrange(20)),
+                           "gender": rng.choice(["w", "m", None]), "end_reason": None,
+                           "result": rng.choice(results), "follow_up": None,
+                           "six_months_passed": rng.randrange(2), "in_window": rng.randrange(2),
+                           "count": rng.randrange(1, 4), "days": rng.randrange(300)} for _ in range(200)])
+    summary = leaver_summary(frame)
+    assert summary.figures == leaver_figures(frame) and summary.by_gender == by_gender(frame)
+    pd.testing.assert_frame_equal(summary.quarters, quarterly_rates(frame))
 
 
 def test_by_content_computes_every_time_what_it_cannot_fingerprint() -> None:

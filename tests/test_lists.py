@@ -27,3 +27,36 @@ def test_the_check_finds_a_grid_drawn_by_a_page() -> None:
     assert LIST_CALL.search('cols[1].table(frame)')
     assert LIST_CALL.search('st.data_editor(frame)')
     assert not LIST_CALL.search('narrow.table(frame, "key")')
+
+
+def test_a_tables_views_are_kept_by_content_and_text_is_never_taken_for_markup() -> None:
+    """Both views of a table (pages/ui/shown.shown_frame, pages/narrow.blocks) are kept by the
+    frame's content: the same content gives the same views as made anew; content equal as str
+    but escaped differently (a typed "a*b" and the page's md("a*b")), or a number as int and as
+    float, gives its own."""
+    import pandas as pd
+
+    from pages import narrow
+    from pages.ui import shown as shown_module
+    from pages.ui.shown import md, plain, shown_frame
+
+    def made(frame: pd.DataFrame) -> tuple[list[list[object]], str]:
+        return shown_frame(frame).reset_index().to_numpy().tolist(), str(narrow.blocks(frame))
+
+    def anew(frame: pd.DataFrame) -> tuple[list[list[object]], str]:
+        return (shown_frame.__wrapped__(frame).reset_index().to_numpy().tolist(),  # type: ignore[attr-defined]
+                str(narrow.blocks.__wrapped__(frame)))  # type: ignore[attr-defined]
+
+    typed = pd.DataFrame({"Name": pd.Series(["a*b", "Eva"], dtype=object), "Zahl": [1, 2]})
+    marked = pd.DataFrame({"Name": pd.Series([md("a*b"), plain("Eva")], dtype=object), "Zahl": [1, 2]})
+    assert marked["Name"][0] == typed["Name"][0] == "a*b"  # equal, but the one is markup, the other typed
+    as_float = typed.astype({"Zahl": float})
+    named = typed.set_index("Name").rename_axis("Wer")
+    for frame in (typed, marked, as_float, named, typed.copy()):
+        assert made(frame) == anew(frame)
+        assert made(frame) == anew(frame)  # the second time from the kept views
+    assert anew(marked) != anew(typed) and anew(as_float) != anew(typed)
+    missing = pd.DataFrame({"Name": pd.Series(["x", pd.NA], dtype=object)})
+    assert made(missing) == anew(missing) and shown_module._cells(missing) is not None
+    unhashable = pd.DataFrame({"Name": pd.Series([["a"], "b"], dtype=object)})
+    assert shown_module._cells(unhashable) is None and made(unhashable) == anew(unhashable)

@@ -14,7 +14,7 @@ from db.store.models import Case, Client, ExitOutcome
 from db.vocabulary import CaseStatus, Education, EndReason, ExitResult, Household, PauseReason
 
 from .conftest import as_read, open_panels
-from .test_pages import open_page
+from .test_pages import open_page, page_links
 
 
 @pytest.fixture
@@ -99,13 +99,45 @@ def test_lead_sees_results_not_counted_and_report_downloads(app: AppTest) -> Non
     tiles = {m.label: m.value for m in app.metric}
     assert tiles["Anteil der Abgänge in Arbeit oder Ausbildung"] == "noch keine Abgänge"
     assert tiles["Nicht zählbar (Eintrittsdaten unvollständig)"] == "2"
-    missing = [as_read(m.value) for m in app.markdown if as_read(m.value).startswith("fehlt:")]
-    assert missing == ["fehlt: Bildung (ISCED), Haushalt"] * 2
+    missing = [as_read(label).split(" · fehlt: ")[1] for label in page_links(app) if " · fehlt: " in as_read(label)]
+    assert missing == ["Bildung (ISCED), Haushalt"] * 2
     # 11 participants at 20, over it once the inflow of 20 starts: said, by the one rule.
     assert [as_read(w.value) for w in app.warning if "Kapazität" in w.value] == [
         "Bianca Begleitmann (Demo): über der Kapazität, sobald der Zulauf beginnt "
         "(11 Teilnehmende bei Kapazität 20, Zulauf 20)"]
     assert [b.label for b in app.get("download_button")] == ["Excel", "CSV", "PDF (Indikatoren, eine Seite)"]
+
+
+def test_every_participant_not_counted_is_listed_with_a_link_twenty_at_a_time(app: AppTest, db: Database) -> None:
+    """More than a page of "Nicht zählbar": each person a link to the case and what is missing,
+    twenty at a time, and "Mehr anzeigen" reaches every one (the page once stopped at fifty)."""
+    from .conftest import World
+    from .test_results import participant
+
+    world = World(db=db, today=date.today())
+    for _ in range(23):  # with the demo's two: 25
+        participant(world, started=world.today - timedelta(days=3), entry=None)
+    open_page(app, "leitung", "pages/results.py")
+    assert not app.exception
+    tiles = {m.label: m.value for m in app.metric}
+    assert tiles["Nicht zählbar (Eintrittsdaten unvollständig)"] == "25"
+
+    def listed() -> list[str]:  # each: whose case, with whom, since when, what is missing
+        return [label for label in page_links(app) if " · fehlt: " in as_read(label)]
+
+    assert len(listed()) == 20
+    assert "20 von 25 angezeigt." in [as_read(c.value) for c in app.caption]
+    app.button(key="results_not_counted_more").click().run()
+    assert len(listed()) == 25 and not [b for b in app.button if b.key == "results_not_counted_more"]
+    assert all(as_read(label).split(" · fehlt: ")[1] for label in listed())
+    with db.read() as session:
+        incomplete = session.scalars(select(Case.id).where(Case.start_date.is_not(None),
+                                                           Case.entry_complete.is_(False))).all()
+    assert len(incomplete) == 25
+    # Each link opens its case (the case page by its id).
+    ids = {str(link.proto.query_string).removeprefix("id=") for link in app.get("page_link")
+           if " · fehlt: " in as_read(link.label)}
+    assert ids == {str(i) for i in incomplete}
 
 
 def test_a_missing_result_is_a_task_on_termine(app: AppTest, db: Database) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from ..accounts.permissions import case_scope, require_personal_read
@@ -191,12 +191,26 @@ class NotCounted:
     missing: list[str]
 
 
+def _not_counted(actor: Actor) -> ColumnElement[bool]:
+    """The one condition of "Nicht zählbar": participants (first interview held) in the actor's
+    scope whose core entry data are incomplete."""
+    return and_(case_scope(actor), Case.start_date.is_not(None), Case.entry_complete.is_(False))
+
+
+def not_counted_total(db: Database, actor: Actor) -> int:
+    """How many participants "Nicht zählbar" lists (not_counted's total, without the rows)."""
+    require_personal_read(actor)
+    with db.read() as session:
+        return session.scalar(select(func.count()).where(_not_counted(actor))) or 0
+
+
 def not_counted(db: Database, actor: Actor, *, limit: int = 200) -> tuple[list[NotCounted], int]:
     """"Nicht zählbar": participants whose core entry data are incomplete, with what is missing
-    (the lead's list; companions see their own). Returns the first `limit` rows and the total."""
+    (the lead's list; companions see their own). Returns the first `limit` rows (oldest start
+    first) and the total."""
     require_personal_read(actor)
     companion = aliased(User)
-    condition = and_(case_scope(actor), Case.start_date.is_not(None), Case.entry_complete.is_(False))
+    condition = _not_counted(actor)
     with db.read() as session:
         total = session.scalar(select(func.count()).where(condition)) or 0
         rows = session.execute(

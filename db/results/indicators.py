@@ -147,6 +147,7 @@ def by_gender(frame: pd.DataFrame) -> dict[str, LeaverFigures]:
     return out
 
 
+@by_content  # the same leavers on every run until the recount: grouped once
 def quarterly_rates(frame: pd.DataFrame) -> pd.DataFrame:
     """The integration rate per calendar quarter of exit: quarter, leavers, into work, rate
     (counted as leaver_figures counts, in one grouping)."""
@@ -163,6 +164,23 @@ def quarterly_rates(frame: pd.DataFrame) -> pd.DataFrame:
     sums["rate"] = [_percent(part, whole) for part, whole in
                     zip(sums["into_work_or_training"], sums["leavers"], strict=True)]
     return sums
+
+
+@dataclass(frozen=True)
+class LeaverSummary:
+    """What the lead's pages show of one frame of leavers."""
+
+    figures: LeaverFigures
+    quarters: pd.DataFrame  # quarterly_rates
+    by_gender: dict[str, LeaverFigures]
+
+
+@by_content
+def leaver_summary(frame: pd.DataFrame) -> LeaverSummary:
+    """The indicators, the rate per quarter and the split by gender of one frame of leavers,
+    made together: the frame's content is fingerprinted once per page run, not once per figure
+    (a thousand and more rows: a few milliseconds each time)."""
+    return LeaverSummary(leaver_figures(frame), quarterly_rates(frame), by_gender(frame))
 
 
 # --- participants and capacity ----------------------------------------------------------------

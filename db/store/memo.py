@@ -126,18 +126,34 @@ def until_data_change(fn: Callable[P, R]) -> Callable[P, R]:
     return cached  # type: ignore[return-value]
 
 
-def _frame(columns: tuple[str, ...], dtypes: tuple[str, ...], rows: bytes) -> None:
+def _frame(columns: tuple[str, ...], dtypes: tuple[str, ...], content: object) -> None:
     """Stands for a DataFrame in a fingerprint (never called: fingerprints are not unpickled)."""
 
 
+# A frame up to this many cells is fingerprinted by its values: pandas' hash costs about a
+# millisecond however small the frame (column by column, with the index), its values a tenth of
+# that for a chart's few dozen rows – the Lagebild's seven charts were fingerprinted every run.
+VALUES_UP_TO_CELLS = 2_000
+
+
 class _Fingerprinter(pickle.Pickler):
-    """Pickles a DataFrame as its columns, dtypes and pandas' 64-bit hash of every row (with
-    the index): five times faster than pickling its object columns."""
+    """Pickles a DataFrame as its columns, dtypes and content: a small one as its index and
+    values (pickled with their types: "1" and 1, "a*b" and Shown("a*b") differ), a larger one as
+    pandas' 64-bit hash of every row (with the index), five times faster than pickling its object
+    columns. Without pickle's memo (`fast`): the bytes depend on the values only, not on which of
+    them are one object – a frame counted anew and its copy handed out give the same digest."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fast = True
 
     def reducer_override(self, obj: object) -> object:
         if isinstance(obj, pd.DataFrame):
-            return _frame, (tuple(map(str, obj.columns)), tuple(map(str, obj.dtypes)),
-                            pd.util.hash_pandas_object(obj, index=True).to_numpy().tobytes())
+            if obj.size <= VALUES_UP_TO_CELLS:
+                content: object = (obj.index.tolist(), *(obj.iloc[:, i].tolist() for i in range(obj.shape[1])))
+            else:
+                content = pd.util.hash_pandas_object(obj, index=True).to_numpy().tobytes()
+            return _frame, (tuple(map(str, obj.columns)), tuple(map(str, obj.dtypes)), content)
         return NotImplemented
 
 
@@ -148,7 +164,7 @@ def _fingerprint(name: str, args: tuple, kwargs: dict) -> bytes | None:
     out = io.BytesIO()
     try:
         _Fingerprinter(out, protocol=pickle.HIGHEST_PROTOCOL).dump((name, args, sorted(kwargs.items())))
-    except (pickle.PicklingError, TypeError, AttributeError):
+    except (pickle.PicklingError, TypeError, AttributeError, ValueError):  # ValueError: a cycle (fast)
         return None
     return hashlib.blake2b(out.getbuffer(), digest_size=20).digest()
 

@@ -1,7 +1,8 @@
 """The one way text reaches an element Streamlit renders as Markdown (markdown, captions, alerts,
 toasts, titles, labels, help texts, st.table cells): `Shown`, a str that only `plain` and `md`
 build. `plain` escapes what a user typed; `md` fills a literal Markdown template with escaped
-values; `md_join` joins escaped parts; `shown_frame` makes a table whose every header, index and cell is escaped.
+values; `md_join` joins escaped parts; `shown_frame` makes a table whose every header, index and cell is escaped
+(kept by the frame's content, `kept_by_cells`).
 tests/test_shown_text.py refuses any other argument to such an element in pages/ and app.py.
 
 Elements that show text as typed (select-box and multiselect options, st.dataframe cells, chart
@@ -9,10 +10,14 @@ labels) take the raw text: escaping there would show the backslashes."""
 
 from __future__ import annotations
 
+import functools
 import numbers
 import re
-from collections.abc import Iterable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from datetime import date
+from typing import TypeVar
 
 import pandas as pd
 
@@ -30,6 +35,11 @@ _LINE_START = re.compile(r"(?m)^(\s*[0-9]*)([.=])")
 # Markdown turns a bare "www.x.de" or "http://…" into a link by itself; a zero-width space
 # after "www" and in "://" keeps it text (it is invisible, and copying the name still works).
 _AUTOLINK = re.compile(r"(?i)(www)(\.)|(:)(//)")
+
+# Text with none of the characters the three above act on ("Synth Begleitung 12", "nein", "20";
+# "www" and "://" need "." or ":") is shown as it is: one search instead of three substitutions
+# (a page's tables pass a thousand cells a run through plain).
+_ANYTHING_TO_ESCAPE = re.compile(r"[\\`*_{}\[\]()#+\-!|<>~$:^@.=]")
 
 # A template's placeholders: {name}, nothing else (no attribute access, no format spec).
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -54,7 +64,10 @@ def plain(text: object) -> Shown:
     if isinstance(text, Shown):
         return text
     raw = "" if text is None else text if isinstance(text, str) else str(text)
-    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", clean_text(raw, multiline=True))
+    cleaned = clean_text(raw, multiline=True)
+    if _ANYTHING_TO_ESCAPE.search(cleaned) is None:
+        return Shown(cleaned, _BUILT)
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", cleaned)
     escaped = _LINE_START.sub(r"\1\\\2", escaped)
     escaped = _AUTOLINK.sub(lambda m: (m.group(1) or m.group(3)) + "\u200b" + (m.group(2) or m.group(4)),
                             escaped)
@@ -79,6 +92,64 @@ def md_join(separator: str, parts: Iterable[object], /) -> Shown:
 _TEXT = pd.Series(["text"]).dtype  # pandas' default for a column of text ("str")
 
 
+def _cells(frame: pd.DataFrame) -> tuple[object, ...] | None:
+    """A frame's content as a key: its labels, dtypes and every value – in an object column with
+    its type, since "a*b" as str and as Shown are equal but shown differently (escaped or not), as
+    are 1, 1.0 and True. None for a frame too large to keep, or with a value that cannot be
+    hashed. (A NaN makes equal contents unequal: only a miss.)"""
+    if frame.size > KEPT_CELLS:
+        return None
+
+    def values(column: pd.Series | pd.Index) -> tuple[object, ...]:
+        if column.dtype == object:
+            return tuple((type(v), v) for v in column.tolist())
+        return (str(column.dtype), *column.tolist())
+
+    key = (frame.columns.name, frame.index.name, values(frame.columns), values(frame.index),
+           *(values(frame.iloc[:, i]) for i in range(frame.shape[1])))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+KEPT_CELLS = 2_000  # larger frames are made anew (the lead's tables: a few hundred cells)
+KEPT_FRAMES = 64
+R = TypeVar("R")
+
+
+def kept_by_cells(fn: Callable[[pd.DataFrame], R]) -> Callable[[pd.DataFrame], R]:
+    """fn(frame) once per content of the frame: the lead's tables (caseloads of fifty companions,
+    the indicators by gender) are the same on run after run until the figures change, and
+    escaping every cell for both views of a table was a fifth of an Ergebnisse run. The result is
+    handed out as it is: a Shown is a str, and a frame made for st.table is only read."""
+    kept: OrderedDict[tuple[object, ...], R] = OrderedDict()
+    lock = threading.Lock()
+
+    @functools.wraps(fn)
+    def cached(frame: pd.DataFrame) -> R:
+        key = _cells(frame)
+        if key is not None:
+            with lock:
+                try:
+                    if key in kept:
+                        kept.move_to_end(key)
+                        return kept[key]
+                except TypeError:  # a key holding pd.NA compared with another: it refuses to say
+                    key = None
+        made = fn(frame)
+        if key is not None:
+            with lock:
+                kept[key] = made
+                while len(kept) > KEPT_FRAMES:
+                    kept.popitem(last=False)
+        return made
+
+    return cached
+
+
+@kept_by_cells
 def shown_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The table as st.table may draw it: st.table renders every header, index value and cell as
     Markdown, so each text becomes plain(); numbers stay numbers (right-aligned, no markup)."""
