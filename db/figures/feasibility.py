@@ -21,8 +21,19 @@ feasible. A pattern is safe only if
   is held to the standard of "< 3": a reader who knows the rules takes such a mark for "moved
   by 1 or 2", so a difference of 1 *and* one of 2 (either direction) must both stay possible.
 
-The variables split into independent groups (cells linked by no sum); each group is solved on
-its own, so the cost grows with the largest linked group, not with the number of releases.
+The marks are read together, as a reader reads them: every `marked` pair is a constraint of the
+model ("a − b is −2, −1, 1 or 2", with one 0/1 variable choosing the side), and every check above
+runs under all of them at once. That reading allows fewer worlds than any reading of some marks
+or of none, so a check it passes, every partial reading passes too (a = b = 5 → 7, both marked,
+the sum printed: each mark alone allows 1 and 2, together only 2 + 2). A reasoned mark need not
+be true – a cell can be withheld because printing it would pin down another cell while it moved
+by 0 – so the reading can contradict what is printed; the reader then learns that some mark
+moved by 0 or by 3 or more, a value-dependent fact: the audit reports it like any other finding.
+(The true values satisfy everything else, so a contradiction can only come from the marks.)
+
+The variables split into independent groups (cells linked by no sum or mark); each group is
+solved on its own, so the cost grows with the largest linked group, not with the number of
+releases.
 """
 
 from __future__ import annotations
@@ -55,8 +66,12 @@ class Link:
     parts: tuple[CellRef, ...]
 
 
+Row = tuple[dict[int, int], float, float]  # low ≤ Σ coef · x ≤ high
+
+
 class _Model:
-    def __init__(self, tables: Mapping[Hashable, PublishedTable], links: Sequence[Link]) -> None:
+    def __init__(self, tables: Mapping[Hashable, PublishedTable], links: Sequence[Link],
+                 marked: Sequence[tuple[CellRef, CellRef]] = ()) -> None:
         self.index: dict[CellRef, int] = {}
         self.text: list[str] = []
         for tid, table in tables.items():
@@ -64,19 +79,31 @@ class _Model:
                 for col, text in zip(table.columns, line):
                     self.index[(tid, row, col)] = len(self.text)
                     self.text.append(text)
-        self.rows: list[dict[int, int]] = []  # each: Σ coef · x = 0
+        self.rows: list[Row] = []
         for tid, table in tables.items():
             for parts, total in table.lines():
                 self._sum((tid, *total), [(tid, *p) for p in parts])
         for link in links:
             self._sum(link.total, list(link.parts))
-        size = len(self.text)
-        self.low = np.array([known_range(t)[0] for t in self.text], dtype=float)
-        self.high = np.array([known_range(t)[1] for t in self.text], dtype=float)
-        # Independent groups: union-find over the variables of each sum.
-        self.parent = list(range(size))
-        for row in self.rows:
-            first, *rest = row
+        low = [known_range(t)[0] for t in self.text]
+        high = [known_range(t)[1] for t in self.text]
+        # A mark read as "moved by 1 or 2": with side ∈ {0, 1}, a − b − 3·side ∈ [−2, −1]
+        # (side 0: a − b ∈ [−2, −1]; side 1: a − b ∈ [1, 2]). Each side is one more variable.
+        self.marks: list[tuple[CellRef, CellRef]] = []
+        for a, b in marked:
+            if a == b or (a, b) in self.marks:
+                continue
+            self.marks.append((a, b))
+            side = len(low)
+            low.append(0)
+            high.append(1)
+            self.rows.append(({self.index[a]: 1, self.index[b]: -1, side: -3}, -2, -1))
+        self.low = np.array(low, dtype=float)
+        self.high = np.array(high, dtype=float)
+        # Independent groups: union-find over the variables of each row.
+        self.parent = list(range(len(low)))
+        for coefs, _, _ in self.rows:
+            first, *rest = coefs
             for other in rest:
                 self._union(first, other)
 
@@ -85,7 +112,7 @@ class _Model:
         for part in parts:
             row[self.index[part]] = row.get(self.index[part], 0) + 1
         row[self.index[total]] = row.get(self.index[total], 0) - 1
-        self.rows.append(row)
+        self.rows.append((row, 0, 0))
 
     def find(self, i: int) -> int:
         while self.parent[i] != i:
@@ -98,7 +125,7 @@ class _Model:
 
     def group(self, members: list[int]) -> _Group:
         roots = {self.find(m) for m in members}
-        variables = [i for i in range(len(self.text)) if self.find(i) in roots]
+        variables = [i for i in range(len(self.low)) if self.find(i) in roots]
         return _Group(self, variables)
 
 
@@ -107,13 +134,19 @@ class _Group:
 
     def __init__(self, model: _Model, variables: list[int]) -> None:
         self.position = {v: n for n, v in enumerate(variables)}
-        rows = [r for r in model.rows if next(iter(r)) in self.position]
+        rows = [r for r in model.rows if next(iter(r[0])) in self.position]
         self.matrix = np.zeros((len(rows), len(variables)))
-        for i, row in enumerate(rows):
-            for var, coef in row.items():
+        for i, (coefs, _, _) in enumerate(rows):
+            for var, coef in coefs.items():
                 self.matrix[i, self.position[var]] = coef
+        self.row_low = np.array([lo for _, lo, _ in rows], dtype=float)
+        self.row_high = np.array([hi for _, _, hi in rows], dtype=float)
         self.low = model.low[variables]
         self.high = model.high[variables]
+        self.consistent = self.feasible()
+
+    def _constraints(self) -> list[LinearConstraint]:
+        return [LinearConstraint(self.matrix, self.row_low, self.row_high)] if len(self.matrix) else []
 
     def feasible(self, fix: dict[int, tuple[float, float]] | None = None,
                  extra: tuple[dict[int, int], float, float] | None = None) -> bool:
@@ -125,9 +158,7 @@ class _Group:
             high[self.position[var]] = min(high[self.position[var]], hi)
         if (low > high).any():
             return False
-        constraints = []
-        if len(self.matrix):
-            constraints.append(LinearConstraint(self.matrix, 0, 0))
+        constraints = self._constraints()
         if extra is not None:
             coefs, lo, hi = extra
             row = np.zeros(len(self.low))
@@ -139,16 +170,17 @@ class _Group:
         return result.status == 0
 
     def extreme(self, coefs: dict[int, int]) -> tuple[float, float]:
-        """The smallest and largest integer value of Σ coef·x (±inf where unbounded)."""
+        """The smallest and largest integer value of Σ coef·x (±inf where unbounded); only for a
+        consistent group (the audit reports the others)."""
+        assert self.consistent
         row = np.zeros(len(self.low))
         for var, coef in coefs.items():
             row[self.position[var]] += coef
-        constraints = [LinearConstraint(self.matrix, 0, 0)] if len(self.matrix) else []
         out = []
         for sign in (1, -1):
             result = milp(sign * row, integrality=np.ones(len(self.low)),
-                          bounds=Bounds(self.low, self.high), constraints=constraints)
-            # The true values are always feasible: any other outcome is an unbounded direction.
+                          bounds=Bounds(self.low, self.high), constraints=self._constraints())
+            # The group has a point: any other outcome is an unbounded direction.
             out.append(round(sign * result.fun) if result.status == 0 else -sign * np.inf)
         return out[0], out[1]
 
@@ -162,7 +194,7 @@ def audit(tables: Mapping[Hashable, PublishedTable], *, links: Sequence[Link] = 
     `concern` limits the search to the hidden cells (and differences) it accepts – a release
     being prepared asks only about its own cells once the earlier ones have passed; the model
     still holds every table."""
-    model = _Model(tables, links)
+    model = _Model(tables, links, marked)
     exposures: list[Exposure] = []
     groups: dict[frozenset[int], _Group] = {}
 
@@ -172,8 +204,29 @@ def audit(tables: Mapping[Hashable, PublishedTable], *, links: Sequence[Link] = 
             groups[roots] = model.group(list(variables))
         return groups[roots]
 
+    def concerned(ref: CellRef) -> bool:
+        return concern is None or concern(ref)
+
+    # Marks read together that no world satisfies (only marks can contradict: the true values
+    # satisfy the rest). Reported once per group, on a mark – or else a cell – the caller asks
+    # about, so that widening hides more where this release can; nothing else is asked of the
+    # group: every question about it would answer "impossible".
+    contradicted: set[int] = set()
+    for a, b in model.marks:
+        root = model.find(model.index[a])
+        if root in contradicted or group_of(model.index[a]).consistent:
+            continue
+        contradicted.add(root)
+        members = [ref for ref, var in model.index.items() if model.find(var) == root]
+        on = next(((x, y) for x, y in model.marks if model.find(model.index[x]) == root
+                   and (concerned(x) or concerned(y))), None)
+        on = on or next(((ref, None) for ref in members if concerned(ref)), None)
+        if on is not None:
+            exposures.append(Exposure(on[0], on[1], f"„{SECONDARY_MARK}“ von Berichtigungen, zusammen als „um 1 "
+                                                    "oder 2 bewegt“ gelesen, widersprechen den gedruckten Zahlen"))
+
     for ref, var in model.index.items():
-        if concern is not None and not concern(ref):
+        if not concerned(ref) or model.find(var) in contradicted:
             continue
         text = model.text[var]
         if text == SMALL_MARK:
@@ -184,9 +237,9 @@ def audit(tables: Mapping[Hashable, PublishedTable], *, links: Sequence[Link] = 
                                           f"{' oder '.join(map(str, possible)) or 'kein Wert'} möglich"))
         elif text == SECONDARY_MARK and not group_of(var).feasible({var: (SMALL_LIMIT, float("inf"))}):
             exposures.append(Exposure(ref, None, f"„{SECONDARY_MARK}“ ist nachweislich kleiner als {SMALL_LIMIT}"))
-    for pairs, judge in ((differences, _difference), (marked, _marked)):
+    for pairs, judge in ((differences, _difference), (model.marks, _marked)):
         for a, b in pairs:
-            if concern is not None and not (concern(a) or concern(b)):
+            if not (concerned(a) or concerned(b)) or {model.find(model.index[a]), model.find(model.index[b])} & contradicted:
                 continue
             if exposure := judge(model, group_of, a, b):
                 exposures.append(exposure)
