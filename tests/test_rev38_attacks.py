@@ -59,7 +59,7 @@ def subset_differences(attacker: Attacker) -> list[str]:
                                 for q, p in zip(chosen, versions)]
                         if not all(a in attacker.index and b in attacker.index for a, b in keys):
                             continue
-                        objective = np.zeros(len(attacker.order))
+                        objective = np.zeros(attacker.size)
                         for a, b in keys:
                             objective[attacker.index[a]] += 1
                             objective[attacker.index[b]] -= 1
