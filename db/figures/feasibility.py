@@ -41,6 +41,7 @@ each mark a cell of the same quarter makes one group of its versions.
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -160,6 +161,11 @@ class _Group:
         self.unread = unread  # rows of the marks this reading leaves out
         self.marked = any(v in model.sides for v in variables)
 
+    def signature(self) -> tuple[bytes, ...]:
+        """The group's content: equal for two groups that are the same program."""
+        return (self.low.tobytes(), self.high.tobytes(), self.matrix.tobytes(),
+                self.row_low.tobytes(), self.row_high.tobytes())
+
     @cached_property
     def consistent(self) -> bool:
         """Does some world agree with the print and every mark read? (Without marks: always –
@@ -236,8 +242,26 @@ def audit(tables: Mapping[Hashable, PublishedTable], *, links: Sequence[Link] = 
         (a reader who finds them contradict each other falls back to those). None: too many
         marks in one group to try every set."""
         if root not in readings_of_root:
-            readings_of_root[root] = _readings(model.marks_of(root),
-                                               lambda unread: group_of((root,), unread).consistent)
+            marks = model.marks_of(root)
+            whole = group_of((root,), frozenset())
+            if not marks or whole.consistent:
+                readings_of_root[root] = [frozenset()]
+            else:
+                # Trying sets of marks is the costly part, and protecting a release asks the same
+                # group again and again while other cells change: kept by the group's content.
+                key = whole.signature()
+                with _KEPT_LOCK:
+                    kept = _KEPT_READINGS.get(key, ())
+                if kept == ():
+                    found = _readings(marks, lambda unread: group_of((root,), unread).consistent)
+                    kept = None if found is None else [frozenset(marks.index(m) for m in unread)
+                                                       for unread in found]
+                    with _KEPT_LOCK:
+                        _KEPT_READINGS[key] = kept
+                        while len(_KEPT_READINGS) > KEPT_READINGS:
+                            _KEPT_READINGS.pop(next(iter(_KEPT_READINGS)))
+                readings_of_root[root] = None if kept is None else [
+                    frozenset(marks[n] for n in unread) for unread in kept]
         return readings_of_root[root]
 
     def readings(*variables: int) -> list[_Group] | None:
@@ -295,6 +319,11 @@ def audit(tables: Mapping[Hashable, PublishedTable], *, links: Sequence[Link] = 
 
 
 MOST_MARKS = 8  # in one group whose marks contradict each other: 2⁸ sets tried at most
+# The readings of contradicting groups already worked out, by the group's content (bounds, rows),
+# each as the places of the unread marks among the group's marks (in the order of its rows).
+_KEPT_READINGS: dict[tuple[bytes, ...], list[frozenset[int]] | None] = {}
+_KEPT_LOCK = threading.Lock()  # the app's sessions prepare releases in threads of one process
+KEPT_READINGS = 512
 
 
 def _readings(marks: list[int], agrees: Callable[[frozenset[int]], bool]) -> list[frozenset[int]] | None:
