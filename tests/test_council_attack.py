@@ -12,8 +12,11 @@ largest value of every hidden cell and of every difference between two versions 
 between the same stock cell of two days fewer than 28 days apart, where a difference of 1 or 2 is
 the net movement of one or two persons (the rule of db.figures.stichtage, checked here from the
 files alone). A cell a correction hides although the replaced version printed it, with the note
-that printing it would give something away, reads as "moved by 1 or 2" and is held to the
-standard of "< 3": both sizes must stay possible (`reason_findings`).
+that printing it would give something away, reads as "moved by 1 or 2": the attacker reads every
+such mark at once, as a constraint beside the sums (one 0/1 variable chooses the side), and asks
+everything under all of them; each mark is held to the standard of "< 3" – both sizes must stay
+possible (`reason_findings`) – and marks that together contradict what is printed are a finding
+too (they say one of them moved by 0 or by 3 or more).
 
 The releases are made through the service functions (hypothesis chooses seed, size and how
 many cases come by import), quarter after quarter, Stichtag briefings for committee dates
@@ -27,6 +30,7 @@ counts hidden, nothing else – the same attacker must find cells, or it would p
 from __future__ import annotations
 
 import io
+import itertools
 import random
 import re
 import shutil
@@ -98,7 +102,18 @@ class Attacker:
                     parts = [(release, table, row, c) for c in names_cols if c != SUM]
                     rows.append(self._row(parts, (release, table, row, SUM)))
         rows += self._years(by_table)
-        self.equations = np.array(rows) if rows else np.zeros((0, len(self.order)))
+        self.cell_count = len(self.order)
+        self.marks = self.reasoned_pairs
+        self.size = self.cell_count + len(self.marks)  # one side variable per reasoned mark
+        self.equations = (np.pad(np.array(rows), ((0, 0), (0, len(self.marks)))) if rows
+                          else np.zeros((0, self.size)))
+        # a − b − 3·side ∈ [−2, −1]: side 0 → a − b ∈ {−2, −1}, side 1 → a − b ∈ {1, 2}
+        self.mark_rows = np.zeros((len(self.marks), self.size))
+        self.unread: frozenset[int] = frozenset()  # marks a reading leaves out (readings())
+        for i, (a, b) in enumerate(self.marks):
+            self.mark_rows[i, self.index[a]] += 1
+            self.mark_rows[i, self.index[b]] -= 1
+            self.mark_rows[i, self.cell_count + i] = -3
         # Versions of one cell: the same quarter, table, row and column in two releases.
         versions: dict[tuple[str, str, str, str], list[Key]] = defaultdict(list)
         for key in self.order:
@@ -132,13 +147,48 @@ class Attacker:
                     out.append((key, other))
         return out
 
-    def feasible(self, objective: np.ndarray, value: int) -> bool:
-        """Is there a world with every printed cell, mark and sum, and objective · x = value?"""
-        bounds = Bounds([self.cells[k][0] for k in self.order], [self.cells[k][1] for k in self.order])
-        constraints = [LinearConstraint(objective[None, :], value, value)]
+    def _bounds(self) -> Bounds:
+        return Bounds([self.cells[k][0] for k in self.order] + [0] * len(self.marks),
+                      [self.cells[k][1] for k in self.order] + [1] * len(self.marks))
+
+    def _constraints(self) -> list[LinearConstraint]:
+        out = []
         if len(self.equations):
-            constraints.append(LinearConstraint(self.equations, 0, 0))
-        result = milp(np.zeros(len(self.order)), integrality=np.ones(len(self.order)), bounds=bounds,
+            out.append(LinearConstraint(self.equations, 0, 0))
+        if len(self.marks):  # the marks left unread this time: any difference
+            unread = [i in self.unread for i in range(len(self.marks))]
+            out.append(LinearConstraint(self.mark_rows, [-np.inf if u else -2 for u in unread],
+                                        [np.inf if u else -1 for u in unread]))
+        return out
+
+    def readings(self) -> list[frozenset[int]]:
+        """The marks read together, as the marks left unread: none where a world agrees with all
+        of them; else every largest set of them a world agrees with – a reader who finds them
+        contradicting each other knows one moved by 0 or by 3 or more, and falls back to those."""
+        found: list[frozenset[int]] = []
+        every = range(len(self.marks))
+        for size in range(len(self.marks), -1, -1):
+            for read in itertools.combinations(every, size):
+                if any(set(read) <= set(every) - r for r in found):
+                    continue
+                self.unread = frozenset(every) - frozenset(read)
+                if self.feasible():
+                    found.append(self.unread)
+        self.unread = frozenset()
+        return found
+
+    def difference(self, a: Key, b: Key) -> np.ndarray:
+        objective = np.zeros(self.size)
+        objective[self.index[a]] += 1
+        objective[self.index[b]] -= 1
+        return objective
+
+    def feasible(self, objective: np.ndarray | None = None, value: int = 0) -> bool:
+        """Is there a world with every printed cell, mark and sum (and objective · x = value)?"""
+        constraints = self._constraints()
+        if objective is not None:
+            constraints.append(LinearConstraint(objective[None, :], value, value))
+        result = milp(np.zeros(self.size), integrality=np.ones(self.size), bounds=self._bounds(),
                       constraints=constraints)
         return result.status == 0
 
@@ -146,14 +196,16 @@ class Attacker:
         """A reasoned mark whose difference can be only 1 or only 2 (either direction): held to
         the standard of "< 3", both sizes must stay possible."""
         found = []
-        for a, b in self.reasoned_pairs:
-            objective = np.zeros(len(self.order))
-            objective[self.index[a]] += 1
-            objective[self.index[b]] -= 1
-            sizes = [size for size in (1, 2) if any(self.feasible(objective, d) for d in (size, -size))]
-            if sizes != [1, 2]:
-                found.append(f"{a} − {b}: „•“ heißt „um 1 oder 2 bewegt“, möglich nur {sizes}")
-        return found
+        for self.unread in self.readings():
+            for i, (a, b) in enumerate(self.marks):
+                if i in self.unread:
+                    continue
+                objective = self.difference(a, b)
+                sizes = [size for size in (1, 2) if any(self.feasible(objective, d) for d in (size, -size))]
+                if sizes != [1, 2]:
+                    found.append(f"{a} − {b}: „•“ heißt „um 1 oder 2 bewegt“, möglich nur {sizes}")
+        self.unread = frozenset()
+        return sorted(set(found))
 
     def _years(self, by_table: dict[tuple[int, str], set[tuple[str, str]]]) -> list[np.ndarray]:
         """Year = Σ its final quarters, cell by cell; a table only the fourth quarter shares (its
@@ -176,49 +228,75 @@ class Attacker:
         return rows
 
     def _row(self, parts: list[Key], total: Key) -> np.ndarray:
-        row = np.zeros(len(self.order))
+        row = np.zeros(len(self.order))  # cells only: padded with the marks' sides later
         for p in parts:
             row[self.index[p]] += 1
         row[self.index[total]] -= 1
         return row
 
     def extreme(self, objective: np.ndarray) -> tuple[float, float]:
-        bounds = Bounds([self.cells[k][0] for k in self.order], [self.cells[k][1] for k in self.order])
-        constraints = [LinearConstraint(self.equations, 0, 0)] if len(self.equations) else []
+        bounds, constraints = self._bounds(), self._constraints()
         out = []
         for sign in (1, -1):
-            result = milp(sign * objective, integrality=np.ones(len(self.order)), bounds=bounds,
+            result = milp(sign * objective, integrality=np.ones(self.size), bounds=bounds,
                           constraints=constraints)
             if result.status in (3, 4):  # unbounded (HiGHS may say "unbounded or infeasible")
-                plain = milp(np.zeros(len(self.order)), integrality=np.ones(len(self.order)),
-                             bounds=bounds, constraints=constraints)
-                assert plain.status == 0, plain.message
+                assert self.feasible()
                 out.append(-sign * np.inf)
                 continue
-            assert result.status == 0, result.message  # the true values are always feasible
+            assert result.status == 0, result.message  # findings() asked that a world exists
             out.append(sign * result.fun)
         low, high = (round(v) if np.isfinite(v) else v for v in out)
         return low, high
 
     def findings(self) -> list[str]:
+        """Every hidden value and every difference pinned down under some reading of the marks."""
         found = []
-        for key in self.order:
-            low, high = self.cells[key]
-            if low == high:
-                continue
-            lo, hi = self.extreme(np.eye(len(self.order))[self.index[key]])
-            if high == 2 and lo == hi:
-                found.append(f"{key}: „< 3“ ist {lo}")
-            if high == np.inf and hi < 3:
-                found.append(f"{key}: „•“ ist höchstens {hi}")
-        for a, b in self.pairs:
-            objective = np.zeros(len(self.order))
-            objective[self.index[a]] += 1
-            objective[self.index[b]] -= 1
-            lo, hi = self.extreme(objective)
-            if lo == hi and 0 < abs(lo) < 3:
-                found.append(f"{a} − {b}: Unterschied ist {lo}")
-        return found
+        for self.unread in self.readings():
+            for key in self.order:
+                low, high = self.cells[key]
+                if low == high:
+                    continue
+                lo, hi = self.extreme(np.eye(self.size)[self.index[key]])
+                if high == 2 and lo == hi:
+                    found.append(f"{key}: „< 3“ ist {lo}")
+                if high == np.inf and hi < 3:
+                    found.append(f"{key}: „•“ ist höchstens {hi}")
+            for a, b in self.pairs:
+                lo, hi = self.extreme(self.difference(a, b))
+                if lo == hi and 0 < abs(lo) < 3:
+                    found.append(f"{a} − {b}: Unterschied ist {lo}")
+        self.unread = frozenset()
+        return sorted(set(found))
+
+
+def release_csv(period: str, cells: dict[str, str], note: str = "") -> bytes:
+    """One release's CSV as the council downloads it: one column "Anzahl", rows by name; a
+    value "•" or "< 3" is a mark (with `note` beside a "•")."""
+    lines = ["Zeitraum;Stand;Tabelle;Zeile;Spalte;Wert;Kennzeichen;Hinweis"]
+    for row, text in cells.items():
+        value, mark = ("", text) if text in ("•", "< 3") else (text, "")
+        lines.append(f"{period};vorläufig;Kontakte;{row};Anzahl;{value};{mark};{note if mark == '•' else ''}")
+    return "\n".join(lines).encode("utf-8-sig")
+
+
+def test_the_attacker_reads_the_marks_together() -> None:
+    # The outside review's example: a = b = 5 corrected to 7, both hidden with the note, c and
+    # the total printed. Each mark alone allows 1 and 2; together only 2 + 2.
+    note = "gedruckt ließe sich … zurückrechnen."
+    files = {1: release_csv("3. Quartal 2026", {"a": "5", "b": "5", "c": "3", SUM: "13"}),
+             2: release_csv("3. Quartal 2026", {"a": "•", "b": "•", "c": "3", SUM: "17"}, note)}
+    attacker = Attacker(files)
+    assert len(attacker.marks) == 2
+    assert sorted(attacker.findings()) == [f"{(2, 'Kontakte', r, 'Anzahl')} − {(1, 'Kontakte', r, 'Anzahl')}: "
+                                           "Unterschied ist 2" for r in ("a", "b")]
+    assert len(attacker.reason_findings()) == 2
+    # A total moved by 5: the two marks cannot both be true. The reader falls back to either
+    # alone: b = 18 − 3 − a with a = 6 or 7 (or 3, 4) – nothing pinned.
+    files[2] = release_csv("3. Quartal 2026", {"a": "•", "b": "•", "c": "3", SUM: "18"}, note)
+    contradicting = Attacker(files)
+    assert contradicting.readings() == [frozenset({1}), frozenset({0})]
+    assert contradicting.findings() == [] and contradicting.reason_findings() == []
 
 
 def release_everything(db: Database, lead, council_actor) -> dict[int, bytes]:  # type: ignore[no-untyped-def]

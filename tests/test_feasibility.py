@@ -118,7 +118,98 @@ def test_a_reasoned_mark_needs_both_sizes_of_its_change() -> None:
     pair = (("new", "a", "Anzahl"), ("old", "a", "Anzahl"))
     tables = {"old": before, "new": after}
     assert exposed(tables, differences=[pair]) == set()  # the difference alone is not pinned
-    assert exposed(tables, differences=[pair], marked=[pair]) == {("new", "a", "Anzahl")}
+    # Read as a constraint, the mark also gives b away: a = 6, so b = 1.
+    assert exposed(tables, differences=[pair], marked=[pair]) == {("new", "a", "Anzahl"), ("new", "b", "Anzahl")}
     # "c" hidden too: a + b + c = 17 lets the difference be 1 (6 + 1 + 10) or 2 (7 + 1 + 9).
     wider = {"old": before, "new": column(SECONDARY_MARK, SMALL_MARK, SECONDARY_MARK, total="17")}
     assert exposed(wider, differences=[pair], marked=[pair]) == set()
+
+
+def test_marks_are_read_together() -> None:
+    # The outside review's example: a = b = 5, both corrected to 7 and hidden with the note,
+    # c and the total printed. Each mark alone allows a change of 1 and of 2 (the other takes
+    # the rest of 4: 1 + 3, 2 + 2); read together only 2 + 2 is left.
+    before = column("5", "5", "3", total="13")
+    after = column(SECONDARY_MARK, SECONDARY_MARK, "3", total="17")
+    pairs = [(("new", r, "Anzahl"), ("old", r, "Anzahl")) for r in ("a", "b")]
+    tables = {"old": before, "new": after}
+    for pair in pairs:
+        assert exposed(tables, marked=[pair]) == set()
+    assert exposed(tables, marked=pairs) == {("new", "a", "Anzahl"), ("new", "b", "Anzahl")}
+
+
+def test_marks_that_contradict_the_printed_figures_are_read_as_far_as_they_agree() -> None:
+    # The total moved by 5: two marks "by 1 or 2" cannot both be true – a reader learns that one
+    # of them moved by 0 or by 3 or more, and falls back to what still agrees: either mark alone.
+    # Under either, the other cell takes the rest (a = 6 or 7 with b = 9 or 8 …): nothing pinned.
+    before = column("5", "5", "3", total="13")
+    after = column(SECONDARY_MARK, SECONDARY_MARK, "3", total="18")
+    pairs = [(("new", r, "Anzahl"), ("old", r, "Anzahl")) for r in ("a", "b")]
+    assert audit({"old": before, "new": after}, marked=pairs) == []
+
+
+def test_too_many_contradicting_marks_in_one_group_are_refused() -> None:
+    # Nine marks in one column that cannot all be true (every row moved by 5): trying every set
+    # of them is not done – the audit refuses, on a mark.
+    rows = 9
+    before = column(*(["5"] * rows), total=str(5 * rows))
+    after = column(*([SECONDARY_MARK] * rows), total=str(10 * rows))
+    pairs = [(("new", chr(ord("a") + i), "Anzahl"), ("old", chr(ord("a") + i), "Anzahl")) for i in range(rows)]
+    found = audit({"old": before, "new": after}, marked=pairs)
+    assert [(e.cell, e.other) for e in found] == [pairs[0]]
+    assert "zu viele" in found[0].what
+
+
+def brute_force_marked(old: list[int], texts: list[str], marks: list[int], cap: int) -> set[str]:
+    """What a reader who reads the marks as "moved by 1 or 2" pins down, by trying every value
+    of the hidden cells of `texts` (one column, last row the total) up to a cap: all marks at
+    once, or – where no world agrees with all – every largest set of them that some world
+    agrees with (a mark's sizes matter where it is read)."""
+    ranges = [range(int(t), int(t) + 1) if t not in (SMALL_MARK, SECONDARY_MARK)
+              else range(1, 3) if t == SMALL_MARK else range(1, cap + 1) for t in texts]
+    base = [v for v in itertools.product(*ranges) if sum(v[:-1]) == v[-1]]
+    rows = [chr(ord("a") + i) for i in range(len(texts) - 1)] + [TOTAL]
+
+    def agreeing(read: tuple[int, ...]) -> list[tuple[int, ...]]:
+        return [v for v in base if all(0 < abs(v[i] - old[i]) < 3 for i in read)]
+
+    readings: list[tuple[int, ...]] = []
+    for size in range(len(marks), -1, -1):
+        for read in itertools.combinations(marks, size):
+            if not any(set(read) <= set(r) for r in readings) and agreeing(read):
+                readings.append(read)
+    found = set()
+    for read in readings:
+        worlds = agreeing(read)
+        for i, text in enumerate(texts):
+            values = {v[i] for v in worlds}
+            if text == SMALL_MARK and values != {1, 2}:
+                found.add(rows[i])
+            if text == SECONDARY_MARK and max(values) < 3:
+                found.add(rows[i])
+            if i in read and {abs(v[i] - old[i]) for v in worlds} != {1, 2}:
+                found.add(rows[i])
+    return found
+
+
+@settings(max_examples=200, deadline=None)
+@given(old=st.lists(st.integers(3, 7), min_size=2, max_size=4), moves=st.lists(st.integers(-3, 3), min_size=4, max_size=4),
+       marked=st.lists(st.booleans(), min_size=4, max_size=4), hide_total=st.booleans())
+def test_marks_read_together_agree_with_brute_force(old: list[int], moves: list[int], marked: list[bool],
+                                                    hide_total: bool) -> None:
+    """A version printed in full, its correction with some cells hidden under the note (true
+    moves of any size, 0 included: a mark need not be true), the total printed or hidden: the
+    audit finds exactly what trying every world under all marks at once finds."""
+    new = [max(0, o + m) for o, m in zip(old, moves)]
+    marks = [i for i in range(len(old)) if marked[i] and new[i] >= 3]
+    texts = [SECONDARY_MARK if i in marks else SMALL_MARK if 0 < v < 3 else str(v) for i, v in enumerate(new)]
+    total = sum(new)
+    texts.append(SECONDARY_MARK if hide_total and total >= 3 and marks else SMALL_MARK if 0 < total < 3 else str(total))
+    cap = total + 8
+    assume(cap ** texts.count(SECONDARY_MARK) * 2 ** texts.count(SMALL_MARK) < 200_000)
+    rows = [chr(ord("a") + i) for i in range(len(old))]
+    before = column(*map(str, old), total=str(sum(old)))
+    after = column(*texts[:-1], total=texts[-1])
+    pairs = [(("new", rows[i], "Anzahl"), ("old", rows[i], "Anzahl")) for i in marks]
+    found = audit({"old": before, "new": after}, marked=pairs)
+    assert {e.cell[1] for e in found} == brute_force_marked([*old, sum(old)], texts, marks, cap)

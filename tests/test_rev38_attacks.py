@@ -59,7 +59,7 @@ def subset_differences(attacker: Attacker) -> list[str]:
                                 for q, p in zip(chosen, versions)]
                         if not all(a in attacker.index and b in attacker.index for a, b in keys):
                             continue
-                        objective = np.zeros(len(attacker.order))
+                        objective = np.zeros(attacker.size)
                         for a, b in keys:
                             objective[attacker.index[a]] += 1
                             objective[attacker.index[b]] -= 1
@@ -258,7 +258,7 @@ def test_the_mark_told_why_under_the_difference_rule(_sqlite_template: Path, tmp
         db.dispose()
 
 
-def reasoned_world() -> dict[int, bytes]:
+def reasoned_world(before: tuple[int, ...] = (5, 0, 7), after: tuple[int, ...] = (6, 1, 10)) -> dict[int, bytes]:
     """A quarter released with every cell printed, then corrected: "a" rose by 1 (5 → 6), "b"
     from 0 to 1 (now "< 3"), "c" by 3 and the total by 5 (printed: no change of 1 or 2). The
     correction hides "a" – printed, its difference of 1 would be one person's changed record –
@@ -274,10 +274,10 @@ def reasoned_world() -> dict[int, bytes]:
     from db.figures.revisions import Version, printed, protect_sets
 
     period = ReportingPeriod.quarter(2026, 2)
-    original = protect(pd.DataFrame({"Anzahl": [5, 0, 7]}, index=["a", "b", "c"]), column_totals=True)
+    original = protect(pd.DataFrame({"Anzahl": list(before)}, index=["a", "b", "c"]), column_totals=True)
     assert not original.hidden
     first = original.as_published()
-    draft = protect(pd.DataFrame({"Anzahl": [6, 1, 10]}, index=["a", "b", "c"]), column_totals=True,
+    draft = protect(pd.DataFrame({"Anzahl": list(after)}, index=["a", "b", "c"]), column_totals=True,
                     keep_hidden=frozenset(original.hidden), costly=printed(first))
     protected = protect_sets([Version(1, period, {"t": first})], {period: {"t": draft}}, {period: {"t": first}})
     second = protected.sets[period]["t"].as_published()
@@ -310,3 +310,34 @@ def test_a_reasoned_mark_gave_its_change_away_without_the_rule(monkeypatch: pyte
     attacker = Attacker(reasoned_world())
     found = attacker.reason_findings()
     assert found and "möglich nur [1]" in found[0], found
+
+
+# The outside review's example (07.12.2026): a = b = 5 both rise by 2, c = 4 stays. Printed, each
+# difference of 2 would be two persons' changed records: both are hidden with the note.
+TOGETHER = {"before": (5, 5, 4), "after": (7, 7, 4)}
+
+
+def test_reasoned_marks_read_together_leave_both_sizes_possible() -> None:
+    """Read alone, each mark allows a change of 1 (the other then moved by 3); read together –
+    every marked cell "moved by 1 or 2" – the printed total's change of 4 is only 2 + 2. The
+    audit reads them together: what is released leaves the attacker, reading them together too,
+    nothing."""
+    attacker = Attacker(reasoned_world(**TOGETHER))
+    assert len(attacker.marks) >= 2, "fewer than two reasoned marks: the world tests nothing"
+    assert attacker.findings() == []
+    assert attacker.reason_findings() == []
+
+
+def test_reasoned_marks_gave_their_changes_away_read_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check above can fail: with each mark audited alone (as before), the correction prints
+    "c" and the total, and together the marks give both differences (2) away."""
+    from db.figures import revisions
+    from db.figures.feasibility import audit
+
+    def one_by_one(*a, marked=(), **k):  # type: ignore[no-untyped-def]
+        return [e for m in marked for e in audit(*a, marked=[m], **k)] or audit(*a, **k)
+
+    monkeypatch.setattr(revisions, "disclosure_audit", one_by_one)
+    attacker = Attacker(reasoned_world(**TOGETHER))
+    assert len(attacker.marks) == 2
+    assert any("Unterschied ist 2" in f for f in attacker.findings()), attacker.findings()
