@@ -14,6 +14,7 @@ from db.store.recount import figures_as_of
 from db.vocabulary import Role
 from pages.focus import focus_on_arrival
 from pages.german_chrome import german_page
+from pages.memory import freeze_after_imports, tune_collection
 from pages.narrow import fold_menu_after_choice, narrow_styles, page_row
 from pages.reconnect import press_from_an_earlier_server, replay
 from pages.session import (
@@ -26,14 +27,18 @@ from pages.session import (
 from pages.touch import touch_targets
 from pages.ui.context import database_unreachable, get_db
 from pages.ui.feedback import show_unexpected
-from pages.ui.navigation import route_through_app, use_pages
+from pages.ui.navigation import kept_pages, route_through_app, use_pages
 from pages.ui.shown import plain
 
 
 def pages() -> dict[str, StreamlitPage]:
-    """Every page of the app by name (made in each run: st.Page belongs to a page run). URL
-    paths are the file names: Streamlit also scans pages/ on its own and would call any other
-    address "not found" when a bookmark is opened directly."""
+    """Every page of the app by name (built once per server process, a copy for each run:
+    pages.ui.navigation.kept_pages). URL paths are the file names: Streamlit also scans pages/
+    on its own and would call any other address "not found" when a bookmark is opened directly."""
+    return kept_pages("menu", page_definitions)
+
+
+def page_definitions() -> dict[str, StreamlitPage]:
     return {
         "agenda": st.Page("pages/agenda.py", title="Termine", icon=":material/event:"),
         "cases": st.Page("pages/cases.py", title="Fälle", icon=":material/folder_shared:"),
@@ -99,14 +104,18 @@ def stand_ins(every: dict[str, StreamlitPage], shown: list[StreamlitPage]) -> li
     English "Page not found" dialog (which also leaves the page inert until it is closed)."""
     from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-    paths = {page.url_path for page in every.values()}
+    def stand_in(path: str) -> StreamlitPage:
+        return st.Page(not_here, title="Seite nicht verfügbar", url_path=path, visibility="hidden")
+
+    # One for each page's address, built once per process like the pages themselves.
+    known = kept_pages("stand-ins", lambda: {page.url_path: stand_in(page.url_path) for page in every.values()})
+    paths = set(known)
     ctx = get_script_run_ctx()
     asked = ctx.pages_manager.intended_page_name if ctx is not None else None
     if asked and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", asked):
         paths.add(asked)
     paths -= {page.url_path for page in shown} | {""}
-    return [st.Page(not_here, title="Seite nicht verfügbar", url_path=path, visibility="hidden")
-            for path in sorted(paths)]
+    return [known[path] if path in known else stand_in(path) for path in sorted(paths)]
 
 
 def document_title(page: StreamlitPage) -> str:
@@ -177,6 +186,8 @@ if __name__ == "__main__":  # Streamlit runs this file as __main__ on every clic
         main()
     except Exception as exc:  # noqa: BLE001 - st.stop()/st.rerun() are BaseExceptions and pass
         show_unexpected(exc)
+    finally:
+        freeze_after_imports()  # also after st.stop()/st.rerun(): a login run imports most
 else:  # `streamlit run app.py` imports it once: the server, with the app's own HTTP layer
     from streamlit.runtime.pages_manager import PagesManager
 
@@ -184,6 +195,7 @@ else:  # `streamlit run app.py` imports it once: the server, with the app's own 
     from pages.ui.fragments import whole_run_for_unknown_fragments
 
     PagesManager.uses_pages_directory = False  # pages/ holds modules, never menu entries
+    tune_collection()  # Python's garbage collection for a server (pages/memory.py)
     # A click in a fragment the session does not know (after a restart) runs the page, not nothing.
     whole_run_for_unknown_fragments()
     app = st.App("app.py", routes=ROUTES, middleware=MIDDLEWARE)

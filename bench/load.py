@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import secrets
 import random
@@ -80,14 +81,48 @@ from tests.servers import PostgresServer, start_app, stop, wait_healthy  # noqa:
 
 ACTIONS = ("Anmelden", "Fallliste", "Fallseite", "Statuswechsel", "Lagebild", "Ergebnisse")
 RESUME = "Begleitung wieder aufnehmen"
-# Streamlit's own defaults for the two settings .streamlit/config.toml changes for production.
+# Streamlit's own defaults for the two settings .streamlit/config.toml changes for production,
+# and Python's own garbage collection instead of pages/memory.py's (its calls made to do nothing
+# in the server: GC_OFF, put into the server's sitecustomize).
 VARIANTS = {
     "ausgeliefert": {},
     "mit-gc": {"STREAMLIT_RUNNER_POST_SCRIPT_GC": "true"},
     "mit-dateiwaechter": {"STREAMLIT_SERVER_FILE_WATCHER_TYPE": "auto"},
     "streamlit-standard": {"STREAMLIT_RUNNER_POST_SCRIPT_GC": "true",
                            "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "auto"},
+    "ohne-freeze": {"BENCH_GC_OFF": "freeze"},
+    "ohne-schwelle": {"BENCH_GC_OFF": "set_threshold"},
+    "python-gc": {"BENCH_GC_OFF": "freeze set_threshold"},
 }
+# Loaded into every app server (sitecustomize on PYTHONPATH): the time of its garbage
+# collections per generation – count, CPU seconds, wall seconds, longest wall seconds – written
+# to BENCH_GC_LOG every second; and the gc functions BENCH_GC_OFF names made to do nothing.
+GC_PROBE = """
+import gc, json, os, threading, time
+for _name in os.environ.get("BENCH_GC_OFF", "").split():
+    setattr(gc, _name, lambda *args: None)
+_path = os.environ["BENCH_GC_LOG"]
+_stats = {str(g): [0, 0.0, 0.0, 0.0] for g in (0, 1, 2)}
+_start = [0.0, 0.0]
+def _probe(phase, info):
+    if phase == "start":
+        _start[0], _start[1] = time.thread_time(), time.perf_counter()
+        return
+    row = _stats[str(info["generation"])]
+    wall = time.perf_counter() - _start[1]
+    row[0] += 1
+    row[1] += time.thread_time() - _start[0]
+    row[2] += wall
+    row[3] = max(row[3], wall)
+gc.callbacks.append(_probe)
+def _write():
+    while True:
+        time.sleep(1)
+        with open(_path + ".tmp", "w") as out:
+            json.dump(_stats, out)
+        os.replace(_path + ".tmp", _path)
+threading.Thread(target=_write, daemon=True).start()
+"""
 # The capacity targets (issue 27; README, Betrieb): (servers, sessions) → p95 limit per action.
 ACTION_P95_TARGETS = {(1, 50): 0.5, (2, 100): 1.0}
 LOGIN_BURST_P95 = 2.0  # 50 logins within 5 s on one server
@@ -210,23 +245,42 @@ def prepare(url: str, cases: int, people: int, leads: int, rounds: int) -> list[
 
 
 @contextmanager
-def app_servers(url: str, count: int, variant: dict[str, str]) -> Iterator[list[tuple[str, subprocess.Popen]]]:
+def app_servers(url: str, count: int, variant: dict[str, str]
+                ) -> Iterator[tuple[list[tuple[str, subprocess.Popen]], Path]]:
     logs = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    (logs / "sitecustomize.py").write_text(GC_PROBE)
     # AUDIT_KEY as in production: the lead's figures as shared snapshots (db.store.recount).
     env = {**os.environ, "DATABASE_URL": url, "COOKIE_KEY": "b" * 48,
-           "AUDIT_KEY": os.environ.get("AUDIT_KEY") or secrets.token_hex(32), **variant}
+           "AUDIT_KEY": os.environ.get("AUDIT_KEY") or secrets.token_hex(32), **variant,
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(logs), os.environ.get("PYTHONPATH")]))}
     env.pop("APP_ENV", None)
     env.pop("DEMO_DATA", None)
     servers = []
     try:
         for n in range(count):
-            servers.append(start_app(env, logs / f"server{n}.log"))
+            servers.append(start_app({**env, "BENCH_GC_LOG": str(gc_log(logs, n))}, logs / f"server{n}.log"))
         for n, (base, proc) in enumerate(servers):
             wait_healthy(base, proc, logs / f"server{n}.log")
-        yield servers
+        yield servers, logs
     finally:
         for _, proc in servers:
             stop(proc)
+
+
+def gc_log(logs: Path, n: int) -> Path:
+    return logs / f"server{n}-gc.json"
+
+
+def gc_seconds(logs: Path, count: int) -> dict[str, list[float]]:
+    """The servers' garbage collections so far (GC_PROBE), summed by generation: count, CPU
+    seconds, wall seconds, longest wall seconds."""
+    time.sleep(1.5)  # the probe writes every second
+    total: dict[str, list[float]] = {g: [0, 0.0, 0.0, 0.0] for g in ("0", "1", "2")}
+    for n in range(count):
+        for generation, row in json.loads(gc_log(logs, n).read_text()).items():
+            kept = total[generation]
+            total[generation] = [kept[0] + row[0], kept[1] + row[1], kept[2] + row[2], max(kept[3], row[3])]
+    return total
 
 
 def cpu_seconds(pid: int) -> float:
@@ -370,9 +424,11 @@ class Day:
     memory: dict[str, list[float]]
     cpu: float
     elapsed: float
+    collections: dict[str, list[float]]  # the rounds' garbage collections (gc_seconds)
 
 
-async def day(bases: list[str], persons: list[Person], args: argparse.Namespace, pids: list[int]) -> Day:
+async def day(bases: list[str], persons: list[Person], args: argparse.Namespace, pids: list[int],
+              logs: Path) -> Day:
     """Logins, rounds and soak."""
     logins, rounds, soak = Measured(), Measured(), Measured() if args.soak else None
     memory: dict[str, list[float]] = {}
@@ -383,12 +439,16 @@ async def day(bases: list[str], persons: list[Person], args: argparse.Namespace,
         working = [s for s in sessions if not s.failed]
         for s in working:
             s.measured = rounds
+        gc_before = gc_seconds(logs, len(pids))
         cpu_before = sum(cpu_seconds(pid) for pid in pids)
         start = time.perf_counter()
         with profiled(pids, args.profile):
             await asyncio.gather(*(s.guarded(s.work(args.rounds)) for s in working))
         elapsed = time.perf_counter() - start
         cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
+        gc_after = gc_seconds(logs, len(pids))
+        collections = {g: [gc_after[g][0] - gc_before[g][0], gc_after[g][1] - gc_before[g][1],
+                           gc_after[g][2] - gc_before[g][2], gc_after[g][3]] for g in gc_after}
         memory[AFTER_ROUNDS] = [rss_mib(pid) for pid in pids]
         if soak is not None:
             for s in working:
@@ -405,7 +465,7 @@ async def day(bases: list[str], persons: list[Person], args: argparse.Namespace,
             memory[SOAK_PEAK] = [max(column) for column in zip(*samples)] if samples else []
     finally:
         await asyncio.gather(*(s.tab.close() for s in sessions), return_exceptions=True)
-    return Day(logins, rounds, soak, memory, cpu, elapsed)
+    return Day(logins, rounds, soak, memory, cpu, elapsed, collections)
 
 
 @contextmanager
@@ -473,6 +533,9 @@ def report(servers: int, sessions: int, measured: Day, args: argparse.Namespace,
           f"= {per_action * 1000:.1f} ms je Aktion ({cpu_times} der leeren Seite: {empty.cpu * 1000:.1f} ms); "
           f"{100 * measured.cpu / measured.elapsed / servers:.0f} % eines Kerns je Server")
     print(f"{'':>17} Maßstab: {empty.describe()}")
+    print(f"{'':>17} Speicherbereinigung in den Runden: " + "; ".join(
+        f"Generation {g}: {int(n)}×, CPU {cpu:.2f} s, längste {longest * 1000:.0f} ms (seit dem Start)"
+        for g, (n, cpu, _, longest) in measured.collections.items()))
     for moment, values in memory.items():
         if values:
             print(f"{'':>17} Speicher (RSS) {moment}: " + ", ".join(f"{v:.0f} MiB" for v in values))
@@ -532,11 +595,11 @@ def main() -> None:
                 leads = max(1, round(sessions * args.leads_share)) if args.leads_share else 0
                 with fresh_database(args.postgres) as url:
                     persons = prepare(url, args.cases, sessions, leads, args.rounds)
-                    with app_servers(url, servers, VARIANTS[variant]) as running:
+                    with app_servers(url, servers, VARIANTS[variant]) as (running, logs):
                         bases, pids = [b for b, _ in running], [p.pid for _, p in running]
                         empty = asyncio.run(warm_up(bases, pids))
                         kinds = asyncio.run(cpu_per_kind(bases, pids, persons))
-                        measured = asyncio.run(day(bases, persons, args, pids))
+                        measured = asyncio.run(day(bases, persons, args, pids, logs))
                 verdicts += report(servers, sessions, measured, args, variant == "ausgeliefert", empty)
                 print(f"{'':>17} CPU je Aktion nach Art (einzeln, ohne Last, {KIND_RUNS} Läufe): " + ", ".join(
                     f"{kind} {cpu * 1000:.1f} ms" for kind, cpu in kinds.items()))

@@ -3,8 +3,11 @@ with its id, focus on arrival, and "Mehr anzeigen" paging of long lists."""
 
 from __future__ import annotations
 
+import copy
 import json
 import secrets
+import threading
+from collections.abc import Callable
 
 import streamlit as st
 from streamlit.navigation.page import StreamlitPage
@@ -92,6 +95,34 @@ def more_button(key: str, step: int, shown: int, total: int | None = None) -> No
     if st.button("Mehr anzeigen", key=f"{key}_more", icon=":material/expand_more:"):
         st.session_state[f"{key}_limit"] = limit + step
         st.rerun()
+
+
+# The app's pages as first built in this server process, by the folder of the main script (one
+# app per process; AppTest may run another). Building one with st.Page resolves and checks its
+# file on disk and wraps it in Streamlit's telemetry – 22 of them took a quarter of an almost
+# empty page's run (bench/page_cpu.py --profile account). What they hold – file, title, icon,
+# address – is the same for every run and session; who may open which is decided in every run
+# from the live actor (app.py), never here.
+_built_pages: dict[tuple[str, str], dict[str, StreamlitPage]] = {}
+_built_lock = threading.Lock()
+
+
+def kept_pages(kind: str, build: Callable[[], dict[str, StreamlitPage]]) -> dict[str, StreamlitPage]:
+    """This run's pages of a `kind`: fresh copies of the ones `build` made in the process's
+    first run.
+    Copies, because st.navigation marks the pages it is given (the first one as the default, the
+    chosen one as the one that may run) and other sessions run at the same time."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None:  # bare Python: st.Page keeps nothing to copy
+        return build()
+    key = (str(ctx.pages_manager.main_script_parent), kind)
+    with _built_lock:
+        built = _built_pages.get(key)
+        if built is None:
+            built = _built_pages[key] = build()
+    return {name: copy.copy(page) for name, page in built.items()}
 
 
 def use_pages(registered: dict[str, StreamlitPage]) -> None:
