@@ -13,9 +13,9 @@ from db.store.memo import one_stamp
 from db.store.recount import figures_as_of
 from db.vocabulary import Role
 from pages.focus import focus_on_arrival
-from pages.german_chrome import german_page
+from pages.german_chrome import STYLE as GERMAN_STYLE, german_page
 from pages.memory import freeze_after_imports, tune_collection
-from pages.narrow import fold_menu_after_choice, narrow_styles, page_row
+from pages.narrow import STYLE as NARROW_STYLE, fold_menu_after_choice, page_row
 from pages.reconnect import press_from_an_earlier_server, replay
 from pages.session import (
     apply_cookie_action,
@@ -24,7 +24,7 @@ from pages.session import (
     login_form,
     logout_button,
 )
-from pages.touch import touch_targets
+from pages.touch import STYLE as TOUCH_STYLE
 from pages.ui.context import database_unreachable, get_db
 from pages.ui.feedback import show_unexpected
 from pages.ui.navigation import kept_pages, route_through_app, use_pages
@@ -130,9 +130,10 @@ def main() -> None:
     unheard = press_from_an_earlier_server()
     all_pages = pages()
     st.set_page_config(page_title="Begleiter-Cockpit", page_icon="🧭", layout="wide")
+    # The style sheets of every page as one element: each st.html is a message of its own,
+    # built, hashed and sent in every run.
+    st.html(GERMAN_STYLE + NARROW_STYLE + TOUCH_STYLE)
     german_page()
-    narrow_styles()
-    touch_targets()
     fold_menu_after_choice()
     focus_on_arrival()
 

@@ -189,8 +189,8 @@ _SCRIPT = """
 </script>
 """
 
-# The script's element takes no room on the page.
-_STYLE = "<style>.element-container:has(.stHtml script) { display: none; }</style>"
+# The script's element takes no room on the page (shown by app.py with the other style sheets).
+STYLE = "<style>.element-container:has(.stHtml script) { display: none; }</style>"
 
 
 # Built once per server process, not on every rerun.
@@ -202,5 +202,4 @@ _PAGE_SCRIPT = _SCRIPT % {"whole": json.dumps(GERMAN, ensure_ascii=False),
 
 def german_page() -> None:
     """Page language and Streamlit's own texts in German; call once per run, before any page."""
-    st.html(_STYLE)
     st.html(_PAGE_SCRIPT, unsafe_allow_javascript=True)

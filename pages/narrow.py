@@ -44,7 +44,7 @@ SIDEBAR_OVERLAY_BELOW_PX = 768
 PAGE_ROW_KEY = "page-row"
 PAGE_ROW_CURRENT_KEY = "page-row-current"
 
-_STYLE = f"""<style>
+STYLE = f"""<style>
 /* Labels Streamlit cuts to one line with an ellipsis – a link in the work list, a tile's label
    or value ("nicht ausgewiesen (Geheimhaltung)"), a button naming a person, a toggle – wrap instead: no word of them is lost (WCAG 1.4.10). */
 [data-testid=stMain] [data-testid=stPageLink-NavLink] span,
@@ -81,11 +81,6 @@ _STYLE = f"""<style>
   [class*="-phone-view"] [data-testid=stMarkdownContainer] {{ overflow-wrap: anywhere; }}
 }}
 </style>"""
-
-
-def narrow_styles() -> None:
-    """The two views' rule; once per run, before any page."""
-    st.html(_STYLE)
 
 
 # The page row's marks, kept up to date as Streamlit redraws it: aria-current="page" on the link

@@ -4,20 +4,18 @@ radio options), the links that open a case, the page row's links (pages/narrow.p
 below 768 px), and the phone number, which dials.
 
 Streamlit draws its buttons 40 px high and a radio option or a link as tall as its text (the
-phone number was an 83 × 21 px link). One style, once per run: up to pages/narrow.PHONE_MAX_PX
+phone number was an 83 × 21 px link). One style (STYLE, shown by app.py with the others in every run): up to pages/narrow.PHONE_MAX_PX
 every such target gets the height and width; the phone number at every width (a desk with a
 softphone clicks it too). tests/test_taps.py measures the boxes at 390 px.
 """
 
 from __future__ import annotations
 
-import streamlit as st
-
 from pages.narrow import PAGE_ROW_KEY, PHONE_MAX_PX
 
 TOUCH_PX = 44
 
-_STYLE = f"""<style>
+STYLE = f"""<style>
 [data-testid=stMain] a[href^="tel:"] {{
   display: inline-flex; align-items: center; min-height: {TOUCH_PX}px; min-width: {TOUCH_PX}px;
 }}
@@ -31,8 +29,3 @@ _STYLE = f"""<style>
   [data-testid=stMain] [data-testid=stRadio] label {{ min-height: {TOUCH_PX}px; align-items: center; }}
 }}
 </style>"""
-
-
-def touch_targets() -> None:
-    """Once per run, before any page."""
-    st.html(_STYLE)
