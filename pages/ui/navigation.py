@@ -3,7 +3,6 @@ with its id, focus on arrival, and "Mehr anzeigen" paging of long lists."""
 
 from __future__ import annotations
 
-import copy
 import json
 import secrets
 import threading
@@ -122,7 +121,14 @@ def kept_pages(kind: str, build: Callable[[], dict[str, StreamlitPage]]) -> dict
         built = _built_pages.get(key)
         if built is None:
             built = _built_pages[key] = build()
-    return {name: copy.copy(page) for name, page in built.items()}
+    return {name: _copied(page) for name, page in built.items()}
+
+
+def _copied(page: StreamlitPage) -> StreamlitPage:
+    # What copy.copy does for a plain object, without its detour through __reduce_ex__.
+    new = object.__new__(type(page))
+    new.__dict__.update(page.__dict__)
+    return new
 
 
 def use_pages(registered: dict[str, StreamlitPage]) -> None:
