@@ -30,9 +30,13 @@ server answers one login before the measured sessions start (its first runs impo
 
 `--variant` shows what each production setting changes: `ausgeliefert` (as shipped),
 `mit-gc` (Streamlit's full garbage collection after every run switched back on),
-`mit-dateiwaechter` (the module watcher back on), `streamlit-standard` (both).
-Prints a table, CPU seconds per action (logins apart), each server's memory (RSS) after the
-logins, after the rounds and at the end of the soak, every error, and the targets met or missed.
+`mit-dateiwaechter` (the module watcher back on), `streamlit-standard` (both); and what
+pages/memory.py changes: `ohne-freeze` (no gc.freeze()), `ohne-schwelle` (Python's own
+thresholds), `python-gc` (neither).
+Prints a table, CPU seconds per action (logins apart), the servers' garbage collections during
+the rounds (count and CPU seconds per generation, the longest since the start), each server's
+memory (RSS) after the logins, after the rounds and at the end of the soak, every error, and
+the targets met or missed.
 Beside every figure stands the cost of an almost empty page ("Mein Konto", one session, before
 the load: what Streamlit and the login check cost per click on this machine), so that figures
 from different machines can be compared: each time also as a multiple of it.
@@ -95,14 +99,15 @@ VARIANTS = {
     "python-gc": {"BENCH_GC_OFF": "freeze set_threshold"},
 }
 # Loaded into every app server (sitecustomize on PYTHONPATH): the time of its garbage
-# collections per generation – count, CPU seconds, wall seconds, longest wall seconds – written
-# to BENCH_GC_LOG every second; and the gc functions BENCH_GC_OFF names made to do nothing.
+# collections per generation – count, CPU seconds, wall seconds, and each pause of 20 ms or more
+# (when it ended, wall seconds) – written to BENCH_GC_LOG every second; and the gc functions
+# BENCH_GC_OFF names made to do nothing.
 GC_PROBE = """
 import gc, json, os, threading, time
 for _name in os.environ.get("BENCH_GC_OFF", "").split():
     setattr(gc, _name, lambda *args: None)
 _path = os.environ["BENCH_GC_LOG"]
-_stats = {str(g): [0, 0.0, 0.0, 0.0] for g in (0, 1, 2)}
+_stats = {str(g): [0, 0.0, 0.0, []] for g in (0, 1, 2)}
 _start = [0.0, 0.0]
 def _probe(phase, info):
     if phase == "start":
@@ -113,7 +118,8 @@ def _probe(phase, info):
     row[0] += 1
     row[1] += time.thread_time() - _start[0]
     row[2] += wall
-    row[3] = max(row[3], wall)
+    if wall >= 0.02:
+        row[3].append([time.time(), wall])
 gc.callbacks.append(_probe)
 def _write():
     while True:
@@ -271,15 +277,15 @@ def gc_log(logs: Path, n: int) -> Path:
     return logs / f"server{n}-gc.json"
 
 
-def gc_seconds(logs: Path, count: int) -> dict[str, list[float]]:
+def gc_seconds(logs: Path, count: int) -> dict[str, list]:
     """The servers' garbage collections so far (GC_PROBE), summed by generation: count, CPU
-    seconds, wall seconds, longest wall seconds."""
+    seconds, wall seconds, the pauses of 20 ms or more (when, wall seconds)."""
     time.sleep(1.5)  # the probe writes every second
-    total: dict[str, list[float]] = {g: [0, 0.0, 0.0, 0.0] for g in ("0", "1", "2")}
+    total: dict[str, list] = {g: [0, 0.0, 0.0, []] for g in ("0", "1", "2")}
     for n in range(count):
         for generation, row in json.loads(gc_log(logs, n).read_text()).items():
             kept = total[generation]
-            total[generation] = [kept[0] + row[0], kept[1] + row[1], kept[2] + row[2], max(kept[3], row[3])]
+            total[generation] = [kept[0] + row[0], kept[1] + row[1], kept[2] + row[2], kept[3] + row[3]]
     return total
 
 
@@ -424,7 +430,7 @@ class Day:
     memory: dict[str, list[float]]
     cpu: float
     elapsed: float
-    collections: dict[str, list[float]]  # the rounds' garbage collections (gc_seconds)
+    collections: dict[str, list[float]]  # the rounds' garbage collections: count, CPU s, wall s, longest
 
 
 async def day(bases: list[str], persons: list[Person], args: argparse.Namespace, pids: list[int],
@@ -439,7 +445,7 @@ async def day(bases: list[str], persons: list[Person], args: argparse.Namespace,
         working = [s for s in sessions if not s.failed]
         for s in working:
             s.measured = rounds
-        gc_before = gc_seconds(logs, len(pids))
+        gc_before, rounds_start = gc_seconds(logs, len(pids)), time.time()
         cpu_before = sum(cpu_seconds(pid) for pid in pids)
         start = time.perf_counter()
         with profiled(pids, args.profile):
@@ -448,7 +454,9 @@ async def day(bases: list[str], persons: list[Person], args: argparse.Namespace,
         cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
         gc_after = gc_seconds(logs, len(pids))
         collections = {g: [gc_after[g][0] - gc_before[g][0], gc_after[g][1] - gc_before[g][1],
-                           gc_after[g][2] - gc_before[g][2], gc_after[g][3]] for g in gc_after}
+                           gc_after[g][2] - gc_before[g][2],
+                           max((wall for end, wall in gc_after[g][3] if end >= rounds_start), default=0.0)]
+                       for g in gc_after}
         memory[AFTER_ROUNDS] = [rss_mib(pid) for pid in pids]
         if soak is not None:
             for s in working:
@@ -534,7 +542,7 @@ def report(servers: int, sessions: int, measured: Day, args: argparse.Namespace,
           f"{100 * measured.cpu / measured.elapsed / servers:.0f} % eines Kerns je Server")
     print(f"{'':>17} Maßstab: {empty.describe()}")
     print(f"{'':>17} Speicherbereinigung in den Runden: " + "; ".join(
-        f"Generation {g}: {int(n)}×, CPU {cpu:.2f} s, längste {longest * 1000:.0f} ms (seit dem Start)"
+        f"Generation {g}: {int(n)}×, CPU {cpu:.2f} s, längste {longest * 1000:.0f} ms"
         for g, (n, cpu, _, longest) in measured.collections.items()))
     for moment, values in memory.items():
         if values:
