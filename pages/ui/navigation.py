@@ -108,8 +108,7 @@ _built_lock = threading.Lock()
 
 def kept_pages(kind: str, build: Callable[[], dict[str, StreamlitPage]]) -> dict[str, StreamlitPage]:
     """This run's pages of a `kind`: fresh copies of the ones `build` made in the process's
-    first run.
-    Copies, because st.navigation marks the pages it is given (the first one as the default, the
+    first run. Copies, because st.navigation marks the pages it is given (the first one as the default, the
     chosen one as the one that may run) and other sessions run at the same time."""
     from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
