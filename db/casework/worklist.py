@@ -34,6 +34,9 @@ class WorkItem:
     day: date  # due day, interview day or referral day
     text: str | None = None
 
+    def __deepcopy__(self, memo: dict) -> WorkItem:
+        return self  # frozen, of ints, texts and dates
+
 
 @dataclass(frozen=True)
 class WorkGroup:
