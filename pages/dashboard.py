@@ -18,7 +18,8 @@ from db.figures.kpis import kpis
 from db.figures.series import Period
 from db.reporting.formats import fmt_percent
 from db.reporting.registry import TARGET_RATE, TO_DATE, Tile, definition, label
-from db.results.indicators import leaver_summary, monthly_leavers
+from db.results.indicators import summarised_leavers
+from db.store.recount import read_ahead
 from db.vocabulary import PlanMetric, Role
 from pages.ui.as_of import as_of_slot, show_as_of
 from pages.ui.charts import metric_tiles, show_chart
@@ -32,6 +33,7 @@ from pages.ui.shown import md_join, plain
 
 actor = current_actor()
 db = get_db()
+read_ahead(db)  # the work list's cache and the figures below: one read of stamp and ages
 
 st.title("Lagebild")
 
@@ -88,8 +90,7 @@ with shown_errors():
     figures = kpis(db, actor, companion_id=companion_id)
     plan = series.plan_now(db, actor)
     events = flows.monthly_events(db, actor, companion_id)
-    leavers = monthly_leavers(db, actor, companion_id)
-    exits = leaver_summary(leavers)
+    exits = summarised_leavers(db, actor, companion_id)
 
 this_month = today().replace(day=1)
 so_far = events[events["month"] == this_month].groupby("key")["count"].sum()

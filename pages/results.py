@@ -16,7 +16,7 @@ from db.clock import today
 from db.figures.flows import programme_start
 from db.reporting.formats import fmt_int, fmt_percent, plural
 from db.reporting.registry import TARGET_RATE, Tile, definition, label
-from db.results.indicators import leaver_summary, monthly_leavers
+from db.results.indicators import summarised_leavers
 from db.results.report import export_funder_report, leaver_table, reason_table, shown_cell
 from db.vocabulary import Role
 from pages import narrow
@@ -57,8 +57,7 @@ start, end = checked_period(start, end)
 period = f"{fmt_date(start)} bis {fmt_date(end)}"
 
 with shown_errors():
-    frame = monthly_leavers(db, actor, companion_id, town, ended_from=start, ended_to=end)
-    summary = leaver_summary(frame)
+    summary = summarised_leavers(db, actor, companion_id, town, ended_from=start, ended_to=end)
     figures = summary.figures
     missing_total = not_counted_total(db, actor)
     team = companion_caseloads(db, actor)

@@ -289,3 +289,49 @@ def test_two_app_servers_share_one_recount(postgres_db: Database) -> None:
         assert not recount.recount(postgres_db, key, lambda: pytest.fail("counted twice"))
     finally:
         other.dispose()
+
+
+def test_read_ahead_takes_the_stamp_and_the_ages_in_one_connection_and_a_write_reads_anew(world: World) -> None:
+    """db.store.recount.read_ahead: the figures drawn from it are the ones read without it, the
+    run's stamp and the snapshots' ages come from one checked-out connection, and a change made
+    in the run after it is seen (the stamp read anew)."""
+    from sqlalchemy import event
+
+    from db.casework.worklist import needs_action
+
+    lead = world.actor("leitung")
+    case_id, _ = an_active_case(world)
+    with page_run(world.db):
+        expected = kpis(world.db, lead), needs_action(world.db, lead)
+    checkouts: list[object] = []
+
+    def checked_out(*connection: object) -> None:
+        checkouts.append(connection)
+
+    event.listen(world.db.engine, "checkout", checked_out)
+    try:
+        with page_run(world.db):
+            recount.read_ahead(world.db)
+            assert len(checkouts) == 1
+            assert (kpis(world.db, lead), needs_action(world.db, lead)) == expected
+            assert len(checkouts) == 1  # both from what read_ahead read, and the kept values
+            record_activity(world.db, lead, case_id, ActivityKind.PHONE)  # a write in this run
+            stamp = memo._stamp(world.db)
+            recount.read_ahead(world.db)  # nothing left to read ahead: the stamp is this write's
+            assert memo._stamp(world.db) == stamp == memo.data_stamp(world.db)
+    finally:
+        event.remove(world.db.engine, "checkout", checked_out)
+
+
+def test_the_summarised_leavers_are_the_summary_of_the_leavers(world: World) -> None:
+    from db.results.indicators import leaver_summary, monthly_leavers, summarised_leavers
+
+    lead = world.actor("leitung")
+    start = world.today - timedelta(days=400)
+    for args, kwargs in (((), {}), ((None, None), {"ended_from": start, "ended_to": world.today})):
+        with page_run(world.db):
+            kept = summarised_leavers(world.db, lead, *args, **kwargs)
+            assert recount.shown_as_of() is not None  # a lead figure: kept, with its age
+        exact = leaver_summary(monthly_leavers(world.db, lead, *args, **kwargs))
+        assert kept.figures == exact.figures and kept.by_gender == exact.by_gender
+        pd.testing.assert_frame_equal(kept.quarters, exact.quarters)

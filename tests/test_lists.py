@@ -58,5 +58,8 @@ def test_a_tables_views_are_kept_by_content_and_text_is_never_taken_for_markup()
     assert anew(marked) != anew(typed) and anew(as_float) != anew(typed)
     missing = pd.DataFrame({"Name": pd.Series(["x", pd.NA], dtype=object)})
     assert made(missing) == anew(missing) and shown_module._cells(missing) is not None
-    unhashable = pd.DataFrame({"Name": pd.Series([["a"], "b"], dtype=object)})
-    assert shown_module._cells(unhashable) is None and made(unhashable) == anew(unhashable)
+    listed = pd.DataFrame({"Name": pd.Series([["a"], "b"], dtype=object)})  # kept by the list's content
+    assert made(listed) == anew(listed) and shown_module._cells(listed) != shown_module._cells(
+        pd.DataFrame({"Name": pd.Series([["c"], "b"], dtype=object)}))
+    unpicklable = pd.DataFrame({"Name": pd.Series([lambda: "a", "b"], dtype=object)})
+    assert shown_module._cells(unpicklable) is None and made(unpicklable)[1] == anew(unpicklable)[1]

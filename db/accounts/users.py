@@ -21,6 +21,7 @@ from ..errors import NotFound, ValidationError
 from ..settings import keyed
 from ..store.audit import audit, diff
 from ..store.database import Database
+from ..store.memo import until_data_change
 from ..store.models import LoginThrottle, User
 from ..validation import required_text
 from ..vocabulary import Role
@@ -243,6 +244,7 @@ class StaffMember:
     display_name: str
 
 
+@until_data_change  # every filter of the lead's pages asks on every run; each change is audited
 def staff_with_role(db: Database, actor: Actor, role: Role) -> list[StaffMember]:
     """Active companions or case managers by name, for assigning and filtering."""
     require_role(actor, Role.LEAD, Role.COMPANION, Role.CASE_MANAGER)

@@ -23,6 +23,7 @@ from ..clock import today
 from ..errors import ValidationError
 from ..store.audit import audit, diff
 from ..store.database import Database
+from ..store.memo import until_data_change
 from ..store.models import Case, Client, User
 from ..validation import ascii_digits
 from ..vocabulary import Answer, Education, EntryEmployment, Gender, Household
@@ -197,6 +198,7 @@ def _not_counted(actor: Actor) -> ColumnElement[bool]:
     return and_(case_scope(actor), Case.start_date.is_not(None), Case.entry_complete.is_(False))
 
 
+@until_data_change  # Ergebnisse asks on every run; exact (the data stamp), per actor
 def not_counted_total(db: Database, actor: Actor) -> int:
     """How many participants "Nicht zählbar" lists (not_counted's total, without the rows)."""
     require_personal_read(actor)
@@ -204,6 +206,7 @@ def not_counted_total(db: Database, actor: Actor) -> int:
         return session.scalar(select(func.count()).where(_not_counted(actor))) or 0
 
 
+@until_data_change
 def not_counted(db: Database, actor: Actor, *, limit: int = 200) -> tuple[list[NotCounted], int]:
     """"Nicht zählbar": participants whose core entry data are incomplete, with what is missing
     (the lead's list; companions see their own). Returns the first `limit` rows (oldest start

@@ -121,6 +121,9 @@ class CompanionLoad:
     planned: int
     outcome_missing: int = 0
 
+    def __deepcopy__(self, memo: dict) -> CompanionLoad:
+        return self  # frozen, of ints, texts and dates: the cached caseloads need no copy per run
+
     @property
     def inflow(self) -> int:
         return self.planned + self.outcome_missing

@@ -34,19 +34,30 @@ class WorkItem:
     day: date  # due day, interview day or referral day
     text: str | None = None
 
+    def __deepcopy__(self, memo: dict) -> WorkItem:
+        return self  # frozen, of ints, texts and dates
+
 
 @dataclass(frozen=True)
 class WorkGroup:
-    items: list[WorkItem]
+    items: tuple[WorkItem, ...]
     total: int
+
+    def __deepcopy__(self, memo: dict) -> WorkGroup:
+        return self  # frozen all the way down: nothing a caller could change
 
 
 @dataclass(frozen=True)
 class WorkList:
-    over_capacity: list[CompanionLoad]  # over the cap now, or once their inflow starts
+    over_capacity: tuple[CompanionLoad, ...]  # over the cap now, or once their inflow starts
     overdue_steps: WorkGroup
     outcome_missing: WorkGroup
     unassigned: WorkGroup
+
+    def __deepcopy__(self, memo: dict) -> WorkList:
+        # Frozen records of ints, texts and dates in tuples: the cached list is handed out as it
+        # is (db.store.memo copies every result; a copy of this one was a millisecond a Lagebild).
+        return self
 
     @property
     def empty(self) -> bool:
@@ -77,15 +88,15 @@ def needs_action(db: Database, actor: Actor) -> WorkList:
             .join(Client, Case.client_id == Client.id)
             .outerjoin(companion, Case.companion_id == companion.id)
             .where(condition).order_by(day_column, Case.id).limit(SHOWN))
-        items = [WorkItem(r[0], f"{r[1]} {r[2]}", r[3],
-                          r[4].date() if isinstance(r[4], datetime) else r[4], r[5]) for r in rows]
+        items = tuple(WorkItem(r[0], f"{r[1]} {r[2]}", r[3],
+                               r[4].date() if isinstance(r[4], datetime) else r[4], r[5]) for r in rows)
         return WorkGroup(items, total)
 
     stale = (Case.status == CaseStatus.REFERRED) & Case.companion_id.is_(None) & (
         Case.referred_on < working_days_before(now, UNASSIGNED_WORKING_DAYS))
     with db.read() as session:
         return WorkList(
-            over_capacity=[load for load in caseloads(session) if load.state.marked],
+            over_capacity=tuple(load for load in caseloads(session) if load.state.marked),
             overdue_steps=group(session, step_overdue(now), Case.next_step_due, Case.next_step),
             outcome_missing=group(session, outcome_missing(now), Case.first_interview_at),
             unassigned=group(session, stale, Case.referred_on),

@@ -183,6 +183,17 @@ def leaver_summary(frame: pd.DataFrame) -> LeaverSummary:
     return LeaverSummary(leaver_figures(frame), quarterly_rates(frame), by_gender(frame))
 
 
+@lead_figure
+def summarised_leavers(db: Database, actor: Actor, companion_id: int | None = None,
+                       town: str | None = None, *, ended_from: date | None = None,
+                       ended_to: date | None = None) -> LeaverSummary:
+    """leaver_summary of monthly_leavers with the same arguments, kept as one figure: a page that
+    shows only the summary gets it without the frame of every month's leavers (a thousand and
+    more rows, copied and fingerprinted on every run before)."""
+    return leaver_summary(monthly_leavers(db, actor, companion_id, town, ended_from=ended_from,
+                                          ended_to=ended_to))
+
+
 # --- participants and capacity ----------------------------------------------------------------
 
 def incomplete_count(session: Session, scope: ColumnElement[bool]) -> int:

@@ -34,6 +34,7 @@ from typing import ParamSpec, TypeVar
 
 import pandas as pd
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ..actors import Actor
 from ..clock import today
@@ -57,8 +58,29 @@ _pinned: ContextVar[tuple[str, int, int | None] | None] = ContextVar("memo_pinne
 def data_stamp(db: Database) -> int:
     """The id of the newest audit entry that changed data (0 for an empty database)."""
     with db.read() as session:
-        return session.scalar(select(func.max(AuditEntry.id))
-                              .where(AuditEntry.action.not_in(READING_ACTIONS))) or 0
+        return read_stamp(session)
+
+
+def read_stamp(session: Session) -> int:
+    """data_stamp within a session already open (db.store.recount reads it with the figures'
+    ages: one round trip)."""
+    return session.scalar(select(func.max(AuditEntry.id))
+                          .where(AuditEntry.action.not_in(READING_ACTIONS))) or 0
+
+
+def stamp_wanted(db: Database) -> bool:
+    """Within one_stamp(db): the stamp of this run is still to be read (none read, or this
+    thread wrote since)."""
+    pinned = _pinned.get()
+    return pinned is not None and pinned[0] == _token(db) and (pinned[2] is None or pinned[1] != db.writes_here)
+
+
+def pin_stamp(db: Database, writes_before: int, stamp: int) -> None:
+    """Within one_stamp(db): take `stamp`, read by the caller after `writes_before` writes of
+    this thread, as the run's stamp – unless the thread wrote since (then it is read anew)."""
+    pinned = _pinned.get()
+    if pinned is not None and pinned[0] == _token(db) and db.writes_here == writes_before:
+        _pinned.set((pinned[0], writes_before, stamp))
 
 
 def _stamp(db: Database) -> int:
@@ -150,11 +172,23 @@ class _Fingerprinter(pickle.Pickler):
     def reducer_override(self, obj: object) -> object:
         if isinstance(obj, pd.DataFrame):
             if obj.size <= VALUES_UP_TO_CELLS:
-                content: object = (obj.index.tolist(), *(obj.iloc[:, i].tolist() for i in range(obj.shape[1])))
+                content: object = _plain_pickle((obj.index.tolist(), obj.to_numpy(dtype=object).tolist()))
             else:
                 content = pd.util.hash_pandas_object(obj, index=True).to_numpy().tobytes()
             return _frame, (tuple(map(str, obj.columns)), tuple(map(str, obj.dtypes)), content)
         return NotImplemented
+
+
+def _plain_pickle(values: object) -> bytes:
+    """A frame's values pickled by pickle's own C code, as one bytes object for the
+    fingerprint: this pickler's reducer_override is a Python call for every object it pickles
+    – for every cell of a chart's frame that was most of its fingerprint. Without the memo as
+    above; the rows as object values keep each value's type (1, 1.0, "1", Shown("1"))."""
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True
+    pickler.dump(values)
+    return out.getvalue()
 
 
 def _fingerprint(name: str, args: tuple, kwargs: dict) -> bytes | None:

@@ -6,13 +6,17 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from db.clock import as_local
-from db.store.recount import shown_as_of
+from db.store.recount import read_ahead, shown_as_of
+from pages.ui.context import get_db
 from pages.ui.formatting import LOCAL_TIME
 
 
 def as_of_slot() -> DeltaGenerator:
     """The place under the title where `show_as_of` says, once the figures are read, how old
-    they are."""
+    they are. Before the first figure: the run's data stamp and the figures' ages are read
+    together (db.store.recount.read_ahead; a page whose first figure comes before the slot calls
+    read_ahead itself)."""
+    read_ahead(get_db())
     return st.container()
 
 

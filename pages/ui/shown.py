@@ -11,7 +11,10 @@ labels) take the raw text: escaping there would show the backslashes."""
 from __future__ import annotations
 
 import functools
+import hashlib
+import io
 import numbers
+import pickle
 import re
 import threading
 from collections import OrderedDict
@@ -92,26 +95,24 @@ def md_join(separator: str, parts: Iterable[object], /) -> Shown:
 _TEXT = pd.Series(["text"]).dtype  # pandas' default for a column of text ("str")
 
 
-def _cells(frame: pd.DataFrame) -> tuple[object, ...] | None:
-    """A frame's content as a key: its labels, dtypes and every value – in an object column with
-    its type, since "a*b" as str and as Shown are equal but shown differently (escaped or not), as
-    are 1, 1.0 and True. None for a frame too large to keep, or with a value that cannot be
-    hashed. (A NaN makes equal contents unequal: only a miss.)"""
+def _cells(frame: pd.DataFrame) -> bytes | None:
+    """A frame's content as a key: its labels, dtypes and every value with its type – "a*b" as
+    str and as Shown are equal but shown differently (escaped or not), as are 1, 1.0 and True.
+    Pickled by pickle's own C code (a Python tuple per cell cost twice as much) without its memo:
+    the bytes depend on the values only. None for a frame too large to keep, or with a value
+    that cannot be pickled."""
     if frame.size > KEPT_CELLS:
         return None
-
-    def values(column: pd.Series | pd.Index) -> tuple[object, ...]:
-        if column.dtype == object:
-            return tuple((type(v), v) for v in column.tolist())
-        return (str(column.dtype), *column.tolist())
-
-    key = (frame.columns.name, frame.index.name, values(frame.columns), values(frame.index),
-           *(values(frame.iloc[:, i]) for i in range(frame.shape[1])))
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True
     try:
-        hash(key)
-    except TypeError:
+        pickler.dump((frame.columns.name, frame.index.name, frame.columns.tolist(), frame.index.tolist(),
+                      tuple(map(str, frame.dtypes)), tuple(map(str, (frame.columns.dtype, frame.index.dtype))),
+                      frame.to_numpy(dtype=object).tolist()))
+    except (pickle.PicklingError, TypeError, AttributeError, ValueError):
         return None
-    return key
+    return hashlib.blake2b(out.getbuffer(), digest_size=20).digest()
 
 
 KEPT_CELLS = 2_000  # larger frames are made anew (the lead's tables: a few hundred cells)
@@ -124,7 +125,7 @@ def kept_by_cells(fn: Callable[[pd.DataFrame], R]) -> Callable[[pd.DataFrame], R
     the indicators by gender) are the same on run after run until the figures change, and
     escaping every cell for both views of a table was a fifth of an Ergebnisse run. The result is
     handed out as it is: a Shown is a str, and a frame made for st.table is only read."""
-    kept: OrderedDict[tuple[object, ...], R] = OrderedDict()
+    kept: OrderedDict[bytes, R] = OrderedDict()
     lock = threading.Lock()
 
     @functools.wraps(fn)
@@ -132,12 +133,9 @@ def kept_by_cells(fn: Callable[[pd.DataFrame], R]) -> Callable[[pd.DataFrame], R
         key = _cells(frame)
         if key is not None:
             with lock:
-                try:
-                    if key in kept:
-                        kept.move_to_end(key)
-                        return kept[key]
-                except TypeError:  # a key holding pd.NA compared with another: it refuses to say
-                    key = None
+                if key in kept:
+                    kept.move_to_end(key)
+                    return kept[key]
         made = fn(frame)
         if key is not None:
             with lock:
