@@ -6,7 +6,7 @@ import streamlit as st
 
 from db.casework.activities import LOGGABLE_KINDS, record_activity
 from db.casework.barriers import add_barrier, resolve_barrier
-from db.casework.caseload import CaseDetail, case_detail
+from db.casework.caseload import CaseDetail, TimelineEntry, case_detail
 from db.casework.cases import NewClient, set_next_step, update_client
 from db.casework.corrections import reopen_barrier, undo_status_change
 from db.casework.workflow import OPEN_STATUSES
@@ -22,7 +22,7 @@ from pages.ui.formatting import fmt_date, status_badge
 from pages.ui.forms import folded, status_control
 from pages.ui.fields import date_field, number_field
 from pages.ui.fragments import in_page
-from pages.ui.shown import md, md_join, plain
+from pages.ui.shown import Shown, md, md_join, plain
 
 actor = current_actor()
 db = get_db()
@@ -59,6 +59,17 @@ def tel_target(phone: str) -> str:
 
 state = st.session_state
 
+
+def timeline_entry(entry: TimelineEntry) -> Shown:
+    """One entry of the history: day, what, how long, by whom; the note beneath."""
+    head = [md("**{on}** · {title}", on=fmt_date(entry.on), title=entry.title)]
+    if entry.duration_minutes:
+        head.append(md("{minutes} Min.", minutes=entry.duration_minutes))
+    if entry.by:
+        head.append(plain(entry.by))
+    line = md_join(" · ", head)
+    return md_join("\n\n", [line, plain(entry.note)]) if entry.note else line
+
 name = f"{case.first_name} {case.last_name}"
 st.title(plain(name))
 status_badge(case.status)
@@ -75,8 +86,9 @@ if not case.notes_visible:
     if case.referral_note:
         st.info(f"**Ihr Hinweis bei der Zuweisung:** {plain(case.referral_note)}", icon=":material/sticky_note_2:")
     st.header("Verlauf")
-    for entry in case.timeline:
-        st.markdown(f"**{fmt_date(entry.on)}** · {plain(entry.title)}")
+    if case.timeline:
+        st.markdown(md_join("  \n", [md("**{on}** · {title}", on=fmt_date(entry.on), title=entry.title)
+                                     for entry in case.timeline]))
     st.stop()
 
 # --- on the road: how to reach the person, what stands in the way, what is next ---------------
@@ -237,13 +249,9 @@ if panel := folded("Stammdaten bearbeiten", key=f"client-{case_id}", icon=":mate
         feedback(f"client_{case_id}")
 
 st.header("Verlauf")
-for entry in case.timeline:
+if case.timeline:
+    # One framed block, the entries parted by a rule: a frame and two texts per entry were two
+    # thirds of the page's elements (a case in Begleitung has a dozen entries and more), and
+    # Streamlit's cost goes by the element (issue 42).
     with st.container(border=True):
-        head = f"**{fmt_date(entry.on)}** · {plain(entry.title)}"
-        if entry.duration_minutes:
-            head += f" · {entry.duration_minutes:d} Min."
-        if entry.by:
-            head += f" · {plain(entry.by)}"
-        st.markdown(head)
-        if entry.note:
-            st.markdown(plain(entry.note))
+        st.markdown(md_join("\n\n---\n\n", [timeline_entry(entry) for entry in case.timeline]))

@@ -79,6 +79,12 @@ STYLE = f"""<style>
   [data-testid="stTable"] th, [data-testid="stTable"] td {{ white-space: normal; overflow-wrap: anywhere; }}
   /* A block's long word (an e-mail address, a list of changed fields) breaks rather than runs off. */
   [class*="-phone-view"] [data-testid=stMarkdownContainer] {{ overflow-wrap: anywhere; }}
+  /* A case card (pages/ui/navigation.case_card) is one link: framed as Streamlit frames a
+     bordered container, its lines in the text's colour. */
+  [class*="-phone-view"] [data-testid=stPageLink-NavLink] {{
+    margin: 0; padding: 0.75rem 1rem; align-items: flex-start;
+    border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem;
+  }}
 }}
 </style>"""
 

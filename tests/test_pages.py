@@ -194,7 +194,10 @@ def test_a_planned_interview_card_says_when_and_where(app: AppTest, db: Database
                                   .where(User.username == "begleiter1",
                                          Case.status == CaseStatus.INTERVIEW_PLANNED)).all()
     assert planned
-    cards = [as_read(m.value) for m in app.markdown if as_read(m.value).startswith("Erstgespräch geplant · ")]
+    # Each card is one link: the name, then its lines.
+    cards = [line for link in app.get("page_link")
+             for line in [as_read(link.label).partition("\n")[2].strip()]
+             if line.startswith("Erstgespräch geplant · ")]
     assert len(cards) == min(len(planned), 25)
     when = dict(planned)
     for card in cards:

@@ -43,7 +43,8 @@ def test_the_case_list_is_a_card_list_on_a_phone_with_what_needs_doing_first(
     cards.get_by_role("link").first.wait_for()
     assert cards.is_visible() and not page.locator("[class*='st-key-cases-desk-view']").is_visible()
     links = cards.get_by_role("link")
-    names = [n.strip().splitlines()[-1] for n in links.all_inner_texts()]
+    # Each card is one link, whose name comes first, in bold; its lines follow.
+    names = [link.locator("strong").first.inner_text().strip() for link in links.all()]
     assert len(names) >= 11 and all(re.search(r"\w+ \w+", n) for n in names)  # whose case it is
     # Nothing to scroll sideways: every card, name, status and due day within the screen.
     overflow = page.evaluate(SIDEWAYS)

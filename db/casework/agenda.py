@@ -18,6 +18,9 @@ from ..vocabulary import CaseStatus, Role
 from .overdue import interview_outcome_missing, outcome_missing, step_overdue
 from .workflow import OPEN_STATUSES
 
+# Made once: an alias built per call adapts every column of users anew (issue 42, as in caseload).
+_COMPANION = aliased(User, name="companion")
+
 
 @dataclass(frozen=True)
 class AgendaItem:
@@ -79,7 +82,7 @@ def agenda(
     require_role(actor, Role.COMPANION, Role.LEAD)
     start = today()
     end = start + timedelta(days=days)
-    companion = aliased(User)
+    companion = _COMPANION
     conditions = _conditions(actor, companion_id)
     due = or_(
         and_(

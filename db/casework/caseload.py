@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased
 
 from ..accounts.permissions import (
     can_read_notes,
@@ -28,6 +28,7 @@ from ..store.models import (
     Case,
     CaseBarrier,
     Client,
+    Employer,
     ExitOutcome,
     OfficeHourLocation,
     Placement,
@@ -40,6 +41,13 @@ from .corrections import barrier_undoable, undoable_change
 from .overdue import interview_outcome_missing, needs_attention
 from .results_card import ResultsView, results_view
 from .workflow import OPEN_STATUSES
+
+
+# The users a case names, made once: an alias built per call adapted every column of users anew,
+# a fifth of reading a case (issue 42).
+_COMPANION = aliased(User, name="companion")
+_MANAGER = aliased(User, name="case_manager")
+_AUTHOR = aliased(User, name="author")
 
 
 @dataclass(frozen=True)
@@ -128,7 +136,7 @@ def caseload(
 ) -> CaseloadPage:
     """One page of the cases this actor may see, in work_order, and the total count."""
     require_personal_read(actor)
-    companion = aliased(User)
+    companion = _COMPANION
     conditions = [case_scope(actor)]
     if filters.companion_id is not None:
         conditions.append(Case.companion_id == filters.companion_id)
@@ -293,18 +301,24 @@ def case_detail(db: Database, actor: Actor, case_id: int, *, new_view: bool = Tr
     # A redraw writes nothing: a read transaction (on SQLite it takes no write lock).
     with (db.write() if new_view else db.read()) as session:
         require_personal_read(actor, case_id)  # inside the transaction: a refusal is audited
-        # Everything the page shows of the case in three queries, not one per relation.
-        case = session.get(Case, case_id, options=[
-            joinedload(Case.client), joinedload(Case.companion), joinedload(Case.case_manager),
-            joinedload(Case.first_interview_location), selectinload(Case.barriers),
-            selectinload(Case.placements).joinedload(Placement.employer)])
-        if case is None:
+        # The case with its person and the names it shows in one query; the lists beside it as
+        # columns, not ORM objects (the page reads all of it on every run: issue 42). Case and
+        # client stay objects: the permission rules and the entry data read them.
+        companion, manager = _COMPANION, _MANAGER
+        found = session.execute(
+            select(Case, Client, companion.display_name, manager.display_name, OfficeHourLocation.town)
+            .join(Client, Case.client_id == Client.id)
+            .outerjoin(companion, Case.companion_id == companion.id)
+            .outerjoin(manager, Case.case_manager_id == manager.id)
+            .outerjoin(OfficeHourLocation, Case.first_interview_location_id == OfficeHourLocation.id)
+            .where(Case.id == case_id)).first()
+        if found is None:
             raise NotFound("Diesen Fall gibt es nicht.")
+        case, c, companion_name, manager_name, interview_town = found
         require_case(actor, case)
         notes = can_read_notes(actor, case)
         if new_view:
             audit(session, actor, "view", "case", case.id)
-        c = case.client
         detail = CaseDetail(
             case_id=case.id,
             version=case.version,
@@ -319,9 +333,9 @@ def case_detail(db: Database, actor: Actor, case_id: int, *, new_view: bool = Tr
             phone=c.phone if notes else None,
             address=c.address if notes else None,
             consent_date=c.consent_date,
-            companion=case.companion.display_name if case.companion else None,
+            companion=companion_name,
             companion_id=case.companion_id,
-            case_manager=case.case_manager.display_name if case.case_manager else None,
+            case_manager=manager_name,
             referral_source=case.referral_source.label,
             referred_on=case.referred_on,
             first_interview_at=case.first_interview_at,
@@ -331,41 +345,47 @@ def case_detail(db: Database, actor: Actor, case_id: int, *, new_view: bool = Tr
             next_step=case.next_step if notes else None,
             next_step_due=case.next_step_due,
             notes_visible=notes,
-            first_interview_place=(
-                interview_place(case.first_interview_location.town if case.first_interview_location else None)
-                if case.first_interview_at
-                else None
-            ),
+            first_interview_place=interview_place(interview_town) if case.first_interview_at else None,
         )
         if notes:
             detail.results = results_view(session, case)
-            detail.last_employer_id = session.scalar(
-                select(Activity.employer_id).where(Activity.case_id == case.id, Activity.employer_id.is_not(None))
-                .order_by(Activity.occurred_on.desc(), Activity.id.desc()).limit(1))
             undoable = undoable_change(session, actor, case)
             if undoable is not None:
                 detail.undo_label = CaseStatus(undoable.to_status).label
-        # The referral's note opens the history: everyone who sees the case may read it.
-        detail.referral_note = session.scalar(
-            select(StatusChange.reason).where(StatusChange.case_id == case.id,
-                                              StatusChange.from_status.is_(None))
-            .order_by(StatusChange.id).limit(1))
         detail.placements = [
-            PlacementView(p.employer.name, p.job_kind.label, p.job_title, p.start_date, p.end_date)
-            for p in sorted(case.placements, key=lambda p: p.start_date)
+            PlacementView(p.name, p.job_kind.label, p.job_title, p.start_date, p.end_date)
+            for p in session.execute(
+                select(Employer.name, Placement.job_kind, Placement.job_title, Placement.start_date,
+                       Placement.end_date)
+                .join(Employer, Placement.employer_id == Employer.id)
+                .where(Placement.case_id == case.id).order_by(Placement.start_date, Placement.id))
         ]
         detail.barriers = [
             BarrierView(b.id, b.barrier, b.noted_on, b.resolved_on, barrier_undoable(b, actor))
-            for b in sorted(case.barriers, key=lambda b: b.noted_on)
+            for b in session.execute(
+                select(CaseBarrier.id, CaseBarrier.barrier, CaseBarrier.noted_on, CaseBarrier.resolved_on,
+                       CaseBarrier.resolved_by_id, CaseBarrier.resolved_at)
+                .where(CaseBarrier.case_id == case.id).order_by(CaseBarrier.noted_on, CaseBarrier.id))
             if notes or b.barrier not in SENSITIVE_BARRIERS
         ]
-        detail.timeline = _timeline(session, case.id, notes)
+        _read_history(session, detail, notes)
     return detail
 
 
-def _timeline(session, case_id: int, with_activities: bool) -> list[TimelineEntry]:  # type: ignore[no-untyped-def]
+def _read_history(session, detail: CaseDetail, with_activities: bool) -> None:  # type: ignore[no-untyped-def]
+    """The timeline, and from the same rows the referral's note (the reason of the first status
+    change: everyone who sees the case may read it) and – for those who read the notes – the
+    employer of the latest contact with one: one query per kind of entry, none more."""
     # The columns shown, not the ORM objects: a case's history is read on every run of its page.
-    author = aliased(User)
+    case_id = detail.case_id
+    author = _AUTHOR
+    changes = session.execute(
+        select(StatusChange.id, StatusChange.from_status, StatusChange.changed_on, StatusChange.changed_at,
+               StatusChange.to_status, StatusChange.reason, author.display_name)
+        .outerjoin(author, StatusChange.changed_by_id == author.id)
+        .where(StatusChange.case_id == case_id)).all()
+    referral = min((s for s in changes if s.from_status is None), key=lambda s: s.id, default=None)
+    detail.referral_note = referral.reason if referral is not None else None
     entries = [
         TimelineEntry(
             on=s.changed_on,
@@ -375,14 +395,17 @@ def _timeline(session, case_id: int, with_activities: bool) -> list[TimelineEntr
             note=s.reason,
             by=s.display_name,
         )
-        for s in session.execute(
-            select(StatusChange.changed_on, StatusChange.changed_at, StatusChange.to_status, StatusChange.reason,
-                   author.display_name)
-            .outerjoin(author, StatusChange.changed_by_id == author.id)
-            .where(StatusChange.case_id == case_id)
-        )
+        for s in changes
     ]
     if with_activities:
+        activities = session.execute(
+            select(Activity.id, Activity.occurred_on, Activity.created_at, Activity.kind, Activity.note,
+                   Activity.duration_minutes, Activity.employer_id, author.display_name)
+            .outerjoin(author, Activity.created_by_id == author.id)
+            .where(Activity.case_id == case_id)).all()
+        latest = max((a for a in activities if a.employer_id is not None),
+                     key=lambda a: (a.occurred_on, a.id), default=None)
+        detail.last_employer_id = latest.employer_id if latest is not None else None
         entries += [
             TimelineEntry(
                 on=a.occurred_on,
@@ -393,12 +416,7 @@ def _timeline(session, case_id: int, with_activities: bool) -> list[TimelineEntr
                 by=a.display_name,
                 duration_minutes=a.duration_minutes,
             )
-            for a in session.execute(
-                select(Activity.occurred_on, Activity.created_at, Activity.kind, Activity.note,
-                       Activity.duration_minutes, author.display_name)
-                .outerjoin(author, Activity.created_by_id == author.id)
-                .where(Activity.case_id == case_id)
-            )
+            for a in activities
         ]
         entries += [
             TimelineEntry(on=o.occurred_on, recorded_at=o.recorded_at, kind="result",
@@ -408,7 +426,7 @@ def _timeline(session, case_id: int, with_activities: bool) -> list[TimelineEntr
                 .outerjoin(author, ExitOutcome.recorded_by_id == author.id)
                 .where(ExitOutcome.case_id == case_id))
         ]
-    return sorted(entries, key=lambda e: (e.on, e.recorded_at), reverse=True)
+    detail.timeline = sorted(entries, key=lambda e: (e.on, e.recorded_at), reverse=True)
 
 
 @until_data_change

@@ -144,12 +144,12 @@ def case_link(case_id: int, label: Shown, **kwargs: object) -> None:
 
 
 def case_card(case_id: int, name: str, lines: list[Shown]) -> None:
-    """One case of a list on a phone: whose case it is, a link that opens it with one tap, and
-    a few lines of what matters in that list."""
-    with st.container(border=True, gap="small"):
-        case_link(case_id, md("**{name}**", name=name))
-        if lines:
-            st.markdown(md_join("  \n", lines))
+    """One case of a list on a phone: a link that opens it with one tap – whose case it is, in
+    bold, and beneath it a few lines of what matters in that list; framed as a card
+    (pages/narrow.py). One element per case: a frame, a link and a text were three, and a list
+    of 25 cards was the largest part of a case list's run (issue 42). The link's name is the
+    card's text, as a screen reader reads a card that is one link."""
+    case_link(case_id, md_join("  \n", [md("**{name}**", name=name), *lines]), width="stretch")
 
 
 def open_case_button(case_id: int, *, key: str, label: str = "Fall öffnen") -> None:
