@@ -374,6 +374,16 @@ def test_a_secondary_mark_gave_its_change_away_read_as_at_least_one(monkeypatch:
     assert found and "möglich nur" in found[0], found
 
 
+def test_a_cell_printed_again_leaves_no_secondary_mark_on_a_small_count() -> None:
+    """The same review: 2, 3, 5, 3 (13) corrected to 0, 3, 5, 1 (9). The correction's own
+    protection hides "5" (and turns a "< 3" into "•"); printing "5" again, as the audit allowed,
+    made the printed "0, •, 5, < 3, 9" – and with the "•" read as at least 3, the "< 3" is 1.
+    A cell is printed again only where no "•" on a small count stands beside it."""
+    attacker = Attacker(reasoned_world((2, 3, 5, 3), (0, 3, 5, 1), printed_in_full=False))
+    assert attacker.findings() == []
+    assert attacker.reason_findings() == []
+
+
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 @given(before=st.lists(st.integers(0, 8), min_size=2, max_size=4), moves=st.lists(st.integers(-2, 2), min_size=4,
                                                                                    max_size=4))

@@ -75,6 +75,17 @@ class ProtectedTable:
     def interior(self) -> tuple[list[Hashable], list[Hashable]]:
         return _interior(list(self.values.index), list(self.values.columns), self.row_totals, self.column_totals)
 
+    def small_behind_secondary(self) -> list[Cell]:
+        """The "•" on a small count, if the table prints a count: a reader takes them for at
+        least 3 (PublishedTable.known_ranges), so none may be published. The protection makes
+        none (it turns "< 3" into "•" only when no count is left printed); printing a cell again
+        beside them would (revisions._withhold asks first)."""
+        if all(why is not None or int(self.values.loc[r, c]) == 0 for r in self.values.index
+               for c in self.values.columns for why in [self.hidden.get((r, c))]):
+            return []
+        return [cell for cell, why in self.hidden.items()
+                if why is Hidden.SECONDARY and is_small(int(self.values.loc[cell]))]
+
     def as_published(self) -> PublishedTable:
         """What leaves the cockpit: the printed cells only, never a hidden value.
 
@@ -82,12 +93,9 @@ class ProtectedTable:
         (PublishedTable.known_ranges); the audit reads it so too. That holds because the
         protection puts "•" on a small count only when no printed count is left to hide – checked
         here, so that no release can leave with a mark that says more than the audit read."""
+        if small := self.small_behind_secondary():
+            raise AssertionError(f"„{SECONDARY_MARK}“ on a small count beside a printed count: {small}")
         shown = self.shown()
-        if any(text not in MARKS and text != "0" for line in shown.itertuples(index=False) for text in line):
-            small = [cell for cell, why in self.hidden.items()
-                     if why is Hidden.SECONDARY and is_small(int(self.values.loc[cell]))]
-            if small:
-                raise AssertionError(f"„{SECONDARY_MARK}“ on a small count beside a printed count: {small}")
         return PublishedTable(tuple(map(str, shown.index)), tuple(map(str, shown.columns)),
                               tuple(tuple(shown.loc[r].tolist()) for r in shown.index),
                               self.row_totals, self.column_totals)
