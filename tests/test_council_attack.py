@@ -3,7 +3,8 @@
 This module plays the reader who wants a hidden small count back. It knows nothing of the app's
 code: it reads the CSV file of every release, as downloaded, and what a reader of a German
 statistics table knows – a row or column called "Summe" adds up the others, "< 3" is 1 or 2,
-"•" is at least 1 because zeros are printed, two releases of the same quarter describe the
+"•" is at least 1 because zeros are printed – and at least 3 in a table that prints any other
+number, for a small count there would read "< 3" –, two releases of the same quarter describe the
 same events, a stock table "… am 30.09.2026" counts the persons of that day in whichever
 release prints it, and an annual release ("Jahr 2025" with the quarters of 2025 marked
 "endgültig") says the year is the sum of its quarters – a table whose title names a day (a
@@ -84,6 +85,11 @@ class Attacker:
                 self.status[release] = r.Stand
                 if r.Hinweis and "•" in r.Kennzeichen and "kleine Fallzahl" not in r.Hinweis:
                     self.reasoned.append(key)
+        # A table that prints a number other than 0 prints its small counts "< 3": its "•" are 3 or more.
+        counting = {key[:2] for key, (low, high) in self.cells.items() if low == high and low > 0}
+        for key, (low, high) in self.cells.items():
+            if key[:2] in counting and low == 1 and high == np.inf:
+                self.cells[key] = (3, np.inf)
         self.order = list(self.cells)
         self.index = {k: i for i, k in enumerate(self.order)}
         rows: list[np.ndarray] = []

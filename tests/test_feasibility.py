@@ -73,11 +73,19 @@ def test_differences_between_versions() -> None:
     assert len(audit({**before, **after}, differences=total_pair)) == 1
 
 
+def reader_ranges(texts: list[str], cap: int) -> list[range]:
+    """Every value a reader who knows the rules allows each printed cell of one table: a number
+    itself; "< 3" 1 or 2; "•" up to the cap, from 3 where the table prints a number other than 0
+    (a small count there would read "< 3"), else from 1 (zeros are printed)."""
+    lowest = 3 if any(t not in (SMALL_MARK, SECONDARY_MARK, "0") for t in texts) else 1
+    return [range(int(t), int(t) + 1) if t not in (SMALL_MARK, SECONDARY_MARK)
+            else range(1, 3) if t == SMALL_MARK else range(lowest, cap + 1) for t in texts]
+
+
 def brute_force(cells: tuple[str, ...], total: str, cap: int) -> set[str]:
     """Rows whose mark says more than it may, by trying every value up to a cap."""
     texts = [*cells, total]
-    ranges = [range(int(t), int(t) + 1) if t not in (SMALL_MARK, SECONDARY_MARK)
-              else range(1, 3) if t == SMALL_MARK else range(1, cap + 1) for t in texts]
+    ranges = reader_ranges(texts, cap)
     feasible = [v for v in itertools.product(*ranges) if sum(v[:-1]) == v[-1]]
     rows = [chr(ord("a") + i) for i in range(len(cells))] + [TOTAL]
     found = set()
@@ -165,8 +173,7 @@ def brute_force_marked(old: list[int], texts: list[str], marks: list[int], cap: 
     of the hidden cells of `texts` (one column, last row the total) up to a cap: all marks at
     once, or – where no world agrees with all – every largest set of them that some world
     agrees with (a mark's sizes matter where it is read)."""
-    ranges = [range(int(t), int(t) + 1) if t not in (SMALL_MARK, SECONDARY_MARK)
-              else range(1, 3) if t == SMALL_MARK else range(1, cap + 1) for t in texts]
+    ranges = reader_ranges(texts, cap)
     base = [v for v in itertools.product(*ranges) if sum(v[:-1]) == v[-1]]
     rows = [chr(ord("a") + i) for i in range(len(texts) - 1)] + [TOTAL]
 

@@ -75,8 +75,26 @@ class ProtectedTable:
     def interior(self) -> tuple[list[Hashable], list[Hashable]]:
         return _interior(list(self.values.index), list(self.values.columns), self.row_totals, self.column_totals)
 
+    def small_behind_secondary(self) -> list[Cell]:
+        """The "•" on a small count, if the table prints a count: a reader takes them for at
+        least 3 (PublishedTable.known_ranges), so none may be published. The protection makes
+        none (it turns "< 3" into "•" only when no count is left printed); printing a cell again
+        beside them would (revisions._withhold asks first)."""
+        if all(why is not None or int(self.values.loc[r, c]) == 0 for r in self.values.index
+               for c in self.values.columns for why in [self.hidden.get((r, c))]):
+            return []
+        return [cell for cell, why in self.hidden.items()
+                if why is Hidden.SECONDARY and is_small(int(self.values.loc[cell]))]
+
     def as_published(self) -> PublishedTable:
-        """What leaves the cockpit: the printed cells only, never a hidden value."""
+        """What leaves the cockpit: the printed cells only, never a hidden value.
+
+        A reader knows the rules and reads a "•" in a table that prints a count as "at least 3"
+        (PublishedTable.known_ranges); the audit reads it so too. That holds because the
+        protection puts "•" on a small count only when no printed count is left to hide – checked
+        here, so that no release can leave with a mark that says more than the audit read."""
+        if small := self.small_behind_secondary():
+            raise AssertionError(f"„{SECONDARY_MARK}“ on a small count beside a printed count: {small}")
         shown = self.shown()
         return PublishedTable(tuple(map(str, shown.index)), tuple(map(str, shown.columns)),
                               tuple(tuple(shown.loc[r].tolist()) for r in shown.index),
@@ -108,6 +126,17 @@ class PublishedTable:
     def hidden(self) -> dict[Cell, str]:
         return {(r, c): text for r, line in zip(self.rows, self.cells)
                 for c, text in zip(self.columns, line) if text in MARKS}
+
+    def known_ranges(self) -> tuple[tuple[tuple[int, float], ...], ...]:
+        """What a reader who knows the rules knows of each cell, row by row: a number exactly;
+        "< 3" is 1 or 2 (small counts are always printed so); "•" is at least 3 in a table that
+        prints a count other than 0 – a small count there would read "< 3" (the protection
+        puts "•" on a small count only when no printed count is left to hide; as_published
+        checks it) – and at least 1 elsewhere (zeros are printed)."""
+        prints_a_count = any(text not in MARKS and text != "0" for line in self.cells for text in line)
+        secondary = (SMALL_LIMIT if prints_a_count else 1, float("inf"))
+        return tuple(tuple(secondary if text == SECONDARY_MARK else known_range(text) for text in line)
+                     for line in self.cells)
 
     def published(self) -> pd.DataFrame:
         """Numbers where published, None where hidden (for charts and spreadsheets)."""
@@ -150,8 +179,8 @@ def _interior(rows: list, cols: list, row_totals: bool, column_totals: bool) -> 
 
 
 def known_range(text: str) -> tuple[int, float]:
-    """What a reader knows of a printed cell: a number exactly; "< 3" is 1 or 2; "•" is at
-    least 1 (zeros are always printed) – and nothing more, not even "at least 3"."""
+    """What a printed cell says on its own: a number exactly; "< 3" is 1 or 2; "•" is at least 1
+    (zeros are always printed). In its table a "•" says more: PublishedTable.known_ranges."""
     if text == SMALL_MARK:
         return 1, SMALL_LIMIT - 1
     if text == SECONDARY_MARK:

@@ -4,7 +4,9 @@
 Eurostat): every printed cell of every release is a variable of one integer program. What the
 reader knows becomes its constraints:
 
-- a printed number fixes its cell; "< 3" says 1 or 2; "•" says at least 1 (zeros are printed);
+- a printed number fixes its cell; "< 3" says 1 or 2; "•" says at least 3 in a table that prints
+  a count (a small count would read "< 3"), elsewhere at least 1 (zeros are printed)
+  (PublishedTable.known_ranges);
 - every "Summe" adds up its line;
 - any further identity the caller names (`links`: a total over other tables' cells, as a year
   over its quarters would be).
@@ -49,7 +51,7 @@ from functools import cached_property
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from .disclosure import SECONDARY_MARK, SMALL_LIMIT, SMALL_MARK, PublishedTable, known_range
+from .disclosure import SECONDARY_MARK, SMALL_LIMIT, SMALL_MARK, PublishedTable
 
 CellRef = tuple[Hashable, str, str]  # (table id, row, column)
 
@@ -79,19 +81,21 @@ class _Model:
                  marked: Sequence[tuple[CellRef, CellRef]] = ()) -> None:
         self.index: dict[CellRef, int] = {}
         self.text: list[str] = []
+        low: list[float] = []
+        high: list[float] = []
         for tid, table in tables.items():
-            for row, line in zip(table.rows, table.cells):
-                for col, text in zip(table.columns, line):
+            for row, line, ranges in zip(table.rows, table.cells, table.known_ranges()):
+                for col, text, (lo, hi) in zip(table.columns, line, ranges):
                     self.index[(tid, row, col)] = len(self.text)
                     self.text.append(text)
+                    low.append(lo)
+                    high.append(hi)
         self.rows: list[Row] = []
         for tid, table in tables.items():
             for parts, total in table.lines():
                 self._sum((tid, *total), [(tid, *p) for p in parts])
         for link in links:
             self._sum(link.total, list(link.parts))
-        low = [known_range(t)[0] for t in self.text]
-        high = [known_range(t)[1] for t in self.text]
         # A mark read as "moved by 1 or 2": with side ∈ {0, 1}, a − b − 3·side ∈ [−2, −1]
         # (side 0: a − b ∈ [−2, −1]; side 1: a − b ∈ [1, 2]). Each side is one more variable.
         self.marks: list[tuple[CellRef, CellRef]] = []

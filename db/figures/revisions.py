@@ -332,7 +332,9 @@ def _withhold(earlier: list[Version], sets: Sets,
                 else:
                     trial = ProtectedTable(table.values, {c: h for c, h in table.hidden.items() if c != cell},
                                            table.row_totals, table.column_totals)
-                    found = check(earlier, _published({**sets, period: {**sets[period], slug: trial}}),
+                    # Printed beside a "•" that stands on a small count, the cell would make the
+                    # reader take that "•" for at least 3: it stays hidden.
+                    found = trial.small_behind_secondary() or check(earlier, _published({**sets, period: {**sets[period], slug: trial}}),
                                   new_only=True, marked=marked((period, slug, (str(cell[0]), str(cell[1])))))
                     if not found:
                         sets[period][slug] = trial  # printed again: the audit allows it
