@@ -479,13 +479,15 @@ async def day(bases: list[str], persons: list[Person], args: argparse.Namespace,
 @contextmanager
 def profiled(pids: list[int], folder: Path | None) -> Iterator[None]:
     """With --profile: py-spy samples each server during the rounds (collapsed stacks, one file
-    per server; `pip install py-spy`, as root or with ptrace allowed)."""
+    per server; `pip install py-spy`, as root or with ptrace allowed). Only the thread holding
+    the GIL is sampled – the Python code's CPU: without `--gil`, threads waiting for the GIL, the
+    database or the event loop look busy, and on a loaded machine that wait hides the work."""
     if folder is None:
         yield
         return
     folder.mkdir(parents=True, exist_ok=True)
     spy_command = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    spies = [subprocess.Popen([spy_command, "record", "--pid", str(pid), "--rate", "100", "--format", "raw",
+    spies = [subprocess.Popen([spy_command, "record", "--pid", str(pid), "--rate", "100", "--format", "raw", "--gil",
                                "--output", str(folder / f"server{n}.txt"), "--nonblocking"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
              for n, pid in enumerate(pids)]

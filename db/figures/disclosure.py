@@ -24,7 +24,7 @@ alternative" coincide, so the search is complete.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -80,8 +80,7 @@ class ProtectedTable:
         least 3 (PublishedTable.known_ranges), so none may be published. The protection makes
         none (it turns "< 3" into "•" only when no count is left printed); printing a cell again
         beside them would (revisions._withhold asks first)."""
-        if all(why is not None or int(self.values.loc[r, c]) == 0 for r in self.values.index
-               for c in self.values.columns for why in [self.hidden.get((r, c))]):
+        if not prints_a_count(self.shown().to_numpy().ravel()):
             return []
         return [cell for cell, why in self.hidden.items()
                 if why is Hidden.SECONDARY and is_small(int(self.values.loc[cell]))]
@@ -133,8 +132,7 @@ class PublishedTable:
         prints a count other than 0 – a small count there would read "< 3" (the protection
         puts "•" on a small count only when no printed count is left to hide; as_published
         checks it) – and at least 1 elsewhere (zeros are printed)."""
-        prints_a_count = any(text not in MARKS and text != "0" for line in self.cells for text in line)
-        secondary = (SMALL_LIMIT if prints_a_count else 1, float("inf"))
+        secondary = (SMALL_LIMIT if prints_a_count(t for line in self.cells for t in line) else 1, float("inf"))
         return tuple(tuple(secondary if text == SECONDARY_MARK else known_range(text) for text in line)
                      for line in self.cells)
 
@@ -176,6 +174,11 @@ def _interior(rows: list, cols: list, row_totals: bool, column_totals: bool) -> 
     """The rows and columns that are not totals."""
     return ([r for r in rows if not (column_totals and r == TOTAL)],
             [c for c in cols if not (row_totals and c == TOTAL)])
+
+
+def prints_a_count(texts: Iterable[str]) -> bool:
+    """Whether printed cells show a count other than 0: then a "•" among them reads "at least 3"."""
+    return any(text not in MARKS and text != "0" for text in texts)
 
 
 def known_range(text: str) -> tuple[int, float]:
