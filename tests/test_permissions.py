@@ -17,7 +17,7 @@ from db.figures.releases import prepare, releases
 from db.casework.caseload import case_detail, caseload
 from db.casework.cases import assign_companion, change_status, refer_client, schedule_first_interview, set_next_step
 from db.errors import PermissionDenied, ValidationError
-from db.figures.kpis import Kpis, kpis
+from db.figures.kpis import Kpis, case_list_figures, kpis
 from db.accounts.users import list_users
 from db.vocabulary import ActivityKind, Barrier, CaseStatus, EndReason
 
@@ -69,6 +69,8 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
         {"begleiter1", "leitung"},
     ),
     "kpis": (lambda w, a, c, v: kpis(w.db, a), set(ROLES)),
+    # Counts only, as kpis: the totals for council and admin, nothing personal.
+    "case_list_figures": (lambda w, a, c, v: case_list_figures(w.db, a), set(ROLES)),
     "council_releases": (lambda w, a, c, v: releases(w.db, a), {"kreistag", "leitung"}),
     "prepare_release": (lambda w, a, c, v: prepare(w.db, a, "2026-Q1"), {"leitung"}),
     "list_users": (lambda w, a, c, v: list_users(w.db, a), {"admin"}),

@@ -3,10 +3,12 @@ in the indicator registry (db.reporting.registry); aggregates only, no personal 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 import pandas as pd
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.orm import Session
 
 from ..accounts.permissions import case_scope
 from ..actors import Actor
@@ -51,25 +53,49 @@ class Kpis:
         return asdict(self)
 
 
+# The two stocks that are not a status: what is late, by the rules of db/casework/overdue.py.
+LATE = {"overdue_next_steps": step_overdue, "interviews_outcome_missing": outcome_missing}
+STOCK_KEYS = tuple(i.key for i in INDICATORS if i.kind is Kind.STOCK and (i.statuses or i.key in LATE))
+
+
+def _stocks(session: Session, scope: ColumnElement[bool], keys: Iterable[str]) -> dict[str, int]:
+    """The registry's stocks under `keys` (of STOCK_KEYS) for the cases in scope, in one
+    statement. The one place of the rule that an interview whose day passed without an outcome
+    is no longer planned: kpis and the case list's caption both count here, so their figures
+    cannot drift apart."""
+    now = today()
+    keys = tuple(keys)
+    by_key = {i.key: i.statuses for i in INDICATORS if i.key in keys and i.kind is Kind.STOCK and i.statuses}
+    statuses = [s for s in CaseStatus if any(s in group for group in by_key.values())]
+    late_keys = [k for k in LATE if k in keys or (k == "interviews_outcome_missing"
+                                                 and CaseStatus.INTERVIEW_PLANNED in statuses)]
+    late = [LATE[k](now) for k in late_keys]
+    query = select(*(func.count().filter(Case.status == s) for s in statuses),
+                   *(func.count().filter(c) for c in late)).where(scope)
+    if len(statuses) < len(CaseStatus):
+        # Only the rows a figure counts: read from the indexes on status and due day instead of
+        # every case ever referred (the closed ones grow with the years).
+        query = query.where(or_(Case.status.in_(statuses), *late))
+    counts = [n or 0 for n in session.execute(query).one()]
+    by_status = dict(zip(statuses, counts, strict=False))
+    figures = dict(zip(late_keys, counts[len(statuses):], strict=True))
+    # An interview whose day passed without an outcome is no longer planned (db/casework/overdue.py).
+    if CaseStatus.INTERVIEW_PLANNED in by_status:
+        by_status[CaseStatus.INTERVIEW_PLANNED] -= figures["interviews_outcome_missing"]
+    figures |= {key: sum(by_status[s] for s in group) for key, group in by_key.items()}
+    return {key: figures[key] for key in keys}
+
+
 @lead_figure
 def kpis(db: Database, actor: Actor, *, companion_id: int | None = None) -> Kpis:
     """Stocks today by status (as the registry defines them) and staff. Companions always get
     their own caseload."""
     scope = case_scope(actor, personal=False)
+    if companion_id is not None:
+        scope = and_(scope, Case.companion_id == companion_id)
     now = today()
     with db.read() as session:
-        by_status_q = select(Case.status, func.count()).where(scope).group_by(Case.status)
-        # Only the rows either count (the same counts): read from the index of both conditions
-        # instead of every case ever referred.
-        late = (step_overdue(now), outcome_missing(now))
-        late_q = select(*(func.count().filter(c) for c in late)).where(scope, or_(*late))
-        if companion_id is not None:
-            by_status_q = by_status_q.where(Case.companion_id == companion_id)
-            late_q = late_q.where(Case.companion_id == companion_id)
-        by_status = {CaseStatus(s): n for s, n in session.execute(by_status_q)}
-        overdue, missing = session.execute(late_q).one()
-        # An interview whose day passed without an outcome is no longer planned (db/casework/overdue.py).
-        by_status[CaseStatus.INTERVIEW_PLANNED] = by_status.get(CaseStatus.INTERVIEW_PLANNED, 0) - missing
+        stocks = _stocks(session, scope, STOCK_KEYS)
         working, starting = session.execute(
             select(
                 func.count().filter(User.start_date <= now),
@@ -81,12 +107,8 @@ def kpis(db: Database, actor: Actor, *, companion_id: int | None = None) -> Kpis
         ).one()
         incomplete = incomplete_count(session, scope)
         over_cap = companions_over_cap(session)
-    stocks = {i.key: sum(by_status.get(s, 0) for s in i.statuses)
-              for i in INDICATORS if i.kind is Kind.STOCK and i.statuses}
     return Kpis(
         **stocks,
-        overdue_next_steps=overdue or 0,
-        interviews_outcome_missing=missing or 0,
         incomplete_participants=incomplete,
         companions_working=working or 0,
         companions_starting=starting or 0,
@@ -94,6 +116,21 @@ def kpis(db: Database, actor: Actor, *, companion_id: int | None = None) -> Kpis
         positions_open=positions_open or 0,
         companions_over_cap=over_cap,
     )
+
+
+# What the case list's caption shows: the list's own stocks and what is late in it.
+CASE_LIST_KEYS = ("active_cases", "planned_first_interviews", "employed", "overdue_next_steps",
+                  "interviews_outcome_missing")
+
+
+def case_list_figures(db: Database, actor: Actor) -> dict[str, int]:
+    """The figures of the case list's caption (CASE_LIST_KEYS), the same values as kpis' under
+    those keys, in one statement: no staff, positions or caps (a group-by over every case) the
+    caption does not show. Not cached: under load the data stamp moves with every companion's
+    change and a cache would miss anyway, so the stamp's read would be a statement more; and a
+    team lead sees the list's figures exact, as the list itself."""
+    with db.read() as session:
+        return _stocks(session, case_scope(actor, personal=False), CASE_LIST_KEYS)
 
 
 EVENT_KEYS = ("referrals", "interviews_held", "job_starts")
