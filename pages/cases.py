@@ -1,5 +1,7 @@
 """Fälle: the case list with filters, paging and a quick status change."""
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -13,7 +15,7 @@ from pages import narrow
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import show_flash, shown_errors
 from pages.ui.formatting import fmt_date, status_badge
-from pages.ui.forms import grid_or_box_choice, status_control
+from pages.ui.forms import FOLDED, folded, grid_or_box_choice, status_control
 from pages.ui.navigation import case_card, open_case_button
 from pages.ui.fields import date_field
 from pages.ui.shown import md, plain
@@ -33,40 +35,56 @@ st.caption(" · ".join(plain(counted(key, figures[key])) for key in CASE_LIST_KE
     f"**{label(key)}:** {definition(key)}" for key in ("planned_first_interviews", "overdue_next_steps",
                                                        "interviews_outcome_missing")))
 
-# A link from the start page ("?ueberfaellig=1", "?status=active,employed") opens the list filtered.
-if st.query_params.get("ueberfaellig") == "1" and "cases_overdue" not in st.session_state:
-    st.session_state["cases_overdue"] = True
-if "cases_status" not in st.session_state:
-    wanted = set(st.query_params.get("status", "").split(","))
-    st.session_state["cases_status"] = [s for s in CaseStatus if s.value in wanted]
 FILTER_KEYS = ("cases_search", "cases_status", "cases_town", "cases_barrier", "cases_companion",
                "cases_from", "cases_to", "cases_overdue")
-# Folded unless a filter is set: on a phone the list comes first.
-filtering = any(st.session_state.get(k) for k in FILTER_KEYS)
-with st.expander("Filter", expanded=filtering, icon=":material/filter_list:"):
-    row1 = st.columns([2, 2, 1, 1])
-    search = row1[0].text_input("Suche (Name oder Kundennummer)", key="cases_search",
-                                help="Findet auch gleich klingende Namen: Maier findet Meyer und Mayer.")
-    statuses = row1[1].multiselect("Status", list(CaseStatus), format_func=lambda s: s.label,
-                                   key="cases_status", placeholder="alle")
-    town = row1[2].selectbox("Wohnort", client_towns(db, actor), index=None, key="cases_town",
-                             placeholder="alle")
-    barrier = row1[3].selectbox("Hemmnis", list(Barrier), format_func=lambda b: b.label,
-                                index=None, key="cases_barrier", placeholder="alle")
-    row2 = st.columns([2, 1, 1, 1])
-    companion_id = None
-    if actor.role == Role.LEAD:
-        companions = {c.id: c.display_name for c in staff_with_role(db, actor, Role.COMPANION)}
-        companion_id = row2[0].selectbox("Begleitung", list(companions), format_func=companions.get,
-                                         index=None, key="cases_companion", placeholder="alle")
-    referred_from = date_field("Zugewiesen ab", key="cases_from", where=row2[1])
-    referred_to = date_field("Zugewiesen bis", key="cases_to", where=row2[2])
-    overdue_only = row2[3].toggle("Nur überfällige", key="cases_overdue",
-                                  help="Überfällige nächste Schritte und Erstgespräche ohne Ergebnis")
+PANEL = "cases"  # the folded panel's key (pages/ui/forms.folded)
+KEPT = "cases_kept_filters"  # the filters' values, not a widget's: kept while the panel is folded
+# The panel's state lives as long as the visit (Streamlit forgets it on another page): its absence
+# is an arrival. A link from the start page ("?ueberfaellig=1", "?status=active,employed") opens
+# the list filtered; otherwise a visit starts unfiltered, as the widgets' own state did.
+if FOLDED + PANEL not in st.session_state:
+    wanted = set(st.query_params.get("status", "").split(","))
+    arriving = {"cases_status": [s for s in CaseStatus if s.value in wanted],
+                "cases_overdue": st.query_params.get("ueberfaellig") == "1"}
+    st.session_state[KEPT] = {k: v for k, v in arriving.items() if v}
+    # Folded unless a filter is set: on a phone the list comes first.
+    st.session_state[FOLDED + PANEL] = bool(st.session_state[KEPT])
+kept: dict[str, Any] = st.session_state[KEPT]
+# Drawn only while open: folded, its eight widgets (and the towns' query) cost nothing (issue 42).
+# Streamlit forgets the value of a widget a run does not draw: the filters stay in force from
+# KEPT, and reopened the widgets show them again.
+panel = folded("Filter", key=PANEL, icon=":material/filter_list:")
+if panel is not None:
+    for key, value in kept.items():
+        if key not in st.session_state:
+            st.session_state[key] = value
+    with panel:
+        row1 = st.columns([2, 2, 1, 1])
+        row1[0].text_input("Suche (Name oder Kundennummer)", key="cases_search",
+                           help="Findet auch gleich klingende Namen: Maier findet Meyer und Mayer.")
+        row1[1].multiselect("Status", list(CaseStatus), format_func=lambda s: s.label,
+                            key="cases_status", placeholder="alle")
+        row1[2].selectbox("Wohnort", client_towns(db, actor), index=None, key="cases_town",
+                          placeholder="alle")
+        row1[3].selectbox("Hemmnis", list(Barrier), format_func=lambda b: b.label,
+                          index=None, key="cases_barrier", placeholder="alle")
+        row2 = st.columns([2, 1, 1, 1])
+        if actor.role == Role.LEAD:
+            companions = {c.id: c.display_name for c in staff_with_role(db, actor, Role.COMPANION)}
+            row2[0].selectbox("Begleitung", list(companions), format_func=companions.get,
+                              index=None, key="cases_companion", placeholder="alle")
+        date_field("Zugewiesen ab", key="cases_from", where=row2[1])
+        date_field("Zugewiesen bis", key="cases_to", where=row2[2])
+        row2[3].toggle("Nur überfällige", key="cases_overdue",
+                       help="Überfällige nächste Schritte und Erstgespräche ohne Ergebnis")
+    kept = st.session_state[KEPT] = {k: st.session_state[k] for k in FILTER_KEYS if st.session_state.get(k)}
 
 filters = CaseFilter(
-    companion_id=companion_id, statuses=tuple(statuses), town=town, barrier=barrier,
-    referred_from=referred_from, referred_to=referred_to, search=search, overdue_only=overdue_only,
+    companion_id=kept.get("cases_companion") if actor.role == Role.LEAD else None,
+    statuses=tuple(kept.get("cases_status", ())), town=kept.get("cases_town"),
+    barrier=kept.get("cases_barrier"), referred_from=kept.get("cases_from"),
+    referred_to=kept.get("cases_to"), search=kept.get("cases_search", ""),
+    overdue_only=bool(kept.get("cases_overdue")),
 )
 # A new filter starts again at the first page.
 if st.session_state.get("cases_filter") != filters:

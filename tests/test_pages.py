@@ -94,7 +94,7 @@ def click(app: AppTest, label: str) -> AppTest:
 
 
 def test_filters_narrow_the_list(app: AppTest) -> None:
-    open_page(app, "begleiter1", "pages/cases.py")
+    open_panels(open_page(app, "begleiter1", "pages/cases.py"))  # the filters
     assert len(table_rows(app)) == 25 and "von 2 · 34 Fälle" in app.caption[-2].value + app.caption[-1].value
     app.multiselect(key="cases_status").set_value([CaseStatus.ACTIVE]).run()
     assert {r["Status"] for r in table_rows(app)} == {"In Begleitung"} and len(table_rows(app)) == 11
@@ -105,7 +105,7 @@ def test_filters_narrow_the_list(app: AppTest) -> None:
 
 
 def test_paging_turns_the_list_and_a_filter_starts_at_the_first_page(app: AppTest) -> None:
-    open_page(app, "begleiter1", "pages/cases.py")
+    open_panels(open_page(app, "begleiter1", "pages/cases.py"))  # the filters
     first = [r["Kundennr."] for r in table_rows(app)]
     app.button(key="cases_next").click().run()  # one click, one page on (pages/cases.turn_to)
     second = [r["Kundennr."] for r in table_rows(app)]
@@ -121,7 +121,7 @@ def test_paging_turns_the_list_and_a_filter_starts_at_the_first_page(app: AppTes
 
 
 def test_overdue_rows_are_marked(app: AppTest) -> None:
-    open_page(app, "begleiter1", "pages/cases.py")
+    open_panels(open_page(app, "begleiter1", "pages/cases.py"))  # the filters
     app.toggle(key="cases_overdue").set_value(True).run()
     rows = table_rows(app)
     assert len(rows) == 3 and all(
@@ -131,7 +131,7 @@ def test_overdue_rows_are_marked(app: AppTest) -> None:
 
 
 def test_quick_status_change_in_two_interactions(app: AppTest, db: Database) -> None:
-    open_page(app, "begleiter1", "pages/cases.py")
+    open_panels(open_page(app, "begleiter1", "pages/cases.py"))  # the filters
     app.multiselect(key="cases_status").set_value([CaseStatus.INTERVIEW_PLANNED]).run()
     app.toggle(key="cases_overdue").set_value(True).run()  # yesterday's interview
     number = table_rows(app)[0]["Kundennr."]
@@ -149,7 +149,7 @@ def test_quick_status_change_in_two_interactions(app: AppTest, db: Database) -> 
 
 
 def test_only_allowed_transitions_are_offered(app: AppTest) -> None:
-    open_page(app, "begleiter1", "pages/cases.py")
+    open_panels(open_page(app, "begleiter1", "pages/cases.py"))  # the filters
     app.multiselect(key="cases_status").set_value([CaseStatus.ACTIVE]).run()
     select_row(app, 0)
     offered = buttons(app)
@@ -158,7 +158,7 @@ def test_only_allowed_transitions_are_offered(app: AppTest) -> None:
 
 
 def test_a_change_underneath_gives_the_conflict_message(app: AppTest, db: Database) -> None:
-    open_page(app, "begleiter1", "pages/cases.py")
+    open_panels(open_page(app, "begleiter1", "pages/cases.py"))  # the filters
     app.multiselect(key="cases_status").set_value([CaseStatus.INTERVIEW_PLANNED]).run()
     select_row(app, 0)
     number = table_rows(app)[0]["Kundennr."]
@@ -174,7 +174,7 @@ def test_a_change_underneath_gives_the_conflict_message(app: AppTest, db: Databa
 
 
 def test_closing_without_a_reason_is_refused_beside_the_form(app: AppTest, db: Database) -> None:
-    open_page(app, "begleiter1", "pages/cases.py")
+    open_panels(open_page(app, "begleiter1", "pages/cases.py"))  # the filters
     app.multiselect(key="cases_status").set_value([CaseStatus.ACTIVE]).run()
     select_row(app, 0)
     click(app, "Fall beenden")
@@ -186,7 +186,7 @@ def test_closing_without_a_reason_is_refused_beside_the_form(app: AppTest, db: D
 
 def test_a_planned_interview_card_says_when_and_where(app: AppTest, db: Database) -> None:
     """The phone's card of a case waiting for its first interview: the day, time and place."""
-    open_page(app, "begleiter1", "pages/cases.py")
+    open_panels(open_page(app, "begleiter1", "pages/cases.py"))  # the filters
     app.multiselect(key="cases_status").set_value([CaseStatus.INTERVIEW_PLANNED]).run()
     with db.read() as session:
         planned = session.execute(select(Client.client_number, Case.first_interview_at).join(Case)
@@ -207,7 +207,7 @@ def test_a_planned_interview_card_says_when_and_where(app: AppTest, db: Database
 
 def test_a_job_start_needs_its_kind_chosen(app: AppTest, db: Database) -> None:
     """No kind of job is preselected: a Minijob saved as full-time would change the rate."""
-    open_page(app, "begleiter1", "pages/cases.py")
+    open_panels(open_page(app, "begleiter1", "pages/cases.py"))  # the filters
     app.multiselect(key="cases_status").set_value([CaseStatus.ACTIVE]).run()
     select_row(app, 0)
     number = table_rows(app)[0]["Kundennr."]
@@ -616,6 +616,69 @@ def test_the_start_pages_link_opens_the_participants(app: AppTest) -> None:
 def test_the_start_pages_link_opens_what_is_overdue(app: AppTest) -> None:
     open_page(app, "leitung", "pages/cases.py", ueberfaellig="1")
     assert len(table_rows(app)) == 3 and all("⚠" in r["Fällig"] for r in table_rows(app))
+
+
+def filter_panel(app: AppTest, opened: bool) -> AppTest:
+    """Open or fold the case list's filter panel, as a click on its title."""
+    app.session_state["folded-cases"] = opened
+    return app.run()
+
+
+def test_the_filters_are_folded_and_drawn_only_when_open(app: AppTest) -> None:
+    open_page(app, "begleiter1", "pages/cases.py")
+    panel = next(e for e in app.expander if e.label == "Filter")
+    assert not panel.proto.expanded and not app.text_input and not app.multiselect and not app.toggle
+    assert len(table_rows(app)) == 25
+    open_panels(app)
+    assert app.text_input(key="cases_search").value == "" and app.toggle(key="cases_overdue").value is False
+
+
+def test_a_filter_stays_in_force_while_folded_and_shows_again_when_reopened(app: AppTest) -> None:
+    open_panels(open_page(app, "begleiter1", "pages/cases.py"))
+    app.multiselect(key="cases_status").set_value([CaseStatus.ACTIVE]).run()
+    app.text_input(key="cases_search").input("DEMO-10").run()
+    app.toggle(key="cases_overdue").set_value(True).run()
+    filtered = [r["Kundennr."] for r in table_rows(app)]
+    assert filtered and all(n.startswith("DEMO-10") for n in filtered)
+    filter_panel(app, False)
+    assert not app.text_input and not app.multiselect and not app.toggle  # folded: not drawn
+    assert [r["Kundennr."] for r in table_rows(app)] == filtered
+    # A case chosen: a run to the end (not ended by st.stop), after which Streamlit has
+    # forgotten the values of the widgets it did not draw.
+    select_row(app, 0)
+    assert "cases_search" not in app.session_state and "cases_status" not in app.session_state
+    assert [r["Kundennr."] for r in table_rows(app)] == filtered
+    filter_panel(app, True)
+    assert app.multiselect(key="cases_status").value == [CaseStatus.ACTIVE]
+    assert app.text_input(key="cases_search").value == "DEMO-10"
+    assert app.toggle(key="cases_overdue").value is True
+    assert [r["Kundennr."] for r in table_rows(app)] == filtered
+    app.toggle(key="cases_overdue").set_value(False).run()  # changed after reopening: in force
+    assert len(table_rows(app)) > len(filtered)
+
+
+def test_a_filter_ends_with_the_visit(app: AppTest) -> None:
+    """Another page and back: the list starts unfiltered and folded, as before the panel was lazy."""
+    open_panels(open_page(app, "begleiter1", "pages/cases.py"))
+    app.multiselect(key="cases_status").set_value([CaseStatus.ACTIVE]).run()
+    filter_panel(app, False)
+    app.switch_page("pages/account.py").run()
+    app.switch_page("pages/cases.py").run()
+    assert len(table_rows(app)) == 25 and not app.multiselect
+    assert not next(e for e in app.expander if e.label == "Filter").proto.expanded
+
+
+@pytest.mark.parametrize("query", [{"status": "active,employed"}, {"ueberfaellig": "1"}])
+def test_the_start_pages_link_opens_the_filters(app: AppTest, query: dict[str, str]) -> None:
+    open_page(app, "leitung", "pages/cases.py", **query)
+    assert next(e for e in app.expander if e.label == "Filter").proto.expanded
+    if "status" in query:
+        assert app.multiselect(key="cases_status").value == [CaseStatus.ACTIVE, CaseStatus.EMPLOYED]
+    else:
+        assert app.toggle(key="cases_overdue").value is True
+    shown = [r["Kundennr."] for r in table_rows(app)]
+    filter_panel(app, False)  # folded: the link's filter stays in force
+    assert [r["Kundennr."] for r in table_rows(app)] == shown
 
 
 @pytest.mark.parametrize("closed", [False, True])
