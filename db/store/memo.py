@@ -1,7 +1,9 @@
 """Aggregates computed once per change of the data, shared by every session of the process.
 
-Two caches, one per kind of input:
+Three caches, one per kind of input:
 - `until_data_change` for functions that read the database (keyed by the data stamp below);
+- `until_change_of(entity)` for master data read on every page run (the employers of a contact
+  form): keyed by the newest change of that kind of record only;
 - `by_content` for pure functions of figures already read (charts, indicator tables): keyed by
   the content of their arguments, so a rerun with the same figures costs a hash, not the work.
 
@@ -146,6 +148,47 @@ def until_data_change(fn: Callable[P, R]) -> Callable[P, R]:
         return _remembered(key, lambda: fn(db, actor, *args, **kwargs))  # type: ignore[arg-type]
 
     return cached  # type: ignore[return-value]
+
+
+def change_stamp(db: Database, entity: str) -> int:
+    """The id of the newest audit entry that changed a record of this kind (0 if none did): the
+    stamp of `until_change_of`. One row from the index on (entity, id) (migration 0020)."""
+    with db.read() as session:
+        return session.scalar(_newest_change(entity)) or 0
+
+
+@functools.cache
+def _newest_change(entity: str):  # type: ignore[no-untyped-def]
+    # Built once per kind: it is read on every run of the pages that use it.
+    return (select(AuditEntry.id)
+            .where(AuditEntry.entity == entity, AuditEntry.action.not_in(READING_ACTIONS))
+            .order_by(AuditEntry.id.desc()).limit(1))
+
+
+def until_change_of(entity: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Cache fn(db, actor, …) like until_data_change, but keyed by the newest change of one kind
+    of record (the audit entity, e.g. "employer") instead of the newest change of anything.
+
+    For master data read on every run of a busy page: under load the data stamp moves several
+    times a second (every case change moves it), so a cache keyed by it would never hit. Only
+    for functions whose result depends on nothing but records of that kind (and the actor's
+    permission): every writer of such a record must audit it under this entity, in the same
+    transaction – as db.store.audit.save_audited does. The stamp is read from the database on
+    every call (one indexed row), so a change through another app server is seen at once.
+    """
+
+    def wrap(fn: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def cached(db: Database, actor: Actor, *args: object, **kwargs: object) -> R:
+            # The stamp before the figures: a change committed in between is computed with an
+            # older key (read anew next time), never stale under the newer one.
+            key = (fn.__qualname__, _token(db), entity, change_stamp(db, entity), today(), actor.id,
+                   actor.role, args, tuple(sorted(kwargs.items())))
+            return _remembered(key, lambda: fn(db, actor, *args, **kwargs))  # type: ignore[arg-type]
+
+        return cached  # type: ignore[return-value]
+
+    return wrap
 
 
 def _frame(columns: tuple[str, ...], dtypes: tuple[str, ...], content: object) -> None:
