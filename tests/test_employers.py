@@ -143,3 +143,36 @@ def test_the_forms_choice_is_kept_until_an_employer_changes_on_any_server(world:
     finally:
         event.remove(world.db.engine, "before_cursor_execute", employers_read)
         other.dispose()
+
+
+def test_the_case_page_reads_the_employers_stamp_with_the_case(world: World) -> None:
+    """Within a page run (memo.one_stamp) case_detail reads the employers' change stamp in its
+    own query: the contact form's choice then costs no round trip; after a write of this thread
+    (here: a new employer) it is read anew and the new employer shows in the same run."""
+    from sqlalchemy import event
+
+    from db.casework.caseload import CaseFilter, case_detail, caseload
+    from db.store.memo import one_stamp
+
+    companion = world.actor("begleiter1")
+    case_id = caseload(world.db, companion, CaseFilter(statuses=(CaseStatus.ACTIVE,)), limit=1).rows[0].case_id
+    names = employer_names(world.db, companion)  # cached before the run
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(world.db.engine, "before_cursor_execute", count)
+    try:
+        with one_stamp(world.db):
+            case_detail(world.db, companion, case_id)
+            statements.clear()
+            assert employer_names(world.db, companion) == names and statements == []
+            new_id = save_employer(world.db, companion, EmployerInput(name="Ahead GmbH"))
+            assert employer_names(world.db, companion) == {**names, new_id: "Ahead GmbH"}
+        statements.clear()
+        assert employer_names(world.db, companion)[new_id] == "Ahead GmbH"  # outside a run: read
+        queries = [s for s in statements if s.startswith("SELECT")]  # SQLite also sends BEGIN
+        assert len(queries) == 1 and "audit_log" in queries[0]
+    finally:
+        event.remove(world.db.engine, "before_cursor_execute", count)

@@ -40,7 +40,7 @@ from ..phonetics import cologne
 from ..programme.locations import interview_place
 from ..store.audit import audit
 from ..store.database import Database
-from ..store.memo import until_data_change
+from ..store.memo import change_stamp_column, pin_change_stamp, until_data_change
 from ..store.models import (
     Activity,
     Case,
@@ -324,7 +324,10 @@ def case_detail(db: Database, actor: Actor, case_id: int, *, new_view: bool = Tr
         # client stay objects: the permission rules and the entry data read them.
         companion, manager = _COMPANION, _MANAGER
         found = session.execute(
-            select(Case, Client, companion.display_name, manager.display_name, OfficeHourLocation.town)
+            select(Case, Client, companion.display_name, manager.display_name, OfficeHourLocation.town,
+                   # read ahead for the page's forms (their choice of employers is kept until an
+                   # employer changes): the stamp without a round trip of its own
+                   change_stamp_column("employer"))
             .join(Client, Case.client_id == Client.id)
             .outerjoin(companion, Case.companion_id == companion.id)
             .outerjoin(manager, Case.case_manager_id == manager.id)
@@ -332,7 +335,7 @@ def case_detail(db: Database, actor: Actor, case_id: int, *, new_view: bool = Tr
             .where(Case.id == case_id)).first()
         if found is None:
             raise NotFound("Diesen Fall gibt es nicht.")
-        case, c, companion_name, manager_name, interview_town = found
+        case, c, companion_name, manager_name, interview_town, employer_changed = found
         require_case(actor, case)
         notes = can_read_notes(actor, case)
         if new_view:
@@ -384,6 +387,7 @@ def case_detail(db: Database, actor: Actor, case_id: int, *, new_view: bool = Tr
             if notes or b.barrier not in SENSITIVE_BARRIERS
         ]
         _read_history(session, detail, notes, actor, case.status)
+    pin_change_stamp(db, "employer", employer_changed)  # after the commit: its write is no employer's
     return detail
 
 

@@ -40,7 +40,7 @@ def list_employers(db: Database, actor: Actor) -> list[EmployerRow]:
         ]
 
 
-@until_change_of("employer")
+@until_change_of("employer", copier=dict)  # ids and names: a flat copy is a full one
 def employer_names(db: Database, actor: Actor) -> dict[int, str]:
     """Every employer's name by id, in name order: the choice in a contact or placement form
     (two columns, no ORM objects). Kept until an employer changes (issue 42: the case page
