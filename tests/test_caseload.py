@@ -140,3 +140,72 @@ def test_the_list_opens_with_what_needs_doing_first(world: World) -> None:
     assert due == sorted(due)
     # The first page of 25 shows it, however many cases were referred later.
     assert oldest.case_id in {r.case_id for r in caseload(world.db, lead, limit=25).rows}
+
+
+def _history_read_apart(world: World, actor, case_id: int):  # type: ignore[no-untyped-def]
+    """What the case page derives from a case's history, read kind by kind with the ORM and
+    undoable_change – as case_detail did before it read the history in one query (issue 42)."""
+    from sqlalchemy import select
+
+    from db.casework.corrections import undoable_change
+    from db.store.models import Activity, Case, ExitOutcome, StatusChange, User
+    from db.vocabulary import ActivityKind, ExitResult
+
+    with world.db.read() as session:
+        case = session.get_one(Case, case_id)
+        names = {user_id: name for user_id, name in session.execute(select(User.id, User.display_name))}
+        changes = session.scalars(select(StatusChange).where(StatusChange.case_id == case_id)).all()
+        entries = [(s.changed_on, s.changed_at, "status", f"Status: {s.to_status.label}", s.reason,
+                    names.get(s.changed_by_id), None) for s in changes]
+        referral = min((s for s in changes if s.from_status is None), key=lambda s: s.id, default=None)
+        undo = last_employer = None
+        if case_detail(world.db, actor, case_id, new_view=False).notes_visible:
+            activities = session.scalars(select(Activity).where(Activity.case_id == case_id)).all()
+            entries += [(a.occurred_on, a.created_at, "activity", ActivityKind(a.kind).label, a.note,
+                         names.get(a.created_by_id), a.duration_minutes) for a in activities]
+            entries += [(o.occurred_on, o.recorded_at, "result", f"Verbleib: {ExitResult(o.result).label}", None,
+                         names.get(o.recorded_by_id), None)
+                        for o in session.scalars(select(ExitOutcome).where(ExitOutcome.case_id == case_id))]
+            latest = max((a for a in activities if a.employer_id is not None),
+                         key=lambda a: (a.occurred_on, a.id), default=None)
+            last_employer = latest.employer_id if latest else None
+            change = undoable_change(session, actor, case)
+            undo = change.to_status.label if change else None
+    return (sorted(entries, key=repr), referral.reason if referral else None, last_employer, undo)
+
+
+def _history_shown(world: World, actor, case_id: int):  # type: ignore[no-untyped-def]
+    detail = case_detail(world.db, actor, case_id, new_view=False)
+    keys = [(e.on, e.recorded_at) for e in detail.timeline]
+    assert keys == sorted(keys, reverse=True)
+    entries = [(e.on, e.recorded_at, e.kind, e.title, e.note, e.by, e.duration_minutes) for e in detail.timeline]
+    return (sorted(entries, key=repr), detail.referral_note, detail.last_employer_id, detail.undo_label)
+
+
+def test_the_history_read_in_one_query_shows_what_the_reads_kind_by_kind_showed(world: World) -> None:
+    """Timeline, referral note, latest employer and the undo button of every demo case, for a
+    reader of the notes and for the case manager who does not read them; then after a status
+    change of today (undoable by its author only) and after its undo."""
+    from db.casework.cases import change_status
+    from db.casework.corrections import undo_status_change
+    from db.vocabulary import EndReason, ExitResult
+
+    lead, fm, companion = world.actor("leitung"), world.actor("fallmanager1"), world.actor("begleiter1")
+    rows = caseload(world.db, lead, limit=500).rows
+    for row in rows:
+        for actor in (lead, fm):
+            try:
+                assert _history_shown(world, actor, row.case_id) == _history_read_apart(world, actor, row.case_id)
+            except PermissionDenied:
+                assert actor is fm
+    mine = caseload(world.db, companion, CaseFilter(statuses=(CaseStatus.ACTIVE,))).rows[0]
+    version = change_status(world.db, companion, mine.case_id, mine.version, CaseStatus.CLOSED,
+                            end_reason=EndReason.OTHER, exit_result=ExitResult.JOB_SEEKING)
+    shown = _history_shown(world, companion, mine.case_id)
+    assert shown == _history_read_apart(world, companion, mine.case_id)
+    assert shown[3] == CaseStatus.CLOSED.label  # the author may take it back today
+    assert _history_shown(world, lead, mine.case_id)[3] is None  # nobody else
+    assert _history_shown(world, lead, mine.case_id) == _history_read_apart(world, lead, mine.case_id)
+    undo_status_change(world.db, companion, mine.case_id, version)
+    shown = _history_shown(world, companion, mine.case_id)
+    assert shown == _history_read_apart(world, companion, mine.case_id) and shown[3] is None

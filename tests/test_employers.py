@@ -99,3 +99,80 @@ def test_employers_are_not_for_case_managers_council_or_admin(world: World) -> N
                      lambda: save_employer(world.db, actor, EmployerInput(name="X GmbH"))):
             with pytest.raises(PermissionDenied):
                 call()
+
+
+def test_the_forms_choice_is_kept_until_an_employer_changes_on_any_server(world: World) -> None:
+    """employer_names is read once and kept (db.store.memo.until_change_of): a case changed
+    meanwhile – by anyone – does not throw it away; an employer created or renamed through
+    another app server (another Database on the same database) shows at the next read."""
+    from sqlalchemy import event
+
+    from db.casework.caseload import CaseFilter, caseload
+    from db.store.database import Database
+
+    other = Database.from_url(world.db.engine.url.render_as_string(hide_password=False))
+    companion, lead = world.actor("begleiter1"), world.actor("leitung")
+    reads: list[str] = []
+
+    def employers_read(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        if "FROM employers" in statement:
+            reads.append(statement)
+
+    event.listen(world.db.engine, "before_cursor_execute", employers_read)
+    try:
+        first = employer_names(world.db, companion)
+        assert reads
+        reads.clear()
+        assert employer_names(world.db, companion) == first and not reads  # kept
+        case = caseload(other, lead, CaseFilter(statuses=(CaseStatus.ACTIVE,)), limit=1).rows[0]
+        record_activity(other, lead, case.case_id, ActivityKind.PHONE, note="Rückruf")  # a case change
+        assert employer_names(world.db, companion) == first and not reads  # still kept
+
+        new_id = save_employer(other, lead, EmployerInput(name="Zzz Neu GmbH"))
+        assert employer_names(world.db, companion) == {**first, new_id: "Zzz Neu GmbH"}
+        renamed = next(iter(first))
+        save_employer(other, lead, EmployerInput(name="Aaa Umbenannt GmbH"), renamed)
+        names = employer_names(world.db, companion)
+        assert names[renamed] == "Aaa Umbenannt GmbH" and list(names)[0] == renamed
+        assert names == employer_names(other, lead)
+        # A copy each time: changing what one caller got changes nothing for the next.
+        names.clear()
+        assert employer_names(world.db, companion)[renamed] == "Aaa Umbenannt GmbH"
+        with pytest.raises(PermissionDenied):  # the permission check still runs per actor
+            employer_names(world.db, world.actor("kreistag"))
+    finally:
+        event.remove(world.db.engine, "before_cursor_execute", employers_read)
+        other.dispose()
+
+
+def test_the_case_page_reads_the_employers_stamp_with_the_case(world: World) -> None:
+    """Within a page run (memo.one_stamp) case_detail reads the employers' change stamp in its
+    own query: the contact form's choice then costs no round trip; after a write of this thread
+    (here: a new employer) it is read anew and the new employer shows in the same run."""
+    from sqlalchemy import event
+
+    from db.casework.caseload import CaseFilter, case_detail, caseload
+    from db.store.memo import one_stamp
+
+    companion = world.actor("begleiter1")
+    case_id = caseload(world.db, companion, CaseFilter(statuses=(CaseStatus.ACTIVE,)), limit=1).rows[0].case_id
+    names = employer_names(world.db, companion)  # cached before the run
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(world.db.engine, "before_cursor_execute", count)
+    try:
+        with one_stamp(world.db):
+            case_detail(world.db, companion, case_id)
+            statements.clear()
+            assert employer_names(world.db, companion) == names and statements == []
+            new_id = save_employer(world.db, companion, EmployerInput(name="Ahead GmbH"))
+            assert employer_names(world.db, companion) == {**names, new_id: "Ahead GmbH"}
+        statements.clear()
+        assert employer_names(world.db, companion)[new_id] == "Ahead GmbH"  # outside a run: read
+        queries = [s for s in statements if s.startswith("SELECT")]  # SQLite also sends BEGIN
+        assert len(queries) == 1 and "audit_log" in queries[0]
+    finally:
+        event.remove(world.db.engine, "before_cursor_execute", count)

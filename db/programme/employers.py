@@ -13,6 +13,7 @@ from ..actors import Actor
 from ..errors import NotFound
 from ..store.audit import save_audited
 from ..store.database import Database
+from ..store.memo import until_change_of
 from ..store.models import Activity, Case, Client, Employer, Placement
 from ..validation import optional_text, require_unique_name, required_text
 from ..vocabulary import ActivityKind, CaseStatus, JobKind, Role
@@ -39,9 +40,11 @@ def list_employers(db: Database, actor: Actor) -> list[EmployerRow]:
         ]
 
 
+@until_change_of("employer", copier=dict)  # ids and names: a flat copy is a full one
 def employer_names(db: Database, actor: Actor) -> dict[int, str]:
     """Every employer's name by id, in name order: the choice in a contact or placement form
-    (two columns, no ORM objects – it is read on every case page)."""
+    (two columns, no ORM objects). Kept until an employer changes (issue 42: the case page
+    read all of them on every run): save_employer, the only writer, audits as "employer"."""
     require_role(actor, *EMPLOYER_ROLES)
     with db.read() as session:
         rows = session.execute(select(Employer.id, Employer.name).order_by(Employer.name))

@@ -1,7 +1,9 @@
 """Aggregates computed once per change of the data, shared by every session of the process.
 
-Two caches, one per kind of input:
+Three caches, one per kind of input:
 - `until_data_change` for functions that read the database (keyed by the data stamp below);
+- `until_change_of(entity)` for master data read on every page run (the employers of a contact
+  form): keyed by the newest change of that kind of record only;
 - `by_content` for pure functions of figures already read (charts, indicator tables): keyed by
   the content of their arguments, so a rerun with the same figures costs a hash, not the work.
 
@@ -53,6 +55,9 @@ _results: OrderedDict[object, object] = OrderedDict()
 _lock = threading.Lock()
 # (database token, its writes here when the stamp was read, the stamp) while a page runs.
 _pinned: ContextVar[tuple[str, int, int | None] | None] = ContextVar("memo_pinned_stamp", default=None)
+# While a page runs (one_stamp): the database token and, per audit entity, the change stamp a
+# query of the run read ahead, with this thread's writes when it was read (until_change_of).
+_read_ahead: ContextVar[tuple[str, dict[str, tuple[int, int]]] | None] = ContextVar("memo_read_ahead", default=None)
 
 
 def data_stamp(db: Database) -> int:
@@ -101,9 +106,11 @@ def one_stamp(db: Database) -> Iterator[None]:
     instead of one read per figure (a page without figures reads none). After a write in this
     thread/task the next figure reads the stamp anew."""
     token = _pinned.set((_token(db), db.writes_here, None))
+    ahead = _read_ahead.set((_token(db), {}))
     try:
         yield
     finally:
+        _read_ahead.reset(ahead)
         _pinned.reset(token)
 
 
@@ -116,19 +123,19 @@ def _token(db: Database) -> str:
     return token
 
 
-def _remembered(key: object, compute: Callable[[], R]) -> R:
+def _remembered(key: object, compute: Callable[[], R], copier: Callable[[R], R] = copy.deepcopy) -> R:
     """The cached result for key (a copy: changing it cannot change the cached one), computed
     once; the oldest entries go beyond MAX_ENTRIES."""
     with _lock:
         if key in _results:
             _results.move_to_end(key)
-            return copy.deepcopy(_results[key])  # type: ignore[return-value]
+            return copier(_results[key])  # type: ignore[arg-type]
     result = compute()
     with _lock:
         _results[key] = result
         while len(_results) > MAX_ENTRIES:
             _results.popitem(last=False)
-    return copy.deepcopy(result)
+    return copier(result)
 
 
 def until_data_change(fn: Callable[P, R]) -> Callable[P, R]:
@@ -146,6 +153,73 @@ def until_data_change(fn: Callable[P, R]) -> Callable[P, R]:
         return _remembered(key, lambda: fn(db, actor, *args, **kwargs))  # type: ignore[arg-type]
 
     return cached  # type: ignore[return-value]
+
+
+def change_stamp(db: Database, entity: str) -> int:
+    """The id of the newest audit entry that changed a record of this kind (0 if none did): the
+    stamp of `until_change_of`. One row from the index on (entity, id) (migration 0020)."""
+    with db.read() as session:
+        return session.scalar(_newest_change(entity)) or 0
+
+
+def change_stamp_column(entity: str):  # type: ignore[no-untyped-def]
+    """change_stamp as a column for a query the page makes anyway (NULL: no change yet): the
+    caller hands the value to pin_change_stamp and the run saves the stamp's round trip."""
+    return _newest_change(entity).scalar_subquery().label(f"{entity}_changed")
+
+
+def pin_change_stamp(db: Database, entity: str, stamp: int | None) -> None:
+    """Within one_stamp(db): take `stamp`, read by change_stamp_column in a transaction this
+    thread has ended (or is still in), as the entity's stamp of this run – until the thread
+    writes again (then it is read anew)."""
+    ahead = _read_ahead.get()
+    if ahead is not None and ahead[0] == _token(db):
+        ahead[1][entity] = (db.writes_here, stamp or 0)
+
+
+def _change_stamp(db: Database, entity: str) -> int:
+    ahead = _read_ahead.get()
+    if ahead is not None and ahead[0] == _token(db):
+        pinned = ahead[1].get(entity)
+        if pinned is not None and pinned[0] == db.writes_here:
+            return pinned[1]
+    return change_stamp(db, entity)
+
+
+@functools.cache
+def _newest_change(entity: str):  # type: ignore[no-untyped-def]
+    # Built once per kind: it is read on every run of the pages that use it.
+    return (select(AuditEntry.id)
+            .where(AuditEntry.entity == entity, AuditEntry.action.not_in(READING_ACTIONS))
+            .order_by(AuditEntry.id.desc()).limit(1))
+
+
+def until_change_of(entity: str, *, copier: Callable[[R], R] = copy.deepcopy) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Cache fn(db, actor, …) like until_data_change, but keyed by the newest change of one kind
+    of record (the audit entity, e.g. "employer") instead of the newest change of anything.
+
+    For master data read on every run of a busy page: under load the data stamp moves several
+    times a second (every case change moves it), so a cache keyed by it would never hit. Only
+    for functions whose result depends on nothing but records of that kind (and the actor's
+    permission): every writer of such a record must audit it under this entity, in the same
+    transaction – as db.store.audit.save_audited does. The stamp is read from the database on
+    every call (one indexed row), so a change through another app server is seen at once –
+    or once per page run, read ahead with a query of the page (change_stamp_column). `copier`
+    hands out the copies: a flat dict of numbers and strings needs no deep copy.
+    """
+
+    def wrap(fn: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def cached(db: Database, actor: Actor, *args: object, **kwargs: object) -> R:
+            # The stamp before the figures: a change committed in between is computed with an
+            # older key (read anew next time), never stale under the newer one.
+            key = (fn.__qualname__, _token(db), entity, _change_stamp(db, entity), today(), actor.id,
+                   actor.role, args, tuple(sorted(kwargs.items())))
+            return _remembered(key, lambda: fn(db, actor, *args, **kwargs), copier)  # type: ignore[arg-type]
+
+        return cached  # type: ignore[return-value]
+
+    return wrap
 
 
 def _frame(columns: tuple[str, ...], dtypes: tuple[str, ...], content: object) -> None:

@@ -560,7 +560,9 @@ class AuditEntry(Base):
     """Append-only record of who viewed or changed what (database triggers refuse edits)."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),
+                      # The newest entry about a kind of record (db.store.memo.until_change_of; migration 0020).
+                      Index("ix_audit_log_entity_newest", "entity", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
