@@ -12,6 +12,7 @@ from db.reporting.formats import plural
 from db.reporting.registry import counted, definition, label
 from db.vocabulary import Barrier, CaseStatus, Role
 from pages import narrow
+from pages.ui.as_of import as_of_slot, show_as_of
 from pages.ui.context import current_actor, get_db
 from pages.ui.feedback import show_flash, shown_errors
 from pages.ui.formatting import fmt_date, status_badge
@@ -28,12 +29,16 @@ db = get_db()
 st.title("Fälle")
 show_flash()
 
+# A lead's figures over every case are a shared count: the page says when it was counted.
+as_of = as_of_slot() if actor.role == Role.LEAD else None
 with shown_errors():
     figures = case_list_figures(db, actor)  # one statement: only what the line shows (issue 42)
 # One line instead of four tiles: on a phone the list starts on the first screen.
 st.caption(" · ".join(plain(counted(key, figures[key])) for key in CASE_LIST_KEYS), help="\n\n".join(
     f"**{label(key)}:** {definition(key)}" for key in ("planned_first_interviews", "overdue_next_steps",
                                                        "interviews_outcome_missing")))
+if as_of is not None:
+    show_as_of(as_of)
 
 FILTER_KEYS = ("cases_search", "cases_status", "cases_town", "cases_barrier", "cases_companion",
                "cases_from", "cases_to", "cases_overdue")
