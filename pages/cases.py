@@ -55,6 +55,11 @@ if FOLDED + PANEL not in st.session_state:
     # Folded unless a filter is set: on a phone the list comes first.
     st.session_state[FOLDED + PANEL] = bool(st.session_state[KEPT])
 kept: dict[str, Any] = st.session_state[KEPT]
+# The widgets' values as the browser sent them – the panel drawn in the run before, or a search
+# typed and the panel folded with one click (both messages in one run): they are the filters
+# now, whether the panel is drawn in this run or not.
+if any(key in st.session_state for key in FILTER_KEYS):
+    kept = st.session_state[KEPT] = {k: st.session_state[k] for k in FILTER_KEYS if st.session_state.get(k)}
 # Drawn only while open: folded, its eight widgets (and the towns' query) cost nothing (issue 42).
 # Streamlit forgets the value of a widget a run does not draw: the filters stay in force from
 # KEPT, and reopened the widgets show them again.

@@ -100,9 +100,19 @@ def current_actor(db: Database, gate: stauth.Authenticate) -> Actor | None:
         return None
     actor = auth.session_actor(db, st.session_state.get("username"), st.session_state.get("login_at"))
     if actor is None:  # deactivated, logged out elsewhere, idle or too old: end this session too
-        gate.authentication_controller.logout()
-        st.session_state["cookie_action"] = "delete"
+        end_session(gate)
     return actor
+
+
+def end_session(gate: stauth.Authenticate) -> None:
+    """This browser session's person is gone – by Abmelden, or ended elsewhere (a logout on
+    another device, a deactivation, the idle or maximum time). Everything the person's pages kept
+    goes with them: filters and searches (a client's name or number), open forms, the case last
+    viewed. The next login in this browser, perhaps somebody else's, starts with none of it."""
+    gate.authentication_controller.logout()
+    st.session_state.clear()
+    st.session_state["logout"] = True  # the authenticator must not re-login from the cookie
+    st.session_state["cookie_action"] = "delete"
 
 
 def _cookie_token(gate: stauth.Authenticate) -> dict | None:
@@ -186,10 +196,7 @@ def login_form(db: Database, gate: stauth.Authenticate) -> Actor | None:
 def logout_button(db: Database, gate: stauth.Authenticate, actor: Actor) -> None:
     if st.sidebar.button("Abmelden", icon=":material/logout:", key="logout_button", width="stretch"):
         auth.logout(db, actor)
-        gate.authentication_controller.logout()
-        st.session_state.clear()
-        st.session_state["logout"] = True  # the authenticator must not re-login from the cookie
-        st.session_state["cookie_action"] = "delete"
+        end_session(gate)
         st.rerun()
 
 

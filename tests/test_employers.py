@@ -145,6 +145,35 @@ def test_the_forms_choice_is_kept_until_an_employer_changes_on_any_server(world:
         other.dispose()
 
 
+def test_the_forms_choice_outlasts_a_busy_minute_of_other_figures(world: World) -> None:
+    """Under load every case change gives until_data_change's figures new keys, a few hundred a
+    minute: they must not push the kept choice out (outside review, issue 42 – they shared one
+    store of 256 entries)."""
+    from sqlalchemy import event
+
+    from db.casework.caseload import CaseFilter, caseload, client_towns
+    from db.store.memo import MAX_ENTRIES
+
+    lead, companion = world.actor("leitung"), world.actor("begleiter1")
+    case_id = caseload(world.db, lead, CaseFilter(statuses=(CaseStatus.ACTIVE,)), limit=1).rows[0].case_id
+    first = employer_names(world.db, companion)
+    for n in range(MAX_ENTRIES + 4):
+        record_activity(world.db, lead, case_id, ActivityKind.PHONE, note=f"Anruf {n}")
+        client_towns(world.db, lead)  # a figure kept until the data change: a new key each time
+    reads: list[str] = []
+
+    def employers_read(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        if "FROM employers" in statement:
+            reads.append(statement)
+
+    event.listen(world.db.engine, "before_cursor_execute", employers_read)
+    try:
+        assert employer_names(world.db, companion) == first
+    finally:
+        event.remove(world.db.engine, "before_cursor_execute", employers_read)
+    assert not reads, "the kept choice was pushed out by other figures"
+
+
 def test_the_case_page_reads_the_employers_stamp_with_the_case(world: World) -> None:
     """Within a page run (memo.one_stamp) case_detail reads the employers' change stamp in its
     own query: the contact form's choice then costs no round trip; after a write of this thread

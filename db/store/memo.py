@@ -52,6 +52,9 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _results: OrderedDict[object, object] = OrderedDict()
+# until_change_of's results apart: under load every change of a case gives until_data_change new
+# keys, a few hundred a minute, and in one shared store they pushed the kept master data out.
+_kept: OrderedDict[object, object] = OrderedDict()
 _lock = threading.Lock()
 # (database token, its writes here when the stamp was read, the stamp) while a page runs.
 _pinned: ContextVar[tuple[str, int, int | None] | None] = ContextVar("memo_pinned_stamp", default=None)
@@ -123,18 +126,19 @@ def _token(db: Database) -> str:
     return token
 
 
-def _remembered(key: object, compute: Callable[[], R], copier: Callable[[R], R] = copy.deepcopy) -> R:
-    """The cached result for key (a copy: changing it cannot change the cached one), computed
-    once; the oldest entries go beyond MAX_ENTRIES."""
+def _remembered(key: object, compute: Callable[[], R], copier: Callable[[R], R] = copy.deepcopy,
+                store: OrderedDict[object, object] = _results) -> R:
+    """The cached result for key in `store` (a copy: changing it cannot change the cached one),
+    computed once; the oldest entries go beyond MAX_ENTRIES."""
     with _lock:
-        if key in _results:
-            _results.move_to_end(key)
-            return copier(_results[key])  # type: ignore[arg-type]
+        if key in store:
+            store.move_to_end(key)
+            return copier(store[key])  # type: ignore[arg-type]
     result = compute()
     with _lock:
-        _results[key] = result
-        while len(_results) > MAX_ENTRIES:
-            _results.popitem(last=False)
+        store[key] = result
+        while len(store) > MAX_ENTRIES:
+            store.popitem(last=False)
     return copier(result)
 
 
@@ -215,7 +219,7 @@ def until_change_of(entity: str, *, copier: Callable[[R], R] = copy.deepcopy) ->
             # older key (read anew next time), never stale under the newer one.
             key = (fn.__qualname__, _token(db), entity, _change_stamp(db, entity), today(), actor.id,
                    actor.role, args, tuple(sorted(kwargs.items())))
-            return _remembered(key, lambda: fn(db, actor, *args, **kwargs), copier)  # type: ignore[arg-type]
+            return _remembered(key, lambda: fn(db, actor, *args, **kwargs), copier, _kept)  # type: ignore[arg-type]
 
         return cached  # type: ignore[return-value]
 
@@ -296,3 +300,4 @@ def by_content(fn: Callable[P, R]) -> Callable[P, R]:
 def forget_all() -> None:
     with _lock:
         _results.clear()
+        _kept.clear()
