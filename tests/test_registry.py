@@ -52,7 +52,10 @@ def test_each_label_shows_one_number_everywhere(app: AppTest, db_url: str) -> No
         name = m.label.removesuffix(" / Plan")
         seen[name]["Lagebild"] = m.value.split(" / ")[0]
     app.switch_page("pages/cases.py").run()
-    for part in app.caption[0].value.split(" · "):  # "11 In Begleitung · 19 Erstgespräche geplant …"
+    # The line of figures ("11 In Begleitung · 19 Erstgespräche geplant …"); for a lead the
+    # "Stand …" of the shared count stands above it.
+    line = next(c.value for c in app.caption if c.value[:1].isdigit())
+    for part in line.split(" · "):
         value, name = part.split(" ", 1)
         seen[name]["Fälle"] = value
     for line in run_db(db_url, "kpis").stdout.splitlines():
