@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
+from sqlalchemy import event
 
 from db.casework.activities import record_activity
 from db.programme.employers import (
@@ -15,6 +19,8 @@ from db.programme.employers import (
 )
 from db.errors import PermissionDenied, ValidationError
 from db.vocabulary import ActivityKind, CaseStatus
+
+from db.store.database import Database
 
 from .conftest import World
 from .helpers import audit_count, case_in, load_case
@@ -101,56 +107,60 @@ def test_employers_are_not_for_case_managers_council_or_admin(world: World) -> N
                 call()
 
 
-def test_the_forms_choice_is_kept_until_an_employer_changes_on_any_server(world: World) -> None:
-    """employer_names is read once and kept (db.store.memo.until_change_of): a case changed
-    meanwhile – by anyone – does not throw it away; an employer created or renamed through
-    another app server (another Database on the same database) shows at the next read."""
-    from sqlalchemy import event
-
-    from db.casework.caseload import CaseFilter, caseload
-    from db.store.database import Database
-
-    other = Database.from_url(world.db.engine.url.render_as_string(hide_password=False))
-    companion, lead = world.actor("begleiter1"), world.actor("leitung")
+@contextmanager
+def employer_reads(db: Database) -> Iterator[list[str]]:
+    """The statements that read the employers table while inside."""
     reads: list[str] = []
 
     def employers_read(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
         if "FROM employers" in statement:
             reads.append(statement)
 
-    event.listen(world.db.engine, "before_cursor_execute", employers_read)
+    event.listen(db.engine, "before_cursor_execute", employers_read)
     try:
-        first = employer_names(world.db, companion)
-        assert reads
-        reads.clear()
-        assert employer_names(world.db, companion) == first and not reads  # kept
-        case = caseload(other, lead, CaseFilter(statuses=(CaseStatus.ACTIVE,)), limit=1).rows[0]
-        record_activity(other, lead, case.case_id, ActivityKind.PHONE, note="Rückruf")  # a case change
-        assert employer_names(world.db, companion) == first and not reads  # still kept
-
-        new_id = save_employer(other, lead, EmployerInput(name="Zzz Neu GmbH"))
-        assert employer_names(world.db, companion) == {**first, new_id: "Zzz Neu GmbH"}
-        renamed = next(iter(first))
-        save_employer(other, lead, EmployerInput(name="Aaa Umbenannt GmbH"), renamed)
-        names = employer_names(world.db, companion)
-        assert names[renamed] == "Aaa Umbenannt GmbH" and list(names)[0] == renamed
-        assert names == employer_names(other, lead)
-        # A copy each time: changing what one caller got changes nothing for the next.
-        names.clear()
-        assert employer_names(world.db, companion)[renamed] == "Aaa Umbenannt GmbH"
-        with pytest.raises(PermissionDenied):  # the permission check still runs per actor
-            employer_names(world.db, world.actor("kreistag"))
+        yield reads
     finally:
-        event.remove(world.db.engine, "before_cursor_execute", employers_read)
-        other.dispose()
+        event.remove(db.engine, "before_cursor_execute", employers_read)
+
+
+def test_the_forms_choice_is_kept_until_an_employer_changes_on_any_server(world: World) -> None:
+    """employer_names is read once and kept (db.store.memo.until_change_of): a case changed
+    meanwhile – by anyone – does not throw it away; an employer created or renamed through
+    another app server (another Database on the same database) shows at the next read."""
+    from db.casework.caseload import CaseFilter, caseload
+
+    other = Database.from_url(world.db.engine.url.render_as_string(hide_password=False))
+    companion, lead = world.actor("begleiter1"), world.actor("leitung")
+    with employer_reads(world.db) as reads:
+        try:
+            first = employer_names(world.db, companion)
+            assert reads
+            reads.clear()
+            assert employer_names(world.db, companion) == first and not reads  # kept
+            case = caseload(other, lead, CaseFilter(statuses=(CaseStatus.ACTIVE,)), limit=1).rows[0]
+            record_activity(other, lead, case.case_id, ActivityKind.PHONE, note="Rückruf")  # a case change
+            assert employer_names(world.db, companion) == first and not reads  # still kept
+
+            new_id = save_employer(other, lead, EmployerInput(name="Zzz Neu GmbH"))
+            assert employer_names(world.db, companion) == {**first, new_id: "Zzz Neu GmbH"}
+            renamed = next(iter(first))
+            save_employer(other, lead, EmployerInput(name="Aaa Umbenannt GmbH"), renamed)
+            names = employer_names(world.db, companion)
+            assert names[renamed] == "Aaa Umbenannt GmbH" and list(names)[0] == renamed
+            assert names == employer_names(other, lead)
+            # A copy each time: changing what one caller got changes nothing for the next.
+            names.clear()
+            assert employer_names(world.db, companion)[renamed] == "Aaa Umbenannt GmbH"
+            with pytest.raises(PermissionDenied):  # the permission check still runs per actor
+                employer_names(world.db, world.actor("kreistag"))
+        finally:
+            other.dispose()
 
 
 def test_the_forms_choice_outlasts_a_busy_minute_of_other_figures(world: World) -> None:
     """Under load every case change gives until_data_change's figures new keys, a few hundred a
     minute: they must not push the kept choice out (outside review, issue 42 – they shared one
     store of 256 entries)."""
-    from sqlalchemy import event
-
     from db.casework.caseload import CaseFilter, caseload, client_towns
     from db.store.memo import MAX_ENTRIES
 
@@ -160,17 +170,8 @@ def test_the_forms_choice_outlasts_a_busy_minute_of_other_figures(world: World) 
     for n in range(MAX_ENTRIES + 4):
         record_activity(world.db, lead, case_id, ActivityKind.PHONE, note=f"Anruf {n}")
         client_towns(world.db, lead)  # a figure kept until the data change: a new key each time
-    reads: list[str] = []
-
-    def employers_read(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        if "FROM employers" in statement:
-            reads.append(statement)
-
-    event.listen(world.db.engine, "before_cursor_execute", employers_read)
-    try:
+    with employer_reads(world.db) as reads:
         assert employer_names(world.db, companion) == first
-    finally:
-        event.remove(world.db.engine, "before_cursor_execute", employers_read)
     assert not reads, "the kept choice was pushed out by other figures"
 
 
@@ -178,8 +179,6 @@ def test_the_case_page_reads_the_employers_stamp_with_the_case(world: World) -> 
     """Within a page run (memo.one_stamp) case_detail reads the employers' change stamp in its
     own query: the contact form's choice then costs no round trip; after a write of this thread
     (here: a new employer) it is read anew and the new employer shows in the same run."""
-    from sqlalchemy import event
-
     from db.casework.caseload import CaseFilter, case_detail, caseload
     from db.store.memo import one_stamp
 
