@@ -8,6 +8,7 @@ a failure.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import random
 import re
@@ -30,7 +31,7 @@ time.tzset()
 os.environ.setdefault("AUDIT_KEY", "test-audit-key-" + "x" * 40)
 
 from argon2 import PasswordHasher, Type  # noqa: E402
-from sqlalchemy import Table, create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
 
 from db.accounts import passwords as passwords_module
 from db.actors import Actor
@@ -83,13 +84,17 @@ CALENDAR_FILES = {
     "test_worklist",
 }
 CALENDAR_FIXTURES = {"released_world"}
+BROWSER_FIXTURES = {"browser"}  # `page` (a browser tab) needs it; a parameter named "page" does not
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         module = item.nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
-        if module in CALENDAR_FILES or CALENDAR_FIXTURES & set(getattr(item, "fixturenames", ())):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if module in CALENDAR_FILES or CALENDAR_FIXTURES & fixtures:
             item.add_marker(pytest.mark.calendar)
+        if BROWSER_FIXTURES & fixtures:  # wherever a test drives Chromium, not only where it says so
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
@@ -172,11 +177,24 @@ class World:
         return actor.id
 
 
-# Worlds built once per worker, day and engine – a SQLite file, or the rows of every table for
+# Worlds built once per test run, day and engine – a SQLite file, or the rows of every table for
 # PostgreSQL – and copied into each test's empty database instead of built anew: the same build
 # on the same day gives the same world, and building is most of a test's time (the demo world
-# ~1.5 s on PostgreSQL, a released year ~25 s; a copy ~0.1 s).
+# ~1.5 s on PostgreSQL, a released year ~25 s; a copy ~0.1 s). The workers of one run share them
+# through files in the run's temporary folder: the first to need a world builds it (the others
+# wait for it under a lock), so a run builds each world once, not once per worker – the clock
+# sweep runs the calendar's tests eleven times, each run building the released year anew.
 _SNAPSHOTS: dict[tuple[str, str, date], object] = {}
+_SHARED: list[Path] = []  # the run's folder of built worlds (set by _shared_worlds)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_worlds(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> None:
+    """The folder all workers of this run share (the parent of the workers' own folders)."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base if worker_id == "master" else base.parent) / "worlds"
+    folder.mkdir(exist_ok=True)
+    _SHARED[:] = [folder]
 
 
 DERIVED_TABLES = {"leaver_months", "leaver_months_counted", "leaver_month_marks"}
@@ -184,46 +202,74 @@ DERIVED_TABLES = {"leaver_months", "leaver_months_counted", "leaver_month_marks"
 
 @dataclass
 class _Rows:
-    rows: list[tuple[Table, list[dict[str, object]]]]
+    rows: list[tuple[str, list[dict[str, object]]]]  # (table, its rows)
     sequences: list[tuple[str, str]]  # (sequence, table) to move past the copied ids
 
 
 def _from_snapshot(db: Database, name: str, today: date, build: Callable[[], None]) -> None:
-    """Fill db (empty, migrated) with the world `build` makes: built on first use, copied after."""
-    import sqlite3
-
+    """Fill db (empty, migrated) with the world `build` makes: built on first use in this run,
+    copied after."""
     backend = db.engine.url.get_backend_name()
     key = (name, backend, today)
-    snapshot = _SNAPSHOTS.get(key)
-    if backend == "sqlite":
+    if key not in _SNAPSHOTS:
+        file = _SHARED[0] / f"{name}-{backend}-{today.isoformat()}"
+        with open(file.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when closed
+            if not file.exists():
+                build()
+                _save_world(db, file)
+                _SNAPSHOTS[key] = file if backend == "sqlite" else _load_rows(file)
+                return
+        _SNAPSHOTS[key] = file if backend == "sqlite" else _load_rows(file)
+    _copy_world(db, _SNAPSHOTS[key])
+
+
+def _save_world(db: Database, file: Path) -> None:
+    """What db holds, to `file` (written whole, then renamed: never read half-written)."""
+    import pickle
+    import sqlite3
+
+    partial = file.with_suffix(".partial")
+    if db.engine.url.get_backend_name() == "sqlite":
         path = db.engine.url.database
         assert path
-        if snapshot is None:
-            build()
-            _SNAPSHOTS[key] = copy = f"{path}.{name}"
-            with sqlite3.connect(path) as live, sqlite3.connect(copy) as target:
-                live.backup(target)
-            return
-        db.engine.dispose()
-        with sqlite3.connect(str(snapshot)) as source, sqlite3.connect(path) as live:
-            source.backup(live)
-        return
-    if snapshot is None:
-        build()
+        with sqlite3.connect(path) as live, sqlite3.connect(partial) as target:
+            live.backup(target)
+    else:
         with db.engine.connect() as conn:
             # The kept leaver months are derived (db.results.kept_months): not copied – the
             # triggers mark every month again as the cases are copied in, and they are counted anew.
-            rows = [(t, [dict(r) for r in conn.execute(t.select()).mappings()]) for t in Base.metadata.sorted_tables
-                    if t.name not in DERIVED_TABLES]
+            rows = [(t.name, [dict(r) for r in conn.execute(t.select()).mappings()])
+                    for t in Base.metadata.sorted_tables if t.name not in DERIVED_TABLES]
             sequences = [(seq, t.name) for t in Base.metadata.sorted_tables if "id" in t.c
                          and (seq := conn.scalar(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": t.name}))]
-        _SNAPSHOTS[key] = _Rows(rows, sequences)
+        partial.write_bytes(pickle.dumps(_Rows(rows, sequences)))
+    partial.rename(file)
+
+
+def _load_rows(file: Path) -> _Rows:
+    import pickle
+
+    rows = pickle.loads(file.read_bytes())
+    assert isinstance(rows, _Rows)
+    return rows
+
+
+def _copy_world(db: Database, snapshot: object) -> None:
+    import sqlite3
+
+    if isinstance(snapshot, Path):
+        path = db.engine.url.database
+        assert path
+        db.engine.dispose()
+        with sqlite3.connect(str(snapshot)) as source, sqlite3.connect(path) as live:
+            source.backup(live)
         return
     assert isinstance(snapshot, _Rows)
     with db.engine.begin() as conn:
         for table, rows in snapshot.rows:
             if rows:
-                conn.execute(table.insert(), rows)
+                conn.execute(Base.metadata.tables[table].insert(), rows)
         for sequence, table in snapshot.sequences:
             conn.execute(text(f"SELECT setval('{sequence}', COALESCE((SELECT max(id) FROM \"{table}\"), 0) + 1, false)"))
 
@@ -505,9 +551,17 @@ def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, apptest_routing: Non
 
 
 @pytest.fixture
-def app(db_url: str) -> "AppTest":
+def app(db_url: str, _sqlite_template: Path) -> "AppTest":
+    """app.py after its first run on the demo world. The world is copied in from the run's
+    snapshot, as the `world` fixture's is: the first run finds it and loads nothing (the load on
+    an empty database is what the browser tests' servers and tests/test_bootstrap.py run)."""
     from streamlit.testing.v1 import AppTest
 
+    path = db_url.removeprefix("sqlite:///")
+    shutil.copy(_sqlite_template, path)
+    db, today = Database.from_url(db_url), date.today()
+    _from_snapshot(db, "demo", today, lambda: seed_demo(db, today=today))
+    db.dispose()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
     return at

@@ -26,3 +26,10 @@ def test_a_day_swept_at_a_fixed_time_is_that_day_and_time_in_brandenburg_and_the
             moved = now.astimezone(UTC) + timedelta(seconds=offset_seconds(day, now, at))
             assert moved.astimezone(BERLIN).replace(tzinfo=None) == datetime.combine(day, at), (now, day)
             assert moved.date() == day - timedelta(days=1), (now, day, moved)
+
+
+def test_the_browser_days_are_sweep_days_and_the_other_days_leave_only_the_browser_out() -> None:
+    from .clock_sweep import BROWSER_DAYS, marks
+
+    assert BROWSER_DAYS and BROWSER_DAYS <= set(SWEEP_DAYS) and len(BROWSER_DAYS) < len(SWEEP_DAYS)
+    assert {marks(d) for d in SWEEP_DAYS} == {"calendar", "calendar and not browser"}

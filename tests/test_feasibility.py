@@ -220,3 +220,35 @@ def test_marks_read_together_agree_with_brute_force(old: list[int], moves: list[
     pairs = [(("new", rows[i], "Anzahl"), ("old", rows[i], "Anzahl")) for i in marks]
     found = audit({"old": before, "new": after}, marked=pairs)
     assert {e.cell[1] for e in found} == brute_force_marked([*old, sum(old)], texts, marks, cap)
+
+
+def test_an_audit_asked_again_is_answered_from_what_was_solved(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Protecting a release audits the same groups again and again: the solver's answers are kept
+    by content. The brute-force tests above run with answers kept from their earlier examples (a
+    key that missed part of a program would answer from another program there); here: a warm
+    audit asks the solver nothing, and gives what a cold one gives – also for the same program
+    under other names and places."""
+    from db.figures import feasibility
+
+    calls: list[int] = []
+    solver = feasibility.milp
+    monkeypatch.setattr(feasibility, "milp", lambda *a, **kw: calls.append(1) or solver(*a, **kw))
+    monkeypatch.setattr(feasibility, "_KEPT_ANSWERS", {})
+    monkeypatch.setattr(feasibility, "_KEPT_READINGS", {})
+    months = {m: column(v) for m, v in (("jan", SMALL_MARK), ("feb", SECONDARY_MARK), ("mar", SMALL_MARK))}
+    link = Link(("q1", "a", "Anzahl"), tuple((m, "a", "Anzahl") for m in months))
+    tables = {**months, "q1": column("7"), "t": column(SMALL_MARK, "3", SECONDARY_MARK, total="9")}
+    cold = audit(tables, links=[link])
+    assert calls, "the first audit solves"
+    calls.clear()
+    assert audit(tables, links=[link]) == cold and not calls
+    # The same programs again, each table under another name and after an unrelated one: kept.
+    renamed = {"x": column("1"), **{f"{k}2": v for k, v in tables.items()}}
+    link2 = Link(("q12", "a", "Anzahl"), tuple((f"{m}2", "a", "Anzahl") for m in months))
+    assert {(e.cell[0][:-1], *e.cell[1:]) for e in audit(renamed, links=[link2])} == {e.cell for e in cold}
+    assert not calls
+    # One printed figure changed: a new program, solved anew, and its own answer (February 3:
+    # both months "< 3" are 2).
+    changed = {**tables, "feb": column("3")}
+    assert exposed(changed, links=[link]) == {("jan", "a", "Anzahl"), ("mar", "a", "Anzahl")}
+    assert calls

@@ -42,6 +42,7 @@ each mark a cell of the same quarter makes one group of its versions.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -168,7 +169,44 @@ class _Group:
     def signature(self) -> tuple[bytes, ...]:
         """The group's content: equal for two groups that are the same program."""
         return (self.low.tobytes(), self.high.tobytes(), self.matrix.tobytes(),
-                self.row_low.tobytes(), self.row_high.tobytes())
+                self.row_low.tobytes(), self.row_high.tobytes(),
+                np.array(self.matrix.shape, dtype=np.int64).tobytes())
+
+    @cached_property
+    def digest(self) -> bytes:
+        """The signature in 32 bytes: the key of the solver's answers kept for this content."""
+        h = hashlib.blake2b(digest_size=32)
+        for part in self.signature():
+            h.update(len(part).to_bytes(8, "little"))
+            h.update(part)
+        return h.digest()
+
+    def _solved(self, question: tuple[object, ...], solve: Callable[[], object]) -> object:
+        """The answer to `question` (in the group's own column places, so that equal programs
+        ask equal questions), solved once per content: protecting a release audits the same
+        groups again and again while one other cell changes – about two of three solver calls
+        of a protection asked what an earlier audit had already answered."""
+        h = hashlib.blake2b(self.digest, digest_size=32)
+        for part in question:
+            data = part if isinstance(part, bytes) else repr(part).encode()
+            h.update(len(data).to_bytes(8, "little"))
+            h.update(data)
+        key = h.digest()
+        with _KEPT_LOCK:
+            if key in _KEPT_ANSWERS:
+                return _KEPT_ANSWERS[key]
+        answer = solve()
+        with _KEPT_LOCK:
+            _KEPT_ANSWERS[key] = answer
+            while len(_KEPT_ANSWERS) > KEPT_ANSWERS:
+                _KEPT_ANSWERS.pop(next(iter(_KEPT_ANSWERS)))
+        return answer
+
+    def _row(self, coefs: Mapping[int, int]) -> np.ndarray:
+        row = np.zeros(len(self.low))
+        for var, coef in coefs.items():
+            row[self.position[var]] += coef
+        return row
 
     @cached_property
     def consistent(self) -> bool:
@@ -189,31 +227,34 @@ class _Group:
             high[self.position[var]] = min(high[self.position[var]], hi)
         if (low > high).any():
             return False
-        constraints = self._constraints()
-        if extra is not None:
-            coefs, lo, hi = extra
-            row = np.zeros(len(self.low))
-            for var, coef in coefs.items():
-                row[self.position[var]] += coef
-            constraints.append(LinearConstraint(row[None, :], lo, hi))
-        result = milp(np.zeros(len(self.low)), integrality=np.ones(len(self.low)),
-                      bounds=Bounds(low, high), constraints=constraints)
-        return result.status == 0
+        row = None if extra is None else self._row(extra[0])
+        question = (b"feasible", low.tobytes(), high.tobytes(),
+                    None if extra is None else (row.tobytes(), extra[1], extra[2]))
+
+        def solve() -> bool:
+            constraints = self._constraints()
+            if extra is not None:
+                constraints.append(LinearConstraint(row[None, :], extra[1], extra[2]))
+            result = milp(np.zeros(len(self.low)), integrality=np.ones(len(self.low)),
+                          bounds=Bounds(low, high), constraints=constraints)
+            return result.status == 0
+        return bool(self._solved(question, solve))
 
     def extreme(self, coefs: dict[int, int]) -> tuple[float, float]:
         """The smallest and largest integer value of Σ coef·x (±inf where unbounded); only for a
         consistent group (the audit reads the others otherwise)."""
         assert self.consistent
-        row = np.zeros(len(self.low))
-        for var, coef in coefs.items():
-            row[self.position[var]] += coef
-        out = []
-        for sign in (1, -1):
-            result = milp(sign * row, integrality=np.ones(len(self.low)),
-                          bounds=Bounds(self.low, self.high), constraints=self._constraints())
-            # The group has a point: any other outcome is an unbounded direction.
-            out.append(round(sign * result.fun) if result.status == 0 else -sign * np.inf)
-        return out[0], out[1]
+        row = self._row(coefs)
+
+        def solve() -> tuple[float, float]:
+            out = []
+            for sign in (1, -1):
+                result = milp(sign * row, integrality=np.ones(len(self.low)),
+                              bounds=Bounds(self.low, self.high), constraints=self._constraints())
+                # The group has a point: any other outcome is an unbounded direction.
+                out.append(round(sign * result.fun) if result.status == 0 else -sign * np.inf)
+            return out[0], out[1]
+        return self._solved((b"extreme", row.tobytes()), solve)  # type: ignore[return-value]
 
 
 def audit(tables: Mapping[Hashable, PublishedTable], *, links: Sequence[Link] = (),
@@ -253,7 +294,7 @@ def audit(tables: Mapping[Hashable, PublishedTable], *, links: Sequence[Link] = 
             else:
                 # Trying sets of marks is the costly part, and protecting a release asks the same
                 # group again and again while other cells change: kept by the group's content.
-                key = whole.signature()
+                key = whole.digest
                 with _KEPT_LOCK:
                     kept = _KEPT_READINGS.get(key, ())
                 if kept == ():
@@ -325,9 +366,13 @@ def audit(tables: Mapping[Hashable, PublishedTable], *, links: Sequence[Link] = 
 MOST_MARKS = 8  # in one group whose marks contradict each other: 2⁸ sets tried at most
 # The readings of contradicting groups already worked out, by the group's content (bounds, rows),
 # each as the places of the unread marks among the group's marks (in the order of its rows).
-_KEPT_READINGS: dict[tuple[bytes, ...], list[frozenset[int]] | None] = {}
+_KEPT_READINGS: dict[bytes, list[frozenset[int]] | None] = {}
 _KEPT_LOCK = threading.Lock()  # the app's sessions prepare releases in threads of one process
 KEPT_READINGS = 512
+# The solver's answers, by a digest of the group's content and the question (_Group._solved):
+# about 100 bytes each.
+_KEPT_ANSWERS: dict[bytes, object] = {}
+KEPT_ANSWERS = 50_000
 
 
 def _readings(marks: list[int], agrees: Callable[[frozenset[int]], bool]) -> list[frozenset[int]] | None:
