@@ -181,21 +181,23 @@ class _Group:
             h.update(part)
         return h.digest()
 
-    def _solved(self, question: tuple[object, ...], solve: Callable[[], object]) -> object:
+    def _solved(self, question: tuple[bytes, ...], solve: Callable[[], tuple[object, bool]]) -> object:
         """The answer to `question` (in the group's own column places, so that equal programs
         ask equal questions), solved once per content: protecting a release audits the same
         groups again and again while one other cell changes – about two of three solver calls
-        of a protection asked what an earlier audit had already answered."""
+        of a protection asked what an earlier audit had already answered. `solve` says whether
+        the solver was sure; an answer it was not sure of is not kept."""
         h = hashlib.blake2b(self.digest, digest_size=32)
         for part in question:
-            data = part if isinstance(part, bytes) else repr(part).encode()
-            h.update(len(data).to_bytes(8, "little"))
-            h.update(data)
+            h.update(len(part).to_bytes(8, "little"))
+            h.update(part)
         key = h.digest()
         with _KEPT_LOCK:
             if key in _KEPT_ANSWERS:
                 return _KEPT_ANSWERS[key]
-        answer = solve()
+        answer, sure = solve()
+        if not sure:
+            return answer
         with _KEPT_LOCK:
             _KEPT_ANSWERS[key] = answer
             while len(_KEPT_ANSWERS) > KEPT_ANSWERS:
@@ -229,15 +231,15 @@ class _Group:
             return False
         row = None if extra is None else self._row(extra[0])
         question = (b"feasible", low.tobytes(), high.tobytes(),
-                    None if extra is None else (row.tobytes(), extra[1], extra[2]))
+                    b"" if row is None else row.tobytes() + np.array(extra[1:], dtype=float).tobytes())  # type: ignore[index]
 
-        def solve() -> bool:
+        def solve() -> tuple[bool, bool]:
             constraints = self._constraints()
             if extra is not None:
                 constraints.append(LinearConstraint(row[None, :], extra[1], extra[2]))
             result = milp(np.zeros(len(self.low)), integrality=np.ones(len(self.low)),
                           bounds=Bounds(low, high), constraints=constraints)
-            return result.status == 0
+            return result.status == 0, result.status in (0, 2)  # 2: proven infeasible
         return bool(self._solved(question, solve))
 
     def extreme(self, coefs: dict[int, int]) -> tuple[float, float]:
@@ -246,14 +248,16 @@ class _Group:
         assert self.consistent
         row = self._row(coefs)
 
-        def solve() -> tuple[float, float]:
-            out = []
+        def solve() -> tuple[tuple[float, float], bool]:
+            out, sure = [], True
             for sign in (1, -1):
                 result = milp(sign * row, integrality=np.ones(len(self.low)),
                               bounds=Bounds(self.low, self.high), constraints=self._constraints())
-                # The group has a point: any other outcome is an unbounded direction.
+                # The group has a point: any other outcome is an unbounded direction (HiGHS
+                # reports some of those as "not solved", so such an answer is not kept).
                 out.append(round(sign * result.fun) if result.status == 0 else -sign * np.inf)
-            return out[0], out[1]
+                sure = sure and result.status in (0, 3)
+            return (out[0], out[1]), sure
         return self._solved((b"extreme", row.tobytes()), solve)  # type: ignore[return-value]
 
 
@@ -294,7 +298,7 @@ def audit(tables: Mapping[Hashable, PublishedTable], *, links: Sequence[Link] = 
             else:
                 # Trying sets of marks is the costly part, and protecting a release asks the same
                 # group again and again while other cells change: kept by the group's content.
-                key = whole.digest
+                key = whole.digest + MOST_MARKS.to_bytes(2, "little")
                 with _KEPT_LOCK:
                     kept = _KEPT_READINGS.get(key, ())
                 if kept == ():
