@@ -211,17 +211,17 @@ def _from_snapshot(db: Database, name: str, today: date, build: Callable[[], Non
     copied after."""
     backend = db.engine.url.get_backend_name()
     key = (name, backend, today)
+    built = False
     if key not in _SNAPSHOTS:
         file = _SHARED[0] / f"{name}-{backend}-{today.isoformat()}"
         with open(file.with_suffix(".lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # released when closed
-            if not file.exists():
+            if built := not file.exists():
                 build()
                 _save_world(db, file)
-                _SNAPSHOTS[key] = file if backend == "sqlite" else _load_rows(file)
-                return
         _SNAPSHOTS[key] = file if backend == "sqlite" else _load_rows(file)
-    _copy_world(db, _SNAPSHOTS[key])
+    if not built:  # the world built here is in db already
+        _copy_world(db, _SNAPSHOTS[key])
 
 
 def _save_world(db: Database, file: Path) -> None:
@@ -274,11 +274,16 @@ def _copy_world(db: Database, snapshot: object) -> None:
             conn.execute(text(f"SELECT setval('{sequence}', COALESCE((SELECT max(id) FROM \"{table}\"), 0) + 1, false)"))
 
 
-@pytest.fixture
-def world(db: Database) -> World:
+def load_demo(db: Database) -> date:
+    """The demo world of today into db (empty, migrated), from the run's snapshot; its day."""
     today = date.today()
     _from_snapshot(db, "demo", today, lambda: seed_demo(db, today=today))
-    return World(db=db, today=today)
+    return today
+
+
+@pytest.fixture
+def world(db: Database) -> World:
+    return World(db=db, today=load_demo(db))
 
 
 def history_end(today: date) -> date:
@@ -559,8 +564,8 @@ def app(db_url: str, _sqlite_template: Path) -> "AppTest":
 
     path = db_url.removeprefix("sqlite:///")
     shutil.copy(_sqlite_template, path)
-    db, today = Database.from_url(db_url), date.today()
-    _from_snapshot(db, "demo", today, lambda: seed_demo(db, today=today))
+    db = Database.from_url(db_url)
+    load_demo(db)
     db.dispose()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields, is_dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import pytest
@@ -22,7 +22,6 @@ from db.casework.activities import record_activity
 from db.casework.caseload import CaseFilter, case_detail, caseload
 from db.casework.cases import NewPlacement, change_status
 from db.clock import as_local
-from db.demo.seed import seed_demo
 from db.figures.kpis import kpis
 from db.figures.series import Period, contacts
 from db.store import memo, recount
@@ -30,7 +29,7 @@ from db.store.database import Database
 from db.store.models import Client, Employer, FigureSnapshot, User
 from db.vocabulary import ActivityKind, CaseStatus, JobKind
 
-from .conftest import World, _from_snapshot, log_in
+from .conftest import World, load_demo, log_in
 from .helpers import age_snapshots
 
 # The lead's case list too: the line of figures over it counts every case (db/figures/kpis.case_list_figures).
@@ -252,9 +251,7 @@ def test_a_revoked_account_sees_no_figure(app) -> None:  # type: ignore[no-untyp
 def test_two_app_servers_share_one_recount(postgres_db: Database) -> None:
     """Two Database objects on one PostgreSQL database, as two app servers: both want the same
     stale figure recounted at the same moment; one counts, the other shows its result."""
-    today = date.today()
-    _from_snapshot(postgres_db, "demo", today, lambda: seed_demo(postgres_db, today=today))
-    world = World(db=postgres_db, today=today)
+    world = World(db=postgres_db, today=load_demo(postgres_db))
     other = Database.from_url(postgres_db.engine.url.render_as_string(hide_password=False))
     try:
         lead = world.actor("leitung")
